@@ -1,0 +1,1 @@
+//! Pipes and AF_UNIX socketpairs: byte queues and their accounting.

@@ -1,0 +1,17 @@
+//! Forkscope's model of a Linux machine running Node.js child processes:
+//! processes, page tables and copy-on-write, pipes and AF_UNIX socketpairs,
+//! signals. Pure and deterministic: no IO, no clock, no randomness, no
+//! `unsafe`; the same on wasm32 and x86_64.
+//!
+//! The scenario language (`scenario`) says what processes do; `engine::Sim`
+//! runs a scenario step by step and keeps every earlier state reachable.
+#![forbid(unsafe_code)]
+
+pub mod errno;
+pub mod ids;
+pub mod observe;
+pub mod scenario;
+pub mod sig;
+pub mod ipc;
+pub mod profile;
+pub mod signal;

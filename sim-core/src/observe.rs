@@ -1,0 +1,235 @@
+//! What can be seen of a machine from outside, in terms a scenario names:
+//! the common ground of the model and the real kernel. `forkscope check`
+//! builds one `Observation` from the model's state and one from /proc after
+//! each step, normalises frames, and compares; expects are evaluated on an
+//! observation, so that the same code judges the model and the kernel.
+//!
+//! Frame numbers are opaque: only "which pages share a frame" and "how many
+//! users a frame has" mean the same on both sides.
+
+use crate::scenario::ast::{End, Expect, ExitStatus, OpResult, PageCheck, StateName, INIT_NAME};
+use crate::sig::Signal;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One page of one region, as seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "page")]
+pub enum PageObs {
+    /// Not present in the page table.
+    Absent,
+    /// Maps the shared zero page.
+    Zero,
+    /// Maps a frame; `users` is its map count (/proc/kpagecount).
+    Frame { frame: u64, users: u32 },
+}
+
+/// The last operation a process issued, once it has completed or blocked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastOpObs {
+    /// The step (index into the trace) that issued it.
+    pub step: u32,
+    /// Minor faults it took (so far, if it has not completed).
+    pub faults: u64,
+    /// Its return value; `None` while it is blocked.
+    pub result: Option<OpResult>,
+}
+
+/// One scenario process, as seen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProcObs {
+    pub state: StateName,
+    /// `init` or the parent's scenario name.
+    pub parent: String,
+    /// Region name -> its pages in index order. Empty once the process has
+    /// exited or exec'd.
+    pub regions: BTreeMap<String, Vec<PageObs>>,
+    pub last_op: Option<LastOpObs>,
+    /// Runs of each handled signal's handler in this process.
+    pub handled: BTreeMap<Signal, u64>,
+    /// How the last child this process reaped ended.
+    pub last_reaped: Option<ExitStatus>,
+}
+
+/// The whole machine, as seen after one step.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// Scenario name -> process. A process that was reaped stays, `gone`.
+    pub processes: BTreeMap<String, ProcObs>,
+    /// End (`p.r`, `s.0`) -> bytes waiting to be read there (FIONREAD).
+    pub queued: BTreeMap<String, u64>,
+}
+
+impl Observation {
+    /// Renumber frames 1, 2, 3... in order of first appearance (processes by
+    /// name, regions by name, pages by index), so two machines that share
+    /// the same pages the same way give equal observations.
+    pub fn normalised(&self) -> Observation {
+        let mut renumber = BTreeMap::new();
+        let mut out = self.clone();
+        for proc in out.processes.values_mut() {
+            for pages in proc.regions.values_mut() {
+                for page in pages.iter_mut() {
+                    if let PageObs::Frame { frame, .. } = page {
+                        let next = renumber.len() as u64 + 1;
+                        *frame = *renumber.entry(*frame).or_insert(next);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn page(&self, process: &str, region: &str, page: u32) -> Result<PageObs, String> {
+        let proc = self.processes.get(process).ok_or_else(|| format!("there is no process {process}"))?;
+        let pages = proc
+            .regions
+            .get(region)
+            .ok_or_else(|| format!("{process} has no region {region}"))?;
+        pages
+            .get(page as usize)
+            .copied()
+            .ok_or_else(|| format!("{region} has only {} pages", pages.len()))
+    }
+
+    fn proc(&self, process: &str) -> Result<&ProcObs, String> {
+        self.processes.get(process).ok_or_else(|| format!("there is no process {process}"))
+    }
+}
+
+/// An expect's verdict: `Ok` when it holds, else what was found instead.
+pub type Verdict = Result<(), String>;
+
+fn describe_page(p: PageObs) -> String {
+    match p {
+        PageObs::Absent => "it is absent".into(),
+        PageObs::Zero => "it maps the zero page".into(),
+        PageObs::Frame { users: 1, .. } => "its frame has 1 user".into(),
+        PageObs::Frame { users, .. } => format!("its frame has {users} users"),
+    }
+}
+
+/// Judge `expect` against `now`. `before_last_op` is the observation from
+/// just before the expect's process issued its last operation (needed only
+/// by `frame same` / `frame new`).
+pub fn evaluate(expect: &Expect, now: &Observation, before_last_op: Option<&Observation>) -> Verdict {
+    match expect {
+        Expect::Page { process, region, page, check } => {
+            let here = now.page(process.as_str(), region.as_str(), *page)?;
+            match check {
+                PageCheck::Shared { other } => {
+                    let there = now.page(other.as_str(), region.as_str(), *page)?;
+                    match (here, there) {
+                        (PageObs::Frame { frame: a, .. }, PageObs::Frame { frame: b, .. }) if a == b => Ok(()),
+                        (PageObs::Zero, PageObs::Zero) => Ok(()),
+                        (PageObs::Frame { .. }, PageObs::Frame { .. }) => {
+                            Err(format!("{process} and {other} map different frames"))
+                        }
+                        (h, t) => Err(format!(
+                            "in {process} {}, in {other} {}",
+                            describe_page(h),
+                            describe_page(t)
+                        )),
+                    }
+                }
+                PageCheck::Private => match here {
+                    PageObs::Frame { users: 1, .. } => Ok(()),
+                    other => Err(describe_page(other)),
+                },
+                PageCheck::Absent => match here {
+                    PageObs::Absent => Ok(()),
+                    other => Err(describe_page(other)),
+                },
+                PageCheck::Zero => match here {
+                    PageObs::Zero => Ok(()),
+                    other => Err(describe_page(other)),
+                },
+                PageCheck::FrameSame | PageCheck::FrameNew => {
+                    let before = before_last_op
+                        .ok_or_else(|| format!("{process} has done no operation yet"))?
+                        .page(process.as_str(), region.as_str(), *page)
+                        .unwrap_or(PageObs::Absent);
+                    let same = match (before, here) {
+                        (PageObs::Frame { frame: a, .. }, PageObs::Frame { frame: b, .. }) => a == b,
+                        (PageObs::Zero, PageObs::Zero) => true,
+                        _ => false,
+                    };
+                    let want_same = matches!(check, PageCheck::FrameSame);
+                    if same == want_same {
+                        Ok(())
+                    } else if same {
+                        Err("it keeps the frame it had".into())
+                    } else {
+                        Err(format!(
+                            "it changed: before, {}; now, {}",
+                            describe_page(before),
+                            describe_page(here)
+                        ))
+                    }
+                }
+            }
+        }
+        Expect::Faults { process, count } => {
+            let last = now.proc(process.as_str())?.last_op.as_ref();
+            let faults = last.map_or(0, |l| l.faults);
+            if faults == *count {
+                Ok(())
+            } else {
+                Err(format!("its last operation took {faults}"))
+            }
+        }
+        Expect::Result { process, result } => {
+            match now.proc(process.as_str())?.last_op.as_ref() {
+                None => Err(format!("{process} has done no operation yet")),
+                Some(LastOpObs { result: None, .. }) => Err("its last operation has not returned".into()),
+                Some(LastOpObs { result: Some(r), .. }) if r == result => Ok(()),
+                Some(LastOpObs { result: Some(r), .. }) => Err(format!("it returned {r}")),
+            }
+        }
+        Expect::State { process, state } => {
+            let found = now.proc(process.as_str())?.state;
+            if found == *state {
+                Ok(())
+            } else {
+                Err(format!("it is {}", found.as_str()))
+            }
+        }
+        Expect::Parent { process, parent } => {
+            let found = &now.proc(process.as_str())?.parent;
+            if found == parent.as_str() {
+                Ok(())
+            } else if found == INIT_NAME {
+                Err("its parent is init".into())
+            } else {
+                Err(format!("its parent is {found}"))
+            }
+        }
+        Expect::Queued { end, bytes } => {
+            let key = end.to_string();
+            let found = now.queued.get(&key).copied().unwrap_or(0);
+            if found == *bytes {
+                Ok(())
+            } else {
+                Err(format!("{found} bytes are queued"))
+            }
+        }
+        Expect::Handled { process, signal, count } => {
+            let found = now.proc(process.as_str())?.handled.get(signal).copied().unwrap_or(0);
+            if found == *count {
+                Ok(())
+            } else {
+                Err(format!("it ran {found} times"))
+            }
+        }
+        Expect::Status { process, status } => match now.proc(process.as_str())?.last_reaped {
+            Some(found) if found == *status => Ok(()),
+            Some(found) => Err(format!("the last child it reaped {found}")),
+            None => Err(format!("{process} has reaped no child")),
+        },
+    }
+}
+
+/// The key an end is observed under (`p.r`, `s.1`).
+pub fn end_key(end: &End) -> String {
+    end.to_string()
+}

@@ -1,0 +1,310 @@
+//! The parsed form of a scenario (language v1, DESIGN.md). Parsing and
+//! printing live beside it; nothing here knows how a statement runs.
+//!
+//! Every statement keeps its source position, so that any error, in the
+//! parser, the model or the native replay, can name a line and column.
+
+use crate::errno::Errno;
+use crate::sig::Signal;
+use serde::{Deserialize, Serialize};
+
+/// A 1-based position in the scenario text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+/// A name from the source (`[a-z][a-z0-9_-]*`) with where it was written.
+/// Two names are equal when their text is; the position is not compared.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Name {
+    pub text: String,
+    pub pos: Pos,
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+impl Eq for Name {}
+
+impl Name {
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A whole scenario: its title and its statements in source order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scenario {
+    pub title: Option<String>,
+    pub statements: Vec<Statement>,
+}
+
+/// One line of a scenario that is not blank or only a comment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    /// Where the statement starts (its first word).
+    pub pos: Pos,
+    pub kind: StatementKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "statement")]
+pub enum StatementKind {
+    /// `title TEXT`
+    Title { text: String },
+    /// `process NAME`: a new process, child of init.
+    Process { name: Name },
+    /// `ACTOR: op args`
+    Op { actor: Name, op: Op },
+    /// `say TEXT`: narration for the step before it.
+    Say { text: String },
+    /// `expect ...`: checked after the step before it.
+    Expect { expect: Expect },
+}
+
+/// Pages `start..end` (half-open); `read R 3` is `3..4`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRange {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl PageRange {
+    pub fn single(page: u32) -> PageRange {
+        PageRange { start: page, end: page + 1 }
+    }
+
+    pub fn len(&self) -> u32 {
+        self.end.saturating_sub(self.start)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn pages(&self) -> std::ops::Range<u32> {
+        self.start..self.end
+    }
+}
+
+/// One end of a pipe or socketpair: `P.r`, `P.w`, `S.0`, `S.1`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "end")]
+pub enum End {
+    PipeRead { pipe: Name },
+    PipeWrite { pipe: Name },
+    Socket { pair: Name, side: u8 },
+}
+
+impl End {
+    /// The pipe or socketpair this end belongs to.
+    pub fn object(&self) -> &Name {
+        match self {
+            End::PipeRead { pipe } | End::PipeWrite { pipe } => pipe,
+            End::Socket { pair, .. } => pair,
+        }
+    }
+}
+
+impl std::fmt::Display for End {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            End::PipeRead { pipe } => write!(f, "{pipe}.r"),
+            End::PipeWrite { pipe } => write!(f, "{pipe}.w"),
+            End::Socket { pair, side } => write!(f, "{pair}.{side}"),
+        }
+    }
+}
+
+/// What a `send` writes: N bytes, or the bytes of a quoted string.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payload {
+    Bytes(u64),
+    Text(String),
+}
+
+impl Payload {
+    pub fn len(&self) -> u64 {
+        match self {
+            Payload::Bytes(n) => *n,
+            Payload::Text(s) => s.len() as u64,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The action `signal SIG ...` installs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A handler that counts its runs (installed with SA_RESTART).
+    Handle,
+    /// SIG_IGN
+    Ignore,
+    /// SIG_DFL
+    Default,
+}
+
+/// An operation, done by one process (DESIGN.md, "Operations").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "op")]
+pub enum Op {
+    Mmap { region: Name, pages: u32, shared: bool },
+    Munmap { region: Name },
+    Read { region: Name, range: PageRange },
+    Write { region: Name, range: PageRange },
+    Fork { child: Name },
+    Exec { program: String },
+    Exit { code: i32 },
+    Wait { child: Option<Name> },
+    Pipe { pipe: Name },
+    Socketpair { pair: Name, dgram: bool },
+    Close { end: End },
+    Send { end: End, payload: Payload, nonblock: bool },
+    Recv { end: End, max: u64, nonblock: bool },
+    Pipesize { pipe: Name, bytes: u64 },
+    Sndbuf { end: End, bytes: u64 },
+    Signal { signal: Signal, action: Action, nocldwait: bool },
+    Block { signals: Vec<Signal> },
+    Unblock { signals: Vec<Signal> },
+    Kill { target: Name, signal: Signal },
+}
+
+impl Op {
+    /// The operation's keyword, as written in a scenario.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Op::Mmap { .. } => "mmap",
+            Op::Munmap { .. } => "munmap",
+            Op::Read { .. } => "read",
+            Op::Write { .. } => "write",
+            Op::Fork { .. } => "fork",
+            Op::Exec { .. } => "exec",
+            Op::Exit { .. } => "exit",
+            Op::Wait { .. } => "wait",
+            Op::Pipe { .. } => "pipe",
+            Op::Socketpair { .. } => "socketpair",
+            Op::Close { .. } => "close",
+            Op::Send { .. } => "send",
+            Op::Recv { .. } => "recv",
+            Op::Pipesize { .. } => "pipesize",
+            Op::Sndbuf { .. } => "sndbuf",
+            Op::Signal { .. } => "signal",
+            Op::Block { .. } => "block",
+            Op::Unblock { .. } => "unblock",
+            Op::Kill { .. } => "kill",
+        }
+    }
+
+    /// Every operation keyword, for "did you mean" suggestions.
+    pub const KEYWORDS: &'static [&'static str] = &[
+        "mmap", "munmap", "read", "write", "fork", "exec", "exit", "wait", "pipe", "socketpair",
+        "close", "send", "recv", "pipesize", "sndbuf", "signal", "block", "unblock", "kill",
+    ];
+}
+
+/// What an `expect P R[I] ...` says of one page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "is")]
+pub enum PageCheck {
+    /// The same frame as `other`'s page at the same region and index.
+    Shared { other: Name },
+    /// Mapped, and its frame has one user.
+    Private,
+    /// Not present.
+    Absent,
+    /// Maps the shared zero page.
+    Zero,
+    /// Same frame as before the process's last operation.
+    FrameSame,
+    /// Another frame than before the process's last operation.
+    FrameNew,
+}
+
+/// The process state an expect can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StateName {
+    Running,
+    Blocked,
+    Zombie,
+    Gone,
+}
+
+impl StateName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StateName::Running => "running",
+            StateName::Blocked => "blocked",
+            StateName::Zombie => "zombie",
+            StateName::Gone => "gone",
+        }
+    }
+}
+
+/// An operation's return value: a number, or an errno.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpResult {
+    Value(i64),
+    Error(Errno),
+}
+
+impl std::fmt::Display for OpResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpResult::Value(v) => write!(f, "{v}"),
+            OpResult::Error(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// How a reaped child ended, as `wait` decodes its status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitStatus {
+    /// WIFEXITED; the value is WEXITSTATUS (0..=255).
+    Exited(u8),
+    /// WIFSIGNALED; WTERMSIG.
+    Signaled(Signal),
+}
+
+impl std::fmt::Display for ExitStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExitStatus::Exited(c) => write!(f, "exited {c}"),
+            ExitStatus::Signaled(s) => write!(f, "signaled {s}"),
+        }
+    }
+}
+
+/// `init` or a scenario process, as `expect P parent Q` names it.
+pub const INIT_NAME: &str = "init";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "expect")]
+pub enum Expect {
+    Page { process: Name, region: Name, page: u32, check: PageCheck },
+    Faults { process: Name, count: u64 },
+    Result { process: Name, result: OpResult },
+    State { process: Name, state: StateName },
+    /// `parent` is `init` or a process name.
+    Parent { process: Name, parent: Name },
+    Queued { end: End, bytes: u64 },
+    Handled { process: Name, signal: Signal, count: u64 },
+    Status { process: Name, status: ExitStatus },
+}

@@ -1,0 +1,101 @@
+//! Errors in a scenario, found while parsing it or while running it. Each
+//! names a line and column and says, in a learner's words, what is wrong.
+
+use super::ast::Pos;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use thiserror::Error;
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// A scenario error: where, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[error("{pos}: {kind}")]
+pub struct ScenarioError {
+    pub pos: Pos,
+    pub kind: ErrorKind,
+}
+
+impl ScenarioError {
+    pub fn new(pos: Pos, kind: ErrorKind) -> ScenarioError {
+        ScenarioError { pos, kind }
+    }
+}
+
+/// Formats ` did you mean "x"?` when there is a suggestion.
+struct Suggest<'a>(&'a Option<String>);
+
+impl fmt::Display for Suggest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(s) => write!(f, "; did you mean \"{s}\"?"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The closest of `candidates` to `word`, if it is close enough to be a typo.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 3) && *d < c.len())
+        .min()
+        .map(|(_, c)| c.to_string())
+}
+
+/// Why a scenario is wrong. The first group is found by the parser; the rest
+/// while the scenario runs (in the model, or on the kernel).
+#[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "error")]
+pub enum ErrorKind {
+    // --- parsing ---
+    #[error("unknown statement \"{word}\"{}", Suggest(suggestion))]
+    UnknownStatement { word: String, suggestion: Option<String> },
+    #[error("unknown operation \"{word}\"{}", Suggest(suggestion))]
+    UnknownOperation { word: String, suggestion: Option<String> },
+    #[error("unknown signal \"{word}\"{}", Suggest(suggestion))]
+    UnknownSignal { word: String, suggestion: Option<String> },
+    #[error("\"{word}\" is not a name: names start with a lowercase letter, then lowercase letters, digits, '_' or '-'")]
+    BadName { word: String },
+    #[error("expected {expected}, found {found}")]
+    Expected { expected: String, found: String },
+    #[error("bad page range {start}..{end}: the end must be greater than the start")]
+    BadRange { start: u64, end: u64 },
+    #[error("{what} is too large (at most {max})")]
+    TooLarge { what: String, max: u64 },
+    #[error("unterminated string: a closing '\"' is missing")]
+    UnterminatedString,
+
+    // --- running ---
+    #[error("no process is named \"{name}\"{}", Suggest(suggestion))]
+    UnknownProcess { name: String, suggestion: Option<String> },
+    #[error("{process} has no region named \"{name}\"{}", Suggest(suggestion))]
+    UnknownRegion { process: String, name: String, suggestion: Option<String> },
+    #[error("no pipe or socketpair is named \"{name}\"{}", Suggest(suggestion))]
+    UnknownObject { name: String, suggestion: Option<String> },
+    #[error("\"{name}\" is a {actual}, not a {expected}")]
+    WrongKind { name: String, expected: String, actual: String },
+    #[error("page {page} is out of range: {region} has {pages} pages (0..{pages})")]
+    PageOutOfRange { region: String, page: u64, pages: u32 },
+    #[error("{process} does not hold {end}: it was never given it, or it was closed")]
+    EndNotHeld { process: String, end: String },
+    #[error("\"{name}\" is already used (line {first_line}); pick another name")]
+    DuplicateName { name: String, first_line: u32 },
+    #[error("{process} is gone: {why}, so it can do nothing more")]
+    ProcessGone { process: String, why: String },
+    #[error("{process} is blocked in \"{op}\" since line {since_line}; another process must wake it first")]
+    ProcessBlocked { process: String, op: String, since_line: u32 },
+    #[error("{what} comes before any process; start with \"process NAME\"")]
+    NoProcessYet { what: String },
+    #[error("{process} has no child named \"{child}\"")]
+    NotAChild { process: String, child: String },
+    #[error("\"{what}\" is not supported yet")]
+    NotSupportedYet { what: String },
+    #[error("expect failed: {expected}, but {found}")]
+    ExpectFailed { expected: String, found: String },
+}

@@ -1,0 +1,14 @@
+//! Scenario language v1: the parsed form (`ast`), the parser (`parse`), the
+//! printer (`print`) and the errors both report.
+//!
+//! `print(parse(text)?)` parsed again gives the same `Scenario`.
+
+pub mod ast;
+pub mod error;
+mod parse;
+mod print;
+
+pub use ast::*;
+pub use error::{ErrorKind, ScenarioError};
+pub use parse::parse;
+pub use print::print;

@@ -1,0 +1,170 @@
+//! Signal numbers and names, as on Linux x86_64 with glibc (whose SIGRTMIN is
+//! 34: glibc keeps 32 and 33 for its threads).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A signal number, 1..=64.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Signal(u8);
+
+/// Standard signal names, indexed by number - 1 (include/uapi/asm-generic/signal.h).
+const NAMES: [&str; 31] = [
+    "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
+    "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD",
+    "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ",
+    "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+];
+
+impl Signal {
+    pub const SIGHUP: Signal = Signal(1);
+    pub const SIGINT: Signal = Signal(2);
+    pub const SIGQUIT: Signal = Signal(3);
+    pub const SIGILL: Signal = Signal(4);
+    pub const SIGTRAP: Signal = Signal(5);
+    pub const SIGABRT: Signal = Signal(6);
+    pub const SIGBUS: Signal = Signal(7);
+    pub const SIGFPE: Signal = Signal(8);
+    pub const SIGKILL: Signal = Signal(9);
+    pub const SIGUSR1: Signal = Signal(10);
+    pub const SIGSEGV: Signal = Signal(11);
+    pub const SIGUSR2: Signal = Signal(12);
+    pub const SIGPIPE: Signal = Signal(13);
+    pub const SIGALRM: Signal = Signal(14);
+    pub const SIGTERM: Signal = Signal(15);
+    pub const SIGCHLD: Signal = Signal(17);
+    pub const SIGCONT: Signal = Signal(18);
+    pub const SIGSTOP: Signal = Signal(19);
+    pub const SIGTSTP: Signal = Signal(20);
+    pub const SIGTTIN: Signal = Signal(21);
+    pub const SIGTTOU: Signal = Signal(22);
+    pub const SIGSYS: Signal = Signal(31);
+    /// glibc's SIGRTMIN (the kernel's is 32; glibc reserves 32 and 33).
+    pub const SIGRTMIN: Signal = Signal(34);
+    /// _NSIG = 64 (arch/x86/include/asm/signal.h).
+    pub const SIGRTMAX: Signal = Signal(64);
+
+    /// The signal with this number, if it is one a scenario may name.
+    pub fn from_number(n: u8) -> Option<Signal> {
+        ((1..=31).contains(&n) || (34..=64).contains(&n)).then_some(Signal(n))
+    }
+
+    pub fn number(self) -> u8 {
+        self.0
+    }
+
+    /// Real-time signals queue; standard ones (1..=31) coalesce.
+    pub fn is_realtime(self) -> bool {
+        self.0 >= 32
+    }
+
+    /// SIGKILL and SIGSTOP can be neither caught, ignored nor blocked.
+    pub fn is_uncatchable(self) -> bool {
+        self == Signal::SIGKILL || self == Signal::SIGSTOP
+    }
+
+    /// Every signal a scenario may name, in number order.
+    pub fn all() -> impl Iterator<Item = Signal> {
+        (1..=64u8).filter_map(Signal::from_number)
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            n @ 1..=31 => f.write_str(NAMES[usize::from(n) - 1]),
+            34 => f.write_str("SIGRTMIN"),
+            64 => f.write_str("SIGRTMAX"),
+            n => write!(f, "SIGRTMIN+{}", n - 34),
+        }
+    }
+}
+
+/// Why a word is not a signal name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownSignal {
+    /// The closest real name, when one is close.
+    pub suggestion: Option<String>,
+}
+
+impl FromStr for Signal {
+    type Err = UnknownSignal;
+
+    /// Accepts `SIGTERM`, `TERM`, `15`, `SIGRTMIN`, `SIGRTMIN+3`, `SIGRTMAX-2`.
+    fn from_str(s: &str) -> Result<Signal, UnknownSignal> {
+        let upper = s.to_ascii_uppercase();
+        let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+        if let Ok(n) = name.parse::<u8>() {
+            return Signal::from_number(n).ok_or(UnknownSignal { suggestion: None });
+        }
+        if let Some(pos) = NAMES.iter().position(|known| &known[3..] == name) {
+            return Ok(Signal(pos as u8 + 1));
+        }
+        let rt = |rest: &str, base: i32, sign: i32| -> Option<Signal> {
+            let offset = if rest.is_empty() { 0 } else { rest.parse::<i32>().ok()? };
+            u8::try_from(base + sign * offset)
+                .ok()
+                .filter(|n| (34..=64).contains(n))
+                .map(Signal)
+        };
+        let parsed = if let Some(rest) = name.strip_prefix("RTMIN") {
+            rest.strip_prefix('+').or(rest.is_empty().then_some("")).and_then(|r| rt(r, 34, 1))
+        } else if let Some(rest) = name.strip_prefix("RTMAX") {
+            rest.strip_prefix('-').or(rest.is_empty().then_some("")).and_then(|r| rt(r, 64, -1))
+        } else {
+            None
+        };
+        parsed.ok_or_else(|| UnknownSignal {
+            suggestion: NAMES
+                .iter()
+                .chain(["SIGRTMIN", "SIGRTMAX"].iter())
+                .map(|n| (strsim::levenshtein(&n[3..], name), *n))
+                .filter(|(d, _)| *d <= 2)
+                .min()
+                .map(|(_, n)| n.to_string()),
+        })
+    }
+}
+
+impl Serialize for Signal {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Signal {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Signal, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse()
+            .map_err(|_| serde::de::Error::custom(format!("unknown signal {s:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_numbers_round_trip() {
+        for sig in Signal::all() {
+            assert_eq!(sig.to_string().parse::<Signal>(), Ok(sig));
+        }
+        assert_eq!(Signal::all().count(), 62);
+    }
+
+    #[test]
+    fn short_names_numbers_and_realtime_offsets_parse() {
+        assert_eq!("TERM".parse(), Ok(Signal::SIGTERM));
+        assert_eq!("9".parse(), Ok(Signal::SIGKILL));
+        assert_eq!("SIGRTMIN+2".parse(), Ok(Signal(36)));
+        assert_eq!("SIGRTMAX-1".parse(), Ok(Signal(63)));
+        assert!("SIGRTMIN+31".parse::<Signal>().is_err());
+    }
+
+    #[test]
+    fn a_misspelt_name_suggests_the_real_one() {
+        let err = "SIGCHDL".parse::<Signal>().unwrap_err();
+        assert_eq!(err.suggestion.as_deref(), Some("SIGCHLD"));
+    }
+}

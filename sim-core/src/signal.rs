@@ -1,0 +1,1 @@
+//! Per-process signal state: dispositions, blocked mask, pending set, delivery order.
