@@ -7,6 +7,7 @@ use std::process::ExitCode;
 mod calibrate;
 mod check;
 mod run;
+mod source;
 
 /// Forkscope: what really happens under Node.js child_process, step by step.
 #[derive(Parser)]

@@ -15,3 +15,8 @@ pub mod sig;
 pub mod ipc;
 pub mod profile;
 pub mod signal;
+pub mod engine;
+pub mod lessons;
+pub mod mm;
+pub mod proc;
+pub mod world;

@@ -7,7 +7,7 @@
 //! Frame numbers are opaque: only "which pages share a frame" and "how many
 //! users a frame has" mean the same on both sides.
 
-use crate::scenario::ast::{End, Expect, ExitStatus, OpResult, PageCheck, StateName, INIT_NAME};
+use crate::scenario::ast::{End, ExitStatus, Expect, OpResult, PageCheck, StateName, INIT_NAME};
 use crate::sig::Signal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -81,7 +81,10 @@ impl Observation {
     }
 
     fn page(&self, process: &str, region: &str, page: u32) -> Result<PageObs, String> {
-        let proc = self.processes.get(process).ok_or_else(|| format!("there is no process {process}"))?;
+        let proc = self
+            .processes
+            .get(process)
+            .ok_or_else(|| format!("there is no process {process}"))?;
         let pages = proc
             .regions
             .get(region)
@@ -93,7 +96,9 @@ impl Observation {
     }
 
     fn proc(&self, process: &str) -> Result<&ProcObs, String> {
-        self.processes.get(process).ok_or_else(|| format!("there is no process {process}"))
+        self.processes
+            .get(process)
+            .ok_or_else(|| format!("there is no process {process}"))
     }
 }
 
@@ -112,15 +117,28 @@ fn describe_page(p: PageObs) -> String {
 /// Judge `expect` against `now`. `before_last_op` is the observation from
 /// just before the expect's process issued its last operation (needed only
 /// by `frame same` / `frame new`).
-pub fn evaluate(expect: &Expect, now: &Observation, before_last_op: Option<&Observation>) -> Verdict {
+pub fn evaluate(
+    expect: &Expect,
+    now: &Observation,
+    before_last_op: Option<&Observation>,
+) -> Verdict {
     match expect {
-        Expect::Page { process, region, page, check } => {
+        Expect::Page {
+            process,
+            region,
+            page,
+            check,
+        } => {
             let here = now.page(process.as_str(), region.as_str(), *page)?;
             match check {
                 PageCheck::Shared { other } => {
                     let there = now.page(other.as_str(), region.as_str(), *page)?;
                     match (here, there) {
-                        (PageObs::Frame { frame: a, .. }, PageObs::Frame { frame: b, .. }) if a == b => Ok(()),
+                        (PageObs::Frame { frame: a, .. }, PageObs::Frame { frame: b, .. })
+                            if a == b =>
+                        {
+                            Ok(())
+                        }
                         (PageObs::Zero, PageObs::Zero) => Ok(()),
                         (PageObs::Frame { .. }, PageObs::Frame { .. }) => {
                             Err(format!("{process} and {other} map different frames"))
@@ -150,7 +168,9 @@ pub fn evaluate(expect: &Expect, now: &Observation, before_last_op: Option<&Obse
                         .page(process.as_str(), region.as_str(), *page)
                         .unwrap_or(PageObs::Absent);
                     let same = match (before, here) {
-                        (PageObs::Frame { frame: a, .. }, PageObs::Frame { frame: b, .. }) => a == b,
+                        (PageObs::Frame { frame: a, .. }, PageObs::Frame { frame: b, .. }) => {
+                            a == b
+                        }
                         (PageObs::Zero, PageObs::Zero) => true,
                         _ => false,
                     };
@@ -178,14 +198,18 @@ pub fn evaluate(expect: &Expect, now: &Observation, before_last_op: Option<&Obse
                 Err(format!("its last operation took {faults}"))
             }
         }
-        Expect::Result { process, result } => {
-            match now.proc(process.as_str())?.last_op.as_ref() {
-                None => Err(format!("{process} has done no operation yet")),
-                Some(LastOpObs { result: None, .. }) => Err("its last operation has not returned".into()),
-                Some(LastOpObs { result: Some(r), .. }) if r == result => Ok(()),
-                Some(LastOpObs { result: Some(r), .. }) => Err(format!("it returned {r}")),
+        Expect::Result { process, result } => match now.proc(process.as_str())?.last_op.as_ref() {
+            None => Err(format!("{process} has done no operation yet")),
+            Some(LastOpObs { result: None, .. }) => {
+                Err("its last operation has not returned".into())
             }
-        }
+            Some(LastOpObs {
+                result: Some(r), ..
+            }) if r == result => Ok(()),
+            Some(LastOpObs {
+                result: Some(r), ..
+            }) => Err(format!("it returned {r}")),
+        },
         Expect::State { process, state } => {
             let found = now.proc(process.as_str())?.state;
             if found == *state {
@@ -213,8 +237,17 @@ pub fn evaluate(expect: &Expect, now: &Observation, before_last_op: Option<&Obse
                 Err(format!("{found} bytes are queued"))
             }
         }
-        Expect::Handled { process, signal, count } => {
-            let found = now.proc(process.as_str())?.handled.get(signal).copied().unwrap_or(0);
+        Expect::Handled {
+            process,
+            signal,
+            count,
+        } => {
+            let found = now
+                .proc(process.as_str())?
+                .handled
+                .get(signal)
+                .copied()
+                .unwrap_or(0);
             if found == *count {
                 Ok(())
             } else {

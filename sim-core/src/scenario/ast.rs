@@ -60,8 +60,8 @@ pub struct Statement {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "statement")]
 pub enum StatementKind {
-    /// `title TEXT`
-    Title { text: String },
+    // `title TEXT` is not a statement: the title lives in `Scenario::title`,
+    // so that a scenario has at most one.
     /// `process NAME`: a new process, child of init.
     Process { name: Name },
     /// `ACTOR: op args`
@@ -81,7 +81,10 @@ pub struct PageRange {
 
 impl PageRange {
     pub fn single(page: u32) -> PageRange {
-        PageRange { start: page, end: page + 1 }
+        PageRange {
+            start: page,
+            end: page + 1,
+        }
     }
 
     pub fn len(&self) -> u32 {
@@ -163,25 +166,77 @@ pub enum Action {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "op")]
 pub enum Op {
-    Mmap { region: Name, pages: u32, shared: bool },
-    Munmap { region: Name },
-    Read { region: Name, range: PageRange },
-    Write { region: Name, range: PageRange },
-    Fork { child: Name },
-    Exec { program: String },
-    Exit { code: i32 },
-    Wait { child: Option<Name> },
-    Pipe { pipe: Name },
-    Socketpair { pair: Name, dgram: bool },
-    Close { end: End },
-    Send { end: End, payload: Payload, nonblock: bool },
-    Recv { end: End, max: u64, nonblock: bool },
-    Pipesize { pipe: Name, bytes: u64 },
-    Sndbuf { end: End, bytes: u64 },
-    Signal { signal: Signal, action: Action, nocldwait: bool },
-    Block { signals: Vec<Signal> },
-    Unblock { signals: Vec<Signal> },
-    Kill { target: Name, signal: Signal },
+    Mmap {
+        region: Name,
+        pages: u32,
+        shared: bool,
+    },
+    Munmap {
+        region: Name,
+    },
+    Read {
+        region: Name,
+        range: PageRange,
+    },
+    Write {
+        region: Name,
+        range: PageRange,
+    },
+    Fork {
+        child: Name,
+    },
+    Exec {
+        program: String,
+    },
+    Exit {
+        code: i32,
+    },
+    Wait {
+        child: Option<Name>,
+    },
+    Pipe {
+        pipe: Name,
+    },
+    Socketpair {
+        pair: Name,
+        dgram: bool,
+    },
+    Close {
+        end: End,
+    },
+    Send {
+        end: End,
+        payload: Payload,
+        nonblock: bool,
+    },
+    Recv {
+        end: End,
+        max: u64,
+        nonblock: bool,
+    },
+    Pipesize {
+        pipe: Name,
+        bytes: u64,
+    },
+    Sndbuf {
+        end: End,
+        bytes: u64,
+    },
+    Signal {
+        signal: Signal,
+        action: Action,
+        nocldwait: bool,
+    },
+    Block {
+        signals: Vec<Signal>,
+    },
+    Unblock {
+        signals: Vec<Signal>,
+    },
+    Kill {
+        target: Name,
+        signal: Signal,
+    },
 }
 
 impl Op {
@@ -212,8 +267,25 @@ impl Op {
 
     /// Every operation keyword, for "did you mean" suggestions.
     pub const KEYWORDS: &'static [&'static str] = &[
-        "mmap", "munmap", "read", "write", "fork", "exec", "exit", "wait", "pipe", "socketpair",
-        "close", "send", "recv", "pipesize", "sndbuf", "signal", "block", "unblock", "kill",
+        "mmap",
+        "munmap",
+        "read",
+        "write",
+        "fork",
+        "exec",
+        "exit",
+        "wait",
+        "pipe",
+        "socketpair",
+        "close",
+        "send",
+        "recv",
+        "pipesize",
+        "sndbuf",
+        "signal",
+        "block",
+        "unblock",
+        "kill",
     ];
 }
 
@@ -241,6 +313,8 @@ pub enum PageCheck {
 pub enum StateName {
     Running,
     Blocked,
+    /// Stopped by a stop signal until SIGCONT (an addition to v1).
+    Stopped,
     Zombie,
     Gone,
 }
@@ -250,6 +324,7 @@ impl StateName {
         match self {
             StateName::Running => "running",
             StateName::Blocked => "blocked",
+            StateName::Stopped => "stopped",
             StateName::Zombie => "zombie",
             StateName::Gone => "gone",
         }
@@ -298,13 +373,40 @@ pub const INIT_NAME: &str = "init";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "expect")]
 pub enum Expect {
-    Page { process: Name, region: Name, page: u32, check: PageCheck },
-    Faults { process: Name, count: u64 },
-    Result { process: Name, result: OpResult },
-    State { process: Name, state: StateName },
+    Page {
+        process: Name,
+        region: Name,
+        page: u32,
+        check: PageCheck,
+    },
+    Faults {
+        process: Name,
+        count: u64,
+    },
+    Result {
+        process: Name,
+        result: OpResult,
+    },
+    State {
+        process: Name,
+        state: StateName,
+    },
     /// `parent` is `init` or a process name.
-    Parent { process: Name, parent: Name },
-    Queued { end: End, bytes: u64 },
-    Handled { process: Name, signal: Signal, count: u64 },
-    Status { process: Name, status: ExitStatus },
+    Parent {
+        process: Name,
+        parent: Name,
+    },
+    Queued {
+        end: End,
+        bytes: u64,
+    },
+    Handled {
+        process: Name,
+        signal: Signal,
+        count: u64,
+    },
+    Status {
+        process: Name,
+        status: ExitStatus,
+    },
 }

@@ -55,11 +55,20 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 pub enum ErrorKind {
     // --- parsing ---
     #[error("unknown statement \"{word}\"{}", Suggest(suggestion))]
-    UnknownStatement { word: String, suggestion: Option<String> },
+    UnknownStatement {
+        word: String,
+        suggestion: Option<String>,
+    },
     #[error("unknown operation \"{word}\"{}", Suggest(suggestion))]
-    UnknownOperation { word: String, suggestion: Option<String> },
+    UnknownOperation {
+        word: String,
+        suggestion: Option<String>,
+    },
     #[error("unknown signal \"{word}\"{}", Suggest(suggestion))]
-    UnknownSignal { word: String, suggestion: Option<String> },
+    UnknownSignal {
+        word: String,
+        suggestion: Option<String>,
+    },
     #[error("\"{word}\" is not a name: names start with a lowercase letter, then lowercase letters, digits, '_' or '-'")]
     BadName { word: String },
     #[error("expected {expected}, found {found}")]
@@ -70,18 +79,50 @@ pub enum ErrorKind {
     TooLarge { what: String, max: u64 },
     #[error("unterminated string: a closing '\"' is missing")]
     UnterminatedString,
+    #[error("a scenario has one title, and it was already given on line {first_line}")]
+    DuplicateTitle { first_line: u32 },
+    #[error("\"{word}\" is reserved: it names pid 1, the init process; pick another name")]
+    ReservedName { word: String },
+    #[error("unknown errno \"{word}\"{}", Suggest(suggestion))]
+    UnknownErrno {
+        word: String,
+        suggestion: Option<String>,
+    },
+    #[error("\"{word}\" is not something expect can check (R[I], faults, result, state, parent, handled or status){}", Suggest(suggestion))]
+    UnknownExpect {
+        word: String,
+        suggestion: Option<String>,
+    },
 
     // --- running ---
     #[error("no process is named \"{name}\"{}", Suggest(suggestion))]
-    UnknownProcess { name: String, suggestion: Option<String> },
+    UnknownProcess {
+        name: String,
+        suggestion: Option<String>,
+    },
     #[error("{process} has no region named \"{name}\"{}", Suggest(suggestion))]
-    UnknownRegion { process: String, name: String, suggestion: Option<String> },
+    UnknownRegion {
+        process: String,
+        name: String,
+        suggestion: Option<String>,
+    },
     #[error("no pipe or socketpair is named \"{name}\"{}", Suggest(suggestion))]
-    UnknownObject { name: String, suggestion: Option<String> },
+    UnknownObject {
+        name: String,
+        suggestion: Option<String>,
+    },
     #[error("\"{name}\" is a {actual}, not a {expected}")]
-    WrongKind { name: String, expected: String, actual: String },
+    WrongKind {
+        name: String,
+        expected: String,
+        actual: String,
+    },
     #[error("page {page} is out of range: {region} has {pages} pages (0..{pages})")]
-    PageOutOfRange { region: String, page: u64, pages: u32 },
+    PageOutOfRange {
+        region: String,
+        page: u64,
+        pages: u32,
+    },
     #[error("{process} does not hold {end}: it was never given it, or it was closed")]
     EndNotHeld { process: String, end: String },
     #[error("\"{name}\" is already used (line {first_line}); pick another name")]
@@ -89,7 +130,11 @@ pub enum ErrorKind {
     #[error("{process} is gone: {why}, so it can do nothing more")]
     ProcessGone { process: String, why: String },
     #[error("{process} is blocked in \"{op}\" since line {since_line}; another process must wake it first")]
-    ProcessBlocked { process: String, op: String, since_line: u32 },
+    ProcessBlocked {
+        process: String,
+        op: String,
+        since_line: u32,
+    },
     #[error("{what} comes before any process; start with \"process NAME\"")]
     NoProcessYet { what: String },
     #[error("{process} has no child named \"{child}\"")]

@@ -1,0 +1,339 @@
+//! The step engine: runs a scenario one statement at a time and keeps the
+//! world after every step (time travel).
+//!
+//! A step is one `process` or operation statement. The `say` and `expect`
+//! statements after it belong to it: the says are its narration for a
+//! teacher's words, the expects are checked on the world it leaves.
+//! Snapshots are whole `World` values; they share structure, so keeping one
+//! per step costs only what the step changed.
+
+mod narrate;
+mod ops;
+
+use crate::observe::{self, Observation};
+use crate::profile::KernelProfile;
+use crate::scenario::ast::{Expect, Pos, Scenario, StatementKind};
+use crate::scenario::{ErrorKind, ScenarioError, Statement};
+use crate::world::World;
+use serde::Serialize;
+use std::sync::Arc;
+
+pub use ops::Event;
+
+/// One statement in canonical form.
+fn print_statement(stmt: &Statement) -> String {
+    let one = Scenario {
+        title: None,
+        statements: vec![stmt.clone()],
+    };
+    crate::scenario::print(&one).trim_end().to_string()
+}
+
+/// An expect and its verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExpectOutcome {
+    pub pos: Pos,
+    /// The expect as written (canonical form).
+    pub text: String,
+    /// `Ok` when it holds; otherwise what was found instead.
+    pub verdict: Result<(), String>,
+}
+
+impl ExpectOutcome {
+    pub fn holds(&self) -> bool {
+        self.verdict.is_ok()
+    }
+}
+
+/// One step of a run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    /// 1-based; step 0 is the initial world.
+    pub index: u32,
+    pub pos: Pos,
+    /// The statement as written (canonical form).
+    pub source: String,
+    /// The process that acted (None for `process` statements).
+    pub actor: Option<String>,
+    pub events: Vec<Event>,
+    /// What happened, in a sentence or two for a learner.
+    pub narration: String,
+    /// The scenario's own `say` lines for this step.
+    pub says: Vec<String>,
+    pub expects: Vec<ExpectOutcome>,
+}
+
+/// A scenario being run.
+#[derive(Clone, Debug)]
+pub struct Sim {
+    scenario: Arc<Scenario>,
+    profile: Arc<KernelProfile>,
+    /// history[0] is the initial world; history[i] the world after step i.
+    history: Vec<World>,
+    steps: Vec<Step>,
+    /// `say` lines before the first step.
+    intro: Vec<String>,
+    /// Next statement to run.
+    next: usize,
+    error: Option<ScenarioError>,
+}
+
+impl Sim {
+    pub fn new(scenario: Scenario) -> Sim {
+        Sim::with_profile(scenario, KernelProfile::default())
+    }
+
+    pub fn with_profile(scenario: Scenario, profile: KernelProfile) -> Sim {
+        let mut sim = Sim {
+            scenario: Arc::new(scenario),
+            profile: Arc::new(profile),
+            history: vec![World::new()],
+            steps: Vec::new(),
+            intro: Vec::new(),
+            next: 0,
+            error: None,
+        };
+        while let Some(stmt) = sim.scenario.statements.get(sim.next) {
+            match &stmt.kind {
+                StatementKind::Say { text } => sim.intro.push(text.clone()),
+                StatementKind::Expect { .. } => {
+                    sim.error = Some(ScenarioError::new(
+                        stmt.pos,
+                        ErrorKind::NoProcessYet {
+                            what: "this expect".into(),
+                        },
+                    ));
+                    break;
+                }
+                _ => break,
+            }
+            sim.next += 1;
+        }
+        sim
+    }
+
+    /// Parse and set up in one go.
+    pub fn from_source(text: &str) -> Result<Sim, ScenarioError> {
+        Ok(Sim::new(crate::scenario::parse(text)?))
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn profile(&self) -> &KernelProfile {
+        &self.profile
+    }
+
+    pub fn title(&self) -> Option<&str> {
+        self.scenario.title.as_deref()
+    }
+
+    /// `say` lines that come before the first step.
+    pub fn intro(&self) -> &[String] {
+        &self.intro
+    }
+
+    /// Steps run so far.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// The world after step `index` (0: before the first step). O(1).
+    pub fn world(&self, index: u32) -> Option<&World> {
+        self.history.get(index as usize)
+    }
+
+    /// The current world.
+    pub fn current(&self) -> &World {
+        self.history
+            .last()
+            .expect("history always holds the initial world")
+    }
+
+    /// The model's observation after step `index`.
+    pub fn observe(&self, index: u32) -> Option<Observation> {
+        self.world(index).map(World::observe)
+    }
+
+    /// The error that stopped the run, if one did.
+    pub fn error(&self) -> Option<&ScenarioError> {
+        self.error.as_ref()
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.error.is_some() || self.next >= self.scenario.statements.len()
+    }
+
+    /// Run the next step. `Ok(None)` at the end; an error stops the run for
+    /// good (the steps before it stay viewable).
+    pub fn step(&mut self) -> Result<Option<&Step>, ScenarioError> {
+        if let Some(err) = &self.error {
+            return Err(err.clone());
+        }
+        let Some(stmt) = self.scenario.statements.get(self.next).cloned() else {
+            return Ok(None);
+        };
+        let index = self.steps.len() as u32 + 1;
+        let mut world = self.current().clone();
+        let outcome = ops::apply(&mut world, &stmt, index, &self.profile);
+        let (events, narration) = match outcome {
+            Ok(done) => done,
+            Err(err) => {
+                self.error = Some(err.clone());
+                return Err(err);
+            }
+        };
+        self.next += 1;
+        let mut step = Step {
+            index,
+            pos: stmt.pos,
+            source: print_statement(&stmt),
+            actor: match &stmt.kind {
+                StatementKind::Op { actor, .. } => Some(actor.text.clone()),
+                _ => None,
+            },
+            events,
+            narration,
+            says: Vec::new(),
+            expects: Vec::new(),
+        };
+        self.history.push(world);
+        while let Some(next) = self.scenario.statements.get(self.next) {
+            match &next.kind {
+                StatementKind::Say { text } => step.says.push(text.clone()),
+                StatementKind::Expect { expect } => match self.check(expect) {
+                    Ok(verdict) => step.expects.push(ExpectOutcome {
+                        pos: next.pos,
+                        text: print_statement(next),
+                        verdict,
+                    }),
+                    Err(kind) => {
+                        let err = ScenarioError::new(next.pos, kind);
+                        self.error = Some(err.clone());
+                        self.steps.push(step);
+                        return Err(err);
+                    }
+                },
+                _ => break,
+            }
+            self.next += 1;
+        }
+        self.steps.push(step);
+        Ok(self.steps.last())
+    }
+
+    /// Run every remaining step. Failed expects do not stop the run; a
+    /// scenario error does.
+    pub fn run_to_end(&mut self) -> Result<(), ScenarioError> {
+        while self.step()?.is_some() {}
+        Ok(())
+    }
+
+    /// Every expect that failed so far.
+    pub fn failed_expects(&self) -> impl Iterator<Item = &ExpectOutcome> {
+        self.steps
+            .iter()
+            .flat_map(|s| s.expects.iter())
+            .filter(|e| !e.holds())
+    }
+
+    /// Judge an expect on the current world. Names it uses must exist.
+    fn check(&self, expect: &Expect) -> Result<Result<(), String>, ErrorKind> {
+        let world = self.current();
+        let known = |name: &crate::scenario::ast::Name| -> Result<(), ErrorKind> {
+            match world.pid_of(name.as_str()) {
+                Some(_) => Ok(()),
+                None => Err(ErrorKind::UnknownProcess {
+                    name: name.text.clone(),
+                    suggestion: crate::scenario::error::suggest(name.as_str(), world.names()),
+                }),
+            }
+        };
+        let (procs, region_page): (Vec<&str>, Option<(&str, u32)>) = match expect {
+            Expect::Page {
+                process,
+                region,
+                page,
+                check,
+            } => {
+                known(process)?;
+                let mut procs = vec![process.as_str()];
+                if let crate::scenario::ast::PageCheck::Shared { other } = check {
+                    known(other)?;
+                    procs.push(other.as_str());
+                }
+                let pid = world.pid_of(process.as_str()).expect("checked");
+                self.check_page(world, pid, region, *page)?;
+                (procs, Some((region.as_str(), *page)))
+            }
+            Expect::Faults { process, .. }
+            | Expect::Result { process, .. }
+            | Expect::State { process, .. }
+            | Expect::Handled { process, .. }
+            | Expect::Status { process, .. } => {
+                known(process)?;
+                (vec![process.as_str()], None)
+            }
+            Expect::Parent { process, parent } => {
+                known(process)?;
+                known(parent)?;
+                (vec![process.as_str()], None)
+            }
+            Expect::Queued { .. } => (Vec::new(), None),
+        };
+        let scope = |w: &World| {
+            w.observe_scoped(
+                |p| procs.contains(&p),
+                |_, r| match region_page {
+                    Some((region, page)) if region == r => Some(page + 1),
+                    _ => None,
+                },
+            )
+        };
+        let now = scope(world);
+        let before = match expect {
+            Expect::Page { process, .. } => {
+                let pid = world.pid_of(process.as_str()).expect("checked");
+                world
+                    .proc(pid)
+                    .last_op
+                    .as_ref()
+                    .and_then(|l| self.world(l.step - 1))
+                    .map(scope)
+            }
+            _ => None,
+        };
+        Ok(observe::evaluate(expect, &now, before.as_ref()))
+    }
+
+    fn check_page(
+        &self,
+        world: &World,
+        pid: crate::ids::Pid,
+        region: &crate::scenario::ast::Name,
+        page: u32,
+    ) -> Result<(), ErrorKind> {
+        let proc = world.proc(pid);
+        if proc.state.is_dead() {
+            // Its regions are gone; the verdict will say so.
+            return Ok(());
+        }
+        match proc.mm.region(region.as_str()) {
+            None => Err(ErrorKind::UnknownRegion {
+                process: proc.name.to_string(),
+                name: region.text.clone(),
+                suggestion: crate::scenario::error::suggest(
+                    region.as_str(),
+                    proc.mm.regions.iter().map(|r| &*r.name),
+                ),
+            }),
+            Some(r) if page >= r.pages() => Err(ErrorKind::PageOutOfRange {
+                region: region.text.clone(),
+                page: u64::from(page),
+                pages: r.pages(),
+            }),
+            Some(_) => Ok(()),
+        }
+    }
+}

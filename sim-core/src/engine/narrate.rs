@@ -1,0 +1,373 @@
+//! The narration: one or two sentences per step, written for a learner.
+//! Numbers and frame names come from the events; the words say why.
+
+use crate::ids::{FrameId, Pid};
+use crate::mm::{Access, Backing, FaultKind, MemEvent};
+use crate::scenario::ast::{ExitStatus, PageRange};
+use crate::world::World;
+
+pub fn ended(status: ExitStatus) -> String {
+    match status {
+        ExitStatus::Exited(code) => format!("exited with status {code}"),
+        ExitStatus::Signaled(sig) => format!("was killed by {sig}"),
+    }
+}
+
+pub fn frames_freed(n: u32) -> String {
+    match n {
+        1 => "1 frame is freed".into(),
+        n => format!("{n} frames are freed"),
+    }
+}
+
+pub fn list_is_are(names: &[String]) -> String {
+    match names {
+        [one] => format!("{one} is"),
+        [init @ .., last] => format!("{} and {last} are", init.join(", ")),
+        [] => String::new(),
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+pub fn mmap(me: &str, region: &str, pages: u32, shared: bool) -> String {
+    let kind = if shared {
+        "shared anonymous"
+    } else {
+        "private anonymous"
+    };
+    format!(
+        "{me} maps {region}: {} of {kind} memory. Nothing is allocated yet: every page is absent until it is touched.",
+        plural(u64::from(pages), "page", "pages")
+    )
+}
+
+pub fn munmap(me: &str, region: &str, freed: u32) -> String {
+    if freed == 0 {
+        format!("{me} unmaps {region}; no frame was freed (none was its alone).")
+    } else {
+        format!("{me} unmaps {region}: {}.", frames_freed(freed))
+    }
+}
+
+fn range_text(region: &str, range: PageRange) -> String {
+    if range.len() == 1 {
+        format!("{region}[{}]", range.start)
+    } else {
+        format!("{region}[{}..{}]", range.start, range.end)
+    }
+}
+
+/// Who else maps `frame` at `region[page]`, by name.
+fn others(world: &World, me: Pid, region: &str, page: u32, frame: FrameId) -> Vec<String> {
+    world
+        .procs()
+        .filter(|p| p.pid != me)
+        .filter(|p| {
+            p.mm.region(region)
+                .is_some_and(|r| page < r.pages() && r.ptes.get(page).frame() == Some(frame))
+        })
+        .map(|p| p.name.to_string())
+        .collect()
+}
+
+pub fn touch(
+    world: &World,
+    me_pid: Pid,
+    me: &str,
+    region: &str,
+    range: PageRange,
+    access: Access,
+    events: &[MemEvent],
+) -> String {
+    let verb = match access {
+        Access::Read => "reads",
+        Access::Write => "writes",
+    };
+    let what = range_text(region, range);
+    let faults: Vec<(u32, FaultKind)> = events
+        .iter()
+        .filter_map(|e| match e {
+            MemEvent::Fault { page, fault, .. } => Some((*page, *fault)),
+            MemEvent::FaultAround { .. } => None,
+        })
+        .collect();
+    let around: Vec<u32> = events
+        .iter()
+        .flat_map(|e| match e {
+            MemEvent::FaultAround { pages, .. } => pages.clone(),
+            MemEvent::Fault { .. } => Vec::new(),
+        })
+        .collect();
+    let shared = world
+        .proc(me_pid)
+        .mm
+        .region(region)
+        .is_some_and(|r| matches!(r.backing, Backing::Shared { .. }));
+    let mut text = if faults.is_empty() {
+        let why = match (access, shared) {
+            (Access::Read, _) => "already mapped, so the CPU reads without the kernel's help",
+            (Access::Write, true) => "a shared mapping is mapped writable, so the write goes straight to the shared frame",
+            (Access::Write, false) => "already mapped writable, so the write needs no help from the kernel",
+        };
+        format!("{me} {verb} {what}: {why}. No fault.")
+    } else if let [(page, fault)] = faults[..] {
+        format!(
+            "{me} {verb} {what}: {}",
+            one_fault(world, me_pid, me, region, page, fault)
+        )
+    } else {
+        let untouched = if range.len() as usize > faults.len() {
+            format!(
+                " ({} already mapped took none)",
+                plural(
+                    u64::from(range.len()) - faults.len() as u64,
+                    "page",
+                    "pages"
+                )
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "{me} {verb} {what}: {}{untouched}. {}",
+            plural(faults.len() as u64, "fault", "faults"),
+            summary(&faults)
+        )
+    };
+    if !around.is_empty() {
+        let list: Vec<String> = around.iter().map(u32::to_string).collect();
+        text.push_str(&format!(
+            " Fault-around also maps {} {} of the same 64 KiB block, which already exist, without a fault.",
+            if around.len() == 1 { "page" } else { "pages" },
+            list.join(", ")
+        ));
+    }
+    text
+}
+
+fn one_fault(
+    world: &World,
+    me_pid: Pid,
+    me: &str,
+    region: &str,
+    page: u32,
+    fault: FaultKind,
+) -> String {
+    match fault {
+        FaultKind::ZeroPage => "the page was never touched, so the kernel maps the shared zero page, read-only (1 fault). A write will fault again.".into(),
+        FaultKind::ZeroFill { frame } => {
+            format!("the page was never touched, so the kernel gives it a fresh zeroed frame, {frame} (1 fault).")
+        }
+        FaultKind::ZeroPageReplaced { frame } => format!(
+            "the page maps the read-only zero page, so the kernel gives it a fresh zeroed frame, {frame} (1 fault)."
+        ),
+        FaultKind::CowCopy { from, to } => {
+            let others = others(world, me_pid, region, page, from);
+            let keep = match others.as_slice() {
+                [] => String::new(),
+                [one] => format!(", {one} keeps {from}, which is now its alone"),
+                many => format!(", {} keep {from}", many.join(" and ")),
+            };
+            format!("the frame is shared, so the kernel copies it (1 fault); {me} now has frame {to}{keep}.")
+        }
+        FaultKind::Reuse { frame } => format!(
+            "{frame} is write-protected, but no one else maps it any more, so the kernel reuses it without copying and makes it writable (1 fault)."
+        ),
+        FaultKind::ShmNew { frame } => {
+            format!("the shared page did not exist yet: the kernel allocates {frame} in the shared object and maps it writable (1 fault).")
+        }
+        FaultKind::ShmExisting { frame } => format!(
+            "the shared object already holds this page in {frame}; the kernel maps it writable, the same frame other processes see (1 fault)."
+        ),
+    }
+}
+
+fn frame_span(frames: &[FrameId]) -> String {
+    match frames {
+        [] => String::new(),
+        [one] => format!(" ({one})"),
+        [first, .., last] if last.0 - first.0 + 1 == frames.len() as u32 => {
+            format!(" ({first}–{last})")
+        }
+        [first, ..] => format!(" ({first}, ...)"),
+    }
+}
+
+/// "8 untouched pages get fresh zeroed frames (F1–F8); 2 shared frames are copied."
+fn summary(faults: &[(u32, FaultKind)]) -> String {
+    let mut zero_page = 0u64;
+    let mut fresh = Vec::new();
+    let mut replaced = Vec::new();
+    let mut copied = Vec::new();
+    let mut reused = 0u64;
+    let mut shm_new = Vec::new();
+    let mut shm_existing = 0u64;
+    for (_, fault) in faults {
+        match *fault {
+            FaultKind::ZeroPage => zero_page += 1,
+            FaultKind::ZeroFill { frame } => fresh.push(frame),
+            FaultKind::ZeroPageReplaced { frame } => replaced.push(frame),
+            FaultKind::CowCopy { to, .. } => copied.push(to),
+            FaultKind::Reuse { .. } => reused += 1,
+            FaultKind::ShmNew { frame } => shm_new.push(frame),
+            FaultKind::ShmExisting { .. } => shm_existing += 1,
+        }
+    }
+    let mut parts = Vec::new();
+    if zero_page > 0 {
+        parts.push(format!(
+            "{} the shared zero page, read-only",
+            if zero_page == 1 {
+                "1 untouched page maps".to_string()
+            } else {
+                format!("{zero_page} untouched pages map")
+            }
+        ));
+    }
+    if !fresh.is_empty() {
+        parts.push(format!(
+            "{} fresh zeroed frames{}",
+            plural(
+                fresh.len() as u64,
+                "untouched page gets",
+                "untouched pages get"
+            ),
+            frame_span(&fresh)
+        ));
+    }
+    if !replaced.is_empty() {
+        parts.push(format!(
+            "{} the zero page get fresh frames{}",
+            plural(
+                replaced.len() as u64,
+                "page that mapped",
+                "pages that mapped"
+            ),
+            frame_span(&replaced)
+        ));
+    }
+    if !copied.is_empty() {
+        parts.push(format!(
+            "{} shared, so the kernel copies {}{}",
+            plural(copied.len() as u64, "frame is", "frames are"),
+            if copied.len() == 1 { "it" } else { "them" },
+            frame_span(&copied)
+        ));
+    }
+    if reused > 0 {
+        parts.push(format!(
+            "{} no one else maps any more, so the kernel reuses {} without copying",
+            plural(reused, "write-protected frame", "write-protected frames"),
+            if reused == 1 { "it" } else { "them" }
+        ));
+    }
+    if !shm_new.is_empty() {
+        parts.push(format!(
+            "{} allocated in the shared object{}",
+            plural(shm_new.len() as u64, "shared page is", "shared pages are"),
+            frame_span(&shm_new)
+        ));
+    }
+    if shm_existing > 0 {
+        parts.push(format!(
+            "{} of the shared object mapped",
+            plural(shm_existing, "existing page is", "existing pages are")
+        ));
+    }
+    let mut text = parts.join("; ");
+    if let Some(first) = text.get(..1) {
+        text = first.to_uppercase() + &text[1..];
+    }
+    text.push('.');
+    text
+}
+
+pub fn fork(me: &str, child: &str, pid: Pid, copied: u64, regions: &[(String, Backing)]) -> String {
+    let mut text = format!("{me} forks {child} (pid {pid}). ");
+    if regions.is_empty() {
+        text.push_str("There is no memory to share yet.");
+        return text;
+    }
+    let copied_regions: Vec<&str> = regions
+        .iter()
+        .filter(|(_, b)| matches!(b, Backing::Private { anon_vma: true }))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if copied > 0 {
+        text.push_str(&format!(
+            "The kernel copies page tables, not pages: {} of {} now {} in both, and both entries are write-protected, so the first write by either side faults.",
+            plural(copied, "entry", "entries"),
+            copied_regions.join(", "),
+            if copied == 1 { "maps the same frame" } else { "map the same frames" }
+        ));
+    } else {
+        text.push_str("No page-table entry needed copying.");
+    }
+    let skipped: Vec<&str> = regions
+        .iter()
+        .filter(|(_, b)| matches!(b, Backing::Private { anon_vma: false }))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if !skipped.is_empty() {
+        text.push_str(&format!(
+            " {} never written, so fork does not copy {} entries: {child} will fault its pages in itself.",
+            if skipped.len() == 1 { format!("{} was", skipped[0]) } else { format!("{} were", skipped.join(", ")) },
+            if skipped.len() == 1 { "its" } else { "their" }
+        ));
+    }
+    let shared: Vec<&str> = regions
+        .iter()
+        .filter(|(_, b)| matches!(b, Backing::Shared { .. }))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if !shared.is_empty() {
+        text.push_str(&format!(
+            " {} shared: {child} gets an empty page table for it and will fault in the same frames.",
+            shared.join(", ")
+        ));
+    }
+    text
+}
+
+pub fn exec(me: &str, program: &str, freed: u32) -> String {
+    let mut text = format!("{me} execs {program}: its whole address space is replaced, so any sharing with other processes ends here.");
+    if freed > 0 {
+        text.push_str(&format!(
+            " {}.",
+            frames_freed(freed)
+                .replace("are", "were")
+                .replace(" is ", " was ")
+        ));
+    }
+    text
+}
+
+pub fn exit_call(me: &str, code: i32, status: ExitStatus) -> String {
+    match status {
+        ExitStatus::Exited(reported) if i64::from(reported) != i64::from(code) => format!(
+            "{me} calls exit({code}). Only the low 8 bits of the code survive, so its parent will see {reported}."
+        ),
+        _ => format!("{me} calls exit({code})."),
+    }
+}
+
+pub fn wait_echild(me: &str, child: Option<&str>) -> String {
+    match child {
+        Some(c) => format!("{me} calls wait for {c}, but {c} is not a child it can still reap: wait fails with ECHILD."),
+        None => format!("{me} calls wait, but it has no child left to reap: wait fails with ECHILD."),
+    }
+}
+
+pub fn wait_blocks(me: &str, children: &[String]) -> String {
+    format!(
+        "{me} calls wait, but {} still running, so {me} blocks until a child exits.",
+        list_is_are(children)
+    )
+}

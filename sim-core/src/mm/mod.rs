@@ -1,0 +1,238 @@
+//! Memory: frames, page tables, and the fault, fork, exec and exit rules of
+//! mm/memory.c as KERNEL-FACTS.md measures them.
+//!
+//! Owns: `Frames` (map counts, the zero page, shmem objects) and
+//! `AddressSpace` (regions and their page tables). Does not own processes,
+//! fault counters or narration: each operation returns the `MemEvent`s it
+//! caused and the caller counts and tells them.
+
+pub mod frames;
+pub mod pvec;
+pub mod space;
+
+pub use frames::{FrameUse, Frames};
+pub use space::{AddressSpace, Backing, Pte, PteView, Region};
+
+use crate::ids::FrameId;
+use crate::profile::KernelProfile;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// How one page fault was resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum FaultKind {
+    /// Read of an absent private page: the shared zero page is mapped read-only.
+    ZeroPage,
+    /// Write to an absent private page: a fresh zeroed frame.
+    ZeroFill { frame: FrameId },
+    /// Write to a page that maps the zero page: a fresh zeroed frame replaces it.
+    ZeroPageReplaced { frame: FrameId },
+    /// Write to a frame others still map: the writer gets a copy (wp_page_copy).
+    CowCopy { from: FrameId, to: FrameId },
+    /// Write to a write-protected frame nobody else maps: it is reused (wp_page_reuse).
+    Reuse { frame: FrameId },
+    /// A shmem page that did not exist yet is allocated and mapped.
+    ShmNew { frame: FrameId },
+    /// An existing shmem page is mapped.
+    ShmExisting { frame: FrameId },
+}
+
+/// Something the memory subsystem did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "event")]
+pub enum MemEvent {
+    /// One minor fault, on `page` of `region`.
+    Fault {
+        region: Arc<str>,
+        page: u32,
+        fault: FaultKind,
+    },
+    /// Fault-around mapped these existing shmem pages too, without faults.
+    FaultAround { region: Arc<str>, pages: Vec<u32> },
+}
+
+/// What an access to one page is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// Touch `pages` of region `index` in `space`. Returns the number of faults;
+/// events are appended to `events`. The caller has checked the range.
+pub fn touch(
+    frames: &mut Frames,
+    space: &mut AddressSpace,
+    index: usize,
+    pages: std::ops::Range<u32>,
+    access: Access,
+    profile: &KernelProfile,
+    events: &mut Vec<MemEvent>,
+) -> u64 {
+    let region = &mut space.regions[index];
+    let mut faults = 0;
+    for page in pages {
+        let pte = region.ptes.get(page);
+        let fault = match (region.backing, access, pte.view()) {
+            (_, Access::Read, PteView::Mapped { .. }) => None,
+            (_, Access::Write, PteView::Mapped { writable: true, .. }) => None,
+            (Backing::Private { .. }, Access::Read, PteView::Absent) => {
+                region.ptes.set(page, Pte::mapped(FrameId::ZERO, false));
+                Some(FaultKind::ZeroPage)
+            }
+            (Backing::Private { .. }, Access::Write, PteView::Absent) => {
+                let frame = frames.alloc(FrameUse::Anon);
+                frames.map(frame);
+                region.ptes.set(page, Pte::mapped(frame, true));
+                region.backing = Backing::Private { anon_vma: true };
+                Some(FaultKind::ZeroFill { frame })
+            }
+            (
+                Backing::Private { .. },
+                Access::Write,
+                PteView::Mapped {
+                    frame,
+                    writable: false,
+                },
+            ) => {
+                // do_wp_page: the zero page is always copied; otherwise a
+                // frame with one mapping is reused, else copied.
+                let kind = if frame == FrameId::ZERO {
+                    let new = frames.alloc(FrameUse::Anon);
+                    frames.map(new);
+                    region.ptes.set(page, Pte::mapped(new, true));
+                    FaultKind::ZeroPageReplaced { frame: new }
+                } else if frames.mapcount(frame) == 1 {
+                    region.ptes.set(page, Pte::mapped(frame, true));
+                    FaultKind::Reuse { frame }
+                } else {
+                    let new = frames.alloc(FrameUse::Anon);
+                    frames.map(new);
+                    frames.unmap(frame);
+                    region.ptes.set(page, Pte::mapped(new, true));
+                    FaultKind::CowCopy {
+                        from: frame,
+                        to: new,
+                    }
+                };
+                region.backing = Backing::Private { anon_vma: true };
+                Some(kind)
+            }
+            (Backing::Shared { shm }, access, PteView::Absent) => {
+                let (frame, new) = frames.shm_page(shm, page);
+                frames.map(frame);
+                region.ptes.set(page, Pte::mapped(frame, true));
+                if access == Access::Read {
+                    // do_read_fault -> do_fault_around: map the block's other
+                    // pages that already exist in the object.
+                    let block = profile.fault_around_pages().max(1);
+                    let start = page - page % block;
+                    let end = (start + block).min(region.pages());
+                    let mut around = Vec::new();
+                    for other in (start..end).filter(|&p| p != page) {
+                        let existing = frames.shm(shm).pages.get(other);
+                        if existing != FrameId::ZERO && !region.ptes.get(other).is_present() {
+                            frames.map(existing);
+                            region.ptes.set(other, Pte::mapped(existing, true));
+                            around.push(other);
+                        }
+                    }
+                    if !around.is_empty() {
+                        events.push(MemEvent::FaultAround {
+                            region: region.name.clone(),
+                            pages: around,
+                        });
+                    }
+                }
+                Some(if new {
+                    FaultKind::ShmNew { frame }
+                } else {
+                    FaultKind::ShmExisting { frame }
+                })
+            }
+            (
+                Backing::Shared { .. },
+                Access::Write,
+                PteView::Mapped {
+                    writable: false, ..
+                },
+            ) => {
+                unreachable!("shared mappings are always mapped writable")
+            }
+        };
+        if let Some(fault) = fault {
+            faults += 1;
+            events.push(MemEvent::Fault {
+                region: region.name.clone(),
+                page,
+                fault,
+            });
+        }
+    }
+    faults
+}
+
+/// The child's address space after fork, per mm/memory.c copy_page_range:
+/// a private region that holds anonymous pages has its entries copied and
+/// write-protected on both sides; other regions start empty in the child.
+/// Returns the child's space and the number of entries copied.
+pub fn fork(frames: &mut Frames, parent: &mut AddressSpace) -> (AddressSpace, u64) {
+    let mut child = AddressSpace::default();
+    let mut copied = 0u64;
+    for region in &mut parent.regions {
+        let ptes = match region.backing {
+            Backing::Private { anon_vma: true } => {
+                region.ptes.update_leaves(
+                    |_, ptes| ptes.iter().any(|p| p.view() != PteView::Absent),
+                    |_, ptes| {
+                        for pte in ptes.iter_mut() {
+                            *pte = pte.write_protected();
+                        }
+                    },
+                );
+                region.ptes.for_each_leaf(|_, ptes| {
+                    let present = ptes.iter().filter_map(|p| p.frame());
+                    copied += present.clone().count() as u64;
+                    frames.map_many(present);
+                });
+                region.ptes.clone()
+            }
+            Backing::Private { anon_vma: false } => pvec::PVec::new(region.pages()),
+            Backing::Shared { shm } => {
+                frames.shm_add_mapping(shm);
+                pvec::PVec::new(region.pages())
+            }
+        };
+        child.regions.push(Region {
+            name: region.name.clone(),
+            backing: region.backing,
+            ptes,
+            line: region.line,
+        });
+    }
+    (child, copied)
+}
+
+/// Unmap one region entirely (munmap, exec, exit). Returns frames freed.
+pub fn unmap_region(frames: &mut Frames, region: Region) -> u32 {
+    let mut freed = 0;
+    region.ptes.for_each_leaf(|_, ptes| {
+        for frame in ptes.iter().filter_map(|p| p.frame()) {
+            freed += u32::from(frames.unmap(frame));
+        }
+    });
+    if let Backing::Shared { shm } = region.backing {
+        freed += frames.shm_drop_mapping(shm);
+    }
+    freed
+}
+
+/// Release a whole address space (exec, exit). Returns frames freed.
+pub fn release(frames: &mut Frames, space: AddressSpace) -> u32 {
+    space
+        .regions
+        .into_iter()
+        .map(|r| unmap_region(frames, r))
+        .sum()
+}

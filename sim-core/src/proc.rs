@@ -1,0 +1,136 @@
+//! Processes: identity, family links, life-cycle states and wait statuses.
+//!
+//! Owns what `ps` would show of a process and its exit status. Memory, fds
+//! and signal state hang off a `Process` but are run by their own modules.
+
+use crate::ids::Pid;
+use crate::mm::AddressSpace;
+use crate::scenario::ast::{ExitStatus, OpResult, Pos};
+use crate::sig::Signal;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// A raw wait status as the kernel encodes it (kernel/exit.c): an exit code
+/// is `(code & 0xff) << 8`, death by a signal is the signal's number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct WaitStatus(pub i32);
+
+impl WaitStatus {
+    /// `exit(code)`: only the low 8 bits survive, so exit(300) reports 44.
+    pub fn exited(code: i32) -> WaitStatus {
+        WaitStatus((code & 0xff) << 8)
+    }
+
+    /// Killed by `sig`. The core-dump bit (0x80) is never set: the model
+    /// assumes RLIMIT_CORE = 0, as on the machines it is checked against.
+    pub fn signaled(sig: Signal) -> WaitStatus {
+        WaitStatus(i32::from(sig.number()))
+    }
+
+    /// WIFEXITED / WEXITSTATUS / WTERMSIG.
+    pub fn decode(self) -> ExitStatus {
+        if self.0 & 0x7f == 0 {
+            ExitStatus::Exited(((self.0 >> 8) & 0xff) as u8)
+        } else {
+            let sig = Signal::from_number((self.0 & 0x7f) as u8)
+                .expect("a wait status holds a signal the model itself put there");
+            ExitStatus::Signaled(sig)
+        }
+    }
+}
+
+/// What a blocked process is waiting for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "on")]
+pub enum BlockedOn {
+    /// `wait` for a child (`None`: any child) that is still running.
+    Wait { child: Option<Pid> },
+    /// A blocking operation on a pipe or socket end; `done` bytes so far.
+    Io { op: IoOp, done: u64 },
+}
+
+/// A blocking pipe or socket operation, remembered so that it can complete
+/// in a later step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "io")]
+pub enum IoOp {
+    Send { end: Arc<str>, len: u64 },
+    Recv { end: Arc<str>, max: u64 },
+}
+
+/// A process's life-cycle state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum ProcState {
+    /// Between operations (idle in an interruptible sleep, from the kernel's
+    /// point of view). Entered at creation and when a blocked call returns.
+    Running,
+    /// Inside a call that cannot complete yet. Entered by `wait` on a
+    /// running child or a blocking send/recv; left when another step makes
+    /// progress possible (or a signal kills it).
+    Blocked {
+        on: BlockedOn,
+        since_step: u32,
+        pos: Pos,
+    },
+    /// Stopped by SIGSTOP and friends until SIGCONT.
+    Stopped { by: Signal },
+    /// Exited, not yet reaped. Left when the parent waits (or is init).
+    Zombie { status: WaitStatus },
+    /// Reaped: only its name and history remain.
+    Gone { status: WaitStatus },
+}
+
+impl ProcState {
+    pub fn name(&self) -> crate::scenario::ast::StateName {
+        use crate::scenario::ast::StateName;
+        match self {
+            ProcState::Running => StateName::Running,
+            ProcState::Blocked { .. } => StateName::Blocked,
+            ProcState::Stopped { .. } => StateName::Stopped,
+            ProcState::Zombie { .. } => StateName::Zombie,
+            ProcState::Gone { .. } => StateName::Gone,
+        }
+    }
+
+    /// Has the process exited (zombie or gone)?
+    pub fn is_dead(&self) -> bool {
+        matches!(self, ProcState::Zombie { .. } | ProcState::Gone { .. })
+    }
+}
+
+/// The last operation a process issued.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LastOp {
+    /// The step that issued it (1-based).
+    pub step: u32,
+    /// Minor faults it took.
+    pub faults: u64,
+    /// Its return value, once it has returned.
+    pub result: Option<OpResult>,
+}
+
+/// One process (or init).
+#[derive(Clone, Debug)]
+pub struct Process {
+    pub pid: Pid,
+    pub name: Arc<str>,
+    pub parent: Pid,
+    pub state: ProcState,
+    /// The program it runs: the scenario's own, until `exec`.
+    pub program: Arc<str>,
+    pub mm: AddressSpace,
+    /// The line of the statement that created it (for "already used" errors).
+    pub born_line: u32,
+    /// Minor faults over its whole life (what getrusage's ru_minflt counts).
+    pub faults: u64,
+    pub last_op: Option<LastOp>,
+    /// How the last child it reaped ended.
+    pub last_reaped: Option<ExitStatus>,
+}
+
+impl Process {
+    pub fn is_init(&self) -> bool {
+        self.pid == Pid::INIT
+    }
+}

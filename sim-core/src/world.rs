@@ -1,0 +1,232 @@
+//! The whole simulated machine as one value (turmoil's `World`): processes,
+//! frames, and (with the IPC issue) pipes and sockets. Cloning a `World` is
+//! cheap, every table sharing structure with the clone, and that is how the
+//! step engine keeps every earlier state.
+
+use crate::ids::{FrameId, Pid};
+use crate::mm::{AddressSpace, Frames, PteView};
+use crate::observe::{LastOpObs, Observation, PageObs, ProcObs};
+use crate::proc::{ProcState, Process};
+use crate::scenario::ast::INIT_NAME;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The simulated machine.
+#[derive(Clone, Debug)]
+pub struct World {
+    procs: imbl::OrdMap<Pid, Process>,
+    /// Scenario name -> pid, for every process ever created.
+    names: imbl::OrdMap<Arc<str>, Pid>,
+    pub frames: Frames,
+    next_pid: u32,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        World::new()
+    }
+}
+
+impl World {
+    /// A machine with only init (pid 1) running.
+    pub fn new() -> World {
+        let init = Process {
+            pid: Pid::INIT,
+            name: Arc::from(INIT_NAME),
+            parent: Pid(0),
+            state: ProcState::Running,
+            program: Arc::from("/sbin/init"),
+            mm: AddressSpace::default(),
+            born_line: 0,
+            faults: 0,
+            last_op: None,
+            last_reaped: None,
+        };
+        World {
+            procs: imbl::OrdMap::unit(Pid::INIT, init),
+            names: imbl::OrdMap::new(),
+            frames: Frames::default(),
+            next_pid: 2,
+        }
+    }
+
+    /// Create a process named `name` with `parent`, running the scenario's
+    /// program with an empty address space. The caller fills it in.
+    pub fn spawn(&mut self, name: &str, parent: Pid, mm: AddressSpace, born_line: u32) -> Pid {
+        let pid = Pid(self.next_pid);
+        self.next_pid += 1;
+        let name: Arc<str> = Arc::from(name);
+        self.names.insert(name.clone(), pid);
+        self.procs.insert(
+            pid,
+            Process {
+                pid,
+                name,
+                parent,
+                state: ProcState::Running,
+                program: Arc::from("scenario"),
+                mm,
+                born_line,
+                faults: 0,
+                last_op: None,
+                last_reaped: None,
+            },
+        );
+        pid
+    }
+
+    pub fn pid_of(&self, name: &str) -> Option<Pid> {
+        if name == INIT_NAME {
+            return Some(Pid::INIT);
+        }
+        self.names.get(name).copied()
+    }
+
+    pub fn proc(&self, pid: Pid) -> &Process {
+        self.procs
+            .get(&pid)
+            .expect("a pid handed out by the world names a process")
+    }
+
+    pub fn proc_mut(&mut self, pid: Pid) -> &mut Process {
+        self.procs
+            .get_mut(&pid)
+            .expect("a pid handed out by the world names a process")
+    }
+
+    /// The process and the frame table, both mutable (for faults).
+    pub fn proc_and_frames(&mut self, pid: Pid) -> (&mut Process, &mut Frames) {
+        let proc = self
+            .procs
+            .get_mut(&pid)
+            .expect("a pid handed out by the world names a process");
+        (proc, &mut self.frames)
+    }
+
+    /// Every process, init first, in pid order.
+    pub fn procs(&self) -> impl Iterator<Item = &Process> {
+        self.procs.values()
+    }
+
+    /// Every scenario name ever given, in name order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.keys().map(|k| &**k)
+    }
+
+    /// Children of `pid` in the order the kernel keeps them (creation order;
+    /// adopted ones after), which is also the order `wait` scans them.
+    pub fn children(&self, pid: Pid) -> Vec<Pid> {
+        self.procs
+            .values()
+            .filter(|p| p.parent == pid && !matches!(p.state, ProcState::Gone { .. }))
+            .map(|p| p.pid)
+            .collect()
+    }
+
+    pub fn name_of(&self, pid: Pid) -> &str {
+        &self.proc(pid).name
+    }
+
+    /// A process as an observation reports it.
+    fn observe_proc(&self, proc: &Process, pages: impl Fn(&str) -> Option<u32>) -> ProcObs {
+        let regions = proc
+            .mm
+            .regions
+            .iter()
+            .filter_map(|region| {
+                let n = pages(&region.name)?.min(region.pages());
+                let obs = (0..n)
+                    .map(|i| self.observe_page(region.ptes.get(i).view()))
+                    .collect();
+                Some((region.name.to_string(), obs))
+            })
+            .collect();
+        ProcObs {
+            state: proc.state.name(),
+            parent: self.name_of(proc.parent).to_string(),
+            regions,
+            last_op: proc.last_op.as_ref().map(|l| LastOpObs {
+                step: l.step,
+                faults: l.faults,
+                result: l.result,
+            }),
+            handled: BTreeMap::new(),
+            last_reaped: proc.last_reaped,
+        }
+    }
+
+    fn observe_page(&self, pte: PteView) -> PageObs {
+        match pte {
+            PteView::Absent => PageObs::Absent,
+            PteView::Mapped { frame, .. } if frame == FrameId::ZERO => PageObs::Zero,
+            PteView::Mapped { frame, .. } => PageObs::Frame {
+                frame: u64::from(frame.0),
+                users: self.frames.mapcount(frame),
+            },
+        }
+    }
+
+    /// Everything a scenario can name, as `forkscope check` compares it.
+    pub fn observe(&self) -> Observation {
+        self.observe_scoped(|_| true, |_, _| Some(u32::MAX))
+    }
+
+    /// An observation of only the processes `want_proc` keeps, and of their
+    /// regions only the first `pages(proc, region)` pages (None: leave the
+    /// region out). Expects use this to look at a page without walking a
+    /// 1 GiB page table.
+    pub fn observe_scoped(
+        &self,
+        want_proc: impl Fn(&str) -> bool,
+        pages: impl Fn(&str, &str) -> Option<u32>,
+    ) -> Observation {
+        let processes = self
+            .names
+            .iter()
+            .filter(|(name, _)| want_proc(name))
+            .map(|(name, pid)| {
+                (
+                    name.to_string(),
+                    self.observe_proc(self.proc(*pid), |region| pages(name, region)),
+                )
+            })
+            .collect();
+        Observation {
+            processes,
+            queued: BTreeMap::new(),
+        }
+    }
+
+    /// Check the frame invariant: every frame's map count equals the number
+    /// of page-table entries that map it. Returns the first disagreement.
+    pub fn check_frame_counts(&self) -> Result<(), String> {
+        let mut counted: BTreeMap<FrameId, u32> = BTreeMap::new();
+        for proc in self.procs.values() {
+            for region in &proc.mm.regions {
+                region.ptes.for_each_leaf(|_, ptes| {
+                    for frame in ptes
+                        .iter()
+                        .filter_map(|p| p.frame())
+                        .filter(|f| *f != FrameId::ZERO)
+                    {
+                        *counted.entry(frame).or_default() += 1;
+                    }
+                });
+            }
+        }
+        for id in 1..self.frames.allocated() {
+            let frame = FrameId(id);
+            let expected = counted.get(&frame).copied().unwrap_or(0);
+            if self.frames.mapcount(frame) != expected {
+                return Err(format!(
+                    "{frame} has map count {} but {expected} page-table entries map it",
+                    self.frames.mapcount(frame)
+                ));
+            }
+            if expected > 0 && !self.frames.is_live(frame) {
+                return Err(format!("{frame} is mapped but free"));
+            }
+        }
+        Ok(())
+    }
+}
