@@ -1,1 +1,0 @@
-//! Per-process signal state: dispositions, blocked mask, pending set, delivery order.

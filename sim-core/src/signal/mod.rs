@@ -1,0 +1,33 @@
+//! Signals as one process sees them, following Linux's kernel/signal.c:
+//! dispositions (SIG_DFL, SIG_IGN, a counting handler), the blocked mask,
+//! the pending set (standard signals coalesce, real-time ones queue every
+//! instance), delivery order, default actions, what fork and exec do to all
+//! of it, SIGCHLD and SIG_IGN / SA_NOCLDWAIT auto-reaping when a child
+//! exits, and the wait status a death is reported with.
+//!
+//! - `set`: `SigSet`, the 64-bit `sigset_t`.
+//! - `action`: the default-action tables, `Disposition`, `DefaultAction`,
+//!   wait status encoding.
+//! - `state`: `SigState`, the per-process state and its operations.
+//!
+//! Deliberately not here: process states (running, blocked, stopped,
+//! zombie), wakeups, interrupting or restarting system calls, permission
+//! checks and ESRCH for `kill`, init's immunity, process groups, and the
+//! step engine that decides when a process takes its signals. Every
+//! operation here is a pure function of the state and returns what the
+//! kernel would do, for the process model to carry out.
+//!
+//! Numbers and names of signals are in `crate::sig`.
+
+mod action;
+mod set;
+mod state;
+
+pub use action::{
+    decode_wait_status, default_action, exit_status, is_coredump_signal, is_default_ignored,
+    is_kernel_only, is_legacy, is_stop_signal, raw_wait_status, DefaultAction, Disposition,
+    KERNEL_COREDUMP, KERNEL_IGNORE, KERNEL_ONLY, KERNEL_SIGRTMIN, KERNEL_STOP, SYNCHRONOUS,
+    WCOREFLAG,
+};
+pub use set::SigSet;
+pub use state::{ActionChange, ChildExitNotice, Delivery, Fate, Generation, IgnoredBy, SigState};

@@ -1,0 +1,672 @@
+//! The signal facts of KERNEL-FACTS.md ("Signals and exit") and the
+//! kernel/signal.c rules behind them, checked on one process's `SigState`.
+
+use proptest::prelude::*;
+use sim_core::errno::Errno;
+use sim_core::scenario::ast::{Action, ExitStatus};
+use sim_core::sig::Signal;
+use sim_core::signal::{
+    decode_wait_status, default_action, exit_status, raw_wait_status, DefaultAction, Delivery,
+    Disposition, Fate, IgnoredBy, SigSet, SigState,
+};
+
+fn sig(name: &str) -> Signal {
+    name.parse().expect("a signal name this test spells right")
+}
+
+/// A process with a counting handler for `s`.
+fn handling(s: Signal) -> SigState {
+    let mut st = SigState::new();
+    st.set_action(s, Action::Handle, false).unwrap();
+    st
+}
+
+/// Delivers everything deliverable; returns what happened, in order.
+fn drain(st: &mut SigState) -> Vec<(Signal, Delivery)> {
+    std::iter::from_fn(|| st.deliver_next()).collect()
+}
+
+// ----- KERNEL-FACTS.md: coalescing and queueing ---------------------------
+
+#[test]
+fn ten_sigchld_while_blocked_coalesce_into_one() {
+    let mut parent = handling(Signal::SIGCHLD);
+    parent.block(&[Signal::SIGCHLD]);
+    let fates: Vec<Fate> = (0..10)
+        .map(|_| parent.notify_child_exit().sigchld.unwrap().fate)
+        .collect();
+    assert_eq!(fates[0], Fate::Queued { instances: 1 });
+    assert!(fates[1..].iter().all(|f| *f == Fate::AlreadyPending));
+    assert_eq!(parent.pending_count(Signal::SIGCHLD), 1);
+    assert_eq!(parent.next_deliverable(), None);
+
+    parent.unblock(&[Signal::SIGCHLD]);
+    assert_eq!(
+        drain(&mut parent),
+        vec![(Signal::SIGCHLD, Delivery::Handler { runs: 1 })]
+    );
+    assert_eq!(parent.handled(Signal::SIGCHLD), 1);
+}
+
+#[test]
+fn five_sigrtmin_while_blocked_run_the_handler_five_times() {
+    let mut p = handling(Signal::SIGRTMIN);
+    p.block(&[Signal::SIGRTMIN]);
+    for n in 1..=5 {
+        assert_eq!(
+            p.generate(Signal::SIGRTMIN).fate,
+            Fate::Queued { instances: n }
+        );
+    }
+    assert_eq!(p.pending().collect::<Vec<_>>(), vec![(Signal::SIGRTMIN, 5)]);
+    p.unblock(&[Signal::SIGRTMIN]);
+    let runs: Vec<Delivery> = drain(&mut p).into_iter().map(|(_, d)| d).collect();
+    assert_eq!(
+        runs,
+        (1..=5)
+            .map(|runs| Delivery::Handler { runs })
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(p.handled(Signal::SIGRTMIN), 5);
+    assert_eq!(p.pending_set(), SigSet::EMPTY);
+}
+
+#[test]
+fn a_real_time_signal_leaves_one_fewer_instance_per_delivery() {
+    let mut p = handling(Signal::SIGRTMAX);
+    p.block(&[Signal::SIGRTMAX]);
+    p.generate(Signal::SIGRTMAX);
+    p.generate(Signal::SIGRTMAX);
+    p.unblock(&[Signal::SIGRTMAX]);
+    assert_eq!(
+        p.deliver(Signal::SIGRTMAX),
+        Some(Delivery::Handler { runs: 1 })
+    );
+    assert_eq!(p.pending_count(Signal::SIGRTMAX), 1);
+}
+
+// ----- KERNEL-FACTS.md: auto-reaping ----------------------------------------
+
+#[test]
+fn a_parent_with_default_sigchld_leaves_a_zombie_and_discards_the_sigchld() {
+    let mut parent = SigState::new();
+    let notice = parent.notify_child_exit();
+    assert!(!notice.auto_reap);
+    // SIGCHLD's default is to ignore: sent, but discarded at generation.
+    assert_eq!(
+        notice.sigchld.unwrap().fate,
+        Fate::Ignored(IgnoredBy::DefaultIgnore)
+    );
+    assert_eq!(parent.pending_count(Signal::SIGCHLD), 0);
+}
+
+#[test]
+fn a_parent_ignoring_sigchld_auto_reaps_and_gets_no_sigchld() {
+    let mut parent = SigState::new();
+    parent
+        .set_action(Signal::SIGCHLD, Action::Ignore, false)
+        .unwrap();
+    parent.block(&[Signal::SIGCHLD]);
+    let notice = parent.notify_child_exit();
+    assert!(notice.auto_reap);
+    assert_eq!(
+        notice.sigchld, None,
+        "do_notify_parent sends nothing under SIG_IGN"
+    );
+    assert_eq!(parent.pending_count(Signal::SIGCHLD), 0);
+}
+
+#[test]
+fn a_parent_with_nocldwait_auto_reaps_and_still_gets_sigchld() {
+    let mut parent = SigState::new();
+    parent
+        .set_action(Signal::SIGCHLD, Action::Handle, true)
+        .unwrap();
+    assert!(parent.child_exit_auto_reaps());
+    let notice = parent.notify_child_exit();
+    assert!(notice.auto_reap);
+    assert_eq!(notice.sigchld.unwrap().fate, Fate::Queued { instances: 1 });
+    assert_eq!(
+        drain(&mut parent),
+        vec![(Signal::SIGCHLD, Delivery::Handler { runs: 1 })]
+    );
+}
+
+#[test]
+fn nocldwait_under_sig_dfl_auto_reaps_and_queues_sigchld_only_while_blocked() {
+    let mut parent = SigState::new();
+    parent
+        .set_action(Signal::SIGCHLD, Action::Default, true)
+        .unwrap();
+    let notice = parent.notify_child_exit();
+    assert!(notice.auto_reap);
+    assert_eq!(
+        notice.sigchld.unwrap().fate,
+        Fate::Ignored(IgnoredBy::DefaultIgnore)
+    );
+
+    parent.block(&[Signal::SIGCHLD]);
+    assert_eq!(
+        parent.notify_child_exit().sigchld.unwrap().fate,
+        Fate::Queued { instances: 1 }
+    );
+}
+
+#[test]
+fn nocldwait_on_another_signal_does_not_auto_reap() {
+    let mut parent = SigState::new();
+    parent
+        .set_action(Signal::SIGUSR1, Action::Handle, true)
+        .unwrap();
+    assert!(!parent.notify_child_exit().auto_reap);
+}
+
+// ----- KERNEL-FACTS.md: wait status -----------------------------------------
+
+#[test]
+fn exit_3_reports_exited_3_with_raw_0x0300() {
+    assert_eq!(exit_status(3), ExitStatus::Exited(3));
+    assert_eq!(raw_wait_status(exit_status(3)), 0x0300);
+}
+
+#[test]
+fn exit_300_reports_44() {
+    assert_eq!(exit_status(300), ExitStatus::Exited(44));
+    assert_eq!(exit_status(-1), ExitStatus::Exited(255));
+}
+
+#[test]
+fn death_by_sigterm_reports_signaled_sigterm_with_raw_0x000f() {
+    let mut p = SigState::new();
+    p.generate(Signal::SIGTERM);
+    assert_eq!(
+        p.deliver_next(),
+        Some((
+            Signal::SIGTERM,
+            Delivery::Default {
+                action: DefaultAction::Terminate
+            }
+        ))
+    );
+    let status = ExitStatus::Signaled(Signal::SIGTERM);
+    assert_eq!(raw_wait_status(status), 0x000f);
+    assert_eq!(decode_wait_status(0x000f), Some(status));
+}
+
+#[test]
+fn a_core_dumping_signal_reports_no_core_bit_as_rlimit_core_is_zero() {
+    assert_eq!(default_action(Signal::SIGSEGV), DefaultAction::CoreDump);
+    assert_eq!(raw_wait_status(ExitStatus::Signaled(Signal::SIGSEGV)), 11);
+    // A real status with the core bit still decodes to the signal.
+    assert_eq!(
+        decode_wait_status(11 | 0x80),
+        Some(ExitStatus::Signaled(Signal::SIGSEGV))
+    );
+}
+
+#[test]
+fn stopped_and_continued_statuses_decode_to_nothing() {
+    assert_eq!(decode_wait_status(0x137f), None);
+    assert_eq!(decode_wait_status(0xffff), None);
+}
+
+#[test]
+fn every_exit_code_round_trips_through_the_raw_status() {
+    for code in 0..=255u8 {
+        let s = ExitStatus::Exited(code);
+        assert_eq!(decode_wait_status(raw_wait_status(s)), Some(s));
+    }
+    for s in Signal::all() {
+        let st = ExitStatus::Signaled(s);
+        assert_eq!(decode_wait_status(raw_wait_status(st)), Some(st));
+    }
+}
+
+// ----- default actions ------------------------------------------------------
+
+#[test]
+fn default_actions_follow_the_kernel_tables() {
+    let cases = [
+        ("SIGHUP", DefaultAction::Terminate),
+        ("SIGINT", DefaultAction::Terminate),
+        ("SIGQUIT", DefaultAction::CoreDump),
+        ("SIGABRT", DefaultAction::CoreDump),
+        ("SIGKILL", DefaultAction::Terminate),
+        ("SIGPIPE", DefaultAction::Terminate),
+        ("SIGCHLD", DefaultAction::Ignore),
+        ("SIGCONT", DefaultAction::Continue),
+        ("SIGSTOP", DefaultAction::Stop),
+        ("SIGTSTP", DefaultAction::Stop),
+        ("SIGTTIN", DefaultAction::Stop),
+        ("SIGTTOU", DefaultAction::Stop),
+        ("SIGURG", DefaultAction::Ignore),
+        ("SIGWINCH", DefaultAction::Ignore),
+        ("SIGXCPU", DefaultAction::CoreDump),
+        ("SIGXFSZ", DefaultAction::CoreDump),
+        ("SIGSYS", DefaultAction::CoreDump),
+        ("SIGSTKFLT", DefaultAction::Terminate),
+        ("SIGPWR", DefaultAction::Terminate),
+        ("SIGRTMIN", DefaultAction::Terminate),
+        ("SIGRTMAX", DefaultAction::Terminate),
+    ];
+    for (name, action) in cases {
+        assert_eq!(default_action(sig(name)), action, "{name}");
+    }
+}
+
+// ----- delivery order -------------------------------------------------------
+
+#[test]
+fn lower_numbered_signals_are_delivered_first() {
+    let mut p = SigState::new();
+    for s in ["SIGUSR2", "SIGRTMIN", "SIGUSR1", "SIGHUP"] {
+        p.set_action(sig(s), Action::Handle, false).unwrap();
+    }
+    p.block(&[
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGHUP,
+        Signal::SIGRTMIN,
+    ]);
+    for s in ["SIGRTMIN", "SIGUSR2", "SIGUSR1", "SIGHUP"] {
+        p.generate(sig(s));
+    }
+    p.unblock(&[
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+        Signal::SIGHUP,
+        Signal::SIGRTMIN,
+    ]);
+    let order: Vec<Signal> = drain(&mut p).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(order, ["SIGHUP", "SIGUSR1", "SIGUSR2", "SIGRTMIN"].map(sig));
+}
+
+#[test]
+fn synchronous_signals_are_delivered_before_lower_numbered_ones() {
+    let mut p = SigState::new();
+    for s in ["SIGHUP", "SIGINT", "SIGSEGV", "SIGSYS"] {
+        p.set_action(sig(s), Action::Handle, false).unwrap();
+    }
+    let all = ["SIGSYS", "SIGSEGV", "SIGINT", "SIGHUP"].map(sig);
+    p.block(&all);
+    for s in all {
+        p.generate(s);
+    }
+    p.unblock(&all);
+    let order: Vec<Signal> = drain(&mut p).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(order, ["SIGSEGV", "SIGSYS", "SIGHUP", "SIGINT"].map(sig));
+}
+
+#[test]
+fn a_blocked_signal_stays_pending_and_is_not_delivered() {
+    let mut p = handling(Signal::SIGUSR1);
+    p.block(&[Signal::SIGUSR1]);
+    p.generate(Signal::SIGUSR1);
+    assert_eq!(p.next_deliverable(), None);
+    assert_eq!(p.deliver(Signal::SIGUSR1), None);
+    assert_eq!(p.pending_count(Signal::SIGUSR1), 1);
+}
+
+#[test]
+fn delivering_a_signal_that_is_not_pending_changes_nothing() {
+    let mut p = handling(Signal::SIGUSR1);
+    let before = p.clone();
+    assert_eq!(p.deliver(Signal::SIGUSR1), None);
+    assert_eq!(p, before);
+}
+
+// ----- SIGKILL and SIGSTOP --------------------------------------------------
+
+#[test]
+fn sigkill_and_sigstop_cannot_be_caught_or_ignored() {
+    let mut p = SigState::new();
+    for s in [Signal::SIGKILL, Signal::SIGSTOP] {
+        for a in [Action::Handle, Action::Ignore, Action::Default] {
+            assert_eq!(p.set_action(s, a, false), Err(Errno::EINVAL));
+        }
+        assert_eq!(p.disposition(s), Disposition::Default);
+    }
+}
+
+#[test]
+fn sigkill_and_sigstop_cannot_be_blocked() {
+    let mut p = SigState::new();
+    p.block(&[Signal::SIGKILL, Signal::SIGSTOP, Signal::SIGTERM]);
+    assert_eq!(p.blocked(), SigSet::from_signals(&[Signal::SIGTERM]));
+    p.set_blocked(SigSet::from_bits(u64::MAX));
+    assert!(!p.blocked().contains(Signal::SIGKILL));
+    assert!(!p.blocked().contains(Signal::SIGSTOP));
+
+    p.generate(Signal::SIGKILL);
+    assert_eq!(
+        p.deliver_next(),
+        Some((
+            Signal::SIGKILL,
+            Delivery::Default {
+                action: DefaultAction::Terminate
+            }
+        ))
+    );
+    p.generate(Signal::SIGSTOP);
+    assert_eq!(
+        p.deliver_next(),
+        Some((
+            Signal::SIGSTOP,
+            Delivery::Default {
+                action: DefaultAction::Stop
+            }
+        ))
+    );
+}
+
+#[test]
+fn sigkill_and_sigcont_wake_a_stopped_process() {
+    let mut p = SigState::new();
+    assert!(p.generate(Signal::SIGKILL).wakes_stopped);
+    assert!(!p.generate(Signal::SIGTERM).wakes_stopped);
+    p.set_action(Signal::SIGCONT, Action::Ignore, false)
+        .unwrap();
+    let cont = p.generate(Signal::SIGCONT);
+    assert!(cont.wakes_stopped, "SIGCONT resumes even when ignored");
+    assert_eq!(cont.fate, Fate::Ignored(IgnoredBy::SigIgn));
+}
+
+#[test]
+fn sigcont_discards_pending_stop_signals_and_a_stop_signal_discards_sigcont() {
+    let mut p = SigState::new();
+    let stops = ["SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU"].map(sig);
+    p.block(&stops);
+    p.block(&[Signal::SIGCONT]);
+    for s in stops {
+        p.generate(s);
+    }
+    // SIGSTOP can't be blocked: it is pending but deliverable.
+    assert_eq!(p.pending_set(), SigSet::from_signals(&stops));
+    let cont = p.generate(Signal::SIGCONT);
+    assert_eq!(cont.flushed, SigSet::from_signals(&stops));
+    assert_eq!(p.pending_set(), SigSet::from_signals(&[Signal::SIGCONT]));
+
+    let tstp = p.generate(Signal::SIGTSTP);
+    assert_eq!(tstp.flushed, SigSet::from_signals(&[Signal::SIGCONT]));
+    assert_eq!(p.pending_set(), SigSet::from_signals(&[Signal::SIGTSTP]));
+}
+
+#[test]
+fn sigcont_under_sig_dfl_is_discarded_unless_blocked() {
+    let mut p = SigState::new();
+    assert_eq!(
+        p.generate(Signal::SIGCONT).fate,
+        Fate::Ignored(IgnoredBy::DefaultIgnore)
+    );
+    p.block(&[Signal::SIGCONT]);
+    p.generate(Signal::SIGCONT);
+    p.unblock(&[Signal::SIGCONT]);
+    assert_eq!(
+        p.deliver_next(),
+        Some((
+            Signal::SIGCONT,
+            Delivery::Default {
+                action: DefaultAction::Continue
+            }
+        ))
+    );
+}
+
+// ----- ignoring -------------------------------------------------------------
+
+#[test]
+fn an_ignored_unblocked_signal_is_discarded_at_generation() {
+    let mut p = SigState::new();
+    p.set_action(Signal::SIGTERM, Action::Ignore, false)
+        .unwrap();
+    assert_eq!(
+        p.generate(Signal::SIGTERM).fate,
+        Fate::Ignored(IgnoredBy::SigIgn)
+    );
+    assert_eq!(p.pending_set(), SigSet::EMPTY);
+}
+
+#[test]
+fn default_ignore_signals_are_discarded_at_generation() {
+    let mut p = SigState::new();
+    for s in ["SIGCHLD", "SIGURG", "SIGWINCH"].map(sig) {
+        assert_eq!(
+            p.generate(s).fate,
+            Fate::Ignored(IgnoredBy::DefaultIgnore),
+            "{s}"
+        );
+    }
+    assert_eq!(p.pending_set(), SigSet::EMPTY);
+}
+
+#[test]
+fn a_blocked_ignored_signal_is_queued_since_the_disposition_may_change() {
+    let mut p = SigState::new();
+    p.set_action(Signal::SIGUSR1, Action::Ignore, false)
+        .unwrap();
+    p.block(&[Signal::SIGUSR1]);
+    assert_eq!(
+        p.generate(Signal::SIGUSR1).fate,
+        Fate::Queued { instances: 1 }
+    );
+    p.set_action(Signal::SIGUSR1, Action::Handle, false)
+        .unwrap();
+    p.unblock(&[Signal::SIGUSR1]);
+    assert_eq!(
+        p.deliver_next(),
+        Some((Signal::SIGUSR1, Delivery::Handler { runs: 1 }))
+    );
+}
+
+#[test]
+fn setting_sig_ign_discards_a_pending_signal() {
+    let mut p = handling(Signal::SIGUSR1);
+    p.block(&[Signal::SIGUSR1, Signal::SIGRTMIN]);
+    p.generate(Signal::SIGUSR1);
+    let change = p
+        .set_action(Signal::SIGUSR1, Action::Ignore, false)
+        .unwrap();
+    assert_eq!(change.previous, Disposition::Handler);
+    assert_eq!(change.discarded, 1);
+    assert_eq!(p.pending_count(Signal::SIGUSR1), 0);
+
+    for _ in 0..3 {
+        p.generate(Signal::SIGRTMIN);
+    }
+    let change = p
+        .set_action(Signal::SIGRTMIN, Action::Ignore, false)
+        .unwrap();
+    assert_eq!(change.discarded, 3);
+    assert_eq!(p.pending_set(), SigSet::EMPTY);
+}
+
+#[test]
+fn setting_sig_dfl_discards_a_pending_default_ignore_signal_only() {
+    let mut p = handling(Signal::SIGCHLD);
+    p.set_action(Signal::SIGTERM, Action::Handle, false)
+        .unwrap();
+    p.block(&[Signal::SIGCHLD, Signal::SIGTERM]);
+    p.generate(Signal::SIGCHLD);
+    p.generate(Signal::SIGTERM);
+    assert_eq!(
+        p.set_action(Signal::SIGCHLD, Action::Default, false)
+            .unwrap()
+            .discarded,
+        1
+    );
+    assert_eq!(
+        p.set_action(Signal::SIGTERM, Action::Default, false)
+            .unwrap()
+            .discarded,
+        0
+    );
+    assert_eq!(p.pending_set(), SigSet::from_signals(&[Signal::SIGTERM]));
+}
+
+// ----- fork and exec --------------------------------------------------------
+
+#[test]
+fn a_fork_child_starts_with_empty_pending_and_zero_counts() {
+    let mut parent = handling(Signal::SIGUSR1);
+    parent
+        .set_action(Signal::SIGCHLD, Action::Ignore, true)
+        .unwrap();
+    parent.generate(Signal::SIGUSR1);
+    parent.deliver_next();
+    parent.block(&[Signal::SIGUSR1]);
+    parent.generate(Signal::SIGUSR1);
+
+    let child = parent.fork_child();
+    assert_eq!(child.pending_set(), SigSet::EMPTY);
+    assert_eq!(child.handled(Signal::SIGUSR1), 0);
+    assert_eq!(child.blocked(), parent.blocked());
+    assert_eq!(child.disposition(Signal::SIGUSR1), Disposition::Handler);
+    assert_eq!(child.disposition(Signal::SIGCHLD), Disposition::Ignore);
+    assert!(child.nocldwait());
+    // The parent keeps its own.
+    assert_eq!(parent.handled(Signal::SIGUSR1), 1);
+    assert_eq!(parent.pending_count(Signal::SIGUSR1), 1);
+}
+
+#[test]
+fn exec_resets_handlers_but_keeps_ignore_mask_and_pending() {
+    let mut p = handling(Signal::SIGTERM);
+    p.set_action(Signal::SIGINT, Action::Ignore, false).unwrap();
+    p.set_action(Signal::SIGCHLD, Action::Handle, true).unwrap();
+    p.block(&[Signal::SIGTERM]);
+    p.generate(Signal::SIGTERM);
+
+    p.exec();
+    assert_eq!(p.disposition(Signal::SIGTERM), Disposition::Default);
+    assert_eq!(p.disposition(Signal::SIGCHLD), Disposition::Default);
+    assert_eq!(p.disposition(Signal::SIGINT), Disposition::Ignore);
+    assert!(!p.nocldwait(), "exec clears every sa_flags");
+    assert_eq!(p.blocked(), SigSet::from_signals(&[Signal::SIGTERM]));
+    assert_eq!(p.pending_count(Signal::SIGTERM), 1);
+
+    // The pending SIGTERM now meets its default action.
+    p.unblock(&[Signal::SIGTERM]);
+    assert_eq!(
+        p.deliver_next(),
+        Some((
+            Signal::SIGTERM,
+            Delivery::Default {
+                action: DefaultAction::Terminate
+            }
+        ))
+    );
+}
+
+#[test]
+fn sigchld_ignored_survives_exec_and_keeps_auto_reaping() {
+    let mut p = SigState::new();
+    p.set_action(Signal::SIGCHLD, Action::Ignore, false)
+        .unwrap();
+    p.exec();
+    assert!(p.child_exit_auto_reaps());
+}
+
+// ----- serialisation ----------------------------------------------------------
+
+#[test]
+fn a_state_round_trips_through_json() {
+    let mut p = handling(Signal::SIGCHLD);
+    p.block(&[Signal::SIGRTMIN]);
+    p.generate(Signal::SIGRTMIN);
+    p.generate(Signal::SIGRTMIN);
+    p.generate(Signal::SIGCHLD);
+    p.deliver_next();
+    let json = serde_json::to_string(&p).unwrap();
+    let back: SigState = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, p);
+}
+
+// ----- random operation sequences ---------------------------------------------
+
+#[derive(Clone, Debug)]
+enum Op {
+    SetAction(Signal, Action, bool),
+    Block(Vec<Signal>),
+    Unblock(Vec<Signal>),
+    Generate(Signal),
+    Deliver(Signal),
+    DeliverNext,
+    ChildExit,
+    Fork,
+    Exec,
+}
+
+fn any_signal() -> impl Strategy<Value = Signal> {
+    prop::sample::select(Signal::all().collect::<Vec<_>>())
+}
+
+fn any_action() -> impl Strategy<Value = Action> {
+    prop::sample::select(vec![Action::Handle, Action::Ignore, Action::Default])
+}
+
+fn any_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (any_signal(), any_action(), any::<bool>()).prop_map(|(s, a, n)| Op::SetAction(s, a, n)),
+        prop::collection::vec(any_signal(), 0..4).prop_map(Op::Block),
+        prop::collection::vec(any_signal(), 0..4).prop_map(Op::Unblock),
+        any_signal().prop_map(Op::Generate),
+        any_signal().prop_map(Op::Deliver),
+        Just(Op::DeliverNext),
+        Just(Op::ChildExit),
+        Just(Op::Fork),
+        Just(Op::Exec),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn random_operations_never_panic_and_keep_the_invariants(ops in prop::collection::vec(any_op(), 0..200)) {
+        let mut p = SigState::new();
+        for op in ops {
+            match op {
+                Op::SetAction(s, a, n) => {
+                    let r = p.set_action(s, a, n);
+                    prop_assert_eq!(r.is_err(), s.is_uncatchable());
+                }
+                Op::Block(v) => p.block(&v),
+                Op::Unblock(v) => p.unblock(&v),
+                Op::Generate(s) => {
+                    let before = p.pending_count(s);
+                    let g = p.generate(s);
+                    if g.fate == Fate::AlreadyPending {
+                        prop_assert!(!s.is_realtime() && before == 1);
+                    }
+                }
+                Op::Deliver(s) => {
+                    if let Some(Delivery::Handler { runs }) = p.deliver(s) {
+                        prop_assert_eq!(runs, p.handled(s));
+                    }
+                }
+                Op::DeliverNext => {
+                    let next = p.next_deliverable();
+                    prop_assert_eq!(p.deliver_next().map(|(s, _)| s), next);
+                }
+                Op::ChildExit => { p.notify_child_exit(); }
+                Op::Fork => {
+                    let child = p.fork_child();
+                    prop_assert_eq!(child.pending_set(), SigSet::EMPTY);
+                    prop_assert!(child.handled_counts().is_empty());
+                    p = child;
+                }
+                Op::Exec => p.exec(),
+            }
+            for s in Signal::all() {
+                if !s.is_realtime() {
+                    prop_assert!(p.pending_count(s) <= 1, "{} pending {} times", s, p.pending_count(s));
+                }
+                if s.is_uncatchable() {
+                    prop_assert!(!p.blocked().contains(s));
+                    prop_assert_eq!(p.disposition(s), Disposition::Default);
+                }
+            }
+            if let Some(s) = p.next_deliverable() {
+                prop_assert!(p.pending_count(s) >= 1 && !p.blocked().contains(s));
+            }
+        }
+    }
+}
