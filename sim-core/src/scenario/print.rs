@@ -1,8 +1,191 @@
 //! The printer: `Scenario` to canonical text that parses back to it.
+//!
+//! Canonical means: the title first, then one statement a line in order,
+//! single spaces between words, no comments, page ranges as `I` when they
+//! hold one page, byte counts as plain integers, signals by their canonical
+//! name (`SIGTERM`, `SIGRTMIN+2`), strings quoted with `\"`, `\\`, `\n` and
+//! `\t` escaped.
+//!
+//! The printer trusts the scenario to be one the parser could have produced
+//! (names are names, `say` text is one line with no comment in it); it does
+//! not validate.
 
-use super::ast::Scenario;
+use super::ast::{
+    Action, ExitStatus, Expect, Op, PageCheck, PageRange, Payload, Scenario, Statement,
+    StatementKind,
+};
+use std::fmt::{self, Write};
 
 /// Print a scenario in canonical form.
-pub fn print(_scenario: &Scenario) -> String {
-    todo!("printer")
+pub fn print(scenario: &Scenario) -> String {
+    let mut out = String::new();
+    if let Some(title) = &scenario.title {
+        out.push_str("title ");
+        out.push_str(title);
+        out.push('\n');
+    }
+    for statement in &scenario.statements {
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "{}", Line(statement));
+    }
+    out
+}
+
+/// One statement, displayed as its canonical line.
+struct Line<'a>(&'a Statement);
+
+impl fmt::Display for Line<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0.kind {
+            StatementKind::Process { name } => write!(f, "process {name}"),
+            StatementKind::Say { text } => write!(f, "say {text}"),
+            StatementKind::Op { actor, op } => {
+                write!(f, "{actor}: {}", op.keyword())?;
+                op_args(f, op)
+            }
+            StatementKind::Expect { expect } => {
+                f.write_str("expect ")?;
+                expect_args(f, expect)
+            }
+        }
+    }
+}
+
+fn op_args(f: &mut fmt::Formatter<'_>, op: &Op) -> fmt::Result {
+    let flag = |f: &mut fmt::Formatter<'_>, on: bool, word: &str| {
+        if on {
+            write!(f, " {word}")
+        } else {
+            Ok(())
+        }
+    };
+    match op {
+        Op::Mmap {
+            region,
+            pages,
+            shared,
+        } => {
+            write!(f, " {region} {pages}")?;
+            flag(f, *shared, "shared")
+        }
+        Op::Munmap { region } => write!(f, " {region}"),
+        Op::Read { region, range } | Op::Write { region, range } => {
+            write!(f, " {region} {}", Range(*range))
+        }
+        Op::Fork { child } => write!(f, " {child}"),
+        Op::Exec { program } => write!(f, " {program}"),
+        Op::Exit { code } => write!(f, " {code}"),
+        Op::Wait { child: Some(child) } => write!(f, " {child}"),
+        Op::Wait { child: None } => Ok(()),
+        Op::Pipe { pipe } => write!(f, " {pipe}"),
+        Op::Socketpair { pair, dgram } => {
+            write!(f, " {pair}")?;
+            flag(f, *dgram, "dgram")
+        }
+        Op::Close { end } => write!(f, " {end}"),
+        Op::Send {
+            end,
+            payload,
+            nonblock,
+        } => {
+            match payload {
+                Payload::Bytes(n) => write!(f, " {end} {n}")?,
+                Payload::Text(text) => write!(f, " {end} {}", Quoted(text))?,
+            }
+            flag(f, *nonblock, "nonblock")
+        }
+        Op::Recv { end, max, nonblock } => {
+            write!(f, " {end} {max}")?;
+            flag(f, *nonblock, "nonblock")
+        }
+        Op::Pipesize { pipe, bytes } => write!(f, " {pipe} {bytes}"),
+        Op::Sndbuf { end, bytes } => write!(f, " {end} {bytes}"),
+        Op::Signal {
+            signal,
+            action,
+            nocldwait,
+        } => {
+            let action = match action {
+                Action::Handle => "handle",
+                Action::Ignore => "ignore",
+                Action::Default => "default",
+            };
+            write!(f, " {signal} {action}")?;
+            flag(f, *nocldwait, "nocldwait")
+        }
+        Op::Block { signals } | Op::Unblock { signals } => {
+            signals.iter().try_for_each(|signal| write!(f, " {signal}"))
+        }
+        Op::Kill { target, signal } => write!(f, " {target} {signal}"),
+    }
+}
+
+fn expect_args(f: &mut fmt::Formatter<'_>, expect: &Expect) -> fmt::Result {
+    match expect {
+        Expect::Page {
+            process,
+            region,
+            page,
+            check,
+        } => {
+            write!(f, "{process} {region}[{page}] ")?;
+            match check {
+                PageCheck::Shared { other } => write!(f, "shared {other}"),
+                PageCheck::Private => f.write_str("private"),
+                PageCheck::Absent => f.write_str("absent"),
+                PageCheck::Zero => f.write_str("zero"),
+                PageCheck::FrameSame => f.write_str("frame same"),
+                PageCheck::FrameNew => f.write_str("frame new"),
+            }
+        }
+        Expect::Faults { process, count } => write!(f, "{process} faults {count}"),
+        Expect::Result { process, result } => write!(f, "{process} result {result}"),
+        Expect::State { process, state } => write!(f, "{process} state {}", state.as_str()),
+        Expect::Parent { process, parent } => write!(f, "{process} parent {parent}"),
+        Expect::Queued { end, bytes } => write!(f, "{end} queued {bytes}"),
+        Expect::Handled {
+            process,
+            signal,
+            count,
+        } => {
+            write!(f, "{process} handled {signal} {count}")
+        }
+        Expect::Status { process, status } => match status {
+            ExitStatus::Exited(code) => write!(f, "{process} status exited {code}"),
+            ExitStatus::Signaled(signal) => write!(f, "{process} status signaled {signal}"),
+        },
+    }
+}
+
+/// `I` for one page, `I..J` otherwise.
+struct Range(PageRange);
+
+impl fmt::Display for Range {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let PageRange { start, end } = self.0;
+        if end.checked_sub(start) == Some(1) {
+            write!(f, "{start}")
+        } else {
+            write!(f, "{start}..{end}")
+        }
+    }
+}
+
+/// A string in double quotes with the parser's four escapes.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_char('"')?;
+        for c in self.0.chars() {
+            match c {
+                '"' => f.write_str("\\\"")?,
+                '\\' => f.write_str("\\\\")?,
+                '\n' => f.write_str("\\n")?,
+                '\t' => f.write_str("\\t")?,
+                c => f.write_char(c)?,
+            }
+        }
+        f.write_char('"')
+    }
 }
