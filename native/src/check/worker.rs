@@ -1,0 +1,697 @@
+//! The worker: one real process per scenario process, obeying the
+//! controller over its control socket (fd `CTRL_FD`). Each operation is the
+//! real syscall, bracketed by getrusage so that its minor faults, and only
+//! its own, are measured.
+//!
+//! The worker is single-threaded, and it forks itself: the child of a `fork`
+//! continues this same loop on a control socket the controller passed along
+//! with the command. An `exec` re-executes this binary in worker mode, which
+//! keeps the scenario's fds, signal mask and ignored signals as execve does.
+//!
+//! What it does not do: decide anything. It resolves no names; the
+//! controller sends fds and pids.
+
+use super::proto::{self, Cmd, Disposition, Extra, Misbehave, Msg, Ready, Reply, Request, CTRL_FD};
+use std::collections::BTreeMap;
+use std::ffi::CString;
+use std::os::fd::{BorrowedFd, IntoRawFd};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Bytes in a page (the model's too: x86_64).
+pub const PAGE: usize = 4096;
+/// Regions are aligned so that fault-around (64 KiB blocks) is predictable.
+const REGION_ALIGN: usize = 65536;
+/// MADV_POPULATE_READ / _WRITE (include/uapi/asm-generic/mman-common.h).
+const MADV_POPULATE_READ: i32 = 22;
+const MADV_POPULATE_WRITE: i32 = 23;
+
+/// What the controller reads from a worker's memory (process_vm_readv), so
+/// that it can be read even while the worker is blocked in the kernel.
+#[repr(C)]
+pub struct Published {
+    /// Runs of the counting handler, by signal number.
+    pub handled: [AtomicU64; 65],
+    /// ru_minflt just before the current operation.
+    pub pre_op_minflt: AtomicU64,
+}
+
+/// Words in `Published`.
+pub const PUBLISHED_WORDS: usize = 66;
+
+pub static PUBLISHED: Published = Published {
+    handled: [const { AtomicU64::new(0) }; 65],
+    pre_op_minflt: AtomicU64::new(0),
+};
+
+/// The handler `signal SIG handle` installs: it only counts (an atomic add
+/// is async-signal-safe).
+extern "C" fn count_run(sig: libc::c_int) {
+    if let Some(slot) = PUBLISHED.handled.get(sig as usize) {
+        slot.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The worker's command-line options (after `forkscope worker`).
+#[derive(clap::Args, Debug, Default)]
+pub struct WorkerArgs {
+    /// Only lead the process group of a run: sleep until killed.
+    #[arg(long)]
+    pub anchor: bool,
+    /// Pin this process (and so its descendants) to this CPU.
+    #[arg(long)]
+    pub cpu: Option<usize>,
+    /// ru_minflt just before the execve that started this image.
+    #[arg(long)]
+    pub exec_minflt: Option<u64>,
+    /// SIGPIPE was ignored before exec (Rust's runtime ignores it anyway,
+    /// so the fact must be carried across).
+    #[arg(long)]
+    pub sigpipe_ignored: bool,
+}
+
+struct Region {
+    addr: usize,
+    len: usize,
+}
+
+struct Worker {
+    regions: BTreeMap<String, Region>,
+    buf: Vec<u8>,
+    /// A MAP_SHARED page for the rusage `raw_fork` takes after the fork: a
+    /// shared page is not write-protected by fork, so writing it costs no fault.
+    scratch: *mut libc::rusage,
+}
+
+fn ctrl() -> BorrowedFd<'static> {
+    // Safety: CTRL_FD is opened before the worker starts (by the controller's
+    // spawn or inherited over fork/exec) and is never closed while it runs.
+    unsafe { BorrowedFd::borrow_raw(CTRL_FD) }
+}
+
+fn minflt() -> u64 {
+    let mut ru = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // Safety: getrusage writes one rusage into memory we own.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, ru.as_mut_ptr()) };
+    // Safety: zero-initialised and filled by getrusage.
+    unsafe { ru.assume_init() }.ru_minflt as u64
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// Run `op` between two getrusage calls; it returns the syscall's value
+/// (-1 with errno set on failure).
+#[inline(always)]
+fn bracket(op: impl FnOnce() -> i64) -> Reply {
+    let before = minflt();
+    PUBLISHED.pre_op_minflt.store(before, Ordering::Relaxed);
+    let ret = op();
+    let err = if ret < 0 { errno() } else { 0 };
+    let after = minflt();
+    Reply {
+        ret,
+        errno: err,
+        faults: after - before,
+        extra: Extra::None,
+    }
+}
+
+fn plain(ret: i64) -> Reply {
+    let err = if ret < 0 { errno() } else { 0 };
+    Reply {
+        ret,
+        errno: err,
+        faults: 0,
+        extra: Extra::None,
+    }
+}
+
+/// Fault in the worker's own code, data and stack, so that the worker's own
+/// work never counts as a scenario operation's faults (after start and
+/// after every fork, when the data pages are copy-on-write).
+fn prefault(regions: &BTreeMap<String, Region>) {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+        return;
+    };
+    for line in maps.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(range), Some(perms)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let name = line.split_whitespace().nth(5).unwrap_or("");
+        if name.starts_with("[v") {
+            continue; // [vvar], [vdso], [vsyscall]: not ordinary memory
+        }
+        let Some((a, b)) = range.split_once('-') else {
+            continue;
+        };
+        let (Ok(start), Ok(end)) = (usize::from_str_radix(a, 16), usize::from_str_radix(b, 16))
+        else {
+            continue;
+        };
+        let ours = regions
+            .values()
+            .any(|r| start < r.addr + r.len + PAGE && r.addr - PAGE < end);
+        if ours || perms.starts_with("---") || perms.ends_with('s') {
+            continue;
+        }
+        let advice = if perms.as_bytes()[1] == b'w' {
+            MADV_POPULATE_WRITE
+        } else {
+            MADV_POPULATE_READ
+        };
+        // Safety: populating page tables of an existing mapping of our own
+        // changes no memory contents; errors (special mappings) are harmless.
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, advice) };
+    }
+}
+
+/// The CPU the worker pins itself to.
+fn pin(cpu: usize) {
+    // Safety: a cpu_set_t is plain data; sched_setaffinity reads it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+fn sigset(sigs: &[i32]) -> libc::sigset_t {
+    // Safety: sigemptyset/sigaddset initialise and fill a set we own.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for &s in sigs {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+fn sigpipe_ignored() -> bool {
+    // Safety: querying (null new action) the current disposition of SIGPIPE.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old);
+        old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+/// `forkscope worker`: start, report ready, obey until told to exit.
+pub fn run(opts: WorkerArgs) -> ExitCode {
+    if opts.anchor {
+        loop {
+            // Safety: pause only sleeps until a signal (SIGKILL) arrives.
+            unsafe { libc::pause() };
+        }
+    }
+    let tunables_ok =
+        std::env::var("GLIBC_TUNABLES").is_ok_and(|v| v.contains("glibc.pthread.rseq=0"));
+    if !tunables_ok {
+        // glibc registered rseq already; only a fresh image can start without it.
+        let args: Vec<CString> = std::env::args()
+            .map(|a| CString::new(a).unwrap_or_default())
+            .collect();
+        std::env::set_var("GLIBC_TUNABLES", "glibc.pthread.rseq=0");
+        let err = nix::unistd::execv(c"/proc/self/exe", &args);
+        eprintln!("forkscope worker: cannot re-execute itself: {err:?}");
+        return ExitCode::from(2);
+    }
+    if !opts.sigpipe_ignored {
+        // Safety: restoring the default disposition; Rust's runtime set SIG_IGN.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
+    if let Some(cpu) = opts.cpu {
+        pin(cpu);
+    }
+    let exec_faults = opts
+        .exec_minflt
+        .map(|before| minflt().saturating_sub(before));
+    // Safety: a fresh shared anonymous page of our own, touched once so it is present.
+    let scratch = unsafe {
+        let p = libc::mmap(
+            std::ptr::null_mut(),
+            PAGE,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        );
+        if p == libc::MAP_FAILED {
+            return ExitCode::from(2);
+        }
+        std::ptr::write_volatile(p as *mut u8, 0);
+        p as *mut libc::rusage
+    };
+    let mut worker = Worker {
+        regions: BTreeMap::new(),
+        buf: Vec::with_capacity(1 << 16),
+        scratch,
+    };
+    worker.buf.resize(1 << 16, 0);
+    prefault(&worker.regions);
+    worker.ready(exec_faults);
+    worker.serve()
+}
+
+impl Worker {
+    fn ready(&self, exec_faults: Option<u64>) {
+        let ready = Msg::Ready(Ready {
+            pid: std::process::id() as i32,
+            published: &PUBLISHED as *const Published as u64,
+            exec_faults,
+        });
+        if proto::send(ctrl(), &ready, None).is_err() {
+            quit();
+        }
+    }
+
+    fn serve(&mut self) -> ! {
+        loop {
+            let mut buf = std::mem::take(&mut self.buf);
+            let got = proto::recv::<Request>(ctrl(), &mut buf);
+            self.buf = buf;
+            let Ok(Some((req, fd))) = got else { quit() };
+            match req.misbehave {
+                Some(Misbehave::Hang) => loop {
+                    std::hint::spin_loop();
+                },
+                Some(Misbehave::Crash) => {
+                    // Safety: killing ourselves; nothing to clean up.
+                    unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+                }
+                None => {}
+            }
+            let reply = match req.cmd {
+                Cmd::Fork => match fd {
+                    Some(fd) => self.fork(fd.into_raw_fd()),
+                    None => Reply {
+                        ret: -1,
+                        errno: libc::EINVAL,
+                        faults: 0,
+                        extra: Extra::None,
+                    },
+                },
+                cmd => self.op(cmd),
+            };
+            if proto::send(ctrl(), &Msg::Reply(reply), None).is_err() {
+                quit();
+            }
+        }
+    }
+
+    fn op(&mut self, cmd: Cmd) -> Reply {
+        match cmd {
+            Cmd::Mmap {
+                name,
+                pages,
+                shared,
+            } => self.mmap(name, pages, shared),
+            Cmd::Munmap { name } => match self.regions.remove(&name) {
+                Some(r) => bracket(|| {
+                    // Safety: unmapping our own region and its two guard pages.
+                    unsafe {
+                        libc::munmap((r.addr - PAGE) as *mut libc::c_void, r.len + 2 * PAGE) as i64
+                    }
+                }),
+                None => bad(),
+            },
+            Cmd::Read { name, start, end } | Cmd::Write { name, start, end }
+                if !self.covers(&name, start, end) =>
+            {
+                let _ = (name, start, end);
+                bad()
+            }
+            Cmd::Read { name, start, end } => {
+                let base = self.regions[&name].addr;
+                bracket(|| {
+                    for p in start as usize..end as usize {
+                        // Safety: the page lies inside our own mapping (checked by covers()).
+                        unsafe { std::ptr::read_volatile((base + p * PAGE) as *const u8) };
+                    }
+                    0
+                })
+            }
+            Cmd::Write { name, start, end } => {
+                let base = self.regions[&name].addr;
+                bracket(|| {
+                    for p in start as usize..end as usize {
+                        // Safety: the page lies inside our own writable mapping.
+                        unsafe { std::ptr::write_volatile((base + p * PAGE) as *mut u8, 1) };
+                    }
+                    0
+                })
+            }
+            Cmd::Fork => bad(),
+            Cmd::Exec => self.exec(),
+            Cmd::Exit { code } => {
+                // Safety: _exit ends the process at once, as the scenario asks.
+                unsafe { libc::_exit(code) }
+            }
+            Cmd::Wait { pid } => {
+                let mut status = 0;
+                // Safety: waitpid writes the status into a local.
+                let mut r = bracket(|| unsafe { libc::waitpid(pid, &mut status, 0) } as i64);
+                if r.errno == 0 {
+                    r.extra = Extra::Waited(status);
+                }
+                r
+            }
+            Cmd::Pipe => {
+                let mut fds = [0; 2];
+                // Safety: pipe2 writes two fds into a local array.
+                let mut r = bracket(|| unsafe { libc::pipe2(fds.as_mut_ptr(), 0) } as i64);
+                r.extra = Extra::Fds(fds[0], fds[1]);
+                r
+            }
+            Cmd::Socketpair { dgram } => {
+                let kind = if dgram {
+                    libc::SOCK_DGRAM
+                } else {
+                    libc::SOCK_STREAM
+                };
+                let mut fds = [0; 2];
+                // Safety: socketpair writes two fds into a local array.
+                let mut r =
+                    bracket(
+                        || unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) }
+                            as i64,
+                    );
+                r.extra = Extra::Fds(fds[0], fds[1]);
+                r
+            }
+            // Safety: closing a scenario fd the controller named.
+            Cmd::Close { fd } => bracket(|| unsafe { libc::close(fd) } as i64),
+            Cmd::Send {
+                fd,
+                len,
+                text,
+                nonblock,
+                socket,
+            } => {
+                let data = match text {
+                    Some(t) => t.into_bytes(),
+                    None => vec![b'x'; len as usize],
+                };
+                let restore = (nonblock && !socket).then(|| set_nonblock(fd));
+                let flags = if nonblock { libc::MSG_DONTWAIT } else { 0 };
+                let r = bracket(|| {
+                    // Safety: data is a live buffer of data.len() bytes, already touched.
+                    unsafe {
+                        if socket {
+                            libc::send(fd, data.as_ptr().cast(), data.len(), flags) as i64
+                        } else {
+                            libc::write(fd, data.as_ptr().cast(), data.len()) as i64
+                        }
+                    }
+                });
+                if let Some(Some(old)) = restore {
+                    restore_flags(fd, old);
+                }
+                r
+            }
+            Cmd::Recv {
+                fd,
+                max,
+                nonblock,
+                socket,
+            } => {
+                // Non-zero fill: every page of the buffer is touched before the bracket.
+                let mut data = vec![1u8; max.max(1) as usize];
+                let restore = (nonblock && !socket).then(|| set_nonblock(fd));
+                let flags = if nonblock { libc::MSG_DONTWAIT } else { 0 };
+                let r = bracket(|| {
+                    // Safety: data is a live, writable buffer of at least max bytes.
+                    unsafe {
+                        if socket {
+                            libc::recv(fd, data.as_mut_ptr().cast(), max as usize, flags) as i64
+                        } else {
+                            libc::read(fd, data.as_mut_ptr().cast(), max as usize) as i64
+                        }
+                    }
+                });
+                if let Some(Some(old)) = restore {
+                    restore_flags(fd, old);
+                }
+                r
+            }
+            Cmd::Pipesize { fd, bytes } => {
+                let bytes = bytes.min(i32::MAX as u64) as libc::c_int;
+                // Safety: F_SETPIPE_SZ takes an int.
+                bracket(|| unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, bytes) } as i64)
+            }
+            Cmd::Sndbuf { fd, bytes } => {
+                let v: libc::c_int = bytes.min(i32::MAX as u64) as libc::c_int;
+                bracket(|| {
+                    // Safety: SO_SNDBUF reads one int from a local.
+                    unsafe {
+                        libc::setsockopt(
+                            fd,
+                            libc::SOL_SOCKET,
+                            libc::SO_SNDBUF,
+                            (&v as *const libc::c_int).cast(),
+                            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                        ) as i64
+                    }
+                })
+            }
+            Cmd::Signal {
+                sig,
+                action,
+                nocldwait,
+            } => {
+                // Safety: a zeroed sigaction is valid; we fill handler, mask and flags.
+                let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
+                sa.sa_sigaction = match action {
+                    Disposition::Handle => count_run as extern "C" fn(libc::c_int) as usize,
+                    Disposition::Ignore => libc::SIG_IGN,
+                    Disposition::Default => libc::SIG_DFL,
+                };
+                sa.sa_flags = libc::SA_RESTART | if nocldwait { libc::SA_NOCLDWAIT } else { 0 };
+                // Safety: sa_mask is part of sa, which we own.
+                unsafe { libc::sigemptyset(&mut sa.sa_mask) };
+                // Safety: installs a handler that only does an atomic add.
+                bracket(|| unsafe { libc::sigaction(sig, &sa, std::ptr::null_mut()) } as i64)
+            }
+            Cmd::Block { sigs } | Cmd::Unblock { sigs } if sigs.is_empty() => plain(0),
+            Cmd::Block { sigs } => {
+                let set = sigset(&sigs);
+                // Safety: sigprocmask reads a set we own.
+                bracket(
+                    || unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) }
+                        as i64,
+                )
+            }
+            Cmd::Unblock { sigs } => {
+                let set = sigset(&sigs);
+                // Safety: as above; pending signals are delivered on return.
+                bracket(|| unsafe {
+                    libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut())
+                } as i64)
+            }
+            // Safety: kill takes plain numbers.
+            Cmd::Kill { pid, sig } => bracket(|| unsafe { libc::kill(pid, sig) } as i64),
+        }
+    }
+
+    fn covers(&self, name: &str, start: u32, end: u32) -> bool {
+        self.regions
+            .get(name)
+            .is_some_and(|r| start <= end && end as usize * PAGE <= r.len)
+    }
+
+    /// A region is its own VMA: 64 KiB aligned, an inaccessible guard page on
+    /// each side, no huge pages; so the kernel cannot merge it with anything.
+    fn mmap(&mut self, name: String, pages: u32, shared: bool) -> Reply {
+        let len = pages as usize * PAGE;
+        let span = len + 2 * REGION_ALIGN + 2 * PAGE;
+        // Safety: a fresh PROT_NONE reservation; nothing else uses it.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                span,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return plain(-1);
+        }
+        let base = base as usize;
+        let addr = (base + PAGE).next_multiple_of(REGION_ALIGN);
+        let kind = if shared {
+            libc::MAP_SHARED
+        } else {
+            libc::MAP_PRIVATE
+        };
+        let mut placed = 0usize;
+        let mut reply = bracket(|| {
+            // Safety: MAP_FIXED over the middle of our own reservation.
+            let p = unsafe {
+                libc::mmap(
+                    addr as *mut libc::c_void,
+                    len,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    kind | libc::MAP_ANONYMOUS | libc::MAP_FIXED,
+                    -1,
+                    0,
+                )
+            };
+            if p == libc::MAP_FAILED {
+                -1
+            } else {
+                placed = p as usize;
+                0
+            }
+        });
+        if reply.errno != 0 {
+            return reply;
+        }
+        // Safety: trimming our own reservation down to one guard page each side,
+        // and advising only our new region.
+        unsafe {
+            libc::madvise(placed as *mut libc::c_void, len, libc::MADV_NOHUGEPAGE);
+            let low_guard = placed - PAGE;
+            if low_guard > base {
+                libc::munmap(base as *mut libc::c_void, low_guard - base);
+            }
+            let high_end = placed + len + PAGE;
+            if base + span > high_end {
+                libc::munmap(high_end as *mut libc::c_void, base + span - high_end);
+            }
+        }
+        reply.extra = Extra::Addr(placed as u64);
+        self.regions.insert(name, Region { addr: placed, len });
+        reply
+    }
+
+    fn fork(&mut self, child_ctrl: i32) -> Reply {
+        let before = minflt();
+        PUBLISHED.pre_op_minflt.store(before, Ordering::Relaxed);
+        let pid = raw_fork(self.scratch);
+        if pid == 0 {
+            // Safety: dup2/close of fds we own; the child's channel replaces the parent's.
+            unsafe {
+                libc::dup2(child_ctrl, CTRL_FD);
+                libc::close(child_ctrl);
+            }
+            for slot in &PUBLISHED.handled {
+                slot.store(0, Ordering::Relaxed);
+            }
+            prefault(&self.regions);
+            self.ready(None);
+            self.serve();
+        }
+        let err = if pid < 0 { -pid } else { 0 };
+        // Safety: raw_fork's parent side filled the scratch rusage.
+        let after = unsafe { (*self.scratch).ru_minflt } as u64;
+        // Safety: the child's end is the child's now.
+        unsafe { libc::close(child_ctrl) };
+        prefault(&self.regions);
+        Reply {
+            ret: if pid < 0 { -1 } else { i64::from(pid) },
+            errno: err,
+            faults: after - before,
+            extra: Extra::None,
+        }
+    }
+
+    fn exec(&mut self) -> Reply {
+        let mut args = vec![c"forkscope".to_owned(), c"worker".to_owned()];
+        if sigpipe_ignored() {
+            args.push(c"--sigpipe-ignored".to_owned());
+        }
+        args.push(c"--exec-minflt".to_owned());
+        let before = minflt();
+        args.push(CString::new(before.to_string()).expect("digits have no NUL"));
+        PUBLISHED.pre_op_minflt.store(before, Ordering::Relaxed);
+        let err = nix::unistd::execv(c"/proc/self/exe", &args).unwrap_err();
+        Reply {
+            ret: -1,
+            errno: err as i32,
+            faults: 0,
+            extra: Extra::None,
+        }
+    }
+}
+
+/// fork as the bare clone syscall, with the parent's getrusage issued
+/// straight after it in the same asm block, into `scratch`.
+///
+/// Why: after fork every private page is copy-on-write, the stack included.
+/// glibc's fork() writes lock words in the parent after the syscall, and any
+/// Rust code writes the stack; either would add a copy fault to the parent's
+/// count that the scenario never asked for. Between the two syscalls here
+/// nothing touches memory but the kernel writing `scratch`, a shared page.
+/// Returns the child's pid (0 in the child), or -errno.
+fn raw_fork(scratch: *mut libc::rusage) -> libc::pid_t {
+    let ret: i64;
+    // Safety: clone(SIGCHLD) with no new stack is fork. The worker is
+    // single-threaded, so the child inherits no lock held by another thread
+    // and may go on running ordinary code; it never uses the thread id glibc
+    // cached in its TCB (no raise, no pthread_kill). In the parent, the asm
+    // only issues getrusage(RUSAGE_SELF, scratch) and restores rax; rdi, rsi,
+    // rcx, r11 and r12 are declared clobbered.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            "test rax, rax",
+            "jle 2f",
+            "mov r12, rax",
+            "mov eax, {getrusage}",
+            "xor edi, edi",
+            "mov rsi, r13",
+            "syscall",
+            "mov rax, r12",
+            "2:",
+            getrusage = const libc::SYS_getrusage,
+            inout("rax") libc::SYS_clone => ret,
+            inout("rdi") libc::SIGCHLD as u64 => _,
+            inout("rsi") 0u64 => _,
+            in("rdx") 0u64,
+            in("r10") 0u64,
+            in("r8") 0u64,
+            in("r13") scratch,
+            out("r12") _,
+            out("rcx") _,
+            out("r11") _,
+        );
+    }
+    ret as libc::pid_t
+}
+
+fn bad() -> Reply {
+    Reply {
+        ret: -1,
+        errno: libc::EINVAL,
+        faults: 0,
+        extra: Extra::None,
+    }
+}
+
+fn set_nonblock(fd: i32) -> Option<i32> {
+    // Safety: F_GETFL/F_SETFL on an fd; restored after the operation.
+    unsafe {
+        let old = libc::fcntl(fd, libc::F_GETFL);
+        if old < 0 {
+            return None;
+        }
+        libc::fcntl(fd, libc::F_SETFL, old | libc::O_NONBLOCK);
+        Some(old)
+    }
+}
+
+fn restore_flags(fd: i32, old: i32) {
+    // Safety: restores the flags read before the operation.
+    unsafe { libc::fcntl(fd, libc::F_SETFL, old) };
+}
+
+/// The controller is gone or the channel broke: leave at once.
+fn quit() -> ! {
+    // Safety: _exit ends the process; there is nothing to flush.
+    unsafe { libc::_exit(0) }
+}
