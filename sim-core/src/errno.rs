@@ -54,6 +54,7 @@ errnos! {
     ENOTCONN = 107: "transport endpoint is not connected",
     ECONNRESET = 104: "connection reset by peer",
     ENOBUFS = 105: "no buffer space available",
+    ECONNREFUSED = 111: "connection refused",
 }
 
 impl fmt::Display for Errno {

@@ -1,0 +1,122 @@
+//! A process's file descriptor table: fd numbers naming pipe ends and
+//! sockets.
+//!
+//! Owns: the map from fd number to the object end it refers to, and Linux's
+//! allocation rule (the lowest free number, fs/file.c alloc_fd), bounded by
+//! RLIMIT_NOFILE. Deliberately not here: the open counts of the objects
+//! (`Pipe::retain`, `SocketPair::retain`), which the engine adjusts when a
+//! table is duplicated by fork or an fd is closed; stdio (fds 0, 1 and 2
+//! are taken to be open on a terminal the model does not draw, so they are
+//! never allocated and closing them is EBADF here); close-on-exec (no
+//! scenario sets it: every fd survives exec); dup2 and fd passing.
+
+use super::pipe::PipeEnd;
+use super::socket::Side;
+use crate::errno::Errno;
+use crate::ids::{Fd, PipeId, SockPairId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The first fd a scenario's objects get: 0, 1 and 2 are stdio.
+pub const FIRST_FREE_FD: u32 = 3;
+
+/// What an fd refers to: one end of a pipe or one socket of a pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum EndRef {
+    Pipe(PipeId, PipeEnd),
+    Sock(SockPairId, Side),
+}
+
+impl fmt::Display for EndRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EndRef::Pipe(p, PipeEnd::Read) => write!(f, "{p}.r"),
+            EndRef::Pipe(p, PipeEnd::Write) => write!(f, "{p}.w"),
+            EndRef::Sock(s, side) => write!(f, "{s}.{}", side.index()),
+        }
+    }
+}
+
+/// One process's fd table (`struct files_struct`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FdTable {
+    fds: BTreeMap<Fd, EndRef>,
+}
+
+impl FdTable {
+    /// An empty table (stdio aside).
+    pub fn new() -> FdTable {
+        FdTable::default()
+    }
+
+    /// Install `end` at the lowest free fd number from 3 up (alloc_fd),
+    /// or EMFILE when every number below `nofile` (RLIMIT_NOFILE) is taken.
+    pub fn open(&mut self, end: EndRef, nofile: u32) -> Result<Fd, Errno> {
+        let mut candidate = FIRST_FREE_FD;
+        // The map is ordered, so the first gap is the lowest free number.
+        for &Fd(n) in self.fds.keys() {
+            if n > candidate {
+                break;
+            }
+            if n == candidate {
+                candidate += 1;
+            }
+        }
+        if candidate >= nofile {
+            return Err(Errno::EMFILE);
+        }
+        self.fds.insert(Fd(candidate), end);
+        Ok(Fd(candidate))
+    }
+
+    /// close(fd): forget it and answer what it referred to, so the caller
+    /// can release that end; EBADF if it is not open.
+    pub fn close(&mut self, fd: Fd) -> Result<EndRef, Errno> {
+        self.fds.remove(&fd).ok_or(Errno::EBADF)
+    }
+
+    /// What `fd` refers to, or EBADF.
+    pub fn get(&self, fd: Fd) -> Result<EndRef, Errno> {
+        self.fds.get(&fd).copied().ok_or(Errno::EBADF)
+    }
+
+    /// The child's copy of the table at fork (dup_fd): the same numbers
+    /// naming the same ends. The caller retains each end once more.
+    pub fn dup_all(&self) -> FdTable {
+        self.clone()
+    }
+
+    /// Every open fd with its end, in fd order.
+    pub fn iter(&self) -> impl Iterator<Item = (Fd, EndRef)> + '_ {
+        self.fds.iter().map(|(&fd, &end)| (fd, end))
+    }
+
+    /// The fds that refer to `end`, lowest first.
+    pub fn fds_of(&self, end: EndRef) -> impl Iterator<Item = Fd> + '_ {
+        self.fds
+            .iter()
+            .filter(move |(_, &e)| e == end)
+            .map(|(&fd, _)| fd)
+    }
+
+    /// The lowest fd that refers to `end`.
+    pub fn find(&self, end: EndRef) -> Option<Fd> {
+        self.fds_of(end).next()
+    }
+
+    /// Close everything (exit): answers the ends in fd order, one per fd,
+    /// for the caller to release.
+    pub fn close_all(&mut self) -> Vec<EndRef> {
+        std::mem::take(&mut self.fds).into_values().collect()
+    }
+
+    /// Open fds (stdio aside).
+    pub fn len(&self) -> u32 {
+        self.fds.len() as u32
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fds.is_empty()
+    }
+}
