@@ -247,8 +247,8 @@ mod tests {
             1,
         );
         let kernel = after_fork(
-            PageObs::Frame { frame: 9, users: 2 },
-            PageObs::Frame { frame: 9, users: 2 },
+            PageObs::Frame { frame: 1, users: 2 },
+            PageObs::Frame { frame: 1, users: 2 },
             0,
         );
         let rows = diff(&model, Some(&shared), &kernel, Some(&shared), Sight::Frames);

@@ -777,6 +777,14 @@ impl Kernel {
                                 quiet = false;
                             }
                         }
+                        // Asleep now, but it may have replied between the poll
+                        // above and the stat: look again.
+                        let p = &self.procs[&name];
+                        if let (Some(_), Some(ctrl)) = (p.pending, p.ctrl.as_ref()) {
+                            if readable(ctrl, 0) {
+                                quiet = false;
+                            }
+                        }
                     }
                 }
             }

@@ -43,6 +43,10 @@ pub struct CheckArgs {
     /// Print the results as JSON, for tools.
     #[arg(long)]
     json: bool,
+    /// Replay on the kernel only and judge the expects there, without the
+    /// model (for scenarios the model cannot run yet).
+    #[arg(long)]
+    kernel_only: bool,
     /// Seconds one step may take on the kernel before the run is stopped.
     #[arg(long, default_value_t = 3.0)]
     step_timeout: f64,
@@ -64,7 +68,9 @@ pub struct StepDiff {
 pub struct ExpectCheck {
     pub line: u32,
     pub text: String,
-    pub model: Verdict,
+    /// `None` with `--kernel-only`.
+    pub model: Option<Verdict>,
+    /// `None` when the kernel run stopped before it.
     pub kernel: Option<Verdict>,
 }
 
@@ -189,7 +195,7 @@ fn replay(
 }
 
 /// Check one scenario: the model, then the kernel, then the comparison.
-pub fn check_one(name: &str, source: &str, limits: &Limits) -> (Outcome, bool) {
+pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -> (Outcome, bool) {
     let started = Instant::now();
     let scenario = match sim_core::scenario::parse(source) {
         Ok(s) => s,
@@ -205,7 +211,11 @@ pub fn check_one(name: &str, source: &str, limits: &Limits) -> (Outcome, bool) {
         }
     };
     let mut sim = Sim::new(scenario.clone());
-    let model_error = sim.run_to_end().err();
+    let model_error = if kernel_only {
+        None
+    } else {
+        sim.run_to_end().err()
+    };
     let world = sim.current();
     let model_pids = world
         .names()
@@ -234,6 +244,7 @@ pub fn check_one(name: &str, source: &str, limits: &Limits) -> (Outcome, bool) {
     let mut expects = Vec::new();
     let empty = Observation::default();
     let mut kernel_prev = &empty;
+    let mut prev_rows: Vec<Row> = Vec::new();
     for step in sim.steps() {
         let Some(kernel_obs) = run.observations.get(&step.pos) else {
             break;
@@ -248,25 +259,49 @@ pub fn check_one(name: &str, source: &str, limits: &Limits) -> (Outcome, bool) {
             sight,
         );
         kernel_prev = kernel_obs;
-        if !rows.is_empty() {
+        // A difference that persists is shown at the step where it appeared.
+        let fresh: Vec<Row> = rows
+            .iter()
+            .filter(|r| !prev_rows.contains(r))
+            .cloned()
+            .collect();
+        prev_rows = rows;
+        if !fresh.is_empty() {
             differences.push(StepDiff {
                 line: step.pos.line,
                 source: step.source.clone(),
-                rows,
+                rows: fresh,
             });
         }
         for e in &step.expects {
             expects.push(ExpectCheck {
                 line: e.pos.line,
                 text: e.text.clone(),
-                model: e.verdict.clone(),
+                model: Some(e.verdict.clone()),
                 kernel: run.verdicts.get(&e.pos).cloned(),
             });
         }
     }
-    let expects_fail = expects
-        .iter()
-        .any(|e| e.model.is_err() || e.kernel.as_ref().is_some_and(|k| k.is_err()));
+    if kernel_only {
+        for stmt in &scenario.statements {
+            if let (StatementKind::Expect { .. }, Some(v)) =
+                (&stmt.kind, run.verdicts.get(&stmt.pos))
+            {
+                let one = Scenario {
+                    title: None,
+                    statements: vec![stmt.clone()],
+                };
+                let text = sim_core::scenario::print(&one).trim_end().to_string();
+                expects.push(ExpectCheck {
+                    line: stmt.pos.line,
+                    text,
+                    model: None,
+                    kernel: Some(v.clone()),
+                });
+            }
+        }
+    }
+    let expects_fail = expects.iter().any(failed);
     let error = match (&model_error, &run.failure) {
         (Some(e), _) => Some(format!("the model stops at line {}: {e}", e.pos.line)),
         (None, Some((line, f))) => Some(format!("the kernel run stopped at line {line}: {f}")),
@@ -283,13 +318,18 @@ pub fn check_one(name: &str, source: &str, limits: &Limits) -> (Outcome, bool) {
         name: name.to_string(),
         title: scenario.title.clone(),
         status,
-        steps: sim.steps().len(),
+        steps: run.observations.len(),
         seconds: started.elapsed().as_secs_f64(),
         differences,
         expects,
         error,
     };
     (outcome, run.privileged)
+}
+
+/// An expect fails on either side.
+fn failed(e: &ExpectCheck) -> bool {
+    e.model.as_ref().is_some_and(|m| m.is_err()) || e.kernel.as_ref().is_some_and(|k| k.is_err())
 }
 
 fn verdict_text(v: &Verdict) -> String {
@@ -331,8 +371,7 @@ pub fn render(outcome: &Outcome) -> String {
         }
     }
     for e in &outcome.expects {
-        let kernel_bad = e.kernel.as_ref().is_some_and(|k| k.is_err());
-        if e.model.is_err() || kernel_bad {
+        if failed(e) {
             let kernel = e
                 .kernel
                 .as_ref()
@@ -342,7 +381,9 @@ pub fn render(outcome: &Outcome) -> String {
                 [
                     format!("{}: {}", e.line, e.text),
                     "expect".into(),
-                    verdict_text(&e.model),
+                    e.model
+                        .as_ref()
+                        .map_or_else(|| "not run".into(), verdict_text),
                     kernel,
                 ],
             ));
@@ -374,11 +415,7 @@ fn summary(outcomes: &[Outcome]) -> String {
             Status::Agree => "agree".to_string(),
             Status::Differ => {
                 let n: usize = o.differences.iter().map(|d| d.rows.len()).sum();
-                let bad = o
-                    .expects
-                    .iter()
-                    .filter(|e| e.model.is_err() || e.kernel.as_ref().is_some_and(|k| k.is_err()))
-                    .count();
+                let bad = o.expects.iter().filter(|e| failed(e)).count();
                 format!("differ ({n} differences, {bad} failed expects)")
             }
             Status::Error => "error".into(),
@@ -450,7 +487,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
         let outcome = match t {
             Ok((name, source)) => {
                 bar.set_message(name.clone());
-                let (o, p) = check_one(&name, &source, &limits);
+                let (o, p) = check_one(&name, &source, &limits, args.kernel_only);
                 privileged &= p;
                 o
             }

@@ -1,0 +1,76 @@
+//! `forkscope check` against the real kernel: every built-in lesson agrees
+//! with the model, and a scenario with a deliberately wrong expect fails
+//! and shows where in its table.
+
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// All tests that start processes share this lock (as nix's FORK_MTX).
+static FORK_MTX: Mutex<()> = Mutex::new(());
+
+fn forkscope(args: &[&str]) -> Output {
+    let _guard = FORK_MTX.lock().unwrap_or_else(|e| e.into_inner());
+    Command::new(env!("CARGO_BIN_EXE_forkscope"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_built_in_lesson_agrees_with_the_kernel() {
+    let out = forkscope(&["check", "--all"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("cow-after-fork"), "{stdout}");
+}
+
+#[test]
+fn a_wrong_expect_fails_the_check_and_the_table_shows_its_line() {
+    let dir = std::env::temp_dir().join(format!("forkscope-agreement-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("wrong.scn");
+    std::fs::write(
+        &path,
+        "\
+process parent
+parent: mmap heap 4
+parent: write heap 0..4
+parent: fork child
+child: write heap 2
+expect child faults 5
+expect parent heap[2] private
+",
+    )
+    .unwrap();
+    let out = forkscope(&["check", path.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("source line"), "{stdout}");
+    let row = stdout
+        .lines()
+        .find(|l| l.contains("6: expect child faults 5"))
+        .expect("a row for line 6");
+    assert!(row.contains("fails: its last operation took 1"), "{row}");
+    assert!(
+        !stdout.contains("7: expect parent heap[2] private"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn json_output_names_each_scenario_and_its_status() {
+    let out = forkscope(&["check", "--json", "orphans"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["scenarios"][0]["name"], "orphans");
+    assert_eq!(doc["scenarios"][0]["status"], "agree");
+}
+
+#[test]
+fn calibrate_measures_the_page_size_and_pipe_size() {
+    let out = forkscope(&["calibrate", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let figures = doc["figures"].as_array().unwrap();
+    let find = |n: &str| figures.iter().find(|f| f["name"] == n).unwrap()["measured"].clone();
+    assert_eq!(find("page size"), "4096");
+    assert_eq!(find("pipe size (F_GETPIPE_SZ)"), "65536");
+}
