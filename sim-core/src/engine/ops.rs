@@ -106,7 +106,7 @@ pub fn apply(
                 events: Vec::new(),
                 pos: stmt.pos,
             };
-            let narration = cx.op(op).map_err(|kind| at(kind))?;
+            let narration = cx.op(op).map_err(at)?;
             Ok((cx.events, narration))
         }
         StatementKind::Say { .. } | StatementKind::Expect { .. } => {

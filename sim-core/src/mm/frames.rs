@@ -7,6 +7,7 @@
 //! The zero page is never counted.
 
 use super::pvec::{PVec, WIDTH};
+use super::space::Pte;
 use crate::ids::{FrameId, ShmId};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -17,17 +18,24 @@ pub enum FrameUse {
     /// A private anonymous page (zero-filled or a COW copy).
     Anon,
     /// A page of a shared anonymous object.
-    Shm(ShmId),
+    Shm,
 }
 
+/// One frame's entry, packed in 32 bits so that the frame table, which
+/// fork touches for every page, stays small: bit 31 says the frame is
+/// allocated, bit 30 that a shmem object owns it, the rest is its map count.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct FrameSlot {
-    /// 0 for a free frame; 1 + ShmId for shmem pages; u32::MAX for anon.
-    owner: u32,
-    mapcount: u32,
-}
+struct FrameSlot(u32);
 
-const ANON: u32 = u32::MAX;
+const LIVE: u32 = 1 << 31;
+const SHM: u32 = 1 << 30;
+const COUNT: u32 = SHM - 1;
+
+impl FrameSlot {
+    fn mapcount(self) -> u32 {
+        self.0 & COUNT
+    }
+}
 
 /// One shared anonymous object: its pages and how many mappings use it.
 #[derive(Clone, Debug)]
@@ -57,10 +65,7 @@ impl Default for Frames {
     fn default() -> Self {
         // Slot 0 is the zero page: never free, never counted.
         let mut slots = PVec::new(0);
-        slots.push(FrameSlot {
-            owner: ANON,
-            mapcount: 0,
-        });
+        slots.push(FrameSlot(LIVE));
         Frames {
             slots,
             live: 0,
@@ -73,29 +78,31 @@ impl Default for Frames {
 impl Frames {
     /// A fresh frame, owned by `owner`, with no mappings yet.
     pub fn alloc(&mut self, owner: FrameUse) -> FrameId {
-        let owner = match owner {
-            FrameUse::Anon => ANON,
-            FrameUse::Shm(id) => id.0 + 1,
-        };
         self.live += 1;
-        FrameId(self.slots.push(FrameSlot { owner, mapcount: 0 }))
+        let flags = match owner {
+            FrameUse::Anon => LIVE,
+            FrameUse::Shm => LIVE | SHM,
+        };
+        FrameId(self.slots.push(FrameSlot(flags)))
     }
 
     /// Page-table entries that map `frame`.
     pub fn mapcount(&self, frame: FrameId) -> u32 {
-        self.slots.get(frame.0).mapcount
+        self.slots.get(frame.0).mapcount()
     }
 
     /// Is `frame` allocated (and not the zero page)?
     pub fn is_live(&self, frame: FrameId) -> bool {
-        frame != FrameId::ZERO && self.slots.get(frame.0).owner != 0
+        frame != FrameId::ZERO && self.slots.get(frame.0).0 & LIVE != 0
     }
 
+    /// What holds `frame`, or None when it is free.
     pub fn owner(&self, frame: FrameId) -> Option<FrameUse> {
-        match self.slots.get(frame.0).owner {
-            0 => None,
-            ANON => Some(FrameUse::Anon),
-            n => Some(FrameUse::Shm(ShmId(n - 1))),
+        let slot = self.slots.get(frame.0);
+        match (slot.0 & LIVE != 0, slot.0 & SHM != 0) {
+            (false, _) => None,
+            (true, false) => Some(FrameUse::Anon),
+            (true, true) => Some(FrameUse::Shm),
         }
     }
 
@@ -111,8 +118,7 @@ impl Frames {
 
     pub fn map(&mut self, frame: FrameId) {
         if frame != FrameId::ZERO {
-            let slot = self.slot_mut(frame);
-            slot.mapcount += 1;
+            self.slots.get_mut(frame.0).0 += 1;
         }
     }
 
@@ -122,41 +128,42 @@ impl Frames {
         if frame == FrameId::ZERO {
             return false;
         }
-        let slot = self.slot_mut(frame);
+        let slot = self.slots.get_mut(frame.0);
         assert!(
-            slot.mapcount > 0,
+            slot.mapcount() > 0,
             "unmap of {frame} with no mappings: page tables and counts disagree"
         );
-        slot.mapcount -= 1;
-        if slot.mapcount == 0 && slot.owner == ANON {
-            slot.owner = 0;
+        slot.0 -= 1;
+        if slot.0 == LIVE {
+            *slot = FrameSlot(0);
             self.live -= 1;
             return true;
         }
         false
     }
 
-    /// Add one mapping to every frame in `frames` (fork's bulk path).
-    /// Frames of neighbouring pages were usually allocated together, so the
-    /// leaf of the last one is kept at hand.
-    pub fn map_many(&mut self, frames: impl IntoIterator<Item = FrameId>) {
+    /// Add one mapping to the frame of every present entry in `ptes`
+    /// (fork's bulk path); returns how many there were. Frames of
+    /// neighbouring pages were usually allocated together, so the frame
+    /// table's leaf is looked up once per run, not once per page.
+    pub fn map_ptes(&mut self, ptes: &[Pte]) -> u64 {
         let mask = !(WIDTH as u32 - 1);
-        let mut frames = frames
-            .into_iter()
-            .filter(|f| *f != FrameId::ZERO)
-            .peekable();
-        while let Some(first) = frames.next() {
-            let base = first.0 & mask;
-            let leaf = self.slots.leaf_mut(first.0);
-            leaf[(first.0 - base) as usize].mapcount += 1;
-            while let Some(next) = frames.next_if(|f| f.0 & mask == base) {
-                leaf[(next.0 - base) as usize].mapcount += 1;
+        let mut mapped = 0;
+        let mut leaf: Option<(u32, &mut [FrameSlot; WIDTH])> = None;
+        for frame in ptes.iter().filter_map(|p| p.frame()) {
+            mapped += 1;
+            if frame == FrameId::ZERO {
+                continue;
+            }
+            let base = frame.0 & mask;
+            if leaf.as_ref().map(|(b, _)| *b) != Some(base) {
+                leaf = Some((base, self.slots.leaf_mut(frame.0)));
+            }
+            if let Some((_, slots)) = leaf.as_mut() {
+                slots[(frame.0 - base) as usize].0 += 1;
             }
         }
-    }
-
-    fn slot_mut(&mut self, frame: FrameId) -> &mut FrameSlot {
-        self.slots.get_mut(frame.0)
+        mapped
     }
 
     // --- shmem objects ---
@@ -187,7 +194,7 @@ impl Frames {
         if existing != FrameId::ZERO {
             return (existing, false);
         }
-        let frame = self.alloc(FrameUse::Shm(id));
+        let frame = self.alloc(FrameUse::Shm);
         self.shms
             .get_mut(&id)
             .expect("checked above")
@@ -219,12 +226,13 @@ impl Frames {
         shm.pages.for_each_leaf(|_, frames| {
             for &frame in frames.iter().filter(|f| **f != FrameId::ZERO) {
                 freed += 1;
-                let slot = self.slots.get(frame.0);
+                let slot = self.slots.get_mut(frame.0);
                 assert_eq!(
-                    slot.mapcount, 0,
+                    slot.mapcount(),
+                    0,
                     "shmem object freed while {frame} is still mapped"
                 );
-                self.slots.set(frame.0, FrameSlot::default());
+                *slot = FrameSlot(0);
                 self.live -= 1;
             }
         });

@@ -183,19 +183,22 @@ pub fn fork(frames: &mut Frames, parent: &mut AddressSpace) -> (AddressSpace, u6
     for region in &mut parent.regions {
         let ptes = match region.backing {
             Backing::Private { anon_vma: true } => {
+                // One pass: count the child's new mappings while reading a
+                // leaf, and copy the leaf only if it holds a writable entry
+                // (a leaf already write-protected by an earlier fork is left
+                // shared with the history).
                 region.ptes.update_leaves(
-                    |_, ptes| ptes.iter().any(|p| p.view() != PteView::Absent),
+                    |_, ptes| {
+                        let mapped = frames.map_ptes(ptes);
+                        copied += mapped;
+                        mapped > 0 && ptes.iter().any(|p| p.is_writable())
+                    },
                     |_, ptes| {
                         for pte in ptes.iter_mut() {
                             *pte = pte.write_protected();
                         }
                     },
                 );
-                region.ptes.for_each_leaf(|_, ptes| {
-                    let present = ptes.iter().filter_map(|p| p.frame());
-                    copied += present.clone().count() as u64;
-                    frames.map_many(present);
-                });
                 region.ptes.clone()
             }
             Backing::Private { anon_vma: false } => pvec::PVec::new(region.pages()),

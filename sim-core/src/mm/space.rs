@@ -51,6 +51,10 @@ impl Pte {
         FrameId((self.0 & !WRITABLE) - 1)
     }
 
+    pub fn is_writable(self) -> bool {
+        self.0 & WRITABLE != 0
+    }
+
     pub fn write_protected(self) -> Pte {
         Pte(self.0 & !WRITABLE)
     }
