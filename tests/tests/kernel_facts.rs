@@ -1,0 +1,139 @@
+//! Every fork/COW/exit fact of KERNEL-FACTS.md, as a scenario in
+//! `tests/scenarios/facts/`, run through the model: each must run without a
+//! scenario error, and every expect in it must hold.
+//!
+//! The list of files is spelled out here, and checked against the folder,
+//! so that a fact cannot silently vanish (or appear untested).
+
+use sim_core::engine::Sim;
+use sim_core::scenario::ast::StatementKind;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+fn facts_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/facts")
+}
+
+/// Run `tests/scenarios/facts/NAME.scn` and assert the fact holds in the
+/// model: it parses, has a title, explains itself with `say`, pins the fact
+/// with expects, runs without error, every expect holds, and the frame
+/// counts agree with the page tables after every step.
+fn assert_fact_holds(name: &str) {
+    let path = facts_dir().join(format!("{name}.scn"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let scenario = sim_core::scenario::parse(&text)
+        .unwrap_or_else(|e| panic!("{name}.scn does not parse: {e}"));
+    assert!(
+        scenario.title.as_deref().is_some_and(|t| !t.is_empty()),
+        "{name}.scn has no title"
+    );
+    let says = scenario
+        .statements
+        .iter()
+        .filter(|s| matches!(s.kind, StatementKind::Say { .. }))
+        .count();
+    let expects = scenario
+        .statements
+        .iter()
+        .filter(|s| matches!(s.kind, StatementKind::Expect { .. }))
+        .count();
+    assert!(
+        says > 0,
+        "{name}.scn explains nothing: it has no `say` line"
+    );
+    assert!(expects > 0, "{name}.scn pins nothing: it has no expect");
+
+    let mut sim = Sim::new(scenario);
+    loop {
+        match sim.step() {
+            Ok(Some(_)) => {}
+            Ok(None) => break,
+            Err(err) => panic!("{name}.scn stopped with an error: {err}"),
+        }
+        let index = sim.steps().len() as u32;
+        let world = sim.world(index).expect("the world after a step is kept");
+        if let Err(why) = world.check_frame_counts() {
+            panic!("{name}.scn, after step {index}: {why}");
+        }
+    }
+    assert!(sim.error().is_none());
+    let checked: usize = sim.steps().iter().map(|s| s.expects.len()).sum();
+    assert_eq!(
+        checked, expects,
+        "{name}.scn: every expect is checked at its step"
+    );
+    let failed: Vec<String> = sim
+        .failed_expects()
+        .map(|e| {
+            format!(
+                "line {}: {} -- but {}",
+                e.pos.line,
+                e.text,
+                e.verdict.as_ref().err().map_or("", String::as_str)
+            )
+        })
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{name}.scn: the model disagrees with the kernel fact:\n{}",
+        failed.join("\n")
+    );
+}
+
+/// One test per fact file, and the list of all of them.
+macro_rules! facts {
+    ($($test:ident => $file:literal,)*) => {
+        const FACT_FILES: &[&str] = &[$($file),*];
+        $(
+            #[test]
+            fn $test() {
+                assert_fact_holds($file);
+            }
+        )*
+    };
+}
+
+facts! {
+    fork_shares_frames_read_only_with_neither_side_exclusive => "fork-shares-frames-read-only",
+    reading_a_shared_page_costs_no_fault => "reading-a-shared-page-costs-no-fault",
+    the_childs_first_write_copies_and_leaves_the_parent_exclusive => "first-write-by-the-child-copies",
+    the_parents_first_write_copies_and_leaves_the_child_exclusive => "first-write-by-the-parent-copies",
+    a_write_after_the_other_side_copied_reuses_the_frame => "write-after-the-other-side-copied-reuses-the-frame",
+    a_write_after_the_other_side_exited_reuses_the_frame => "write-after-the-other-side-exited-reuses-the-frame",
+    a_write_after_the_other_side_was_reaped_reuses_the_frame => "write-after-the-other-side-was-reaped-reuses-the-frame",
+    untouched_pages_are_absent_in_both_after_fork => "untouched-pages-are-absent-after-fork",
+    a_first_write_to_an_untouched_page_zero_fills_a_fresh_frame => "first-write-to-an-untouched-page-zero-fills",
+    a_first_read_maps_the_zero_page_and_a_later_write_faults_again => "first-read-maps-the-zero-page-then-a-write-faults-again",
+    fork_skips_a_private_mapping_that_was_only_read => "fork-skips-a-private-mapping-that-was-only-read",
+    fork_copies_the_zero_page_entries_of_a_written_mapping => "fork-copies-zero-page-entries-of-a-written-mapping",
+    fork_copies_no_entries_of_a_shared_mapping => "fork-copies-no-entries-of-a-shared-mapping",
+    a_shared_mapping_never_maps_the_zero_page => "a-shared-mapping-never-maps-the-zero-page",
+    a_read_fault_maps_the_existing_neighbours_of_its_block => "a-read-fault-maps-the-existing-neighbours",
+    exec_releases_the_address_space => "exec-releases-the-address-space",
+    exit_releases_the_address_space => "exit-releases-the-address-space",
+    exit_300_is_reported_as_44 => "exit-300-is-reported-as-44",
+    a_child_is_a_zombie_until_its_parent_waits => "a-child-is-a-zombie-until-its-parent-waits",
+    orphans_are_adopted_by_init => "orphans-are-adopted-by-init",
+}
+
+#[test]
+fn the_fact_files_are_exactly_the_ones_this_test_runs() {
+    let on_disk: BTreeSet<String> = std::fs::read_dir(facts_dir())
+        .expect("tests/scenarios/facts exists")
+        .map(|entry| entry.expect("a readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "scn"))
+        .map(|path| {
+            path.file_stem()
+                .expect("a .scn file has a stem")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let listed: BTreeSet<String> = FACT_FILES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(listed.len(), FACT_FILES.len(), "a fact is listed twice");
+    assert_eq!(
+        on_disk, listed,
+        "tests/scenarios/facts/*.scn and the list in kernel_facts.rs differ"
+    );
+}
