@@ -50,6 +50,7 @@ errnos! {
     EMFILE = 24: "too many open files",
     EPIPE = 32: "broken pipe",
     ENOENT = 2: "no such file or directory",
+    ENOTSOCK = 88: "socket operation on non-socket",
     EMSGSIZE = 90: "message too long",
     ENOTCONN = 107: "transport endpoint is not connected",
     ECONNRESET = 104: "connection reset by peer",

@@ -7,16 +7,16 @@
 //! runs a scenario step by step and keeps every earlier state reachable.
 #![forbid(unsafe_code)]
 
+pub mod engine;
 pub mod errno;
 pub mod ids;
-pub mod observe;
-pub mod scenario;
-pub mod sig;
 pub mod ipc;
-pub mod profile;
-pub mod signal;
-pub mod engine;
 pub mod lessons;
 pub mod mm;
+pub mod observe;
 pub mod proc;
+pub mod profile;
+pub mod scenario;
+pub mod sig;
+pub mod signal;
 pub mod world;

@@ -4,9 +4,11 @@
 //! and signal state hang off a `Process` but are run by their own modules.
 
 use crate::ids::Pid;
+use crate::ipc::fd::{EndRef, FdTable};
 use crate::mm::AddressSpace;
 use crate::scenario::ast::{ExitStatus, OpResult, Pos};
 use crate::sig::Signal;
+use crate::signal::SigState;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -45,17 +47,30 @@ impl WaitStatus {
 pub enum BlockedOn {
     /// `wait` for a child (`None`: any child) that is still running.
     Wait { child: Option<Pid> },
-    /// A blocking operation on a pipe or socket end; `done` bytes so far.
-    Io { op: IoOp, done: u64 },
+    /// A blocking `send` of `len` bytes on `end` that has moved `so_far`.
+    Send { end: EndRef, len: u64, so_far: u64 },
+    /// A blocking `recv` of up to `max` bytes on `end`.
+    Recv { end: EndRef, max: u64 },
 }
 
-/// A blocking pipe or socket operation, remembered so that it can complete
-/// in a later step.
+impl BlockedOn {
+    /// The operation's keyword.
+    pub fn op(&self) -> &'static str {
+        match self {
+            BlockedOn::Wait { .. } => "wait",
+            BlockedOn::Send { .. } => "send",
+            BlockedOn::Recv { .. } => "recv",
+        }
+    }
+}
+
+/// A call in progress: what it waits for, since when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "io")]
-pub enum IoOp {
-    Send { end: Arc<str>, len: u64 },
-    Recv { end: Arc<str>, max: u64 },
+pub struct BlockedCall {
+    pub on: BlockedOn,
+    /// The step that issued it.
+    pub since_step: u32,
+    pub pos: Pos,
 }
 
 /// A process's life-cycle state.
@@ -68,13 +83,13 @@ pub enum ProcState {
     /// Inside a call that cannot complete yet. Entered by `wait` on a
     /// running child or a blocking send/recv; left when another step makes
     /// progress possible (or a signal kills it).
-    Blocked {
-        on: BlockedOn,
-        since_step: u32,
-        pos: Pos,
+    Blocked(BlockedCall),
+    /// Stopped by a stop signal until SIGCONT or SIGKILL. A call it was
+    /// blocked in is kept, and restarts when it continues.
+    Stopped {
+        by: Signal,
+        call: Option<BlockedCall>,
     },
-    /// Stopped by SIGSTOP and friends until SIGCONT.
-    Stopped { by: Signal },
     /// Exited, not yet reaped. Left when the parent waits (or is init).
     Zombie { status: WaitStatus },
     /// Reaped: only its name and history remain.
@@ -120,6 +135,8 @@ pub struct Process {
     /// The program it runs: the scenario's own, until `exec`.
     pub program: Arc<str>,
     pub mm: AddressSpace,
+    pub fds: FdTable,
+    pub signals: SigState,
     /// The line of the statement that created it (for "already used" errors).
     pub born_line: u32,
     /// Minor faults over its whole life (what getrusage's ru_minflt counts).

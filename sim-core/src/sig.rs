@@ -11,10 +11,37 @@ pub struct Signal(u8);
 
 /// Standard signal names, indexed by number - 1 (include/uapi/asm-generic/signal.h).
 const NAMES: [&str; 31] = [
-    "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL",
-    "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD",
-    "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ",
-    "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
 ];
 
 impl Signal {
@@ -102,16 +129,24 @@ impl FromStr for Signal {
             return Ok(Signal(pos as u8 + 1));
         }
         let rt = |rest: &str, base: i32, sign: i32| -> Option<Signal> {
-            let offset = if rest.is_empty() { 0 } else { rest.parse::<i32>().ok()? };
+            let offset = if rest.is_empty() {
+                0
+            } else {
+                rest.parse::<i32>().ok()?
+            };
             u8::try_from(base + sign * offset)
                 .ok()
                 .filter(|n| (34..=64).contains(n))
                 .map(Signal)
         };
         let parsed = if let Some(rest) = name.strip_prefix("RTMIN") {
-            rest.strip_prefix('+').or(rest.is_empty().then_some("")).and_then(|r| rt(r, 34, 1))
+            rest.strip_prefix('+')
+                .or(rest.is_empty().then_some(""))
+                .and_then(|r| rt(r, 34, 1))
         } else if let Some(rest) = name.strip_prefix("RTMAX") {
-            rest.strip_prefix('-').or(rest.is_empty().then_some("")).and_then(|r| rt(r, 64, -1))
+            rest.strip_prefix('-')
+                .or(rest.is_empty().then_some(""))
+                .and_then(|r| rt(r, 64, -1))
         } else {
             None
         };

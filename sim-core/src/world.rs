@@ -4,10 +4,15 @@
 //! step engine keeps every earlier state.
 
 use crate::ids::{FrameId, Pid};
+use crate::ids::{PipeId, SockPairId};
+use crate::ipc::fd::{EndRef, FdTable};
+use crate::ipc::pipe::{Pipe, PipeEnd};
+use crate::ipc::socket::{Side, SocketPair};
 use crate::mm::{AddressSpace, Frames, PteView};
 use crate::observe::{LastOpObs, Observation, PageObs, ProcObs};
 use crate::proc::{ProcState, Process};
 use crate::scenario::ast::INIT_NAME;
+use crate::signal::SigState;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -19,6 +24,18 @@ pub struct World {
     names: imbl::OrdMap<Arc<str>, Pid>,
     pub frames: Frames,
     next_pid: u32,
+    pipes: imbl::OrdMap<PipeId, Pipe>,
+    socks: imbl::OrdMap<SockPairId, SocketPair>,
+    /// Pipe and socketpair names -> the object, for every one ever created.
+    objects: imbl::OrdMap<Arc<str>, (Object, u32)>,
+    next_object: u32,
+}
+
+/// A named IPC object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Object {
+    Pipe(PipeId),
+    Socks(SockPairId),
 }
 
 impl Default for World {
@@ -37,6 +54,8 @@ impl World {
             state: ProcState::Running,
             program: Arc::from("/sbin/init"),
             mm: AddressSpace::default(),
+            fds: FdTable::new(),
+            signals: SigState::new(),
             born_line: 0,
             faults: 0,
             last_op: None,
@@ -47,12 +66,24 @@ impl World {
             names: imbl::OrdMap::new(),
             frames: Frames::default(),
             next_pid: 2,
+            pipes: imbl::OrdMap::new(),
+            socks: imbl::OrdMap::new(),
+            objects: imbl::OrdMap::new(),
+            next_object: 1,
         }
     }
 
     /// Create a process named `name` with `parent`, running the scenario's
     /// program with an empty address space. The caller fills it in.
-    pub fn spawn(&mut self, name: &str, parent: Pid, mm: AddressSpace, born_line: u32) -> Pid {
+    pub fn spawn(
+        &mut self,
+        name: &str,
+        parent: Pid,
+        mm: AddressSpace,
+        fds: FdTable,
+        signals: SigState,
+        born_line: u32,
+    ) -> Pid {
         let pid = Pid(self.next_pid);
         self.next_pid += 1;
         let name: Arc<str> = Arc::from(name);
@@ -66,6 +97,8 @@ impl World {
                 state: ProcState::Running,
                 program: Arc::from("scenario"),
                 mm,
+                fds,
+                signals,
                 born_line,
                 faults: 0,
                 last_op: None,
@@ -73,6 +106,124 @@ impl World {
             },
         );
         pid
+    }
+
+    /// Create a pipe named `name` (both ends unreferenced).
+    pub fn new_pipe(&mut self, name: &str, pipe: Pipe, line: u32) -> PipeId {
+        let id = PipeId(self.next_object);
+        self.next_object += 1;
+        self.pipes.insert(id, pipe);
+        self.objects
+            .insert(Arc::from(name), (Object::Pipe(id), line));
+        id
+    }
+
+    /// Create a socketpair named `name`.
+    pub fn new_socks(&mut self, name: &str, pair: SocketPair, line: u32) -> SockPairId {
+        let id = SockPairId(self.next_object);
+        self.next_object += 1;
+        self.socks.insert(id, pair);
+        self.objects
+            .insert(Arc::from(name), (Object::Socks(id), line));
+        id
+    }
+
+    pub fn object(&self, name: &str) -> Option<Object> {
+        self.objects.get(name).map(|(o, _)| *o)
+    }
+
+    /// The line of the statement that created the object `name`.
+    pub fn object_line(&self, name: &str) -> u32 {
+        self.objects.get(name).map_or(0, |(_, line)| *line)
+    }
+
+    /// Every pipe and socketpair name, in name order.
+    pub fn object_names(&self) -> impl Iterator<Item = &str> {
+        self.objects.keys().map(|k| &**k)
+    }
+
+    pub fn pipe(&self, id: PipeId) -> &Pipe {
+        self.pipes
+            .get(&id)
+            .expect("a pipe id handed out by the world names a pipe")
+    }
+
+    pub fn pipe_mut(&mut self, id: PipeId) -> &mut Pipe {
+        self.pipes
+            .get_mut(&id)
+            .expect("a pipe id handed out by the world names a pipe")
+    }
+
+    pub fn socks(&self, id: SockPairId) -> &SocketPair {
+        self.socks
+            .get(&id)
+            .expect("a socketpair id handed out by the world names one")
+    }
+
+    pub fn socks_mut(&mut self, id: SockPairId) -> &mut SocketPair {
+        self.socks
+            .get_mut(&id)
+            .expect("a socketpair id handed out by the world names one")
+    }
+
+    /// The name of an end as a scenario writes it (`p.r`, `s.0`).
+    pub fn end_name(&self, end: EndRef) -> String {
+        let object = match end {
+            EndRef::Pipe(id, _) => Object::Pipe(id),
+            EndRef::Sock(id, _) => Object::Socks(id),
+        };
+        let name = self
+            .objects
+            .iter()
+            .find(|(_, (o, _))| *o == object)
+            .map_or("?", |(n, _)| &**n);
+        match end {
+            EndRef::Pipe(_, PipeEnd::Read) => format!("{name}.r"),
+            EndRef::Pipe(_, PipeEnd::Write) => format!("{name}.w"),
+            EndRef::Sock(_, side) => format!("{name}.{}", side.index()),
+        }
+    }
+
+    /// Bytes waiting to be read at `end` (FIONREAD).
+    pub fn queued(&self, end: EndRef) -> u64 {
+        match end {
+            EndRef::Pipe(id, _) => self.pipe(id).queued(),
+            EndRef::Sock(id, side) => self.socks(id).inq(side),
+        }
+    }
+
+    /// Add a reference (an fd) to `end`.
+    pub fn retain(&mut self, end: EndRef) {
+        match end {
+            EndRef::Pipe(id, e) => self.pipe_mut(id).retain(e),
+            EndRef::Sock(id, side) => self.socks_mut(id).retain(side),
+        }
+    }
+
+    /// Drop a reference (an fd) to `end`.
+    pub fn release(&mut self, end: EndRef) {
+        match end {
+            EndRef::Pipe(id, e) => self.pipe_mut(id).release(e),
+            EndRef::Sock(id, side) => self.socks_mut(id).release(side),
+        }
+    }
+
+    /// Every end of every object, with its scenario name.
+    pub fn ends(&self) -> Vec<(String, EndRef)> {
+        let mut out = Vec::new();
+        for (name, (object, _)) in self.objects.iter() {
+            match *object {
+                Object::Pipe(id) => {
+                    out.push((format!("{name}.r"), EndRef::Pipe(id, PipeEnd::Read)));
+                    out.push((format!("{name}.w"), EndRef::Pipe(id, PipeEnd::Write)));
+                }
+                Object::Socks(id) => {
+                    out.push((format!("{name}.0"), EndRef::Sock(id, Side::Zero)));
+                    out.push((format!("{name}.1"), EndRef::Sock(id, Side::One)));
+                }
+            }
+        }
+        out
     }
 
     pub fn pid_of(&self, name: &str) -> Option<Pid> {
@@ -150,7 +301,7 @@ impl World {
                 faults: l.faults,
                 result: l.result,
             }),
-            handled: BTreeMap::new(),
+            handled: proc.signals.handled_counts().clone(),
             last_reaped: proc.last_reaped,
         }
     }
@@ -191,10 +342,12 @@ impl World {
                 )
             })
             .collect();
-        Observation {
-            processes,
-            queued: BTreeMap::new(),
-        }
+        let queued = self
+            .ends()
+            .into_iter()
+            .map(|(name, end)| (name, self.queued(end)))
+            .collect();
+        Observation { processes, queued }
     }
 
     /// Check the frame invariant: every frame's map count equals the number

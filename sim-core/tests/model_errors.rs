@@ -40,14 +40,14 @@ fn an_expect_naming_an_unknown_process_suggests_the_close_name() {
     let source = "process parent\nparent: mmap heap 1\nexpect parnet state running\n";
     assert_eq!(
         run_error(source),
-        "3:1: no process is named \"parnet\"; did you mean \"parent\"?"
+        "3:8: no process is named \"parnet\"; did you mean \"parent\"?"
     );
 }
 
 #[test]
 fn waiting_for_a_name_nothing_resembles_has_no_suggestion() {
     let source = "process parent\nparent: wait nobody\n";
-    assert_eq!(run_error(source), "2:1: no process is named \"nobody\"");
+    assert_eq!(run_error(source), "2:14: no process is named \"nobody\"");
 }
 
 #[test]
@@ -55,7 +55,7 @@ fn an_operation_on_an_unknown_region_suggests_the_close_name() {
     let source = "process parent\nparent: mmap heap 2\nparent: write haep 0\n";
     assert_eq!(
         run_error(source),
-        "3:1: parent has no region named \"haep\"; did you mean \"heap\"?"
+        "3:15: parent has no region named \"haep\"; did you mean \"heap\"?"
     );
 }
 
@@ -64,20 +64,20 @@ fn an_expect_on_an_unknown_region_suggests_the_close_name() {
     let source = "process parent\nparent: mmap heap 2\nexpect parent haep[0] absent\n";
     assert_eq!(
         run_error(source),
-        "3:1: parent has no region named \"haep\"; did you mean \"heap\"?"
+        "3:15: parent has no region named \"haep\"; did you mean \"heap\"?"
     );
 }
 
 #[test]
 fn a_region_is_unknown_after_exec_released_it() {
     let source = "process p\np: mmap heap 2\np: fork c\nc: exec /bin/true\nc: read heap 0\n";
-    assert_eq!(run_error(source), "5:1: c has no region named \"heap\"");
+    assert_eq!(run_error(source), "5:9: c has no region named \"heap\"");
 }
 
 #[test]
 fn a_region_is_unknown_after_munmap() {
     let source = "process p\np: mmap heap 2\np: munmap heap\np: write heap 0\n";
-    assert_eq!(run_error(source), "4:1: p has no region named \"heap\"");
+    assert_eq!(run_error(source), "4:10: p has no region named \"heap\"");
 }
 
 #[test]
@@ -85,7 +85,7 @@ fn a_page_past_the_end_of_its_region_is_out_of_range() {
     let source = "process parent\nparent: mmap heap 2\nparent: write heap 2\n";
     assert_eq!(
         run_error(source),
-        "3:1: page 2 is out of range: heap has 2 pages (0..2)"
+        "3:15: page 2 is out of range: heap has 2 pages (0..2)"
     );
 }
 
@@ -94,7 +94,7 @@ fn a_range_running_past_the_end_names_its_last_page() {
     let source = "process parent\nparent: mmap heap 2\nparent: read heap 1..5\n";
     assert_eq!(
         run_error(source),
-        "3:1: page 4 is out of range: heap has 2 pages (0..2)"
+        "3:14: page 4 is out of range: heap has 2 pages (0..2)"
     );
 }
 
@@ -103,7 +103,7 @@ fn an_expect_on_a_page_out_of_range_is_an_error() {
     let source = "process parent\nparent: mmap heap 2\nexpect parent heap[7] absent\n";
     assert_eq!(
         run_error(source),
-        "3:1: page 7 is out of range: heap has 2 pages (0..2)"
+        "3:15: page 7 is out of range: heap has 2 pages (0..2)"
     );
 }
 
@@ -149,7 +149,7 @@ fn forking_a_child_with_a_used_name_is_a_duplicate() {
     let source = "process parent\nparent: fork child\nparent: fork child\n";
     assert_eq!(
         run_error(source),
-        "3:1: \"child\" is already used (line 2); pick another name"
+        "3:14: \"child\" is already used (line 2); pick another name"
     );
 }
 
@@ -158,7 +158,7 @@ fn a_second_region_with_the_same_name_is_a_duplicate() {
     let source = "process parent\nparent: mmap heap 2\nparent: mmap heap 4\n";
     assert_eq!(
         run_error(source),
-        "3:1: \"heap\" is already used (line 2); pick another name"
+        "3:14: \"heap\" is already used (line 2); pick another name"
     );
 }
 

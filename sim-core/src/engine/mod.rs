@@ -7,8 +7,10 @@
 //! Snapshots are whole `World` values; they share structure, so keeping one
 //! per step costs only what the step changed.
 
+mod ipc;
 mod narrate;
 mod ops;
+mod signals;
 
 use crate::observe::{self, Observation};
 use crate::profile::KernelProfile;
@@ -208,8 +210,7 @@ impl Sim {
                         text: print_statement(next),
                         verdict,
                     }),
-                    Err(kind) => {
-                        let err = ScenarioError::new(next.pos, kind);
+                    Err(err) => {
                         self.error = Some(err.clone());
                         self.steps.push(step);
                         return Err(err);
@@ -239,15 +240,18 @@ impl Sim {
     }
 
     /// Judge an expect on the current world. Names it uses must exist.
-    fn check(&self, expect: &Expect) -> Result<Result<(), String>, ErrorKind> {
+    fn check(&self, expect: &Expect) -> Result<Result<(), String>, ScenarioError> {
         let world = self.current();
-        let known = |name: &crate::scenario::ast::Name| -> Result<(), ErrorKind> {
+        let known = |name: &crate::scenario::ast::Name| -> Result<(), ScenarioError> {
             match world.pid_of(name.as_str()) {
                 Some(_) => Ok(()),
-                None => Err(ErrorKind::UnknownProcess {
-                    name: name.text.clone(),
-                    suggestion: crate::scenario::error::suggest(name.as_str(), world.names()),
-                }),
+                None => Err(ScenarioError::new(
+                    name.pos,
+                    ErrorKind::UnknownProcess {
+                        name: name.text.clone(),
+                        suggestion: crate::scenario::error::suggest(name.as_str(), world.names()),
+                    },
+                )),
             }
         };
         let (procs, region_page): (Vec<&str>, Option<(&str, u32)>) = match expect {
@@ -264,7 +268,8 @@ impl Sim {
                     procs.push(other.as_str());
                 }
                 let pid = world.pid_of(process.as_str()).expect("checked");
-                self.check_page(world, pid, region, *page)?;
+                self.check_page(world, pid, region, *page)
+                    .map_err(|kind| ScenarioError::new(region.pos, kind))?;
                 (procs, Some((region.as_str(), *page)))
             }
             Expect::Faults { process, .. }
@@ -280,7 +285,22 @@ impl Sim {
                 known(parent)?;
                 (vec![process.as_str()], None)
             }
-            Expect::Queued { .. } => (Vec::new(), None),
+            Expect::Queued { end, .. } => {
+                let object = end.object();
+                if world.object(object.as_str()).is_none() {
+                    return Err(ScenarioError::new(
+                        object.pos,
+                        ErrorKind::UnknownObject {
+                            name: object.text.clone(),
+                            suggestion: crate::scenario::error::suggest(
+                                object.as_str(),
+                                world.object_names(),
+                            ),
+                        },
+                    ));
+                }
+                (Vec::new(), None)
+            }
         };
         let scope = |w: &World| {
             w.observe_scoped(

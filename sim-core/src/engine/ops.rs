@@ -3,14 +3,17 @@
 
 use super::narrate;
 use crate::ids::Pid;
+use crate::ipc::fd::FdTable;
 use crate::mm::{self, Access, AddressSpace, Backing, MemEvent, Region};
-use crate::proc::{BlockedOn, LastOp, ProcState, WaitStatus};
+use crate::proc::{BlockedCall, BlockedOn, LastOp, ProcState, WaitStatus};
 use crate::profile::KernelProfile;
 use crate::scenario::ast::{
     ExitStatus, Name, Op, OpResult, PageRange, Pos, Statement, StatementKind,
 };
 use crate::scenario::error::suggest;
 use crate::scenario::{ErrorKind, ScenarioError};
+use crate::sig::Signal;
+use crate::signal::SigState;
 use crate::world::World;
 use serde::Serialize;
 use std::sync::Arc;
@@ -20,7 +23,10 @@ use std::sync::Arc;
 #[serde(rename_all = "snake_case", tag = "event")]
 pub enum Event {
     /// A `process` statement: a new child of init.
-    Started { pid: Pid, name: String },
+    Started {
+        pid: Pid,
+        name: String,
+    },
     Mapped {
         pid: Pid,
         region: String,
@@ -33,7 +39,10 @@ pub enum Event {
         freed: u32,
     },
     /// A fault or fault-around in `pid`.
-    Mem { pid: Pid, mem: MemEvent },
+    Mem {
+        pid: Pid,
+        mem: MemEvent,
+    },
     /// fork: `copied` page-table entries were copied into the child.
     Forked {
         parent: Pid,
@@ -54,7 +63,10 @@ pub enum Event {
         freed: u32,
     },
     /// An orphan was adopted.
-    Reparented { pid: Pid, parent: Pid },
+    Reparented {
+        pid: Pid,
+        parent: Pid,
+    },
     /// A zombie was reaped by `parent` (init reaps at once).
     Reaped {
         parent: Pid,
@@ -62,11 +74,59 @@ pub enum Event {
         status: ExitStatus,
     },
     /// The process entered a blocking call that cannot complete yet.
-    Blocked { pid: Pid },
+    Blocked {
+        pid: Pid,
+    },
     /// A blocked call completed.
-    Woken { pid: Pid, result: OpResult },
+    Woken {
+        pid: Pid,
+        result: OpResult,
+    },
     /// The operation returned.
-    Returned { pid: Pid, result: OpResult },
+    Returned {
+        pid: Pid,
+        result: OpResult,
+    },
+    /// A pipe or socketpair was created; its ends got these fds.
+    Opened {
+        pid: Pid,
+        end: String,
+        fd: u32,
+    },
+    /// An fd was closed.
+    Closed {
+        pid: Pid,
+        end: String,
+        fd: u32,
+    },
+    /// Bytes moved into (`send`) or out of (`recv`) an end.
+    Moved {
+        pid: Pid,
+        end: String,
+        op: String,
+        bytes: u64,
+        queued: u64,
+    },
+    /// A signal was generated for `pid`; `fate` says what became of it.
+    SignalSent {
+        pid: Pid,
+        signal: Signal,
+        fate: crate::signal::Fate,
+    },
+    /// A pending signal was delivered to `pid`.
+    SignalDelivered {
+        pid: Pid,
+        signal: Signal,
+        delivery: crate::signal::Delivery,
+    },
+    /// The process stopped (a stop signal) or continued (SIGCONT).
+    Stopped {
+        pid: Pid,
+        signal: Signal,
+    },
+    Continued {
+        pid: Pid,
+    },
 }
 
 type Outcome = (Vec<Event>, String);
@@ -78,14 +138,15 @@ pub fn apply(
     step: u32,
     profile: &KernelProfile,
 ) -> Result<Outcome, ScenarioError> {
-    let at = |kind| ScenarioError::new(stmt.pos, kind);
     match &stmt.kind {
         StatementKind::Process { name } => {
-            unused_name(world, name)?;
+            unused_name(world, name).map_err(|kind| ScenarioError::new(name.pos, kind))?;
             let pid = world.spawn(
                 name.as_str(),
                 Pid::INIT,
                 AddressSpace::default(),
+                FdTable::new(),
+                SigState::new(),
                 stmt.pos.line,
             );
             Ok((
@@ -106,13 +167,39 @@ pub fn apply(
                 events: Vec::new(),
                 pos: stmt.pos,
             };
-            let narration = cx.op(op).map_err(at)?;
+            let narration = cx
+                .op(op)
+                .map_err(|kind| ScenarioError::new(op_pos(op).unwrap_or(stmt.pos), kind))?;
             Ok((cx.events, narration))
         }
         StatementKind::Say { .. } | StatementKind::Expect { .. } => {
             unreachable!("the engine hands only process and operation statements to apply")
         }
     }
+}
+
+/// Where an error about `op` should point: at the name it is about.
+fn op_pos(op: &Op) -> Option<Pos> {
+    Some(match op {
+        Op::Mmap { region, .. }
+        | Op::Munmap { region }
+        | Op::Read { region, .. }
+        | Op::Write { region, .. } => region.pos,
+        Op::Fork { child } => child.pos,
+        Op::Wait { child } => child.as_ref()?.pos,
+        Op::Pipe { pipe } | Op::Pipesize { pipe, .. } => pipe.pos,
+        Op::Socketpair { pair, .. } => pair.pos,
+        Op::Close { end }
+        | Op::Send { end, .. }
+        | Op::Recv { end, .. }
+        | Op::Sndbuf { end, .. } => end.object().pos,
+        Op::Kill { target, .. } => target.pos,
+        Op::Exec { .. }
+        | Op::Exit { .. }
+        | Op::Signal { .. }
+        | Op::Block { .. }
+        | Op::Unblock { .. } => return None,
+    })
 }
 
 fn unknown_process(world: &World, name: &Name) -> ErrorKind {
@@ -132,18 +219,12 @@ fn actor_pid(world: &World, actor: &Name) -> Result<Pid, ScenarioError> {
     let proc = world.proc(pid);
     match &proc.state {
         ProcState::Running => Ok(pid),
-        ProcState::Blocked { on, pos, .. } => Err(at(ErrorKind::ProcessBlocked {
+        ProcState::Blocked(call) => Err(at(ErrorKind::ProcessBlocked {
             process: actor.text.clone(),
-            op: match on {
-                BlockedOn::Wait { .. } => "wait".into(),
-                BlockedOn::Io { op, .. } => match op {
-                    crate::proc::IoOp::Send { .. } => "send".into(),
-                    crate::proc::IoOp::Recv { .. } => "recv".into(),
-                },
-            },
-            since_line: pos.line,
+            op: call.on.op().into(),
+            since_line: call.pos.line,
         })),
-        ProcState::Stopped { by } => Err(at(ErrorKind::ProcessGone {
+        ProcState::Stopped { by, .. } => Err(at(ErrorKind::ProcessGone {
             process: actor.text.clone(),
             why: format!("it is stopped by {by} until SIGCONT"),
         })),
@@ -156,47 +237,51 @@ fn actor_pid(world: &World, actor: &Name) -> Result<Pid, ScenarioError> {
     }
 }
 
-fn unused_name(world: &World, name: &Name) -> Result<(), ScenarioError> {
-    if world.pid_of(name.as_str()).is_some() {
-        let first_line = first_line_of(world, name);
-        return Err(ScenarioError::new(
-            name.pos,
-            ErrorKind::DuplicateName {
-                name: name.text.clone(),
-                first_line,
-            },
-        ));
+/// Is `name` free for a new process, pipe or socketpair?
+pub(super) fn unused_name(world: &World, name: &Name) -> Result<(), ErrorKind> {
+    let first_line = if let Some(pid) = world.pid_of(name.as_str()) {
+        Some(world.proc(pid).born_line)
+    } else {
+        world
+            .object(name.as_str())
+            .map(|_| world.object_line(name.as_str()))
+    };
+    match first_line {
+        Some(first_line) => Err(ErrorKind::DuplicateName {
+            name: name.text.clone(),
+            first_line,
+        }),
+        None => Ok(()),
     }
-    Ok(())
-}
-
-fn first_line_of(world: &World, name: &Name) -> u32 {
-    world
-        .pid_of(name.as_str())
-        .map_or(0, |pid| world.proc(pid).born_line)
 }
 
 /// The context of one operation.
-struct Cx<'a> {
-    world: &'a mut World,
-    pid: Pid,
-    step: u32,
-    profile: &'a KernelProfile,
-    events: Vec<Event>,
-    pos: Pos,
+pub(super) struct Cx<'a> {
+    pub world: &'a mut World,
+    /// The actor.
+    pub pid: Pid,
+    pub step: u32,
+    pub profile: &'a KernelProfile,
+    pub events: Vec<Event>,
+    pub pos: Pos,
 }
 
+/// Bound on wake-up rounds in one step: each round completes or advances
+/// at least one blocked call, and there are few processes; the bound only
+/// guards against a model bug looping forever.
+const MAX_SETTLE_ROUNDS: u32 = 10_000;
+
 impl Cx<'_> {
-    fn name(&self, pid: Pid) -> String {
+    pub fn name(&self, pid: Pid) -> String {
         self.world.name_of(pid).to_string()
     }
 
-    fn me(&self) -> String {
+    pub fn me(&self) -> String {
         self.name(self.pid)
     }
 
     /// Record that the actor's operation returned `result` after `faults`.
-    fn returned(&mut self, faults: u64, result: OpResult) {
+    pub fn returned(&mut self, faults: u64, result: OpResult) {
         let step = self.step;
         let proc = self.world.proc_mut(self.pid);
         proc.faults += faults;
@@ -211,26 +296,112 @@ impl Cx<'_> {
         });
     }
 
-    fn op(&mut self, op: &Op) -> Result<String, ErrorKind> {
-        match op {
+    /// The actor's call cannot complete yet: it sleeps in it.
+    pub fn block(&mut self, on: BlockedOn) {
+        let call = BlockedCall {
+            on,
+            since_step: self.step,
+            pos: self.pos,
+        };
+        let step = self.step;
+        let p = self.world.proc_mut(self.pid);
+        p.state = ProcState::Blocked(call);
+        p.last_op = Some(LastOp {
+            step,
+            faults: 0,
+            result: None,
+        });
+        self.events.push(Event::Blocked { pid: self.pid });
+    }
+
+    /// A blocked call of `pid` completes with `result`.
+    pub fn wake(&mut self, pid: Pid, result: OpResult) {
+        let p = self.world.proc_mut(pid);
+        p.state = ProcState::Running;
+        if let Some(last) = &mut p.last_op {
+            last.result = Some(result);
+        }
+        self.events.push(Event::Woken { pid, result });
+    }
+
+    pub fn op(&mut self, op: &Op) -> Result<String, ErrorKind> {
+        let mut story = match op {
             Op::Mmap {
                 region,
                 pages,
                 shared,
-            } => self.mmap(region, *pages, *shared),
-            Op::Munmap { region } => self.munmap(region),
-            Op::Read { region, range } => self.touch(region, *range, Access::Read),
-            Op::Write { region, range } => self.touch(region, *range, Access::Write),
-            Op::Fork { child } => self.fork(child),
+            } => self.mmap(region, *pages, *shared)?,
+            Op::Munmap { region } => self.munmap(region)?,
+            Op::Read { region, range } => self.touch(region, *range, Access::Read)?,
+            Op::Write { region, range } => self.touch(region, *range, Access::Write)?,
+            Op::Fork { child } => self.fork(child)?,
             Op::Exec { program } => self.exec(program),
             Op::Exit { code } => self.exit(*code),
-            Op::Wait { child } => self.wait(child.as_ref()),
-            other => Err(ErrorKind::NotSupportedYet {
-                what: format!(
-                    "{} (pipes, sockets and signals arrive with the IPC issue)",
-                    other.keyword()
-                ),
-            }),
+            Op::Wait { child } => self.wait(child.as_ref())?,
+            Op::Pipe { pipe } => self.pipe(pipe)?,
+            Op::Socketpair { pair, dgram } => self.socketpair(pair, *dgram)?,
+            Op::Close { end } => self.close(end)?,
+            Op::Send {
+                end,
+                payload,
+                nonblock,
+            } => self.send(end, payload.len(), *nonblock)?,
+            Op::Recv { end, max, nonblock } => self.recv(end, *max, *nonblock)?,
+            Op::Pipesize { pipe, bytes } => self.pipesize(pipe, *bytes)?,
+            Op::Sndbuf { end, bytes } => self.sndbuf(end, *bytes)?,
+            Op::Signal {
+                signal,
+                action,
+                nocldwait,
+            } => self.sigaction(*signal, *action, *nocldwait),
+            Op::Block { signals } => self.sigprocmask(signals, true),
+            Op::Unblock { signals } => self.sigprocmask(signals, false),
+            Op::Kill { target, signal } => self.kill(target, *signal)?,
+        };
+        // Signals the actor's own call raised or unblocked are delivered as
+        // the call returns; then every sleeper that this step made able to
+        // continue does so.
+        story.push_str(&self.take_signals(self.pid));
+        story.push_str(&self.settle());
+        Ok(story)
+    }
+
+    /// Let every blocked call that can now make progress do so, until none
+    /// can (a reader freeing space can let a writer go on, and so on).
+    pub fn settle(&mut self) -> String {
+        let mut story = String::new();
+        for _ in 0..MAX_SETTLE_ROUNDS {
+            let blocked: Vec<Pid> = self
+                .world
+                .procs()
+                .filter(|p| matches!(p.state, ProcState::Blocked(_)))
+                .map(|p| p.pid)
+                .collect();
+            let mut progressed = false;
+            for pid in blocked {
+                if let Some(text) = self.try_complete(pid) {
+                    story.push_str(&text);
+                    story.push_str(&self.take_signals(pid));
+                    progressed = true;
+                }
+            }
+            if !progressed {
+                return story;
+            }
+        }
+        panic!("blocked calls kept making progress for {MAX_SETTLE_ROUNDS} rounds in one step: a wake-up loop in the model")
+    }
+
+    /// Advance `pid`'s blocked call if it can move; the narration of what
+    /// happened, or None when it is still stuck exactly where it was.
+    pub fn try_complete(&mut self, pid: Pid) -> Option<String> {
+        let ProcState::Blocked(call) = self.world.proc(pid).state.clone() else {
+            return None;
+        };
+        match call.on {
+            BlockedOn::Wait { child } => self.try_wait(pid, child),
+            BlockedOn::Send { end, len, so_far } => self.resume_send(pid, &call, end, len, so_far),
+            BlockedOn::Recv { end, max } => self.resume_recv(pid, end, max),
         }
     }
 
@@ -340,12 +511,7 @@ impl Cx<'_> {
     }
 
     fn fork(&mut self, child: &Name) -> Result<String, ErrorKind> {
-        if self.world.pid_of(child.as_str()).is_some() {
-            return Err(ErrorKind::DuplicateName {
-                name: child.text.clone(),
-                first_line: first_line_of(self.world, child),
-            });
-        }
+        unused_name(self.world, child)?;
         let (proc, frames) = self.world.proc_and_frames(self.pid);
         let (child_mm, copied) = mm::fork(frames, &mut proc.mm);
         let regions: Vec<(String, Backing)> = proc
@@ -354,9 +520,22 @@ impl Cx<'_> {
             .iter()
             .map(|r| (r.name.to_string(), r.backing))
             .collect();
-        let child_pid = self
-            .world
-            .spawn(child.as_str(), self.pid, child_mm, self.pos.line);
+        // The child gets a copy of the fd table (each end gains a reference)
+        // and of the dispositions and mask, with nothing pending.
+        let fds = proc.fds.dup_all();
+        let signals = proc.signals.fork_child();
+        let ends: Vec<_> = fds.iter().map(|(_, end)| end).collect();
+        for &end in &ends {
+            self.world.retain(end);
+        }
+        let child_pid = self.world.spawn(
+            child.as_str(),
+            self.pid,
+            child_mm,
+            fds,
+            signals,
+            self.pos.line,
+        );
         // The child returns 0 from fork; its fault counter starts at 0.
         let step = self.step;
         self.world.proc_mut(child_pid).last_op = Some(LastOp {
@@ -371,54 +550,65 @@ impl Cx<'_> {
             copied,
         });
         self.returned(0, OpResult::Value(i64::from(child_pid.0)));
-        Ok(narrate::fork(
-            &self.me(),
-            child.as_str(),
-            child_pid,
-            copied,
-            &regions,
-        ))
+        let mut story = narrate::fork(&self.me(), child.as_str(), child_pid, copied, &regions);
+        if !ends.is_empty() {
+            let names: Vec<String> = ends.iter().map(|&e| self.world.end_name(e)).collect();
+            story.push_str(&format!(
+                " {child} inherits {}: each end now has one more open fd.",
+                names.join(", ")
+            ));
+        }
+        Ok(story)
     }
 
-    fn exec(&mut self, program: &str) -> Result<String, ErrorKind> {
+    fn exec(&mut self, program: &str) -> String {
         let (proc, frames) = self.world.proc_and_frames(self.pid);
         let old = std::mem::take(&mut proc.mm);
         let freed = mm::release(frames, old);
         proc.program = Arc::from(program);
+        // flush_signal_handlers: handlers go back to SIG_DFL, SIG_IGN stays.
+        proc.signals.exec();
+        let keeps_fds = !proc.fds.is_empty();
         self.events.push(Event::Exec {
             pid: self.pid,
             program: program.to_string(),
             freed,
         });
         self.returned(0, OpResult::Value(0));
-        Ok(narrate::exec(&self.me(), program, freed))
+        let mut story = narrate::exec(&self.me(), program, freed);
+        if keeps_fds {
+            story.push_str(" Its open fds survive exec.");
+        }
+        story
     }
 
-    fn exit(&mut self, code: i32) -> Result<String, ErrorKind> {
+    fn exit(&mut self, code: i32) -> String {
         let status = WaitStatus::exited(code);
         let step = self.step;
-        {
-            let proc = self.world.proc_mut(self.pid);
-            proc.last_op = Some(LastOp {
-                step,
-                faults: 0,
-                result: None,
-            });
-        }
+        self.world.proc_mut(self.pid).last_op = Some(LastOp {
+            step,
+            faults: 0,
+            result: None,
+        });
         let mut story = narrate::exit_call(&self.me(), code, status.decode());
         story.push_str(&self.die(self.pid, status));
-        Ok(story)
+        story
     }
 
-    /// `pid` dies with `status`: its memory is released, its children are
-    /// adopted by init, it becomes a zombie, and its parent is told.
-    fn die(&mut self, pid: Pid, status: WaitStatus) -> String {
+    /// `pid` dies with `status`: its memory is released, its fds closed,
+    /// its children adopted by init; it becomes a zombie and its parent is
+    /// told (kernel/exit.c do_exit, exit_notify).
+    pub fn die(&mut self, pid: Pid, status: WaitStatus) -> String {
         let mut story = String::new();
         let (proc, frames) = self.world.proc_and_frames(pid);
         let old = std::mem::take(&mut proc.mm);
         let freed = mm::release(frames, old);
+        let closed = proc.fds.close_all();
         proc.state = ProcState::Zombie { status };
         let parent = proc.parent;
+        for &end in &closed {
+            self.world.release(end);
+        }
         self.events.push(Event::Exited {
             pid,
             status: status.decode(),
@@ -429,6 +619,10 @@ impl Cx<'_> {
                 " Its memory is released: {}.",
                 narrate::frames_freed(freed)
             ));
+        }
+        if !closed.is_empty() {
+            let names: Vec<String> = closed.iter().map(|&e| self.world.end_name(e)).collect();
+            story.push_str(&format!(" Its fds are closed: {}.", names.join(", ")));
         }
         // Orphans go to init (kernel/exit.c forget_original_parent), which
         // reaps zombies among them at once.
@@ -454,45 +648,52 @@ impl Cx<'_> {
         story
     }
 
-    /// The parent learns of a child's death: init reaps at once; a parent
-    /// blocked in a matching wait is woken and reaps; otherwise the child
-    /// stays a zombie.
+    /// The parent learns of a child's death (do_notify_parent): init reaps
+    /// at once; a parent whose SIGCHLD is SIG_IGN or has SA_NOCLDWAIT has
+    /// the child reaped at once; otherwise it stays a zombie. SIGCHLD is
+    /// generated (unless SIG_IGN), a parent asleep in wait is woken, and the
+    /// parent takes its signals.
     fn notify_parent(&mut self, parent: Pid, child: Pid, status: WaitStatus) -> String {
         if parent == Pid::INIT {
             return self.reap(Pid::INIT, child, status);
         }
-        let waiting = match &self.world.proc(parent).state {
-            ProcState::Blocked {
-                on: BlockedOn::Wait { child: wanted },
-                ..
-            } => wanted.is_none_or(|w| w == child),
-            _ => false,
-        };
-        if waiting {
-            let mut story = format!(" {} was blocked in wait, so it wakes up", self.name(parent));
-            story.push_str(&self.reap(parent, child, status));
-            let result = OpResult::Value(i64::from(child.0));
-            let p = self.world.proc_mut(parent);
-            p.state = ProcState::Running;
-            if let Some(last) = &mut p.last_op {
-                last.result = Some(result);
-            }
-            self.events.push(Event::Woken {
-                pid: parent,
-                result,
-            });
-            story
+        let notice = self.world.proc_mut(parent).signals.notify_child_exit();
+        let parent_name = self.name(parent);
+        let child_name = self.name(child);
+        let mut story = String::new();
+        if let Some(generation) = notice.sigchld {
+            story.push_str(&self.generated(parent, generation));
         } else {
-            format!(
-                " {} is now a zombie until {} waits for it.",
-                self.name(child),
-                self.name(parent)
-            )
+            story.push_str(&format!(" {parent_name} ignores SIGCHLD, so none is sent."));
         }
+        if notice.auto_reap {
+            self.world.proc_mut(child).state = ProcState::Gone { status };
+            self.events.push(Event::Reaped {
+                parent: Pid::INIT,
+                child,
+                status: status.decode(),
+            });
+            story.push_str(&format!(
+                " Because {parent_name} set SIGCHLD to {}, the kernel reaps {child_name} at once: no zombie, and no status for wait to report.",
+                if self.world.proc(parent).signals.disposition(Signal::SIGCHLD) == crate::signal::Disposition::Ignore { "SIG_IGN" } else { "SA_NOCLDWAIT" }
+            ));
+        } else if !matches!(self.world.proc(parent).state, ProcState::Blocked(_)) {
+            story.push_str(&format!(
+                " {child_name} is now a zombie until {parent_name} waits for it."
+            ));
+        }
+        // A sleeping wait is woken first and returns; its signals are
+        // delivered as it returns (do_wait finds the child before it looks
+        // at signals).
+        if let Some(text) = self.try_complete(parent) {
+            story.push_str(&text);
+        }
+        story.push_str(&self.take_signals(parent));
+        story
     }
 
     /// `parent` reaps the zombie `child`.
-    fn reap(&mut self, parent: Pid, child: Pid, status: WaitStatus) -> String {
+    pub fn reap(&mut self, parent: Pid, child: Pid, status: WaitStatus) -> String {
         self.world.proc_mut(child).state = ProcState::Gone { status };
         let decoded = status.decode();
         if parent != Pid::INIT {
@@ -507,7 +708,8 @@ impl Cx<'_> {
             format!(" init reaps {} at once.", self.name(child))
         } else {
             format!(
-                " and reaps {}: {}.",
+                " {} reaps {}, which {}.",
+                self.name(parent),
                 self.name(child),
                 narrate::ended(decoded)
             )
@@ -531,42 +733,54 @@ impl Cx<'_> {
             .into_iter()
             .filter(|c| wanted.is_none_or(|w| w == *c))
             .collect();
+        let zombie = children
+            .iter()
+            .find_map(|&c| match self.world.proc(c).state {
+                ProcState::Zombie { status } => Some((c, status)),
+                _ => None,
+            });
         if children.is_empty() {
             self.returned(0, OpResult::Error(crate::errno::Errno::ECHILD));
             return Ok(narrate::wait_echild(&me, child.map(|c| c.as_str())));
         }
-        let zombie = children
+        if let Some((c, status)) = zombie {
+            self.returned(0, OpResult::Value(i64::from(c.0)));
+            let mut story = format!(
+                "{me} calls wait{}.",
+                child.map(|c| format!(" for {c}")).unwrap_or_default()
+            );
+            story.push_str(&self.reap(self.pid, c, status));
+            return Ok(story);
+        }
+        self.block(BlockedOn::Wait { child: wanted });
+        let names: Vec<String> = children.iter().map(|&c| self.name(c)).collect();
+        Ok(narrate::wait_blocks(&me, &names))
+    }
+
+    /// A wait (blocked, or just issued) looks for a child to reap: a zombie
+    /// is reaped (the oldest first, as do_wait scans the children list), no
+    /// child at all fails with ECHILD, running children keep it asleep.
+    fn try_wait(&mut self, pid: Pid, wanted: Option<Pid>) -> Option<String> {
+        let children: Vec<Pid> = self
+            .world
+            .children(pid)
+            .into_iter()
+            .filter(|c| wanted.is_none_or(|w| w == *c))
+            .collect();
+        if children.is_empty() {
+            self.wake(pid, OpResult::Error(crate::errno::Errno::ECHILD));
+            return Some(format!(
+                " {} has no child left that it could reap, so wait fails with ECHILD.",
+                self.name(pid)
+            ));
+        }
+        let (c, status) = children
             .iter()
-            .copied()
-            .find_map(|c| match self.world.proc(c).state {
+            .find_map(|&c| match self.world.proc(c).state {
                 ProcState::Zombie { status } => Some((c, status)),
                 _ => None,
-            });
-        match zombie {
-            Some((c, status)) => {
-                self.returned(0, OpResult::Value(i64::from(c.0)));
-                let mut story = format!("{me} calls wait");
-                story.push_str(&self.reap(self.pid, c, status));
-                Ok(story)
-            }
-            None => {
-                let step = self.step;
-                let pos = self.pos;
-                let p = self.world.proc_mut(self.pid);
-                p.state = ProcState::Blocked {
-                    on: BlockedOn::Wait { child: wanted },
-                    since_step: step,
-                    pos,
-                };
-                p.last_op = Some(LastOp {
-                    step,
-                    faults: 0,
-                    result: None,
-                });
-                self.events.push(Event::Blocked { pid: self.pid });
-                let names: Vec<String> = children.iter().map(|&c| self.name(c)).collect();
-                Ok(narrate::wait_blocks(&me, &names))
-            }
-        }
+            })?;
+        self.wake(pid, OpResult::Value(i64::from(c.0)));
+        Some(self.reap(pid, c, status))
     }
 }

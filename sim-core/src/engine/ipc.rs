@@ -1,0 +1,664 @@
+//! The pipe and socketpair operations of a step: creating, closing, moving
+//! bytes, resizing, and resuming calls that slept. The byte rules are
+//! `ipc::pipe` and `ipc::socket`; this file applies them to processes and
+//! tells the story.
+
+use super::ops::{unused_name, Cx, Event};
+use crate::errno::Errno;
+use crate::ids::Pid;
+use crate::ipc::fd::EndRef;
+use crate::ipc::pipe::{Pipe, PipeEnd};
+use crate::ipc::socket::{Side, SockType, SocketPair};
+use crate::ipc::{Progress, WriteOutcome};
+use crate::proc::{BlockedCall, BlockedOn, ProcState};
+use crate::scenario::ast::{End, Name, OpResult};
+use crate::scenario::error::suggest;
+use crate::scenario::ErrorKind;
+use crate::sig::Signal;
+use crate::world::Object;
+
+fn bytes(n: u64) -> String {
+    if n == 1 {
+        "1 byte".into()
+    } else {
+        format!("{n} bytes")
+    }
+}
+
+impl Cx<'_> {
+    /// The object end a scenario names, checked against the object's kind.
+    fn resolve(&self, end: &End) -> Result<EndRef, ErrorKind> {
+        let name = end.object();
+        let object = self
+            .world
+            .object(name.as_str())
+            .ok_or_else(|| ErrorKind::UnknownObject {
+                name: name.text.clone(),
+                suggestion: suggest(name.as_str(), self.world.object_names()),
+            })?;
+        match (object, end) {
+            (Object::Pipe(id), End::PipeRead { .. }) => Ok(EndRef::Pipe(id, PipeEnd::Read)),
+            (Object::Pipe(id), End::PipeWrite { .. }) => Ok(EndRef::Pipe(id, PipeEnd::Write)),
+            (Object::Socks(id), End::Socket { side, .. }) => Ok(EndRef::Sock(
+                id,
+                if *side == 0 { Side::Zero } else { Side::One },
+            )),
+            (Object::Pipe(_), End::Socket { .. }) => Err(ErrorKind::WrongKind {
+                name: name.text.clone(),
+                expected: "socketpair (whose ends are .0 and .1)".into(),
+                actual: "pipe (whose ends are .r and .w)".into(),
+            }),
+            (Object::Socks(_), _) => Err(ErrorKind::WrongKind {
+                name: name.text.clone(),
+                expected: "pipe (whose ends are .r and .w)".into(),
+                actual: "socketpair (whose ends are .0 and .1)".into(),
+            }),
+        }
+    }
+
+    /// The actor's fd for `end`, if it holds one.
+    fn fd_of(&self, end: EndRef) -> Option<u32> {
+        self.world.proc(self.pid).fds.find(end).map(|fd| fd.0)
+    }
+
+    fn open_end(&mut self, end: EndRef) -> Result<u32, Errno> {
+        let nofile = self.profile.nofile;
+        // A new pipe or socket starts with one reference per end: the fd
+        // installed here.
+        let fd = self.world.proc_mut(self.pid).fds.open(end, nofile)?;
+        let name = self.world.end_name(end);
+        self.events.push(Event::Opened {
+            pid: self.pid,
+            end: name,
+            fd: fd.0,
+        });
+        Ok(fd.0)
+    }
+
+    pub(super) fn pipe(&mut self, pipe: &Name) -> Result<String, ErrorKind> {
+        unused_name(self.world, pipe)?;
+        let id = self
+            .world
+            .new_pipe(pipe.as_str(), Pipe::new(self.profile), self.pos.line);
+        let me = self.me();
+        let r = self.open_end(EndRef::Pipe(id, PipeEnd::Read));
+        let w = self.open_end(EndRef::Pipe(id, PipeEnd::Write));
+        match (r, w) {
+            (Ok(r), Ok(w)) => {
+                self.returned(0, OpResult::Value(0));
+                let size = self.world.pipe(id).size_bytes(self.profile);
+                Ok(format!(
+                    "{me} creates pipe {pipe}: fd {r} is its read end {pipe}.r, fd {w} its write end {pipe}.w. It holds {} page slots ({} KiB).",
+                    self.world.pipe(id).capacity_slots(),
+                    size / 1024
+                ))
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                self.returned(0, OpResult::Error(e));
+                Ok(format!("{me} has no free fd left: pipe fails with {e}."))
+            }
+        }
+    }
+
+    pub(super) fn socketpair(&mut self, pair: &Name, dgram: bool) -> Result<String, ErrorKind> {
+        unused_name(self.world, pair)?;
+        let kind = if dgram {
+            SockType::Dgram
+        } else {
+            SockType::Stream
+        };
+        let id = self.world.new_socks(
+            pair.as_str(),
+            SocketPair::new(self.profile, kind),
+            self.pos.line,
+        );
+        let me = self.me();
+        let a = self.open_end(EndRef::Sock(id, Side::Zero));
+        let b = self.open_end(EndRef::Sock(id, Side::One));
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                self.returned(0, OpResult::Value(0));
+                let sndbuf = self.world.socks(id).socket(Side::Zero).sndbuf();
+                Ok(format!(
+                    "{me} creates a {} AF_UNIX socketpair {pair}: fd {a} is {pair}.0, fd {b} is {pair}.1. What one end sends, the other receives; each may have {sndbuf} bytes of buffers in flight (SO_SNDBUF), counted by their true size, not their payload.",
+                    if dgram { "datagram" } else { "stream" },
+                ))
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                self.returned(0, OpResult::Error(e));
+                Ok(format!(
+                    "{me} has no free fd left: socketpair fails with {e}."
+                ))
+            }
+        }
+    }
+
+    pub(super) fn close(&mut self, end: &End) -> Result<String, ErrorKind> {
+        let end_ref = self.resolve(end)?;
+        let me = self.me();
+        let Some(fd) = self.fd_of(end_ref) else {
+            self.returned(0, OpResult::Error(Errno::EBADF));
+            return Ok(format!(
+                "{me} does not hold {end} (it closed it, or never had it): close fails with EBADF."
+            ));
+        };
+        self.world
+            .proc_mut(self.pid)
+            .fds
+            .close(crate::ids::Fd(fd))
+            .expect("the fd was just found in the table");
+        self.world.release(end_ref);
+        self.events.push(Event::Closed {
+            pid: self.pid,
+            end: end.to_string(),
+            fd,
+        });
+        self.returned(0, OpResult::Value(0));
+        let left = self.open_count(end_ref);
+        let mut story = format!("{me} closes {end} (fd {fd}).");
+        story.push_str(&match (end_ref, left) {
+            (EndRef::Pipe(_, PipeEnd::Write), 0) => {
+                " That was the last write end: readers will now see end of file once the pipe is empty.".to_string()
+            }
+            (EndRef::Pipe(_, PipeEnd::Read), 0) => {
+                " That was the last read end: a write now fails with EPIPE and raises SIGPIPE.".to_string()
+            }
+            (EndRef::Sock(..), 0) => format!(
+                " That was the last fd of {end}: the socket is released, and its peer sees end of file (a stream write to it now fails with EPIPE)."
+            ),
+            (_, n) => format!(" {} still open elsewhere.", if n == 1 { "1 fd of it is".into() } else { format!("{n} fds of it are") }),
+        });
+        Ok(story)
+    }
+
+    /// Open fds on `end`, across all processes.
+    fn open_count(&self, end: EndRef) -> u32 {
+        match end {
+            EndRef::Pipe(id, PipeEnd::Read) => self.world.pipe(id).readers(),
+            EndRef::Pipe(id, PipeEnd::Write) => self.world.pipe(id).writers(),
+            EndRef::Sock(id, side) => self.world.socks(id).socket(side).files(),
+        }
+    }
+
+    pub(super) fn send(
+        &mut self,
+        end: &End,
+        len: u64,
+        nonblock: bool,
+    ) -> Result<String, ErrorKind> {
+        let end_ref = self.resolve(end)?;
+        let me = self.me();
+        if self.fd_of(end_ref).is_none() || end_ref == EndRef::Pipe(pipe_id(end_ref), PipeEnd::Read)
+        {
+            self.returned(0, OpResult::Error(Errno::EBADF));
+            let why = if self.fd_of(end_ref).is_none() {
+                "does not hold"
+            } else {
+                "cannot write to a read end like"
+            };
+            return Ok(format!("{me} {why} {end}: send fails with EBADF."));
+        }
+        let before = self.snapshot(end_ref);
+        let outcome = match end_ref {
+            EndRef::Pipe(id, _) => self.world.pipe_mut(id).write(self.profile, len, nonblock),
+            EndRef::Sock(id, side) => {
+                self.world
+                    .socks_mut(id)
+                    .send(self.profile, side, len, nonblock)
+            }
+        };
+        let mut story = format!(
+            "{me} sends {} on {end}{}: ",
+            bytes(len),
+            if nonblock { " (nonblocking)" } else { "" }
+        );
+        story.push_str(&self.describe_write(end_ref, &before, len, outcome));
+        match outcome.progress {
+            Progress::Done(n) => self.returned(0, OpResult::Value(n as i64)),
+            Progress::Failed(e) => self.returned(0, OpResult::Error(e)),
+            Progress::Blocked { so_far } => self.block(BlockedOn::Send {
+                end: end_ref,
+                len,
+                so_far,
+            }),
+        }
+        self.moved(self.pid, end_ref, "send", &before);
+        if outcome.sigpipe {
+            let generation = self
+                .world
+                .proc_mut(self.pid)
+                .signals
+                .generate(Signal::SIGPIPE);
+            story.push_str(&self.generated(self.pid, generation));
+        }
+        Ok(story)
+    }
+
+    pub(super) fn recv(
+        &mut self,
+        end: &End,
+        max: u64,
+        nonblock: bool,
+    ) -> Result<String, ErrorKind> {
+        let end_ref = self.resolve(end)?;
+        let me = self.me();
+        if self.fd_of(end_ref).is_none()
+            || end_ref == EndRef::Pipe(pipe_id(end_ref), PipeEnd::Write)
+        {
+            self.returned(0, OpResult::Error(Errno::EBADF));
+            let why = if self.fd_of(end_ref).is_none() {
+                "does not hold"
+            } else {
+                "cannot read from a write end like"
+            };
+            return Ok(format!("{me} {why} {end}: recv fails with EBADF."));
+        }
+        let before = self.snapshot(end_ref);
+        let progress = self.do_recv(end_ref, max, nonblock);
+        let mut story = format!(
+            "{me} receives up to {} on {end}{}: ",
+            bytes(max),
+            if nonblock { " (nonblocking)" } else { "" }
+        );
+        story.push_str(&self.describe_read(end_ref, &before, progress));
+        match progress {
+            Progress::Done(n) => self.returned(0, OpResult::Value(n as i64)),
+            Progress::Failed(e) => self.returned(0, OpResult::Error(e)),
+            Progress::Blocked { .. } => self.block(BlockedOn::Recv { end: end_ref, max }),
+        }
+        self.moved(self.pid, end_ref, "recv", &before);
+        Ok(story)
+    }
+
+    fn do_recv(&mut self, end: EndRef, max: u64, nonblock: bool) -> Progress {
+        match end {
+            EndRef::Pipe(id, _) => self.world.pipe_mut(id).read(self.profile, max, nonblock),
+            EndRef::Sock(id, side) => {
+                self.world
+                    .socks_mut(id)
+                    .recv(self.profile, side, max, nonblock)
+            }
+        }
+    }
+
+    /// A sleeping send tries to go on.
+    pub(super) fn resume_send(
+        &mut self,
+        pid: Pid,
+        call: &BlockedCall,
+        end: EndRef,
+        len: u64,
+        so_far: u64,
+    ) -> Option<String> {
+        let can = match end {
+            EndRef::Pipe(id, _) => self.world.pipe(id).can_resume_write(),
+            EndRef::Sock(id, side) => self.world.socks(id).can_resume_send(side),
+        };
+        if !can {
+            return None;
+        }
+        let before = self.snapshot(end);
+        let outcome: WriteOutcome = match end {
+            EndRef::Pipe(id, _) => self
+                .world
+                .pipe_mut(id)
+                .resume_write(self.profile, len, so_far),
+            EndRef::Sock(id, side) => {
+                self.world
+                    .socks_mut(id)
+                    .resume_send(self.profile, side, len, so_far)
+            }
+        };
+        let who = self.name(pid);
+        let name = self.world.end_name(end);
+        let story = match outcome.progress {
+            Progress::Blocked { so_far: now } if now == so_far && !outcome.sigpipe => return None,
+            Progress::Blocked { so_far: now } => {
+                if let ProcState::Blocked(c) = &mut self.world.proc_mut(pid).state {
+                    c.on = BlockedOn::Send {
+                        end,
+                        len,
+                        so_far: now,
+                    };
+                }
+                format!(
+                    " {who}'s blocked send on {name} goes on: {} more in ({now} of {len} so far), then it sleeps again.",
+                    bytes(now - so_far)
+                )
+            }
+            Progress::Done(n) => {
+                self.wake(pid, OpResult::Value(n as i64));
+                format!(
+                    " {who}, blocked since line {} in send on {name}, can go on: it writes the rest and send returns {n}.",
+                    call.pos.line
+                )
+            }
+            Progress::Failed(e) => {
+                self.wake(pid, OpResult::Error(e));
+                format!(
+                    " {who}'s blocked send on {name} fails with {e}: {}.",
+                    e.describe()
+                )
+            }
+        };
+        self.moved(pid, end, "send", &before);
+        let mut story = story;
+        if outcome.sigpipe {
+            let generation = self.world.proc_mut(pid).signals.generate(Signal::SIGPIPE);
+            story.push_str(&self.generated(pid, generation));
+        }
+        Some(story)
+    }
+
+    /// A sleeping recv tries again.
+    pub(super) fn resume_recv(&mut self, pid: Pid, end: EndRef, max: u64) -> Option<String> {
+        let can = match end {
+            EndRef::Pipe(id, _) => self.world.pipe(id).can_resume_read(),
+            EndRef::Sock(id, side) => self.world.socks(id).can_resume_recv(side),
+        };
+        if !can {
+            return None;
+        }
+        let before = self.snapshot(end);
+        let progress = self.do_recv(end, max, false);
+        let who = self.name(pid);
+        let name = self.world.end_name(end);
+        let story = match progress {
+            Progress::Blocked { .. } => return None,
+            Progress::Done(0) => {
+                self.wake(pid, OpResult::Value(0));
+                format!(" {who} was blocked in recv on {name}: no writer is left, so it wakes with end of file (0).")
+            }
+            Progress::Done(n) => {
+                self.wake(pid, OpResult::Value(n as i64));
+                format!(
+                    " {who} was blocked in recv on {name}: it wakes and receives {}.",
+                    bytes(n)
+                )
+            }
+            Progress::Failed(e) => {
+                self.wake(pid, OpResult::Error(e));
+                format!(" {who}'s blocked recv on {name} fails with {e}.")
+            }
+        };
+        self.moved(pid, end, "recv", &before);
+        Some(story)
+    }
+
+    pub(super) fn pipesize(&mut self, pipe: &Name, size: u64) -> Result<String, ErrorKind> {
+        let id = match self.world.object(pipe.as_str()) {
+            Some(Object::Pipe(id)) => id,
+            Some(Object::Socks(_)) => {
+                return Err(ErrorKind::WrongKind {
+                    name: pipe.text.clone(),
+                    expected: "pipe".into(),
+                    actual: "socketpair".into(),
+                })
+            }
+            None => {
+                return Err(ErrorKind::UnknownObject {
+                    name: pipe.text.clone(),
+                    suggestion: suggest(pipe.as_str(), self.world.object_names()),
+                })
+            }
+        };
+        let me = self.me();
+        let held = self
+            .fd_of(EndRef::Pipe(id, PipeEnd::Read))
+            .or(self.fd_of(EndRef::Pipe(id, PipeEnd::Write)));
+        if held.is_none() {
+            self.returned(0, OpResult::Error(Errno::EBADF));
+            return Ok(format!(
+                "{me} holds no end of {pipe}: F_SETPIPE_SZ fails with EBADF."
+            ));
+        }
+        let old = self.world.pipe(id).size_bytes(self.profile);
+        // Scenario processes run without CAP_SYS_RESOURCE, like any
+        // unprivileged Node.js program.
+        match self.world.pipe_mut(id).set_size(self.profile, size, false) {
+            Ok(new) => {
+                self.returned(0, OpResult::Value(new as i64));
+                let slots = self.world.pipe(id).capacity_slots();
+                Ok(format!(
+                    "{me} sets {pipe}'s size to {size} bytes (F_SETPIPE_SZ). The kernel rounds it to a power-of-two number of pages: {new} bytes, {slots} slot{} (it was {old}).",
+                    if slots == 1 { "" } else { "s" }
+                ))
+            }
+            Err(e) => {
+                self.returned(0, OpResult::Error(e));
+                let why = match e {
+                    Errno::EBUSY => format!(
+                        "the pipe holds data in {} slots, more than the new size has",
+                        self.world.pipe(id).slots_in_use()
+                    ),
+                    Errno::EPERM => format!(
+                        "that is above pipe-max-size ({} bytes), which only a process with CAP_SYS_RESOURCE may exceed",
+                        self.profile.pipe_max_size
+                    ),
+                    _ => e.describe().to_string(),
+                };
+                Ok(format!("{me} asks for a {size}-byte pipe {pipe}: F_SETPIPE_SZ fails with {e}, because {why}."))
+            }
+        }
+    }
+
+    pub(super) fn sndbuf(&mut self, end: &End, size: u64) -> Result<String, ErrorKind> {
+        let end_ref = self.resolve(end)?;
+        let me = self.me();
+        let EndRef::Sock(id, side) = end_ref else {
+            self.returned(0, OpResult::Error(Errno::ENOTSOCK));
+            return Ok(format!(
+                "{end} is a pipe end, not a socket: SO_SNDBUF fails with ENOTSOCK."
+            ));
+        };
+        if self.fd_of(end_ref).is_none() {
+            self.returned(0, OpResult::Error(Errno::EBADF));
+            return Ok(format!(
+                "{me} does not hold {end}: setsockopt fails with EBADF."
+            ));
+        }
+        let val = i32::try_from(size).unwrap_or(i32::MAX);
+        match self.world.socks_mut(id).set_sndbuf(self.profile, side, val) {
+            Ok(stored) => {
+                self.returned(0, OpResult::Value(0));
+                Ok(format!(
+                    "{me} sets SO_SNDBUF on {end} to {size}. The kernel stores {stored}: it doubles the value to allow for buffer overhead (capped by wmem_max, with a floor of {}).",
+                    self.profile.sock_min_sndbuf
+                ))
+            }
+            Err(e) => {
+                self.returned(0, OpResult::Error(e));
+                Ok(format!("{me} sets SO_SNDBUF on {end}: it fails with {e}."))
+            }
+        }
+    }
+
+    /// The state of an end's queue before a move, for the narration.
+    fn snapshot(&self, end: EndRef) -> QueueState {
+        match end {
+            EndRef::Pipe(id, _) => {
+                let p = self.world.pipe(id);
+                QueueState {
+                    queued: p.queued(),
+                    slots: p.slots_in_use(),
+                    capacity: p.capacity_slots(),
+                    last_free: p.slots().last().map(|s| {
+                        u64::from(self.profile.page_size)
+                            .saturating_sub(u64::from(s.offset) + u64::from(s.len))
+                    }),
+                    charged: 0,
+                    sndbuf: 0,
+                }
+            }
+            EndRef::Sock(id, side) => {
+                let pair = self.world.socks(id);
+                QueueState {
+                    queued: pair.inq(side.peer()) + pair.inq(side),
+                    slots: 0,
+                    capacity: 0,
+                    last_free: None,
+                    charged: pair.socket(side).wmem_alloc(),
+                    sndbuf: u64::from(pair.socket(side).sndbuf()),
+                }
+            }
+        }
+    }
+
+    fn moved(&mut self, pid: Pid, end: EndRef, op: &str, before: &QueueState) {
+        let after = self.snapshot(end);
+        if after.queued != before.queued {
+            let name = self.world.end_name(end);
+            let queued = match end {
+                EndRef::Pipe(id, _) => self.world.pipe(id).queued(),
+                EndRef::Sock(id, side) => {
+                    let pair = self.world.socks(id);
+                    if op == "send" {
+                        pair.inq(side.peer())
+                    } else {
+                        pair.inq(side)
+                    }
+                }
+            };
+            self.events.push(Event::Moved {
+                pid,
+                end: name,
+                op: op.into(),
+                bytes: before.queued.abs_diff(after.queued),
+                queued,
+            });
+        }
+    }
+
+    fn describe_write(
+        &self,
+        end: EndRef,
+        before: &QueueState,
+        len: u64,
+        outcome: WriteOutcome,
+    ) -> String {
+        let after = self.snapshot(end);
+        match (end, outcome.progress) {
+            (_, Progress::Failed(Errno::EPIPE)) => {
+                "no reader is left, so the write fails with EPIPE and the kernel sends SIGPIPE to the writer.".into()
+            }
+            (EndRef::Pipe(..), Progress::Failed(Errno::EAGAIN)) => {
+                let page = u64::from(self.profile.page_size);
+                let hint = match before.last_free {
+                    Some(free) if !len.is_multiple_of(page) && free > 0 && free < len % page => format!(
+                        " The last slot still has {free} bytes free, but a write merges into it only if its leading part fits there whole."
+                    ),
+                    _ => String::new(),
+                };
+                format!(
+                    "all {} slots are in use ({} queued) and a nonblocking write never waits: it fails with EAGAIN.{hint}",
+                    before.capacity,
+                    bytes(before.queued)
+                )
+            }
+            (EndRef::Sock(..), Progress::Failed(Errno::EAGAIN)) => format!(
+                "the sender's buffers in flight are charged {} of its {}-byte SO_SNDBUF, so a nonblocking send fails with EAGAIN (the payload queued is only {}).",
+                before.charged,
+                before.sndbuf,
+                bytes(before.queued)
+            ),
+            (_, Progress::Failed(e)) => format!("it fails with {e} ({}).", e.describe()),
+            (EndRef::Pipe(..), Progress::Done(n)) => {
+                let fresh = after.slots.saturating_sub(before.slots);
+                let partial = if n < len { format!("only {} fit; the nonblocking write returns {n}. ", bytes(n)) } else { String::new() };
+                let how = match fresh {
+                    0 => "they merge into the last page slot".to_string(),
+                    1 => "they go into a fresh page slot".to_string(),
+                    k => format!("they fill {k} fresh page slots"),
+                };
+                format!(
+                    "{partial}{how}. {} of {} slots in use, {} queued.",
+                    after.slots,
+                    after.capacity,
+                    bytes(after.queued)
+                )
+            }
+            (EndRef::Sock(..), Progress::Done(n)) => {
+                let partial = if n < len { format!("only {} go in; the nonblocking send returns {n}. ", bytes(n)) } else { String::new() };
+                format!(
+                    "{partial}the buffers are charged {} bytes of true size (payload plus sk_buff overhead, rounded to the allocation): now {} of SO_SNDBUF {} in flight.",
+                    after.charged.saturating_sub(before.charged),
+                    after.charged,
+                    after.sndbuf
+                )
+            }
+            (EndRef::Pipe(..), Progress::Blocked { so_far }) => format!(
+                "{}the pipe is full ({} of {} slots), so the writer sleeps until a reader frees a whole slot.",
+                if so_far > 0 { format!("{} fit, then ", bytes(so_far)) } else { String::new() },
+                after.slots,
+                after.capacity
+            ),
+            (EndRef::Sock(..), Progress::Blocked { so_far }) => format!(
+                "{}the send buffer is full ({} of {} bytes charged), so the sender sleeps until the reader drains it.",
+                if so_far > 0 { format!("{} go in, then ", bytes(so_far)) } else { String::new() },
+                after.charged,
+                after.sndbuf
+            ),
+        }
+    }
+
+    fn describe_read(&self, end: EndRef, before: &QueueState, progress: Progress) -> String {
+        let after = self.snapshot(end);
+        match (end, progress) {
+            (_, Progress::Done(0)) => {
+                "nothing is queued and no writer is left: recv returns 0, end of file.".into()
+            }
+            (EndRef::Pipe(..), Progress::Done(n)) => {
+                let freed = before.slots.saturating_sub(after.slots);
+                format!(
+                    "it gets {}. {}; {} left queued.",
+                    bytes(n),
+                    match freed {
+                        0 =>
+                            "No slot is freed: a slot is freed only once it has been read entirely"
+                                .to_string(),
+                        1 => "1 slot is read entirely and freed".to_string(),
+                        k => format!("{k} slots are read entirely and freed"),
+                    },
+                    bytes(after.queued)
+                )
+            }
+            (EndRef::Sock(id, side), Progress::Done(n)) => {
+                let pair = self.world.socks(id);
+                let peer = pair.socket(side.peer());
+                format!(
+                    "it gets {}; {} left queued. The sender's charge drops to {} of {}.",
+                    bytes(n),
+                    bytes(pair.inq(side)),
+                    peer.wmem_alloc(),
+                    peer.sndbuf()
+                )
+            }
+            (_, Progress::Failed(Errno::EAGAIN)) => {
+                "nothing is queued and a nonblocking read never waits: it fails with EAGAIN.".into()
+            }
+            (_, Progress::Failed(e)) => format!("it fails with {e} ({}).", e.describe()),
+            (_, Progress::Blocked { .. }) => {
+                "nothing is queued yet, so the reader sleeps until data arrives.".into()
+            }
+        }
+    }
+}
+
+fn pipe_id(end: EndRef) -> crate::ids::PipeId {
+    match end {
+        EndRef::Pipe(id, _) => id,
+        EndRef::Sock(..) => crate::ids::PipeId(u32::MAX),
+    }
+}
+
+/// A queue's figures before an operation.
+struct QueueState {
+    queued: u64,
+    slots: u32,
+    capacity: u32,
+    /// Bytes free after the last slot's data.
+    last_free: Option<u64>,
+    /// Sender's truesize charge (sockets).
+    charged: u64,
+    sndbuf: u64,
+}
