@@ -151,3 +151,22 @@ impl Process {
         self.pid == Pid::INIT
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_keep_only_their_low_eight_bits() {
+        assert_eq!(WaitStatus::exited(3).0, 0x0300);
+        assert_eq!(WaitStatus::exited(300).decode(), ExitStatus::Exited(44));
+        assert_eq!(WaitStatus::exited(-1).decode(), ExitStatus::Exited(255));
+    }
+
+    #[test]
+    fn death_by_a_signal_is_its_number_without_a_core_bit() {
+        let status = WaitStatus::signaled(Signal::SIGTERM);
+        assert_eq!(status.0, 0x000f);
+        assert_eq!(status.decode(), ExitStatus::Signaled(Signal::SIGTERM));
+    }
+}

@@ -239,3 +239,182 @@ pub fn release(frames: &mut Frames, space: AddressSpace) -> u32 {
         .map(|r| unmap_region(frames, r))
         .sum()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::ShmId;
+
+    fn profile() -> KernelProfile {
+        KernelProfile::default()
+    }
+
+    /// A space with one private region of `pages` pages.
+    fn space_with_region(pages: u32) -> AddressSpace {
+        AddressSpace {
+            regions: vec![Region {
+                name: Arc::from("heap"),
+                backing: Backing::Private { anon_vma: false },
+                ptes: pvec::PVec::new(pages),
+                line: 1,
+            }],
+        }
+    }
+
+    fn touch_one(
+        frames: &mut Frames,
+        space: &mut AddressSpace,
+        page: u32,
+        access: Access,
+    ) -> Vec<MemEvent> {
+        let mut events = Vec::new();
+        touch(
+            frames,
+            space,
+            0,
+            page..page + 1,
+            access,
+            &profile(),
+            &mut events,
+        );
+        events
+    }
+
+    fn fault(events: &[MemEvent]) -> FaultKind {
+        match events {
+            [MemEvent::Fault { fault, .. }] => *fault,
+            other => panic!("expected one fault, got {other:?}"),
+        }
+    }
+
+    /// A parent that wrote `pages` pages, and its forked child.
+    fn sim_after_fork(pages: u32) -> (Frames, AddressSpace, AddressSpace) {
+        let mut frames = Frames::default();
+        let mut parent = space_with_region(pages);
+        let mut events = Vec::new();
+        touch(
+            &mut frames,
+            &mut parent,
+            0,
+            0..pages,
+            Access::Write,
+            &profile(),
+            &mut events,
+        );
+        let (child, copied) = fork(&mut frames, &mut parent);
+        assert_eq!(copied, u64::from(pages));
+        (frames, parent, child)
+    }
+
+    #[test]
+    fn a_first_write_zero_fills_a_fresh_frame() {
+        let mut frames = Frames::default();
+        let mut space = space_with_region(4);
+        let kind = fault(&touch_one(&mut frames, &mut space, 1, Access::Write));
+        assert!(matches!(kind, FaultKind::ZeroFill { .. }));
+        assert_eq!(frames.live(), 1);
+        assert_eq!(
+            space.regions[0].backing,
+            Backing::Private { anon_vma: true }
+        );
+    }
+
+    #[test]
+    fn a_first_read_maps_the_zero_page_and_creates_no_anon_vma() {
+        let mut frames = Frames::default();
+        let mut space = space_with_region(4);
+        assert_eq!(
+            fault(&touch_one(&mut frames, &mut space, 0, Access::Read)),
+            FaultKind::ZeroPage
+        );
+        assert_eq!(frames.live(), 0);
+        assert_eq!(
+            space.regions[0].backing,
+            Backing::Private { anon_vma: false }
+        );
+        let kind = fault(&touch_one(&mut frames, &mut space, 0, Access::Write));
+        assert!(matches!(kind, FaultKind::ZeroPageReplaced { .. }));
+    }
+
+    #[test]
+    fn fork_write_protects_both_sides_and_counts_two_users() {
+        let (frames, parent, child) = sim_after_fork(3);
+        for space in [&parent, &child] {
+            let pte = space.regions[0].ptes.get(1);
+            assert!(!pte.is_writable());
+            assert_eq!(frames.mapcount(pte.frame().unwrap()), 2);
+        }
+    }
+
+    #[test]
+    fn child_write_copies_the_shared_frame_and_leaves_the_parent_exclusive() {
+        let (mut frames, parent, mut child) = sim_after_fork(2);
+        let old = parent.regions[0].ptes.get(0).frame().unwrap();
+        let kind = fault(&touch_one(&mut frames, &mut child, 0, Access::Write));
+        assert!(matches!(kind, FaultKind::CowCopy { from, .. } if from == old));
+        assert_eq!(frames.mapcount(old), 1);
+    }
+
+    #[test]
+    fn a_write_to_a_frame_with_one_user_left_reuses_it() {
+        let (mut frames, mut parent, mut child) = sim_after_fork(1);
+        touch_one(&mut frames, &mut child, 0, Access::Write);
+        let kind = fault(&touch_one(&mut frames, &mut parent, 0, Access::Write));
+        assert!(matches!(kind, FaultKind::Reuse { .. }));
+        assert!(touch_one(&mut frames, &mut parent, 0, Access::Write).is_empty());
+    }
+
+    #[test]
+    fn fork_leaves_a_mapping_that_was_only_read_absent_in_the_child() {
+        let mut frames = Frames::default();
+        let mut parent = space_with_region(2);
+        touch_one(&mut frames, &mut parent, 0, Access::Read);
+        let (child, copied) = fork(&mut frames, &mut parent);
+        assert_eq!(copied, 0);
+        assert!(!child.regions[0].ptes.get(0).is_present());
+    }
+
+    #[test]
+    fn releasing_both_sides_frees_every_frame() {
+        let (mut frames, parent, child) = sim_after_fork(5);
+        assert_eq!(release(&mut frames, parent), 0);
+        assert_eq!(release(&mut frames, child), 5);
+        assert_eq!(frames.live(), 0);
+    }
+
+    #[test]
+    fn a_shared_read_fault_maps_existing_neighbours_of_its_block() {
+        let mut frames = Frames::default();
+        let shm: ShmId = frames.new_shm(20);
+        let region = |ptes| Region {
+            name: Arc::from("s"),
+            backing: Backing::Shared { shm },
+            ptes,
+            line: 1,
+        };
+        let mut writer = AddressSpace {
+            regions: vec![region(pvec::PVec::new(20))],
+        };
+        let mut events = Vec::new();
+        touch(
+            &mut frames,
+            &mut writer,
+            0,
+            0..20,
+            Access::Write,
+            &profile(),
+            &mut events,
+        );
+        frames.shm_add_mapping(shm);
+        let mut reader = AddressSpace {
+            regions: vec![region(pvec::PVec::new(20))],
+        };
+        let events = touch_one(&mut frames, &mut reader, 3, Access::Read);
+        let around = events.iter().find_map(|e| match e {
+            MemEvent::FaultAround { pages, .. } => Some(pages.len()),
+            _ => None,
+        });
+        assert_eq!(around, Some(15));
+        assert!(!reader.regions[0].ptes.get(16).is_present());
+    }
+}
