@@ -286,9 +286,7 @@ impl World {
             .iter()
             .filter_map(|region| {
                 let n = pages(&region.name)?.min(region.pages());
-                let obs = (0..n)
-                    .map(|i| self.observe_page(region.ptes.get(i).view()))
-                    .collect();
+                let obs = (0..n).map(|i| self.observe_page(region.view(i))).collect();
                 Some((region.name.to_string(), obs))
             })
             .collect();

@@ -433,12 +433,12 @@ impl Cx<'_> {
             Backing::Private { anon_vma: false }
         };
         let name: Arc<str> = Arc::from(region.as_str());
-        self.world.proc_mut(self.pid).mm.regions.push(Region {
-            name,
-            backing,
-            ptes: mm::pvec::PVec::new(pages),
-            line: self.pos.line,
-        });
+        let line = self.pos.line;
+        self.world
+            .proc_mut(self.pid)
+            .mm
+            .regions
+            .push(Region::new(name, backing, pages, line));
         self.events.push(Event::Mapped {
             pid: self.pid,
             region: region.text.clone(),

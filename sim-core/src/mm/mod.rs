@@ -73,18 +73,17 @@ pub fn touch(
     let region = &mut space.regions[index];
     let mut faults = 0;
     for page in pages {
-        let pte = region.ptes.get(page);
-        let fault = match (region.backing, access, pte.view()) {
+        let fault = match (region.backing, access, region.view(page)) {
             (_, Access::Read, PteView::Mapped { .. }) => None,
             (_, Access::Write, PteView::Mapped { writable: true, .. }) => None,
             (Backing::Private { .. }, Access::Read, PteView::Absent) => {
-                region.ptes.set(page, Pte::mapped(FrameId::ZERO, false));
+                region.map(page, FrameId::ZERO, false);
                 Some(FaultKind::ZeroPage)
             }
             (Backing::Private { .. }, Access::Write, PteView::Absent) => {
                 let frame = frames.alloc(FrameUse::Anon);
                 frames.map(frame);
-                region.ptes.set(page, Pte::mapped(frame, true));
+                region.map(page, frame, true);
                 region.backing = Backing::Private { anon_vma: true };
                 Some(FaultKind::ZeroFill { frame })
             }
@@ -101,16 +100,16 @@ pub fn touch(
                 let kind = if frame == FrameId::ZERO {
                     let new = frames.alloc(FrameUse::Anon);
                     frames.map(new);
-                    region.ptes.set(page, Pte::mapped(new, true));
+                    region.map(page, new, true);
                     FaultKind::ZeroPageReplaced { frame: new }
                 } else if frames.mapcount(frame) == 1 {
-                    region.ptes.set(page, Pte::mapped(frame, true));
+                    region.map(page, frame, true);
                     FaultKind::Reuse { frame }
                 } else {
                     let new = frames.alloc(FrameUse::Anon);
                     frames.map(new);
                     frames.unmap(frame);
-                    region.ptes.set(page, Pte::mapped(new, true));
+                    region.map(page, new, true);
                     FaultKind::CowCopy {
                         from: frame,
                         to: new,
@@ -122,7 +121,7 @@ pub fn touch(
             (Backing::Shared { shm }, access, PteView::Absent) => {
                 let (frame, new) = frames.shm_page(shm, page);
                 frames.map(frame);
-                region.ptes.set(page, Pte::mapped(frame, true));
+                region.map(page, frame, true);
                 if access == Access::Read {
                     // do_read_fault -> do_fault_around: map the block's other
                     // pages that already exist in the object.
@@ -134,7 +133,7 @@ pub fn touch(
                         let existing = frames.shm(shm).pages.get(other);
                         if existing != FrameId::ZERO && !region.ptes.get(other).is_present() {
                             frames.map(existing);
-                            region.ptes.set(other, Pte::mapped(existing, true));
+                            region.map(other, existing, true);
                             around.push(other);
                         }
                     }
@@ -183,22 +182,14 @@ pub fn fork(frames: &mut Frames, parent: &mut AddressSpace) -> (AddressSpace, u6
     for region in &mut parent.regions {
         let ptes = match region.backing {
             Backing::Private { anon_vma: true } => {
-                // One pass: count the child's new mappings while reading a
-                // leaf, and copy the leaf only if it holds a writable entry
-                // (a leaf already write-protected by an earlier fork is left
-                // shared with the history).
-                region.ptes.update_leaves(
-                    |_, ptes| {
-                        let mapped = frames.map_ptes(ptes);
-                        copied += mapped;
-                        mapped > 0 && ptes.iter().any(|p| p.is_writable())
-                    },
-                    |_, ptes| {
-                        for pte in ptes.iter_mut() {
-                            *pte = pte.write_protected();
-                        }
-                    },
-                );
+                // The child's entries map the same frames: one more user
+                // each. Then both sides' entries turn read-only at once,
+                // and the child shares the parent's page table until
+                // either side writes (copy-on-write of the model itself).
+                region
+                    .ptes
+                    .for_each_leaf(|_, ptes| copied += frames.map_ptes(ptes));
+                region.write_protect_all();
                 region.ptes.clone()
             }
             Backing::Private { anon_vma: false } => pvec::PVec::new(region.pages()),
@@ -207,12 +198,7 @@ pub fn fork(frames: &mut Frames, parent: &mut AddressSpace) -> (AddressSpace, u6
                 pvec::PVec::new(region.pages())
             }
         };
-        child.regions.push(Region {
-            name: region.name.clone(),
-            backing: region.backing,
-            ptes,
-            line: region.line,
-        });
+        child.regions.push(region.fork_copy(ptes));
     }
     (child, copied)
 }
@@ -252,12 +238,12 @@ mod tests {
     /// A space with one private region of `pages` pages.
     fn space_with_region(pages: u32) -> AddressSpace {
         AddressSpace {
-            regions: vec![Region {
-                name: Arc::from("heap"),
-                backing: Backing::Private { anon_vma: false },
-                ptes: pvec::PVec::new(pages),
-                line: 1,
-            }],
+            regions: vec![Region::new(
+                Arc::from("heap"),
+                Backing::Private { anon_vma: false },
+                pages,
+                1,
+            )],
         }
     }
 
@@ -340,9 +326,11 @@ mod tests {
     fn fork_write_protects_both_sides_and_counts_two_users() {
         let (frames, parent, child) = sim_after_fork(3);
         for space in [&parent, &child] {
-            let pte = space.regions[0].ptes.get(1);
-            assert!(!pte.is_writable());
-            assert_eq!(frames.mapcount(pte.frame().unwrap()), 2);
+            let PteView::Mapped { frame, writable } = space.regions[0].view(1) else {
+                panic!("page 1 is mapped after fork");
+            };
+            assert!(!writable);
+            assert_eq!(frames.mapcount(frame), 2);
         }
     }
 
@@ -386,14 +374,9 @@ mod tests {
     fn a_shared_read_fault_maps_existing_neighbours_of_its_block() {
         let mut frames = Frames::default();
         let shm: ShmId = frames.new_shm(20);
-        let region = |ptes| Region {
-            name: Arc::from("s"),
-            backing: Backing::Shared { shm },
-            ptes,
-            line: 1,
-        };
+        let region = |_: ()| Region::new(Arc::from("s"), Backing::Shared { shm }, 20, 1);
         let mut writer = AddressSpace {
-            regions: vec![region(pvec::PVec::new(20))],
+            regions: vec![region(())],
         };
         let mut events = Vec::new();
         touch(
@@ -407,7 +390,7 @@ mod tests {
         );
         frames.shm_add_mapping(shm);
         let mut reader = AddressSpace {
-            regions: vec![region(pvec::PVec::new(20))],
+            regions: vec![region(())],
         };
         let events = touch_one(&mut frames, &mut reader, 3, Access::Read);
         let around = events.iter().find_map(|e| match e {

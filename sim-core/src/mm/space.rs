@@ -4,13 +4,18 @@ use super::pvec::PVec;
 use crate::ids::{FrameId, ShmId};
 use std::sync::Arc;
 
-/// A page-table entry, packed in 32 bits so that fork copies 4 bytes a page:
-/// 0 is "not present"; otherwise bit 31 is the write bit and the low 31 bits
-/// are the frame number plus one.
+/// A page-table entry, packed in 64 bits: the low half is the frame number
+/// plus one (0: not present); the high half is the region's write
+/// generation when the entry was made writable (0: read-only).
+///
+/// The write bit is a generation rather than a bit so that fork can
+/// write-protect a whole page table in O(1), the way the kernel's is made
+/// copy-on-write: fork bumps the region's generation, and every entry made
+/// writable before it reads as read-only in both processes, while parent
+/// and child go on sharing one page table (a `PVec` clone) until either
+/// writes.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
-pub struct Pte(u32);
-
-const WRITABLE: u32 = 1 << 31;
+pub struct Pte(u64);
 
 /// A page-table entry, unpacked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,41 +27,21 @@ pub enum PteView {
 impl Pte {
     pub const ABSENT: Pte = Pte(0);
 
-    pub fn mapped(frame: FrameId, writable: bool) -> Pte {
-        debug_assert!(frame.0 < WRITABLE - 1, "frame number overflows a PTE");
-        Pte((frame.0 + 1) | if writable { WRITABLE } else { 0 })
-    }
-
-    pub fn view(self) -> PteView {
-        if self.0 == 0 {
-            PteView::Absent
-        } else {
-            PteView::Mapped {
-                frame: self.frame_unchecked(),
-                writable: self.0 & WRITABLE != 0,
-            }
-        }
+    fn new(frame: FrameId, wgen: u32) -> Pte {
+        Pte((u64::from(wgen) << 32) | u64::from(frame.0 + 1))
     }
 
     pub fn is_present(self) -> bool {
-        self.0 != 0
+        self.0 as u32 != 0
     }
 
     /// The mapped frame, or None when absent.
     pub fn frame(self) -> Option<FrameId> {
-        self.is_present().then(|| self.frame_unchecked())
+        self.is_present().then(|| FrameId(self.0 as u32 - 1))
     }
 
-    fn frame_unchecked(self) -> FrameId {
-        FrameId((self.0 & !WRITABLE) - 1)
-    }
-
-    pub fn is_writable(self) -> bool {
-        self.0 & WRITABLE != 0
-    }
-
-    pub fn write_protected(self) -> Pte {
-        Pte(self.0 & !WRITABLE)
+    fn wgen(self) -> u32 {
+        (self.0 >> 32) as u32
     }
 }
 
@@ -80,9 +65,56 @@ pub struct Region {
     pub ptes: PVec<Pte>,
     /// The line of the `mmap` that made it (for "already used" errors).
     pub line: u32,
+    /// Entries made writable under this generation are writable (see `Pte`).
+    wgen: u32,
 }
 
 impl Region {
+    /// A region of `pages` absent pages.
+    pub fn new(name: Arc<str>, backing: Backing, pages: u32, line: u32) -> Region {
+        Region {
+            name,
+            backing,
+            ptes: PVec::new(pages),
+            line,
+            wgen: 1,
+        }
+    }
+
+    /// The child's copy of this region at fork: `ptes` shared or fresh.
+    pub fn fork_copy(&self, ptes: PVec<Pte>) -> Region {
+        Region {
+            name: self.name.clone(),
+            backing: self.backing,
+            ptes,
+            line: self.line,
+            wgen: self.wgen,
+        }
+    }
+
+    /// Page `page`'s entry.
+    pub fn view(&self, page: u32) -> PteView {
+        let pte = self.ptes.get(page);
+        match pte.frame() {
+            None => PteView::Absent,
+            Some(frame) => PteView::Mapped {
+                frame,
+                writable: pte.wgen() != 0 && pte.wgen() == self.wgen,
+            },
+        }
+    }
+
+    /// Map `frame` at `page`, writable or read-only.
+    pub fn map(&mut self, page: u32, frame: FrameId, writable: bool) {
+        let wgen = if writable { self.wgen } else { 0 };
+        self.ptes.set(page, Pte::new(frame, wgen));
+    }
+
+    /// Make every entry read-only at once (fork's write-protection).
+    pub fn write_protect_all(&mut self) {
+        self.wgen += 1;
+    }
+
     pub fn pages(&self) -> u32 {
         self.ptes.len()
     }
