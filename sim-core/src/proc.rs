@@ -88,6 +88,8 @@ pub enum ProcState {
     /// blocked in is kept, and restarts when it continues.
     Stopped {
         by: Signal,
+        /// The step that stopped it.
+        since_step: u32,
         call: Option<BlockedCall>,
     },
     /// Exited, not yet reaped. Left when the parent waits (or is init).

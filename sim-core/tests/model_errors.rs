@@ -131,7 +131,7 @@ fn a_process_blocked_in_wait_names_the_line_that_blocked_it() {
     let source = "process parent\nparent: fork child\nparent: wait child\nparent: mmap heap 1\n";
     assert_eq!(
         run_error(source),
-        "4:1: parent is blocked in \"wait\" since line 3; another process must wake it first"
+        "4:1: parent is blocked in \"wait\" since step 3 (line 3); another process must wake it first"
     );
 }
 

@@ -492,8 +492,12 @@ impl Cx<'_> {
             }
             EndRef::Sock(id, side) => {
                 let pair = self.world.socks(id);
+                // Every byte in both queues, not FIONREAD (which counts
+                // only the first datagram), so that a move of a datagram
+                // behind another one is seen and counted.
                 QueueState {
-                    queued: pair.inq(side.peer()) + pair.inq(side),
+                    queued: pair.socket(side.peer()).queued_bytes()
+                        + pair.socket(side).queued_bytes(),
                     slots: 0,
                     capacity: 0,
                     last_free: None,
@@ -570,6 +574,7 @@ impl Cx<'_> {
                     1 => "they go into a fresh page slot".to_string(),
                     k => format!("they fill {k} fresh page slots"),
                 };
+                let how = if partial.is_empty() { how } else { capitalized(&how) };
                 format!(
                     "{partial}{how}. {} of {} slots in use, {} queued.",
                     after.slots,
@@ -579,8 +584,9 @@ impl Cx<'_> {
             }
             (EndRef::Sock(..), Progress::Done(n)) => {
                 let partial = if n < len { format!("only {} go in; the nonblocking send returns {n}. ", bytes(n)) } else { String::new() };
+                let the = if partial.is_empty() { "the" } else { "The" };
                 format!(
-                    "{partial}the buffers are charged {} bytes of true size (payload plus sk_buff overhead, rounded to the allocation): now {} of SO_SNDBUF {} in flight.",
+                    "{partial}{the} buffers are charged {} bytes of true size (payload plus sk_buff overhead, rounded to the allocation): now {} of SO_SNDBUF {} in flight.",
                     after.charged.saturating_sub(before.charged),
                     after.charged,
                     after.sndbuf
@@ -642,6 +648,14 @@ impl Cx<'_> {
             }
         }
     }
+}
+
+/// `text` with its first letter in upper case, to follow a sentence.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 fn pipe_id(end: EndRef) -> crate::ids::PipeId {

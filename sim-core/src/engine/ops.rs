@@ -222,11 +222,13 @@ fn actor_pid(world: &World, actor: &Name) -> Result<Pid, ScenarioError> {
         ProcState::Blocked(call) => Err(at(ErrorKind::ProcessBlocked {
             process: actor.text.clone(),
             op: call.on.op().into(),
+            since_step: call.since_step,
             since_line: call.pos.line,
         })),
-        ProcState::Stopped { by, .. } => Err(at(ErrorKind::ProcessGone {
+        ProcState::Stopped { by, since_step, .. } => Err(at(ErrorKind::ProcessStopped {
             process: actor.text.clone(),
-            why: format!("it is stopped by {by} until SIGCONT"),
+            signal: by.to_string(),
+            since_step: *since_step,
         })),
         ProcState::Zombie { status } | ProcState::Gone { status } => {
             Err(at(ErrorKind::ProcessGone {

@@ -170,7 +170,12 @@ impl Cx<'_> {
                 if g.flushed.len() == 1 { "is" } else { "are" }
             ));
         }
+        let continues =
+            g.wakes_stopped && matches!(self.world.proc(pid).state, ProcState::Stopped { .. });
         story.push_str(&match g.fate {
+            // SIGCONT's work is done at generation: what its disposition
+            // then does with it is noise.
+            Fate::Ignored(IgnoredBy::DefaultIgnore) if continues => String::new(),
             Fate::Queued { instances } if blocked && sig.is_realtime() => format!(
                 " {who} blocks {sig}, so it stays pending: {instances} queued (real-time signals queue every instance)."
             ),
@@ -246,6 +251,7 @@ impl Cx<'_> {
                     match action {
                         DefaultAction::Terminate | DefaultAction::CoreDump => {
                             story.push_str(&format!(" {who} has no handler for {sig}, and its default action is to terminate: {who} dies."));
+                            self.forget_unseen_return(pid);
                             story.push_str(&self.die(pid, WaitStatus::signaled(sig)));
                             return story;
                         }
@@ -254,7 +260,12 @@ impl Cx<'_> {
                                 ProcState::Blocked(call) => Some(call),
                                 _ => None,
                             };
-                            self.world.proc_mut(pid).state = ProcState::Stopped { by: sig, call };
+                            let since_step = self.step;
+                            self.world.proc_mut(pid).state = ProcState::Stopped {
+                                by: sig,
+                                since_step,
+                                call,
+                            };
                             self.events.push(Event::Stopped { pid, signal: sig });
                             story.push_str(&format!(" {sig} stops {who} until SIGCONT."));
                             story.push_str(&self.notify_parent_stop_or_continue(pid));
@@ -265,6 +276,23 @@ impl Cx<'_> {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// `pid` is killed by a signal delivered on its way back to user space.
+    /// A call that completed in this step (issued now, like a write that
+    /// raised SIGPIPE or a kill of itself, or woken now) never returns to
+    /// the program: the kernel computed its result, but nobody sees it.
+    fn forget_unseen_return(&mut self, pid: Pid) {
+        let step = self.step;
+        let woken_now = self
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Woken { pid: p, .. } if *p == pid));
+        if let Some(last) = &mut self.world.proc_mut(pid).last_op {
+            if last.step == step || woken_now {
+                last.result = None;
             }
         }
     }

@@ -92,11 +92,16 @@ impl Pipe {
 
     /// An open file on `end` was closed (pipe_release). The last writer
     /// gone makes readers see EOF; the last reader gone makes writers get
-    /// EPIPE; the engine wakes whoever sleeps (see `can_resume_*`).
+    /// EPIPE; the engine wakes whoever sleeps (see `can_resume_*`). When
+    /// the last file of either end is gone, put_pipe_info frees the pipe
+    /// with every page still in it: its unread bytes are lost.
     pub fn release(&mut self, end: PipeEnd) {
         match end {
             PipeEnd::Read => self.readers = self.readers.saturating_sub(1),
             PipeEnd::Write => self.writers = self.writers.saturating_sub(1),
+        }
+        if self.is_unreferenced() {
+            self.slots.clear();
         }
     }
 

@@ -129,11 +129,18 @@ pub enum ErrorKind {
     DuplicateName { name: String, first_line: u32 },
     #[error("{process} is gone: {why}, so it can do nothing more")]
     ProcessGone { process: String, why: String },
-    #[error("{process} is blocked in \"{op}\" since line {since_line}; another process must wake it first")]
+    #[error("{process} is blocked in \"{op}\" since step {since_step} (line {since_line}); another process must wake it first")]
     ProcessBlocked {
         process: String,
         op: String,
+        since_step: u32,
         since_line: u32,
+    },
+    #[error("{process} is stopped by {signal} since step {since_step}; only SIGCONT (or SIGKILL) from another process lets it go on")]
+    ProcessStopped {
+        process: String,
+        signal: String,
+        since_step: u32,
     },
     #[error("{what} comes before any process; start with \"process NAME\"")]
     NoProcessYet { what: String },
