@@ -105,9 +105,56 @@ fn test() -> Result {
         "warnings",
     ]))?;
     run(cargo().args(["build", "-p", "sim-core", "--target", WASM_TARGET]))?;
-    run(cargo().args(["test", "--workspace"]))?;
+    let (passed, failed) = run_tests(cargo().args(["test", "--workspace"]))?;
     eprintln!("\nxtask test: every check passed.");
+    // One closing line for every test binary together.
+    println!("{passed} passed, {failed} failed");
     Ok(())
+}
+
+/// Run `cargo test`, passing its output through, and add up the counts of
+/// its `test result:` lines.
+fn run_tests(cmd: &mut Command) -> Result<(u64, u64)> {
+    use std::io::{BufRead, BufReader};
+    let shown = format!("{cmd:?}").replace('"', "");
+    eprintln!("\n==> {shown}");
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    let stdout = child.stdout.take().expect("stdout was piped");
+    let (mut passed, mut failed) = (0, 0);
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("reading the output of {shown}: {e}"))?;
+        println!("{line}");
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            passed += count_before(rest, " passed");
+            failed += count_before(rest, " failed");
+        }
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for {shown}: {e}"))?;
+    if status.success() {
+        Ok((passed, failed))
+    } else {
+        println!("{passed} passed, {failed} failed");
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+/// In "ok. 5 passed; 0 failed; ...", the number before `word`.
+fn count_before(text: &str, word: &str) -> u64 {
+    text.split(';')
+        .find_map(|part| {
+            part.trim()
+                .trim_start_matches("ok. ")
+                .trim_start_matches("FAILED. ")
+                .strip_suffix(word.trim_start())
+                .map(str::trim)
+        })
+        .and_then(|n| n.split_whitespace().last()?.parse().ok())
+        .unwrap_or(0)
 }
 
 fn serve() -> Result {
@@ -135,4 +182,17 @@ fn bench(extra: &[String]) -> Result {
     cmd.args(["bench", "-p", "sim-core", "--bench", "model", "--"])
         .args(extra);
     run(&mut cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_before;
+
+    #[test]
+    fn counts_are_read_from_a_test_result_line() {
+        let line = "ok. 57 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.52s";
+        assert_eq!(count_before(line, " passed"), 57);
+        assert_eq!(count_before(line, " failed"), 2);
+        assert_eq!(count_before("FAILED. 9 passed; 1 failed; 0 ignored", " failed"), 1);
+    }
 }
