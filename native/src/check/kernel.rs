@@ -110,6 +110,9 @@ struct KProc {
     before: Observation,
     /// What the last completed operation handed back (fds, an address).
     extra: Extra,
+    /// Handler runs as last read from the worker, kept once it is dead
+    /// (a zombie's memory cannot be read, and its handlers ran no more).
+    handled: BTreeMap<Signal, u64>,
 }
 
 /// Limits of one kernel run.
@@ -343,6 +346,7 @@ impl Kernel {
                 parent: INIT_NAME.to_string(),
                 before: self.last.clone(),
                 extra: Extra::None,
+                handled: BTreeMap::new(),
             },
         );
         Ok(())
@@ -355,13 +359,11 @@ impl Kernel {
         )
     }
 
+    /// The fd of `end` in `actor`; -1 (which every syscall refuses with
+    /// EBADF, as the model does) when `actor` does not hold it.
     fn fd_of(&self, actor: &str, end: &End) -> Res<i32> {
         let key = end.to_string();
-        self.proc(actor)?
-            .fds
-            .get(&key)
-            .copied()
-            .map_or_else(|| broken(format!("{actor} does not hold {key}")), Ok)
+        Ok(self.proc(actor)?.fds.get(&key).copied().unwrap_or(-1))
     }
 
     fn pid_of(&self, name: &str) -> Res<i32> {
@@ -439,7 +441,9 @@ impl Kernel {
             Op::Pipesize { pipe, bytes } => {
                 let w = End::PipeWrite { pipe: pipe.clone() };
                 let r = End::PipeRead { pipe: pipe.clone() };
-                let fd = self.fd_of(actor, &w).or_else(|_| self.fd_of(actor, &r))?;
+                let fd = Some(self.fd_of(actor, &w)?)
+                    .filter(|&fd| fd >= 0)
+                    .map_or_else(|| self.fd_of(actor, &r), Ok)?;
                 Cmd::Pipesize { fd, bytes: *bytes }
             }
             Op::Sndbuf { end, bytes } => Cmd::Sndbuf {
@@ -514,8 +518,14 @@ impl Kernel {
             }
             Op::Exec { .. } => self.finish_exec(step, line, actor)?,
             Op::Exit { .. } => self.finish_exit(line, actor)?,
-            Op::Wait { .. } => self.await_reply(line, actor, Pending::Wait)?,
-            _ => self.await_reply(line, actor, Pending::Other)?,
+            Op::Wait { .. } => self.await_reply(line, actor, Pending::Wait, false)?,
+            // kill and unblock cannot sleep: if they leave their process
+            // stopped, they succeeded (it stopped itself) and returned 0
+            // before the stop signal was taken on the way out.
+            Op::Kill { .. } | Op::Unblock { .. } => {
+                self.await_reply(line, actor, Pending::Other, true)?
+            }
+            _ => self.await_reply(line, actor, Pending::Other, false)?,
         }
         let p = self.procs.get_mut(actor).expect("actor");
         let extra = std::mem::replace(&mut p.extra, Extra::None);
@@ -581,7 +591,13 @@ impl Kernel {
 
     /// Wait for `actor`'s reply; if instead it sleeps in the kernel with no
     /// reply, its operation is blocked and completes in a later step.
-    fn await_reply(&mut self, line: u32, actor: &str, kind: Pending) -> Res<()> {
+    fn await_reply(
+        &mut self,
+        line: u32,
+        actor: &str,
+        kind: Pending,
+        zero_if_stopped: bool,
+    ) -> Res<()> {
         let until = Instant::now() + self.limits.step;
         let pid = self.pid_of(actor)?;
         let mut sleeping_seen = 0;
@@ -613,7 +629,14 @@ impl Kernel {
                     if !readable(ctrl, 0) {
                         sleeping_seen += 1;
                         if sleeping_seen >= 2 {
-                            self.procs.get_mut(actor).expect("actor").pending = Some(kind);
+                            let p = self.procs.get_mut(actor).expect("actor");
+                            p.pending = Some(kind);
+                            let stopped = probe::stat(pid).is_some_and(|s| s.state == 'T');
+                            if let (true, true, Some(last)) =
+                                (zero_if_stopped, stopped, p.last_op.as_mut())
+                            {
+                                last.result = Some(OpResult::Value(0));
+                            }
                             return Ok(());
                         }
                     }
@@ -667,6 +690,7 @@ impl Kernel {
             parent: actor.to_string(),
             before: self.last.clone(),
             extra: Extra::None,
+            handled: BTreeMap::new(),
         };
         self.procs.insert(child.to_string(), kid);
         let faults = reply.faults;
@@ -741,10 +765,16 @@ impl Kernel {
                 if let (Some(kind), Some(ctrl)) = (p.pending, p.ctrl.as_ref()) {
                     if readable(ctrl, 0) {
                         let mut buf = Vec::new();
-                        if let Ok(Some((Msg::Reply(r), _))) =
-                            proto::recv::<Msg>(ctrl.as_fd(), &mut buf)
-                        {
-                            self.complete(&name, r, kind);
+                        match proto::recv::<Msg>(ctrl.as_fd(), &mut buf) {
+                            Ok(Some((Msg::Reply(r), _))) => self.complete(&name, r, kind),
+                            // The channel closed: the worker died in its
+                            // operation (killed by a signal); it never returns.
+                            Ok(None) | Err(_) => {
+                                let p = self.procs.get_mut(&name).expect("listed");
+                                p.ctrl = None;
+                                p.pending = None;
+                            }
+                            Ok(Some((Msg::Ready(_), _))) => {}
                         }
                         quiet = false;
                         continue;
@@ -771,6 +801,9 @@ impl Kernel {
                         }
                     }
                     Some(s) if s.state == 'R' => quiet = false,
+                    // Stopped: signals other than SIGKILL and SIGCONT stay
+                    // pending until it continues, so pending ones are quiet.
+                    Some(s) if s.state == 'T' => {}
                     Some(_) => {
                         if let Some((pending, blocked)) = probe::signals(pid) {
                             if pending & !blocked != 0 {
@@ -878,6 +911,8 @@ impl Kernel {
             let state = match p.life {
                 Life::Gone => StateName::Gone,
                 Life::Zombie => StateName::Zombie,
+                // /proc state T: stopped by a stop signal (not 't', traced).
+                Life::Alive if stat.is_some_and(|s| s.state == 'T') => StateName::Stopped,
                 Life::Alive if p.pending.is_some() => StateName::Blocked,
                 Life::Alive => StateName::Running,
             };
@@ -899,14 +934,13 @@ impl Kernel {
             {
                 last.faults = s.minflt.saturating_sub(w[65]);
             }
-            let handled = words
-                .map(|w| {
-                    (1..65u8)
-                        .filter(|&n| w[n as usize] > 0)
-                        .filter_map(|n| Signal::from_number(n).map(|s| (s, w[n as usize])))
-                        .collect()
-                })
-                .unwrap_or_default();
+            let handled: BTreeMap<Signal, u64> = match words {
+                Some(w) => (1..65u8)
+                    .filter(|&n| w[n as usize] > 0)
+                    .filter_map(|n| Signal::from_number(n).map(|s| (s, w[n as usize])))
+                    .collect(),
+                None => p.handled.clone(),
+            };
             obs.processes.insert(
                 name.clone(),
                 ProcObs {
@@ -914,11 +948,13 @@ impl Kernel {
                     parent: parent.clone(),
                     regions,
                     last_op,
-                    handled,
+                    handled: handled.clone(),
                     last_reaped: p.last_reaped,
                 },
             );
-            self.procs.get_mut(name).expect("listed").parent = parent;
+            let p = self.procs.get_mut(name).expect("listed");
+            p.parent = parent;
+            p.handled = handled;
         }
         let mut ends: BTreeMap<String, (i32, i32)> = BTreeMap::new();
         for p in self.procs.values().filter(|p| p.life == Life::Alive) {
@@ -927,10 +963,22 @@ impl Kernel {
             }
         }
         for (key, (pid, fd)) in ends {
-            if let Some(n) = probe::fionread(pid, fd) {
-                if n > 0 {
-                    obs.queued.insert(key, n);
-                }
+            let Some(n) = probe::fionread(pid, fd).filter(|&n| n > 0) else {
+                continue;
+            };
+            // FIONREAD on either end of a pipe counts the same buffers
+            // (pipe_ioctl), so an end nobody holds any more is seen through
+            // the other. A socket's count is its own receive queue, purged
+            // when its last fd is closed (unix_release_sock).
+            let pipe = key
+                .strip_suffix(".r")
+                .or_else(|| key.strip_suffix(".w"))
+                .map(str::to_string);
+            if let Some(pipe) = pipe {
+                obs.queued.insert(format!("{pipe}.r"), n);
+                obs.queued.insert(format!("{pipe}.w"), n);
+            } else {
+                obs.queued.insert(key, n);
             }
         }
         self.last = obs.clone();

@@ -68,6 +68,10 @@ pub struct WorkerArgs {
     /// so the fact must be carried across).
     #[arg(long)]
     pub sigpipe_ignored: bool,
+    /// Handler runs carried across exec, as `SIG=RUNS,...`: the count is
+    /// the process's, not the image's.
+    #[arg(long)]
+    pub handled: Option<String>,
 }
 
 struct Region {
@@ -190,6 +194,58 @@ fn sigset(sigs: &[i32]) -> libc::sigset_t {
     }
 }
 
+/// CAP_SYS_RESOURCE (include/uapi/linux/capability.h).
+const CAP_SYS_RESOURCE: u32 = 24;
+/// _LINUX_CAPABILITY_VERSION_3 (include/uapi/linux/capability.h).
+const CAP_VERSION_3: u32 = 0x2008_0522;
+
+/// Scenario processes are unprivileged as the model sees them: without
+/// CAP_SYS_RESOURCE, F_SETPIPE_SZ above pipe-max-size fails with EPERM
+/// (pipe_set_size in fs/pipe.c). Dropped from the bounding set (so no exec
+/// regains it) and from the effective and permitted sets. Frames are read
+/// by the controller, which keeps its privileges.
+fn drop_sys_resource() {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    let mut header = Header {
+        version: CAP_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [Data::default(); 2];
+    let bit = 1u32 << CAP_SYS_RESOURCE;
+    // Safety: prctl with plain numbers; capget/capset read and write one
+    // header and two data structs of our own (the v3 layout).
+    unsafe {
+        libc::prctl(
+            libc::PR_CAPBSET_DROP,
+            CAP_SYS_RESOURCE as libc::c_ulong,
+            0,
+            0,
+            0,
+        );
+        if libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) != 0 {
+            return;
+        }
+        if (data[0].effective | data[0].permitted) & bit == 0 {
+            return;
+        }
+        data[0].effective &= !bit;
+        data[0].permitted &= !bit;
+        data[0].inheritable &= !bit;
+        libc::syscall(libc::SYS_capset, &mut header, data.as_ptr());
+    }
+}
+
 fn sigpipe_ignored() -> bool {
     // Safety: querying (null new action) the current disposition of SIGPIPE.
     unsafe {
@@ -218,6 +274,19 @@ pub fn run(opts: WorkerArgs) -> ExitCode {
         let err = nix::unistd::execv(c"/proc/self/exe", &args);
         eprintln!("forkscope worker: cannot re-execute itself: {err:?}");
         return ExitCode::from(2);
+    }
+    drop_sys_resource();
+    for (sig, runs) in opts
+        .handled
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .filter_map(|(k, v)| Some((k.parse::<usize>().ok()?, v.parse::<u64>().ok()?)))
+    {
+        if let Some(slot) = PUBLISHED.handled.get(sig) {
+            slot.store(runs, Ordering::Relaxed);
+        }
     }
     if !opts.sigpipe_ignored {
         // Safety: restoring the default disposition; Rust's runtime set SIG_IGN.
@@ -604,6 +673,18 @@ impl Worker {
         let mut args = vec![c"forkscope".to_owned(), c"worker".to_owned()];
         if sigpipe_ignored() {
             args.push(c"--sigpipe-ignored".to_owned());
+        }
+        let handled: Vec<String> = PUBLISHED
+            .handled
+            .iter()
+            .enumerate()
+            .map(|(n, slot)| (n, slot.load(Ordering::Relaxed)))
+            .filter(|&(_, runs)| runs > 0)
+            .map(|(n, runs)| format!("{n}={runs}"))
+            .collect();
+        if !handled.is_empty() {
+            args.push(c"--handled".to_owned());
+            args.push(CString::new(handled.join(",")).expect("digits have no NUL"));
         }
         args.push(c"--exec-minflt".to_owned());
         let before = minflt();
