@@ -32,6 +32,12 @@ static LESSONS: &[Lesson] = lessons![
     "fork-then-exec",
     "orphans",
     "zombies-and-wait",
+    "pipe-fills-up",
+    "pipe-buf-atomic-writes",
+    "socketpair-buffer-fills",
+    "sigchld-coalesces",
+    "sigpipe",
+    "sigchld-ignored",
 ];
 
 /// Every built-in lesson, in teaching order.

@@ -1,6 +1,6 @@
-//! Every fork/COW/exit fact of KERNEL-FACTS.md, as a scenario in
-//! `tests/scenarios/facts/`, run through the model: each must run without a
-//! scenario error, and every expect in it must hold.
+//! Every fork/COW/exit, pipe, socketpair and signal fact of KERNEL-FACTS.md,
+//! as a scenario in `tests/scenarios/facts/`, run through the model: each
+//! must run without a scenario error, and every expect in it must hold.
 //!
 //! The list of files is spelled out here, and checked against the folder,
 //! so that a fact cannot silently vanish (or appear untested).
@@ -115,6 +115,33 @@ facts! {
     exit_300_is_reported_as_44 => "exit-300-is-reported-as-44",
     a_child_is_a_zombie_until_its_parent_waits => "a-child-is-a-zombie-until-its-parent-waits",
     orphans_are_adopted_by_init => "orphans-are-adopted-by-init",
+    a_pipe_holds_sixteen_page_slots_of_65536_bytes => "pipe-capacity-is-sixteen-page-slots",
+    setting_a_pipe_size_rounds_up_to_a_power_of_two_pages => "pipe-size-rounds-up-to-a-power-of-two-pages",
+    shrinking_a_pipe_below_what_it_holds_fails_with_ebusy => "pipe-shrinking-below-what-is-queued-fails-ebusy",
+    a_pipe_above_pipe_max_size_fails_with_eperm => "pipe-size-above-pipe-max-size-fails-eperm",
+    hundred_byte_writes_fill_a_pipe_with_only_64000_bytes => "pipe-hundred-byte-writes-fill-64000-bytes",
+    one_byte_writes_fill_a_pipe_with_65536_bytes => "pipe-one-byte-writes-fill-65536-bytes",
+    pipe_writes_of_at_most_pipe_buf_bytes_are_all_or_nothing => "pipe-small-writes-are-all-or-nothing",
+    nonblocking_pipe_writes_above_pipe_buf_may_be_partial => "pipe-large-nonblocking-writes-may-be-partial",
+    a_full_pipe_frees_space_a_whole_slot_at_a_time => "pipe-space-frees-a-whole-slot-at-a-time",
+    a_blocking_writer_sleeps_until_a_reader_frees_a_slot => "pipe-a-blocking-writer-sleeps-until-a-slot-is-free",
+    a_pipe_reader_sleeps_until_data_arrives => "pipe-a-reader-sleeps-until-data-arrives",
+    reading_a_pipe_with_no_writer_left_returns_end_of_file => "pipe-reading-with-no-writer-left-returns-eof",
+    writing_a_pipe_with_no_reader_left_raises_sigpipe_and_fails_with_epipe => "pipe-writing-with-no-reader-left-raises-sigpipe",
+    a_writer_asleep_on_a_full_pipe_dies_of_sigpipe_when_the_reader_goes => "pipe-a-sleeping-writer-dies-of-sigpipe-when-the-reader-goes",
+    a_nonblocking_sender_of_one_byte_messages_is_refused_after_278_sends => "sock-one-byte-sends-are-refused-after-278",
+    a_hundred_byte_stream_send_costs_768_like_a_one_byte_send => "sock-hundred-byte-sends-cost-768-too",
+    setting_so_sndbuf_stores_double_the_value => "sock-sndbuf-stores-double-the-value",
+    so_sndbuf_has_a_floor => "sock-sndbuf-has-a-floor",
+    fionread_on_a_stream_socket_counts_every_queued_byte => "sock-fionread-counts-all-queued-stream-bytes",
+    fionread_on_a_datagram_socket_counts_only_the_first_datagram => "sock-fionread-counts-only-the-first-datagram",
+    a_datagram_larger_than_the_send_buffer_fails_with_emsgsize => "sock-an-oversized-datagram-fails-emsgsize",
+    standard_signals_sent_while_blocked_coalesce_into_one => "signal-standard-signals-coalesce",
+    ten_child_exits_while_sigchld_is_blocked_leave_one_sigchld_and_ten_zombies => "signal-ten-child-exits-leave-one-sigchld-and-ten-zombies",
+    real_time_signals_sent_while_blocked_queue_every_instance => "signal-realtime-signals-queue",
+    with_sigchld_ignored_a_child_is_reaped_at_once_and_wait_fails_with_echild => "signal-sigchld-ignored-reaps-at-once",
+    with_sa_nocldwait_a_child_is_reaped_at_once_and_wait_fails_with_echild => "signal-sa-nocldwait-reaps-at-once",
+    wait_reports_an_exit_code_and_a_killing_signal => "signal-wait-reports-exit-codes-and-signals",
 }
 
 #[test]
