@@ -106,7 +106,66 @@ fn truesize_of_send(n: usize) -> Option<u64> {
     (sent == n as isize && r == 0).then_some(q as u64)
 }
 
+/// fault_around_bytes, measured: one read fault in a fresh shared mapping of
+/// a file whose pages are all in the page cache maps the neighbours of the
+/// faulting page within its fault_around_bytes-aligned block
+/// (do_fault_around in mm/memory.c), so the pages present afterwards are
+/// that block. Used when debugfs is not mounted. The mapping is 1 MiB,
+/// aligned to 1 MiB, so any value up to 1 MiB is seen whole.
+fn fault_around_bytes() -> Option<u64> {
+    const SPAN: usize = 1 << 20;
+    let page = 4096usize;
+    // Safety: a memfd, a reservation and a mapping of our own, all released
+    // before returning; the only memory read is inside the mapping.
+    unsafe {
+        let fd = libc::memfd_create(c"forkscope-calibrate".as_ptr(), libc::MFD_CLOEXEC);
+        if fd < 0 {
+            return None;
+        }
+        let data = vec![1u8; SPAN];
+        let filled = libc::pwrite(fd, data.as_ptr().cast(), SPAN, 0) == SPAN as isize;
+        let reserve = libc::mmap(
+            std::ptr::null_mut(),
+            2 * SPAN,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        );
+        let mut present = None;
+        if filled && reserve != libc::MAP_FAILED {
+            let addr = (reserve as usize).next_multiple_of(SPAN);
+            let p = libc::mmap(
+                addr as *mut libc::c_void,
+                SPAN,
+                libc::PROT_READ,
+                libc::MAP_SHARED | libc::MAP_FIXED,
+                fd,
+                0,
+            );
+            if p != libc::MAP_FAILED {
+                std::ptr::read_volatile(p as *const u8);
+                present = std::fs::File::open("/proc/self/pagemap")
+                    .ok()
+                    .and_then(|f| {
+                        use std::os::unix::fs::FileExt;
+                        let mut buf = vec![0u8; SPAN / page * 8];
+                        f.read_exact_at(&mut buf, (addr / page * 8) as u64).ok()?;
+                        Some(
+                            buf.chunks_exact(8).filter(|c| c[7] & 0x80 != 0).count() as u64
+                                * page as u64,
+                        )
+                    });
+            }
+            libc::munmap(reserve, 2 * SPAN);
+        }
+        libc::close(fd);
+        present
+    }
+}
+
 fn measure(profile: &serde_json::Value) -> Vec<Figure> {
+    let k = KernelProfile::default();
     let mut out = Vec::new();
     let mut fig = |name: &str, measured: Option<String>, profile_value: Option<String>| {
         out.push(Figure {
@@ -122,7 +181,8 @@ fn measure(profile: &serde_json::Value) -> Vec<Figure> {
         Some(page.to_string()),
         profile_field(profile, "page_size"),
     );
-    let fault_around = read_trim("/sys/kernel/debug/fault_around_bytes");
+    let fault_around = read_trim("/sys/kernel/debug/fault_around_bytes")
+        .or_else(|| fault_around_bytes().map(|b| b.to_string()));
     fig(
         "fault-around bytes",
         fault_around,
@@ -197,7 +257,7 @@ fn measure(profile: &serde_json::Value) -> Vec<Figure> {
         fig(
             &format!("truesize of a {n}-byte stream send"),
             truesize_of_send(n).map(|v| v.to_string()),
-            profile_field(profile, &format!("stream_send_truesize.{n}")),
+            k.stream_send_truesize(n as u64).ok().map(|v| v.to_string()),
         );
     }
     let thp = read_trim("/sys/kernel/mm/transparent_hugepage/enabled").and_then(|s| {
@@ -207,8 +267,25 @@ fn measure(profile: &serde_json::Value) -> Vec<Figure> {
             .map(str::to_string)
     });
     fig("transparent huge pages", thp, profile_field(profile, "thp"));
+    // The profile holds major.minor; the full release is shown in the name.
     let release = read_trim("/proc/sys/kernel/osrelease");
-    fig("kernel version", release, profile_field(profile, "kernel"));
+    let version = release.as_deref().map(|r| {
+        r.split(|c: char| !c.is_ascii_digit() && c != '.')
+            .next()
+            .unwrap_or(r)
+            .split('.')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(".")
+    });
+    fig(
+        &format!(
+            "kernel version ({})",
+            release.as_deref().unwrap_or("unknown release")
+        ),
+        version,
+        profile_field(profile, "kernel"),
+    );
     out
 }
 

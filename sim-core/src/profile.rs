@@ -35,8 +35,12 @@ pub struct KernelProfile {
     /// SK_WMEM_MAX = SKB_TRUESIZE(256) * 256 in include/net/sock.h): 212992.
     /// sock_init_data() gives every new socket this sk_sndbuf.
     pub wmem_default: u32,
-    /// net.core.wmem_max (`sysctl_wmem_max`, = SK_WMEM_MAX): 212992. SO_SNDBUF
-    /// clamps its argument to it before doubling (sk_setsockopt).
+    /// net.core.wmem_max (`sysctl_wmem_max`, net/core/sock.c). SO_SNDBUF
+    /// clamps its argument to it before doubling (sk_setsockopt). The
+    /// kernel compiles in SK_WMEM_MAX = 212992, but it is a sysctl that
+    /// distributions raise: on the VM where KERNEL-FACTS.md was measured,
+    /// /proc/sys/net/core/wmem_max reads 4194304 (`forkscope calibrate`),
+    /// so SO_SNDBUF of 1000000 stores 2000000 there, not 425984.
     pub wmem_max: u32,
     /// net.core.rmem_default (= SK_RMEM_MAX, include/net/sock.h): 212992.
     /// AF_UNIX flow control never reads sk_rcvbuf; it is reported only.
@@ -50,6 +54,26 @@ pub struct KernelProfile {
     /// RLIMIT_NOFILE soft limit (INR_OPEN_CUR, include/uapi/linux/fs.h):
     /// 1024. An fd number must stay below it (EMFILE).
     pub nofile: u32,
+
+    /// /sys/kernel/mm/transparent_hugepage/enabled. The model maps 4 KiB
+    /// pages only, which holds for plain mmaps under `madvise` and `never`
+    /// (and for every region `forkscope check` maps: MADV_NOHUGEPAGE).
+    pub thp: ThpMode,
+    /// The kernel version the figures come from, `major.minor` as
+    /// /proc/sys/kernel/osrelease begins.
+    pub kernel: String,
+}
+
+/// Transparent huge page mode (mm/huge_memory.c, `enabled_show`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThpMode {
+    /// Every large enough anonymous mapping may get huge pages.
+    Always,
+    /// Only regions advised with MADV_HUGEPAGE.
+    Madvise,
+    /// None.
+    Never,
 }
 
 /// The "truesize rule": what an skb holding N bytes costs its sender.
@@ -110,7 +134,54 @@ impl KernelProfile {
                 ],
             },
             nofile: 1024,
+            thp: ThpMode::Madvise,
+            kernel: "6.18".to_string(),
         }
+    }
+
+    /// The profile the model runs by default: Linux 6.18 as above, with the
+    /// sysctls of the machine KERNEL-FACTS.md was measured on, where
+    /// net.core.wmem_max is 4194304 (see `wmem_max`).
+    pub fn measured() -> KernelProfile {
+        KernelProfile {
+            wmem_max: 4_194_304,
+            ..KernelProfile::linux_6_18_x86_64()
+        }
+    }
+
+    /// UNIX_SKB_FRAGS_SZ = PAGE_SIZE << get_order(32768) (net/unix/af_unix.c):
+    /// the most a stream skb carries in page fragments.
+    pub fn unix_skb_frags_sz(&self) -> u64 {
+        u64::from(self.page_size) << self.get_order(32768)
+    }
+
+    /// What one stream send of `len` bytes on a fresh socketpair with the
+    /// default SO_SNDBUF charges its sender (the sum of its skbs'
+    /// truesize, SIOCOUTQ right after the send), sized the way
+    /// unix_stream_sendmsg does: each skb takes at most half the send
+    /// buffer less 64 and at most SKB_MAX_HEAD(0) + UNIX_SKB_FRAGS_SZ;
+    /// what the linear head cannot hold goes to page fragments in whole
+    /// pages (never more than the data), allocated by alloc_skb_with_frags
+    /// with pages of order up to get_order(UNIX_SKB_FRAGS_SZ). Every skb
+    /// is assumed admitted, which holds while `len` fits the buffer.
+    pub fn stream_send_truesize(&self, len: u64) -> Result<u64, crate::errno::Errno> {
+        let skb = &self.skb;
+        let max_head = skb.max_head(self, 0);
+        let frags_sz = self.unix_skb_frags_sz();
+        let max_order = self.get_order(frags_sz);
+        let half = (u64::from(self.wmem_default) >> 1)
+            .saturating_sub(64)
+            .max(1);
+        let mut sent = 0;
+        let mut total = 0;
+        while sent < len {
+            let size = (len - sent).min(half).min(max_head + frags_sz);
+            let data_len = self.page_align(size.saturating_sub(max_head)).min(size);
+            total +=
+                skb.alloc_skb_with_frags_truesize(self, size - data_len, data_len, max_order)?;
+            sent += size;
+        }
+        Ok(total)
     }
 
     /// Pages in one fault-around block.
@@ -248,6 +319,28 @@ fn align_up(x: u64, to: u64) -> u64 {
 
 impl Default for KernelProfile {
     fn default() -> Self {
-        KernelProfile::linux_6_18_x86_64()
+        KernelProfile::measured()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_send_truesize_matches_what_the_kernel_charged() {
+        // SIOCOUTQ after one send on a fresh socketpair, Linux 6.18 x86_64.
+        let k = KernelProfile::default();
+        for (len, charged) in [
+            (1, 768),
+            (100, 768),
+            (1000, 2304),
+            (3000, 4352),
+            (4096, 4864),
+            (16384, 17152),
+            (65536, 67072),
+        ] {
+            assert_eq!(k.stream_send_truesize(len), Ok(charged), "{len} bytes");
+        }
     }
 }
