@@ -142,3 +142,38 @@ expect child state gone
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert_eq!(left, vec![], "processes left behind");
 }
+
+#[test]
+fn a_sleeping_reader_killed_by_a_signal_settles_and_leaves_no_process() {
+    let text = "\
+process parent
+parent: pipe p
+parent: fork child
+child: recv p.r 10
+expect child state blocked
+parent: kill child SIGTERM
+expect child state zombie
+";
+    let (out, left) = check_in_session("killed-reader", text, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(left, vec![], "processes left behind");
+}
+
+#[test]
+fn a_scenario_that_ends_with_a_stopped_process_leaves_no_process() {
+    let text = "\
+process parent
+parent: pipe p
+parent: fork child
+child: recv p.r 10
+parent: kill child SIGSTOP
+expect child state stopped
+parent: kill child SIGUSR1
+expect child state stopped
+";
+    let (out, left) = check_in_session("stopped", text, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert_eq!(left, vec![], "processes left behind");
+}
