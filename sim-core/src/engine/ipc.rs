@@ -480,6 +480,8 @@ impl Cx<'_> {
                 let p = self.world.pipe(id);
                 QueueState {
                     queued: p.queued(),
+                    outgoing: p.queued(),
+                    incoming: p.queued(),
                     slots: p.slots_in_use(),
                     capacity: p.capacity_slots(),
                     last_free: p.slots().last().map(|s| {
@@ -492,12 +494,15 @@ impl Cx<'_> {
             }
             EndRef::Sock(id, side) => {
                 let pair = self.world.socks(id);
-                // Every byte in both queues, not FIONREAD (which counts
+                // Every byte of each queue, not FIONREAD (which counts
                 // only the first datagram), so that a move of a datagram
                 // behind another one is seen and counted.
+                let outgoing = pair.socket(side.peer()).queued_bytes();
+                let incoming = pair.socket(side).queued_bytes();
                 QueueState {
-                    queued: pair.socket(side.peer()).queued_bytes()
-                        + pair.socket(side).queued_bytes(),
+                    queued: outgoing + incoming,
+                    outgoing,
+                    incoming,
                     slots: 0,
                     capacity: 0,
                     last_free: None,
@@ -510,7 +515,15 @@ impl Cx<'_> {
 
     fn moved(&mut self, pid: Pid, end: EndRef, op: &str, before: &QueueState) {
         let after = self.snapshot(end);
-        if after.queued != before.queued {
+        // Only the queue the call works on: a datagram send to a closed
+        // peer also drops the sender's own unread datagrams, and that is
+        // no move.
+        let (was, now) = if op == "send" {
+            (before.outgoing, after.outgoing)
+        } else {
+            (before.incoming, after.incoming)
+        };
+        if now != was {
             let name = self.world.end_name(end);
             let queued = match end {
                 EndRef::Pipe(id, _) => self.world.pipe(id).queued(),
@@ -527,7 +540,7 @@ impl Cx<'_> {
                 pid,
                 end: name,
                 op: op.into(),
-                bytes: before.queued.abs_diff(after.queued),
+                bytes: was.abs_diff(now),
                 queued,
             });
         }
@@ -563,7 +576,7 @@ impl Cx<'_> {
                 "the sender's buffers in flight are charged {} of its {}-byte SO_SNDBUF, so a nonblocking send fails with EAGAIN (the payload queued is only {}).",
                 before.charged,
                 before.sndbuf,
-                bytes(before.queued)
+                bytes(before.outgoing)
             ),
             (_, Progress::Failed(e)) => format!("it fails with {e} ({}).", e.describe()),
             (EndRef::Pipe(..), Progress::Done(n)) => {
@@ -668,6 +681,10 @@ fn pipe_id(end: EndRef) -> crate::ids::PipeId {
 /// A queue's figures before an operation.
 struct QueueState {
     queued: u64,
+    /// Unread bytes in the queue a send on this end fills.
+    outgoing: u64,
+    /// Unread bytes in the queue a recv on this end drains.
+    incoming: u64,
     slots: u32,
     capacity: u32,
     /// Bytes free after the last slot's data.
