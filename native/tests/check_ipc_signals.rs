@@ -638,3 +638,74 @@ expect a state gone
 ",
     );
 }
+
+#[test]
+fn edge_cases_of_pipesize_sigaction_wait_dgram_and_a_zombie_orphan() {
+    agrees(
+        "edge_cases_of_pipesize_sigaction_wait_dgram_and_a_zombie_orphan",
+        "\
+process a
+a: pipe p
+a: pipesize p 0
+a: pipesize p 1
+a: pipesize p 5000
+a: pipesize p 4096
+a: send p.w 4096 nonblock
+a: send p.w 1 nonblock
+a: signal SIGKILL handle
+a: signal SIGSTOP ignore
+a: wait
+a: fork b
+b: kill b SIGKILL
+a: socketpair s
+a: sndbuf s.0 0
+a: send s.0 5000 nonblock
+a: send s.0 5000 nonblock
+a: socketpair d dgram
+a: send d.0 300000
+a: send d.0 212000 nonblock
+a: recv d.1 1
+a: close d.0
+a: recv d.1 10 nonblock
+a: recv s.1 100000
+a: fork c
+c: signal SIGCHLD ignore
+a: signal SIGUSR2 ignore
+a: block SIGUSR2
+a: kill a SIGUSR2
+a: signal SIGUSR2 default
+a: unblock SIGUSR2
+",
+    );
+}
+
+#[test]
+fn exec_keeps_fds_mask_and_ignored_signals_and_sigcont_is_caught_after_unblock() {
+    agrees(
+        "exec_keeps_fds_mask_and_ignored_signals_and_sigcont_is_caught_after_unblock",
+        "\
+process a
+a: pipe p
+a: signal SIGUSR1 handle
+a: signal SIGUSR2 ignore
+a: block SIGUSR1
+a: kill a SIGUSR1
+a: exec node
+expect a handled SIGUSR1 0
+a: send p.w 10
+expect p.r queued 10
+a: fork b
+b: kill b SIGUSR2
+expect b state running
+b: block SIGCONT
+b: signal SIGCONT handle
+a: kill b SIGSTOP
+a: kill b SIGCONT
+expect b state running
+b: unblock SIGCONT
+expect b handled SIGCONT 1
+a: unblock SIGUSR1
+expect a state gone
+",
+    );
+}

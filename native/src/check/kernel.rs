@@ -849,6 +849,9 @@ impl Kernel {
                     p.ctrl = None;
                     p.regions.clear();
                     p.fds.clear();
+                    // Only init's children are the controller's to reap: a
+                    // zombie whose parent died was reparented first.
+                    p.parent = INIT_NAME.to_string();
                 }
             }
         }
