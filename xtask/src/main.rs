@@ -190,9 +190,13 @@ mod tests {
 
     #[test]
     fn counts_are_read_from_a_test_result_line() {
-        let line = "ok. 57 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.52s";
+        let line =
+            "ok. 57 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.52s";
         assert_eq!(count_before(line, " passed"), 57);
         assert_eq!(count_before(line, " failed"), 2);
-        assert_eq!(count_before("FAILED. 9 passed; 1 failed; 0 ignored", " failed"), 1);
+        assert_eq!(
+            count_before("FAILED. 9 passed; 1 failed; 0 ignored", " failed"),
+            1
+        );
     }
 }
