@@ -148,6 +148,28 @@ impl Frames {
     /// table's leaf is looked up once per run, not once per page.
     pub fn map_ptes(&mut self, ptes: &[Pte]) -> u64 {
         let mask = !(WIDTH as u32 - 1);
+        // Fast path: pages written in order hold consecutive frames, so the
+        // leaf's entries are one run spanning at most two frame-table leaves.
+        if let Some(first) = ptes.first().and_then(|p| p.frame()) {
+            let consecutive = first != FrameId::ZERO
+                && ptes
+                    .iter()
+                    .zip(first.0..)
+                    .all(|(p, want)| p.frame() == Some(FrameId(want)));
+            if consecutive {
+                let (mut next, end) = (first.0, first.0 + ptes.len() as u32);
+                while next < end {
+                    let base = next & mask;
+                    let stop = end.min(base + WIDTH as u32);
+                    let leaf = self.slots.leaf_mut(next);
+                    for slot in &mut leaf[(next - base) as usize..(stop - base) as usize] {
+                        slot.0 += 1;
+                    }
+                    next = stop;
+                }
+                return ptes.len() as u64;
+            }
+        }
         let mut mapped = 0;
         let mut leaf: Option<(u32, &mut [FrameSlot; WIDTH])> = None;
         for frame in ptes.iter().filter_map(|p| p.frame()) {
