@@ -165,23 +165,41 @@ impl KernelProfile {
     /// with pages of order up to get_order(UNIX_SKB_FRAGS_SZ). Every skb
     /// is assumed admitted, which holds while `len` fits the buffer.
     pub fn stream_send_truesize(&self, len: u64) -> Result<u64, crate::errno::Errno> {
-        let skb = &self.skb;
-        let max_head = skb.max_head(self, 0);
-        let frags_sz = self.unix_skb_frags_sz();
-        let max_order = self.get_order(frags_sz);
-        let half = (u64::from(self.wmem_default) >> 1)
-            .saturating_sub(64)
-            .max(1);
         let mut sent = 0;
         let mut total = 0;
         while sent < len {
-            let size = (len - sent).min(half).min(max_head + frags_sz);
-            let data_len = self.page_align(size.saturating_sub(max_head)).min(size);
-            total +=
-                skb.alloc_skb_with_frags_truesize(self, size - data_len, data_len, max_order)?;
+            let (size, truesize) = self.stream_skb(len - sent, self.wmem_default)?;
+            total += truesize;
             sent += size;
         }
         Ok(total)
+    }
+
+    /// The next skb of a stream send with `remaining` bytes to go on a
+    /// socket whose SO_SNDBUF is `sndbuf`: its payload and its truesize
+    /// (unix_stream_sendmsg's loop body, up to sock_alloc_send_pskb).
+    /// "Keep two messages in the pipe so it schedules better": at most half
+    /// the send buffer less 64; at most SKB_MAX_HEAD(0) + UNIX_SKB_FRAGS_SZ;
+    /// what the linear head cannot hold goes to page fragments in whole
+    /// pages (never more than the data itself).
+    pub fn stream_skb(
+        &self,
+        remaining: u64,
+        sndbuf: u32,
+    ) -> Result<(u64, u64), crate::errno::Errno> {
+        let skb = &self.skb;
+        let max_head = skb.max_head(self, 0);
+        let frags_sz = self.unix_skb_frags_sz();
+        let half = (u64::from(sndbuf) >> 1).saturating_sub(64).max(1);
+        let size = remaining.min(half).min(max_head + frags_sz);
+        let data_len = self.page_align(size.saturating_sub(max_head)).min(size);
+        let truesize = skb.alloc_skb_with_frags_truesize(
+            self,
+            size - data_len,
+            data_len,
+            self.get_order(frags_sz),
+        )?;
+        Ok((size, truesize))
     }
 
     /// Pages in one fault-around block.

@@ -189,12 +189,6 @@ enum AllocStop {
     Sleep,
 }
 
-/// UNIX_SKB_FRAGS_SZ = PAGE_SIZE << get_order(32768) (net/unix/af_unix.c):
-/// a stream skb carries at most this much in page fragments.
-fn unix_skb_frags_sz(k: &KernelProfile) -> u64 {
-    u64::from(k.page_size) << k.get_order(32768)
-}
-
 /// PAGE_ALLOC_COSTLY_ORDER (include/linux/mmzone.h): 3, the largest page
 /// order unix_dgram_sendmsg lets its fragments use.
 const PAGE_ALLOC_COSTLY_ORDER: u32 = 3;
@@ -494,19 +488,7 @@ impl SocketPair {
         mut sent: u64,
         nonblock: bool,
     ) -> WriteOutcome {
-        let skb = &k.skb;
-        let max_head = skb.max_head(k, 0);
-        let frags_sz = unix_skb_frags_sz(k);
-        let max_order = k.get_order(frags_sz);
         while sent < len {
-            // "Keep two messages in the pipe so it schedules better."
-            let half = (u64::from(self.socket(side).sndbuf) >> 1)
-                .saturating_sub(64)
-                .max(1);
-            let size = (len - sent).min(half).min(max_head + frags_sz);
-            // Whatever the head cannot hold goes to page fragments, in
-            // whole pages, unless the pages would exceed the data itself.
-            let data_len = k.page_align(size.saturating_sub(max_head)).min(size);
             match self.admit(side, nonblock) {
                 Ok(()) => {}
                 Err(AllocStop::Fail(e)) => return WriteOutcome::quiet(partial_or(sent, e)),
@@ -514,11 +496,10 @@ impl SocketPair {
                     return WriteOutcome::quiet(Progress::Blocked { so_far: sent })
                 }
             }
-            let truesize =
-                match skb.alloc_skb_with_frags_truesize(k, size - data_len, data_len, max_order) {
-                    Ok(t) => t,
-                    Err(e) => return WriteOutcome::quiet(partial_or(sent, e)),
-                };
+            let (size, truesize) = match k.stream_skb(len - sent, self.socket(side).sndbuf) {
+                Ok(skb) => skb,
+                Err(e) => return WriteOutcome::quiet(partial_or(sent, e)),
+            };
             let peer = self.socket(side.peer());
             if peer.dead || peer.shutdown.rcv {
                 // out_pipe: SIGPIPE only if nothing was sent.
