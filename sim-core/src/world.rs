@@ -19,7 +19,9 @@ use std::sync::Arc;
 /// The simulated machine.
 #[derive(Clone, Debug)]
 pub struct World {
-    procs: imbl::OrdMap<Pid, Process>,
+    /// Behind `Arc`s so that a step that changes one process copies only
+    /// that process, not the map node (16 entries) that holds it.
+    procs: imbl::OrdMap<Pid, Arc<Process>>,
     /// Scenario name -> pid, for every process ever created.
     names: imbl::OrdMap<Arc<str>, Pid>,
     pub frames: Frames,
@@ -62,7 +64,7 @@ impl World {
             last_reaped: None,
         };
         World {
-            procs: imbl::OrdMap::unit(Pid::INIT, init),
+            procs: imbl::OrdMap::unit(Pid::INIT, Arc::new(init)),
             names: imbl::OrdMap::new(),
             frames: Frames::default(),
             next_pid: 2,
@@ -90,7 +92,7 @@ impl World {
         self.names.insert(name.clone(), pid);
         self.procs.insert(
             pid,
-            Process {
+            Arc::new(Process {
                 pid,
                 name,
                 parent,
@@ -103,7 +105,7 @@ impl World {
                 faults: 0,
                 last_op: None,
                 last_reaped: None,
-            },
+            }),
         );
         pid
     }
@@ -240,9 +242,11 @@ impl World {
     }
 
     pub fn proc_mut(&mut self, pid: Pid) -> &mut Process {
-        self.procs
-            .get_mut(&pid)
-            .expect("a pid handed out by the world names a process")
+        Arc::make_mut(
+            self.procs
+                .get_mut(&pid)
+                .expect("a pid handed out by the world names a process"),
+        )
     }
 
     /// The process and the frame table, both mutable (for faults).
@@ -251,12 +255,12 @@ impl World {
             .procs
             .get_mut(&pid)
             .expect("a pid handed out by the world names a process");
-        (proc, &mut self.frames)
+        (Arc::make_mut(proc), &mut self.frames)
     }
 
     /// Every process, init first, in pid order.
     pub fn procs(&self) -> impl Iterator<Item = &Process> {
-        self.procs.values()
+        self.procs.values().map(|p| &**p)
     }
 
     /// Every scenario name ever given, in name order.
@@ -264,8 +268,9 @@ impl World {
         self.names.keys().map(|k| &**k)
     }
 
-    /// Children of `pid` in the order the kernel keeps them (creation order;
-    /// adopted ones after), which is also the order `wait` scans them.
+    /// Children of `pid`, oldest first: the order `wait` scans them. (Only
+    /// init adopts children in the model, and init reaps at once, so pid
+    /// order is the kernel's list order.)
     pub fn children(&self, pid: Pid) -> Vec<Pid> {
         self.procs
             .values()
