@@ -108,7 +108,18 @@ pub fn render_error(loaded: &Loaded, err: &ScenarioError) -> String {
             .take(col)
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
-        let _ = writeln!(out, " {n} | {line}\n {pad} | {caret_at}^");
+        // Underline the word the error is about.
+        let width = line
+            .chars()
+            .skip(col)
+            .take_while(|c| !c.is_whitespace() && *c != ':')
+            .count()
+            .max(1);
+        let _ = writeln!(
+            out,
+            " {n} | {line}\n {pad} | {caret_at}{}",
+            "^".repeat(width)
+        );
     }
     out
 }
@@ -290,7 +301,14 @@ fn print_json(loaded: &Loaded, sim: Option<&Sim>, error: Option<&ScenarioError>)
         .unwrap_or_default();
     let trace = JsonTrace {
         source: &loaded.label,
-        title: sim.and_then(Sim::title),
+        // Without a parsed scenario, the title line as written.
+        title: sim.and_then(Sim::title).or_else(|| {
+            loaded
+                .text
+                .lines()
+                .find_map(|l| l.trim_start().strip_prefix("title "))
+                .map(str::trim)
+        }),
         intro: sim.map(Sim::intro).unwrap_or_default(),
         steps,
         error,

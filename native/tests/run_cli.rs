@@ -142,7 +142,7 @@ fn a_typo_exits_2_with_a_caret_under_it_on_stderr() {
     assert_eq!(text(&out.stdout), "");
     assert_eq!(
         text(&out.stderr),
-        "error: typo.scn:4:4: unknown operation \"wirte\"; did you mean \"write\"?\n 4 | p: wirte buf 0\n   |    ^\n"
+        "error: typo.scn:4:4: unknown operation \"wirte\"; did you mean \"write\"?\n 4 | p: wirte buf 0\n   |    ^^^^^\n"
     );
 }
 
@@ -159,7 +159,7 @@ fn a_run_time_error_exits_2_after_the_steps_that_ran() {
     assert!(text(&out.stdout).contains("step 2 (line 2): parent: mmap buf 2\n"));
     assert_eq!(
         text(&out.stderr),
-        "error: ghost.scn:3:1: no process is named \"parnet\"; did you mean \"parent\"?\n 3 | parnet: write buf 0\n   | ^\n"
+        "error: ghost.scn:3:1: no process is named \"parnet\"; did you mean \"parent\"?\n 3 | parnet: write buf 0\n   | ^^^^^^\n"
     );
 }
 
