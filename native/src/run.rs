@@ -5,7 +5,7 @@ use crate::source::{load, Loaded};
 use serde::Serialize;
 use sim_core::engine::{ExpectOutcome, Sim, Step};
 use sim_core::observe::{Observation, PageObs, ProcObs};
-use sim_core::scenario::ScenarioError;
+use sim_core::scenario::{ExitStatus, ScenarioError};
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
@@ -236,7 +236,10 @@ fn changes(before: &Observation, after: &Observation) -> Vec<String> {
             .last_reaped
             .filter(|s| old.and_then(|o| o.last_reaped) != Some(*s))
         {
-            parts.push(format!("reaped a child that {status}"));
+            parts.push(match status {
+                ExitStatus::Exited(code) => format!("reaped a child that exited {code}"),
+                ExitStatus::Signaled(sig) => format!("reaped a child killed by {sig}"),
+            });
         }
         if parts.is_empty() {
             continue;

@@ -163,6 +163,10 @@ pub fn evaluate(
                     other => Err(describe_page(other)),
                 },
                 PageCheck::FrameSame | PageCheck::FrameNew => {
+                    // Only a mapped page has a frame to compare.
+                    if here == PageObs::Absent {
+                        return Err(describe_page(here));
+                    }
                     let before = before_last_op
                         .ok_or_else(|| format!("{process} has done no operation yet"))?
                         .page(process.as_str(), region.as_str(), *page)
@@ -265,4 +269,67 @@ pub fn evaluate(
 /// The key an end is observed under (`p.r`, `s.1`).
 pub fn end_key(end: &End) -> String {
     end.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::ast::{Name, Pos};
+
+    fn name(text: &str) -> Name {
+        Name {
+            text: text.into(),
+            pos: Pos { line: 1, col: 1 },
+        }
+    }
+
+    fn with_page(page: PageObs) -> Observation {
+        let proc = ProcObs {
+            state: StateName::Running,
+            parent: INIT_NAME.into(),
+            regions: BTreeMap::from([("heap".to_string(), vec![page])]),
+            last_op: None,
+            handled: BTreeMap::new(),
+            last_reaped: None,
+        };
+        Observation {
+            processes: BTreeMap::from([("p".to_string(), proc)]),
+            queued: BTreeMap::new(),
+        }
+    }
+
+    fn frame_check(check: PageCheck, before: PageObs, now: PageObs) -> Verdict {
+        let expect = Expect::Page {
+            process: name("p"),
+            region: name("heap"),
+            page: 0,
+            check,
+        };
+        evaluate(&expect, &with_page(now), Some(&with_page(before)))
+    }
+
+    #[test]
+    fn an_absent_page_has_neither_a_new_frame_nor_the_same_one() {
+        for check in [PageCheck::FrameNew, PageCheck::FrameSame] {
+            assert_eq!(
+                frame_check(check, PageObs::Absent, PageObs::Absent),
+                Err("it is absent".into())
+            );
+        }
+        let mapped = PageObs::Frame { frame: 7, users: 1 };
+        assert!(frame_check(PageCheck::FrameNew, mapped, PageObs::Absent).is_err());
+    }
+
+    #[test]
+    fn frame_new_holds_only_when_the_frame_changed() {
+        let old = PageObs::Frame { frame: 7, users: 2 };
+        let new = PageObs::Frame { frame: 9, users: 1 };
+        assert_eq!(frame_check(PageCheck::FrameNew, old, new), Ok(()));
+        assert!(frame_check(PageCheck::FrameNew, old, old).is_err());
+        assert_eq!(frame_check(PageCheck::FrameSame, old, old), Ok(()));
+        assert_eq!(
+            frame_check(PageCheck::FrameNew, PageObs::Absent, new),
+            Ok(())
+        );
+    }
 }

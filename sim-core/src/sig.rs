@@ -134,7 +134,7 @@ impl FromStr for Signal {
             } else {
                 rest.parse::<i32>().ok()?
             };
-            u8::try_from(base + sign * offset)
+            u8::try_from(base.checked_add(sign.checked_mul(offset)?)?)
                 .ok()
                 .filter(|n| (34..=64).contains(n))
                 .map(Signal)
@@ -195,6 +195,8 @@ mod tests {
         assert_eq!("SIGRTMIN+2".parse(), Ok(Signal(36)));
         assert_eq!("SIGRTMAX-1".parse(), Ok(Signal(63)));
         assert!("SIGRTMIN+31".parse::<Signal>().is_err());
+        assert!("SIGRTMIN+2147483647".parse::<Signal>().is_err());
+        assert!("SIGRTMAX-2147483647".parse::<Signal>().is_err());
     }
 
     #[test]

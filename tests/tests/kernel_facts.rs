@@ -133,6 +133,7 @@ facts! {
     a_hundred_byte_stream_send_costs_768_like_a_one_byte_send => "sock-hundred-byte-sends-cost-768-too",
     setting_so_sndbuf_stores_double_the_value => "sock-sndbuf-stores-double-the-value",
     so_sndbuf_has_a_floor => "sock-sndbuf-has-a-floor",
+    data_arriving_on_a_blocked_senders_socket_wakes_it => "sock-data-arriving-wakes-a-blocked-sender",
     fionread_on_a_stream_socket_counts_every_queued_byte => "sock-fionread-counts-all-queued-stream-bytes",
     fionread_on_a_datagram_socket_counts_only_the_first_datagram => "sock-fionread-counts-only-the-first-datagram",
     a_datagram_larger_than_the_send_buffer_fails_with_emsgsize => "sock-an-oversized-datagram-fails-emsgsize",
@@ -142,6 +143,7 @@ facts! {
     with_sigchld_ignored_a_child_is_reaped_at_once_and_wait_fails_with_echild => "signal-sigchld-ignored-reaps-at-once",
     with_sa_nocldwait_a_child_is_reaped_at_once_and_wait_fails_with_echild => "signal-sa-nocldwait-reaps-at-once",
     wait_reports_an_exit_code_and_a_killing_signal => "signal-wait-reports-exit-codes-and-signals",
+    a_continued_child_dies_of_a_pending_signal_before_its_parent_hears => "signal-a-continued-child-dies-of-a-pending-signal-first",
 }
 
 #[test]

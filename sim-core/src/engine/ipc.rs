@@ -163,8 +163,11 @@ impl Cx<'_> {
             (EndRef::Pipe(_, PipeEnd::Read), 0) => {
                 " That was the last read end: a write now fails with EPIPE and raises SIGPIPE.".to_string()
             }
+            (EndRef::Sock(id, _), 0) if self.world.socks(id).kind() == SockType::Dgram => format!(
+                " That was the last fd of {end}: the socket is released. Its peer's next send fails with ECONNREFUSED, the ones after with ENOTCONN."
+            ),
             (EndRef::Sock(..), 0) => format!(
-                " That was the last fd of {end}: the socket is released, and its peer sees end of file (a stream write to it now fails with EPIPE)."
+                " That was the last fd of {end}: the socket is released. Its peer reads end of file once its queue is empty, and its writes fail with EPIPE."
             ),
             (_, n) => format!(" {} still open elsewhere.", if n == 1 { "1 fd of it is".into() } else { format!("{n} fds of it are") }),
         });
@@ -260,7 +263,7 @@ impl Cx<'_> {
             bytes(max),
             if nonblock { " (nonblocking)" } else { "" }
         );
-        story.push_str(&self.describe_read(end_ref, &before, progress));
+        story.push_str(&self.describe_read(end_ref, max, &before, progress));
         match progress {
             Progress::Done(n) => self.returned(0, OpResult::Value(n as i64)),
             Progress::Failed(e) => self.returned(0, OpResult::Error(e)),
@@ -290,12 +293,12 @@ impl Cx<'_> {
         len: u64,
         so_far: u64,
     ) -> Option<String> {
-        let can = match end {
-            EndRef::Pipe(id, _) => self.world.pipe(id).can_resume_write(),
-            EndRef::Sock(id, side) => self.world.socks(id).can_resume_send(side),
-        };
-        if !can {
-            return None;
+        // A socket's wake-up by arriving data is used up by resume_send's
+        // look, so sockets always go through it; a pipe is only asked.
+        if let EndRef::Pipe(id, _) = end {
+            if !self.world.pipe(id).can_resume_write() {
+                return None;
+            }
         }
         let before = self.snapshot(end);
         let outcome: WriteOutcome = match end {
@@ -326,11 +329,20 @@ impl Cx<'_> {
                     bytes(now - so_far)
                 )
             }
-            Progress::Done(n) => {
+            Progress::Done(n) if n >= len => {
                 self.wake(pid, OpResult::Value(n as i64));
                 format!(
                     " {who}, blocked since line {} in send on {name}, can go on: it writes the rest and send returns {n}.",
                     call.pos.line
+                )
+            }
+            Progress::Done(n) => {
+                self.wake(pid, OpResult::Value(n as i64));
+                format!(
+                    " {who}, blocked since line {} in send on {name}, finds no reader left: send returns the {} it had written{}.",
+                    call.pos.line,
+                    bytes(n),
+                    if outcome.sigpipe { ", and the kernel sends it SIGPIPE" } else { "" }
                 )
             }
             Progress::Failed(e) => {
@@ -365,6 +377,10 @@ impl Cx<'_> {
         let name = self.world.end_name(end);
         let story = match progress {
             Progress::Blocked { .. } => return None,
+            Progress::Done(0) if self.snapshot(end).skbs < before.skbs => {
+                self.wake(pid, OpResult::Value(0));
+                format!(" {who} was blocked in recv on {name}: it wakes and receives an empty datagram (0 bytes).")
+            }
             Progress::Done(0) => {
                 self.wake(pid, OpResult::Value(0));
                 format!(" {who} was blocked in recv on {name}: no writer is left, so it wakes with end of file (0).")
@@ -490,6 +506,7 @@ impl Cx<'_> {
                     }),
                     charged: 0,
                     sndbuf: 0,
+                    skbs: 0,
                 }
             }
             EndRef::Sock(id, side) => {
@@ -508,6 +525,7 @@ impl Cx<'_> {
                     last_free: None,
                     charged: pair.socket(side).wmem_alloc(),
                     sndbuf: u64::from(pair.socket(side).sndbuf()),
+                    skbs: pair.socket(side).queue().len() + pair.socket(side.peer()).queue().len(),
                 }
             }
         }
@@ -555,9 +573,10 @@ impl Cx<'_> {
     ) -> String {
         let after = self.snapshot(end);
         match (end, outcome.progress) {
-            (_, Progress::Failed(Errno::EPIPE)) => {
+            (_, Progress::Failed(Errno::EPIPE)) if outcome.sigpipe => {
                 "no reader is left, so the write fails with EPIPE and the kernel sends SIGPIPE to the writer.".into()
             }
+            (_, Progress::Failed(Errno::EPIPE)) => "no reader is left, so the write fails with EPIPE.".into(),
             (EndRef::Pipe(..), Progress::Failed(Errno::EAGAIN)) => {
                 let page = u64::from(self.profile.page_size);
                 let hint = match before.last_free {
@@ -620,9 +639,19 @@ impl Cx<'_> {
         }
     }
 
-    fn describe_read(&self, end: EndRef, before: &QueueState, progress: Progress) -> String {
+    fn describe_read(
+        &self,
+        end: EndRef,
+        max: u64,
+        before: &QueueState,
+        progress: Progress,
+    ) -> String {
         let after = self.snapshot(end);
         match (end, progress) {
+            (_, Progress::Done(0)) if max == 0 => "a read of 0 bytes returns 0 at once.".into(),
+            (EndRef::Sock(..), Progress::Done(0)) if after.skbs < before.skbs => {
+                "it gets an empty datagram: recv returns 0.".into()
+            }
             (_, Progress::Done(0)) => {
                 "nothing is queued and no writer is left: recv returns 0, end of file.".into()
             }
@@ -691,5 +720,8 @@ struct QueueState {
     last_free: Option<u64>,
     /// Sender's truesize charge (sockets).
     charged: u64,
+    /// Buffers queued in both directions (sockets), to see an empty
+    /// datagram go.
+    skbs: usize,
     sndbuf: u64,
 }

@@ -302,7 +302,7 @@ pub fn fork(me: &str, child: &str, pid: Pid, copied: u64, regions: &[(String, Ba
         .collect();
     if copied > 0 {
         text.push_str(&format!(
-            "The kernel copies page tables, not pages: {} of {} now {} in both, and both entries are write-protected, so the first write by either side faults.",
+            "The kernel copies page tables, not pages: {} of {} now {} in both, and each entry is write-protected in both, so the first write by either side faults.",
             plural(copied, "entry", "entries"),
             copied_regions.join(", "),
             if copied == 1 { "maps the same frame" } else { "map the same frames" }

@@ -365,6 +365,18 @@ impl Cx<'_> {
         // continue does so.
         story.push_str(&self.take_signals(self.pid));
         story.push_str(&self.settle());
+        // Anyone else this step left with a signal to take takes it now
+        // (a parent told of a child's stop or continuation).
+        let pids: Vec<Pid> = self
+            .world
+            .procs()
+            .map(|p| p.pid)
+            .filter(|&p| p != Pid::INIT)
+            .collect();
+        for pid in pids {
+            story.push_str(&self.take_signals(pid));
+        }
+        story.push_str(&self.settle());
         Ok(story)
     }
 
@@ -676,8 +688,8 @@ impl Cx<'_> {
                 status: status.decode(),
             });
             story.push_str(&format!(
-                " Because {parent_name} set SIGCHLD to {}, the kernel reaps {child_name} at once: no zombie, and no status for wait to report.",
-                if self.world.proc(parent).signals.disposition(Signal::SIGCHLD) == crate::signal::Disposition::Ignore { "SIG_IGN" } else { "SA_NOCLDWAIT" }
+                " Because {parent_name} {}, the kernel reaps {child_name} at once: no zombie, and no status for wait to report.",
+                if self.world.proc(parent).signals.disposition(Signal::SIGCHLD) == crate::signal::Disposition::Ignore { "set SIGCHLD to SIG_IGN" } else { "set SA_NOCLDWAIT on SIGCHLD" }
             ));
         } else if !matches!(self.world.proc(parent).state, ProcState::Blocked(_)) {
             story.push_str(&format!(

@@ -116,6 +116,12 @@ pub struct Socket {
     has_peer: bool,
     /// `sk_err`, reported (and cleared) by the next call that checks it.
     err: Option<Errno>,
+    /// The peer queued data here since this socket's sender went to sleep:
+    /// sk_data_ready wakes everything asleep on the socket's wait queue,
+    /// its own sender in sock_wait_for_wmem included, which then goes on if
+    /// `sk_wmem_alloc < sk_sndbuf` (a weaker test than unix_write_space's).
+    #[serde(default)]
+    data_ready: bool,
 }
 
 impl Socket {
@@ -130,6 +136,7 @@ impl Socket {
             dead: false,
             has_peer: true,
             err: None,
+            data_ready: false,
         }
     }
 
@@ -379,6 +386,8 @@ impl SocketPair {
         if nonblock {
             return Err(AllocStop::Fail(Errno::EAGAIN));
         }
+        // Going to sleep: only data that arrives from now on wakes it.
+        me.data_ready = false;
         Err(AllocStop::Sleep)
     }
 
@@ -388,6 +397,7 @@ impl SocketPair {
         let me = self.me(side);
         me.wmem_alloc = me.wmem_alloc.saturating_add(truesize);
         let peer = self.me(side.peer());
+        peer.data_ready = true;
         peer.queue.push_back(Skb {
             len: len as u32,
             consumed: 0,
@@ -449,12 +459,16 @@ impl SocketPair {
     /// remaining charge plus the socket's base reference plus the one
     /// sock_wfree keeps across the call: remaining + 2. So a reader must
     /// bring the sender down to about a quarter of its buffer before the
-    /// sender runs again; consuming less leaves it asleep.
+    /// sender runs again; consuming less leaves it asleep. Data arriving on
+    /// the sender's own socket also wakes it (sk_data_ready shares the wait
+    /// queue), and then sock_wait_for_wmem's own test decides:
+    /// `sk_wmem_alloc` (charge + 1 base reference) `< sk_sndbuf`.
     pub fn can_resume_send(&self, side: Side) -> bool {
         let me = self.socket(side);
         me.err.is_some()
             || me.shutdown.send
             || me.wmem_alloc.saturating_add(2).saturating_mul(4) <= u64::from(me.sndbuf)
+            || (me.data_ready && me.wmem_alloc.saturating_add(1) < u64::from(me.sndbuf))
     }
 
     /// Continue a blocking send that slept after moving `so_far` of `len`
@@ -470,7 +484,10 @@ impl SocketPair {
         so_far: u64,
     ) -> WriteOutcome {
         let len = len.min(k.max_rw_count());
-        if !self.can_resume_send(side) {
+        let can = self.can_resume_send(side);
+        // A wake-up by arriving data is used up by this look, go on or not.
+        self.me(side).data_ready = false;
+        if !can {
             return WriteOutcome::quiet(Progress::Blocked { so_far });
         }
         match self.kind {
