@@ -4,8 +4,11 @@
 use crate::source::{load, Loaded};
 use serde::Serialize;
 use sim_core::engine::{ExpectOutcome, Sim, Step};
-use sim_core::observe::{Observation, PageObs, ProcObs};
+use sim_core::observe::{LastOpObs, Observation, PageObs};
+use sim_core::scenario::ast::StateName;
 use sim_core::scenario::{ExitStatus, ScenarioError};
+use sim_core::sig::Signal;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
@@ -284,20 +287,126 @@ struct JsonTrace<'a> {
 struct JsonStep<'a> {
     #[serde(flatten)]
     step: &'a Step,
-    state: std::collections::BTreeMap<String, ProcObs>,
+    changes: JsonChanges,
+}
+
+/// What a step changed in the observable state: replaying the changes of
+/// steps 1..=i from an empty machine gives the state after step i.
+#[derive(Serialize, Default)]
+struct JsonChanges {
+    processes: BTreeMap<String, JsonProc>,
+    /// End -> bytes now queued there, for the ends whose count changed.
+    queued: BTreeMap<String, u64>,
+}
+
+/// Pages `from..to` of `region` changed, and are now `page` for `from`;
+/// each next page of the run is the same, except that a frame's number goes
+/// up by one (pages written in order get frames allocated in order).
+#[derive(Serialize)]
+struct PageRun {
+    region: String,
+    from: u32,
+    to: u32,
+    page: PageObs,
+}
+
+/// Does `next` continue a run whose last page is `last`?
+fn continues(last: PageObs, next: PageObs) -> bool {
+    match (last, next) {
+        (PageObs::Frame { frame: a, users: u }, PageObs::Frame { frame: b, users: v }) => {
+            b == a + 1 && u == v
+        }
+        (a, b) => a == b && !matches!(a, PageObs::Frame { .. }),
+    }
+}
+
+/// A process whose observation changed: its small fields whole, its pages
+/// as the list of those that changed.
+#[derive(Serialize)]
+struct JsonProc {
+    state: StateName,
+    parent: String,
+    last_op: Option<LastOpObs>,
+    handled: BTreeMap<Signal, u64>,
+    last_reaped: Option<ExitStatus>,
+    /// Runs of changed pages, in region and page order.
+    pages: Vec<PageRun>,
+    /// Regions that are gone (munmap, exec, exit).
+    unmapped: Vec<String>,
+}
+
+fn json_changes(before: &Observation, after: &Observation) -> JsonChanges {
+    let mut changes = JsonChanges::default();
+    for (name, now) in &after.processes {
+        let old = before.processes.get(name);
+        if old == Some(now) {
+            continue;
+        }
+        let mut pages: Vec<PageRun> = Vec::new();
+        for (region, now_pages) in &now.regions {
+            let old_pages = old.and_then(|o| o.regions.get(region));
+            let mut last: Option<PageObs> = None;
+            for (i, page) in now_pages.iter().enumerate() {
+                let i = i as u32;
+                if old_pages.and_then(|p| p.get(i as usize)) == Some(page) {
+                    last = None;
+                    continue;
+                }
+                match pages.last_mut() {
+                    Some(run) if run.to == i && last.is_some_and(|l| continues(l, *page)) => {
+                        run.to = i + 1
+                    }
+                    _ => pages.push(PageRun {
+                        region: region.clone(),
+                        from: i,
+                        to: i + 1,
+                        page: *page,
+                    }),
+                }
+                last = Some(*page);
+            }
+        }
+        let unmapped = old
+            .map(|o| {
+                o.regions
+                    .keys()
+                    .filter(|r| !now.regions.contains_key(*r))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        changes.processes.insert(
+            name.clone(),
+            JsonProc {
+                state: now.state,
+                parent: now.parent.clone(),
+                last_op: now.last_op.clone(),
+                handled: now.handled.clone(),
+                last_reaped: now.last_reaped,
+                pages,
+                unmapped,
+            },
+        );
+    }
+    for (end, bytes) in &after.queued {
+        if before.queued.get(end) != Some(bytes) {
+            changes.queued.insert(end.clone(), *bytes);
+        }
+    }
+    changes
 }
 
 fn print_json(loaded: &Loaded, sim: Option<&Sim>, error: Option<&ScenarioError>) {
     let steps = sim
         .map(|sim| {
+            let mut before = sim.observe(0).unwrap_or_default();
             sim.steps()
                 .iter()
-                .map(|step| JsonStep {
-                    step,
-                    state: sim
-                        .observe(step.index)
-                        .map(|o| o.processes)
-                        .unwrap_or_default(),
+                .map(|step| {
+                    let after = sim.observe(step.index).unwrap_or_default();
+                    let changes = json_changes(&before, &after);
+                    before = after;
+                    JsonStep { step, changes }
                 })
                 .collect()
         })

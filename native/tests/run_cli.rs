@@ -208,7 +208,8 @@ fn the_json_trace_of_every_lesson_has_the_documented_fields() {
             assert!(step["events"].is_array());
             assert!(step["narration"].as_str().is_some_and(|n| !n.is_empty()));
             assert!(step["says"].is_array());
-            assert!(step["state"].is_object());
+            assert!(step["changes"]["processes"].is_object());
+            assert!(step["changes"]["queued"].is_object());
             for expect in step["expects"].as_array().expect("expects is an array") {
                 assert!(expect["pos"]["line"].is_u64());
                 assert!(expect["text"]
@@ -217,11 +218,16 @@ fn the_json_trace_of_every_lesson_has_the_documented_fields() {
                 assert_eq!(expect["verdict"], serde_json::json!({ "Ok": null }));
                 expects += 1;
             }
-            for proc in step["state"].as_object().expect("state").values() {
+            for proc in step["changes"]["processes"]
+                .as_object()
+                .expect("changes")
+                .values()
+            {
                 for field in [
                     "state",
                     "parent",
-                    "regions",
+                    "pages",
+                    "unmapped",
                     "last_op",
                     "handled",
                     "last_reaped",
@@ -257,7 +263,12 @@ fn the_json_trace_of_a_wrong_expect_says_what_was_found() {
             "verdict": { "Err": "its last operation took 1" },
         })
     );
-    assert_eq!(write["state"]["p"]["last_op"]["faults"], 1);
+    let p = &write["changes"]["processes"]["p"];
+    assert_eq!(p["last_op"]["faults"], 1);
+    assert_eq!(
+        p["pages"],
+        serde_json::json!([{ "region": "buf", "from": 0, "to": 1, "page": { "page": "frame", "frame": 1, "users": 1 } }])
+    );
 }
 
 #[test]

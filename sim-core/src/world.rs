@@ -1,5 +1,5 @@
 //! The whole simulated machine as one value (turmoil's `World`): processes,
-//! frames, and (with the IPC issue) pipes and sockets. Cloning a `World` is
+//! frames, pipes and socketpairs. Cloning a `World` is
 //! cheap, every table sharing structure with the clone, and that is how the
 //! step engine keeps every earlier state.
 

@@ -91,18 +91,12 @@ pub fn touch(
         Access::Write => "writes",
     };
     let what = range_text(region, range);
-    let faults: Vec<(u32, FaultKind)> = events
-        .iter()
-        .filter_map(|e| match e {
-            MemEvent::Fault { page, fault, .. } => Some((*page, *fault)),
-            MemEvent::FaultAround { .. } => None,
-        })
-        .collect();
+    let faults = MemEvent::faults(events);
     let around: Vec<u32> = events
         .iter()
         .flat_map(|e| match e {
             MemEvent::FaultAround { pages, .. } => pages.clone(),
-            MemEvent::Fault { .. } => Vec::new(),
+            MemEvent::Faults { .. } => Vec::new(),
         })
         .collect();
     let shared = world

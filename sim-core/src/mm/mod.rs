@@ -38,14 +38,54 @@ pub enum FaultKind {
     ShmExisting { frame: FrameId },
 }
 
+impl FaultKind {
+    /// The same fault `k` pages further into a run: frames `k` higher.
+    pub fn nth(self, k: u32) -> FaultKind {
+        let up = |f: FrameId| FrameId(f.0 + k);
+        match self {
+            FaultKind::ZeroPage => FaultKind::ZeroPage,
+            FaultKind::ZeroFill { frame } => FaultKind::ZeroFill { frame: up(frame) },
+            FaultKind::ZeroPageReplaced { frame } => {
+                FaultKind::ZeroPageReplaced { frame: up(frame) }
+            }
+            FaultKind::CowCopy { from, to } => FaultKind::CowCopy {
+                from: up(from),
+                to: up(to),
+            },
+            FaultKind::Reuse { frame } => FaultKind::Reuse { frame: up(frame) },
+            FaultKind::ShmNew { frame } => FaultKind::ShmNew { frame: up(frame) },
+            FaultKind::ShmExisting { frame } => FaultKind::ShmExisting { frame: up(frame) },
+        }
+    }
+}
+
+impl MemEvent {
+    /// Every page fault in these events, one by one, in order.
+    pub fn faults(events: &[MemEvent]) -> Vec<(u32, FaultKind)> {
+        events
+            .iter()
+            .flat_map(|e| match e {
+                MemEvent::Faults {
+                    from, to, fault, ..
+                } => (*from..*to).map(|p| (p, fault.nth(p - from))).collect(),
+                MemEvent::FaultAround { .. } => Vec::new(),
+            })
+            .collect()
+    }
+}
+
 /// Something the memory subsystem did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "event")]
 pub enum MemEvent {
-    /// One minor fault, on `page` of `region`.
-    Fault {
+    /// One minor fault on each page `from..to` of `region`, all resolved
+    /// alike: `fault` is the first page's, and each next page's frames are
+    /// numbered one higher (`FaultKind::nth`). A run keeps a 1 GiB write
+    /// one event, not 262,144.
+    Faults {
         region: Arc<str>,
-        page: u32,
+        from: u32,
+        to: u32,
         fault: FaultKind,
     },
     /// Fault-around mapped these existing shmem pages too, without faults.
@@ -162,11 +202,22 @@ pub fn touch(
         };
         if let Some(fault) = fault {
             faults += 1;
-            events.push(MemEvent::Fault {
-                region: region.name.clone(),
-                page,
-                fault,
-            });
+            match events.last_mut() {
+                Some(MemEvent::Faults {
+                    from,
+                    to,
+                    fault: first,
+                    ..
+                }) if *to == page && first.nth(page - *from) == fault => {
+                    *to = page + 1;
+                }
+                _ => events.push(MemEvent::Faults {
+                    region: region.name.clone(),
+                    from: page,
+                    to: page + 1,
+                    fault,
+                }),
+            }
         }
     }
     faults
@@ -268,7 +319,9 @@ mod tests {
 
     fn fault(events: &[MemEvent]) -> FaultKind {
         match events {
-            [MemEvent::Fault { fault, .. }] => *fault,
+            [MemEvent::Faults {
+                fault, from, to, ..
+            }] if *to == *from + 1 => *fault,
             other => panic!("expected one fault, got {other:?}"),
         }
     }
