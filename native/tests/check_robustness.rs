@@ -1,6 +1,7 @@
 //! `forkscope check` leaves nothing behind: a scenario that hangs, one whose
 //! worker dies and one that ends with a process still blocked all finish
-//! with every process of the run killed and reaped, not even a zombie left.
+//! with every process of the run killed and reaped, not even a zombie left;
+//! and so does a run whose controller is itself killed with SIGKILL.
 //!
 //! Each run is started as its own session (setsid), so that every process
 //! it ever started, zombies included, can be found by its session id in
@@ -9,6 +10,7 @@
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// All tests that start processes share this lock (as nix's FORK_MTX), so
 /// that one run's processes are never mistaken for another's.
@@ -24,6 +26,24 @@ fn scenario_file(name: &str, text: &str) -> std::path::PathBuf {
 
 /// Processes whose session is `sid`, as (pid, state).
 fn session_members(sid: i32) -> Vec<(i32, char)> {
+    session_details(sid)
+        .into_iter()
+        .map(|m| (m.pid, m.state))
+        .collect()
+}
+
+/// One process of a session, as /proc shows it.
+#[derive(Debug)]
+struct Member {
+    pid: i32,
+    state: char,
+    ppid: i32,
+    pgrp: i32,
+    cmdline: String,
+}
+
+/// Processes whose session is `sid`, with their parent, group and command line.
+fn session_details(sid: i32) -> Vec<Member> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
@@ -35,7 +55,16 @@ fn session_members(sid: i32) -> Vec<(i32, char)> {
         let rest = &stat[stat.rfind(')').unwrap() + 2..];
         let fields: Vec<&str> = rest.split_whitespace().collect();
         if fields[3].parse::<i32>() == Ok(sid) {
-            found.push((pid, fields[0].chars().next().unwrap()));
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+                .unwrap_or_default();
+            found.push(Member {
+                pid,
+                state: fields[0].chars().next().unwrap(),
+                ppid: fields[1].parse().unwrap(),
+                pgrp: fields[2].parse().unwrap(),
+                cmdline,
+            });
         }
     }
     found
@@ -176,4 +205,108 @@ expect child state stopped
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert_eq!(left, vec![], "processes left behind");
+}
+
+/// Wait (bounded) until session `sid` is empty; return what is left. The
+/// zombies of workers reparented to the real init are init's to reap.
+fn wait_until_empty(sid: i32, bound: Duration) -> Vec<Member> {
+    let until = Instant::now() + bound;
+    loop {
+        let left = session_details(sid);
+        if left.is_empty() || Instant::now() > until {
+            return left;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_controller_killed_mid_run_leaves_no_process() {
+    // b is forked by a (so it has no parent-death signal of its own) and
+    // sleeps in recv, where it never reads the EOF of its control channel;
+    // c has exec'd; a hangs on line 7 until the controller is killed.
+    let text = "\
+process a
+a: pipe p
+a: fork b
+b: recv p.r 10
+a: fork c
+c: exec /bin/true
+a: mmap heap 1
+expect a state running
+";
+    let _guard = FORK_MTX.lock().unwrap_or_else(|e| e.into_inner());
+    let path = scenario_file("controller-killed", text);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_forkscope"));
+    cmd.args(["check", "--step-timeout", "60", "--scenario-timeout", "120"])
+        .arg(&path)
+        .env("FORKSCOPE_TEST_HANG_LINE", "7")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // Safety: setsid is async-signal-safe and allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let sid = child.id() as i32;
+
+    // Mid-run: the anchor and a, b, c all exist, c has exec'd, b sleeps and
+    // a spins in its hang.
+    let until = Instant::now() + Duration::from_secs(20);
+    let workers = loop {
+        let workers: Vec<Member> = session_details(sid)
+            .into_iter()
+            .filter(|m| m.pid != sid)
+            .collect();
+        let anchor = workers.iter().find(|m| m.cmdline.contains("--anchor"));
+        let a = workers
+            .iter()
+            .find(|m| m.ppid == sid && !m.cmdline.contains("--anchor"));
+        let execd = workers.iter().any(|m| m.cmdline.contains("--exec-minflt"));
+        let b_sleeps = workers
+            .iter()
+            .any(|m| a.is_some_and(|a| m.ppid == a.pid) && m.state == 'S');
+        if workers.len() == 4
+            && anchor.is_some()
+            && execd
+            && b_sleeps
+            && a.is_some_and(|a| a.state == 'R')
+        {
+            break workers;
+        }
+        if Instant::now() > until {
+            // Safety: killing the process this test started.
+            unsafe { libc::kill(sid, libc::SIGKILL) };
+            let _ = child.wait();
+            panic!("the run never reached line 7: {workers:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    // Every worker, forked or exec'd, is in the group the anchor leads.
+    let anchor = workers
+        .iter()
+        .find(|m| m.cmdline.contains("--anchor"))
+        .unwrap();
+    assert_eq!(anchor.pgrp, anchor.pid, "the anchor leads the group");
+    for m in &workers {
+        assert_eq!(m.pgrp, anchor.pid, "{m:?} left the run's group");
+    }
+
+    // Safety: killing the process this test started.
+    unsafe { libc::kill(sid, libc::SIGKILL) };
+    let status = child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(libc::SIGKILL)
+    );
+    let left = wait_until_empty(sid, Duration::from_secs(10));
+    for m in &left {
+        // Safety: a process of this test's own session, so that a failure
+        // does not leave it running.
+        unsafe { libc::kill(m.pid, libc::SIGKILL) };
+    }
+    assert!(left.is_empty(), "processes left behind: {left:?}");
 }

@@ -6,10 +6,15 @@
 //! Every process it starts is in one process group, led by an idle anchor
 //! worker; `Drop` kills the group and reaps everything (the controller is a
 //! child subreaper, so orphans come back to it). A signal handler does the
-//! same kill on Ctrl-C.
+//! same kill on Ctrl-C. If the controller is killed outright, the anchor
+//! gets its parent-death signal and kills the group itself. Workers never
+//! change their group (not in fork, not in exec), and a scenario process
+//! whose scenario parent dies is not killed: only the controller's death
+//! ends the run.
 
 use super::probe::{self, KpageCount};
 use super::proto::{self, Cmd, Disposition, Extra, Misbehave, Msg, Ready, Reply, Request, CTRL_FD};
+use super::worker::ANCHOR_DEATH_SIGNAL;
 use sim_core::errno::Errno;
 use sim_core::observe::{LastOpObs, Observation, PageObs, ProcObs};
 use sim_core::scenario::ast::{
@@ -232,16 +237,35 @@ impl Kernel {
             exe,
         };
         // The anchor leads the process group, so that the group outlives any
-        // scenario process; it only sleeps.
+        // scenario process. If the controller dies without running Drop
+        // (SIGKILL), the anchor's parent-death signal, ANCHOR_DEATH_SIGNAL,
+        // makes it kill the whole group: the workers forked by workers have
+        // no parent-death signal of their own (fork clears it), and one
+        // asleep in a syscall never sees its control channel close. The
+        // signal is blocked before it can fire, so it stays pending until the
+        // anchor waits for it after exec. It is sent when the thread that
+        // forked the anchor ends: this one, the only thread of `check`.
+        let controller = k.me;
         let mut cmd = Command::new(&k.exe);
         cmd.args(["worker", "--anchor"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .process_group(0);
-        // Safety: prctl is async-signal-safe; the anchor dies with us.
+        // Safety: sigemptyset, sigaddset, sigprocmask, prctl and getppid are
+        // async-signal-safe and allocate nothing; the error is built from a
+        // number.
         unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+            cmd.pre_exec(move || {
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                libc::sigaddset(&mut set, ANCHOR_DEATH_SIGNAL);
+                libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+                libc::prctl(libc::PR_SET_PDEATHSIG, ANCHOR_DEATH_SIGNAL, 0, 0, 0);
+                // The controller died before the prctl: the signal will never
+                // come, so do not start.
+                if libc::getppid() != controller {
+                    return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+                }
                 Ok(())
             });
         }

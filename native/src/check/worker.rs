@@ -255,13 +255,34 @@ fn sigpipe_ignored() -> bool {
     }
 }
 
+/// The anchor's parent-death signal: catchable, unlike SIGKILL, so that the
+/// anchor can pass the controller's death on to the whole group.
+pub const ANCHOR_DEATH_SIGNAL: libc::c_int = libc::SIGTERM;
+
+/// `forkscope worker --anchor`: lead the run's process group, and sleep
+/// until the controller kills the group or dies (ANCHOR_DEATH_SIGNAL, blocked
+/// by the controller before exec so that it waits here, pending, if it came
+/// early); then kill the group, itself included.
+fn anchor() -> ! {
+    let set = sigset(&[ANCHOR_DEATH_SIGNAL]);
+    loop {
+        // Safety: blocking (again) and waiting for one signal of a set we own.
+        let sig = unsafe {
+            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            libc::sigwaitinfo(&set, std::ptr::null_mut())
+        };
+        if sig == ANCHOR_DEATH_SIGNAL {
+            // Safety: kill with plain numbers; group 0 is the anchor's own,
+            // the run's.
+            unsafe { libc::kill(0, libc::SIGKILL) };
+        }
+    }
+}
+
 /// `forkscope worker`: start, report ready, obey until told to exit.
 pub fn run(opts: WorkerArgs) -> ExitCode {
     if opts.anchor {
-        loop {
-            // Safety: pause only sleeps until a signal (SIGKILL) arrives.
-            unsafe { libc::pause() };
-        }
+        anchor();
     }
     let tunables_ok =
         std::env::var("GLIBC_TUNABLES").is_ok_and(|v| v.contains("glibc.pthread.rseq=0"));
