@@ -29,14 +29,29 @@ impl WaitStatus {
         WaitStatus(i32::from(sig.number()))
     }
 
-    /// WIFEXITED / WEXITSTATUS / WTERMSIG.
+    /// WIFEXITED / WEXITSTATUS / WIFSIGNALED / WTERMSIG, as glibc's
+    /// bits/waitstatus.h decodes them (the core bit ignored). `None` for a
+    /// stopped or continued status, or a signal a scenario cannot name.
+    pub fn try_decode(self) -> Option<ExitStatus> {
+        match self.0 & 0x7f {
+            0 => Some(ExitStatus::Exited(((self.0 >> 8) & 0xff) as u8)),
+            0x7f => None,
+            n => Signal::from_number(n as u8).map(ExitStatus::Signaled),
+        }
+    }
+
+    /// The status of a process that died (what `wait` reports of it).
     pub fn decode(self) -> ExitStatus {
-        if self.0 & 0x7f == 0 {
-            ExitStatus::Exited(((self.0 >> 8) & 0xff) as u8)
-        } else {
-            let sig = Signal::from_number((self.0 & 0x7f) as u8)
-                .expect("a wait status holds a signal the model itself put there");
-            ExitStatus::Signaled(sig)
+        self.try_decode()
+            .expect("a wait status of a dead process is an exit or a death by a nameable signal")
+    }
+}
+
+impl From<ExitStatus> for WaitStatus {
+    fn from(status: ExitStatus) -> WaitStatus {
+        match status {
+            ExitStatus::Exited(code) => WaitStatus(i32::from(code) << 8),
+            ExitStatus::Signaled(sig) => WaitStatus::signaled(sig),
         }
     }
 }

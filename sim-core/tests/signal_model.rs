@@ -3,11 +3,11 @@
 
 use proptest::prelude::*;
 use sim_core::errno::Errno;
+use sim_core::proc::WaitStatus;
 use sim_core::scenario::ast::{Action, ExitStatus};
 use sim_core::sig::Signal;
 use sim_core::signal::{
-    decode_wait_status, default_action, exit_status, raw_wait_status, DefaultAction, Delivery,
-    Disposition, Fate, IgnoredBy, SigSet, SigState,
+    default_action, DefaultAction, Delivery, Disposition, Fate, IgnoredBy, SigSet, SigState,
 };
 
 fn sig(name: &str) -> Signal {
@@ -165,14 +165,14 @@ fn nocldwait_on_another_signal_does_not_auto_reap() {
 
 #[test]
 fn exit_3_reports_exited_3_with_raw_0x0300() {
-    assert_eq!(exit_status(3), ExitStatus::Exited(3));
-    assert_eq!(raw_wait_status(exit_status(3)), 0x0300);
+    assert_eq!(WaitStatus::exited(3).decode(), ExitStatus::Exited(3));
+    assert_eq!(WaitStatus::exited(3), WaitStatus(0x0300));
 }
 
 #[test]
 fn exit_300_reports_44() {
-    assert_eq!(exit_status(300), ExitStatus::Exited(44));
-    assert_eq!(exit_status(-1), ExitStatus::Exited(255));
+    assert_eq!(WaitStatus::exited(300).decode(), ExitStatus::Exited(44));
+    assert_eq!(WaitStatus::exited(-1).decode(), ExitStatus::Exited(255));
 }
 
 #[test]
@@ -189,36 +189,36 @@ fn death_by_sigterm_reports_signaled_sigterm_with_raw_0x000f() {
         ))
     );
     let status = ExitStatus::Signaled(Signal::SIGTERM);
-    assert_eq!(raw_wait_status(status), 0x000f);
-    assert_eq!(decode_wait_status(0x000f), Some(status));
+    assert_eq!(WaitStatus::from(status), WaitStatus(0x000f));
+    assert_eq!(WaitStatus(0x000f).try_decode(), Some(status));
 }
 
 #[test]
 fn a_core_dumping_signal_reports_no_core_bit_as_rlimit_core_is_zero() {
     assert_eq!(default_action(Signal::SIGSEGV), DefaultAction::CoreDump);
-    assert_eq!(raw_wait_status(ExitStatus::Signaled(Signal::SIGSEGV)), 11);
+    assert_eq!(WaitStatus::signaled(Signal::SIGSEGV), WaitStatus(11));
     // A real status with the core bit still decodes to the signal.
     assert_eq!(
-        decode_wait_status(11 | 0x80),
+        WaitStatus(11 | 0x80).try_decode(),
         Some(ExitStatus::Signaled(Signal::SIGSEGV))
     );
 }
 
 #[test]
 fn stopped_and_continued_statuses_decode_to_nothing() {
-    assert_eq!(decode_wait_status(0x137f), None);
-    assert_eq!(decode_wait_status(0xffff), None);
+    assert_eq!(WaitStatus(0x137f).try_decode(), None);
+    assert_eq!(WaitStatus(0xffff).try_decode(), None);
 }
 
 #[test]
 fn every_exit_code_round_trips_through_the_raw_status() {
     for code in 0..=255u8 {
         let s = ExitStatus::Exited(code);
-        assert_eq!(decode_wait_status(raw_wait_status(s)), Some(s));
+        assert_eq!(WaitStatus::from(s).try_decode(), Some(s));
     }
     for s in Signal::all() {
         let st = ExitStatus::Signaled(s);
-        assert_eq!(decode_wait_status(raw_wait_status(st)), Some(st));
+        assert_eq!(WaitStatus::from(st).try_decode(), Some(st));
     }
 }
 

@@ -257,6 +257,16 @@ pub(super) fn unused_name(world: &World, name: &Name) -> Result<(), ErrorKind> {
     }
 }
 
+/// What a `wait` can do now.
+enum Waitable {
+    /// No child it may wait for: ECHILD.
+    Nothing,
+    /// This zombie is reaped.
+    Zombie(Pid, WaitStatus),
+    /// These children still run: the wait sleeps.
+    Running(Vec<Pid>),
+}
+
 /// The context of one operation.
 pub(super) struct Cx<'a> {
     pub world: &'a mut World,
@@ -741,31 +751,22 @@ impl Cx<'_> {
             ),
             None => None,
         };
-        let children: Vec<Pid> = self
-            .world
-            .children(self.pid)
-            .into_iter()
-            .filter(|c| wanted.is_none_or(|w| w == *c))
-            .collect();
-        let zombie = children
-            .iter()
-            .find_map(|&c| match self.world.proc(c).state {
-                ProcState::Zombie { status } => Some((c, status)),
-                _ => None,
-            });
-        if children.is_empty() {
-            self.returned(0, OpResult::Error(crate::errno::Errno::ECHILD));
-            return Ok(narrate::wait_echild(&me, child.map(|c| c.as_str())));
-        }
-        if let Some((c, status)) = zombie {
-            self.returned(0, OpResult::Value(i64::from(c.0)));
-            let mut story = format!(
-                "{me} calls wait{}.",
-                child.map(|c| format!(" for {c}")).unwrap_or_default()
-            );
-            story.push_str(&self.reap(self.pid, c, status));
-            return Ok(story);
-        }
+        let children = match self.waitable(self.pid, wanted) {
+            Waitable::Nothing => {
+                self.returned(0, OpResult::Error(crate::errno::Errno::ECHILD));
+                return Ok(narrate::wait_echild(&me, child.map(|c| c.as_str())));
+            }
+            Waitable::Zombie(c, status) => {
+                self.returned(0, OpResult::Value(i64::from(c.0)));
+                let mut story = format!(
+                    "{me} calls wait{}.",
+                    child.map(|c| format!(" for {c}")).unwrap_or_default()
+                );
+                story.push_str(&self.reap(self.pid, c, status));
+                return Ok(story);
+            }
+            Waitable::Running(children) => children,
+        };
         self.block(BlockedOn::Wait { child: wanted });
         let names: Vec<String> = children.iter().map(|&c| self.name(c)).collect();
         Ok(narrate::wait_blocks(&me, &names))
@@ -775,26 +776,42 @@ impl Cx<'_> {
     /// is reaped (the oldest first, as do_wait scans the children list), no
     /// child at all fails with ECHILD, running children keep it asleep.
     fn try_wait(&mut self, pid: Pid, wanted: Option<Pid>) -> Option<String> {
+        match self.waitable(pid, wanted) {
+            Waitable::Nothing => {
+                self.wake(pid, OpResult::Error(crate::errno::Errno::ECHILD));
+                Some(format!(
+                    " {} has no child left that it could reap, so wait fails with ECHILD.",
+                    self.name(pid)
+                ))
+            }
+            Waitable::Zombie(c, status) => {
+                self.wake(pid, OpResult::Value(i64::from(c.0)));
+                Some(self.reap(pid, c, status))
+            }
+            Waitable::Running(_) => None,
+        }
+    }
+
+    /// What a `wait` by `pid` for `wanted` (None: any child) finds: the
+    /// oldest zombie among them (do_wait scans the children list in
+    /// order), else the children still running, else nothing to wait for.
+    fn waitable(&self, pid: Pid, wanted: Option<Pid>) -> Waitable {
         let children: Vec<Pid> = self
             .world
             .children(pid)
             .into_iter()
             .filter(|c| wanted.is_none_or(|w| w == *c))
             .collect();
-        if children.is_empty() {
-            self.wake(pid, OpResult::Error(crate::errno::Errno::ECHILD));
-            return Some(format!(
-                " {} has no child left that it could reap, so wait fails with ECHILD.",
-                self.name(pid)
-            ));
-        }
-        let (c, status) = children
+        let zombie = children
             .iter()
             .find_map(|&c| match self.world.proc(c).state {
                 ProcState::Zombie { status } => Some((c, status)),
                 _ => None,
-            })?;
-        self.wake(pid, OpResult::Value(i64::from(c.0)));
-        Some(self.reap(pid, c, status))
+            });
+        match zombie {
+            Some((c, status)) => Waitable::Zombie(c, status),
+            None if children.is_empty() => Waitable::Nothing,
+            None => Waitable::Running(children),
+        }
     }
 }

@@ -6,7 +6,7 @@
 //! `state::SigState`) and does not decide who reaps whom (the process model).
 
 use super::set::{bit, SigSet};
-use crate::scenario::ast::{Action, ExitStatus};
+use crate::scenario::ast::Action;
 use crate::sig::Signal;
 use serde::{Deserialize, Serialize};
 
@@ -170,34 +170,3 @@ pub fn default_action(sig: Signal) -> DefaultAction {
 /// replay that wants no core must also make the process non-dumpable
 /// (prctl PR_SET_DUMPABLE 0).
 pub const WCOREFLAG: u32 = 0x80;
-
-/// How `exit(code)` is reported: only the low 8 bits survive
-/// (`do_group_exit((error_code & 0xff) << 8)` in kernel/exit.c), so
-/// `exit(300)` reports 44 and `exit(-1)` reports 255.
-pub fn exit_status(code: i32) -> ExitStatus {
-    // `& 0xff` of an i32 always fits in a u8.
-    ExitStatus::Exited((code & 0xff) as u8)
-}
-
-/// The raw status `wait4` stores: `code << 8` for an exit, the signal number
-/// for a death by signal (kernel/exit.c: the exit code of a killed task is
-/// the signal number; wait_task_zombie passes it through). No core bit, as
-/// the model assumes RLIMIT_CORE = 0.
-pub fn raw_wait_status(status: ExitStatus) -> u32 {
-    match status {
-        ExitStatus::Exited(code) => u32::from(code) << 8,
-        ExitStatus::Signaled(sig) => u32::from(sig.number()),
-    }
-}
-
-/// Decodes a raw wait status the way glibc's WIFEXITED/WEXITSTATUS and
-/// WIFSIGNALED/WTERMSIG do (bits/waitstatus.h), ignoring the core bit.
-/// `None` for a stopped/continued status or a signal number a scenario
-/// cannot name.
-pub fn decode_wait_status(raw: u32) -> Option<ExitStatus> {
-    match raw & 0x7f {
-        0 => Some(ExitStatus::Exited(((raw >> 8) & 0xff) as u8)),
-        0x7f => None,
-        n => Signal::from_number(n as u8).map(ExitStatus::Signaled),
-    }
-}

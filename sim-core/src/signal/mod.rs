@@ -24,10 +24,9 @@ mod set;
 mod state;
 
 pub use action::{
-    decode_wait_status, default_action, exit_status, is_coredump_signal, is_default_ignored,
-    is_kernel_only, is_legacy, is_stop_signal, raw_wait_status, DefaultAction, Disposition,
-    KERNEL_COREDUMP, KERNEL_IGNORE, KERNEL_ONLY, KERNEL_SIGRTMIN, KERNEL_STOP, SYNCHRONOUS,
-    WCOREFLAG,
+    default_action, is_coredump_signal, is_default_ignored, is_kernel_only, is_legacy,
+    is_stop_signal, DefaultAction, Disposition, KERNEL_COREDUMP, KERNEL_IGNORE, KERNEL_ONLY,
+    KERNEL_SIGRTMIN, KERNEL_STOP, SYNCHRONOUS, WCOREFLAG,
 };
 pub use set::SigSet;
 pub use state::{ActionChange, ChildExitNotice, Delivery, Fate, Generation, IgnoredBy, SigState};
