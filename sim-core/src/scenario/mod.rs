@@ -5,6 +5,7 @@
 
 pub mod ast;
 pub mod error;
+mod lex;
 mod parse;
 mod print;
 
