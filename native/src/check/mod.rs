@@ -34,7 +34,9 @@ use std::time::{Duration, Instant};
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
-    /// Scenario files (*.scn) or names of built-in lessons.
+    /// Scenario files or names of built-in lessons. A target with a '/' or
+    /// ending in .scn is a file; any other is a lesson's name (see
+    /// `forkscope lessons`), else a file of that name.
     #[arg(required_unless_present = "all")]
     targets: Vec<String>,
     /// Check every built-in lesson.
@@ -449,6 +451,7 @@ fn summary(outcomes: &[Outcome]) -> String {
 }
 
 /// The scenarios the arguments name: (name, source) or an error outcome.
+/// Targets are resolved as `forkscope run` resolves them (`source::load`).
 fn targets(args: &CheckArgs) -> Vec<Result<(String, String), Outcome>> {
     let mut out = Vec::new();
     if args.all {
@@ -457,25 +460,10 @@ fn targets(args: &CheckArgs) -> Vec<Result<(String, String), Outcome>> {
         }
     }
     for t in &args.targets {
-        let path = std::path::Path::new(t);
-        if path.is_file() {
-            match std::fs::read_to_string(path) {
-                Ok(text) => out.push(Ok((t.clone(), text))),
-                Err(e) => out.push(Err(Outcome::error(
-                    t,
-                    format!("cannot read {t}: {e}"),
-                    Instant::now(),
-                ))),
-            }
-        } else if let Some(lesson) = sim_core::lessons::find(t) {
-            out.push(Ok((lesson.name.to_string(), lesson.source.to_string())));
-        } else {
-            out.push(Err(Outcome::error(
-                t,
-                format!("no file or built-in lesson is called {t}"),
-                Instant::now(),
-            )));
-        }
+        out.push(match crate::source::load(t) {
+            Ok(loaded) => Ok((loaded.label, loaded.text)),
+            Err(e) => Err(Outcome::error(t, e, Instant::now())),
+        });
     }
     out
 }
