@@ -17,6 +17,7 @@ use super::proto::{self, Cmd, Disposition, Extra, Misbehave, Msg, Ready, Reply, 
 use super::worker::ANCHOR_DEATH_SIGNAL;
 use sim_core::errno::Errno;
 use sim_core::observe::{LastOpObs, Observation, PageObs, ProcObs};
+use sim_core::proc::WaitStatus;
 use sim_core::scenario::ast::{
     Action, End, ExitStatus, Op, OpResult, Payload, StateName, INIT_NAME,
 };
@@ -190,16 +191,6 @@ fn readable(fd: &OwnedFd, ms: i32) -> bool {
     // Safety: one pollfd we own.
     let n = unsafe { libc::poll(&mut p, 1, ms) };
     n > 0 && p.revents != 0
-}
-
-fn decode_status(raw: i32) -> Option<ExitStatus> {
-    if libc::WIFEXITED(raw) {
-        Some(ExitStatus::Exited(libc::WEXITSTATUS(raw) as u8))
-    } else if libc::WIFSIGNALED(raw) {
-        Signal::from_number(libc::WTERMSIG(raw) as u8).map(ExitStatus::Signaled)
-    } else {
-        None
-    }
 }
 
 fn end_is_socket(end: &End) -> bool {
@@ -600,7 +591,10 @@ impl Kernel {
             last.result = Some(result);
         }
         if let Extra::Waited(raw) = reply.extra {
-            p.last_reaped = decode_status(raw);
+            // The model's one decoder; waitpid without WUNTRACED reports only
+            // exits and deaths, and a death by a signal a scenario cannot
+            // name stays unknown (shown as a difference) rather than a panic.
+            p.last_reaped = WaitStatus(raw).try_decode();
         }
         p.extra = reply.extra;
         if let Some(pid) = reaped {
