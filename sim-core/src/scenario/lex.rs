@@ -1,0 +1,663 @@
+//! The scenario lexer: a line split into tokens (words and quoted strings,
+//! each with its column), and the readers of names, ends, signals, numbers
+//! with their limits, and strings that the parser builds statements from.
+
+use super::ast::{End, Name, OpResult, PageRange, Payload, Pos, INIT_NAME};
+use super::error::{suggest, ErrorKind, ScenarioError};
+use super::parse::{MAX_BYTES, MAX_PAGES};
+use crate::errno::Errno;
+use crate::sig::Signal;
+
+// ---------------------------------------------------------------------------
+// Tokens
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Word,
+    /// A `"..."` string, escapes not yet decoded; `text` is between the quotes.
+    Quoted,
+    /// A `"` with no closing quote; `text` runs to the end of the line.
+    Unterminated,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Token<'a> {
+    pub(super) text: &'a str,
+    /// 1-based column of the token's first character (the quote, if quoted).
+    pub(super) col: u32,
+    pub(super) kind: Kind,
+    /// Byte offsets of the whole token (quotes included) in the line.
+    pub(super) start: usize,
+    pub(super) end: usize,
+}
+
+impl<'a> Token<'a> {
+    pub(super) fn pos(&self, line: u32) -> Pos {
+        Pos {
+            line,
+            col: self.col,
+        }
+    }
+
+    pub(super) fn is_word(&self, word: &str) -> bool {
+        self.kind == Kind::Word && self.text == word
+    }
+
+    /// How many columns the token takes.
+    pub(super) fn width(&self) -> u32 {
+        let quotes = match self.kind {
+            Kind::Word => 0,
+            Kind::Quoted => 2,
+            Kind::Unterminated => 1,
+        };
+        count_chars(self.text).saturating_add(quotes)
+    }
+
+    /// The part of a word after its first `chars` characters, as a token.
+    pub(super) fn split_at(self, chars: usize) -> Token<'a> {
+        let bytes = self
+            .text
+            .char_indices()
+            .nth(chars)
+            .map_or(self.text.len(), |(i, _)| i);
+        Token {
+            text: &self.text[bytes..],
+            col: self.col.saturating_add(chars as u32),
+            start: self.start + bytes,
+            ..self
+        }
+    }
+
+    /// How an error names this token in "found ...".
+    pub(super) fn describe(&self) -> String {
+        match self.kind {
+            Kind::Word => format!("\"{}\"", self.text),
+            Kind::Quoted | Kind::Unterminated => "a quoted string".to_string(),
+        }
+    }
+}
+
+pub(super) fn count_chars(s: &str) -> u32 {
+    u32::try_from(s.chars().count()).unwrap_or(u32::MAX)
+}
+
+/// One line's tokens and a cursor over them.
+pub(super) struct Line<'a> {
+    pub(super) text: &'a str,
+    pub(super) number: u32,
+    pub(super) tokens: Vec<Token<'a>>,
+    pub(super) next: usize,
+    /// The column just after the last token: where "the end of the line" is.
+    pub(super) end_col: u32,
+}
+
+impl<'a> Line<'a> {
+    /// Split a line into words and quoted strings, stopping at a comment: a
+    /// `#` that begins a word outside a string.
+    pub(super) fn lex(text: &'a str, number: u32) -> Line<'a> {
+        let mut tokens = Vec::new();
+        let mut chars = text.char_indices().peekable();
+        let mut col: u32 = 1;
+        let mut end_col: u32 = 1;
+        // `"a"#b` is one run of text: the `#` follows a string, not a space,
+        // so it begins no word and starts no comment.
+        let mut after_space = true;
+        while let Some(&(start, c)) = chars.peek() {
+            if c.is_whitespace() {
+                chars.next();
+                col = col.saturating_add(1);
+                after_space = true;
+                continue;
+            }
+            if c == '#' && after_space {
+                break;
+            }
+            after_space = false;
+            let token_col = col;
+            let token = if c == '"' {
+                chars.next();
+                col = col.saturating_add(1);
+                let mut escaped = false;
+                let mut close = None;
+                for (i, c) in chars.by_ref() {
+                    col = col.saturating_add(1);
+                    match c {
+                        _ if escaped => escaped = false,
+                        '\\' => escaped = true,
+                        '"' => {
+                            close = Some(i);
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+                match close {
+                    Some(i) => Token {
+                        text: &text[start + 1..i],
+                        col: token_col,
+                        kind: Kind::Quoted,
+                        start,
+                        end: i + 1,
+                    },
+                    None => Token {
+                        text: &text[start + 1..],
+                        col: token_col,
+                        kind: Kind::Unterminated,
+                        start,
+                        end: text.len(),
+                    },
+                }
+            } else {
+                let mut end = text.len();
+                while let Some(&(i, c)) = chars.peek() {
+                    if c.is_whitespace() {
+                        end = i;
+                        break;
+                    }
+                    chars.next();
+                    col = col.saturating_add(1);
+                }
+                Token {
+                    text: &text[start..end],
+                    col: token_col,
+                    kind: Kind::Word,
+                    start,
+                    end,
+                }
+            };
+            end_col = col;
+            tokens.push(token);
+        }
+        Line {
+            text,
+            number,
+            tokens,
+            next: 0,
+            end_col,
+        }
+    }
+
+    /// The text after the first word, for `title` and `say`: kept as written
+    /// (quotes and all) up to a comment, with the ends trimmed.
+    pub(super) fn rest_text(&self, what: &str) -> Result<String, ScenarioError> {
+        match (self.tokens.get(1), self.tokens.last()) {
+            (Some(first), Some(last)) => {
+                Ok(self.text[first.start..last.end].trim_end().to_string())
+            }
+            _ => Err(expected(self.end_pos(), what, "the end of the line".into())),
+        }
+    }
+
+    /// An unclosed string is an error on any line whose words are parsed.
+    pub(super) fn check_strings(&self) -> Result<(), ScenarioError> {
+        match self.tokens.iter().find(|t| t.kind == Kind::Unterminated) {
+            Some(t) => Err(ScenarioError::new(
+                t.pos(self.number),
+                ErrorKind::UnterminatedString,
+            )),
+            None => Ok(()),
+        }
+    }
+
+    pub(super) fn end_pos(&self) -> Pos {
+        Pos {
+            line: self.number,
+            col: self.end_col,
+        }
+    }
+
+    pub(super) fn peek(&self) -> Option<Token<'a>> {
+        self.tokens.get(self.next).copied()
+    }
+
+    pub(super) fn advance(&mut self) {
+        self.next += 1;
+    }
+
+    /// Put back the rest of a word that held more than one token (`p:fork`).
+    pub(super) fn push_front(&mut self, token: Token<'a>) {
+        self.tokens.insert(self.next, token);
+    }
+
+    pub(super) fn next(&mut self, expected_what: &str) -> Result<Token<'a>, ScenarioError> {
+        let token = self
+            .peek()
+            .ok_or_else(|| expected(self.end_pos(), expected_what, "the end of the line".into()))?;
+        self.advance();
+        Ok(token)
+    }
+
+    /// The next token, which must be a word (not a quoted string).
+    pub(super) fn word(&mut self, expected_what: &str) -> Result<Token<'a>, ScenarioError> {
+        let token = self.next(expected_what)?;
+        match token.kind {
+            Kind::Word => Ok(token),
+            _ => Err(expected(
+                token.pos(self.number),
+                expected_what,
+                token.describe(),
+            )),
+        }
+    }
+
+    pub(super) fn keyword(&mut self, keyword: &str) -> Result<(), ScenarioError> {
+        let what = format!("\"{keyword}\"");
+        let token = self.word(&what)?;
+        if token.text == keyword {
+            Ok(())
+        } else {
+            Err(expected(token.pos(self.number), &what, token.describe()))
+        }
+    }
+
+    /// One of a few fixed words, each standing for a value.
+    pub(super) fn one_of<T: Clone>(
+        &mut self,
+        what: &str,
+        choices: &[(&str, T)],
+    ) -> Result<T, ScenarioError> {
+        let token = self.word(what)?;
+        choices
+            .iter()
+            .find(|(word, _)| *word == token.text)
+            .map(|(_, value)| value.clone())
+            .ok_or_else(|| expected(token.pos(self.number), what, token.describe()))
+    }
+
+    /// Consume an optional trailing word such as `shared`.
+    pub(super) fn flag(&mut self, flag: &str) -> bool {
+        let present = self.peek().is_some_and(|t| t.is_word(flag));
+        if present {
+            self.advance();
+        }
+        present
+    }
+
+    /// The line must end here; `flags` are optional words that could have
+    /// come instead, named in the error.
+    pub(super) fn finish(&self, flags: &[&str]) -> Result<(), ScenarioError> {
+        let Some(extra) = self.peek() else {
+            return Ok(());
+        };
+        let mut what: String = flags.iter().map(|f| format!("\"{f}\" or ")).collect();
+        what.push_str("the end of the line");
+        Err(expected(extra.pos(self.number), &what, extra.describe()))
+    }
+
+    pub(super) fn name(&mut self, what: &str) -> Result<Name, ScenarioError> {
+        let token = self.word(what)?;
+        name_from(token, self.number)
+    }
+
+    /// A name being introduced, which may not be `init`.
+    pub(super) fn declared_name(&mut self, what: &str) -> Result<Name, ScenarioError> {
+        let name = self.name(what)?;
+        if name.text == INIT_NAME {
+            return Err(ScenarioError::new(
+                name.pos,
+                ErrorKind::ReservedName { word: name.text },
+            ));
+        }
+        Ok(name)
+    }
+
+    pub(super) fn end(&mut self) -> Result<End, ScenarioError> {
+        let token = self.word("an end such as p.r, p.w, s.0 or s.1")?;
+        end_from(token, self.number)
+    }
+
+    /// A plain number of at most `max`; `subject` names it in "too large".
+    pub(super) fn count(
+        &mut self,
+        what: &str,
+        subject: &str,
+        max: u64,
+    ) -> Result<u64, ScenarioError> {
+        let token = self.word(what)?;
+        bounded(token.text, token.pos(self.number), what, subject, max)
+    }
+
+    /// A byte count: a plain number, or one with K/KiB or M/MiB after it.
+    pub(super) fn bytes(&mut self, what: &str) -> Result<u64, ScenarioError> {
+        const UNITS: [(&str, u64); 4] = [
+            ("KiB", 1 << 10),
+            ("K", 1 << 10),
+            ("MiB", 1 << 20),
+            ("M", 1 << 20),
+        ];
+        let token = self.word(what)?;
+        let pos = token.pos(self.number);
+        let (digits, unit) = UNITS
+            .iter()
+            .find_map(|(suffix, unit)| token.text.strip_suffix(suffix).map(|d| (d, *unit)))
+            .unwrap_or((token.text, 1));
+        let too_large = || {
+            ScenarioError::new(
+                pos,
+                ErrorKind::TooLarge {
+                    what: "the byte count".into(),
+                    max: MAX_BYTES,
+                },
+            )
+        };
+        match number(digits) {
+            // "64X" is not a number; say so of the whole word, not its digits.
+            Number::Invalid => Err(expected(pos, what, token.describe())),
+            Number::TooLong => Err(too_large()),
+            Number::Value(n) => n
+                .checked_mul(unit)
+                .filter(|n| *n <= MAX_BYTES)
+                .ok_or_else(too_large),
+        }
+    }
+
+    pub(super) fn payload(&mut self) -> Result<Payload, ScenarioError> {
+        match self.peek() {
+            Some(token) if token.kind == Kind::Quoted => {
+                self.advance();
+                Ok(Payload::Text(unescape(token, self.number)?))
+            }
+            _ => Ok(Payload::Bytes(
+                self.bytes("a byte count or a \"quoted string\"")?,
+            )),
+        }
+    }
+
+    /// `I` or `I..J`, half-open.
+    pub(super) fn range(&mut self) -> Result<PageRange, ScenarioError> {
+        let what = "a page number or a range such as 0..4";
+        let token = self.word(what)?;
+        let pos = token.pos(self.number);
+        let Some((start, end)) = token.text.split_once("..") else {
+            let max = u64::from(MAX_PAGES - 1);
+            let page = bounded(token.text, pos, what, "the page number", max)?;
+            return Ok(PageRange::single(page as u32));
+        };
+        let end_pos = Pos {
+            line: pos.line,
+            col: pos.col.saturating_add(count_chars(start).saturating_add(2)),
+        };
+        // Bounded only by u64 first, so that `9..3` is a bad range whatever
+        // the sizes; then `start < end <= MAX_PAGES` bounds both.
+        let start = bounded(
+            start,
+            pos,
+            "a page number before \"..\"",
+            "the page number",
+            u64::MAX,
+        )?;
+        let end = bounded(
+            end,
+            end_pos,
+            "a page number after \"..\"",
+            "the page number",
+            u64::MAX,
+        )?;
+        if end <= start {
+            return Err(ScenarioError::new(pos, ErrorKind::BadRange { start, end }));
+        }
+        let end = bounded_value(end, end_pos, "the end of the range", u64::from(MAX_PAGES))?;
+        Ok(PageRange {
+            start: start as u32,
+            end: end as u32,
+        })
+    }
+
+    pub(super) fn exit_code(&mut self) -> Result<i32, ScenarioError> {
+        let token = self.word("an exit code")?;
+        let pos = token.pos(self.number);
+        let too_large = || {
+            ScenarioError::new(
+                pos,
+                ErrorKind::TooLarge {
+                    what: "the exit code".into(),
+                    max: i32::MAX as u64,
+                },
+            )
+        };
+        match signed(token.text) {
+            Number::Invalid => Err(expected(pos, "an exit code", token.describe())),
+            Number::TooLong => Err(too_large()),
+            Number::Value(n) => i32::try_from(n).map_err(|_| too_large()),
+        }
+    }
+
+    /// A number (possibly negative) or an errno name.
+    pub(super) fn result(&mut self) -> Result<OpResult, ScenarioError> {
+        let what = "a number or an errno name such as EAGAIN";
+        let token = self.word(what)?;
+        let pos = token.pos(self.number);
+        let text = token.text;
+        if text.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+            let too_large = || {
+                ScenarioError::new(
+                    pos,
+                    ErrorKind::TooLarge {
+                        what: "the result".into(),
+                        max: i64::MAX as u64,
+                    },
+                )
+            };
+            return match signed(text) {
+                Number::Invalid => Err(expected(pos, what, token.describe())),
+                Number::TooLong => Err(too_large()),
+                Number::Value(n) => i64::try_from(n)
+                    .map(OpResult::Value)
+                    .map_err(|_| too_large()),
+            };
+        }
+        text.parse::<Errno>().map(OpResult::Error).map_err(|()| {
+            // Compare in capitals so that `eagain` suggests EAGAIN.
+            let upper = text.to_ascii_uppercase();
+            let suggestion = suggest(&upper, Errno::ALL.iter().map(|e| e.name()));
+            ScenarioError::new(
+                pos,
+                ErrorKind::UnknownErrno {
+                    word: text.to_string(),
+                    suggestion,
+                },
+            )
+        })
+    }
+
+    pub(super) fn signal(&mut self) -> Result<Signal, ScenarioError> {
+        let token = self.word("a signal such as SIGTERM")?;
+        signal_from(token, self.number)
+    }
+
+    /// One or more signals, to the end of the line.
+    pub(super) fn signals(&mut self) -> Result<Vec<Signal>, ScenarioError> {
+        let mut signals = vec![self.signal()?];
+        while self.peek().is_some() {
+            signals.push(self.signal()?);
+        }
+        Ok(signals)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Words
+
+pub(super) fn expected(pos: Pos, expected: &str, found: String) -> ScenarioError {
+    ScenarioError::new(
+        pos,
+        ErrorKind::Expected {
+            expected: expected.to_string(),
+            found,
+        },
+    )
+}
+
+/// `[a-z][a-z0-9_-]*`
+pub(super) fn is_name(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+pub(super) fn name_from(token: Token<'_>, line: u32) -> Result<Name, ScenarioError> {
+    let pos = token.pos(line);
+    if !is_name(token.text) {
+        return Err(ScenarioError::new(
+            pos,
+            ErrorKind::BadName {
+                word: token.text.to_string(),
+            },
+        ));
+    }
+    Ok(Name {
+        text: token.text.to_string(),
+        pos,
+    })
+}
+
+/// `p.r`, `p.w`, `s.0` or `s.1`.
+pub(super) fn end_from(token: Token<'_>, line: u32) -> Result<End, ScenarioError> {
+    let pos = token.pos(line);
+    let bad = || expected(pos, "an end such as p.r, p.w, s.0 or s.1", token.describe());
+    let (object, side) = token.text.rsplit_once('.').ok_or_else(bad)?;
+    let object = name_from(
+        Token {
+            text: object,
+            ..token
+        },
+        line,
+    )?;
+    Ok(match side {
+        "r" => End::PipeRead { pipe: object },
+        "w" => End::PipeWrite { pipe: object },
+        "0" => End::Socket {
+            pair: object,
+            side: 0,
+        },
+        "1" => End::Socket {
+            pair: object,
+            side: 1,
+        },
+        _ => return Err(bad()),
+    })
+}
+
+pub(super) fn signal_from(token: Token<'_>, line: u32) -> Result<Signal, ScenarioError> {
+    token.text.parse::<Signal>().map_err(|e| {
+        ScenarioError::new(
+            token.pos(line),
+            ErrorKind::UnknownSignal {
+                word: token.text.to_string(),
+                suggestion: e.suggestion,
+            },
+        )
+    })
+}
+
+/// What a word holds, read as a decimal number.
+pub(super) enum Number<T> {
+    Invalid,
+    /// Digits, but more than the type holds.
+    TooLong,
+    Value(T),
+}
+
+/// Digits only, so `+3`, `0x10` and `1_000` are not numbers.
+pub(super) fn number(text: &str) -> Number<u64> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Number::Invalid;
+    }
+    // All digits, so the only way to fail is to be too long for a u64.
+    text.parse().map_or(Number::TooLong, Number::Value)
+}
+
+/// A number with an optional leading `-`.
+pub(super) fn signed(text: &str) -> Number<i128> {
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(digits) => (true, digits),
+        None => (false, text),
+    };
+    match number(digits) {
+        Number::Invalid => Number::Invalid,
+        Number::TooLong => Number::TooLong,
+        Number::Value(n) if negative => Number::Value(-i128::from(n)),
+        Number::Value(n) => Number::Value(i128::from(n)),
+    }
+}
+
+/// A plain number of at most `max`: `what` names it when it is not a number,
+/// `subject` when it is too large.
+pub(super) fn bounded(
+    text: &str,
+    pos: Pos,
+    what: &str,
+    subject: &str,
+    max: u64,
+) -> Result<u64, ScenarioError> {
+    match number(text) {
+        Number::Invalid => {
+            let found = if text.is_empty() {
+                "nothing".to_string()
+            } else {
+                format!("\"{text}\"")
+            };
+            Err(expected(pos, what, found))
+        }
+        Number::TooLong => Err(ScenarioError::new(
+            pos,
+            ErrorKind::TooLarge {
+                what: subject.to_string(),
+                max,
+            },
+        )),
+        Number::Value(n) => bounded_value(n, pos, subject, max),
+    }
+}
+
+pub(super) fn bounded_value(
+    n: u64,
+    pos: Pos,
+    subject: &str,
+    max: u64,
+) -> Result<u64, ScenarioError> {
+    if n > max {
+        return Err(ScenarioError::new(
+            pos,
+            ErrorKind::TooLarge {
+                what: subject.to_string(),
+                max,
+            },
+        ));
+    }
+    Ok(n)
+}
+
+/// Decode a quoted string's escapes: `\"`, `\\`, `\n`, `\t`.
+pub(super) fn unescape(token: Token<'_>, line: u32) -> Result<String, ScenarioError> {
+    let mut out = String::with_capacity(token.text.len());
+    let mut chars = token.text.chars();
+    // Columns count from the opening quote.
+    let mut col = token.col;
+    while let Some(c) = chars.next() {
+        col = col.saturating_add(1);
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let escape = chars.next();
+        out.push(match escape {
+            Some('"') => '"',
+            Some('\\') => '\\',
+            Some('n') => '\n',
+            Some('t') => '\t',
+            other => {
+                // The lexer never ends a string on a backslash, so `other` is
+                // a character; spell it out either way.
+                let found = other.map_or("\\".to_string(), |c| format!("\"\\{c}\""));
+                return Err(expected(
+                    Pos { line, col },
+                    "one of the escapes \\\" \\\\ \\n \\t",
+                    found,
+                ));
+            }
+        });
+        col = col.saturating_add(1);
+    }
+    Ok(out)
+}
