@@ -14,7 +14,9 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// A scenario file (*.scn) or the name of a built-in lesson (see `forkscope lessons`).
+    /// A scenario file or the name of a built-in lesson. A target with a '/'
+    /// or ending in .scn is a file; any other is a lesson's name (see
+    /// `forkscope lessons`), else a file of that name.
     pub target: String,
     /// Print the trace as JSON (documented in docs/trace-json.md) instead of text.
     #[arg(long)]

@@ -221,11 +221,7 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
         Ok(s) => s,
         Err(e) => {
             return (
-                Outcome::error(
-                    name,
-                    format!("line {}:{}: {e}", e.pos.line, e.pos.col),
-                    started,
-                ),
+                Outcome::error(name, format!("it does not parse: {e}"), started),
                 true,
             )
         }
@@ -323,7 +319,7 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
     }
     let expects_fail = expects.iter().any(failed);
     let error = match (&model_error, &run.failure) {
-        (Some(e), _) => Some(format!("the model stops at line {}: {e}", e.pos.line)),
+        (Some(e), _) => Some(format!("the model stops at {e}")),
         (None, Some((line, f))) => Some(format!("the kernel run stopped at line {line}: {f}")),
         (None, None) => None,
     };
