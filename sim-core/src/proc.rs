@@ -86,6 +86,13 @@ pub struct BlockedCall {
     /// The step that issued it.
     pub since_step: u32,
     pub pos: Pos,
+    /// When it last went to sleep on its wait queue (a `World::tick`): the
+    /// order in which the kernel's wake-ups reach sleepers (see
+    /// `Cx::settle`). A call goes to the back again each time it sleeps
+    /// anew: after a handler restarted it, after SIGCONT, after a partial
+    /// write.
+    #[serde(skip)]
+    pub queued: u64,
 }
 
 /// A process's life-cycle state.

@@ -31,6 +31,8 @@ pub struct World {
     /// Pipe and socketpair names -> the object, for every one ever created.
     objects: imbl::OrdMap<Arc<str>, (Object, u32)>,
     next_object: u32,
+    /// The next `tick`.
+    next_tick: u64,
 }
 
 /// A named IPC object.
@@ -72,6 +74,7 @@ impl World {
             socks: imbl::OrdMap::new(),
             objects: imbl::OrdMap::new(),
             next_object: 1,
+            next_tick: 1,
         }
     }
 
@@ -108,6 +111,14 @@ impl World {
             }),
         );
         pid
+    }
+
+    /// A number larger than every one given before: when a sleeper joined
+    /// its wait queue (`BlockedCall::queued`).
+    pub fn tick(&mut self) -> u64 {
+        let tick = self.next_tick;
+        self.next_tick += 1;
+        tick
     }
 
     /// Create a pipe named `name` (both ends unreferenced).

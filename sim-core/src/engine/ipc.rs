@@ -317,12 +317,16 @@ impl Cx<'_> {
         let story = match outcome.progress {
             Progress::Blocked { so_far: now } if now == so_far && !outcome.sigpipe => return None,
             Progress::Blocked { so_far: now } => {
+                // It wrote what fit and sleeps again, at the back of the
+                // queue (pipe_write's loop waits anew).
+                let tick = self.world.tick();
                 if let ProcState::Blocked(c) = &mut self.world.proc_mut(pid).state {
                     c.on = BlockedOn::Send {
                         end,
                         len,
                         so_far: now,
                     };
+                    c.queued = tick;
                 }
                 format!(
                     " {who}'s blocked send on {name} goes on: {} more in ({now} of {len} so far), then it sleeps again.",

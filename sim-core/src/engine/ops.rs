@@ -3,7 +3,8 @@
 
 use super::narrate;
 use crate::ids::Pid;
-use crate::ipc::fd::FdTable;
+use crate::ipc::fd::{EndRef, FdTable};
+use crate::ipc::socket::SockType;
 use crate::mm::{self, Access, AddressSpace, Backing, MemEvent, Region};
 use crate::proc::{BlockedCall, BlockedOn, LastOp, ProcState, WaitStatus};
 use crate::profile::KernelProfile;
@@ -314,6 +315,7 @@ impl Cx<'_> {
             on,
             since_step: self.step,
             pos: self.pos,
+            queued: self.world.tick(),
         };
         let step = self.step;
         let p = self.world.proc_mut(self.pid);
@@ -395,14 +397,17 @@ impl Cx<'_> {
     pub fn settle(&mut self) -> String {
         let mut story = String::new();
         for _ in 0..MAX_SETTLE_ROUNDS {
-            let blocked: Vec<Pid> = self
+            let mut blocked: Vec<(Pid, (bool, i128))> = self
                 .world
                 .procs()
-                .filter(|p| matches!(p.state, ProcState::Blocked(_)))
-                .map(|p| p.pid)
+                .filter_map(|p| match &p.state {
+                    ProcState::Blocked(call) => Some((p.pid, self.wake_order(call))),
+                    _ => None,
+                })
                 .collect();
+            blocked.sort_by_key(|&(pid, key)| (key, pid));
             let mut progressed = false;
-            for pid in blocked {
+            for (pid, _) in blocked {
                 if let Some(text) = self.try_complete(pid) {
                     story.push_str(&text);
                     story.push_str(&self.take_signals(pid));
@@ -414,6 +419,31 @@ impl Cx<'_> {
             }
         }
         panic!("blocked calls kept making progress for {MAX_SETTLE_ROUNDS} rounds in one step: a wake-up loop in the model")
+    }
+
+    /// The order in which a wake-up reaches sleepers, as __wake_up_common
+    /// walks a wait queue: non-exclusive sleepers first, newest first
+    /// (prepare_to_wait and add_wait_queue add at the head; do_wait, a
+    /// stream socket's unix_stream_data_wait, a send waiting for send-buffer
+    /// space in sock_wait_for_wmem); then exclusive sleepers, oldest first
+    /// (prepare_to_wait_exclusive adds at the tail, and each is woken in
+    /// turn: pipe_read and pipe_write wait so, and pass the wake-up on while
+    /// data or room is left; a datagram reader waits so in
+    /// __skb_wait_for_more_packets). So of two readers asleep on one pipe
+    /// the first to sleep reads first. Non-exclusive sleepers are all woken
+    /// at once and the scheduler picks who runs first: usually the first
+    /// woken, but not always, so a scenario that depends on it is a race.
+    fn wake_order(&self, call: &BlockedCall) -> (bool, i128) {
+        let exclusive = match call.on {
+            BlockedOn::Wait { .. } => false,
+            BlockedOn::Send { end, .. } => matches!(end, EndRef::Pipe(..)),
+            BlockedOn::Recv { end, .. } => match end {
+                EndRef::Pipe(..) => true,
+                EndRef::Sock(id, _) => self.world.socks(id).kind() == SockType::Dgram,
+            },
+        };
+        let queued = i128::from(call.queued);
+        (exclusive, if exclusive { queued } else { -queued })
     }
 
     /// Advance `pid`'s blocked call if it can move; the narration of what

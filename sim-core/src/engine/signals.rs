@@ -191,8 +191,13 @@ impl Cx<'_> {
         });
         if g.wakes_stopped {
             if let ProcState::Stopped { call, .. } = self.world.proc(pid).state.clone() {
+                // The call restarts (get_signal stopped it with
+                // -ERESTARTSYS) and sleeps again, at the back of its queue.
                 self.world.proc_mut(pid).state = match call {
-                    Some(call) => ProcState::Blocked(call),
+                    Some(call) => ProcState::Blocked(BlockedCall {
+                        queued: self.world.tick(),
+                        ..call
+                    }),
                     None => ProcState::Running,
                 };
                 self.events.push(Event::Continued { pid });
@@ -306,10 +311,17 @@ impl Cx<'_> {
                 self.wake(pid, OpResult::Value(so_far as i64));
                 format!(" It interrupted send, which had written {so_far} bytes: send returns {so_far}.")
             }
-            ref on => format!(
-                " It interrupted {}; the call restarts (SA_RESTART).",
-                on.op()
-            ),
+            ref on => {
+                // The restarted call sleeps again, at the back of its queue.
+                let tick = self.world.tick();
+                if let ProcState::Blocked(c) = &mut self.world.proc_mut(pid).state {
+                    c.queued = tick;
+                }
+                format!(
+                    " It interrupted {}; the call restarts (SA_RESTART).",
+                    on.op()
+                )
+            }
         }
     }
 

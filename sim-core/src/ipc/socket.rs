@@ -414,9 +414,12 @@ impl SocketPair {
     /// A nonblocking send returns what went in (EAGAIN if nothing); a
     /// blocking one sleeps until it has sent everything.
     ///
-    /// Datagram (unix_dgram_sendmsg): ENOTCONN without a peer, EMSGSIZE
-    /// above `sk_sndbuf - 32`, then one skb for the whole datagram, admitted
-    /// like a stream skb. A socketpair skips the receiver-queue-length
+    /// Datagram (unix_dgram_sendmsg): EMSGSIZE above `sk_sndbuf - 32`,
+    /// then one skb for the whole datagram, admitted like a stream skb, and
+    /// only then ENOTCONN without a peer: since Linux 6.11 unix_peer_get
+    /// runs after sock_alloc_send_pskb, so an oversized datagram to a
+    /// forgotten peer fails with EMSGSIZE, and a full buffer answers
+    /// EAGAIN (or sleeps) before ENOTCONN. A socketpair skips the receiver-queue-length
     /// check (`unix_peer(other) == sk`), so only the sender's buffer limits
     /// it. Sending after the peer closed answers ECONNREFUSED once (and
     /// drops the sender's own unread datagrams), then ENOTCONN; never
@@ -432,11 +435,11 @@ impl SocketPair {
             return WriteOutcome::quiet(Progress::Failed(Errno::EBADF));
         }
         let len = len.min(k.max_rw_count());
-        if !self.socket(side).has_peer {
-            return WriteOutcome::quiet(Progress::Failed(Errno::ENOTCONN));
-        }
         match self.kind {
             SockType::Stream => {
+                if !self.socket(side).has_peer {
+                    return WriteOutcome::quiet(Progress::Failed(Errno::ENOTCONN));
+                }
                 if self.socket(side).shutdown.send {
                     return WriteOutcome::with_sigpipe(Progress::Failed(Errno::EPIPE));
                 }
@@ -533,7 +536,7 @@ impl SocketPair {
     }
 
     /// unix_dgram_sendmsg from sock_alloc_send_pskb on (where a blocked
-    /// sender sleeps), after the ENOTCONN and EMSGSIZE checks.
+    /// sender sleeps), after the EMSGSIZE check.
     fn dgram_send_from_alloc(
         &mut self,
         k: &KernelProfile,
@@ -567,6 +570,11 @@ impl SocketPair {
             Ok(t) => t,
             Err(e) => return WriteOutcome::quiet(Progress::Failed(e)),
         };
+        // unix_peer_get, after the skb is allocated and filled: a sender that
+        // forgot its peer (after ECONNREFUSED) fails with ENOTCONN here.
+        if !self.socket(side).has_peer {
+            return WriteOutcome::quiet(Progress::Failed(Errno::ENOTCONN));
+        }
         let peer = self.socket(side.peer());
         if peer.dead {
             // "Check with 1003.1g - what should datagram error": the sender
