@@ -309,28 +309,8 @@ fn random_scenarios_agree_with_the_kernel() {
         files.push((path, text));
     }
     if count >= SEEDS {
-        for op in [
-            "mmap",
-            "munmap",
-            "read",
-            "write",
-            "fork",
-            "exec",
-            "exit",
-            "wait",
-            "pipe",
-            "socketpair",
-            "close",
-            "send",
-            "recv",
-            "pipesize",
-            "sndbuf",
-            "signal",
-            "block",
-            "unblock",
-            "kill",
-        ] {
-            assert!(ops.contains(op), "no scenario does {op}: {ops:?}");
+        for op in sim_core::scenario::Op::KEYWORDS {
+            assert!(ops.contains(*op), "no scenario does {op}: {ops:?}");
         }
     }
 
