@@ -7,7 +7,7 @@
 //! Frame numbers are opaque: only "which pages share a frame" and "how many
 //! users a frame has" mean the same on both sides.
 
-use crate::scenario::ast::{End, ExitStatus, Expect, OpResult, PageCheck, StateName, INIT_NAME};
+use crate::scenario::ast::{ExitStatus, Expect, OpResult, PageCheck, StateName, INIT_NAME};
 use crate::sig::Signal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -264,11 +264,6 @@ pub fn evaluate(
             None => Err(format!("{process} has reaped no child")),
         },
     }
-}
-
-/// The key an end is observed under (`p.r`, `s.1`).
-pub fn end_key(end: &End) -> String {
-    end.to_string()
 }
 
 #[cfg(test)]

@@ -15,21 +15,12 @@ mod signals;
 use crate::observe::{self, Observation};
 use crate::profile::KernelProfile;
 use crate::scenario::ast::{Expect, Pos, Scenario, StatementKind};
-use crate::scenario::{ErrorKind, ScenarioError, Statement};
+use crate::scenario::{ErrorKind, ScenarioError};
 use crate::world::World;
 use serde::Serialize;
 use std::sync::Arc;
 
 pub use ops::Event;
-
-/// One statement in canonical form.
-fn print_statement(stmt: &Statement) -> String {
-    let one = Scenario {
-        title: None,
-        statements: vec![stmt.clone()],
-    };
-    crate::scenario::print(&one).trim_end().to_string()
-}
 
 /// An expect and its verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -173,12 +164,15 @@ impl Sim {
         if let Some(err) = &self.error {
             return Err(err.clone());
         }
-        let Some(stmt) = self.scenario.statements.get(self.next).cloned() else {
+        // The scenario is shared, so holding it costs a reference count,
+        // not a copy of the statement.
+        let scenario = Arc::clone(&self.scenario);
+        let Some(stmt) = scenario.statements.get(self.next) else {
             return Ok(None);
         };
         let index = self.steps.len() as u32 + 1;
         let mut world = self.current().clone();
-        let outcome = ops::apply(&mut world, &stmt, index, &self.profile);
+        let outcome = ops::apply(&mut world, stmt, index, &self.profile);
         let (events, narration) = match outcome {
             Ok(done) => done,
             Err(err) => {
@@ -190,7 +184,7 @@ impl Sim {
         let mut step = Step {
             index,
             pos: stmt.pos,
-            source: print_statement(&stmt),
+            source: stmt.to_string(),
             actor: match &stmt.kind {
                 StatementKind::Op { actor, .. } => Some(actor.text.clone()),
                 _ => None,
@@ -207,7 +201,7 @@ impl Sim {
                 StatementKind::Expect { expect } => match self.check(expect) {
                     Ok(verdict) => step.expects.push(ExpectOutcome {
                         pos: next.pos,
-                        text: print_statement(next),
+                        text: next.to_string(),
                         verdict,
                     }),
                     Err(err) => {

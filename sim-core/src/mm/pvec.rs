@@ -207,17 +207,6 @@ impl<T: Copy + Default + PartialEq> PVec<T> {
         });
         out
     }
-
-    /// Do `self` and `other` share their root (were they cloned from one
-    /// another with no write since)? For tests of structural sharing.
-    pub fn shares_root_with(&self, other: &PVec<T>) -> bool {
-        match (&self.root, &other.root) {
-            (Node::Leaf(a), Node::Leaf(b)) => Arc::ptr_eq(a, b),
-            (Node::Branch(a), Node::Branch(b)) => Arc::ptr_eq(a, b),
-            (Node::Empty, Node::Empty) => true,
-            _ => false,
-        }
-    }
 }
 
 /// Entries a tree of this height holds.

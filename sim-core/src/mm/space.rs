@@ -118,10 +118,6 @@ impl Region {
     pub fn pages(&self) -> u32 {
         self.ptes.len()
     }
-
-    pub fn is_shared(&self) -> bool {
-        matches!(self.backing, Backing::Shared { .. })
-    }
 }
 
 /// The regions of one process, in the order they were mapped.

@@ -31,6 +31,13 @@ pub fn print(scenario: &Scenario) -> String {
     out
 }
 
+/// A statement displays as its canonical line (without a newline).
+impl fmt::Display for Statement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Line(self).fmt(f)
+    }
+}
+
 /// One statement, displayed as its canonical line.
 struct Line<'a>(&'a Statement);
 
