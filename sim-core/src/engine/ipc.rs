@@ -405,7 +405,11 @@ impl Cx<'_> {
         Some(story)
     }
 
-    pub(super) fn pipesize(&mut self, pipe: &Name, size: u64) -> Result<String, ErrorKind> {
+    /// fcntl(fd, F_SETPIPE_SZ, size) with a C int: do_fcntl hands pipe_fcntl
+    /// `(unsigned int)arg`, so a negative size reaches round_pipe_size as a
+    /// value of 2^31 or more: EINVAL, except INT_MIN, which is exactly 2^31
+    /// (a valid power of two, above pipe-max-size: EPERM).
+    pub(super) fn pipesize(&mut self, pipe: &Name, size: i32) -> Result<String, ErrorKind> {
         let id = match self.world.object(pipe.as_str()) {
             Some(Object::Pipe(id)) => id,
             Some(Object::Socks(_)) => {
@@ -435,14 +439,17 @@ impl Cx<'_> {
         let old = self.world.pipe(id).size_bytes(self.profile);
         // Scenario processes run without CAP_SYS_RESOURCE, like any
         // unprivileged Node.js program.
-        match self.world.pipe_mut(id).set_size(self.profile, size, false) {
+        let arg = u64::from(size as u32);
+        match self.world.pipe_mut(id).set_size(self.profile, arg, false) {
             Ok(new) => {
                 self.returned(0, OpResult::Value(new as i64));
                 let slots = self.world.pipe(id).capacity_slots();
-                Ok(format!(
-                    "{me} sets {pipe}'s size to {size} bytes (F_SETPIPE_SZ). The kernel rounds it to a power-of-two number of pages: {new} bytes, {slots} slot{} (it was {old}).",
+                let mut story = format!(
+                    "{me} sets {pipe}'s size to {size} bytes (F_SETPIPE_SZ). The kernel rounds it up to a power-of-two number of pages: {new} bytes, {slots} slot{} (it was {old}).",
                     if slots == 1 { "" } else { "s" }
-                ))
+                );
+                story.push_str(&self.wake_first_writer(id));
+                Ok(story)
             }
             Err(e) => {
                 self.returned(0, OpResult::Error(e));
@@ -455,6 +462,10 @@ impl Cx<'_> {
                         "that is above pipe-max-size ({} bytes), which only a process with CAP_SYS_RESOURCE may exceed",
                         self.profile.pipe_max_size
                     ),
+                    Errno::EINVAL if size < 0 => format!(
+                        "the kernel reads the size as an unsigned int ({arg}), and no pipe is larger than 2^31 bytes"
+                    ),
+                    Errno::EINVAL => "no pipe is larger than 2^31 bytes".to_string(),
                     _ => e.describe().to_string(),
                 };
                 Ok(format!("{me} asks for a {size}-byte pipe {pipe}: F_SETPIPE_SZ fails with {e}, because {why}."))
@@ -462,7 +473,48 @@ impl Cx<'_> {
         }
     }
 
-    pub(super) fn sndbuf(&mut self, end: &End, size: u64) -> Result<String, ErrorKind> {
+    /// pipe_resize_ring ends with `wake_up_interruptible(&pipe->wr_wait)`,
+    /// whatever the new size: one exclusive sleeper, the writer at the
+    /// head of the queue, is woken (and taken off the queue by
+    /// autoremove_wake_function). If the pipe is still full it finds
+    /// pipe_writable false and prepare_to_wait_event puts it back at the
+    /// tail, so the others move up; if there is room now, `settle` lets it
+    /// write, and pipe_write's wake_next_writer passes the wake-up on while
+    /// room is left. Readers (rd_wait) are not woken.
+    fn wake_first_writer(&mut self, id: crate::ids::PipeId) -> String {
+        let first = self
+            .world
+            .procs()
+            .filter_map(|p| match &p.state {
+                ProcState::Blocked(call) => match call.on {
+                    BlockedOn::Send {
+                        end: EndRef::Pipe(pipe, PipeEnd::Write),
+                        ..
+                    } if pipe == id => Some((call.queued, p.pid)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .min();
+        let Some((_, pid)) = first else {
+            return String::new();
+        };
+        if self.world.pipe(id).can_resume_write() {
+            return String::new();
+        }
+        let tick = self.world.tick();
+        if let ProcState::Blocked(call) = &mut self.world.proc_mut(pid).state {
+            call.queued = tick;
+        }
+        let who = self.name(pid);
+        let name = self.world.end_name(EndRef::Pipe(id, PipeEnd::Write));
+        format!(
+            " The resize wakes the first writer asleep on {name}, {who}; the pipe is still full, so {who} sleeps again, now at the back of the writers' queue."
+        )
+    }
+
+    /// setsockopt(SO_SNDBUF) with a C int; see `SocketPair::set_sndbuf`.
+    pub(super) fn sndbuf(&mut self, end: &End, size: i32) -> Result<String, ErrorKind> {
         let end_ref = self.resolve(end)?;
         let me = self.me();
         let EndRef::Sock(id, side) = end_ref else {
@@ -477,13 +529,27 @@ impl Cx<'_> {
                 "{me} does not hold {end}: setsockopt fails with EBADF."
             ));
         }
-        let val = i32::try_from(size).unwrap_or(i32::MAX);
-        match self.world.socks_mut(id).set_sndbuf(self.profile, side, val) {
+        match self
+            .world
+            .socks_mut(id)
+            .set_sndbuf(self.profile, side, size)
+        {
             Ok(stored) => {
                 self.returned(0, OpResult::Value(0));
+                let k = self.profile;
+                let how = if size < 0 {
+                    format!(
+                        "it compares the value as an unsigned number ({}), which is above wmem_max, so it takes wmem_max ({}) and doubles it",
+                        size as u32, k.wmem_max
+                    )
+                } else {
+                    format!(
+                        "it doubles the value to allow for buffer overhead (capped by wmem_max, with a floor of {})",
+                        k.sock_min_sndbuf
+                    )
+                };
                 Ok(format!(
-                    "{me} sets SO_SNDBUF on {end} to {size}. The kernel stores {stored}: it doubles the value to allow for buffer overhead (capped by wmem_max, with a floor of {}).",
-                    self.profile.sock_min_sndbuf
+                    "{me} sets SO_SNDBUF on {end} to {size}. The kernel stores {stored}: {how}."
                 ))
             }
             Err(e) => {
