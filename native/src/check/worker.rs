@@ -868,8 +868,10 @@ fn most_one_read_returns() -> usize {
             .ok()
             .and_then(|t| t.trim().parse::<usize>().ok())
     };
-    let pipe_max = sysctl("/proc/sys/fs/pipe-max-size").unwrap_or(1 << 20);
-    let wmem_max = sysctl("/proc/sys/net/core/wmem_max").unwrap_or(4 << 20);
+    // Unreadable sysctls: the model's own figures.
+    let profile = sim_core::profile::KernelProfile::default();
+    let pipe_max = sysctl("/proc/sys/fs/pipe-max-size").unwrap_or(profile.pipe_max_size as usize);
+    let wmem_max = sysctl("/proc/sys/net/core/wmem_max").unwrap_or(profile.wmem_max as usize);
     pipe_max.max(3 * wmem_max) + PAGE
 }
 
