@@ -445,7 +445,7 @@ impl Cx<'_> {
                 self.returned(0, OpResult::Value(new as i64));
                 let slots = self.world.pipe(id).capacity_slots();
                 let mut story = format!(
-                    "{me} sets {pipe}'s size to {size} bytes (F_SETPIPE_SZ). The kernel rounds it up to a power-of-two number of pages: {new} bytes, {slots} slot{} (it was {old}).",
+                    "{me} sets {pipe}'s size to {size} bytes (F_SETPIPE_SZ). The kernel rounds it to a power-of-two number of pages: {new} bytes, {slots} slot{} (it was {old}).",
                     if slots == 1 { "" } else { "s" }
                 );
                 story.push_str(&self.wake_first_writer(id));
