@@ -774,9 +774,12 @@ fn raw_fork(scratch: *mut libc::rusage) -> libc::pid_t {
     ret as libc::pid_t
 }
 
-/// MAX_RW_COUNT = INT_MAX & PAGE_MASK (include/linux/fs.h): the most one
-/// read, write, send or recv moves, whatever count it is given.
-const MAX_RW_COUNT: usize = (i32::MAX as usize) & !(PAGE - 1);
+/// MAX_RW_COUNT (include/linux/fs.h), from the model's profile: the most
+/// one read, write, send or recv moves, whatever count it is given.
+fn max_rw_count() -> usize {
+    sim_core::profile::KernelProfile::default().max_rw_count() as usize
+}
+
 /// Where send and recv buffers are mapped: low, so that the buffer plus
 /// any count the language allows (2^46) stays inside the user address
 /// space and access_ok never fails.
@@ -795,7 +798,7 @@ struct IoBuffer {
 impl IoBuffer {
     fn map(count: u64) -> Option<IoBuffer> {
         let len = (count as usize)
-            .clamp(1, MAX_RW_COUNT)
+            .clamp(1, max_rw_count())
             .next_multiple_of(PAGE);
         let prot = libc::PROT_READ | libc::PROT_WRITE;
         let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;

@@ -459,7 +459,8 @@ impl Cx<'_> {
                         self.world.pipe(id).slots_in_use()
                     ),
                     Errno::EPERM => format!(
-                        "that is above pipe-max-size ({} bytes), which only a process with CAP_SYS_RESOURCE may exceed",
+                        "{}that is above pipe-max-size ({} bytes), which only a process with CAP_SYS_RESOURCE may exceed",
+                        if size < 0 { format!("the kernel reads the size as an unsigned int ({arg}), and ") } else { String::new() },
                         self.profile.pipe_max_size
                     ),
                     Errno::EINVAL if size < 0 => format!(
@@ -548,9 +549,22 @@ impl Cx<'_> {
                         k.sock_min_sndbuf
                     )
                 };
-                Ok(format!(
+                let mut story = format!(
                     "{me} sets SO_SNDBUF on {end} to {size}. The kernel stores {stored}: {how}."
-                ))
+                );
+                let sender_asleep = self.world.procs().any(|p| {
+                    matches!(&p.state, ProcState::Blocked(call)
+                        if matches!(call.on, BlockedOn::Send { end: e, .. } if e == end_ref))
+                });
+                let pair = self.world.socks(id);
+                if sender_asleep && pair.writable(side) {
+                    let charge = pair.socket(side).wmem_alloc();
+                    story.push_str(&format!(
+                        " The socket now counts as writable, 4 x (its charge {charge} + 1) = {} being at most SO_SNDBUF, so unix_write_space wakes the sender asleep on {end}.",
+                        4 * (charge + 1)
+                    ));
+                }
+                Ok(story)
             }
             Err(e) => {
                 self.returned(0, OpResult::Error(e));

@@ -361,17 +361,21 @@ impl SocketPair {
         // "Ensure val * 2 fits into an int."
         let val = val.min((i32::MAX / 2) as u32);
         let stored = (val * 2).max(k.sock_min_sndbuf);
-        let me = self.me(side);
-        me.sndbuf = stored;
-        // unix_write_space wakes the socket's sleepers when unix_writable:
-        // `(refcount(sk_wmem_alloc) << 2) <= sk_sndbuf`, the refcount here
-        // being the charge plus the base reference only (sock_wfree's
-        // extra reference is not held): one less than when a reader frees
-        // an skb, so SO_SNDBUF wakes a sender a little sooner.
-        if me.wmem_alloc.saturating_add(1).saturating_mul(4) <= u64::from(stored) {
-            me.woken = true;
+        self.me(side).sndbuf = stored;
+        if self.writable(side) {
+            self.me(side).woken = true;
         }
         Ok(stored)
+    }
+
+    /// unix_writable as sk_setsockopt's call of unix_write_space sees it:
+    /// `(refcount(sk_wmem_alloc) << 2) <= sk_sndbuf`, the refcount being
+    /// the charge plus the base reference only (sock_wfree's extra
+    /// reference is not held here). One less than when a reader frees an
+    /// skb, so SO_SNDBUF wakes a sender a little sooner than a reader does.
+    pub fn writable(&self, side: Side) -> bool {
+        let me = self.socket(side);
+        me.wmem_alloc.saturating_add(1).saturating_mul(4) <= u64::from(me.sndbuf)
     }
 
     /// ioctl(SIOCINQ) a.k.a. FIONREAD (unix_inq_len): a stream counts every
