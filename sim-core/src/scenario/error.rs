@@ -78,11 +78,7 @@ pub enum ErrorKind {
     #[error("{what} is too large (at most {max})")]
     TooLarge { what: String, max: u64 },
     #[error("{what} is out of range: it must be from {min} to {max}")]
-    OutOfRange {
-        what: String,
-        min: String,
-        max: String,
-    },
+    OutOfRange { what: String, min: i64, max: i64 },
     #[error("unterminated string: a closing '\"' is missing")]
     UnterminatedString,
     #[error("a scenario has one title, and it was already given on line {first_line}")]

@@ -511,10 +511,11 @@ pub(super) fn range_error(subject: &str, min: i128, max: i128, negative: bool) -
             what: subject.to_string(),
             max,
         },
+        // Every range the language has fits an i64.
         _ => ErrorKind::OutOfRange {
             what: subject.to_string(),
-            min: min.to_string(),
-            max: max.to_string(),
+            min: i64::try_from(min).unwrap_or(i64::MIN),
+            max: i64::try_from(max).unwrap_or(i64::MAX),
         },
     }
 }
