@@ -458,7 +458,7 @@ fn targets(args: &CheckArgs) -> Vec<Result<(String, String), Outcome>> {
     for t in &args.targets {
         out.push(match crate::source::load(t) {
             Ok(loaded) => Ok((loaded.label, loaded.text)),
-            Err(e) => Err(Outcome::error(t, e, Instant::now())),
+            Err(e) => Err(Outcome::error(t, e.to_string(), Instant::now())),
         });
     }
     out
@@ -496,10 +496,13 @@ pub fn check(args: CheckArgs) -> ExitCode {
             Err(o) => o,
         };
         if !args.json && outcome.status != Status::Agree {
-            bar.suspend(|| print!("{}", render(&outcome)));
+            bar.suspend(|| crate::output::print(&render(&outcome)));
         }
         outcomes.push(outcome);
         bar.inc(1);
+        if crate::output::closed() {
+            break; // No one reads the rest; the status is from what ran.
+        }
     }
     bar.finish_and_clear();
     let interrupted = kernel::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst);
@@ -509,17 +512,14 @@ pub fn check(args: CheckArgs) -> ExitCode {
             "interrupted": interrupted,
             "scenarios": outcomes,
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("outcomes serialise")
-        );
+        crate::output::println(&format!("{doc:#}"));
     } else {
         if !privileged {
-            println!("note: not root, so frame numbers are hidden: pages are compared by the exclusive bit (pagemap bit 56) and fault counts only.");
+            crate::output::println("note: not root, so frame numbers are hidden: pages are compared by the exclusive bit (pagemap bit 56) and fault counts only.");
         }
-        print!("{}", summary(&outcomes));
+        crate::output::print(&summary(&outcomes));
         if interrupted {
-            println!("interrupted: every process of the run was killed and reaped.");
+            crate::output::println("interrupted: every process of the run was killed and reaped.");
         }
     }
     let code = if interrupted || outcomes.iter().any(|o| o.status == Status::Error) {
