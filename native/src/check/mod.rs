@@ -432,7 +432,11 @@ fn summary(outcomes: &[Outcome]) -> String {
             Status::Differ => {
                 let n: usize = o.differences.iter().map(|d| d.rows.len()).sum();
                 let bad = o.expects.iter().filter(|e| failed(e)).count();
-                format!("differ ({n} differences, {bad} failed expects)")
+                format!(
+                    "differ ({}, {})",
+                    sim_core::words::count(n as u64, "difference", "differences"),
+                    sim_core::words::count(bad as u64, "failed expect", "failed expects")
+                )
             }
             Status::Error => "error".into(),
         };

@@ -441,8 +441,9 @@ impl Cx<'_> {
                 self.returned(0, OpResult::Value(new as i64));
                 let slots = self.world.pipe(id).capacity_slots();
                 Ok(format!(
-                    "{me} sets {pipe}'s size to {size} bytes (F_SETPIPE_SZ). The kernel rounds it to a power-of-two number of pages: {new} bytes, {slots} slot{} (it was {old}).",
-                    if slots == 1 { "" } else { "s" }
+                    "{me} sets {pipe}'s size to {} (F_SETPIPE_SZ). The kernel rounds it to a power-of-two number of pages: {new} bytes, {} (it was {old}).",
+                    bytes(size),
+                    count(slots, "slot", "slots")
                 ))
             }
             Err(e) => {
