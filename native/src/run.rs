@@ -591,3 +591,37 @@ fn print_json(label: &str, text: Option<&str>, sim: Option<&Sim>, error: Option<
         Err(e) => output::eprint(&format!("error: the trace does not serialise: {e}\n")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    /// Lines of narrow, wide and tab characters with an `X` at a known
+    /// column, in windows cut anywhere: the caret is always under the `X`,
+    /// and the shown line is never wider than the window.
+    #[test]
+    fn the_caret_stays_under_its_character_in_every_window() {
+        let pieces = ["a", "日", "\t", " ", "é", "\u{301}"];
+        let mut seed: u64 = 7;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..2000 {
+            let before: String = (0..next(300)).map(|_| pieces[next(pieces.len())]).collect();
+            let after: String = (0..next(300)).map(|_| pieces[next(pieces.len())]).collect();
+            let line = format!("{before}X{after}");
+            let col = before.chars().count();
+            let (shown, caret) = excerpt(&line, col);
+            let at = shown
+                .find('X')
+                .expect("the character at the caret is shown");
+            let indent = caret.find('^').expect("a caret");
+            assert_eq!(shown[..at].width(), indent, "{line:?}\n{shown}\n{caret}");
+            assert!(shown.width() <= EXCERPT_COLUMNS, "{shown}");
+        }
+    }
+}
