@@ -149,19 +149,16 @@ const EXCERPT_COLUMNS: usize = 80;
 /// `…` on each side that was cut.
 fn excerpt(line: &str, col: usize) -> (String, String) {
     use unicode_width::UnicodeWidthChar;
-    // Each character as shown: its text, first column and width.
-    let mut cells: Vec<(String, usize, usize)> = Vec::new();
+    // Each character as shown: the character, its first column and width.
+    let mut cells: Vec<(char, usize, usize)> = Vec::with_capacity(line.len());
     let mut x = 0;
     for c in line.chars() {
-        let (text, width) = match c {
-            '\t' => {
-                let w = 8 - x % 8;
-                (" ".repeat(w), w)
-            }
-            c if c.is_control() => ("\u{fffd}".to_string(), 1),
-            c => (c.to_string(), c.width().unwrap_or(0)),
+        let (shown, width) = match c {
+            '\t' => (' ', 8 - x % 8),
+            c if c.is_control() => ('\u{fffd}', 1),
+            c => (c, c.width().unwrap_or(0)),
         };
-        cells.push((text, x, width));
+        cells.push((shown, x, width));
         x += width;
     }
     let line_width = x;
@@ -200,10 +197,12 @@ fn excerpt(line: &str, col: usize) -> (String, String) {
     if lo > 0 {
         shown.push('…');
     }
-    for (text, start, width) in &cells {
-        if *start >= lo && start + width <= hi {
-            first_shown.get_or_insert(*start);
-            shown.push_str(text);
+    for &(c, start, width) in &cells {
+        if start >= lo && start + width <= hi {
+            first_shown.get_or_insert(start);
+            // A tab is shown as the spaces it spans.
+            let copies = if c == ' ' { width.max(1) } else { 1 };
+            shown.extend(std::iter::repeat_n(c, copies));
         }
     }
     if cells.last().is_some_and(|&(_, start, w)| start + w > hi) {
