@@ -441,6 +441,16 @@ fn a_scenario_with_no_statements_says_so_and_exits_2() {
             text(&out.stderr),
             format!("error: {file}:{pos}: the scenario has no statements to run: start with \"process NAME\"\n")
         );
+        // `check` refuses it too, rather than find that nothing agrees with nothing.
+        let out = forkscope(&["check", file], &dir);
+        assert_eq!(out.status.code(), Some(2), "check {file}");
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains(&format!(
+                "ERROR: {file}\n  {file}:{pos}: the scenario has no statements to run"
+            )),
+            "{stdout}"
+        );
     }
 }
 

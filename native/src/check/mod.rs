@@ -461,7 +461,17 @@ fn targets(args: &CheckArgs) -> Vec<Result<(String, String), Outcome>> {
     }
     for t in &args.targets {
         out.push(match crate::source::load(t) {
-            Ok(loaded) => Ok((loaded.label, loaded.text)),
+            // Nothing to run would "agree" with nothing: refuse it as `run` does.
+            Ok(loaded) => match sim_core::scenario::parse(&loaded.text)
+                .map(|s| sim_core::scenario::source::require_statements(&s, &loaded.text))
+            {
+                Ok(Err(e)) => Err(Outcome::error(
+                    t,
+                    format!("{}:{e}", loaded.label),
+                    Instant::now(),
+                )),
+                _ => Ok((loaded.label, loaded.text)),
+            },
             Err(e) => Err(Outcome::error(t, e.to_string(), Instant::now())),
         });
     }
