@@ -78,13 +78,15 @@ pub enum Cmd {
         nonblock: bool,
         socket: bool,
     },
+    /// fcntl(F_SETPIPE_SZ) with the scenario's C int, as it is.
     Pipesize {
         fd: i32,
-        bytes: u64,
+        bytes: i32,
     },
+    /// setsockopt(SO_SNDBUF) with the scenario's C int, as it is.
     Sndbuf {
         fd: i32,
-        bytes: u64,
+        bytes: i32,
     },
     Signal {
         sig: i32,
