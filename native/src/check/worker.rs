@@ -415,6 +415,12 @@ impl Worker {
                     // Safety: killing ourselves; nothing to clean up.
                     unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
                 }
+                Some(Misbehave::Skip) => {
+                    if proto::send(ctrl(), &Msg::Reply(plain(0)), None).is_err() {
+                        quit();
+                    }
+                    continue;
+                }
                 None => {}
             }
             let reply = match req.cmd {

@@ -22,25 +22,34 @@ impl Kernel {
 
     fn observe_pages(&self, pid: i32, addr: u64, pages: u32) -> Vec<PageObs> {
         let entries = probe::pagemap(pid, addr, pages as usize).unwrap_or_default();
+        let (Some(zero), Some(kpc)) = (self.zero, &self.kpc) else {
+            // Without privilege: no PFN; the exclusive bit says 1 user or more.
+            return entries
+                .iter()
+                .map(|e| match (e.present(), e.exclusive()) {
+                    (false, _) => PageObs::Absent,
+                    (true, true) => PageObs::Frame { frame: 0, users: 1 },
+                    (true, false) => PageObs::Frame { frame: 0, users: 2 },
+                })
+                .collect();
+        };
+        let frames: Vec<u64> = entries
+            .iter()
+            .filter(|e| e.present() && e.pfn() != zero)
+            .map(|e| e.pfn())
+            .collect();
+        let mut users = kpc.users_of(&frames).into_iter();
         entries
             .iter()
             .map(|e| {
                 if !e.present() {
                     PageObs::Absent
-                } else if let (Some(zero), Some(kpc)) = (self.zero, &self.kpc) {
-                    if e.pfn() == zero {
-                        PageObs::Zero
-                    } else {
-                        PageObs::Frame {
-                            frame: e.pfn(),
-                            users: kpc.users(e.pfn()).unwrap_or(0) as u32,
-                        }
-                    }
+                } else if e.pfn() == zero {
+                    PageObs::Zero
                 } else {
-                    // Without privilege: no PFN; the exclusive bit says 1 user or more.
                     PageObs::Frame {
-                        frame: 0,
-                        users: if e.exclusive() { 1 } else { 2 },
+                        frame: e.pfn(),
+                        users: users.next().unwrap_or(0) as u32,
                     }
                 }
             })
