@@ -15,7 +15,11 @@ fn verdict_text(v: &Verdict) -> String {
 
 /// Does this outcome need its table shown?
 pub fn worth_showing(o: &Outcome) -> bool {
-    o.status != Status::Agree || o.counts.fail_on_both > 0 || o.counts.not_judged > 0
+    match o.status {
+        Status::Agree => o.counts.fail_on_both > 0 || o.counts.not_judged > 0,
+        Status::KernelOnly => o.counts.kernel_fails > 0 || o.counts.not_judged > 0,
+        Status::Differ | Status::Error | Status::Interrupted => true,
+    }
 }
 
 /// The model's and the kernel's cells for an expect.
