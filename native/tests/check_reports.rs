@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -72,7 +72,7 @@ fn json(out: &Output) -> Value {
 
 /// Check `path` as JSON and return its one scenario, after asserting that
 /// it agrees with every expect judged alike and holding.
-fn agrees_fully(path: &PathBuf) -> Value {
+fn agrees_fully(path: &Path) -> Value {
     let out = forkscope(&["check", "--json", path.to_str().unwrap()]);
     let doc = json(&out);
     let s = doc["scenarios"][0].clone();
