@@ -5,6 +5,8 @@
 //! names its flag; a gigabyte region that differs everywhere is reported
 //! as one row per side, in seconds.
 
+mod common;
+
 use serde_json::Value;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -543,4 +545,36 @@ c: write heap 0..262144
     // Seconds, not the hours a quadratic scan would take (a debug build,
     // on a loaded machine, is given a generous bound).
     assert!(took < Duration::from_secs(120), "took {took:?}");
+}
+
+#[test]
+fn only_a_named_race_may_explain_a_disagreement_and_earn_a_rerun() {
+    let sigchld = serde_json::json!({
+        "status": "differ",
+        "differences": [{"line": 7, "source": "p: kill c SIGCONT",
+            "rows": [{"what": "p handled SIGCHLD", "model": "1", "kernel": "2"}]}],
+        "expects": [],
+    });
+    let continued = "process p\np: fork c\np: kill c SIGSTOP\np: kill c SIGCONT\n";
+    assert_eq!(
+        common::race_that_may_explain(continued, &sigchld),
+        Some(common::Race::ContinuedChildSigchld)
+    );
+    // No SIGCONT, or a difference about something else: the model's.
+    assert_eq!(
+        common::race_that_may_explain("process p\np: fork c\n", &sigchld),
+        None
+    );
+    let pages = serde_json::json!({
+        "status": "differ",
+        "differences": [{"line": 3, "source": "c: write heap 1",
+            "rows": [{"what": "c heap[1]", "model": "frame, 1 user", "kernel": "absent"}]}],
+        "expects": [],
+    });
+    assert_eq!(common::race_that_may_explain(continued, &pages), None);
+    let table = common::describe(&pages);
+    assert!(
+        table.contains("c heap[1] | model: frame, 1 user | kernel: absent"),
+        "{table}"
+    );
 }
