@@ -438,7 +438,7 @@ fn a_scenario_timeout_fires_on_time_and_names_the_flag_that_raises_it() {
     assert_eq!(out.status.code(), Some(2), "{doc:#}");
     let error = &doc["scenarios"][0]["error"];
     assert_eq!(error["kind"], "timeout", "{doc:#}");
-    assert_eq!(error["line"], 5, "{doc:#}");
+    assert_eq!(error["pos"]["line"], 5, "{doc:#}");
     let message = error["message"].as_str().unwrap();
     assert!(message.contains("more than 1 s"), "{message}");
     assert!(message.contains("--scenario-timeout"), "{message}");
@@ -486,14 +486,18 @@ fn every_error_under_json_is_json_of_one_shape() {
         assert_eq!(s["status"], "error", "{s:#}");
         let mut keys: Vec<&String> = s["error"].as_object().unwrap().keys().collect();
         keys.sort();
-        assert_eq!(keys, ["column", "kind", "line", "message"], "{s:#}");
+        assert_eq!(keys, ["kind", "message", "pos"], "{s:#}");
         assert!(s["error"]["message"]
             .as_str()
             .is_some_and(|m| !m.is_empty()));
     }
-    assert_eq!(scenarios[1]["error"]["line"], 2);
-    assert_eq!(scenarios[1]["error"]["column"], 4);
-    assert_eq!(scenarios[2]["error"]["line"], 2);
+    assert_eq!(scenarios[0]["error"]["pos"], Value::Null);
+    assert_eq!(
+        scenarios[1]["error"]["pos"],
+        serde_json::json!({"line": 2, "col": 4})
+    );
+    assert_eq!(scenarios[2]["error"]["pos"]["line"], 2);
+    assert_eq!(scenarios[3]["error"]["pos"]["line"], 5);
 }
 
 #[test]

@@ -236,7 +236,11 @@ pub fn flatten(
             };
             field(
                 "last op",
-                format!("step {}, {} faults, {res}", last.step, last.faults),
+                format!(
+                    "step {}, {}, {res}",
+                    last.step,
+                    sim_core::words::count(last.faults, "fault", "faults")
+                ),
             );
         }
         for (sig, n) in &p.handled {

@@ -73,7 +73,8 @@ struct KernelRun {
     observations: BTreeMap<Pos, Observation>,
     verdicts: BTreeMap<Pos, Verdict>,
     unjudged: BTreeMap<Pos, &'static str>,
-    failure: Option<(u32, Failure)>,
+    /// The statement the run stopped at, and why.
+    failure: Option<(Pos, Failure)>,
     privileged: bool,
 }
 
@@ -119,7 +120,7 @@ fn replay(
             _ => continue,
         };
         if let Err(f) = done.and_then(|()| kernel.settle()) {
-            run.failure = Some((stmt.pos.line, f));
+            run.failure = Some((stmt.pos, f));
             break;
         }
         last = kernel.observe();
@@ -128,8 +129,8 @@ fn replay(
     Ok(run)
 }
 
-/// The error a kernel failure at `line` is.
-fn failure_error(line: u32, f: &Failure) -> CheckError {
+/// The error a kernel failure at the statement at `pos` is.
+fn failure_error(pos: Pos, f: &Failure) -> CheckError {
     let kind = match f {
         Failure::Timeout(_) => ErrorKind::Timeout,
         Failure::Broken(_) => ErrorKind::Kernel,
@@ -137,8 +138,8 @@ fn failure_error(line: u32, f: &Failure) -> CheckError {
     };
     let text = f.to_string();
     // The kernel's messages may name the line too; the error carries it.
-    let text = text.replace(&format!("line {line}: "), "");
-    CheckError::new(kind, format!("the kernel run stopped: {text}")).at(line, None)
+    let text = text.replace(&format!("line {}: ", pos.line), "");
+    CheckError::new(kind, format!("the kernel run stopped: {text}")).at(pos)
 }
 
 /// Check one scenario: the model, then the kernel, then the comparison.
@@ -150,7 +151,7 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
         Ok(s) => s,
         Err(e) => {
             let err = CheckError::new(ErrorKind::Parse, format!("it does not parse: {}", e.kind))
-                .at(e.pos.line, Some(e.pos.col));
+                .at(e.pos);
             return (Outcome::error(name, err, elapsed()), true);
         }
     };
@@ -191,16 +192,14 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
     let expects = judge_expects(&scenario, &sim, &run, kernel_only, model_error.as_ref());
     let mut error = match (&model_error, &run.failure) {
         (Some(e), _) => Some(
-            CheckError::new(ErrorKind::Model, format!("the model stops: {}", e.kind))
-                .at(e.pos.line, Some(e.pos.col)),
+            CheckError::new(ErrorKind::Model, format!("the model stops: {}", e.kind)).at(e.pos),
         ),
-        (None, Some((line, f))) => Some(failure_error(*line, f)),
+        (None, Some((pos, f))) => Some(failure_error(*pos, f)),
         (None, None) => None,
     };
-    if let (None, Some(line)) = (&error, stopped_at) {
-        error = Some(
-            CheckError::new(ErrorKind::Interrupted, "interrupted while comparing").at(line, None),
-        );
+    if let (None, Some(pos)) = (&error, stopped_at) {
+        error =
+            Some(CheckError::new(ErrorKind::Interrupted, "interrupted while comparing").at(pos));
     }
     let counts = Outcome::count(&differences, &expects);
     let status = match &error {
@@ -225,8 +224,8 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
 }
 
 /// The differences of each step, shown at the step where they appear; and
-/// the line at which Ctrl-C stopped the comparison, if it did.
-fn compare(sim: &Sim, run: &KernelRun, sight: Sight) -> (Vec<StepDiff>, Option<u32>) {
+/// the statement at which Ctrl-C stopped the comparison, if it did.
+fn compare(sim: &Sim, run: &KernelRun, sight: Sight) -> (Vec<StepDiff>, Option<Pos>) {
     let mut differences = Vec::new();
     let mut names = diff::Names::default();
     let empty = Observation::default();
@@ -246,7 +245,7 @@ fn compare(sim: &Sim, run: &KernelRun, sight: Sight) -> (Vec<StepDiff>, Option<u
             &interrupted,
         ) {
             Ok(cells) => cells,
-            Err(diff::Stopped) => return (differences, Some(step.pos.line)),
+            Err(diff::Stopped) => return (differences, Some(step.pos)),
         };
         kernel_prev = kernel_obs;
         model_prev = model_obs;
@@ -261,7 +260,7 @@ fn compare(sim: &Sim, run: &KernelRun, sight: Sight) -> (Vec<StepDiff>, Option<u
             });
         }
         if interrupted() {
-            return (differences, Some(step.pos.line));
+            return (differences, Some(step.pos));
         }
     }
     (differences, None)
@@ -282,9 +281,9 @@ fn judge_expects(
         .flat_map(|s| &s.expects)
         .map(|e| (e.pos, &e.verdict))
         .collect();
-    let kernel_stop = run.failure.as_ref().map(|(line, f)| match f {
-        Failure::Interrupted => format!("the run was interrupted at line {line}, before it"),
-        _ => format!("the kernel run stopped at line {line}, before it"),
+    let kernel_stop = run.failure.as_ref().map(|(pos, f)| match f {
+        Failure::Interrupted => format!("the run was interrupted at line {}, before it", pos.line),
+        _ => format!("the kernel run stopped at line {}, before it", pos.line),
     });
     let mut out = Vec::new();
     for stmt in &scenario.statements {

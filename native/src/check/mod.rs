@@ -95,21 +95,30 @@ fn targets(args: &CheckArgs) -> Vec<Result<(String, String), Outcome>> {
     }
     for t in &args.targets {
         out.push(match crate::source::load(t) {
-            Ok(loaded) => Ok((loaded.label, loaded.text)),
+            // Nothing to run would "agree" with nothing: refuse it as `run` does.
+            Ok(loaded) => match sim_core::scenario::parse(&loaded.text)
+                .map(|s| sim_core::scenario::source::require_statements(&s, &loaded.text))
+            {
+                Ok(Err(e)) => Err(Outcome::error(
+                    t,
+                    CheckError::new(ErrorKind::Parse, e.kind.to_string()).at(e.pos),
+                    0.0,
+                )),
+                _ => Ok((loaded.label, loaded.text)),
+            },
+            Err(crate::source::LoadError::NotText { error, .. }) => Err(Outcome::error(
+                t,
+                CheckError::new(ErrorKind::Parse, error.kind.to_string()).at(error.pos),
+                0.0,
+            )),
             Err(e) => Err(Outcome::error(
                 t,
-                CheckError::new(ErrorKind::Target, e),
+                CheckError::new(ErrorKind::Target, e.to_string()),
                 0.0,
             )),
         });
     }
     out
-}
-
-/// Write to standard output; a closed pipe (`| head`) only ends the output.
-fn emit(text: &str) {
-    use std::io::Write;
-    let _ = std::io::stdout().write_all(text.as_bytes());
 }
 
 fn interrupted() -> bool {
@@ -169,10 +178,13 @@ pub fn check(args: CheckArgs) -> ExitCode {
             Err(o) => o,
         };
         if !args.json && report::worth_showing(&outcome) {
-            bar.suspend(|| emit(&report::render(&outcome)));
+            bar.suspend(|| crate::output::print(&report::render(&outcome)));
         }
         outcomes.push(outcome);
         bar.inc(1);
+        if crate::output::closed() {
+            break; // No one reads the rest; the status is from what ran.
+        }
     }
     bar.finish_and_clear();
     let interrupted = interrupted();
@@ -185,22 +197,22 @@ pub fn check(args: CheckArgs) -> ExitCode {
             "not_checked": not_checked,
         });
         let text = serde_json::to_string_pretty(&doc).expect("outcomes serialise");
-        emit(&format!("{text}\n"));
+        crate::output::print(&format!("{text}\n"));
     } else {
         if !privileged {
-            emit("note: not root, so frame numbers are hidden: pages are compared by the exclusive bit (pagemap bit 56) and fault counts only, and expects about frames are not judged.\n");
+            crate::output::print("note: not root, so frame numbers are hidden: pages are compared by the exclusive bit (pagemap bit 56) and fault counts only, and expects about frames are not judged.\n");
         }
-        emit(&report::summary(&outcomes));
+        crate::output::print(&report::summary(&outcomes));
         let unjudged: usize = outcomes.iter().map(|o| o.counts.not_judged).sum();
         if unjudged > 0 && !args.accept_unjudged {
-            emit(&format!(
+            crate::output::print(&format!(
                 "{} not judged, so this check proves nothing about {}; --accept-unjudged accepts that.\n",
                 outcome::plural(unjudged, "expect was", "expects were"),
                 if unjudged == 1 { "it" } else { "them" }
             ));
         }
         if interrupted {
-            emit(&format!(
+            crate::output::print(&format!(
                 "interrupted: every process of the run was killed and reaped; {} not checked.\n",
                 outcome::plural(not_checked.len(), "scenario", "scenarios")
             ));

@@ -5,6 +5,7 @@
 use super::diff::Row;
 use serde::Serialize;
 use sim_core::observe::Verdict;
+use sim_core::scenario::ast::Pos;
 
 /// One statement where the model and the kernel differ.
 #[derive(Clone, Debug, Serialize)]
@@ -86,14 +87,14 @@ pub enum ErrorKind {
     Interrupted,
 }
 
-/// Why a check could not finish: one shape for every error.
+/// Why a check could not finish: one shape for every error, with the same
+/// keys as `forkscope run --json`'s errors (`pos`, `kind`, `message`).
 #[derive(Clone, Debug, Serialize)]
 pub struct CheckError {
     pub kind: ErrorKind,
     pub message: String,
-    /// Where in the scenario, when known.
-    pub line: Option<u32>,
-    pub column: Option<u32>,
+    /// Where in the scenario (the word, or the statement), when known.
+    pub pos: Option<Pos>,
 }
 
 impl CheckError {
@@ -101,24 +102,21 @@ impl CheckError {
         CheckError {
             kind,
             message: message.into(),
-            line: None,
-            column: None,
+            pos: None,
         }
     }
 
-    pub fn at(mut self, line: u32, column: Option<u32>) -> CheckError {
-        self.line = Some(line);
-        self.column = column;
+    pub fn at(mut self, pos: Pos) -> CheckError {
+        self.pos = Some(pos);
         self
     }
 }
 
 impl std::fmt::Display for CheckError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.line, self.column) {
-            (Some(l), Some(c)) => write!(f, "{l}:{c}: {}", self.message),
-            (Some(l), None) => write!(f, "line {l}: {}", self.message),
-            _ => f.write_str(&self.message),
+        match self.pos {
+            Some(p) => write!(f, "{}:{}: {}", p.line, p.col, self.message),
+            None => f.write_str(&self.message),
         }
     }
 }
@@ -253,8 +251,8 @@ impl Outcome {
                 }
             }
             Status::Interrupted => {
-                return match self.error.as_ref().and_then(|e| e.line) {
-                    Some(l) => format!("interrupted at line {l}, no verdict"),
+                return match self.error.as_ref().and_then(|e| e.pos) {
+                    Some(p) => format!("interrupted at line {}, no verdict", p.line),
                     None => "interrupted, no verdict".into(),
                 }
             }
@@ -397,7 +395,7 @@ mod tests {
 
     #[test]
     fn an_interrupted_check_gives_no_verdict() {
-        let e = CheckError::new(ErrorKind::Interrupted, "interrupted").at(4, None);
+        let e = CheckError::new(ErrorKind::Interrupted, "interrupted").at(Pos { line: 4, col: 1 });
         let o = Outcome::error("s", e, 0.0);
         assert_eq!(o.status, Status::Interrupted);
         assert_eq!(o.verdict(), "interrupted at line 4, no verdict");

@@ -60,7 +60,14 @@ pub fn render(outcome: &Outcome) -> String {
         .unwrap_or_default();
     out.push_str(&format!("{mark}: {}{title}\n", outcome.name));
     if let Some(e) = &outcome.error {
-        out.push_str(&format!("  {e}\n"));
+        // A position in the scenario reads as a compiler's: file:line:column.
+        match e.pos {
+            Some(p) => out.push_str(&format!(
+                "  {}:{}:{}: {}\n",
+                outcome.name, p.line, p.col, e.message
+            )),
+            None => out.push_str(&format!("  {e}\n")),
+        }
     }
     let mut rows: Vec<(u32, [String; 4])> = Vec::new();
     for d in &outcome.differences {
