@@ -22,7 +22,7 @@ impl Kernel {
 
     fn observe_pages(&self, pid: i32, addr: u64, pages: u32) -> Vec<PageObs> {
         let entries = probe::pagemap(pid, addr, pages as usize).unwrap_or_default();
-        let (Some(zero), Some(kpc)) = (self.zero, &self.kpc) else {
+        let (Some(zero), Some(_)) = (self.zero, &self.kpc) else {
             // Without privilege: no PFN; the exclusive bit says 1 user or more.
             return entries
                 .iter()
@@ -33,12 +33,7 @@ impl Kernel {
                 })
                 .collect();
         };
-        let frames: Vec<u64> = entries
-            .iter()
-            .filter(|e| e.present() && e.pfn() != zero)
-            .map(|e| e.pfn())
-            .collect();
-        let mut users = kpc.users_of(&frames).into_iter();
+        // Map counts are filled in by `fill_users`, for every region at once.
         entries
             .iter()
             .map(|e| {
@@ -49,11 +44,40 @@ impl Kernel {
                 } else {
                     PageObs::Frame {
                         frame: e.pfn(),
-                        users: users.next().unwrap_or(0) as u32,
+                        users: 0,
                     }
                 }
             })
             .collect()
+    }
+
+    /// Read the map count of every frame `obs` shows from /proc/kpagecount,
+    /// in one batched pass: a frame several processes share is read once.
+    fn fill_users(&self, obs: &mut Observation) {
+        let (Some(_), Some(kpc)) = (self.zero, &self.kpc) else {
+            return; // frame numbers hidden: `observe_pages` used the exclusive bit
+        };
+        let mut wanted: Vec<u64> = obs
+            .processes
+            .values()
+            .flat_map(|p| p.regions.values().flatten())
+            .filter_map(|page| match page {
+                PageObs::Frame { frame, .. } => Some(*frame),
+                _ => None,
+            })
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let users = kpc.users_of(&wanted);
+        for p in obs.processes.values_mut() {
+            for page in p.regions.values_mut().flatten() {
+                if let PageObs::Frame { frame, users: n } = page {
+                    if let Ok(i) = wanted.binary_search(frame) {
+                        *n = users[i] as u32;
+                    }
+                }
+            }
+        }
     }
 
     /// The machine as it is now.
@@ -144,6 +168,7 @@ impl Kernel {
                 obs.queued.insert(key, n);
             }
         }
+        self.fill_users(&mut obs);
         self.last = obs.clone();
         obs
     }
