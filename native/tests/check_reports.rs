@@ -582,3 +582,75 @@ fn only_a_named_race_may_explain_a_disagreement_and_earn_a_rerun() {
         "{table}"
     );
 }
+
+/// Is any process but `sid` itself in session `sid`?
+fn session_has_others(sid: i32) -> bool {
+    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            return false;
+        };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            return false;
+        };
+        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        pid != sid && f.get(3).and_then(|s| s.parse::<i32>().ok()) == Some(sid)
+    })
+}
+
+#[test]
+fn ctrl_c_while_the_table_of_a_gigabyte_region_is_built_stops_it_with_no_verdict() {
+    let path = scenario_file(
+        "gigabyte-interrupted",
+        "\
+process p
+p: mmap heap 262144
+p: write heap 0..262144
+p: fork c
+c: write heap 0..262144
+p: write heap 0..262144
+",
+    );
+    let _guard = FORK_MTX.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_forkscope"));
+    cmd.args([
+        "check",
+        "--step-timeout",
+        "120",
+        "--scenario-timeout",
+        "300",
+    ])
+    .arg(&path)
+    .env("FORKSCOPE_TEST_SKIP_LINE", "5")
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    // Safety: setsid is async-signal-safe; the run is a session of its own.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().unwrap();
+    let sid = child.id() as i32;
+    // The kernel run is over once every worker is gone: the controller is
+    // comparing (262144 pages a step, both sides) and has not printed yet.
+    let until = Instant::now() + Duration::from_secs(120);
+    let mut started = false;
+    while Instant::now() < until {
+        let others = session_has_others(sid);
+        started |= others;
+        if started && !others {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Safety: interrupting the process this test started.
+    unsafe { libc::kill(sid, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("interrupted while comparing"), "{stdout}");
+    assert!(stdout.contains(", no verdict"), "{stdout}");
+    assert!(!stdout.contains("| differ"), "{stdout}");
+}

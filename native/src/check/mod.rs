@@ -53,9 +53,11 @@ fn seconds(text: &str) -> Result<Duration, String> {
 }
 
 #[derive(clap::Args)]
-#[command(after_help = "Exit status: 0 when model and kernel agree, every expect holds and every \
+#[command(
+    after_help = "Exit status: 0 when model and kernel agree, every expect holds and every \
 expect was judged; 1 when something differs or an expect fails; 2 on an error or an \
-interruption; 3 when some expect could not be judged (see --accept-unjudged).")]
+interruption; 3 when some expect could not be judged (see --accept-unjudged)."
+)]
 pub struct CheckArgs {
     /// Scenario files or names of built-in lessons. A target with a '/' or
     /// ending in .scn is a file; any other is a lesson's name (see
