@@ -408,7 +408,7 @@ fn an_interrupted_check_prints_no_verdict_it_did_not_reach() {
 fn timeouts_that_are_not_a_positive_number_of_seconds_are_refused_by_the_parser() {
     let path = scenario_file("timeouts", "process p\n");
     for flag in ["--step-timeout", "--scenario-timeout"] {
-        for bad in ["inf", "1e20", "nan", "0", "-1", "-0.5", "soon"] {
+        for bad in ["inf", "1e20", "nan", "0", "1e-10", "-1", "-0.5", "soon"] {
             let out = forkscope(&["check", flag, bad, path.to_str().unwrap()]);
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{flag} {bad}: {stderr}");

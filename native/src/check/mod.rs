@@ -37,16 +37,18 @@ use std::time::Duration;
 
 /// The longest bound `--step-timeout` and `--scenario-timeout` take: a day.
 const MAX_SECONDS: f64 = 86_400.0;
+/// The shortest: a millisecond (below it, a bound would round to nothing).
+const MIN_SECONDS: f64 = 0.001;
 
-/// A bound in seconds: a finite number above 0, at most a day.
+/// A bound in seconds: a finite number from a millisecond to a day.
 fn seconds(text: &str) -> Result<Duration, String> {
     let n: f64 = text
         .trim()
         .parse()
         .map_err(|_| format!("\"{text}\" is not a number of seconds (like 2 or 0.5)"))?;
-    if !n.is_finite() || n <= 0.0 || n > MAX_SECONDS {
+    if !n.is_finite() || !(MIN_SECONDS..=MAX_SECONDS).contains(&n) {
         return Err(format!(
-            "{text} seconds is not a bound: give a number above 0 and at most {MAX_SECONDS} (a day), like 2 or 0.5"
+            "{text} seconds is not a bound: give a number from {MIN_SECONDS} to {MAX_SECONDS} (a day), like 2 or 0.5"
         ));
     }
     Ok(Duration::from_secs_f64(n))
@@ -75,10 +77,10 @@ pub struct CheckArgs {
     #[arg(long)]
     kernel_only: bool,
     /// Seconds one step may take on the kernel before the run is stopped
-    /// (above 0, at most 86400).
+    /// (0.001 to 86400).
     #[arg(long, value_name = "SECONDS", default_value = "3", value_parser = seconds, allow_hyphen_values = true)]
     step_timeout: Duration,
-    /// Seconds one scenario may take on the kernel (above 0, at most 86400).
+    /// Seconds one scenario may take on the kernel (0.001 to 86400).
     #[arg(long, value_name = "SECONDS", default_value = "20", value_parser = seconds, allow_hyphen_values = true)]
     scenario_timeout: Duration,
     /// Exit 0 even if some expects could not be judged (without root, frame
