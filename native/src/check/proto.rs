@@ -106,13 +106,16 @@ pub enum Cmd {
 }
 
 /// A deliberate misbehaviour, for the robustness tests only
-/// (FORKSCOPE_TEST_HANG_LINE / FORKSCOPE_TEST_CRASH_LINE).
+/// (FORKSCOPE_TEST_HANG_LINE / _CRASH_LINE / _SKIP_LINE).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Misbehave {
     /// Spin forever instead of doing the operation.
     Hang,
-    /// Die of SIGSEGV instead of doing the operation.
+    /// Die (SIGKILL) instead of doing the operation.
     Crash,
+    /// Reply that the operation succeeded (0, no faults) without doing it:
+    /// a difference injected on purpose.
+    Skip,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -65,7 +65,7 @@ pub struct WorkerArgs {
     #[arg(long)]
     pub exec_minflt: Option<u64>,
     /// SIGPIPE was ignored before exec (Rust's runtime ignores it anyway,
-    /// so the fact must be carried across).
+    /// so the fact must be carried across; see `reset_signals`).
     #[arg(long)]
     pub sigpipe_ignored: bool,
     /// Handler runs carried across exec, as `SIG=RUNS,...`: the count is
@@ -255,6 +255,52 @@ fn sigpipe_ignored() -> bool {
     }
 }
 
+/// The highest signal number, `_NSIG` (arch/x86/include/asm/signal.h).
+const NSIG: libc::c_int = 64;
+
+/// Give every signal the disposition a freshly exec'd C program has.
+///
+/// Whatever the Rust runtime did at start-up must not reach the scenario:
+/// it installs SIGSEGV and SIGBUS handlers (stack-overflow detection, with
+/// which a `kill c SIGSEGV` would leave `c` alive) and ignores SIGPIPE.
+/// A worker started by the controller also drops what the controller was
+/// started with (an ignored SIGHUP under nohup, SIGINT and SIGQUIT in a
+/// background job, a blocked signal): every signal 1..=64 back to SIG_DFL
+/// and an empty mask. After a scenario `exec`, execve kept the ignored
+/// signals and the mask (flush_signal_handlers in kernel/signal.c resets
+/// only handlers), so only the handlers are reset (after exec they can
+/// only be the runtime's) and SIGPIPE is ignored only if it was before.
+/// sigaction refuses SIGKILL, SIGSTOP and the two signals glibc keeps for
+/// itself (32 and 33): those stay as they are, as in any C program.
+fn reset_signals(after_exec: bool, sigpipe_was_ignored: bool) {
+    for sig in 1..=NSIG {
+        // Safety: querying (null new action) a disposition into a local.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        // Safety: as above.
+        if unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) } != 0 {
+            continue; // a signal sigaction refuses
+        }
+        let ignore = if sig == libc::SIGPIPE {
+            after_exec && sigpipe_was_ignored
+        } else {
+            after_exec && old.sa_sigaction == libc::SIG_IGN
+        };
+        // Safety: a zeroed sigaction with an empty mask and SIG_DFL or
+        // SIG_IGN is a valid action.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            libc::sigemptyset(&mut sa.sa_mask);
+            sa.sa_sigaction = if ignore { libc::SIG_IGN } else { libc::SIG_DFL };
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+    if !after_exec {
+        let empty = sigset(&[]);
+        // Safety: sigprocmask reads a set we own.
+        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()) };
+    }
+}
+
 /// The anchor's parent-death signal: catchable, unlike SIGKILL, so that the
 /// anchor can pass the controller's death on to the whole group.
 pub const ANCHOR_DEATH_SIGNAL: libc::c_int = libc::SIGTERM;
@@ -309,10 +355,7 @@ pub fn run(opts: WorkerArgs) -> ExitCode {
             slot.store(runs, Ordering::Relaxed);
         }
     }
-    if !opts.sigpipe_ignored {
-        // Safety: restoring the default disposition; Rust's runtime set SIG_IGN.
-        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    }
+    reset_signals(opts.exec_minflt.is_some(), opts.sigpipe_ignored);
     if let Some(cpu) = opts.cpu {
         pin(cpu);
     }
@@ -371,6 +414,12 @@ impl Worker {
                 Some(Misbehave::Crash) => {
                     // Safety: killing ourselves; nothing to clean up.
                     unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+                }
+                Some(Misbehave::Skip) => {
+                    if proto::send(ctrl(), &Msg::Reply(plain(0)), None).is_err() {
+                        quit();
+                    }
+                    continue;
                 }
                 None => {}
             }
