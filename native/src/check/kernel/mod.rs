@@ -154,6 +154,9 @@ pub struct Kernel {
     /// Source line -> a deliberate misbehaviour (tests only).
     misbehave: BTreeMap<u32, Misbehave>,
     exe: std::path::PathBuf,
+    /// /proc/PID/wchan names functions here, so it tells a process the
+    /// kernel holds asleep from one merely in S (settle's module doc).
+    wchan: bool,
 }
 
 /// The CPU workers are pinned to: the last one we may run on.
@@ -226,6 +229,7 @@ impl Kernel {
             model_pids,
             misbehave,
             exe,
+            wchan: probe::wchan_works(),
         };
         // The anchor leads the process group, so that the group outlives any
         // scenario process. If the controller dies without running Drop
