@@ -184,6 +184,19 @@ fn seqpacket_pair() -> Res<(OwnedFd, OwnedFd)> {
     .or_else(|e| broken(format!("socketpair: {e}")))
 }
 
+thread_local! {
+    /// The controller's receive buffer, `proto::recv`'s MAX_MSG bytes, kept:
+    /// filling a fresh one for every message cost milliseconds of CPU a
+    /// message in a debug build, which under load made long scenarios run
+    /// into their wall-clock bound.
+    static RECV_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Receive one message from a worker's channel (see `proto::recv`).
+fn recv_msg(fd: &OwnedFd) -> nix::Result<Option<(Msg, Option<OwnedFd>)>> {
+    RECV_BUF.with_borrow_mut(|buf| proto::recv::<Msg>(fd.as_fd(), buf))
+}
+
 /// Wait until `fd` is readable or `ms` pass; true when readable.
 fn readable(fd: &OwnedFd, ms: i32) -> bool {
     let mut p = libc::pollfd {
@@ -304,8 +317,7 @@ impl Kernel {
         loop {
             self.check_time()?;
             if readable(fd, 5) {
-                let mut buf = Vec::new();
-                return match proto::recv::<Msg>(fd.as_fd(), &mut buf) {
+                return match recv_msg(fd) {
                     Ok(Some((msg, _))) => Ok(msg),
                     Ok(None) => broken(format!("{what}: the worker closed its channel")),
                     Err(e) => broken(format!("{what}: {e}")),

@@ -2,7 +2,9 @@
 //! operation into a worker command, sending it, and telling an operation
 //! that completed from one that blocks.
 
-use super::{broken, end_is_socket, readable, seqpacket_pair, KProc, Kernel, Life, Pending, Res};
+use super::{
+    broken, end_is_socket, readable, recv_msg, seqpacket_pair, KProc, Kernel, Life, Pending, Res,
+};
 use crate::check::probe;
 use crate::check::proto::{self, Cmd, Disposition, Extra, Msg, Reply, Request, CTRL_FD};
 use sim_core::errno::Errno;
@@ -307,8 +309,7 @@ impl Kernel {
                 .as_ref()
                 .expect("a live worker has its channel");
             if readable(ctrl, 1) {
-                let mut buf = Vec::new();
-                match proto::recv::<Msg>(ctrl.as_fd(), &mut buf) {
+                match recv_msg(ctrl) {
                     Ok(Some((Msg::Reply(r), _))) => {
                         self.complete(actor, r, kind);
                         return Ok(());

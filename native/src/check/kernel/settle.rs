@@ -27,12 +27,11 @@
 //! seen before the pass was going to wake is awake, on a run queue, before
 //! the pass looks at anyone.
 
-use super::{readable, Kernel, Life, Res};
+use super::{readable, recv_msg, Kernel, Life, Res};
 use crate::check::probe;
-use crate::check::proto::{self, Msg};
+use crate::check::proto::Msg;
 use sim_core::scenario::ast::INIT_NAME;
 use std::collections::BTreeMap;
-use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 /// A process the kernel holds asleep, as one look saw it.
@@ -84,8 +83,7 @@ impl Kernel {
                 }
                 if let (Some(kind), Some(ctrl)) = (p.pending, p.ctrl.as_ref()) {
                     if readable(ctrl, 0) {
-                        let mut buf = Vec::new();
-                        match proto::recv::<Msg>(ctrl.as_fd(), &mut buf) {
+                        match recv_msg(ctrl) {
                             Ok(Some((Msg::Reply(r), _))) => self.complete(&name, r, kind),
                             // The channel closed: the worker died in its
                             // operation (killed by a signal); it never returns.
