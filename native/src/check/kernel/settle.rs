@@ -10,6 +10,9 @@
 //! asleep only when the kernel holds it off every run queue
 //! (`probe::off_cpu`, /proc/PID/wchan), in S, T or t; D is a sleep on the
 //! way somewhere (a page read, a lock), never a place a scenario waits.
+//! Where wchan names nothing (a kernel without kallsyms: it always reads
+//! 0), the state letter is all there is, and the two passes below are the
+//! only guard.
 //!
 //! And quiet is a stretch of time, not an instant: one pass reads the
 //! processes one after another, so a process seen asleep early in a pass
