@@ -68,6 +68,15 @@ pub struct WorkerArgs {
     /// so the fact must be carried across).
     #[arg(long)]
     pub sigpipe_ignored: bool,
+    /// SIGPIPE was pending in the process's shared set before exec (Rust's
+    /// runtime sets SIGPIPE to SIG_IGN before main, which discards it, so
+    /// it must be sent again).
+    #[arg(long)]
+    pub sigpipe_pending_shared: bool,
+    /// SIGPIPE was pending in the thread's own set before exec (as a
+    /// write that raised it leaves it).
+    #[arg(long)]
+    pub sigpipe_pending_private: bool,
     /// Handler runs carried across exec, as `SIG=RUNS,...`: the count is
     /// the process's, not the image's.
     #[arg(long)]
@@ -255,6 +264,21 @@ fn sigpipe_ignored() -> bool {
     }
 }
 
+/// Is SIGPIPE pending in the shared set, and in the thread's own set?
+/// (/proc/self/status: ShdPnd and SigPnd, hex masks with bit n-1 for
+/// signal n; proc_pid_status in fs/proc/array.c.)
+fn sigpipe_pending() -> (bool, bool) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let pending = |key: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(key))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .is_some_and(|mask| mask & (1 << (libc::SIGPIPE - 1)) != 0)
+    };
+    (pending("ShdPnd:"), pending("SigPnd:"))
+}
+
 /// The anchor's parent-death signal: catchable, unlike SIGKILL, so that the
 /// anchor can pass the controller's death on to the whole group.
 pub const ANCHOR_DEATH_SIGNAL: libc::c_int = libc::SIGTERM;
@@ -312,6 +336,26 @@ pub fn run(opts: WorkerArgs) -> ExitCode {
     if !opts.sigpipe_ignored {
         // Safety: restoring the default disposition; Rust's runtime set SIG_IGN.
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
+    // The runtime's SIG_IGN discarded a SIGPIPE that was pending across
+    // exec (do_sigaction flushes an ignored signal); the kernel keeps it,
+    // so send it again, to the set it was in. It is blocked (the mask
+    // survived exec, and a pending signal that is not blocked would have
+    // been taken before exec), so it stays pending, even under SIG_IGN.
+    if opts.sigpipe_pending_shared {
+        // Safety: kill(2) of our own process with a blocked signal.
+        unsafe { libc::kill(libc::getpid(), libc::SIGPIPE) };
+    }
+    if opts.sigpipe_pending_private {
+        // Safety: tgkill(2) of our own (only) thread with a blocked signal.
+        unsafe {
+            libc::syscall(
+                libc::SYS_tgkill,
+                libc::getpid(),
+                libc::gettid(),
+                libc::SIGPIPE,
+            )
+        };
     }
     if let Some(cpu) = opts.cpu {
         pin(cpu);
@@ -694,6 +738,13 @@ impl Worker {
         let mut args = vec![c"forkscope".to_owned(), c"worker".to_owned()];
         if sigpipe_ignored() {
             args.push(c"--sigpipe-ignored".to_owned());
+        }
+        let (shared, private) = sigpipe_pending();
+        if shared {
+            args.push(c"--sigpipe-pending-shared".to_owned());
+        }
+        if private {
+            args.push(c"--sigpipe-pending-private".to_owned());
         }
         let handled: Vec<String> = PUBLISHED
             .handled

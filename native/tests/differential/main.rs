@@ -26,7 +26,7 @@ const FIRST_SEED: u64 = 1;
 const SEEDS: u64 = 40;
 /// Each feature must be in at least one scenario in MOST (the weights in
 /// gen.rs put most of them in half or more; mmap of 0 pages is rarer).
-const MOST: u64 = 10;
+const MOST: u64 = 20;
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
