@@ -2,7 +2,7 @@
 //! seeds, replayed by `forkscope check` on the real kernel, must all agree
 //! with the model ("when the model and Linux disagree, Linux is right").
 //!
-//! `gen.rs` draws the scenarios (what they are made of, and the kernel
+//! `gen/` draws the scenarios (what they are made of, and the kernel
 //! races they avoid, are written there); `features.rs` reads them back in
 //! the model to show that each thing the generator means to draw is in
 //! most of them.
@@ -25,7 +25,7 @@ use std::process::Command;
 const FIRST_SEED: u64 = 1;
 const SEEDS: u64 = 40;
 /// Each feature must be in at least one scenario in MOST (the weights in
-/// gen.rs put most of them in half or more; mmap of 0 pages is rarer).
+/// gen/ put most of them in half or more; mmap of 0 pages is rarer).
 const MOST: u64 = 20;
 
 fn env_u64(name: &str, default: u64) -> u64 {
