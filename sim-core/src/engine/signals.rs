@@ -309,7 +309,10 @@ impl Cx<'_> {
         match call.on {
             BlockedOn::Send { so_far, .. } if so_far > 0 => {
                 self.wake(pid, OpResult::Value(so_far as i64));
-                format!(" It interrupted send, which had written {so_far} bytes: send returns {so_far}.")
+                format!(
+                    " It interrupted send, which had written {}: send returns {so_far}.",
+                    crate::words::bytes(so_far)
+                )
             }
             ref on => {
                 // The restarted call sleeps again, at the back of its queue.
