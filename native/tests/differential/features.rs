@@ -4,8 +4,11 @@
 
 use sim_core::engine::Sim;
 use sim_core::errno::Errno;
+use sim_core::ipc::fd::EndRef;
+use sim_core::ipc::socket::SockType;
 use sim_core::proc::{BlockedOn, ProcState, Process};
 use sim_core::scenario::OpResult;
+use sim_core::sig::Signal;
 use sim_core::signal::Disposition;
 use sim_core::world::World;
 use std::collections::BTreeSet;
@@ -28,7 +31,15 @@ pub const ALL: [&str; 14] = [
     "a byte count beyond 1 GiB",
 ];
 
-/// The features `text` shows when the model runs it.
+/// Races on the kernel that the generator leaves out (gen/mod.rs,
+/// `socket_race` and `racy`): `features` names them when a scenario has
+/// one, and no scenario may.
+pub const RACES: [&str; 2] = [
+    "race: two calls asleep on one stream socket end",
+    "race: a continued child dies while its parent handles SIGCHLD unblocked",
+];
+
+/// The features (and races) `text` shows when the model runs it.
 pub fn features(text: &str) -> BTreeSet<&'static str> {
     let mut found = BTreeSet::new();
     let mut sim = Sim::from_source(text).expect("a generated scenario parses");
@@ -95,6 +106,22 @@ pub fn features(text: &str) -> BTreeSet<&'static str> {
                 see("a real-time signal is pending twice");
             }
         }
+        if stream_end_with_two_sleepers(after) {
+            see(RACES[0]);
+        }
+        if op == "kill" && words[3] == "SIGCONT" {
+            for child in before.procs().filter(|p| !p.is_init()) {
+                let parent = before.proc(child.parent);
+                if matches!(child.state, ProcState::Stopped { .. })
+                    && after.proc(child.pid).state.is_dead()
+                    && !parent.is_init()
+                    && parent.signals.disposition(Signal::SIGCHLD) == Disposition::Handler
+                    && !parent.signals.blocked().contains(Signal::SIGCHLD)
+                {
+                    see(RACES[1]);
+                }
+            }
+        }
         if op == "unblock"
             && was
                 .signals
@@ -142,6 +169,27 @@ fn sleeps_on(w: &World, p: &Process, object: &str) -> bool {
     let name = w.end_name(*end);
     let pair = object.split('.').next().unwrap_or(object);
     name.split('.').next() == Some(pair)
+}
+
+/// Are two calls asleep (or stopped) on one end of a stream socketpair?
+fn stream_end_with_two_sleepers(w: &World) -> bool {
+    let mut ends = BTreeSet::new();
+    w.procs().any(|p| {
+        let call = match &p.state {
+            ProcState::Blocked(call) => Some(call),
+            ProcState::Stopped { call, .. } => call.as_ref(),
+            _ => None,
+        };
+        match call.map(|c| &c.on) {
+            Some(BlockedOn::Send { end, .. } | BlockedOn::Recv { end, .. }) => match end {
+                EndRef::Sock(id, side) if w.socks(*id).kind() == SockType::Stream => {
+                    !ends.insert((*id, side.index()))
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    })
 }
 
 /// Does `p` have every kind of signal state that exec treats differently?

@@ -67,6 +67,13 @@ fn random_scenarios_agree_with_the_kernel() {
             seen.get(feature).copied().unwrap_or(0)
         );
     }
+    for race in features::RACES {
+        assert!(
+            !seen.contains_key(race),
+            "{} scenarios have a kernel race the generator must leave out: {race}",
+            seen[race]
+        );
+    }
     if count >= SEEDS {
         for op in sim_core::scenario::Op::KEYWORDS {
             assert!(ops.contains(*op), "no scenario does {op}: {ops:?}");
