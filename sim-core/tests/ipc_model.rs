@@ -1079,3 +1079,287 @@ proptest! {
         }
     }
 }
+
+// ------------------------------------------- wake-ups, numbers and profile
+
+/// Run a scenario in the model and answer the expects that failed, as
+/// "line N: expect ... -- found"; empty when every one held.
+fn failed_expects_with(profile: KernelProfile, text: &str) -> Vec<String> {
+    let scenario = sim_core::scenario::parse(text).expect("the scenario parses");
+    let mut sim = sim_core::engine::Sim::with_profile(scenario, profile);
+    sim.run_to_end().expect("the scenario runs");
+    let failed: Vec<String> = sim
+        .steps()
+        .iter()
+        .flat_map(|step| step.expects.iter())
+        .filter(|e| !e.holds())
+        .map(|e| format!("line {}: {} -- {:?}", e.pos.line, e.text, e.verdict))
+        .collect();
+    let checked = sim.steps().iter().map(|s| s.expects.len()).sum::<usize>();
+    assert!(checked > 0, "a scenario that checks nothing proves nothing");
+    failed
+}
+
+fn failed_expects(text: &str) -> Vec<String> {
+    failed_expects_with(KernelProfile::default(), text)
+}
+
+/// A pipe filled to its 16 slots, with `writers` children asleep writing
+/// 4096 bytes each, in the order w1, w2, ...
+fn full_pipe_with_sleeping_writers(writers: u32) -> String {
+    let mut text = String::from("process a\na: pipe p\n");
+    for w in 1..=writers {
+        text.push_str(&format!("a: fork w{w}\n"));
+    }
+    text.push_str("a: send p.w 64K nonblock\nexpect a result 65536\n");
+    for w in 1..=writers {
+        text.push_str(&format!("w{w}: send p.w 4096\nexpect w{w} state blocked\n"));
+    }
+    text
+}
+
+#[test]
+fn resizing_a_full_pipe_sends_its_first_sleeping_writer_to_the_back_of_the_queue() {
+    let text = full_pipe_with_sleeping_writers(2)
+        + "a: pipesize p 64K\n\
+           expect w1 state blocked\n\
+           a: recv p.r 4096\n\
+           expect w2 result 4096\n\
+           expect w1 state blocked\n\
+           a: recv p.r 4096\n\
+           expect w1 result 4096\n";
+    assert_eq!(failed_expects(&text), Vec::<String>::new());
+}
+
+#[test]
+fn with_three_sleeping_writers_one_resize_makes_the_order_second_third_first() {
+    let text = full_pipe_with_sleeping_writers(3)
+        + "a: pipesize p 64K\n\
+           a: recv p.r 4096\n\
+           expect w2 result 4096\n\
+           expect w3 state blocked\n\
+           a: recv p.r 4096\n\
+           expect w3 result 4096\n\
+           expect w1 state blocked\n\
+           a: recv p.r 4096\n\
+           expect w1 result 4096\n";
+    assert_eq!(failed_expects(&text), Vec::<String>::new());
+}
+
+#[test]
+fn each_successful_resize_moves_one_more_writer_to_the_back() {
+    let text = full_pipe_with_sleeping_writers(3)
+        + "a: pipesize p 64K\n\
+           a: pipesize p 64K\n\
+           a: recv p.r 4096\n\
+           expect w3 result 4096\n\
+           expect w1 state blocked\n\
+           a: recv p.r 4096\n\
+           expect w1 result 4096\n\
+           expect w2 state blocked\n";
+    assert_eq!(failed_expects(&text), Vec::<String>::new());
+}
+
+#[test]
+fn a_resize_that_fails_wakes_no_writer() {
+    let text = full_pipe_with_sleeping_writers(2)
+        + "a: pipesize p 4096\n\
+           expect a result EBUSY\n\
+           a: pipesize p 2M\n\
+           expect a result EPERM\n\
+           a: pipesize p -1\n\
+           expect a result EINVAL\n\
+           a: recv p.r 4096\n\
+           expect w1 result 4096\n\
+           expect w2 state blocked\n";
+    assert_eq!(failed_expects(&text), Vec::<String>::new());
+}
+
+#[test]
+fn growing_a_full_pipe_lets_its_sleeping_writers_write_in_the_order_they_slept() {
+    // A byte read frees no slot, so the pipe is still full until it grows
+    // by 16 slots: then w1, w2 and w3 write, each waking the next.
+    let text = full_pipe_with_sleeping_writers(3)
+        + "a: recv p.r 1\n\
+           a: pipesize p 128K\n\
+           expect a result 131072\n\
+           expect w1 result 4096\n\
+           expect w2 result 4096\n\
+           expect w3 result 4096\n\
+           expect p.r queued 77823\n";
+    assert_eq!(failed_expects(&text), Vec::<String>::new());
+}
+
+#[test]
+fn resizing_a_pipe_wakes_no_reader() {
+    // pipe_resize_ring wakes wr_wait only: the readers keep their order.
+    let text = "process a\na: pipe p\na: fork r1\na: fork r2\n\
+                r1: recv p.r 10\nr2: recv p.r 10\n\
+                a: pipesize p 128K\n\
+                a: send p.w 10\n\
+                expect r1 result 10\n\
+                expect r2 state blocked\n";
+    assert_eq!(failed_expects(text), Vec::<String>::new());
+}
+
+/// A stream pair whose side 0 sleeps in a send of `len` after SO_SNDBUF
+/// 2304 (stored 4608): two skbs of 2240 bytes went in, charged 8704.
+fn sender_asleep_at_8704(len: u64) -> SocketPair {
+    let mut pair = stream_pair();
+    pair.set_sndbuf(&k(), Side::Zero, 2304).unwrap();
+    assert_eq!(
+        quiet(pair.send(&k(), Side::Zero, len, false)),
+        Progress::Blocked { so_far: 4480 }
+    );
+    assert_eq!(pair.outq(Side::Zero), 8704);
+    pair
+}
+
+#[test]
+fn so_sndbuf_wakes_a_sleeping_sender_once_four_times_its_charge_plus_one_fits() {
+    // unix_writable from setsockopt: (8704 + 1) * 4 = 34820.
+    let mut pair = sender_asleep_at_8704(10_000);
+    pair.set_sndbuf(&k(), Side::Zero, 17_409).unwrap(); // 34818
+    assert!(!pair.can_resume_send(Side::Zero));
+    pair.set_sndbuf(&k(), Side::Zero, 17_410).unwrap(); // 34820
+    assert!(pair.can_resume_send(Side::Zero));
+    assert_eq!(
+        quiet(pair.resume_send(&k(), Side::Zero, 10_000, 4480)),
+        Progress::Done(10_000)
+    );
+}
+
+#[test]
+fn a_reader_freeing_to_the_same_boundary_does_not_wake_the_sender() {
+    // sock_wfree holds one more reference: (charge + 2) * 4 <= SO_SNDBUF.
+    // SO_SNDBUF 6148 = 4 * (1536 + 1): one-byte skbs cost 768 each.
+    let mut pair = stream_pair();
+    pair.set_sndbuf(&k(), Side::Zero, 3074).unwrap();
+    assert_eq!(fill_socket(&mut pair, Side::Zero, 1), (9, Errno::EAGAIN));
+    assert_eq!(
+        quiet(pair.send(&k(), Side::Zero, 1, false)),
+        Progress::Blocked { so_far: 0 }
+    );
+    assert_eq!(pair.recv(&k(), Side::One, 7, true), Progress::Done(7));
+    assert_eq!(pair.outq(Side::Zero), 1536);
+    assert!(!pair.can_resume_send(Side::Zero));
+    // The very same value through setsockopt wakes it.
+    pair.set_sndbuf(&k(), Side::Zero, 3074).unwrap();
+    assert!(pair.can_resume_send(Side::Zero));
+    assert_eq!(
+        quiet(pair.resume_send(&k(), Side::Zero, 1, 0)),
+        Progress::Done(1)
+    );
+}
+
+#[test]
+fn lowering_so_sndbuf_wakes_no_sender() {
+    let mut pair = sender_asleep_at_8704(10_000);
+    pair.set_sndbuf(&k(), Side::Zero, 1).unwrap();
+    assert!(!pair.can_resume_send(Side::Zero));
+}
+
+#[test]
+fn a_woken_sender_first_sends_the_skb_it_sized_before_sleeping() {
+    let mut pair = sender_asleep_at_8704(60_000);
+    pair.set_sndbuf(&k(), Side::Zero, 17_410).unwrap(); // 34820
+    assert_eq!(
+        quiet(pair.resume_send(&k(), Side::Zero, 60_000, 4480)),
+        Progress::Blocked {
+            so_far: 4480 + 2240 + 2 * 17_346
+        }
+    );
+    let lens: Vec<u32> = pair.socket(Side::One).queue().map(|s| s.len).collect();
+    assert_eq!(lens, [2240, 2240, 2240, 17_346, 17_346]);
+}
+
+#[test]
+fn the_same_send_sizes_its_skbs_afresh_once_it_is_past_the_one_it_slept_for() {
+    // A fresh send on the same socket never uses a stale size.
+    let mut pair = stream_pair();
+    pair.set_sndbuf(&k(), Side::Zero, 17_410).unwrap();
+    assert_eq!(
+        quiet(pair.send(&k(), Side::Zero, 20_000, false)),
+        Progress::Done(20_000)
+    );
+    let lens: Vec<u32> = pair.socket(Side::One).queue().map(|s| s.len).collect();
+    assert_eq!(lens, [17_346, 2654]);
+}
+
+#[test]
+fn mmap_of_zero_pages_fails_with_einval_and_makes_no_region() {
+    let text = "process p\n\
+                p: mmap heap 0\n\
+                expect p result EINVAL\n\
+                p: mmap heap 2\n\
+                expect p result 0\n\
+                p: write heap 1\n\
+                expect p faults 1\n";
+    assert_eq!(failed_expects(text), Vec::<String>::new());
+}
+
+#[test]
+fn f_setpipe_sz_reads_a_negative_int_as_unsigned() {
+    let text = "process p\np: pipe x\n\
+                p: pipesize x -1\nexpect p result EINVAL\n\
+                p: pipesize x -4096\nexpect p result EINVAL\n\
+                p: pipesize x -2147483648\nexpect p result EPERM\n\
+                p: pipesize x 2147483647\nexpect p result EPERM\n\
+                p: pipesize x 0\nexpect p result 4096\n";
+    assert_eq!(failed_expects(text), Vec::<String>::new());
+}
+
+#[test]
+fn a_negative_so_sndbuf_means_wmem_max() {
+    let k = k();
+    let mut pair = stream_pair();
+    for val in [-1, i32::MIN, i32::MAX, k.wmem_max as i32] {
+        assert_eq!(
+            pair.set_sndbuf(&k, Side::Zero, val),
+            Ok(2 * k.wmem_max),
+            "SO_SNDBUF {val}"
+        );
+    }
+}
+
+#[test]
+fn a_huge_send_is_clamped_to_max_rw_count_and_allocates_nothing() {
+    // 64 TiB: the model counts bytes and never holds them. (The figures
+    // agree with the kernel: forkscope check, Linux 6.18.)
+    let text = "process p\np: pipe x\np: socketpair s\n\
+                p: send x.w 70368744177664 nonblock\n\
+                expect p result 65536\n\
+                p: recv x.r 70368744177664\n\
+                expect p result 65536\n\
+                p: send s.0 4G nonblock\n\
+                expect s.1 queued 219264\n";
+    assert_eq!(failed_expects(text), Vec::<String>::new());
+    let mut pipe = new_pipe();
+    pipe.set_size(&k(), 1 << 31, true).unwrap();
+    assert_eq!(
+        quiet(pipe.write(&k(), u64::MAX, true)),
+        Progress::Done(k().max_rw_count())
+    );
+}
+
+#[test]
+fn the_profile_alone_sets_wmem_max_pipe_max_size_and_sock_min_sndbuf() {
+    let profile = KernelProfile {
+        wmem_max: 10_000,
+        pipe_max_size: 65_536,
+        sock_min_sndbuf: 8192,
+        ..KernelProfile::default()
+    };
+    // SO_SNDBUF -1 stores 2 * wmem_max = 20000: datagrams up to 19968.
+    // SO_SNDBUF 1 stores the floor, 8192: datagrams up to 8160.
+    let text = "process p\np: socketpair s dgram\np: pipe x\n\
+                p: sndbuf s.0 -1\n\
+                p: send s.0 19968 nonblock\nexpect p result 19968\n\
+                p: send s.0 19969 nonblock\nexpect p result EMSGSIZE\n\
+                p: sndbuf s.0 1\n\
+                p: send s.0 8161 nonblock\nexpect p result EMSGSIZE\n\
+                p: send s.0 8160 nonblock\nexpect p result EAGAIN\n\
+                p: pipesize x 131072\nexpect p result EPERM\n\
+                p: pipesize x 65536\nexpect p result 65536\n";
+    assert_eq!(failed_expects_with(profile, text), Vec::<String>::new());
+}

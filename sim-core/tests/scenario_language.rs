@@ -29,7 +29,8 @@ expect parent status exited 0
 ";
 
 const MAX_PAGES: u32 = 1 << 20;
-const MAX_BYTES: u64 = 1 << 30;
+/// 2^46: half the x86_64 user address space (parse.rs, MAX_IO_BYTES).
+const MAX_IO_BYTES: u64 = 1 << 46;
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -336,16 +337,92 @@ fn pipe_and_socket_operations_parse() {
 }
 
 #[test]
-fn byte_counts_take_k_kib_m_and_mib_suffixes() {
-    let bytes = |text: &str| match op(&format!("p: pipesize x {text}")) {
-        Op::Pipesize { bytes, .. } => bytes,
-        other => panic!("not a pipesize: {other:?}"),
+fn byte_counts_take_k_kib_m_mib_g_and_gib_suffixes() {
+    let bytes = |text: &str| match op(&format!("p: recv x.r {text}")) {
+        Op::Recv { max, .. } => max,
+        other => panic!("not a recv: {other:?}"),
     };
     assert_eq!(bytes("64K"), 65536);
     assert_eq!(bytes("64KiB"), 65536);
     assert_eq!(bytes("2M"), 2 << 20);
     assert_eq!(bytes("2MiB"), 2 << 20);
-    assert_eq!(bytes("1024M"), MAX_BYTES);
+    assert_eq!(bytes("4G"), 4 << 30);
+    assert_eq!(bytes("65536GiB"), MAX_IO_BYTES);
+}
+
+#[test]
+fn send_and_recv_counts_go_far_beyond_a_gibibyte() {
+    assert_eq!(
+        op("p: send x.w 70368744177664 nonblock"),
+        Op::Send {
+            end: End::PipeWrite { pipe: name("x") },
+            payload: Payload::Bytes(MAX_IO_BYTES),
+            nonblock: true
+        }
+    );
+    assert_eq!(
+        error("p: send x.w 70368744177665"),
+        "1:13: the byte count is too large (at most 70368744177664)"
+    );
+}
+
+#[test]
+fn sndbuf_and_pipesize_take_any_c_int_negative_ones_included() {
+    let pipesize = |text: &str| match op(&format!("p: pipesize x {text}")) {
+        Op::Pipesize { bytes, .. } => bytes,
+        other => panic!("not a pipesize: {other:?}"),
+    };
+    let sndbuf = |text: &str| match op(&format!("p: sndbuf s.0 {text}")) {
+        Op::Sndbuf { bytes, .. } => bytes,
+        other => panic!("not a sndbuf: {other:?}"),
+    };
+    for (text, value) in [
+        ("2147483647", i32::MAX),
+        ("-2147483648", i32::MIN),
+        ("-1", -1),
+        ("0", 0),
+    ] {
+        assert_eq!(pipesize(text), value, "pipesize {text}");
+        assert_eq!(sndbuf(text), value, "sndbuf {text}");
+    }
+    assert_eq!(pipesize("1M"), 1 << 20);
+    assert_eq!(sndbuf("-4K"), -4096);
+}
+
+#[test]
+fn a_c_int_out_of_range_is_an_error_that_says_the_range() {
+    assert_eq!(
+        error("p: pipesize x 2147483648"),
+        "1:15: the pipe size (a C int) is out of range: it must be from -2147483648 to 2147483647"
+    );
+    assert_eq!(
+        error("p: sndbuf s.0 -2147483649"),
+        "1:15: the SO_SNDBUF value (a C int) is out of range: it must be from -2147483648 to 2147483647"
+    );
+    assert_eq!(
+        error("p: sndbuf s.0 2G"),
+        "1:15: the SO_SNDBUF value (a C int) is out of range: it must be from -2147483648 to 2147483647"
+    );
+    assert_eq!(
+        error("p: exit -2147483649"),
+        "1:9: the exit code is out of range: it must be from -2147483648 to 2147483647"
+    );
+    assert_eq!(
+        error("p: recv x.r -1"),
+        "1:13: the byte count is out of range: it must be from 0 to 70368744177664"
+    );
+    assert_eq!(
+        error("expect x.r queued 2147483648"),
+        "1:19: the byte count is too large (at most 2147483647)"
+    );
+    assert_eq!(
+        error("p: kill q 65"),
+        "1:11: the signal number is out of range: it must be from 1 to 64"
+    );
+    assert_eq!(
+        error("p: kill q SIG0"),
+        "1:11: the signal number is out of range: it must be from 1 to 64"
+    );
 }
 
 #[test]
@@ -744,16 +821,16 @@ fn numbers_beyond_the_limits_are_too_large() {
         "1:17: the end of the range is too large (at most 1048576)"
     );
     assert_eq!(
-        error("p: send x.w 2048M"),
-        "1:13: the byte count is too large (at most 1073741824)"
+        error("p: send x.w 65537G"),
+        "1:13: the byte count is too large (at most 70368744177664)"
     );
     assert_eq!(
         error("p: recv x.r 99999999999999999999999"),
-        "1:13: the byte count is too large (at most 1073741824)"
+        "1:13: the byte count is too large (at most 70368744177664)"
     );
     assert_eq!(
         error("p: exit 2147483648"),
-        "1:9: the exit code is too large (at most 2147483647)"
+        "1:9: the exit code is out of range: it must be from -2147483648 to 2147483647"
     );
     assert_eq!(
         error("expect p status exited 256"),
@@ -928,7 +1005,11 @@ fn arb_range() -> impl Strategy<Value = PageRange> {
 }
 
 fn arb_bytes() -> impl Strategy<Value = u64> {
-    prop_oneof![0..=64u64, 0..=MAX_BYTES]
+    prop_oneof![0..=64u64, 0..=MAX_IO_BYTES]
+}
+
+fn arb_queued() -> impl Strategy<Value = u64> {
+    prop_oneof![0..=64u64, 0..=i32::MAX as u64]
 }
 
 fn arb_op() -> impl Strategy<Value = Op> {
@@ -968,8 +1049,8 @@ fn arb_op() -> impl Strategy<Value = Op> {
             max,
             nonblock
         }),
-        (arb_name(), arb_bytes()).prop_map(|(pipe, bytes)| Op::Pipesize { pipe, bytes }),
-        (arb_end(), arb_bytes()).prop_map(|(end, bytes)| Op::Sndbuf { end, bytes }),
+        (arb_name(), any::<i32>()).prop_map(|(pipe, bytes)| Op::Pipesize { pipe, bytes }),
+        (arb_end(), any::<i32>()).prop_map(|(end, bytes)| Op::Sndbuf { end, bytes }),
         (
             arb_signal(),
             prop::sample::select(vec![Action::Handle, Action::Ignore, Action::Default]),
@@ -1023,7 +1104,7 @@ fn arb_expect() -> impl Strategy<Value = Expect> {
         (arb_name(), result).prop_map(|(process, result)| Expect::Result { process, result }),
         (arb_name(), state).prop_map(|(process, state)| Expect::State { process, state }),
         (arb_name(), arb_name()).prop_map(|(process, parent)| Expect::Parent { process, parent }),
-        (arb_end(), arb_bytes()).prop_map(|(end, bytes)| Expect::Queued { end, bytes }),
+        (arb_end(), arb_queued()).prop_map(|(end, bytes)| Expect::Queued { end, bytes }),
         (arb_name(), arb_signal(), any::<u64>()).prop_map(|(process, signal, count)| {
             Expect::Handled {
                 process,

@@ -73,7 +73,8 @@ impl PageEntry {
     }
 }
 
-/// The pagemap entries of `pages` pages from `addr` in process `pid`.
+/// The pagemap entries of `pages` pages from `addr` in process `pid`, in
+/// one pread.
 pub fn pagemap(pid: i32, addr: u64, pages: usize) -> std::io::Result<Vec<PageEntry>> {
     let file = File::open(format!("/proc/{pid}/pagemap"))?;
     let mut buf = vec![0u8; pages * 8];
@@ -84,6 +85,13 @@ pub fn pagemap(pid: i32, addr: u64, pages: usize) -> std::io::Result<Vec<PageEnt
         .collect())
 }
 
+/// Entries of /proc/kpagecount one read may span (64 KiB of u64s).
+const KPAGECOUNT_BATCH: u64 = 8192;
+/// The widest gap between two wanted frames that one read spans: reading
+/// a few unwanted entries costs less than another syscall, reading the
+/// counts of all of memory (frames scattered far apart) costs more.
+const KPAGECOUNT_GAP: u64 = 16;
+
 /// /proc/kpagecount, opened once (root only).
 pub struct KpageCount(File);
 
@@ -92,11 +100,44 @@ impl KpageCount {
         File::open("/proc/kpagecount").ok().map(KpageCount)
     }
 
-    /// How many page tables map frame `pfn`.
-    pub fn users(&self, pfn: u64) -> std::io::Result<u64> {
-        let mut buf = [0u8; 8];
-        self.0.read_exact_at(&mut buf, pfn * 8)?;
-        Ok(u64::from_le_bytes(buf))
+    /// How many page tables map each frame of `pfns`, in the order given
+    /// (0 for a frame that cannot be read). Frames are read in batches: one
+    /// pread covers a run of wanted frames (sorted) no more than
+    /// `KPAGECOUNT_GAP` apart and `KPAGECOUNT_BATCH` long, so the frames of
+    /// a big region, mostly allocated together, take a few reads instead of
+    /// one each.
+    pub fn users_of(&self, pfns: &[u64]) -> Vec<u64> {
+        let mut wanted: Vec<u64> = pfns.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut counts: Vec<u64> = Vec::with_capacity(wanted.len());
+        let mut buf = Vec::new();
+        let mut i = 0;
+        while i < wanted.len() {
+            let first = wanted[i];
+            let mut j = i + 1;
+            while j < wanted.len()
+                && wanted[j] - first < KPAGECOUNT_BATCH
+                && wanted[j] - wanted[j - 1] <= KPAGECOUNT_GAP
+            {
+                j += 1;
+            }
+            let span = (wanted[j - 1] - first + 1) as usize;
+            buf.resize(span * 8, 0);
+            let read = self.0.read_exact_at(&mut buf, first * 8).is_ok();
+            for &pfn in &wanted[i..j] {
+                let at = (pfn - first) as usize * 8;
+                counts.push(if read {
+                    u64::from_le_bytes(buf[at..at + 8].try_into().expect("8 bytes"))
+                } else {
+                    0
+                });
+            }
+            i = j;
+        }
+        pfns.iter()
+            .map(|pfn| counts[wanted.binary_search(pfn).expect("wanted holds every pfn")])
+            .collect()
     }
 }
 

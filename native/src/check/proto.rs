@@ -78,13 +78,15 @@ pub enum Cmd {
         nonblock: bool,
         socket: bool,
     },
+    /// fcntl(F_SETPIPE_SZ) with the scenario's C int, as it is.
     Pipesize {
         fd: i32,
-        bytes: u64,
+        bytes: i32,
     },
+    /// setsockopt(SO_SNDBUF) with the scenario's C int, as it is.
     Sndbuf {
         fd: i32,
-        bytes: u64,
+        bytes: i32,
     },
     Signal {
         sig: i32,
@@ -104,13 +106,16 @@ pub enum Cmd {
 }
 
 /// A deliberate misbehaviour, for the robustness tests only
-/// (FORKSCOPE_TEST_HANG_LINE / FORKSCOPE_TEST_CRASH_LINE).
+/// (FORKSCOPE_TEST_HANG_LINE / _CRASH_LINE / _SKIP_LINE).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Misbehave {
     /// Spin forever instead of doing the operation.
     Hang,
-    /// Die of SIGSEGV instead of doing the operation.
+    /// Die (SIGKILL) instead of doing the operation.
     Crash,
+    /// Reply that the operation succeeded (0, no faults) without doing it:
+    /// a difference injected on purpose.
+    Skip,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -65,7 +65,7 @@ pub struct WorkerArgs {
     #[arg(long)]
     pub exec_minflt: Option<u64>,
     /// SIGPIPE was ignored before exec (Rust's runtime ignores it anyway,
-    /// so the fact must be carried across).
+    /// so the fact must be carried across; see `reset_signals`).
     #[arg(long)]
     pub sigpipe_ignored: bool,
     /// SIGPIPE was pending in the process's shared set before exec (Rust's
@@ -279,6 +279,52 @@ fn sigpipe_pending() -> (bool, bool) {
     (pending("ShdPnd:"), pending("SigPnd:"))
 }
 
+/// The highest signal number, `_NSIG` (arch/x86/include/asm/signal.h).
+const NSIG: libc::c_int = 64;
+
+/// Give every signal the disposition a freshly exec'd C program has.
+///
+/// Whatever the Rust runtime did at start-up must not reach the scenario:
+/// it installs SIGSEGV and SIGBUS handlers (stack-overflow detection, with
+/// which a `kill c SIGSEGV` would leave `c` alive) and ignores SIGPIPE.
+/// A worker started by the controller also drops what the controller was
+/// started with (an ignored SIGHUP under nohup, SIGINT and SIGQUIT in a
+/// background job, a blocked signal): every signal 1..=64 back to SIG_DFL
+/// and an empty mask. After a scenario `exec`, execve kept the ignored
+/// signals and the mask (flush_signal_handlers in kernel/signal.c resets
+/// only handlers), so only the handlers are reset (after exec they can
+/// only be the runtime's) and SIGPIPE is ignored only if it was before.
+/// sigaction refuses SIGKILL, SIGSTOP and the two signals glibc keeps for
+/// itself (32 and 33): those stay as they are, as in any C program.
+fn reset_signals(after_exec: bool, sigpipe_was_ignored: bool) {
+    for sig in 1..=NSIG {
+        // Safety: querying (null new action) a disposition into a local.
+        let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+        // Safety: as above.
+        if unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) } != 0 {
+            continue; // a signal sigaction refuses
+        }
+        let ignore = if sig == libc::SIGPIPE {
+            after_exec && sigpipe_was_ignored
+        } else {
+            after_exec && old.sa_sigaction == libc::SIG_IGN
+        };
+        // Safety: a zeroed sigaction with an empty mask and SIG_DFL or
+        // SIG_IGN is a valid action.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            libc::sigemptyset(&mut sa.sa_mask);
+            sa.sa_sigaction = if ignore { libc::SIG_IGN } else { libc::SIG_DFL };
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+    if !after_exec {
+        let empty = sigset(&[]);
+        // Safety: sigprocmask reads a set we own.
+        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut()) };
+    }
+}
+
 /// The anchor's parent-death signal: catchable, unlike SIGKILL, so that the
 /// anchor can pass the controller's death on to the whole group.
 pub const ANCHOR_DEATH_SIGNAL: libc::c_int = libc::SIGTERM;
@@ -333,10 +379,7 @@ pub fn run(opts: WorkerArgs) -> ExitCode {
             slot.store(runs, Ordering::Relaxed);
         }
     }
-    if !opts.sigpipe_ignored {
-        // Safety: restoring the default disposition; Rust's runtime set SIG_IGN.
-        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
-    }
+    reset_signals(opts.exec_minflt.is_some(), opts.sigpipe_ignored);
     // The runtime's SIG_IGN discarded a SIGPIPE that was pending across
     // exec (do_sigaction flushes an ignored signal); the kernel keeps it,
     // so send it again, to the set it was in. It is blocked (the mask
@@ -415,6 +458,12 @@ impl Worker {
                 Some(Misbehave::Crash) => {
                     // Safety: killing ourselves; nothing to clean up.
                     unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+                }
+                Some(Misbehave::Skip) => {
+                    if proto::send(ctrl(), &Msg::Reply(plain(0)), None).is_err() {
+                        quit();
+                    }
+                    continue;
                 }
                 None => {}
             }
@@ -525,19 +574,21 @@ impl Worker {
                 nonblock,
                 socket,
             } => {
-                let data = match text {
-                    Some(t) => t.into_bytes(),
-                    None => vec![b'x'; len as usize],
+                let Some(data) = IoBuffer::for_send(len, text.as_deref()) else {
+                    return plain(-1);
                 };
+                let count = len as usize;
                 let restore = (nonblock && !socket).then(|| set_nonblock(fd));
                 let flags = if nonblock { libc::MSG_DONTWAIT } else { 0 };
                 let r = bracket(|| {
-                    // Safety: data is a live buffer of data.len() bytes, already touched.
+                    // Safety: the kernel reads at most MAX_RW_COUNT bytes of
+                    // the `count` it is given, and `data` maps that much,
+                    // already present.
                     unsafe {
                         if socket {
-                            libc::send(fd, data.as_ptr().cast(), data.len(), flags) as i64
+                            libc::send(fd, data.addr.cast(), count, flags) as i64
                         } else {
-                            libc::write(fd, data.as_ptr().cast(), data.len()) as i64
+                            libc::write(fd, data.addr.cast(), count) as i64
                         }
                     }
                 });
@@ -552,17 +603,19 @@ impl Worker {
                 nonblock,
                 socket,
             } => {
-                // Non-zero fill: every page of the buffer is touched before the bracket.
-                let mut data = vec![1u8; max.max(1) as usize];
+                let Some(data) = IoBuffer::for_recv(max) else {
+                    return plain(-1);
+                };
                 let restore = (nonblock && !socket).then(|| set_nonblock(fd));
                 let flags = if nonblock { libc::MSG_DONTWAIT } else { 0 };
                 let r = bracket(|| {
-                    // Safety: data is a live, writable buffer of at least max bytes.
+                    // Safety: the kernel writes at most MAX_RW_COUNT bytes,
+                    // and `data` maps that much, writable.
                     unsafe {
                         if socket {
-                            libc::recv(fd, data.as_mut_ptr().cast(), max as usize, flags) as i64
+                            libc::recv(fd, data.addr.cast(), max as usize, flags) as i64
                         } else {
-                            libc::read(fd, data.as_mut_ptr().cast(), max as usize) as i64
+                            libc::read(fd, data.addr.cast(), max as usize) as i64
                         }
                     }
                 });
@@ -572,12 +625,12 @@ impl Worker {
                 r
             }
             Cmd::Pipesize { fd, bytes } => {
-                let bytes = bytes.min(i32::MAX as u64) as libc::c_int;
+                let bytes: libc::c_int = bytes;
                 // Safety: F_SETPIPE_SZ takes an int.
                 bracket(|| unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, bytes) } as i64)
             }
             Cmd::Sndbuf { fd, bytes } => {
-                let v: libc::c_int = bytes.min(i32::MAX as u64) as libc::c_int;
+                let v: libc::c_int = bytes;
                 bracket(|| {
                     // Safety: SO_SNDBUF reads one int from a local.
                     unsafe {
@@ -683,6 +736,10 @@ impl Worker {
             }
         });
         if reply.errno != 0 {
+            // mmap of 0 pages fails with EINVAL (the real call, with length
+            // 0): give the reservation back, so no trace of it is left.
+            // Safety: unmapping our own reservation, which nothing uses.
+            unsafe { libc::munmap(base as *mut libc::c_void, span) };
             return reply;
         }
         // Safety: trimming our own reservation down to one guard page each side,
@@ -815,6 +872,110 @@ fn raw_fork(scratch: *mut libc::rusage) -> libc::pid_t {
         );
     }
     ret as libc::pid_t
+}
+
+/// MAX_RW_COUNT (include/linux/fs.h), from the model's profile: the most
+/// one read, write, send or recv moves, whatever count it is given.
+fn max_rw_count() -> usize {
+    sim_core::profile::KernelProfile::default().max_rw_count() as usize
+}
+
+/// Where send and recv buffers are mapped: low, so that the buffer plus
+/// any count the language allows (2^46) stays inside the user address
+/// space and access_ok never fails.
+const IO_BUFFER_AT: usize = 1 << 32;
+
+/// The buffer of one send or recv. A count may be far larger than what
+/// the kernel will move (at most MAX_RW_COUNT, and never more than a pipe
+/// or socket buffer holds), so the mapping is MAP_NORESERVE and only what
+/// can be touched is made present, before the call: the call itself must
+/// take no fault, since the model counts none.
+struct IoBuffer {
+    addr: *mut u8,
+    len: usize,
+}
+
+impl IoBuffer {
+    fn map(count: u64) -> Option<IoBuffer> {
+        let len = (count as usize)
+            .clamp(1, max_rw_count())
+            .next_multiple_of(PAGE);
+        let prot = libc::PROT_READ | libc::PROT_WRITE;
+        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE;
+        // Safety: a fresh anonymous mapping; FIXED_NOREPLACE never replaces
+        // anything, and without it the kernel picks a free place.
+        let addr = unsafe {
+            let p = libc::mmap(
+                IO_BUFFER_AT as *mut libc::c_void,
+                len,
+                prot,
+                flags | libc::MAP_FIXED_NOREPLACE,
+                -1,
+                0,
+            );
+            if p == libc::MAP_FAILED {
+                libc::mmap(std::ptr::null_mut(), len, prot, flags, -1, 0)
+            } else {
+                p
+            }
+        };
+        (addr != libc::MAP_FAILED).then_some(IoBuffer {
+            addr: addr.cast(),
+            len,
+        })
+    }
+
+    /// A send's bytes: the text, or as many zero bytes as the kernel may
+    /// read, mapped onto the shared zero page (no memory behind them).
+    fn for_send(count: u64, text: Option<&str>) -> Option<IoBuffer> {
+        let buf = IoBuffer::map(count)?;
+        match text {
+            // Safety: the text fits: the buffer is at least `count` =
+            // text.len() bytes (text sends are short), writable, ours.
+            Some(t) => unsafe {
+                std::ptr::copy_nonoverlapping(t.as_ptr(), buf.addr, t.len().min(buf.len))
+            },
+            // Safety: populating our own mapping's page tables, read-only.
+            None => unsafe {
+                libc::madvise(buf.addr.cast(), buf.len, MADV_POPULATE_READ);
+            },
+        }
+        Some(buf)
+    }
+
+    /// A recv's buffer: written pages are made present up to what one
+    /// call can receive (a pipe's or a socket's buffer at most).
+    fn for_recv(max: u64) -> Option<IoBuffer> {
+        let buf = IoBuffer::map(max)?;
+        let present = buf.len.min(most_one_read_returns());
+        // Safety: populating our own writable mapping.
+        unsafe { libc::madvise(buf.addr.cast(), present, MADV_POPULATE_WRITE) };
+        Some(buf)
+    }
+}
+
+impl Drop for IoBuffer {
+    fn drop(&mut self) {
+        // Safety: unmapping our own buffer; no pointer into it outlives it.
+        unsafe { libc::munmap(self.addr.cast(), self.len) };
+    }
+}
+
+/// The most bytes one read of a pipe or socket can return here: a pipe
+/// holds at most pipe-max-size (the workers lack CAP_SYS_RESOURCE); a
+/// socket's queue at most its peer's SO_SNDBUF (twice wmem_max) plus the
+/// skb admitted last (half of it again); a page more for rounding.
+fn most_one_read_returns() -> usize {
+    let sysctl = |path: &str| {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| t.trim().parse::<usize>().ok())
+    };
+    // Unreadable sysctls: the model's own figures.
+    let profile = sim_core::profile::KernelProfile::default();
+    let pipe_max = sysctl("/proc/sys/fs/pipe-max-size").unwrap_or(profile.pipe_max_size as usize);
+    let wmem_max = sysctl("/proc/sys/net/core/wmem_max").unwrap_or(profile.wmem_max as usize);
+    pipe_max.max(3 * wmem_max) + PAGE
 }
 
 fn bad() -> Reply {

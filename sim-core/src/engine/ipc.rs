@@ -18,6 +18,14 @@ use crate::sig::Signal;
 use crate::words::count;
 use crate::world::Object;
 
+/// A byte count a syscall takes as a C int (negative ones included).
+fn int_bytes(n: i32) -> String {
+    match u64::try_from(n) {
+        Ok(n) => bytes(n),
+        Err(_) => format!("{n} bytes"),
+    }
+}
+
 fn bytes(n: u64) -> String {
     if n == 1 {
         "1 byte".into()
@@ -406,7 +414,11 @@ impl Cx<'_> {
         Some(story)
     }
 
-    pub(super) fn pipesize(&mut self, pipe: &Name, size: u64) -> Result<String, ErrorKind> {
+    /// fcntl(fd, F_SETPIPE_SZ, size) with a C int: do_fcntl hands pipe_fcntl
+    /// `(unsigned int)arg`, so a negative size reaches round_pipe_size as a
+    /// value of 2^31 or more: EINVAL, except INT_MIN, which is exactly 2^31
+    /// (a valid power of two, above pipe-max-size: EPERM).
+    pub(super) fn pipesize(&mut self, pipe: &Name, size: i32) -> Result<String, ErrorKind> {
         let id = match self.world.object(pipe.as_str()) {
             Some(Object::Pipe(id)) => id,
             Some(Object::Socks(_)) => {
@@ -436,15 +448,18 @@ impl Cx<'_> {
         let old = self.world.pipe(id).size_bytes(self.profile);
         // Scenario processes run without CAP_SYS_RESOURCE, like any
         // unprivileged Node.js program.
-        match self.world.pipe_mut(id).set_size(self.profile, size, false) {
+        let arg = u64::from(size as u32);
+        match self.world.pipe_mut(id).set_size(self.profile, arg, false) {
             Ok(new) => {
                 self.returned(0, OpResult::Value(new as i64));
                 let slots = self.world.pipe(id).capacity_slots();
-                Ok(format!(
+                let mut story = format!(
                     "{me} sets {pipe}'s size to {} (F_SETPIPE_SZ). The kernel rounds it to a power-of-two number of pages: {new} bytes, {} (it was {old}).",
-                    bytes(size),
+                    int_bytes(size),
                     count(slots, "slot", "slots")
-                ))
+                );
+                story.push_str(&self.wake_first_writer(id));
+                Ok(story)
             }
             Err(e) => {
                 self.returned(0, OpResult::Error(e));
@@ -454,9 +469,14 @@ impl Cx<'_> {
                         count(self.world.pipe(id).slots_in_use(), "slot", "slots")
                     ),
                     Errno::EPERM => format!(
-                        "that is above pipe-max-size ({} bytes), which only a process with CAP_SYS_RESOURCE may exceed",
+                        "{}that is above pipe-max-size ({} bytes), which only a process with CAP_SYS_RESOURCE may exceed",
+                        if size < 0 { format!("the kernel reads the size as an unsigned int ({arg}), and ") } else { String::new() },
                         self.profile.pipe_max_size
                     ),
+                    Errno::EINVAL if size < 0 => format!(
+                        "the kernel reads the size as an unsigned int ({arg}), and no pipe is larger than 2^31 bytes"
+                    ),
+                    Errno::EINVAL => "no pipe is larger than 2^31 bytes".to_string(),
                     _ => e.describe().to_string(),
                 };
                 Ok(format!("{me} asks for a {size}-byte pipe {pipe}: F_SETPIPE_SZ fails with {e}, because {why}."))
@@ -464,7 +484,48 @@ impl Cx<'_> {
         }
     }
 
-    pub(super) fn sndbuf(&mut self, end: &End, size: u64) -> Result<String, ErrorKind> {
+    /// pipe_resize_ring ends with `wake_up_interruptible(&pipe->wr_wait)`,
+    /// whatever the new size: one exclusive sleeper, the writer at the
+    /// head of the queue, is woken (and taken off the queue by
+    /// autoremove_wake_function). If the pipe is still full it finds
+    /// pipe_writable false and prepare_to_wait_event puts it back at the
+    /// tail, so the others move up; if there is room now, `settle` lets it
+    /// write, and pipe_write's wake_next_writer passes the wake-up on while
+    /// room is left. Readers (rd_wait) are not woken.
+    fn wake_first_writer(&mut self, id: crate::ids::PipeId) -> String {
+        let first = self
+            .world
+            .procs()
+            .filter_map(|p| match &p.state {
+                ProcState::Blocked(call) => match call.on {
+                    BlockedOn::Send {
+                        end: EndRef::Pipe(pipe, PipeEnd::Write),
+                        ..
+                    } if pipe == id => Some((call.queued, p.pid)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .min();
+        let Some((_, pid)) = first else {
+            return String::new();
+        };
+        if self.world.pipe(id).can_resume_write() {
+            return String::new();
+        }
+        let tick = self.world.tick();
+        if let ProcState::Blocked(call) = &mut self.world.proc_mut(pid).state {
+            call.queued = tick;
+        }
+        let who = self.name(pid);
+        let name = self.world.end_name(EndRef::Pipe(id, PipeEnd::Write));
+        format!(
+            " The resize wakes the first writer asleep on {name}, {who}; the pipe is still full, so {who} sleeps again, now at the back of the writers' queue."
+        )
+    }
+
+    /// setsockopt(SO_SNDBUF) with a C int; see `SocketPair::set_sndbuf`.
+    pub(super) fn sndbuf(&mut self, end: &End, size: i32) -> Result<String, ErrorKind> {
         let end_ref = self.resolve(end)?;
         let me = self.me();
         let EndRef::Sock(id, side) = end_ref else {
@@ -479,14 +540,41 @@ impl Cx<'_> {
                 "{me} does not hold {end}: setsockopt fails with EBADF."
             ));
         }
-        let val = i32::try_from(size).unwrap_or(i32::MAX);
-        match self.world.socks_mut(id).set_sndbuf(self.profile, side, val) {
+        match self
+            .world
+            .socks_mut(id)
+            .set_sndbuf(self.profile, side, size)
+        {
             Ok(stored) => {
                 self.returned(0, OpResult::Value(0));
-                Ok(format!(
-                    "{me} sets SO_SNDBUF on {end} to {size}. The kernel stores {stored}: it doubles the value to allow for buffer overhead (capped by wmem_max, with a floor of {}).",
-                    self.profile.sock_min_sndbuf
-                ))
+                let k = self.profile;
+                let how = if size < 0 {
+                    format!(
+                        "it compares the value as an unsigned number ({}), which is above wmem_max, so it takes wmem_max ({}) and doubles it",
+                        size as u32, k.wmem_max
+                    )
+                } else {
+                    format!(
+                        "it doubles the value to allow for buffer overhead (capped by wmem_max, with a floor of {})",
+                        k.sock_min_sndbuf
+                    )
+                };
+                let mut story = format!(
+                    "{me} sets SO_SNDBUF on {end} to {size}. The kernel stores {stored}: {how}."
+                );
+                let sender_asleep = self.world.procs().any(|p| {
+                    matches!(&p.state, ProcState::Blocked(call)
+                        if matches!(call.on, BlockedOn::Send { end: e, .. } if e == end_ref))
+                });
+                let pair = self.world.socks(id);
+                if sender_asleep && pair.writable(side) {
+                    let charge = pair.socket(side).wmem_alloc();
+                    story.push_str(&format!(
+                        " The socket now counts as writable, 4 x (its charge {charge} + 1) = {} being at most SO_SNDBUF, so unix_write_space wakes the sender asleep on {end}.",
+                        4 * (charge + 1)
+                    ));
+                }
+                Ok(story)
             }
             Err(e) => {
                 self.returned(0, OpResult::Error(e));

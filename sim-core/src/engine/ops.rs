@@ -479,6 +479,15 @@ impl Cx<'_> {
                 first_line,
             });
         }
+        // do_mmap (mm/mmap.c) begins with `if (!len) return -EINVAL;`: a
+        // mapping of no pages is refused, and no region is made.
+        if pages == 0 {
+            self.returned(0, OpResult::Error(crate::errno::Errno::EINVAL));
+            return Ok(format!(
+                "{} asks for a mapping {region} of 0 pages: mmap fails with EINVAL, because a mapping needs at least one page. No region {region} is made.",
+                self.me()
+            ));
+        }
         let backing = if shared {
             Backing::Shared {
                 shm: self.world.frames.new_shm(pages),

@@ -116,12 +116,21 @@ pub struct Socket {
     has_peer: bool,
     /// `sk_err`, reported (and cleared) by the next call that checks it.
     err: Option<Errno>,
-    /// The peer queued data here since this socket's sender went to sleep:
-    /// sk_data_ready wakes everything asleep on the socket's wait queue,
-    /// its own sender in sock_wait_for_wmem included, which then goes on if
-    /// `sk_wmem_alloc < sk_sndbuf` (a weaker test than unix_write_space's).
+    /// A wake-up reached this socket's wait queue since its sender went to
+    /// sleep, other than sock_wfree's: the peer queued data here
+    /// (sk_data_ready wakes everything asleep on the socket's wait queue,
+    /// its own sender in sock_wait_for_wmem included), or SO_SNDBUF found
+    /// the socket writable (unix_write_space). The sender then goes on if
+    /// `sk_wmem_alloc < sk_sndbuf`, sock_wait_for_wmem's own test.
+    #[serde(default, alias = "data_ready")]
+    woken: bool,
+    /// The SO_SNDBUF that the stream skb its sender sleeps for was sized
+    /// with: unix_stream_sendmsg sizes an skb before sock_alloc_send_pskb
+    /// sleeps, and allocates it at that size after waking, even if
+    /// SO_SNDBUF changed in between. (Two senders asleep on one stream
+    /// socket race on the kernel anyway; the last to sleep sets it.)
     #[serde(default)]
-    data_ready: bool,
+    sleeping_skb_sndbuf: Option<u32>,
 }
 
 impl Socket {
@@ -136,7 +145,8 @@ impl Socket {
             dead: false,
             has_peer: true,
             err: None,
-            data_ready: false,
+            woken: false,
+            sleeping_skb_sndbuf: None,
         }
     }
 
@@ -318,9 +328,11 @@ impl SocketPair {
         Ok(())
     }
 
-    /// setsockopt(SO_SNDBUF, val) (sk_setsockopt): clamp to wmem_max (as
-    /// an unsigned compare, so a negative value means wmem_max), then store
-    /// `max(val * 2, SOCK_MIN_SNDBUF)`.
+    /// setsockopt(SO_SNDBUF, val) (sk_setsockopt): clamp to wmem_max with
+    /// `min_t(u32, val, wmem_max)` (an unsigned compare, so a negative
+    /// value means wmem_max), then store `max(val * 2, SOCK_MIN_SNDBUF)`,
+    /// then call sk_write_space ("wake up sending tasks if we upped the
+    /// value"): see `store_sndbuf`.
     pub fn set_sndbuf(&mut self, k: &KernelProfile, side: Side, val: i32) -> Result<u32, Errno> {
         self.store_sndbuf(k, side, (val as u32).min(k.wmem_max))
     }
@@ -350,7 +362,20 @@ impl SocketPair {
         let val = val.min((i32::MAX / 2) as u32);
         let stored = (val * 2).max(k.sock_min_sndbuf);
         self.me(side).sndbuf = stored;
+        if self.writable(side) {
+            self.me(side).woken = true;
+        }
         Ok(stored)
+    }
+
+    /// unix_writable as sk_setsockopt's call of unix_write_space sees it:
+    /// `(refcount(sk_wmem_alloc) << 2) <= sk_sndbuf`, the refcount being
+    /// the charge plus the base reference only (sock_wfree's extra
+    /// reference is not held here). One less than when a reader frees an
+    /// skb, so SO_SNDBUF wakes a sender a little sooner than a reader does.
+    pub fn writable(&self, side: Side) -> bool {
+        let me = self.socket(side);
+        me.wmem_alloc.saturating_add(1).saturating_mul(4) <= u64::from(me.sndbuf)
     }
 
     /// ioctl(SIOCINQ) a.k.a. FIONREAD (unix_inq_len): a stream counts every
@@ -386,8 +411,8 @@ impl SocketPair {
         if nonblock {
             return Err(AllocStop::Fail(Errno::EAGAIN));
         }
-        // Going to sleep: only data that arrives from now on wakes it.
-        me.data_ready = false;
+        // Going to sleep: only a wake-up from now on counts.
+        me.woken = false;
         Err(AllocStop::Sleep)
     }
 
@@ -397,7 +422,7 @@ impl SocketPair {
         let me = self.me(side);
         me.wmem_alloc = me.wmem_alloc.saturating_add(truesize);
         let peer = self.me(side.peer());
-        peer.data_ready = true;
+        peer.woken = true;
         peer.queue.push_back(Skb {
             len: len as u32,
             consumed: 0,
@@ -443,7 +468,7 @@ impl SocketPair {
                 if self.socket(side).shutdown.send {
                     return WriteOutcome::with_sigpipe(Progress::Failed(Errno::EPIPE));
                 }
-                self.stream_send_loop(k, side, len, 0, nonblock)
+                self.stream_send_loop(k, side, len, 0, nonblock, None)
             }
             SockType::Dgram => {
                 if len > u64::from(self.socket(side).sndbuf).saturating_sub(32) {
@@ -462,23 +487,23 @@ impl SocketPair {
     /// remaining charge plus the socket's base reference plus the one
     /// sock_wfree keeps across the call: remaining + 2. So a reader must
     /// bring the sender down to about a quarter of its buffer before the
-    /// sender runs again; consuming less leaves it asleep. Data arriving on
-    /// the sender's own socket also wakes it (sk_data_ready shares the wait
-    /// queue), and then sock_wait_for_wmem's own test decides:
-    /// `sk_wmem_alloc` (charge + 1 base reference) `< sk_sndbuf`.
+    /// sender runs again; consuming less leaves it asleep. Other wake-ups
+    /// (`woken`: data arriving on the sender's own socket, SO_SNDBUF
+    /// finding it writable) leave the decision to sock_wait_for_wmem's own
+    /// test: `sk_wmem_alloc` (charge + 1 base reference) `< sk_sndbuf`.
     pub fn can_resume_send(&self, side: Side) -> bool {
         let me = self.socket(side);
         me.err.is_some()
             || me.shutdown.send
             || me.wmem_alloc.saturating_add(2).saturating_mul(4) <= u64::from(me.sndbuf)
-            || (me.data_ready && me.wmem_alloc.saturating_add(1) < u64::from(me.sndbuf))
+            || (me.woken && me.wmem_alloc.saturating_add(1) < u64::from(me.sndbuf))
     }
 
     /// Continue a blocking send that slept after moving `so_far` of `len`
     /// bytes: the loop around sock_wait_for_wmem. Changes nothing while
-    /// `can_resume_send` is false. (The kernel sized the pending skb before
-    /// it slept; the model sizes it on waking, which differs only if
-    /// SO_SNDBUF changed in between.)
+    /// `can_resume_send` is false. A stream sender allocates the skb it
+    /// slept for at the size it had computed before sleeping (with the
+    /// SO_SNDBUF of that time), and sizes the next ones afresh.
     pub fn resume_send(
         &mut self,
         k: &KernelProfile,
@@ -488,18 +513,23 @@ impl SocketPair {
     ) -> WriteOutcome {
         let len = len.min(k.max_rw_count());
         let can = self.can_resume_send(side);
-        // A wake-up by arriving data is used up by this look, go on or not.
-        self.me(side).data_ready = false;
+        // A wake-up is used up by this look, go on or not.
+        self.me(side).woken = false;
         if !can {
             return WriteOutcome::quiet(Progress::Blocked { so_far });
         }
         match self.kind {
-            SockType::Stream => self.stream_send_loop(k, side, len, so_far, false),
+            SockType::Stream => {
+                let sized_with = self.me(side).sleeping_skb_sndbuf.take();
+                self.stream_send_loop(k, side, len, so_far, false, sized_with)
+            }
             SockType::Dgram => self.dgram_send_from_alloc(k, side, len, false),
         }
     }
 
-    /// unix_stream_sendmsg's `while (sent < len)` loop.
+    /// unix_stream_sendmsg's `while (sent < len)` loop. The first skb is
+    /// sized with `sized_with` when given (the SO_SNDBUF of the moment the
+    /// sender slept for it), every other one with the current SO_SNDBUF.
     fn stream_send_loop(
         &mut self,
         k: &KernelProfile,
@@ -507,16 +537,19 @@ impl SocketPair {
         len: u64,
         mut sent: u64,
         nonblock: bool,
+        mut sized_with: Option<u32>,
     ) -> WriteOutcome {
         while sent < len {
+            let sndbuf = sized_with.take().unwrap_or(self.socket(side).sndbuf);
             match self.admit(side, nonblock) {
                 Ok(()) => {}
                 Err(AllocStop::Fail(e)) => return WriteOutcome::quiet(partial_or(sent, e)),
                 Err(AllocStop::Sleep) => {
-                    return WriteOutcome::quiet(Progress::Blocked { so_far: sent })
+                    self.me(side).sleeping_skb_sndbuf = Some(sndbuf);
+                    return WriteOutcome::quiet(Progress::Blocked { so_far: sent });
                 }
             }
-            let (size, truesize) = match k.stream_skb(len - sent, self.socket(side).sndbuf) {
+            let (size, truesize) = match k.stream_skb(len - sent, sndbuf) {
                 Ok(skb) => skb,
                 Err(e) => return WriteOutcome::quiet(partial_or(sent, e)),
             };

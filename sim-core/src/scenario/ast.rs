@@ -214,13 +214,15 @@ pub enum Op {
         max: u64,
         nonblock: bool,
     },
+    /// fcntl(F_SETPIPE_SZ) with a C int.
     Pipesize {
         pipe: Name,
-        bytes: u64,
+        bytes: i32,
     },
+    /// setsockopt(SO_SNDBUF) with a C int.
     Sndbuf {
         end: End,
-        bytes: u64,
+        bytes: i32,
     },
     Signal {
         signal: Signal,

@@ -104,6 +104,8 @@ pub enum ErrorKind {
     BadRange { start: u64, end: u64 },
     #[error("{what} is too large (at most {max})")]
     TooLarge { what: String, max: u64 },
+    #[error("{what} is out of range: it must be from {min} to {max}")]
+    OutOfRange { what: String, min: i64, max: i64 },
     #[error("unterminated string: a closing '\"' is missing")]
     UnterminatedString,
     #[error("a scenario has one title, and it was already given on line {first_line}")]

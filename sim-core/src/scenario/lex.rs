@@ -4,7 +4,7 @@
 
 use super::ast::{End, Name, OpResult, PageRange, Payload, Pos, INIT_NAME};
 use super::error::{suggest, Cut, ErrorKind, ScenarioError};
-use super::parse::{MAX_BYTES, MAX_PAGES};
+use super::parse::{MAX_IO_BYTES, MAX_PAGES};
 use crate::errno::Errno;
 use crate::sig::Signal;
 
@@ -317,37 +317,67 @@ impl<'a> Line<'a> {
         bounded(token.text, token.pos(self.number), what, subject, max)
     }
 
-    /// A byte count: a plain number, or one with K/KiB or M/MiB after it.
+    /// A byte count of a `send` or `recv`: a plain number, or one with
+    /// K/KiB, M/MiB or G/GiB after it, from 0 to MAX_IO_BYTES.
     pub(super) fn bytes(&mut self, what: &str) -> Result<u64, ScenarioError> {
-        const UNITS: [(&str, u64); 4] = [
+        let n = self.integer(what, "the byte count", 0, MAX_IO_BYTES.into(), true)?;
+        Ok(n as u64) // within 0..=MAX_IO_BYTES, checked by integer()
+    }
+
+    /// A count the kernel reports as a C int (FIONREAD for `queued`): a
+    /// byte count from 0 to INT_MAX.
+    pub(super) fn int_bytes(&mut self, what: &str) -> Result<u64, ScenarioError> {
+        let n = self.integer(what, "the byte count", 0, i32::MAX.into(), true)?;
+        Ok(n as u64) // within 0..=INT_MAX
+    }
+
+    /// An argument the syscall takes as a C int (SO_SNDBUF's value,
+    /// F_SETPIPE_SZ's size): any value from INT_MIN to INT_MAX, negative
+    /// ones included, with an optional K/M/G unit. What the kernel then
+    /// does with a negative value is the model's business, not the
+    /// parser's.
+    pub(super) fn c_int(&mut self, what: &str, subject: &str) -> Result<i32, ScenarioError> {
+        let n = self.integer(what, subject, i32::MIN.into(), i32::MAX.into(), true)?;
+        Ok(n as i32) // within i32's range, checked by integer()
+    }
+
+    /// An integer from `min` to `max`: an optional `-`, digits, and (if
+    /// `units`) K/KiB, M/MiB or G/GiB (powers of 1024). `what` names it
+    /// when the word is not a number; `subject` when it is out of range,
+    /// and the error says the range.
+    pub(super) fn integer(
+        &mut self,
+        what: &str,
+        subject: &str,
+        min: i128,
+        max: i128,
+        units: bool,
+    ) -> Result<i128, ScenarioError> {
+        const UNITS: [(&str, i128); 6] = [
             ("KiB", 1 << 10),
             ("K", 1 << 10),
             ("MiB", 1 << 20),
             ("M", 1 << 20),
+            ("GiB", 1 << 30),
+            ("G", 1 << 30),
         ];
         let token = self.word(what)?;
         let pos = token.pos(self.number);
         let (digits, unit) = UNITS
             .iter()
+            .filter(|_| units)
             .find_map(|(suffix, unit)| token.text.strip_suffix(suffix).map(|d| (d, *unit)))
             .unwrap_or((token.text, 1));
-        let too_large = || {
-            ScenarioError::new(
-                pos,
-                ErrorKind::TooLarge {
-                    what: "the byte count".into(),
-                    max: MAX_BYTES,
-                },
-            )
-        };
-        match number(digits) {
+        let negative = digits.starts_with('-');
+        let out_of_range = || ScenarioError::new(pos, range_error(subject, min, max, negative));
+        match signed(digits) {
             // "64X" is not a number; say so of the whole word, not its digits.
             Number::Invalid => Err(expected(pos, what, token.describe())),
-            Number::TooLong => Err(too_large()),
+            Number::TooLong => Err(out_of_range()),
             Number::Value(n) => n
                 .checked_mul(unit)
-                .filter(|n| *n <= MAX_BYTES)
-                .ok_or_else(too_large),
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(out_of_range),
         }
     }
 
@@ -403,23 +433,17 @@ impl<'a> Line<'a> {
         })
     }
 
+    /// exit(2) takes a C int; the status keeps its low 8 bits.
     pub(super) fn exit_code(&mut self) -> Result<i32, ScenarioError> {
-        let token = self.word("an exit code")?;
-        let pos = token.pos(self.number);
-        let too_large = || {
-            ScenarioError::new(
-                pos,
-                ErrorKind::TooLarge {
-                    what: "the exit code".into(),
-                    max: i32::MAX as u64,
-                },
-            )
-        };
-        match signed(token.text) {
-            Number::Invalid => Err(expected(pos, "an exit code", token.describe())),
-            Number::TooLong => Err(too_large()),
-            Number::Value(n) => i32::try_from(n).map_err(|_| too_large()),
-        }
+        let what = "an exit code";
+        let n = self.integer(
+            what,
+            "the exit code",
+            i32::MIN.into(),
+            i32::MAX.into(),
+            false,
+        )?;
+        Ok(n as i32) // within i32's range, checked by integer()
     }
 
     /// A number (possibly negative) or an errno name.
@@ -477,6 +501,24 @@ impl<'a> Line<'a> {
 
 // ---------------------------------------------------------------------------
 // Words
+
+/// The error for a number outside `min..=max`: "too large" when a
+/// non-negative number passed the top of a range that starts at 0,
+/// otherwise the whole range.
+pub(super) fn range_error(subject: &str, min: i128, max: i128, negative: bool) -> ErrorKind {
+    match (min, u64::try_from(max)) {
+        (0, Ok(max)) if !negative => ErrorKind::TooLarge {
+            what: subject.to_string(),
+            max,
+        },
+        // Every range the language has fits an i64.
+        _ => ErrorKind::OutOfRange {
+            what: subject.to_string(),
+            min: i64::try_from(min).unwrap_or(i64::MIN),
+            max: i64::try_from(max).unwrap_or(i64::MAX),
+        },
+    }
+}
 
 pub(super) fn expected(pos: Pos, expected: &str, found: String) -> ScenarioError {
     ScenarioError::new(
@@ -539,6 +581,18 @@ pub(super) fn end_from(token: Token<'_>, line: u32) -> Result<End, ScenarioError
 }
 
 pub(super) fn signal_from(token: Token<'_>, line: u32) -> Result<Signal, ScenarioError> {
+    // A number (SIG15 or 15) names a signal only from 1 to _NSIG = 64
+    // (include/uapi/asm-generic/signal.h); say so rather than "unknown".
+    let upper = token.text.to_ascii_uppercase();
+    let digits = upper.strip_prefix("SIG").unwrap_or(&upper);
+    if let Number::Value(n) = signed(digits) {
+        if !(1..=64).contains(&n) {
+            return Err(ScenarioError::new(
+                token.pos(line),
+                range_error("the signal number", 1, 64, n < 0),
+            ));
+        }
+    }
     token.text.parse::<Signal>().map_err(|e| {
         ScenarioError::new(
             token.pos(line),

@@ -18,13 +18,26 @@ use super::error::{suggest, ErrorKind, ScenarioError};
 use super::lex::*;
 
 /// The most pages one `mmap` may ask for: 1,048,576 pages of 4 KiB = 4 GiB.
-/// Far beyond any lesson, and it keeps page arithmetic inside `u32`.
+/// Far beyond any lesson, and it keeps page arithmetic inside `u32`. (The
+/// kernel's own bound depends on the machine: with heuristic overcommit a
+/// private writable mapping larger than RAM plus swap fails with ENOMEM,
+/// which the model cannot know.)
 pub const MAX_PAGES: u32 = 1 << 20;
 
-/// The largest byte count (`send`, `recv`, `pipesize`, `sndbuf`, `queued`):
-/// 1 GiB, above Linux's default /proc/sys/fs/pipe-max-size (1 MiB) and any
-/// socket buffer a scenario could get.
-pub const MAX_BYTES: u64 = 1 << 30;
+/// The largest byte count of a `send` or `recv` (a size_t): 2^46 bytes,
+/// 64 TiB. read(2) and write(2) check with access_ok that the whole buffer
+/// lies in the user address space (2^47 bytes on x86_64, TASK_SIZE_MAX)
+/// and fail with EFAULT otherwise, wherever the buffer sits; a count up to
+/// half of it names a buffer the replay can always place (it maps its
+/// buffers at 4 GiB). The kernel moves at most MAX_RW_COUNT (2 GiB less a
+/// page) in one call and the model clamps the same way, so no byte of a
+/// count is ever allocated, in the model or on the kernel.
+///
+/// The other numbers a syscall takes keep the syscall's own type: `sndbuf`
+/// and `pipesize` take any C int (INT_MIN to INT_MAX; see
+/// `SocketPair::set_sndbuf` and `Pipe::set_size` for what the kernel does
+/// with a negative one), `exit` a C int, `queued` (FIONREAD) 0 to INT_MAX.
+pub const MAX_IO_BYTES: u64 = 1 << 46;
 
 /// The words that may begin a line, besides `ACTOR:`.
 const STATEMENTS: &[&str] = &["title", "process", "say", "expect"];
@@ -183,6 +196,7 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
     let op = match word.text {
         "mmap" => {
             let region = line.declared_name("a region name")?;
+            // 0 pages is mmap's EINVAL, a result the run reports.
             let pages = line.count("a page count", "the page count", u64::from(MAX_PAGES))? as u32;
             let shared = line.flag("shared");
             Op::Mmap {
@@ -254,12 +268,12 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
             let pipe = line.name("a pipe name")?;
             Op::Pipesize {
                 pipe,
-                bytes: line.bytes("a size in bytes")?,
+                bytes: line.c_int("a size in bytes", "the pipe size (a C int)")?,
             }
         }
         "sndbuf" => Op::Sndbuf {
             end: line.end()?,
-            bytes: line.bytes("a size in bytes")?,
+            bytes: line.c_int("a size in bytes", "the SO_SNDBUF value (a C int)")?,
         },
         "signal" => {
             let signal = line.signal()?;
@@ -334,7 +348,7 @@ fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
     if subject.text.contains('.') {
         let end = end_from(subject, line.number)?;
         line.keyword("queued")?;
-        let bytes = line.bytes("a byte count")?;
+        let bytes = line.int_bytes("a byte count")?;
         return Ok(Expect::Queued { end, bytes });
     }
     let process = name_from(subject, line.number)?;

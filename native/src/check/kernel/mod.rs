@@ -125,20 +125,16 @@ struct KProc {
     handled: BTreeMap<Signal, u64>,
 }
 
+/// A bound as a person writes it: "3 s", "0.5 s".
+fn seconds(d: Duration) -> String {
+    format!("{} s", d.as_secs_f64())
+}
+
 /// Limits of one kernel run.
 #[derive(Clone, Debug)]
 pub struct Limits {
     pub step: Duration,
     pub scenario: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            step: Duration::from_secs(3),
-            scenario: Duration::from_secs(20),
-        }
-    }
 }
 
 /// One scenario's processes on the real kernel.
@@ -283,11 +279,19 @@ impl Kernel {
         }
         if Instant::now() > self.deadline {
             return Err(Failure::Timeout(format!(
-                "the scenario took more than {} s",
-                self.limits.scenario.as_secs()
+                "the scenario took more than {} (--scenario-timeout SECONDS raises this bound)",
+                seconds(self.limits.scenario)
             )));
         }
         Ok(())
+    }
+
+    /// A step that took longer than `--step-timeout`: `what` did not happen in time.
+    fn step_timeout(&self, what: String) -> Failure {
+        Failure::Timeout(format!(
+            "{what} within {} (--step-timeout SECONDS raises this bound)",
+            seconds(self.limits.step)
+        ))
     }
 
     /// Receive one message on `fd` within the step bound.
@@ -304,10 +308,7 @@ impl Kernel {
                 };
             }
             if Instant::now() > until {
-                return Err(Failure::Timeout(format!(
-                    "{what}: no answer within {} s",
-                    self.limits.step.as_secs()
-                )));
+                return Err(self.step_timeout(format!("{what}: no answer")));
             }
         }
     }

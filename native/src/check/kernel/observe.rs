@@ -22,29 +22,62 @@ impl Kernel {
 
     fn observe_pages(&self, pid: i32, addr: u64, pages: u32) -> Vec<PageObs> {
         let entries = probe::pagemap(pid, addr, pages as usize).unwrap_or_default();
+        let (Some(zero), Some(_)) = (self.zero, &self.kpc) else {
+            // Without privilege: no PFN; the exclusive bit says 1 user or more.
+            return entries
+                .iter()
+                .map(|e| match (e.present(), e.exclusive()) {
+                    (false, _) => PageObs::Absent,
+                    (true, true) => PageObs::Frame { frame: 0, users: 1 },
+                    (true, false) => PageObs::Frame { frame: 0, users: 2 },
+                })
+                .collect();
+        };
+        // Map counts are filled in by `fill_users`, for every region at once.
         entries
             .iter()
             .map(|e| {
                 if !e.present() {
                     PageObs::Absent
-                } else if let (Some(zero), Some(kpc)) = (self.zero, &self.kpc) {
-                    if e.pfn() == zero {
-                        PageObs::Zero
-                    } else {
-                        PageObs::Frame {
-                            frame: e.pfn(),
-                            users: kpc.users(e.pfn()).unwrap_or(0) as u32,
-                        }
-                    }
+                } else if e.pfn() == zero {
+                    PageObs::Zero
                 } else {
-                    // Without privilege: no PFN; the exclusive bit says 1 user or more.
                     PageObs::Frame {
-                        frame: 0,
-                        users: if e.exclusive() { 1 } else { 2 },
+                        frame: e.pfn(),
+                        users: 0,
                     }
                 }
             })
             .collect()
+    }
+
+    /// Read the map count of every frame `obs` shows from /proc/kpagecount,
+    /// in one batched pass: a frame several processes share is read once.
+    fn fill_users(&self, obs: &mut Observation) {
+        let (Some(_), Some(kpc)) = (self.zero, &self.kpc) else {
+            return; // frame numbers hidden: `observe_pages` used the exclusive bit
+        };
+        let mut wanted: Vec<u64> = obs
+            .processes
+            .values()
+            .flat_map(|p| p.regions.values().flatten())
+            .filter_map(|page| match page {
+                PageObs::Frame { frame, .. } => Some(*frame),
+                _ => None,
+            })
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let users = kpc.users_of(&wanted);
+        for p in obs.processes.values_mut() {
+            for page in p.regions.values_mut().flatten() {
+                if let PageObs::Frame { frame, users: n } = page {
+                    if let Ok(i) = wanted.binary_search(frame) {
+                        *n = users[i] as u32;
+                    }
+                }
+            }
+        }
     }
 
     /// The machine as it is now.
@@ -135,6 +168,7 @@ impl Kernel {
                 obs.queued.insert(key, n);
             }
         }
+        self.fill_users(&mut obs);
         self.last = obs.clone();
         obs
     }

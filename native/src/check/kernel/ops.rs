@@ -2,9 +2,7 @@
 //! operation into a worker command, sending it, and telling an operation
 //! that completed from one that blocks.
 
-use super::{
-    broken, end_is_socket, readable, seqpacket_pair, Failure, KProc, Kernel, Life, Pending, Res,
-};
+use super::{broken, end_is_socket, readable, seqpacket_pair, KProc, Kernel, Life, Pending, Res};
 use crate::check::probe;
 use crate::check::proto::{self, Cmd, Disposition, Extra, Msg, Reply, Request, CTRL_FD};
 use sim_core::errno::Errno;
@@ -339,9 +337,8 @@ impl Kernel {
                 _ => sleeping_seen = 0,
             }
             if Instant::now() > until {
-                return Err(Failure::Timeout(format!(
-                    "line {line}: {actor}'s operation neither completed nor blocked within {} s",
-                    self.limits.step.as_secs()
+                return Err(self.step_timeout(format!(
+                    "line {line}: {actor}'s operation neither completed nor blocked"
                 )));
             }
         }
@@ -427,9 +424,7 @@ impl Kernel {
             match probe::stat(pid).map(|s| s.state) {
                 None | Some('Z') | Some('X') => break,
                 _ if Instant::now() > until => {
-                    return Err(Failure::Timeout(format!(
-                        "line {line}: {actor} did not exit"
-                    )));
+                    return Err(self.step_timeout(format!("line {line}: {actor} did not exit")));
                 }
                 _ => std::thread::sleep(Duration::from_micros(100)),
             }

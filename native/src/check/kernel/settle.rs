@@ -1,7 +1,7 @@
 //! Settling: waiting after each step until every process is quiet, and
 //! reaping, as init does, the controller's dead children.
 
-use super::{readable, Failure, Kernel, Life, Res};
+use super::{readable, Kernel, Life, Res};
 use crate::check::probe;
 use crate::check::proto::{self, Msg};
 use sim_core::scenario::ast::INIT_NAME;
@@ -87,10 +87,7 @@ impl Kernel {
                 return Ok(());
             }
             if Instant::now() > until {
-                return Err(Failure::Timeout(format!(
-                    "the processes did not settle within {} s",
-                    self.limits.step.as_secs()
-                )));
+                return Err(self.step_timeout("the processes did not settle".into()));
             }
             std::thread::sleep(Duration::from_micros(100));
         }

@@ -1,0 +1,330 @@
+//! Checking one scenario: the model runs first, whole; then the kernel
+//! replays the same statements, observed after each step; then the two
+//! observations of each step are compared and every expect is judged on
+//! both sides. An expect a side could not judge is said to be not judged,
+//! with the reason, and is never counted as an agreement.
+
+use super::diff::{self, Cell, Sight};
+use super::kernel::{Failure, Kernel, Limits, INTERRUPTED};
+use super::outcome::{
+    CheckError, ErrorKind, ExpectCheck, ExpectStatus, Outcome, Status, StepDiff, NEEDS_ROOT,
+};
+use super::proto::Misbehave;
+use sim_core::engine::Sim;
+use sim_core::observe::{evaluate, Observation, Verdict};
+use sim_core::scenario::ast::{Expect, Pos, Scenario, StatementKind};
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+/// Deliberate misbehaviour for the robustness tests: the worker doing the
+/// operation on this source line hangs, dies, or only pretends to do it.
+fn misbehaviour_from_env() -> BTreeMap<u32, Misbehave> {
+    let mut out = BTreeMap::new();
+    for (var, what) in [
+        ("FORKSCOPE_TEST_HANG_LINE", Misbehave::Hang),
+        ("FORKSCOPE_TEST_CRASH_LINE", Misbehave::Crash),
+        ("FORKSCOPE_TEST_SKIP_LINE", Misbehave::Skip),
+    ] {
+        if let Some(line) = std::env::var(var).ok().and_then(|v| v.parse().ok()) {
+            out.insert(line, what);
+        }
+    }
+    out
+}
+
+/// The process an expect is about, whose "before its last operation" it may need.
+fn expect_process(expect: &Expect) -> Option<&str> {
+    match expect {
+        Expect::Page { process, .. }
+        | Expect::Faults { process, .. }
+        | Expect::Result { process, .. }
+        | Expect::State { process, .. }
+        | Expect::Parent { process, .. }
+        | Expect::Handled { process, .. }
+        | Expect::Status { process, .. } => Some(process.as_str()),
+        Expect::Queued { .. } => None,
+    }
+}
+
+/// An expect that only frame numbers can judge (the exclusive bit cannot).
+fn needs_frames(expect: &Expect) -> bool {
+    use sim_core::scenario::ast::PageCheck;
+    matches!(
+        expect,
+        Expect::Page {
+            check: PageCheck::Shared { .. }
+                | PageCheck::Zero
+                | PageCheck::FrameSame
+                | PageCheck::FrameNew,
+            ..
+        }
+    )
+}
+
+fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// What the kernel run produced: the observation after each step (by the
+/// step's source position), the kernel's verdict on each expect it could
+/// judge, and why it could not judge the others it reached.
+struct KernelRun {
+    observations: BTreeMap<Pos, Observation>,
+    verdicts: BTreeMap<Pos, Verdict>,
+    unjudged: BTreeMap<Pos, &'static str>,
+    /// The statement the run stopped at, and why.
+    failure: Option<(Pos, Failure)>,
+    privileged: bool,
+}
+
+fn replay(
+    scenario: &Scenario,
+    stop_at: Option<Pos>,
+    model_pids: BTreeMap<String, i64>,
+    limits: Limits,
+) -> Result<KernelRun, Failure> {
+    let mut kernel = Kernel::start(limits, model_pids, misbehaviour_from_env())?;
+    let mut run = KernelRun {
+        observations: BTreeMap::new(),
+        verdicts: BTreeMap::new(),
+        unjudged: BTreeMap::new(),
+        failure: None,
+        privileged: kernel.privileged(),
+    };
+    let mut last = Observation::default();
+    let mut step = 0;
+    for stmt in &scenario.statements {
+        if stop_at.is_some_and(|p| stmt.pos >= p) {
+            break;
+        }
+        let done = match &stmt.kind {
+            StatementKind::Process { name } => {
+                step += 1;
+                kernel.spawn(name.as_str())
+            }
+            StatementKind::Op { actor, op } => {
+                step += 1;
+                kernel.op(step, stmt.pos.line, actor.as_str(), op)
+            }
+            StatementKind::Expect { expect } => {
+                if !run.privileged && needs_frames(expect) {
+                    run.unjudged.insert(stmt.pos, NEEDS_ROOT);
+                    continue;
+                }
+                let before = expect_process(expect).and_then(|p| kernel.before_last_op(p));
+                run.verdicts
+                    .insert(stmt.pos, evaluate(expect, &last, before));
+                continue;
+            }
+            _ => continue,
+        };
+        if let Err(f) = done.and_then(|()| kernel.settle()) {
+            run.failure = Some((stmt.pos, f));
+            break;
+        }
+        last = kernel.observe();
+        run.observations.insert(stmt.pos, last.clone());
+    }
+    Ok(run)
+}
+
+/// The error a kernel failure at the statement at `pos` is.
+fn failure_error(pos: Pos, f: &Failure) -> CheckError {
+    let kind = match f {
+        Failure::Timeout(_) => ErrorKind::Timeout,
+        Failure::Broken(_) => ErrorKind::Kernel,
+        Failure::Interrupted => ErrorKind::Interrupted,
+    };
+    let text = f.to_string();
+    // The kernel's messages may name the line too; the error carries it.
+    let text = text.replace(&format!("line {}: ", pos.line), "");
+    CheckError::new(kind, format!("the kernel run stopped: {text}")).at(pos)
+}
+
+/// Check one scenario: the model, then the kernel, then the comparison.
+/// Returns the outcome and whether frame numbers were visible.
+pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -> (Outcome, bool) {
+    let started = Instant::now();
+    let elapsed = || started.elapsed().as_secs_f64();
+    let scenario = match sim_core::scenario::parse(source) {
+        Ok(s) => s,
+        Err(e) => {
+            let err = CheckError::new(ErrorKind::Parse, format!("it does not parse: {}", e.kind))
+                .at(e.pos);
+            return (Outcome::error(name, err, elapsed()), true);
+        }
+    };
+    let mut sim = Sim::new(scenario.clone());
+    let model_error = if kernel_only {
+        None
+    } else {
+        sim.run_to_end().err()
+    };
+    let world = sim.current();
+    let model_pids = world
+        .names()
+        .filter_map(|n| world.pid_of(n).map(|p| (n.to_string(), i64::from(p.0))))
+        .collect();
+    let run = match replay(
+        &scenario,
+        model_error.as_ref().map(|e| e.pos),
+        model_pids,
+        limits.clone(),
+    ) {
+        Ok(run) => run,
+        Err(f) => {
+            let kind = if f == Failure::Interrupted {
+                ErrorKind::Interrupted
+            } else {
+                ErrorKind::Kernel
+            };
+            let err = CheckError::new(kind, format!("cannot start the kernel run: {f}"));
+            return (Outcome::error(name, err, elapsed()), true);
+        }
+    };
+    let sight = if run.privileged {
+        Sight::Frames
+    } else {
+        Sight::ExclusiveBit
+    };
+    let (differences, stopped_at) = compare(&sim, &run, sight);
+    let expects = judge_expects(&scenario, &sim, &run, kernel_only, model_error.as_ref());
+    let mut error = match (&model_error, &run.failure) {
+        (Some(e), _) => Some(
+            CheckError::new(ErrorKind::Model, format!("the model stops: {}", e.kind)).at(e.pos),
+        ),
+        (None, Some((pos, f))) => Some(failure_error(*pos, f)),
+        (None, None) => None,
+    };
+    if let (None, Some(pos)) = (&error, stopped_at) {
+        error =
+            Some(CheckError::new(ErrorKind::Interrupted, "interrupted while comparing").at(pos));
+    }
+    let counts = Outcome::count(&differences, &expects);
+    let status = match &error {
+        Some(e) if e.kind == ErrorKind::Interrupted => Status::Interrupted,
+        Some(_) => Status::Error,
+        None if kernel_only => Status::KernelOnly,
+        None if counts.differences == 0 && counts.differ == 0 => Status::Agree,
+        None => Status::Differ,
+    };
+    let outcome = Outcome {
+        name: name.to_string(),
+        title: scenario.title.clone(),
+        status,
+        steps: run.observations.len(),
+        seconds: elapsed(),
+        counts,
+        differences,
+        expects,
+        error,
+    };
+    (outcome, run.privileged)
+}
+
+/// The differences of each step, shown at the step where they appear; and
+/// the statement at which Ctrl-C stopped the comparison, if it did.
+fn compare(sim: &Sim, run: &KernelRun, sight: Sight) -> (Vec<StepDiff>, Option<Pos>) {
+    let mut differences = Vec::new();
+    let mut names = diff::Names::default();
+    let empty = Observation::default();
+    let mut kernel_prev = &empty;
+    let mut model_prev = sim.observe(0).unwrap_or_default();
+    let mut prev_cells: Vec<Cell> = Vec::new();
+    for step in sim.steps() {
+        let Some(kernel_obs) = run.observations.get(&step.pos) else {
+            break;
+        };
+        let model_obs = sim.observe(step.index).unwrap_or_default();
+        let cells = match diff::diff(
+            (&model_obs, Some(&model_prev)),
+            (kernel_obs, Some(kernel_prev)),
+            sight,
+            &mut names,
+            &interrupted,
+        ) {
+            Ok(cells) => cells,
+            Err(diff::Stopped) => return (differences, Some(step.pos)),
+        };
+        kernel_prev = kernel_obs;
+        model_prev = model_obs;
+        // A difference that persists is shown at the step where it appeared.
+        let fresh = diff::fresh(&cells, &prev_cells);
+        prev_cells = cells;
+        if !fresh.is_empty() {
+            differences.push(StepDiff {
+                line: step.pos.line,
+                source: step.source.clone(),
+                rows: diff::rows(&fresh, &names),
+            });
+        }
+        if interrupted() {
+            return (differences, Some(step.pos));
+        }
+    }
+    (differences, None)
+}
+
+/// Every expect of the scenario, judged on both sides (or on the kernel
+/// alone), in source order; those a side could not judge say why.
+fn judge_expects(
+    scenario: &Scenario,
+    sim: &Sim,
+    run: &KernelRun,
+    kernel_only: bool,
+    model_error: Option<&sim_core::scenario::ScenarioError>,
+) -> Vec<ExpectCheck> {
+    let model: BTreeMap<Pos, &Verdict> = sim
+        .steps()
+        .iter()
+        .flat_map(|s| &s.expects)
+        .map(|e| (e.pos, &e.verdict))
+        .collect();
+    let kernel_stop = run.failure.as_ref().map(|(pos, f)| match f {
+        Failure::Interrupted => format!("the run was interrupted at line {}, before it", pos.line),
+        _ => format!("the kernel run stopped at line {}, before it", pos.line),
+    });
+    let mut out = Vec::new();
+    for stmt in &scenario.statements {
+        let StatementKind::Expect { .. } = &stmt.kind else {
+            continue;
+        };
+        let m = if kernel_only {
+            None
+        } else {
+            model.get(&stmt.pos).map(|v| (*v).clone())
+        };
+        let k = run.verdicts.get(&stmt.pos).cloned();
+        let model_reason = || match model_error {
+            Some(e) => format!("the model stopped at line {}, before it", e.pos.line),
+            None => "the model did not reach it".into(),
+        };
+        let kernel_reason = || match run.unjudged.get(&stmt.pos) {
+            Some(why) => why.to_string(),
+            None => kernel_stop
+                .clone()
+                .unwrap_or_else(|| "the kernel run did not reach it".into()),
+        };
+        let (status, reason) = if !kernel_only && m.is_none() {
+            (ExpectStatus::NotJudged, Some(model_reason()))
+        } else if k.is_none() {
+            (ExpectStatus::NotJudged, Some(kernel_reason()))
+        } else if kernel_only {
+            (ExpectStatus::KernelOnly, None)
+        } else if m == k {
+            (ExpectStatus::Agree, None)
+        } else {
+            (ExpectStatus::Differ, None)
+        };
+        out.push(ExpectCheck {
+            line: stmt.pos.line,
+            text: stmt.to_string().trim_end().to_string(),
+            status,
+            reason,
+            model: m,
+            kernel: k,
+        });
+    }
+    out
+}

@@ -1,0 +1,403 @@
+//! What checking one scenario found, as values: the differences, each
+//! expect with its own status, the error if the check could not finish,
+//! and the verdict a person reads. docs/check-json.md documents the JSON.
+
+use super::diff::Row;
+use serde::Serialize;
+use sim_core::observe::Verdict;
+use sim_core::scenario::ast::Pos;
+
+/// One statement where the model and the kernel differ.
+#[derive(Clone, Debug, Serialize)]
+pub struct StepDiff {
+    pub line: u32,
+    pub source: String,
+    pub rows: Vec<Row>,
+}
+
+/// How an expect came out of the comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpectStatus {
+    /// Both sides judged it, alike: both hold, or both fail finding the same.
+    Agree,
+    /// Both sides judged it, differently.
+    Differ,
+    /// A side could not judge it (`reason` says why). Never an agreement.
+    NotJudged,
+    /// `--kernel-only`: judged on the kernel, compared with nothing.
+    KernelOnly,
+}
+
+/// An expect, judged on both sides.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExpectCheck {
+    pub line: u32,
+    pub text: String,
+    pub status: ExpectStatus,
+    /// Why it was not judged (only with status `not_judged`).
+    pub reason: Option<String>,
+    /// `None` when the model did not judge it.
+    pub model: Option<Verdict>,
+    /// `None` when the kernel did not judge it.
+    pub kernel: Option<Verdict>,
+}
+
+impl ExpectCheck {
+    /// It fails on some side that judged it.
+    pub fn fails(&self) -> bool {
+        self.model.as_ref().is_some_and(|m| m.is_err())
+            || self.kernel.as_ref().is_some_and(|k| k.is_err())
+    }
+}
+
+/// Why an expect was not judged.
+pub const NEEDS_ROOT: &str = "frame numbers need root";
+
+/// The verdict on one scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// No difference, and every expect judged alike (some may fail on both,
+    /// some may not be judged: see `counts`).
+    Agree,
+    Differ,
+    /// `--kernel-only`: nothing was compared.
+    KernelOnly,
+    /// The check could not finish (`error` says why): no verdict.
+    Error,
+    /// Stopped by Ctrl-C (or SIGTERM, SIGHUP): no verdict.
+    Interrupted,
+}
+
+/// What kind of error stopped a check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The target is neither a readable file nor a lesson.
+    Target,
+    /// The scenario does not parse.
+    Parse,
+    /// The model stops with a scenario error.
+    Model,
+    /// The kernel run broke (a worker vanished, could not start...).
+    Kernel,
+    /// A step or the scenario took longer than its bound.
+    Timeout,
+    Interrupted,
+}
+
+/// Why a check could not finish: one shape for every error, with the same
+/// keys as `forkscope run --json`'s errors (`pos`, `kind`, `message`).
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckError {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// Where in the scenario (the word, or the statement), when known.
+    pub pos: Option<Pos>,
+}
+
+impl CheckError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> CheckError {
+        CheckError {
+            kind,
+            message: message.into(),
+            pos: None,
+        }
+    }
+
+    pub fn at(mut self, pos: Pos) -> CheckError {
+        self.pos = Some(pos);
+        self
+    }
+}
+
+impl std::fmt::Display for CheckError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.pos {
+            Some(p) => write!(f, "{}:{}: {}", p.line, p.col, self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+/// Counts a verdict is made of.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Rows of the difference table (a run of pages is one row).
+    pub differences: usize,
+    pub expects: usize,
+    /// Expects judged alike on both sides, of which `fail_on_both` fail.
+    pub agree: usize,
+    pub fail_on_both: usize,
+    pub differ: usize,
+    pub not_judged: usize,
+    /// `--kernel-only`: expects judged on the kernel, of which `kernel_fails` fail.
+    pub kernel_only: usize,
+    pub kernel_fails: usize,
+}
+
+/// What checking one scenario found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub name: String,
+    pub title: Option<String>,
+    pub status: Status,
+    /// Steps replayed on the kernel.
+    pub steps: usize,
+    pub seconds: f64,
+    pub counts: Counts,
+    pub differences: Vec<StepDiff>,
+    pub expects: Vec<ExpectCheck>,
+    pub error: Option<CheckError>,
+}
+
+impl Outcome {
+    pub fn error(name: &str, error: CheckError, seconds: f64) -> Outcome {
+        Outcome {
+            name: name.to_string(),
+            title: None,
+            status: if error.kind == ErrorKind::Interrupted {
+                Status::Interrupted
+            } else {
+                Status::Error
+            },
+            steps: 0,
+            seconds,
+            counts: Counts::default(),
+            differences: Vec::new(),
+            expects: Vec::new(),
+            error: Some(error),
+        }
+    }
+
+    /// Count what the verdict is made of.
+    pub fn count(differences: &[StepDiff], expects: &[ExpectCheck]) -> Counts {
+        let mut c = Counts {
+            differences: differences.iter().map(|d| d.rows.len()).sum(),
+            expects: expects.len(),
+            ..Counts::default()
+        };
+        for e in expects {
+            match e.status {
+                ExpectStatus::Agree => {
+                    c.agree += 1;
+                    c.fail_on_both += usize::from(e.fails());
+                }
+                ExpectStatus::Differ => c.differ += 1,
+                ExpectStatus::NotJudged => c.not_judged += 1,
+                ExpectStatus::KernelOnly => {
+                    c.kernel_only += 1;
+                    c.kernel_fails += usize::from(e.fails());
+                }
+            }
+        }
+        c
+    }
+
+    /// The distinct reasons expects were not judged, in order of first appearance.
+    fn unjudged_reasons(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in self.expects.iter().filter_map(|e| e.reason.as_deref()) {
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+        out
+    }
+
+    /// The verdict in words: "agree", "agree; 1 expect fails on both",
+    /// "differ: 2 differences, 1 expect differs", "interrupted at line 5"...
+    /// Never a verdict the check did not reach.
+    pub fn verdict(&self) -> String {
+        let c = &self.counts;
+        let mut parts: Vec<String> = Vec::new();
+        let head = match self.status {
+            Status::Agree => "agree".to_string(),
+            Status::Differ => {
+                let mut what = Vec::new();
+                if c.differences > 0 {
+                    what.push(plural(c.differences, "difference", "differences"));
+                }
+                if c.differ > 0 {
+                    what.push(format!(
+                        "{} {}",
+                        plural(c.differ, "expect", "expects"),
+                        if c.differ == 1 { "differs" } else { "differ" }
+                    ));
+                }
+                format!("differ: {}", what.join(", "))
+            }
+            Status::KernelOnly => {
+                if c.kernel_fails == 0 {
+                    format!(
+                        "kernel only (not compared): {} {}",
+                        plural(c.kernel_only, "expect", "expects"),
+                        if c.kernel_only == 1 { "holds" } else { "hold" }
+                    )
+                } else {
+                    format!(
+                        "kernel only (not compared): {} of {} {}",
+                        c.kernel_fails,
+                        plural(c.kernel_only, "expect", "expects"),
+                        if c.kernel_fails == 1 { "fails" } else { "fail" }
+                    )
+                }
+            }
+            Status::Error => {
+                return match &self.error {
+                    Some(e) => format!("error ({})", error_label(e.kind)),
+                    None => "error".into(),
+                }
+            }
+            Status::Interrupted => {
+                return match self.error.as_ref().and_then(|e| e.pos) {
+                    Some(p) => format!("interrupted at line {}, no verdict", p.line),
+                    None => "interrupted, no verdict".into(),
+                }
+            }
+        };
+        parts.push(head);
+        if c.fail_on_both > 0 {
+            parts.push(format!(
+                "{} {} on both",
+                plural(c.fail_on_both, "expect", "expects"),
+                if c.fail_on_both == 1 { "fails" } else { "fail" }
+            ));
+        }
+        if c.not_judged > 0 {
+            parts.push(format!(
+                "{} not judged ({})",
+                plural(c.not_judged, "expect", "expects"),
+                self.unjudged_reasons().join("; ")
+            ));
+        }
+        parts.join("; ")
+    }
+}
+
+fn error_label(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Target => "no such scenario",
+        ErrorKind::Parse => "does not parse",
+        ErrorKind::Model => "the model stops",
+        ErrorKind::Kernel => "the kernel run broke",
+        ErrorKind::Timeout => "timed out",
+        ErrorKind::Interrupted => "interrupted",
+    }
+}
+
+/// "1 step", "2 steps".
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expect(
+        status: ExpectStatus,
+        model: Option<Verdict>,
+        kernel: Option<Verdict>,
+    ) -> ExpectCheck {
+        ExpectCheck {
+            line: 3,
+            text: "expect p state running".into(),
+            status,
+            reason: (status == ExpectStatus::NotJudged).then(|| NEEDS_ROOT.to_string()),
+            model,
+            kernel,
+        }
+    }
+
+    fn outcome(status: Status, differences: Vec<StepDiff>, expects: Vec<ExpectCheck>) -> Outcome {
+        Outcome {
+            name: "s".into(),
+            title: None,
+            status,
+            steps: 1,
+            seconds: 0.0,
+            counts: Outcome::count(&differences, &expects),
+            differences,
+            expects,
+            error: None,
+        }
+    }
+
+    fn row() -> Row {
+        Row {
+            what: "p state".into(),
+            model: "running".into(),
+            kernel: "zombie".into(),
+        }
+    }
+
+    #[test]
+    fn an_expect_failing_on_both_sides_is_an_agreement_that_says_so() {
+        let e = expect(
+            ExpectStatus::Agree,
+            Some(Err("it is zombie".into())),
+            Some(Err("it is zombie".into())),
+        );
+        let o = outcome(Status::Agree, vec![], vec![e]);
+        assert_eq!(o.verdict(), "agree; 1 expect fails on both");
+    }
+
+    #[test]
+    fn differences_and_expects_are_counted_in_words_with_plurals() {
+        let one = StepDiff {
+            line: 2,
+            source: "p: exit 0".into(),
+            rows: vec![row()],
+        };
+        let two = StepDiff {
+            rows: vec![row(), row()],
+            ..one.clone()
+        };
+        let differs = expect(ExpectStatus::Differ, Some(Ok(())), Some(Err("no".into())));
+        assert_eq!(
+            outcome(Status::Differ, vec![one.clone()], vec![differs.clone()]).verdict(),
+            "differ: 1 difference, 1 expect differs"
+        );
+        assert_eq!(
+            outcome(Status::Differ, vec![two], vec![differs.clone(), differs]).verdict(),
+            "differ: 2 differences, 2 expects differ"
+        );
+    }
+
+    #[test]
+    fn unjudged_expects_are_counted_with_their_reason() {
+        let e = expect(ExpectStatus::NotJudged, Some(Ok(())), None);
+        let o = outcome(Status::Agree, vec![], vec![e.clone(), e]);
+        assert_eq!(
+            o.verdict(),
+            "agree; 2 expects not judged (frame numbers need root)"
+        );
+    }
+
+    #[test]
+    fn kernel_only_never_says_agree() {
+        let holds = expect(ExpectStatus::KernelOnly, None, Some(Ok(())));
+        let fails = expect(ExpectStatus::KernelOnly, None, Some(Err("no".into())));
+        let o = outcome(Status::KernelOnly, vec![], vec![holds.clone()]);
+        assert_eq!(o.verdict(), "kernel only (not compared): 1 expect holds");
+        let o = outcome(Status::KernelOnly, vec![], vec![holds, fails]);
+        assert_eq!(
+            o.verdict(),
+            "kernel only (not compared): 1 of 2 expects fails"
+        );
+    }
+
+    #[test]
+    fn an_interrupted_check_gives_no_verdict() {
+        let e = CheckError::new(ErrorKind::Interrupted, "interrupted").at(Pos { line: 4, col: 1 });
+        let o = Outcome::error("s", e, 0.0);
+        assert_eq!(o.status, Status::Interrupted);
+        assert_eq!(o.verdict(), "interrupted at line 4, no verdict");
+    }
+}

@@ -1,0 +1,136 @@
+//! What a person reads: each scenario's table of what differs or was not
+//! judged (source line | what | model | kernel), and the summary with one
+//! verdict per scenario.
+
+use super::diff;
+use super::outcome::{ExpectCheck, ExpectStatus, Outcome, Status};
+use sim_core::observe::Verdict;
+
+fn verdict_text(v: &Verdict) -> String {
+    match v {
+        Ok(()) => "holds".into(),
+        Err(why) => format!("fails: {why}"),
+    }
+}
+
+/// Does this outcome need its table shown?
+pub fn worth_showing(o: &Outcome) -> bool {
+    match o.status {
+        Status::Agree => o.counts.fail_on_both > 0 || o.counts.not_judged > 0,
+        Status::KernelOnly => o.counts.kernel_fails > 0 || o.counts.not_judged > 0,
+        Status::Differ | Status::Error | Status::Interrupted => true,
+    }
+}
+
+/// The model's and the kernel's cells for an expect.
+fn expect_cells(e: &ExpectCheck) -> (String, String) {
+    let not_judged = || {
+        format!(
+            "not judged: {}",
+            e.reason.as_deref().unwrap_or("no reason given")
+        )
+    };
+    let model = match (&e.model, e.status) {
+        (Some(v), _) => verdict_text(v),
+        (None, ExpectStatus::KernelOnly) => "not run (--kernel-only)".into(),
+        (None, _) => not_judged(),
+    };
+    let kernel = match &e.kernel {
+        Some(v) => verdict_text(v),
+        None if e.model.is_none() && e.status == ExpectStatus::NotJudged => "-".into(),
+        None => not_judged(),
+    };
+    (model, kernel)
+}
+
+/// The per-step table of one scenario: source line | what | model | kernel.
+pub fn render(outcome: &Outcome) -> String {
+    let mut out = String::new();
+    let mark = match outcome.status {
+        Status::Agree => "agree",
+        Status::Differ => "DIFFER",
+        Status::KernelOnly => "KERNEL ONLY",
+        Status::Error => "ERROR",
+        Status::Interrupted => "INTERRUPTED",
+    };
+    let title = outcome
+        .title
+        .as_deref()
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default();
+    out.push_str(&format!("{mark}: {}{title}\n", outcome.name));
+    if let Some(e) = &outcome.error {
+        // A position in the scenario reads as a compiler's: file:line:column.
+        match e.pos {
+            Some(p) => out.push_str(&format!(
+                "  {}:{}:{}: {}\n",
+                outcome.name, p.line, p.col, e.message
+            )),
+            None => out.push_str(&format!("  {e}\n")),
+        }
+    }
+    let mut rows: Vec<(u32, [String; 4])> = Vec::new();
+    for d in &outcome.differences {
+        for (i, r) in d.rows.iter().enumerate() {
+            let src = if i == 0 {
+                format!("{}: {}", d.line, d.source)
+            } else {
+                String::new()
+            };
+            rows.push((
+                d.line,
+                [src, r.what.clone(), r.model.clone(), r.kernel.clone()],
+            ));
+        }
+    }
+    for e in &outcome.expects {
+        let shown = match e.status {
+            ExpectStatus::Agree | ExpectStatus::KernelOnly => e.fails(),
+            ExpectStatus::Differ | ExpectStatus::NotJudged => true,
+        };
+        if shown {
+            let (model, kernel) = expect_cells(e);
+            rows.push((
+                e.line,
+                [
+                    format!("{}: {}", e.line, e.text),
+                    "expect".into(),
+                    model,
+                    kernel,
+                ],
+            ));
+        }
+    }
+    if !rows.is_empty() {
+        // Stable: at one line, the step's rows before its expects.
+        rows.sort_by_key(|(line, _)| *line);
+        let mut cells = vec![[
+            "source line".to_string(),
+            "what".into(),
+            "model".into(),
+            "kernel".into(),
+        ]];
+        cells.extend(rows.into_iter().map(|(_, r)| r));
+        out.push_str(&diff::table(&cells));
+    }
+    out
+}
+
+/// One row per scenario checked: its steps, verdict and time.
+pub fn summary(outcomes: &[Outcome]) -> String {
+    let mut cells = vec![[
+        "scenario".to_string(),
+        "steps".into(),
+        "result".into(),
+        "time".into(),
+    ]];
+    for o in outcomes {
+        cells.push([
+            o.name.clone(),
+            o.steps.to_string(),
+            o.verdict(),
+            format!("{:.2} s", o.seconds),
+        ]);
+    }
+    diff::table(&cells)
+}

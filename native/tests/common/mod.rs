@@ -1,0 +1,132 @@
+//! Shared by the kernel-agreement tests: what "agrees fully" means for one
+//! scenario of `forkscope check --json`, its table for a person, and the
+//! scheduler races a test may meet, by name.
+//!
+//! A rerun is kept only for a named race that a test cannot avoid by
+//! design; a disagreement no named race explains fails at once, and one a
+//! named race may explain is printed (so that the test's output shows it)
+//! and fails if it disagrees again.
+
+#![allow(dead_code)] // each test binary uses part of it
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+/// A scheduler race on the real kernel that the model does not predict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Race {
+    /// A stopped child continued with a fatal or handled signal pending
+    /// sends its parent SIGCHLD for the continuation, then dequeues the
+    /// pending signal; the parent's wake-up can preempt it between the two
+    /// notices, which then do not coalesce (ARCHITECTURE.md, "When a signal
+    /// takes effect"): the parent's SIGCHLD handler may run twice.
+    ContinuedChildSigchld,
+}
+
+impl std::fmt::Display for Race {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Race::ContinuedChildSigchld => {
+                f.write_str("a continued child's two SIGCHLD notices split by its parent's wake-up")
+            }
+        }
+    }
+}
+
+/// The named race that may explain why the scenario `text` disagreed as
+/// `result` (one scenario of `forkscope check --json`) says; `None` when
+/// no named race can, so the disagreement is the model's.
+pub fn race_that_may_explain(text: &str, result: &Value) -> Option<Race> {
+    let continues = text.lines().any(|l| l.contains(" SIGCONT"));
+    let about_sigchld = |v: &Value| v.to_string().contains("SIGCHLD");
+    let rows_about_sigchld = result["differences"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|d| d["rows"].as_array().into_iter().flatten())
+        .any(|r| about_sigchld(&r["what"]));
+    let expects_about_sigchld = result["expects"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["status"] == "differ")
+        .any(|e| about_sigchld(&e["text"]));
+    (continues && (rows_about_sigchld || expects_about_sigchld))
+        .then_some(Race::ContinuedChildSigchld)
+}
+
+/// One scenario of `forkscope check --json` agrees fully: no difference,
+/// every expect judged on both sides, alike, and holding.
+pub fn agrees_fully(result: &Value) -> bool {
+    result["status"] == "agree"
+        && result["error"].is_null()
+        && result["expects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|e| e["status"] == "agree" && e["kernel"] == serde_json::json!({"Ok": null}))
+}
+
+/// A scenario's result as a person reads it: its differences and every
+/// expect that did not agree and hold, as a table.
+pub fn describe(result: &Value) -> String {
+    let mut out = format!(
+        "{} is {}{}\n",
+        result["name"].as_str().unwrap_or("?"),
+        result["status"].as_str().unwrap_or("?"),
+        match result["error"]["message"].as_str() {
+            Some(m) => format!(": {m}"),
+            None => String::new(),
+        }
+    );
+    for d in result["differences"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "  {}: {}\n",
+            d["line"],
+            d["source"].as_str().unwrap_or("")
+        ));
+        for r in d["rows"].as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "      {} | model: {} | kernel: {}\n",
+                r["what"].as_str().unwrap_or(""),
+                r["model"].as_str().unwrap_or(""),
+                r["kernel"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    for e in result["expects"].as_array().into_iter().flatten() {
+        if e["status"] == "agree" && e["kernel"] == serde_json::json!({"Ok": null}) {
+            continue;
+        }
+        out.push_str(&format!(
+            "  {}: {} | {} | model: {} | kernel: {}{}\n",
+            e["line"],
+            e["text"].as_str().unwrap_or(""),
+            e["status"].as_str().unwrap_or(""),
+            e["model"],
+            e["kernel"],
+            match e["reason"].as_str() {
+                Some(r) => format!(" | {r}"),
+                None => String::new(),
+            }
+        ));
+    }
+    out
+}
+
+/// Check the scenario at `path` again, on its own; its result, as JSON.
+pub fn check_again(path: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_forkscope"))
+        .args(["check", "--json"])
+        .arg(path)
+        .output()
+        .expect("forkscope runs");
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "forkscope check printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    doc["scenarios"][0].clone()
+}
