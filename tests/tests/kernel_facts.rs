@@ -154,6 +154,7 @@ facts! {
     with_sa_nocldwait_a_child_is_reaped_at_once_and_wait_fails_with_echild => "signal-sa-nocldwait-reaps-at-once",
     wait_reports_an_exit_code_and_a_killing_signal => "signal-wait-reports-exit-codes-and-signals",
     a_continued_child_dies_of_a_pending_signal_before_its_parent_hears => "signal-a-continued-child-dies-of-a-pending-signal-first",
+    exec_keeps_the_mask_and_a_pending_sigpipe => "signal-a-blocked-pending-sigpipe-survives-exec",
 }
 
 #[test]
