@@ -57,12 +57,6 @@ impl Kernel {
                             p.regions.clear();
                             p.fds.clear();
                             p.pending = None;
-                            // A death just seen may have woken a parent in
-                            // wait that this pass read asleep before it, or
-                            // is waking it now: exit_notify sets the zombie
-                            // state a moment before do_notify_parent wakes
-                            // the parent. Look at everyone once more.
-                            quiet = false;
                         }
                         if s.ppid == self.me {
                             quiet = false; // the controller reaps it next round
