@@ -28,7 +28,7 @@ pub const ALL: [&str; 14] = [
     "a process kills itself",
     "exec with a handler, SIG_IGN, a mask and a pending signal",
     "mmap of 0 pages",
-    "a byte count beyond 1 GiB",
+    "a size beyond 1 GiB or negative",
 ];
 
 /// Races on the kernel that the generator leaves out (gen/mod.rs,
@@ -145,10 +145,10 @@ pub fn features(text: &str) -> BTreeSet<&'static str> {
         if matches!(op, "pipesize" | "sndbuf")
             && words
                 .get(3)
-                .and_then(|n| n.parse::<u64>().ok())
-                .is_some_and(|n| n > 1 << 30)
+                .and_then(|n| n.parse::<i64>().ok())
+                .is_some_and(|n| !(0..=1 << 30).contains(&n))
         {
-            see("a byte count beyond 1 GiB");
+            see("a size beyond 1 GiB or negative");
         }
     }
     found

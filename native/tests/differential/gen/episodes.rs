@@ -55,7 +55,7 @@ impl Gen {
                 Some(self.io(w, writer, "send", other, size))
             }
             BlockedOn::Send { end, .. } => {
-                if self.rng.one_in(3) {
+                if self.rng.one_in(2) {
                     // A resize: F_SETPIPE_SZ by anyone holding the pipe,
                     // SO_SNDBUF on the sender's own socket.
                     let resizers: Vec<&Process> = match end {
@@ -142,10 +142,10 @@ impl Gen {
                 plan.push(line(format!("{a}: send {obj}.0 300000")));
             }
         }
-        // A resize while the writer sleeps: grow, shrink, the same size or
-        // beyond 1 GiB; F_SETPIPE_SZ by either process, SO_SNDBUF on the
+        // A resize while the writer sleeps: grow, shrink, the same size,
+        // beyond 1 GiB or negative; F_SETPIPE_SZ by either process, SO_SNDBUF on the
         // sender's socket by the other one, which shares it.
-        if choice >= 3 && rng.one_in(2) {
+        if choice >= 3 && !rng.one_in(3) {
             let size = match rng.below(6) {
                 0 => *rng.pick(&HUGE),
                 1 if choice == 3 => 65_536,

@@ -38,19 +38,21 @@ const MAX_REGIONS: usize = 3;
 const SIZES: [u64; 6] = [1, 100, 4096, 5000, 70_000, 300_000];
 /// F_SETPIPE_SZ sizes: below a page (rounds up to one), the default 65536,
 /// and 1 MiB (/proc/sys/fs/pipe-max-size).
-const PIPE_SIZES: [u64; 6] = [1, 4096, 8192, 16_384, 65_536, 1 << 20];
+const PIPE_SIZES: [i64; 6] = [1, 4096, 8192, 16_384, 65_536, 1 << 20];
 /// SO_SNDBUF values: below the floor (SOCK_MIN_SNDBUF), a page, and the
 /// default 212992.
-const SNDBUFS: [u64; 4] = [1, 4096, 100_000, 212_992];
-/// Byte counts beyond 1 GiB: fcntl(2) takes F_SETPIPE_SZ's size as an
-/// unsigned int and setsockopt(2) SO_SNDBUF's as an int, so these probe
-/// the kernel's clamping and truncation.
-const HUGE: [u64; 5] = [
+const SNDBUFS: [i64; 4] = [1, 4096, 100_000, 212_992];
+/// Sizes beyond 1 GiB, and negative ones: F_SETPIPE_SZ and SO_SNDBUF
+/// take a C int, which fcntl(2) reads as an unsigned int (pipe_fcntl) and
+/// setsockopt(2) as a signed one (a negative SO_SNDBUF is wmem_max), so
+/// these probe the kernel's clamping and sign rules. (A number beyond an
+/// int the parser refuses, and is not drawn.)
+const HUGE: [i64; 5] = [
     (1 << 30) + 1,
-    1 << 31,
-    (1 << 31) + 4096,
-    3 << 30,
-    (1 << 32) + 4096,
+    2_000_000_000,
+    i32::MAX as i64,
+    -1,
+    i32::MIN as i64,
 ];
 /// Every signal a line may name.
 const SIGNALS: [&str; 13] = [
@@ -128,10 +130,10 @@ enum Kind {
 
 /// The kinds, their weights and groups: the mix of a random scenario.
 const KINDS: [(Kind, usize, Group); 23] = [
-    (Kind::Mmap, 2, Group::Memory),
-    (Kind::Read, 2, Group::Memory),
-    (Kind::Write, 3, Group::Memory),
-    (Kind::Munmap, 1, Group::Memory),
+    (Kind::Mmap, 5, Group::Memory),
+    (Kind::Read, 5, Group::Memory),
+    (Kind::Write, 6, Group::Memory),
+    (Kind::Munmap, 3, Group::Memory),
     (Kind::Fork, 3, Group::Memory),
     (Kind::Exit, 2, Group::Signals),
     (Kind::Wait, 2, Group::Signals),
@@ -141,7 +143,7 @@ const KINDS: [(Kind, usize, Group); 23] = [
     (Kind::Close, 2, Group::Ipc),
     (Kind::Send, 3, Group::Ipc),
     (Kind::Recv, 3, Group::Ipc),
-    (Kind::Resize, 3, Group::Ipc),
+    (Kind::Resize, 4, Group::Ipc),
     (Kind::Disposition, 2, Group::Signals),
     (Kind::Mask, 2, Group::Signals),
     (Kind::Kill, 3, Group::Signals),
@@ -390,11 +392,11 @@ impl Gen {
         Some(format!("{me}: signal SIGUSR1 handle"))
     }
 
-    /// A kind, by weight; the scenario's focus weighs twice as much.
+    /// A kind, by weight; the scenario's focus weighs four times as much.
     fn kind(&mut self) -> Kind {
         let weight = |&(_, w, group): &(Kind, usize, Group)| {
             if Some(group) == self.focus {
-                w * 2
+                w * 4
             } else {
                 w
             }
@@ -456,7 +458,7 @@ impl Gen {
             Kind::Mmap if regions.len() < MAX_REGIONS => format!(
                 "mmap m{n} {}{}",
                 // mmap(2) of 0 bytes fails EINVAL (do_mmap).
-                if rng.one_in(4) { 0 } else { 1 + rng.below(20) },
+                if rng.one_in(3) { 0 } else { 1 + rng.below(20) },
                 if rng.one_in(3) { " shared" } else { "" }
             ),
             Kind::Read | Kind::Write | Kind::Munmap if !regions.is_empty() => {
@@ -590,14 +592,14 @@ impl Gen {
     }
 
     /// `actor: pipesize` or `sndbuf` on `end`'s object: larger, smaller,
-    /// the same size, or a size beyond 1 GiB.
+    /// the same size, or one beyond 1 GiB or negative (`HUGE`).
     fn resize(&mut self, w: &World, actor: &str, end: EndRef) -> String {
         let rng = &mut self.rng;
         match end {
             EndRef::Pipe(id, _) => {
                 // 4096: the page size; a pipe's size is its slots' pages.
-                let same = u64::from(w.pipe(id).capacity_slots()) * 4096;
-                let size = match rng.below(8) {
+                let same = i64::from(w.pipe(id).capacity_slots()) * 4096;
+                let size = match rng.below(6) {
                     0 => same,
                     1 => *rng.pick(&HUGE),
                     _ => *rng.pick(&PIPE_SIZES),
@@ -606,8 +608,8 @@ impl Gen {
             }
             EndRef::Sock(id, side) => {
                 // SO_SNDBUF stores double what it is given.
-                let same = u64::from(w.socks(id).socket(side).sndbuf()) / 2;
-                let size = match rng.below(8) {
+                let same = i64::from(w.socks(id).socket(side).sndbuf()) / 2;
+                let size = match rng.below(6) {
                     0 => same,
                     1 => *rng.pick(&HUGE),
                     _ => *rng.pick(&SNDBUFS),
