@@ -68,10 +68,6 @@ pub struct WorkerArgs {
     /// so the fact must be carried across).
     #[arg(long)]
     pub sigpipe_ignored: bool,
-    /// Handler runs carried across exec, as `SIG=RUNS,...`: the count is
-    /// the process's, not the image's.
-    #[arg(long)]
-    pub handled: Option<String>,
 }
 
 struct Region {
@@ -297,18 +293,8 @@ pub fn run(opts: WorkerArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     drop_sys_resource();
-    for (sig, runs) in opts
-        .handled
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter_map(|kv| kv.split_once('='))
-        .filter_map(|(k, v)| Some((k.parse::<usize>().ok()?, v.parse::<u64>().ok()?)))
-    {
-        if let Some(slot) = PUBLISHED.handled.get(sig) {
-            slot.store(runs, Ordering::Relaxed);
-        }
-    }
+    // Handler counts start at zero in the new image, as in the model: they
+    // count runs of the image's own handlers (exec uninstalls them).
     if !opts.sigpipe_ignored {
         // Safety: restoring the default disposition; Rust's runtime set SIG_IGN.
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
@@ -694,18 +680,6 @@ impl Worker {
         let mut args = vec![c"forkscope".to_owned(), c"worker".to_owned()];
         if sigpipe_ignored() {
             args.push(c"--sigpipe-ignored".to_owned());
-        }
-        let handled: Vec<String> = PUBLISHED
-            .handled
-            .iter()
-            .enumerate()
-            .map(|(n, slot)| (n, slot.load(Ordering::Relaxed)))
-            .filter(|&(_, runs)| runs > 0)
-            .map(|(n, runs)| format!("{n}={runs}"))
-            .collect();
-        if !handled.is_empty() {
-            args.push(c"--handled".to_owned());
-            args.push(CString::new(handled.join(",")).expect("digits have no NUL"));
         }
         args.push(c"--exec-minflt".to_owned());
         let before = minflt();

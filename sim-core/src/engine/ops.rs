@@ -112,6 +112,9 @@ pub enum Event {
     SignalSent {
         pid: Pid,
         signal: Signal,
+        /// `private` (the thread's own queue: SIGPIPE from a write) or
+        /// `shared` (the process's: kill, SIGCHLD).
+        queue: crate::signal::Queue,
         fate: crate::signal::Fate,
     },
     /// A pending signal was delivered to `pid`.
@@ -119,6 +122,13 @@ pub enum Event {
         pid: Pid,
         signal: Signal,
         delivery: crate::signal::Delivery,
+    },
+    /// A handler whose frame was set up ran (back in user mode); `runs`
+    /// counts this run.
+    HandlerRan {
+        pid: Pid,
+        signal: Signal,
+        runs: u64,
     },
     /// The process stopped (a stop signal) or continued (SIGCONT).
     Stopped {
