@@ -880,6 +880,26 @@ expect b handled SIGUSR1 1
     );
 }
 
+#[test]
+fn a_pending_sigkill_goes_before_lower_numbered_signals() {
+    let mut p = SigState::new();
+    // Pending while stopped (a stopped process takes none but SIGKILL).
+    p.generate(Signal::SIGHUP);
+    p.generate_to(Signal::SIGPIPE, Queue::Private);
+    p.generate(Signal::SIGKILL);
+    assert_eq!(p.next_deliverable(), Some(Signal::SIGKILL));
+    run_holds(
+        "process a
+a: fork b
+a: kill b SIGSTOP
+a: kill b SIGHUP
+a: kill b SIGKILL
+a: wait b
+expect a status signaled SIGKILL
+",
+    );
+}
+
 // ----- exec and handler counts ---------------------------------------------------
 
 #[test]

@@ -330,9 +330,10 @@ impl SigState {
     // ----- delivery -----------------------------------------------------
 
     /// The signal the kernel would dequeue next, if any (dequeue_signal):
-    /// the thread's private queue first, then the shared one; within each,
-    /// next_signal's order (a synchronous signal first, then the lowest
-    /// number) among the signals not blocked.
+    /// a pending SIGKILL first (see `next_in`), then the thread's private
+    /// queue, then the shared one; within each, next_signal's order (a
+    /// synchronous signal first, then the lowest number) among the signals
+    /// not blocked.
     ///
     /// The caller decides when the process takes signals (on its way back to
     /// user mode) and that a stopped process takes none until woken.
@@ -342,6 +343,18 @@ impl SigState {
 
     /// `next_deliverable` and the queue it comes from.
     fn next_in(&self) -> Option<(Queue, Signal)> {
+        // A pending SIGKILL goes before everything: complete_signal starts
+        // the group exit as soon as it is sent (sig_fatal, and wants_signal
+        // is true for SIGKILL even in a stopped task), and get_signal checks
+        // for that ("Has this task already been marked for death?") before
+        // it dequeues anything. So a stopped process with other signals
+        // pending dies of SIGKILL.
+        if self.shared.count(Signal::SIGKILL) > 0 {
+            return Some((Queue::Shared, Signal::SIGKILL));
+        }
+        if self.private.count(Signal::SIGKILL) > 0 {
+            return Some((Queue::Private, Signal::SIGKILL));
+        }
         self.private
             .next(self.blocked)
             .map(|s| (Queue::Private, s))
