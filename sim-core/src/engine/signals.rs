@@ -197,6 +197,9 @@ impl Cx<'_> {
             Fate::Queued { .. } if blocked && self.world.proc(pid).signals.pending_count(sig) > 1 => format!(
                 " {who} blocks {sig}, so it stays pending: {sig} is now pending twice, once in {who}'s own (thread) queue and once in its process's shared queue. Standard signals coalesce only within one queue."
             ),
+            Fate::Queued { .. } if blocked && self.world.proc(pid).signals.frames().any(|f| f == sig) => format!(
+                " {who} blocks {sig} until its {sig} handler, whose frame is set up, has run, so it stays pending."
+            ),
             Fate::Queued { .. } if blocked => format!(" {who} blocks {sig}, so it stays pending."),
             Fate::Queued { .. } if !continues && matches!(self.world.proc(pid).state, ProcState::Stopped { .. }) => {
                 format!(" {who} is stopped, so {sig} stays pending until it continues.")
