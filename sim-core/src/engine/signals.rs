@@ -205,8 +205,17 @@ impl Cx<'_> {
                 format!(" {who} is stopped, so {sig} stays pending until it continues.")
             }
             Fate::Queued { .. } => String::new(),
+            // Which queue is worth saying only when both are in play.
+            Fate::AlreadyPending
+                if g.queue == Queue::Shared
+                    && self.world.proc(pid).signals.pending_count(sig) == 1 =>
+            {
+                format!(
+                    " {sig} is already pending in {who}, so this one is lost: standard signals do not queue."
+                )
+            }
             Fate::AlreadyPending => format!(
-                " {sig} is already pending in {}, so this one is lost: standard signals do not queue.",
+                " {sig} is already pending in {}, so this one is lost: standard signals do not queue (in one queue).",
                 match g.queue {
                     Queue::Private => format!("{who}'s own (thread) queue"),
                     Queue::Shared => format!("{who}'s shared (process) queue"),
