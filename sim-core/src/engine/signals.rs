@@ -93,23 +93,30 @@ impl Cx<'_> {
                 .collect();
             let mut s = format!("{me} unblocks {}.", list(catchable.iter().copied()));
             if !pending.is_empty() {
-                s.push_str(&format!(
-                    " {} pending, so {} delivered as sigprocmask returns.",
-                    list(pending.iter().map(|&s| {
-                        if self.world.proc(self.pid).signals.pending_count(s) == 2
-                            && !s.is_realtime()
-                        {
-                            format!("{s} (twice: once in each pending queue)")
+                // A standard signal pending twice is in both queues.
+                let twice: Vec<Signal> = pending
+                    .iter()
+                    .copied()
+                    .filter(|&s| {
+                        !s.is_realtime() && self.world.proc(self.pid).signals.pending_count(s) == 2
+                    })
+                    .collect();
+                s.push_str(&match (pending.as_slice(), twice.as_slice()) {
+                    ([one], [_]) => format!(
+                        " {one} was pending twice, once in {me}'s own (thread) queue and once in its process's shared queue, so both are delivered as sigprocmask returns."
+                    ),
+                    _ => format!(
+                        " {} pending{}, so {} delivered as sigprocmask returns.",
+                        list(pending.iter().copied())
+                            + if pending.len() == 1 { " was" } else { " were" },
+                        if twice.is_empty() {
+                            String::new()
                         } else {
-                            s.to_string()
-                        }
-                    })) + if pending.len() == 1 { " was" } else { " were" },
-                    if pending.len() == 1 {
-                        "it is"
-                    } else {
-                        "they are"
-                    }
-                ));
+                            format!(" ({} twice: once in {me}'s own queue, once in the shared one)", list(twice.iter().copied()))
+                        },
+                        if pending.len() == 1 { "it is" } else { "they are" }
+                    ),
+                });
             }
             s
         };
