@@ -900,6 +900,22 @@ expect a status signaled SIGKILL
     );
 }
 
+#[test]
+fn sigkill_wakes_a_stopped_reader_only_to_die_so_it_reads_nothing() {
+    run_holds(
+        "process a
+a: pipe x
+a: fork b
+b: recv x.r 10
+a: kill b SIGSTOP
+a: send x.w 5
+a: kill b SIGKILL
+expect b state zombie
+expect x.r queued 5
+",
+    );
+}
+
 // ----- exec and handler counts ---------------------------------------------------
 
 #[test]

@@ -222,7 +222,7 @@ impl Cx<'_> {
                 )
             }
             Fate::AlreadyPending => format!(
-                " {sig} is already pending in {}, so this one is lost: standard signals do not queue (in one queue).",
+                " {sig} is already pending in {}, so this one is lost: standard signals coalesce within one queue.",
                 match g.queue {
                     Queue::Private => format!("{who}'s own (thread) queue"),
                     Queue::Shared => format!("{who}'s shared (process) queue"),
@@ -239,6 +239,9 @@ impl Cx<'_> {
                 // -ERESTARTSYS) and sleeps again, at the back of its queue.
                 let restarts = call.as_ref().map(|c| c.on.op());
                 self.world.proc_mut(pid).state = match call {
+                    // SIGKILL wakes it only to die in get_signal: the call
+                    // it was stopped in never runs again.
+                    Some(_) if sig == Signal::SIGKILL => ProcState::Running,
                     Some(call) => ProcState::Blocked(BlockedCall {
                         queued: self.world.tick(),
                         ..call
@@ -246,6 +249,11 @@ impl Cx<'_> {
                     None => ProcState::Running,
                 };
                 self.events.push(Event::Continued { pid });
+                if sig == Signal::SIGKILL {
+                    // It wakes only to die: no call restarts or returns.
+                    story.push_str(&format!(" {who} was stopped: SIGKILL wakes it to die."));
+                    return story;
+                }
                 story.push_str(&format!(" {who} was stopped: it continues"));
                 if let Some(result) = returns {
                     // The call had ended before the stop: it returns now,
