@@ -147,6 +147,22 @@ facts! {
     with_sa_nocldwait_a_child_is_reaped_at_once_and_wait_fails_with_echild => "signal-sa-nocldwait-reaps-at-once",
     wait_reports_an_exit_code_and_a_killing_signal => "signal-wait-reports-exit-codes-and-signals",
     a_continued_child_dies_of_a_pending_signal_before_its_parent_hears => "signal-a-continued-child-dies-of-a-pending-signal-first",
+    a_writes_sigpipe_and_a_kills_are_pending_in_two_queues => "signal-sigpipe-can-be-pending-twice-once-per-queue",
+    a_streams_sigpipe_is_the_threads_own_too => "sock-a-send-raises-sigpipe-in-the-threads-own-queue",
+    the_threads_own_queue_is_dequeued_first => "signal-the-threads-own-queue-is-dequeued-first",
+    sig_ign_discards_a_signal_from_both_queues => "signal-sig-ign-discards-a-signal-pending-in-both-queues",
+    exec_keeps_both_pending_queues => "signal-exec-keeps-both-pending-queues",
+    a_parent_ignoring_sigchld_is_not_told_of_a_stop => "signal-a-parent-ignoring-sigchld-is-not-told-of-a-stop",
+    sigstop_ends_a_pipe_write_that_moved_bytes_with_its_partial_count => "signal-sigstop-ends-a-blocking-write-with-its-partial-count",
+    sigstop_ends_a_stream_send_that_moved_bytes_with_its_partial_count => "sock-sigstop-ends-a-blocking-send-with-its-partial-count",
+    a_fatal_signal_pending_with_a_handled_one_kills_before_the_handler_runs => "signal-a-pending-fatal-signal-kills-before-a-handler-runs",
+    two_handled_signals_pending_together_both_run => "signal-two-handled-signals-pending-together-both-run",
+    a_stop_after_a_handler_frame_delays_the_handler_until_sigcont => "signal-a-stop-taken-after-a-handler-frame-delays-the-handler",
+    handlers_waiting_in_a_stopped_process_run_after_sigcont => "signal-handlers-waiting-in-a-stopped-process-run-after-sigcont",
+    sigkill_kills_a_stopped_process_before_its_other_pending_signals => "signal-sigkill-kills-a-stopped-process-before-its-other-pending-signals",
+    sigkill_to_a_stopped_reader_reads_nothing => "signal-sigkill-to-a-stopped-reader-reads-nothing",
+    exec_starts_handler_counts_from_zero => "signal-exec-starts-handler-counts-from-zero",
+    sigpoll_is_another_name_for_sigio => "signal-sigpoll-is-sigio",
 }
 
 #[test]
