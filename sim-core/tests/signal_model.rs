@@ -916,6 +916,37 @@ expect x.r queued 5
     );
 }
 
+#[test]
+fn a_continued_process_takes_its_signals_before_its_call_starts_again() {
+    run_holds(
+        "process top
+top: fork a
+a: fork b
+a: fork d
+a: wait b
+d: kill a SIGSTOP
+b: exit 7
+d: kill a SIGUSR2
+d: kill a SIGCONT
+expect a state zombie
+expect b state gone
+",
+    );
+    // Without a fatal signal pending, the wait starts again and reaps.
+    run_holds(
+        "process a
+a: fork b
+a: fork d
+a: wait b
+d: kill a SIGSTOP
+b: exit 7
+d: kill a SIGCONT
+expect a state running
+expect a status exited 7
+",
+    );
+}
+
 // ----- exec and handler counts ---------------------------------------------------
 
 #[test]

@@ -161,6 +161,7 @@ facts! {
     handlers_waiting_in_a_stopped_process_run_after_sigcont => "signal-handlers-waiting-in-a-stopped-process-run-after-sigcont",
     sigkill_kills_a_stopped_process_before_its_other_pending_signals => "signal-sigkill-kills-a-stopped-process-before-its-other-pending-signals",
     sigkill_to_a_stopped_reader_reads_nothing => "signal-sigkill-to-a-stopped-reader-reads-nothing",
+    a_continued_process_takes_its_signals_before_its_call_starts_again => "signal-a-continued-process-takes-its-signals-before-its-call-starts-again",
     exec_starts_handler_counts_from_zero => "signal-exec-starts-handler-counts-from-zero",
     sigpoll_is_another_name_for_sigio => "signal-sigpoll-is-sigio",
 }

@@ -235,19 +235,16 @@ impl Cx<'_> {
         });
         if g.wakes_stopped {
             if let ProcState::Stopped { call, returns, .. } = self.world.proc(pid).state.clone() {
-                // The call restarts (get_signal stopped it with
-                // -ERESTARTSYS) and sleeps again, at the back of its queue.
+                // The process runs again inside get_signal, which goes on
+                // dequeuing; the call it was stopped in (interrupted with
+                // -ERESTARTSYS) starts again only once nothing is left to
+                // take (`take_signals`). SIGKILL wakes it only to die: the
+                // call never runs again.
                 let restarts = call.as_ref().map(|c| c.on.op());
-                self.world.proc_mut(pid).state = match call {
-                    // SIGKILL wakes it only to die in get_signal: the call
-                    // it was stopped in never runs again.
-                    Some(_) if sig == Signal::SIGKILL => ProcState::Running,
-                    Some(call) => ProcState::Blocked(BlockedCall {
-                        queued: self.world.tick(),
-                        ..call
-                    }),
-                    None => ProcState::Running,
-                };
+                self.world.proc_mut(pid).state = ProcState::Running;
+                if let Some(call) = call.filter(|_| sig != Signal::SIGKILL) {
+                    self.restarts.insert(pid, call);
+                }
                 self.events.push(Event::Continued { pid });
                 if sig == Signal::SIGKILL {
                     // It wakes only to die: no call restarts or returns.
@@ -263,7 +260,9 @@ impl Cx<'_> {
                         ", and the call it was in returns {result} (SIGCONT restarts nothing)."
                     ));
                 } else if let Some(op) = restarts {
-                    story.push_str(&format!(", and its {op} starts again."));
+                    story.push_str(&format!(
+                        ", and its {op} will start again once it has taken its pending signals."
+                    ));
                 } else {
                     story.push('.');
                 }
@@ -303,7 +302,8 @@ impl Cx<'_> {
                 ProcState::Running => {}
             }
             let Some((sig, delivery)) = self.world.proc_mut(pid).signals.deliver_next() else {
-                // Back in user mode: the newest frame's handler runs.
+                // Back in user mode: the newest frame's handler runs; with
+                // none left, a call interrupted by a stop starts again.
                 match self.world.proc_mut(pid).signals.run_handler() {
                     Some(run) => {
                         self.events.push(Event::HandlerRan {
@@ -323,7 +323,17 @@ impl Cx<'_> {
                         ));
                         continue;
                     }
-                    None => return story,
+                    None => match self.restarts.remove(&pid) {
+                        Some(call) => {
+                            // It sleeps again, at the back of its queue.
+                            self.world.proc_mut(pid).state = ProcState::Blocked(BlockedCall {
+                                queued: self.world.tick(),
+                                ..call
+                            });
+                            continue;
+                        }
+                        None => return story,
+                    },
                 }
             };
             self.events.push(Event::SignalDelivered {
@@ -422,7 +432,8 @@ impl Cx<'_> {
                 }
                 _ => (Some(call), None),
             },
-            _ => (None, None),
+            // Continued and stopped again before its call started again.
+            _ => (self.restarts.remove(&pid), None),
         };
         // A call that completed in this step but has not reached the
         // program yet (it was woken now) returns only after SIGCONT.
