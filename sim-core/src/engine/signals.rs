@@ -260,9 +260,14 @@ impl Cx<'_> {
                         ", and the call it was in returns {result} (SIGCONT restarts nothing)."
                     ));
                 } else if let Some(op) = restarts {
-                    story.push_str(&format!(
-                        ", and its {op} will start again once it has taken its pending signals."
-                    ));
+                    let signals = &self.world.proc(pid).signals;
+                    if signals.next_deliverable().is_some() || signals.frames().next().is_some() {
+                        story.push_str(&format!(
+                            ", and its {op} will start again once it has taken its pending signals."
+                        ));
+                    } else {
+                        story.push_str(&format!(", and its {op} starts again."));
+                    }
                 } else {
                     story.push('.');
                 }
