@@ -257,7 +257,7 @@ impl Cx<'_> {
                     // and SIGCONT restarts nothing.
                     self.wake(pid, result);
                     story.push_str(&format!(
-                        ", and the call it was in returns {result} (SIGCONT restarts nothing)."
+                        ", and the call it was in, which had ended with {result} before the stop, is not started again."
                     ));
                 } else if let Some(op) = restarts {
                     let signals = &self.world.proc(pid).signals;
