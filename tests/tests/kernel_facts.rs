@@ -162,6 +162,7 @@ facts! {
     sigkill_kills_a_stopped_process_before_its_other_pending_signals => "signal-sigkill-kills-a-stopped-process-before-its-other-pending-signals",
     sigkill_to_a_stopped_reader_reads_nothing => "signal-sigkill-to-a-stopped-reader-reads-nothing",
     a_continued_process_takes_its_signals_before_its_call_starts_again => "signal-a-continued-process-takes-its-signals-before-its-call-starts-again",
+    sigsegv_sent_by_kill_kills_a_sleeping_reader => "signal-sigsegv-sent-by-kill-kills-a-sleeping-reader",
     exec_starts_handler_counts_from_zero => "signal-exec-starts-handler-counts-from-zero",
     sigpoll_is_another_name_for_sigio => "signal-sigpoll-is-sigio",
 }

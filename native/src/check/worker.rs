@@ -293,6 +293,26 @@ fn restore_pending_sigpipe(private: bool, shared: bool) {
     }
 }
 
+/// Rust's runtime installs its own SIGSEGV and SIGBUS handlers (stack
+/// overflow detection, without SA_RESTART) where it finds SIG_DFL. A
+/// scenario process has SIG_DFL there unless the scenario says otherwise, so
+/// they go back to SIG_DFL: a `kill` of SIGSEGV must kill, not interrupt a
+/// call with EINTR. SIG_IGN carried over exec is left alone (Rust's runtime
+/// leaves it too).
+fn default_fault_signals() {
+    for sig in [libc::SIGSEGV, libc::SIGBUS] {
+        // Safety: querying a disposition into a local, then restoring
+        // SIG_DFL over the runtime's handler.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(sig, std::ptr::null(), &mut old);
+            if old.sa_sigaction != libc::SIG_IGN && old.sa_sigaction != libc::SIG_DFL {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+        }
+    }
+}
+
 fn sigpipe_ignored() -> bool {
     // Safety: querying (null new action) the current disposition of SIGPIPE.
     unsafe {
@@ -350,6 +370,7 @@ pub fn run(opts: WorkerArgs) -> ExitCode {
         // Safety: restoring the default disposition; Rust's runtime set SIG_IGN.
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     }
+    default_fault_signals();
     if let Some(cpu) = opts.cpu {
         pin(cpu);
     }
