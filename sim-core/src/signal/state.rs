@@ -85,11 +85,12 @@ pub enum IgnoredBy {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "fate")]
 pub enum Fate {
-    /// Added to the pending set. `instances` is how many of this signal are
-    /// now pending: always 1 for a standard signal, 1.. for a real-time one.
+    /// Added to the pending queue it was sent to. `instances` is how many
+    /// of this signal that queue now holds: always 1 for a standard signal,
+    /// 1.. for a real-time one.
     Queued { instances: u32 },
-    /// A standard signal that was already pending: this instance is lost
-    /// ("already pending, so this one is lost"; legacy_queue).
+    /// A standard signal that was already pending in the same queue: this
+    /// instance is lost (legacy_queue).
     AlreadyPending,
     /// Discarded because ignored and not blocked (sig_ignored: a blocked
     /// signal is never discarded here, since the disposition may change
