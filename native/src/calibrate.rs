@@ -295,10 +295,7 @@ pub fn calibrate(args: CalibrateArgs) -> ExitCode {
     let differ = figures.iter().any(Figure::differs);
     if args.json {
         let doc = serde_json::json!({ "figures": figures, "differ": differ });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("figures serialise")
-        );
+        crate::output::println(&format!("{doc:#}"));
     } else {
         let rows: Vec<[String; 4]> = std::iter::once([
             "figure".into(),
@@ -324,7 +321,7 @@ pub fn calibrate(args: CalibrateArgs) -> ExitCode {
             ]
         }))
         .collect();
-        print!("{}", crate::check::table(&rows));
+        crate::output::print(&crate::check::table(&rows));
     }
     ExitCode::from(if differ { 1 } else { 0 })
 }

@@ -2,10 +2,12 @@
 //! and compare.
 
 use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 mod calibrate;
 mod check;
+mod output;
 mod run;
 mod source;
 
@@ -33,12 +35,32 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // A usage error goes to stderr, where a failure has no one to tell.
+        Err(e) if e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+        // --help and --version go to stdout, so they are written as every
+        // other output is: a full disk is reported, a closed pipe is not.
+        Err(e) => {
+            let shown = e.render();
+            if std::io::stdout().is_terminal() {
+                output::print(&shown.ansi().to_string());
+            } else {
+                output::print(&shown.to_string());
+            }
+            return output::finish(ExitCode::SUCCESS);
+        }
+    };
+    let code = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Lessons(args) => run::lessons(args),
         Command::Check(args) => check::check(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::Worker(args) => check::worker(args),
-    }
+    };
+    // A closed or full stdout ends here, as a status, never as a panic.
+    output::finish(code)
 }

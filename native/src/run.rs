@@ -1,13 +1,16 @@
 //! `forkscope run` and `forkscope lessons`: the model's trace, for a person
 //! or (with --json) for a tool.
 
-use crate::source::{load, Loaded};
+use crate::output;
+use crate::source::{load, LoadError, Loaded};
 use serde::Serialize;
 use sim_core::engine::{ExpectOutcome, Sim, Step};
 use sim_core::observe::{LastOpObs, Observation, PageObs};
-use sim_core::scenario::ast::StateName;
+use sim_core::scenario::ast::{Pos, StateName};
+use sim_core::scenario::source::{require_statements, MAX_SOURCE_BYTES};
 use sim_core::scenario::{ExitStatus, ScenarioError};
 use sim_core::sig::Signal;
+use sim_core::words::count;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -47,16 +50,21 @@ pub fn lessons(args: LessonsArgs) -> ExitCode {
                 source: l.source,
             })
             .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&items).expect("lessons serialise")
-        );
+        match serde_json::to_string_pretty(&items) {
+            Ok(json) => output::println(&json),
+            Err(e) => {
+                output::eprint(&format!("error: the lessons do not serialise: {e}\n"));
+                return ExitCode::from(2);
+            }
+        }
     } else {
         let width = all.iter().map(|l| l.name.len()).max().unwrap_or(0);
+        let mut text = String::new();
         for lesson in all {
-            println!("{:width$}  {}", lesson.name, lesson.title());
+            let _ = writeln!(text, "{:width$}  {}", lesson.name, lesson.title());
         }
-        println!("\nRun one with: forkscope run NAME");
+        text.push_str("\nRun one with: forkscope run NAME\n");
+        output::print(&text);
     }
     ExitCode::SUCCESS
 }
@@ -64,30 +72,44 @@ pub fn lessons(args: LessonsArgs) -> ExitCode {
 pub fn run(args: RunArgs) -> ExitCode {
     let loaded = match load(&args.target) {
         Ok(l) => l,
-        Err(msg) => {
-            eprintln!("error: {msg}");
+        Err(err) => {
+            if args.json {
+                let error = JsonError::load(&err);
+                print_json(&args.target, None, None, Some(error));
+            } else {
+                output::eprint(&format!("error: {err}\n"));
+            }
             return ExitCode::from(2);
         }
     };
-    let scenario = match sim_core::scenario::parse(&loaded.text) {
+    let parsed = sim_core::scenario::parse(&loaded.text)
+        .and_then(|s| require_statements(&s, &loaded.text).map(|()| s));
+    let scenario = match parsed {
         Ok(s) => s,
         Err(err) => {
             if args.json {
-                print_json(&loaded, None, Some(&err));
+                let error = JsonError::scenario(&err);
+                print_json(&loaded.label, Some(&loaded.text), None, Some(error));
             } else {
-                eprint!("{}", render_error(&loaded, &err));
+                output::eprint(&render_error(&loaded, &err));
             }
             return ExitCode::from(2);
         }
     };
     let mut sim = Sim::new(scenario);
     let result = sim.run_to_end();
+    let error = result.as_ref().err();
     if args.json {
-        print_json(&loaded, Some(&sim), result.as_ref().err());
+        print_json(
+            &loaded.label,
+            Some(&loaded.text),
+            Some(&sim),
+            error.map(JsonError::scenario),
+        );
     } else {
-        print!("{}", render_text(&loaded, &sim));
-        if let Err(err) = &result {
-            eprint!("{}", render_error(&loaded, err));
+        output::print(&render_text(&loaded, &sim, error));
+        if let Some(err) = error {
+            output::eprint(&render_error(&loaded, err));
         }
     }
     match result {
@@ -97,41 +119,108 @@ pub fn run(args: RunArgs) -> ExitCode {
     }
 }
 
-/// `error: FILE:LINE:COL: message`, then the line with a caret under the column.
+/// `error: FILE:LINE:COL: message`, then the line with a caret under the
+/// column (a window of it around the caret when the line is long).
 pub fn render_error(loaded: &Loaded, err: &ScenarioError) -> String {
     let mut out = format!("error: {}:{err}\n", loaded.label);
     if let Some(line) = loaded
         .text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(&loaded.text)
         .lines()
         .nth(err.pos.line.saturating_sub(1) as usize)
     {
         let n = err.pos.line.to_string();
         let pad = " ".repeat(n.len());
-        let col = err.pos.col.saturating_sub(1) as usize;
-        let caret_at: String = line
-            .chars()
-            .take(col)
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
-        // Underline the word the error is about.
-        let width = line
-            .chars()
-            .skip(col)
-            .take_while(|c| !c.is_whitespace() && *c != ':')
-            .count()
-            .max(1);
-        let _ = writeln!(
-            out,
-            " {n} | {line}\n {pad} | {caret_at}{}",
-            "^".repeat(width)
-        );
+        let (shown, caret) = excerpt(line, err.pos.col.saturating_sub(1) as usize);
+        let _ = writeln!(out, " {n} | {shown}\n {pad} | {caret}");
     }
     out
 }
 
+/// The most columns of a line an error shows.
+const EXCERPT_COLUMNS: usize = 80;
+
+/// The line as a terminal shows it and, under it, a caret line marking the
+/// word at character `col` (0-based, as the parser counts). Tabs become
+/// spaces (to the next multiple of 8) and control characters `�`, so that
+/// both lines are plain columns; wide characters count their width. A line
+/// wider than `EXCERPT_COLUMNS` is cut to a window around the caret, with
+/// `…` on each side that was cut.
+fn excerpt(line: &str, col: usize) -> (String, String) {
+    use unicode_width::UnicodeWidthChar;
+    // Each character as shown: the character, its first column and width.
+    let mut cells: Vec<(char, usize, usize)> = Vec::with_capacity(line.len());
+    let mut x = 0;
+    for c in line.chars() {
+        let (shown, width) = match c {
+            '\t' => (' ', 8 - x % 8),
+            c if c.is_control() => ('\u{fffd}', 1),
+            c => (c, c.width().unwrap_or(0)),
+        };
+        cells.push((shown, x, width));
+        x += width;
+    }
+    let line_width = x;
+    let chars: Vec<char> = line.chars().collect();
+    // Past the end (an error about "the end of the line"): one column per
+    // missing character.
+    let caret_x = match cells.get(col) {
+        Some(&(_, start, _)) => start,
+        None => line_width + (col - cells.len()),
+    };
+    // Underline the word the error is about.
+    let word = chars
+        .iter()
+        .skip(col)
+        .take_while(|c| !c.is_whitespace() && **c != ':')
+        .count();
+    let word_width = cells
+        .iter()
+        .skip(col)
+        .take(word)
+        .map(|&(_, _, w)| w)
+        .sum::<usize>()
+        .max(1);
+    let (lo, hi) = if line_width.max(caret_x + 1) <= EXCERPT_COLUMNS {
+        (0, usize::MAX)
+    } else {
+        // Room for "…" on both sides; the caret a third of the way in, so
+        // that what led to the error shows and the word after it too.
+        let room = EXCERPT_COLUMNS - 2;
+        let lo = caret_x.saturating_sub(room / 3);
+        let lo = lo.min(line_width.saturating_sub(room)).min(caret_x);
+        (lo, lo + room)
+    };
+    let mut shown = String::new();
+    let mut first_shown = None;
+    if lo > 0 {
+        shown.push('…');
+    }
+    for &(c, start, width) in &cells {
+        if start >= lo && start + width <= hi {
+            first_shown.get_or_insert(start);
+            // A tab is shown as the spaces it spans.
+            let copies = if c == ' ' { width.max(1) } else { 1 };
+            shown.extend(std::iter::repeat_n(c, copies));
+        }
+    }
+    if cells.last().is_some_and(|&(_, start, w)| start + w > hi) {
+        shown.push('…');
+    }
+    // The window starts at the first character shown (a wide character cut
+    // by `lo` is left out whole).
+    let origin = first_shown.unwrap_or(lo.min(caret_x));
+    let indent = usize::from(lo > 0) + caret_x.saturating_sub(origin);
+    let carets = word_width.min(hi.saturating_sub(caret_x)).max(1);
+    let caret = format!("{}{}", " ".repeat(indent), "^".repeat(carets));
+    (shown, caret)
+}
+
 /// The human trace: each step's source line, narration, changed state and
-/// expect verdicts.
-pub fn render_text(loaded: &Loaded, sim: &Sim) -> String {
+/// expect verdicts, then a summary. `error` is what stopped the run early,
+/// if something did: the summary then says so, and never "all hold".
+pub fn render_text(loaded: &Loaded, sim: &Sim, error: Option<&ScenarioError>) -> String {
     let mut out = String::new();
     let title = sim.title().unwrap_or(&loaded.label);
     let _ = writeln!(out, "{title}\n{}", "=".repeat(title.chars().count()));
@@ -144,31 +233,60 @@ pub fn render_text(loaded: &Loaded, sim: &Sim) -> String {
         render_step(&mut out, step, &before, &after);
         before = after;
     }
-    let failed: Vec<&ExpectOutcome> = sim.failed_expects().collect();
-    let total: usize = sim.steps().iter().map(|s| s.expects.len()).sum();
     let _ = writeln!(out);
-    if failed.is_empty() {
-        let _ = writeln!(
-            out,
-            "{} steps, {total} expects: all hold.",
-            sim.steps().len()
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "{} steps, {total} expects: {} failed.",
-            sim.steps().len(),
-            failed.len()
-        );
-        for f in failed {
-            let found = f
-                .verdict
-                .as_ref()
-                .err()
-                .map(String::as_str)
-                .unwrap_or_default();
-            let _ = writeln!(out, "  line {}: {} -- but {found}", f.pos.line, f.text);
+    out.push_str(&summary(sim, error));
+    out
+}
+
+/// The last lines of the trace: how many steps and expects, and how the
+/// run ended.
+fn summary(sim: &Sim, error: Option<&ScenarioError>) -> String {
+    let failed: Vec<&ExpectOutcome> = sim.failed_expects().collect();
+    let expects: usize = sim.steps().iter().map(|s| s.expects.len()).sum();
+    let steps = sim.steps().len() as u64;
+    let mut out = String::new();
+    match error {
+        Some(err) => {
+            let why = err.kind.to_string();
+            let stop = if why.ends_with(['?', '.']) { "" } else { "." };
+            let _ = writeln!(out, "The run stopped at line {}: {why}{stop}", err.pos.line);
+            let ran = match steps {
+                0 => "no step ran".to_string(),
+                n => format!("{} ran", count(n, "step", "steps")),
+            };
+            let checked = match (expects, failed.len()) {
+                (0, _) => String::new(),
+                (n, 0) => format!(", and {} held", count(n as u64, "expect", "expects")),
+                (n, f) => format!(
+                    ", and of {} checked, {f} failed",
+                    count(n as u64, "expect", "expects")
+                ),
+            };
+            let _ = writeln!(out, "Before it, {ran}{checked}.");
         }
+        None => {
+            let verdict = match (expects, failed.len()) {
+                (0, _) => "nothing to check".to_string(),
+                (1, 0) => "it holds".to_string(),
+                (_, 0) => "all hold".to_string(),
+                (_, f) => format!("{f} failed"),
+            };
+            let _ = writeln!(
+                out,
+                "{}, {}: {verdict}.",
+                count(steps, "step", "steps"),
+                count(expects as u64, "expect", "expects")
+            );
+        }
+    }
+    for f in failed {
+        let found = f
+            .verdict
+            .as_ref()
+            .err()
+            .map(String::as_str)
+            .unwrap_or_default();
+        let _ = writeln!(out, "  line {}: {} -- but {found}", f.pos.line, f.text);
     }
     out
 }
@@ -280,9 +398,46 @@ struct JsonTrace<'a> {
     title: Option<&'a str>,
     intro: &'a [String],
     steps: Vec<JsonStep<'a>>,
-    error: Option<&'a ScenarioError>,
+    error: Option<JsonError>,
     expects: usize,
     failed: usize,
+}
+
+/// Every error `run --json` reports, in one shape (docs/trace-json.md):
+/// where (`pos`, null when the error is about the whole file), what (`kind`,
+/// tagged by `"error"`), and the sentence `forkscope run` prints.
+#[derive(Serialize)]
+struct JsonError {
+    pos: Option<Pos>,
+    kind: serde_json::Value,
+    message: String,
+}
+
+impl JsonError {
+    fn scenario(err: &ScenarioError) -> JsonError {
+        JsonError {
+            pos: Some(err.pos),
+            kind: serde_json::to_value(&err.kind).unwrap_or_default(),
+            message: err.kind.to_string(),
+        }
+    }
+
+    fn load(err: &LoadError) -> JsonError {
+        let kind = match err {
+            LoadError::NotText { error, .. } => return JsonError::scenario(error),
+            LoadError::Unreadable { reason, .. } => {
+                serde_json::json!({ "error": "cannot_read", "reason": reason })
+            }
+            LoadError::TooLarge { .. } => {
+                serde_json::json!({ "error": "file_too_large", "max_bytes": MAX_SOURCE_BYTES })
+            }
+        };
+        JsonError {
+            pos: None,
+            kind,
+            message: err.to_string(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -398,7 +553,9 @@ fn json_changes(before: &Observation, after: &Observation) -> JsonChanges {
     changes
 }
 
-fn print_json(loaded: &Loaded, sim: Option<&Sim>, error: Option<&ScenarioError>) {
+/// The JSON trace of `sim` (None when the scenario never ran: it could
+/// not be read or parsed), on stdout.
+fn print_json(label: &str, text: Option<&str>, sim: Option<&Sim>, error: Option<JsonError>) {
     let steps = sim
         .map(|sim| {
             let mut before = sim.observe(0).unwrap_or_default();
@@ -414,11 +571,10 @@ fn print_json(loaded: &Loaded, sim: Option<&Sim>, error: Option<&ScenarioError>)
         })
         .unwrap_or_default();
     let trace = JsonTrace {
-        source: &loaded.label,
+        source: label,
         // Without a parsed scenario, the title line as written.
         title: sim.and_then(Sim::title).or_else(|| {
-            loaded
-                .text
+            text?
                 .lines()
                 .find_map(|l| l.trim_start().strip_prefix("title "))
                 .map(str::trim)
@@ -429,8 +585,42 @@ fn print_json(loaded: &Loaded, sim: Option<&Sim>, error: Option<&ScenarioError>)
         expects: sim.map_or(0, |s| s.steps().iter().map(|s| s.expects.len()).sum()),
         failed: sim.map_or(0, |s| s.failed_expects().count()),
     };
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&trace).expect("the trace serialises")
-    );
+    match serde_json::to_string_pretty(&trace) {
+        Ok(json) => output::println(&json),
+        Err(e) => output::eprint(&format!("error: the trace does not serialise: {e}\n")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    /// Lines of narrow, wide and tab characters with an `X` at a known
+    /// column, in windows cut anywhere: the caret is always under the `X`,
+    /// and the shown line is never wider than the window.
+    #[test]
+    fn the_caret_stays_under_its_character_in_every_window() {
+        let pieces = ["a", "日", "\t", " ", "é", "\u{301}"];
+        let mut seed: u64 = 7;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..2000 {
+            let before: String = (0..next(300)).map(|_| pieces[next(pieces.len())]).collect();
+            let after: String = (0..next(300)).map(|_| pieces[next(pieces.len())]).collect();
+            let line = format!("{before}X{after}");
+            let col = before.chars().count();
+            let (shown, caret) = excerpt(&line, col);
+            let at = shown
+                .find('X')
+                .expect("the character at the caret is shown");
+            let indent = caret.find('^').expect("a caret");
+            assert_eq!(shown[..at].width(), indent, "{line:?}\n{shown}\n{caret}");
+            assert!(shown.width() <= EXCERPT_COLUMNS, "{shown}");
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! scenario is wrong), the caret message, and the JSON trace's fields.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 fn forkscope(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_forkscope"))
@@ -108,7 +108,7 @@ fn a_scenario_whose_expects_all_hold_exits_0() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("  ok    expect p faults 1\n"), "{stdout}");
     assert!(
-        stdout.ends_with("3 steps, 1 expects: all hold.\n"),
+        stdout.ends_with("3 steps, 1 expect: it holds.\n"),
         "{stdout}"
     );
 }
@@ -284,6 +284,314 @@ fn the_json_trace_of_a_typo_carries_the_error_and_exits_2() {
         serde_json::json!({
             "pos": { "line": 4, "col": 4 },
             "kind": { "error": "unknown_operation", "word": "wirte", "suggestion": "write" },
+            "message": "unknown operation \"wirte\"; did you mean \"write\"?",
         })
     );
+}
+
+/// `forkscope ARGS` in `dir` with stdout going to `stdout` (stderr kept).
+fn forkscope_to(args: &[&str], dir: &Path, stdout: Stdio) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_forkscope"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(stdout)
+        .output()
+        .expect("forkscope runs")
+}
+
+/// A pipe whose reader has already gone: every write to it fails with EPIPE.
+fn closed_pipe() -> Stdio {
+    let (reader, writer) = std::io::pipe().expect("a pipe can be made");
+    drop(reader);
+    Stdio::from(writer)
+}
+
+/// /dev/full: every write to it fails with ENOSPC.
+fn full_disk() -> Stdio {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full can be opened");
+    Stdio::from(full)
+}
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_with_the_commands_own_status() {
+    let dir = scratch("closed-pipe");
+    scenario_file(&dir, "wrong.scn", WRONG_EXPECT);
+    let cases: [(&[&str], i32); 8] = [
+        (&["run", "cow-after-fork"], 0),
+        (&["run", "--json", "cow-after-fork"], 0),
+        (&["run", "wrong.scn"], 1),
+        (&["run", "--json", "wrong.scn"], 1),
+        (&["lessons"], 0),
+        (&["lessons", "--json"], 0),
+        (&["check", "cow-after-fork"], 0),
+        (&["--help"], 0),
+    ];
+    for (args, status) in cases {
+        let out = forkscope_to(args, &dir, closed_pipe());
+        assert_eq!(
+            out.status.code(),
+            Some(status),
+            "forkscope {args:?} into a closed pipe:\n{}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stderr), "", "forkscope {args:?} says nothing");
+    }
+}
+
+#[test]
+fn output_to_a_full_disk_is_one_line_on_stderr_and_exit_2() {
+    let dir = scratch("full-disk");
+    let cases: [&[&str]; 5] = [
+        &["run", "cow-after-fork"],
+        &["run", "--json", "cow-after-fork"],
+        &["lessons"],
+        &["check", "cow-after-fork"],
+        &["--version"],
+    ];
+    for args in cases {
+        let out = forkscope_to(args, &dir, full_disk());
+        assert_eq!(out.status.code(), Some(2), "forkscope {args:?} > /dev/full");
+        assert_eq!(
+            text(&out.stderr),
+            "error: cannot write to standard output: No space left on device (os error 28)\n",
+            "forkscope {args:?} > /dev/full"
+        );
+    }
+}
+
+#[test]
+fn a_file_that_is_not_utf8_text_is_named_at_its_first_bad_byte() {
+    let dir = scratch("not-text");
+    // "café " is five characters, so the 0xFF byte is column 22 of line 2.
+    std::fs::write(
+        dir.join("latin1.scn"),
+        b"process p\np: mmap buf 2 # caf\xc3\xa9 \xff\n",
+    )
+    .expect("written");
+    let out = forkscope(&["run", "latin1.scn"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        "error: latin1.scn:2:22: this is not UTF-8 text: byte 0xFF cannot begin or continue a character; a scenario is a UTF-8 text file (is this a binary file?)\n"
+    );
+    // An ELF header is valid UTF-8 up to its first NUL byte.
+    std::fs::write(dir.join("program"), b"\x7fELF\x02\x01\x01\x00\x00\xff").expect("written");
+    let out = forkscope(&["run", "./program"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: ./program:1:8: this is not UTF-8 text: it holds a NUL byte (0x00), as binary files do; a scenario is a UTF-8 text file\n"
+    );
+}
+
+#[test]
+fn a_file_with_no_end_or_of_megabytes_stops_at_the_size_limit() {
+    let dir = scratch("too-large");
+    let too_large = |target: &str| {
+        format!("error: cannot read {target}: it holds more than 1 MiB (1048576 bytes), the most a scenario may hold (is it a scenario file?)\n")
+    };
+    let out = forkscope(&["run", "/dev/zero"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), too_large("/dev/zero"));
+
+    // Three megabytes of valid statements: still too large.
+    let big = "say this line is text\n".repeat(3 << 20 >> 4);
+    assert!(big.len() > 3 << 20);
+    scenario_file(&dir, "big.scn", &big);
+    let out = forkscope(&["run", "big.scn"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), too_large("big.scn"));
+
+    // A FIFO whose writer never stops: forkscope reads its limit and quits,
+    // and the writer then sees its reader gone.
+    let fifo = dir.join("endless.scn");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).expect("a FIFO can be made");
+    let writer_path = fifo.clone();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let mut w = std::fs::OpenOptions::new()
+            .write(true)
+            .open(writer_path)
+            .expect("the FIFO opens for writing");
+        let chunk = "say more\n".repeat(4096);
+        while w.write_all(chunk.as_bytes()).is_ok() {}
+    });
+    let out = forkscope(&["run", "endless.scn"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(text(&out.stderr), too_large("endless.scn"));
+}
+
+#[test]
+fn a_scenario_with_no_statements_says_so_and_exits_2() {
+    let dir = scratch("no-statements");
+    for (file, source, pos) in [
+        ("empty.scn", "", "1:1"),
+        ("comments.scn", "# nothing\n\n# yet\n", "4:1"),
+        ("title.scn", "title Nothing\nsay hello\n", "3:1"),
+    ] {
+        scenario_file(&dir, file, source);
+        let out = forkscope(&["run", file], &dir);
+        assert_eq!(out.status.code(), Some(2), "{file}");
+        assert_eq!(text(&out.stdout), "", "{file}");
+        assert_eq!(
+            text(&out.stderr),
+            format!("error: {file}:{pos}: the scenario has no statements to run: start with \"process NAME\"\n")
+        );
+        // `check` refuses it too, rather than find that nothing agrees with nothing.
+        let out = forkscope(&["check", file], &dir);
+        assert_eq!(out.status.code(), Some(2), "check {file}");
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains(&format!(
+                "ERROR: {file}\n  {file}:{pos}: the scenario has no statements to run"
+            )),
+            "{stdout}"
+        );
+    }
+}
+
+const BLOCKED: &str = "\
+process p
+p: pipe x
+expect p state running
+p: recv x.r 1
+p: close x.w
+";
+
+#[test]
+fn a_run_time_error_ends_the_trace_with_where_the_run_stopped_never_all_hold() {
+    let dir = scratch("stopped");
+    scenario_file(&dir, "blocked.scn", BLOCKED);
+    let out = forkscope(&["run", "blocked.scn"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("all hold"), "{stdout}");
+    assert!(
+        stdout.ends_with(
+            "\nThe run stopped at line 5: p is blocked in \"recv\" since step 3 (line 4); another process must wake it first.\nBefore it, 3 steps ran, and 1 expect held.\n"
+        ),
+        "{stdout}"
+    );
+    assert!(text(&out.stderr).starts_with("error: blocked.scn:5:1: p is blocked"));
+
+    // A failed expect before the error is still listed.
+    scenario_file(
+        &dir,
+        "failed-then-stopped.scn",
+        "process p\nexpect p state zombie\nq: exit 0\n",
+    );
+    let out = forkscope(&["run", "failed-then-stopped.scn"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.ends_with(
+            "\nThe run stopped at line 3: no process is named \"q\".\nBefore it, 1 step ran, and of 1 expect checked, 1 failed.\n  line 2: expect p state zombie -- but it is running\n"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn every_error_of_run_json_is_the_trace_with_one_error_shape_and_exit_2() {
+    let dir = scratch("json-errors");
+    scenario_file(&dir, "typo.scn", TYPO);
+    scenario_file(&dir, "blocked.scn", BLOCKED);
+    scenario_file(&dir, "empty.scn", "# nothing\n");
+    std::fs::write(dir.join("binary.scn"), b"process p\n\xff").expect("written");
+    let cases = [
+        ("nowhere.scn", "cannot_read", None),
+        ("/dev/zero", "file_too_large", None),
+        ("binary.scn", "not_utf8", Some((2, 1))),
+        ("empty.scn", "no_statements", Some((2, 1))),
+        ("typo.scn", "unknown_operation", Some((4, 4))),
+        ("blocked.scn", "process_blocked", Some((5, 1))),
+    ];
+    for (target, kind, pos) in cases {
+        let out = forkscope(&["run", "--json", target], &dir);
+        assert_eq!(out.status.code(), Some(2), "{target}");
+        assert_eq!(text(&out.stderr), "", "{target}: everything is in the JSON");
+        let trace = json(&out);
+        assert_eq!(trace["source"], target);
+        assert!(trace["steps"].is_array(), "{target}");
+        let error = &trace["error"];
+        assert_eq!(error["kind"]["error"], kind, "{target}: {error}");
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(!message.is_empty(), "{target}: {error}");
+        match pos {
+            Some((line, col)) => {
+                assert_eq!(
+                    error["pos"],
+                    serde_json::json!({ "line": line, "col": col })
+                )
+            }
+            None => assert!(error["pos"].is_null(), "{target}: {error}"),
+        }
+    }
+}
+
+/// The shown line and the caret line of an error excerpt, without their
+/// ` N | ` margins.
+fn excerpt(stderr: &str) -> (String, String) {
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    let strip = |l: &str| l.split_once(" | ").map(|(_, rest)| rest.to_string());
+    (
+        strip(lines[1]).expect("a shown line"),
+        strip(lines[2]).expect("a caret line"),
+    )
+}
+
+#[test]
+fn a_long_line_is_shown_as_a_window_around_the_caret_with_the_exact_column() {
+    let dir = scratch("long-line");
+    let line = format!(
+        "{}p: wirte buf 0 # {}",
+        " ".repeat(50_000),
+        "y".repeat(50_000)
+    );
+    scenario_file(&dir, "long.scn", &format!("process p\n{line}\n"));
+    let out = forkscope(&["run", "long.scn"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: long.scn:2:50004: unknown operation \"wirte\"; did you mean \"write\"?\n"
+        ),
+        "{stderr}"
+    );
+    let (shown, caret) = excerpt(&stderr);
+    assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+    assert!(shown.chars().count() <= 80, "{shown}");
+    let word = shown.find("wirte").expect("the word is in the window");
+    let at = shown[..word].chars().count();
+    assert_eq!(caret, format!("{}^^^^^", " ".repeat(at)));
+}
+
+#[test]
+fn tabs_and_wide_characters_before_the_error_do_not_shift_the_caret() {
+    use unicode_width::UnicodeWidthStr;
+    let dir = scratch("wide");
+    scenario_file(
+        &dir,
+        "wide.scn",
+        "process p\np: socketpair s\np:\tsend s.0 \"日本語\" wirte\n",
+    );
+    let out = forkscope(&["run", "wide.scn"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: wide.scn:3:19: expected \"nonblock\" or the end of the line, found \"wirte\"\n"
+        ),
+        "{stderr}"
+    );
+    let (shown, caret) = excerpt(&stderr);
+    assert!(!shown.contains('\t'), "tabs are shown as spaces: {shown:?}");
+    let word = shown.find("wirte").expect("the word is shown");
+    let columns = shown[..word].width();
+    assert_eq!(caret, format!("{}^^^^^", " ".repeat(columns)), "{shown}");
 }

@@ -19,4 +19,5 @@ pub mod profile;
 pub mod scenario;
 pub mod sig;
 pub mod signal;
+pub mod words;
 pub mod world;

@@ -9,6 +9,7 @@
 
 use crate::scenario::ast::{ExitStatus, Expect, OpResult, PageCheck, StateName, INIT_NAME};
 use crate::sig::Signal;
+use crate::words;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -91,10 +92,12 @@ impl Observation {
             .regions
             .get(region)
             .ok_or_else(|| format!("{process} has no region {region}"))?;
-        pages
-            .get(page as usize)
-            .copied()
-            .ok_or_else(|| format!("{region} has only {} pages", pages.len()))
+        pages.get(page as usize).copied().ok_or_else(|| {
+            format!(
+                "{region} has only {}",
+                words::count(pages.len() as u64, "page", "pages")
+            )
+        })
     }
 
     fn proc(&self, process: &str) -> Result<&ProcObs, String> {
@@ -240,7 +243,11 @@ pub fn evaluate(
             if found == *bytes {
                 Ok(())
             } else {
-                Err(format!("{found} bytes are queued"))
+                Err(format!(
+                    "{} {} queued",
+                    words::bytes(found),
+                    words::agree(found, "is", "are")
+                ))
             }
         }
         Expect::Handled {
@@ -257,7 +264,7 @@ pub fn evaluate(
             if found == *count {
                 Ok(())
             } else {
-                Err(format!("it ran {found} times"))
+                Err(format!("it ran {}", words::count(found, "time", "times")))
             }
         }
         Expect::Status { process, status } => match now.proc(process.as_str())?.last_reaped {

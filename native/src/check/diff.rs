@@ -67,7 +67,11 @@ pub fn flatten(
             };
             out.insert(
                 format!("{name} last op"),
-                format!("step {}, {} faults, {res}", last.step, last.faults),
+                format!(
+                    "step {}, {}, {res}",
+                    last.step,
+                    sim_core::words::count(last.faults, "fault", "faults")
+                ),
             );
         }
         for (sig, n) in &p.handled {

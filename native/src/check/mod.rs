@@ -432,7 +432,11 @@ fn summary(outcomes: &[Outcome]) -> String {
             Status::Differ => {
                 let n: usize = o.differences.iter().map(|d| d.rows.len()).sum();
                 let bad = o.expects.iter().filter(|e| failed(e)).count();
-                format!("differ ({n} differences, {bad} failed expects)")
+                format!(
+                    "differ ({}, {})",
+                    sim_core::words::count(n as u64, "difference", "differences"),
+                    sim_core::words::count(bad as u64, "failed expect", "failed expects")
+                )
             }
             Status::Error => "error".into(),
         };
@@ -457,8 +461,18 @@ fn targets(args: &CheckArgs) -> Vec<Result<(String, String), Outcome>> {
     }
     for t in &args.targets {
         out.push(match crate::source::load(t) {
-            Ok(loaded) => Ok((loaded.label, loaded.text)),
-            Err(e) => Err(Outcome::error(t, e, Instant::now())),
+            // Nothing to run would "agree" with nothing: refuse it as `run` does.
+            Ok(loaded) => match sim_core::scenario::parse(&loaded.text)
+                .map(|s| sim_core::scenario::source::require_statements(&s, &loaded.text))
+            {
+                Ok(Err(e)) => Err(Outcome::error(
+                    t,
+                    format!("{}:{e}", loaded.label),
+                    Instant::now(),
+                )),
+                _ => Ok((loaded.label, loaded.text)),
+            },
+            Err(e) => Err(Outcome::error(t, e.to_string(), Instant::now())),
         });
     }
     out
@@ -496,10 +510,13 @@ pub fn check(args: CheckArgs) -> ExitCode {
             Err(o) => o,
         };
         if !args.json && outcome.status != Status::Agree {
-            bar.suspend(|| print!("{}", render(&outcome)));
+            bar.suspend(|| crate::output::print(&render(&outcome)));
         }
         outcomes.push(outcome);
         bar.inc(1);
+        if crate::output::closed() {
+            break; // No one reads the rest; the status is from what ran.
+        }
     }
     bar.finish_and_clear();
     let interrupted = kernel::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst);
@@ -509,17 +526,14 @@ pub fn check(args: CheckArgs) -> ExitCode {
             "interrupted": interrupted,
             "scenarios": outcomes,
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&doc).expect("outcomes serialise")
-        );
+        crate::output::println(&format!("{doc:#}"));
     } else {
         if !privileged {
-            println!("note: not root, so frame numbers are hidden: pages are compared by the exclusive bit (pagemap bit 56) and fault counts only.");
+            crate::output::println("note: not root, so frame numbers are hidden: pages are compared by the exclusive bit (pagemap bit 56) and fault counts only.");
         }
-        print!("{}", summary(&outcomes));
+        crate::output::print(&summary(&outcomes));
         if interrupted {
-            println!("interrupted: every process of the run was killed and reaped.");
+            crate::output::println("interrupted: every process of the run was killed and reaped.");
         }
     }
     let code = if interrupted || outcomes.iter().any(|o| o.status == Status::Error) {

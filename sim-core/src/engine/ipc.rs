@@ -16,6 +16,7 @@ use crate::scenario::error::suggest;
 use crate::scenario::ErrorKind;
 use crate::sig::Signal;
 use crate::signal::Queue;
+use crate::words::count;
 use crate::world::Object;
 
 fn bytes(n: u64) -> String {
@@ -89,8 +90,8 @@ impl Cx<'_> {
                 self.returned(0, OpResult::Value(0));
                 let size = self.world.pipe(id).size_bytes(self.profile);
                 Ok(format!(
-                    "{me} creates pipe {pipe}: fd {r} is its read end {pipe}.r, fd {w} its write end {pipe}.w. It holds {} page slots ({} KiB).",
-                    self.world.pipe(id).capacity_slots(),
+                    "{me} creates pipe {pipe}: fd {r} is its read end {pipe}.r, fd {w} its write end {pipe}.w. It holds {} ({} KiB).",
+                    count(self.world.pipe(id).capacity_slots(), "page slot", "page slots"),
                     size / 1024
                 ))
             }
@@ -447,16 +448,17 @@ impl Cx<'_> {
                 self.returned(0, OpResult::Value(new as i64));
                 let slots = self.world.pipe(id).capacity_slots();
                 Ok(format!(
-                    "{me} sets {pipe}'s size to {size} bytes (F_SETPIPE_SZ). The kernel rounds it to a power-of-two number of pages: {new} bytes, {slots} slot{} (it was {old}).",
-                    if slots == 1 { "" } else { "s" }
+                    "{me} sets {pipe}'s size to {} (F_SETPIPE_SZ). The kernel rounds it to a power-of-two number of pages: {new} bytes, {} (it was {old}).",
+                    bytes(size),
+                    count(slots, "slot", "slots")
                 ))
             }
             Err(e) => {
                 self.returned(0, OpResult::Error(e));
                 let why = match e {
                     Errno::EBUSY => format!(
-                        "the pipe holds data in {} slots, more than the new size has",
-                        self.world.pipe(id).slots_in_use()
+                        "the pipe holds data in {}, more than the new size has",
+                        count(self.world.pipe(id).slots_in_use(), "slot", "slots")
                     ),
                     Errno::EPERM => format!(
                         "that is above pipe-max-size ({} bytes), which only a process with CAP_SYS_RESOURCE may exceed",
@@ -592,13 +594,17 @@ impl Cx<'_> {
                 let page = u64::from(self.profile.page_size);
                 let hint = match before.last_free {
                     Some(free) if !len.is_multiple_of(page) && free > 0 && free < len % page => format!(
-                        " The last slot still has {free} bytes free, but a write merges into it only if its leading part fits there whole."
+                        " The last slot still has {} free, but a write merges into it only if its leading part fits there whole.",
+                        bytes(free)
                     ),
                     _ => String::new(),
                 };
+                let full = match before.capacity {
+                    1 => "its only slot is in use".to_string(),
+                    n => format!("all {n} slots are in use"),
+                };
                 format!(
-                    "all {} slots are in use ({} queued) and a nonblocking write never waits: it fails with EAGAIN.{hint}",
-                    before.capacity,
+                    "{full} ({} queued) and a nonblocking write never waits: it fails with EAGAIN.{hint}",
                     bytes(before.queued)
                 )
             }
@@ -619,9 +625,9 @@ impl Cx<'_> {
                 };
                 let how = if partial.is_empty() { how } else { capitalized(&how) };
                 format!(
-                    "{partial}{how}. {} of {} slots in use, {} queued.",
+                    "{partial}{how}. {} of {} in use, {} queued.",
                     after.slots,
-                    after.capacity,
+                    count(after.capacity, "slot", "slots"),
                     bytes(after.queued)
                 )
             }
@@ -636,10 +642,10 @@ impl Cx<'_> {
                 )
             }
             (EndRef::Pipe(..), Progress::Blocked { so_far }) => format!(
-                "{}the pipe is full ({} of {} slots), so the writer sleeps until a reader frees a whole slot.",
+                "{}the pipe is full ({} of {}), so the writer sleeps until a reader frees a whole slot.",
                 if so_far > 0 { format!("{} fit, then ", bytes(so_far)) } else { String::new() },
                 after.slots,
-                after.capacity
+                count(after.capacity, "slot", "slots")
             ),
             (EndRef::Sock(..), Progress::Blocked { so_far }) => format!(
                 "{}the send buffer is full ({} of {} bytes charged), so the sender sleeps until the reader drains it.",

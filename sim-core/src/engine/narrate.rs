@@ -4,6 +4,7 @@
 use crate::ids::{FrameId, Pid};
 use crate::mm::{Access, Backing, FaultKind, MemEvent};
 use crate::scenario::ast::{ExitStatus, PageRange};
+use crate::words::{agree, count, list};
 use crate::world::World;
 
 pub fn ended(status: ExitStatus) -> String {
@@ -14,26 +15,18 @@ pub fn ended(status: ExitStatus) -> String {
 }
 
 pub fn frames_freed(n: u32) -> String {
-    match n {
-        1 => "1 frame is freed".into(),
-        n => format!("{n} frames are freed"),
-    }
+    format!(
+        "{} {} freed",
+        count(n, "frame", "frames"),
+        agree(n, "is", "are")
+    )
 }
 
 pub fn list_is_are(names: &[String]) -> String {
-    match names {
-        [one] => format!("{one} is"),
-        [init @ .., last] => format!("{} and {last} are", init.join(", ")),
-        [] => String::new(),
+    if names.is_empty() {
+        return String::new();
     }
-}
-
-fn plural(n: u64, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
+    format!("{} {}", list(names), agree(names.len() as u64, "is", "are"))
 }
 
 pub fn mmap(me: &str, region: &str, pages: u32, shared: bool) -> String {
@@ -44,7 +37,7 @@ pub fn mmap(me: &str, region: &str, pages: u32, shared: bool) -> String {
     };
     format!(
         "{me} maps {region}: {} of {kind} memory. Nothing is allocated yet: every page is absent until it is touched.",
-        plural(u64::from(pages), "page", "pages")
+        count(u64::from(pages), "page", "pages")
     )
 }
 
@@ -120,7 +113,7 @@ pub fn touch(
         let untouched = if range.len() as usize > faults.len() {
             format!(
                 " ({} already mapped took none)",
-                plural(
+                count(
                     u64::from(range.len()) - faults.len() as u64,
                     "page",
                     "pages"
@@ -131,7 +124,7 @@ pub fn touch(
         };
         format!(
             "{me} {verb} {what}: {}{untouched}. {}",
-            plural(faults.len() as u64, "fault", "faults"),
+            count(faults.len() as u64, "fault", "faults"),
             summary(&faults)
         )
     };
@@ -139,7 +132,7 @@ pub fn touch(
         let list: Vec<String> = around.iter().map(u32::to_string).collect();
         text.push_str(&format!(
             " Fault-around also maps {} {} of the same 64 KiB block, which already exist, without a fault.",
-            if around.len() == 1 { "page" } else { "pages" },
+            agree(around.len() as u64, "page", "pages"),
             list.join(", ")
         ));
     }
@@ -218,17 +211,13 @@ fn summary(faults: &[(u32, FaultKind)]) -> String {
     if zero_page > 0 {
         parts.push(format!(
             "{} the shared zero page, read-only",
-            if zero_page == 1 {
-                "1 untouched page maps".to_string()
-            } else {
-                format!("{zero_page} untouched pages map")
-            }
+            count(zero_page, "untouched page maps", "untouched pages map")
         ));
     }
     if !fresh.is_empty() {
         parts.push(format!(
             "{} fresh zeroed frames{}",
-            plural(
+            count(
                 fresh.len() as u64,
                 "untouched page gets",
                 "untouched pages get"
@@ -239,7 +228,7 @@ fn summary(faults: &[(u32, FaultKind)]) -> String {
     if !replaced.is_empty() {
         parts.push(format!(
             "{} the zero page get fresh frames{}",
-            plural(
+            count(
                 replaced.len() as u64,
                 "page that mapped",
                 "pages that mapped"
@@ -250,29 +239,29 @@ fn summary(faults: &[(u32, FaultKind)]) -> String {
     if !copied.is_empty() {
         parts.push(format!(
             "{} shared, so the kernel copies {}{}",
-            plural(copied.len() as u64, "frame is", "frames are"),
-            if copied.len() == 1 { "it" } else { "them" },
+            count(copied.len() as u64, "frame is", "frames are"),
+            agree(copied.len() as u64, "it", "them"),
             frame_span(&copied)
         ));
     }
     if reused > 0 {
         parts.push(format!(
             "{} no one else maps any more, so the kernel reuses {} without copying",
-            plural(reused, "write-protected frame", "write-protected frames"),
-            if reused == 1 { "it" } else { "them" }
+            count(reused, "write-protected frame", "write-protected frames"),
+            agree(reused, "it", "them")
         ));
     }
     if !shm_new.is_empty() {
         parts.push(format!(
             "{} allocated in the shared object{}",
-            plural(shm_new.len() as u64, "shared page is", "shared pages are"),
+            count(shm_new.len() as u64, "shared page is", "shared pages are"),
             frame_span(&shm_new)
         ));
     }
     if shm_existing > 0 {
         parts.push(format!(
             "{} of the shared object mapped",
-            plural(shm_existing, "existing page is", "existing pages are")
+            count(shm_existing, "existing page is", "existing pages are")
         ));
     }
     let mut text = parts.join("; ");
@@ -297,9 +286,9 @@ pub fn fork(me: &str, child: &str, pid: Pid, copied: u64, regions: &[(String, Ba
     if copied > 0 {
         text.push_str(&format!(
             "The kernel copies page tables, not pages: {} of {} now {} in both, and each entry is write-protected in both, so the first write by either side faults.",
-            plural(copied, "entry", "entries"),
-            copied_regions.join(", "),
-            if copied == 1 { "maps the same frame" } else { "map the same frames" }
+            count(copied, "entry", "entries"),
+            list(&copied_regions),
+            agree(copied, "maps the same frame", "map the same frames")
         ));
     } else {
         text.push_str("No page-table entry needed copying.");
@@ -311,9 +300,10 @@ pub fn fork(me: &str, child: &str, pid: Pid, copied: u64, regions: &[(String, Ba
         .collect();
     if !skipped.is_empty() {
         text.push_str(&format!(
-            " {} never written, so fork does not copy {} entries: {child} will fault its pages in itself.",
-            if skipped.len() == 1 { format!("{} was", skipped[0]) } else { format!("{} were", skipped.join(", ")) },
-            if skipped.len() == 1 { "its" } else { "their" }
+            " {} {} never written, so fork does not copy {} entries: {child} will fault its pages in itself.",
+            list(&skipped),
+            agree(skipped.len() as u64, "was", "were"),
+            agree(skipped.len() as u64, "its", "their")
         ));
     }
     let shared: Vec<&str> = regions
@@ -323,8 +313,10 @@ pub fn fork(me: &str, child: &str, pid: Pid, copied: u64, regions: &[(String, Ba
         .collect();
     if !shared.is_empty() {
         text.push_str(&format!(
-            " {} shared: {child} gets an empty page table for it and will fault in the same frames.",
-            shared.join(", ")
+            " {} {} shared: {child} gets an empty page table for {} and will fault in the same frames.",
+            list(&shared),
+            agree(shared.len() as u64, "is", "are"),
+            agree(shared.len() as u64, "it", "them")
         ));
     }
     text
@@ -334,10 +326,9 @@ pub fn exec(me: &str, program: &str, freed: u32) -> String {
     let mut text = format!("{me} execs {program}: its whole address space is replaced, so any sharing with other processes ends here.");
     if freed > 0 {
         text.push_str(&format!(
-            " {}.",
-            frames_freed(freed)
-                .replace("are", "were")
-                .replace(" is ", " was ")
+            " {} {} freed.",
+            count(freed, "frame", "frames"),
+            agree(freed, "was", "were")
         ));
     }
     text

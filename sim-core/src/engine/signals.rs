@@ -431,7 +431,8 @@ impl Cx<'_> {
             ProcState::Blocked(call) => match call.on {
                 BlockedOn::Send { so_far, .. } if so_far > 0 => {
                     story.push_str(&format!(
-                        " {sig} is pending, so {who}'s send, which had written {so_far} bytes, ends and returns {so_far} (a write that moved bytes returns them when a signal is pending);"
+                        " {sig} is pending, so {who}'s send, which had written {}, ends and returns {so_far} (a write that moved bytes returns them when a signal is pending);",
+                        crate::words::bytes(so_far)
                     ));
                     (None, Some(OpResult::Value(so_far as i64)))
                 }
@@ -490,7 +491,10 @@ impl Cx<'_> {
         match call.on {
             BlockedOn::Send { so_far, .. } if so_far > 0 => {
                 self.wake(pid, OpResult::Value(so_far as i64));
-                format!(" {sig} interrupts send, which had written {so_far} bytes: send returns {so_far}.")
+                format!(
+                    " {sig} interrupts send, which had written {}: send returns {so_far}.",
+                    crate::words::bytes(so_far)
+                )
             }
             ref on => {
                 // The restarted call sleeps again, at the back of its queue.

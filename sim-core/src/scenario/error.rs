@@ -38,6 +38,25 @@ impl fmt::Display for Suggest<'_> {
     }
 }
 
+/// A word from the scenario as an error quotes it: whole when short, else
+/// its first `Cut::KEEP` characters and "…", so that a word as long as a
+/// 100 KB line does not make a 100 KB message. (The caret excerpt under the
+/// message shows where the word is.)
+pub struct Cut<'a>(pub &'a str);
+
+impl Cut<'_> {
+    pub const KEEP: usize = 40;
+}
+
+impl fmt::Display for Cut<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(Cut::KEEP) {
+            Some((end, _)) => write!(f, "{}…", &self.0[..end]),
+            None => f.write_str(self.0),
+        }
+    }
+}
+
 /// The closest of `candidates` to `word`, if it is close enough to be a typo.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     candidates
@@ -53,23 +72,31 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 #[derive(Clone, Debug, PartialEq, Eq, Error, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "error")]
 pub enum ErrorKind {
+    // --- reading the text ---
+    #[error("this is not UTF-8 text: byte 0x{byte:02X} cannot begin or continue a character; a scenario is a UTF-8 text file (is this a binary file?)")]
+    NotUtf8 { byte: u8 },
+    #[error("this is not UTF-8 text: it holds a NUL byte (0x00), as binary files do; a scenario is a UTF-8 text file")]
+    NulByte,
+    #[error("the scenario has no statements to run: start with \"process NAME\"")]
+    NoStatements,
+
     // --- parsing ---
-    #[error("unknown statement \"{word}\"{}", Suggest(suggestion))]
+    #[error("unknown statement \"{}\"{}", Cut(word), Suggest(suggestion))]
     UnknownStatement {
         word: String,
         suggestion: Option<String>,
     },
-    #[error("unknown operation \"{word}\"{}", Suggest(suggestion))]
+    #[error("unknown operation \"{}\"{}", Cut(word), Suggest(suggestion))]
     UnknownOperation {
         word: String,
         suggestion: Option<String>,
     },
-    #[error("unknown signal \"{word}\"{}", Suggest(suggestion))]
+    #[error("unknown signal \"{}\"{}", Cut(word), Suggest(suggestion))]
     UnknownSignal {
         word: String,
         suggestion: Option<String>,
     },
-    #[error("\"{word}\" is not a name: names start with a lowercase letter, then lowercase letters, digits, '_' or '-'")]
+    #[error("\"{}\" is not a name: names start with a lowercase letter, then lowercase letters, digits, '_' or '-'", Cut(word))]
     BadName { word: String },
     #[error("expected {expected}, found {found}")]
     Expected { expected: String, found: String },
@@ -81,43 +108,59 @@ pub enum ErrorKind {
     UnterminatedString,
     #[error("a scenario has one title, and it was already given on line {first_line}")]
     DuplicateTitle { first_line: u32 },
-    #[error("\"{word}\" is reserved: it names pid 1, the init process; pick another name")]
+    #[error(
+        "\"{}\" is reserved: it names pid 1, the init process; pick another name",
+        Cut(word)
+    )]
     ReservedName { word: String },
-    #[error("unknown errno \"{word}\"{}", Suggest(suggestion))]
+    #[error("unknown errno \"{}\"{}", Cut(word), Suggest(suggestion))]
     UnknownErrno {
         word: String,
         suggestion: Option<String>,
     },
-    #[error("\"{word}\" is not something expect can check (R[I], faults, result, state, parent, handled or status){}", Suggest(suggestion))]
+    #[error("\"{}\" is not something expect can check (R[I], faults, result, state, parent, handled or status){}", Cut(word), Suggest(suggestion))]
     UnknownExpect {
         word: String,
         suggestion: Option<String>,
     },
 
     // --- running ---
-    #[error("no process is named \"{name}\"{}", Suggest(suggestion))]
+    #[error("no process is named \"{}\"{}", Cut(name), Suggest(suggestion))]
     UnknownProcess {
         name: String,
         suggestion: Option<String>,
     },
-    #[error("{process} has no region named \"{name}\"{}", Suggest(suggestion))]
+    #[error(
+        "{process} has no region named \"{}\"{}",
+        Cut(name),
+        Suggest(suggestion)
+    )]
     UnknownRegion {
         process: String,
         name: String,
         suggestion: Option<String>,
     },
-    #[error("no pipe or socketpair is named \"{name}\"{}", Suggest(suggestion))]
+    #[error(
+        "no pipe or socketpair is named \"{}\"{}",
+        Cut(name),
+        Suggest(suggestion)
+    )]
     UnknownObject {
         name: String,
         suggestion: Option<String>,
     },
-    #[error("\"{name}\" is a {actual}, not a {expected}")]
+    #[error(
+        "\"{}\" is {}, not {}",
+        Cut(name),
+        crate::words::a(actual),
+        crate::words::a(expected)
+    )]
     WrongKind {
         name: String,
         expected: String,
         actual: String,
     },
-    #[error("page {page} is out of range: {region} has {pages} pages (0..{pages})")]
+    #[error("page {page} is out of range: {region} has {} (0..{pages})", crate::words::count(*pages, "page", "pages"))]
     PageOutOfRange {
         region: String,
         page: u64,
@@ -125,7 +168,10 @@ pub enum ErrorKind {
     },
     #[error("{process} does not hold {end}: it was never given it, or it was closed")]
     EndNotHeld { process: String, end: String },
-    #[error("\"{name}\" is already used (line {first_line}); pick another name")]
+    #[error(
+        "\"{}\" is already used (line {first_line}); pick another name",
+        Cut(name)
+    )]
     DuplicateName { name: String, first_line: u32 },
     #[error("{process} is gone: {why}, so it can do nothing more")]
     ProcessGone { process: String, why: String },

@@ -3,7 +3,7 @@
 //! with their limits, and strings that the parser builds statements from.
 
 use super::ast::{End, Name, OpResult, PageRange, Payload, Pos, INIT_NAME};
-use super::error::{suggest, ErrorKind, ScenarioError};
+use super::error::{suggest, Cut, ErrorKind, ScenarioError};
 use super::parse::{MAX_BYTES, MAX_PAGES};
 use crate::errno::Errno;
 use crate::sig::Signal;
@@ -71,7 +71,7 @@ impl<'a> Token<'a> {
     /// How an error names this token in "found ...".
     pub(super) fn describe(&self) -> String {
         match self.kind {
-            Kind::Word => format!("\"{}\"", self.text),
+            Kind::Word => format!("\"{}\"", Cut(self.text)),
             Kind::Quoted | Kind::Unterminated => "a quoted string".to_string(),
         }
     }

@@ -1,5 +1,6 @@
 //! Scenario language v1: the parsed form (`ast`), the parser (`parse`), the
-//! printer (`print`) and the errors both report.
+//! printer (`print`), the errors both report, and the checks on a file's
+//! bytes before parsing (`source`).
 //!
 //! `print(parse(text)?)` parsed again gives the same `Scenario`.
 
@@ -8,6 +9,7 @@ pub mod error;
 mod lex;
 mod parse;
 mod print;
+pub mod source;
 
 pub use ast::*;
 pub use error::{ErrorKind, ScenarioError};

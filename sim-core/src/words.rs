@@ -1,0 +1,80 @@
+//! Words around numbers, so that no sentence says "1 pages" or "all 1
+//! slots": every count a learner reads goes through `count`.
+
+/// `n` and the noun in the form `n` takes: `count(1, "page", "pages")` is
+/// "1 page", `count(3, "entry", "entries")` is "3 entries". Both forms are
+/// given because English plurals are not all a trailing "s".
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// The form of a noun (or verb phrase) that agrees with `n`, without the
+/// number: `agree(1, "slot is", "slots are")`.
+pub fn agree<'a>(n: impl Into<u64>, one: &'a str, many: &'a str) -> &'a str {
+    if n.into() == 1 {
+        one
+    } else {
+        many
+    }
+}
+
+/// `count` for bytes, the commonest noun: "1 byte", "4096 bytes".
+pub fn bytes(n: impl Into<u64>) -> String {
+    count(n, "byte", "bytes")
+}
+
+/// Names as a list a person writes: "a", "a and b", "a, b and c".
+pub fn list<S: AsRef<str>>(names: &[S]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => {
+            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
+            format!("{} and {}", init.join(", "), last.as_ref())
+        }
+    }
+}
+
+/// A noun phrase with its indefinite article, unless it already has an
+/// article: `a("pipe")` is "a pipe", `a("the machine's init")` stays as it is.
+pub fn a(phrase: &str) -> String {
+    let has_article = ["a ", "an ", "the "]
+        .iter()
+        .any(|article| phrase.starts_with(article));
+    if has_article {
+        phrase.to_string()
+    } else if phrase.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {phrase}")
+    } else {
+        format!("a {phrase}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_takes_the_singular_and_every_other_count_the_plural() {
+        assert_eq!(count(0u32, "page", "pages"), "0 pages");
+        assert_eq!(count(1u32, "page", "pages"), "1 page");
+        assert_eq!(count(2u64, "entry", "entries"), "2 entries");
+        assert_eq!(agree(1u32, "slot is", "slots are"), "slot is");
+        assert_eq!(agree(7u32, "slot is", "slots are"), "slots are");
+        assert_eq!(bytes(1u64), "1 byte");
+        assert_eq!(list(&["a", "b", "c"]), "a, b and c");
+        assert_eq!(list(&["a"]), "a");
+    }
+
+    #[test]
+    fn a_noun_gets_an_article_unless_it_has_one() {
+        assert_eq!(a("pipe"), "a pipe");
+        assert_eq!(a("open end"), "an open end");
+        assert_eq!(a("the machine's init"), "the machine's init");
+    }
+}
