@@ -46,7 +46,9 @@ pub struct ProcObs {
     /// exited or exec'd.
     pub regions: BTreeMap<String, Vec<PageObs>>,
     pub last_op: Option<LastOpObs>,
-    /// Runs of each handled signal's handler in this process.
+    /// Runs of each handled signal's handler in this process's current
+    /// program image (0 again after exec; a frame set up whose handler has
+    /// not run yet does not count).
     pub handled: BTreeMap<Signal, u64>,
     /// How the last child this process reaped ended.
     pub last_reaped: Option<ExitStatus>,
