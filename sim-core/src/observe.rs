@@ -204,7 +204,10 @@ pub fn evaluate(
             if faults == *count {
                 Ok(())
             } else {
-                Err(format!("its last operation took {faults}"))
+                Err(format!(
+                    "its last operation took {}",
+                    words::count(faults, "fault", "faults")
+                ))
             }
         }
         Expect::Result { process, result } => match now.proc(process.as_str())?.last_op.as_ref() {
