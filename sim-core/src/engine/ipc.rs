@@ -15,6 +15,7 @@ use crate::scenario::ast::{End, Name, OpResult};
 use crate::scenario::error::suggest;
 use crate::scenario::ErrorKind;
 use crate::sig::Signal;
+use crate::signal::Queue;
 use crate::words::count;
 use crate::world::Object;
 
@@ -236,11 +237,13 @@ impl Cx<'_> {
         }
         self.moved(self.pid, end_ref, "send", &before);
         if outcome.sigpipe {
+            // send_sig: for the writing thread (PIDTYPE_PID), so SIGPIPE
+            // goes to its private queue.
             let generation = self
                 .world
                 .proc_mut(self.pid)
                 .signals
-                .generate(Signal::SIGPIPE);
+                .generate_to(Signal::SIGPIPE, Queue::Private);
             story.push_str(&self.generated(self.pid, generation));
         }
         Ok(story)
@@ -369,7 +372,11 @@ impl Cx<'_> {
         self.moved(pid, end, "send", &before);
         let mut story = story;
         if outcome.sigpipe {
-            let generation = self.world.proc_mut(pid).signals.generate(Signal::SIGPIPE);
+            let generation = self
+                .world
+                .proc_mut(pid)
+                .signals
+                .generate_to(Signal::SIGPIPE, Queue::Private);
             story.push_str(&self.generated(pid, generation));
         }
         Some(story)
