@@ -154,6 +154,7 @@ facts! {
     with_sa_nocldwait_a_child_is_reaped_at_once_and_wait_fails_with_echild => "signal-sa-nocldwait-reaps-at-once",
     wait_reports_an_exit_code_and_a_killing_signal => "signal-wait-reports-exit-codes-and-signals",
     a_continued_child_dies_of_a_pending_signal_before_its_parent_hears => "signal-a-continued-child-dies-of-a-pending-signal-first",
+    exec_keeps_the_mask_and_a_pending_sigpipe => "signal-a-blocked-pending-sigpipe-survives-exec",
     a_writes_sigpipe_and_a_kills_are_pending_in_two_queues => "signal-sigpipe-can-be-pending-twice-once-per-queue",
     a_streams_sigpipe_is_the_threads_own_too => "sock-a-send-raises-sigpipe-in-the-threads-own-queue",
     the_threads_own_queue_is_dequeued_first => "signal-the-threads-own-queue-is-dequeued-first",
