@@ -380,8 +380,9 @@ impl Cx<'_> {
             Progress::Failed(e) => {
                 self.wake(pid, OpResult::Error(e));
                 format!(
-                    " {who}'s blocked send on {name} fails with {e}: {}.",
-                    e.describe()
+                    " {who}'s blocked send on {name} fails with {e}: {}{}.",
+                    e.describe(),
+                    if outcome.sigpipe { ", and the kernel sends it SIGPIPE" } else { "" }
                 )
             }
         };
@@ -480,8 +481,9 @@ impl Cx<'_> {
             Progress::Failed(e) => {
                 self.wake(pid, OpResult::Error(e));
                 format!(
-                    " {who}'s send on {name}, woken by {sig}, fails with {e}: {}.",
-                    e.describe()
+                    " {who}'s send on {name}, woken by {sig}, fails with {e}: {}{}.",
+                    e.describe(),
+                    if outcome.sigpipe { ", and the kernel sends it SIGPIPE" } else { "" }
                 )
             }
         };
