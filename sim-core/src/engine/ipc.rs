@@ -382,7 +382,11 @@ impl Cx<'_> {
                 format!(
                     " {who}'s blocked send on {name} fails with {e}: {}{}.",
                     e.describe(),
-                    if outcome.sigpipe { ", and the kernel sends it SIGPIPE" } else { "" }
+                    if outcome.sigpipe {
+                        ", and the kernel sends it SIGPIPE"
+                    } else {
+                        ""
+                    }
                 )
             }
         };
@@ -483,7 +487,11 @@ impl Cx<'_> {
                 format!(
                     " {who}'s send on {name}, woken by {sig}, fails with {e}: {}{}.",
                     e.describe(),
-                    if outcome.sigpipe { ", and the kernel sends it SIGPIPE" } else { "" }
+                    if outcome.sigpipe {
+                        ", and the kernel sends it SIGPIPE"
+                    } else {
+                        ""
+                    }
                 )
             }
         };
