@@ -476,8 +476,10 @@ impl Cx<'_> {
             }
             Progress::Done(n) => {
                 self.wake(pid, OpResult::Value(n as i64));
+                // Its loop stopped on an error (no reader left, sk_err):
+                // `sent ? : err` returns what it had moved.
                 format!(
-                    " {who}'s send on {name}, woken by {sig}, finds no reader left: send returns the {} it had written{}.",
+                    " {who}'s send on {name}, woken by {sig}, stops short: send returns the {} it had written{}.",
                     bytes(n),
                     if outcome.sigpipe { ", and the kernel sends it SIGPIPE" } else { "" }
                 )
