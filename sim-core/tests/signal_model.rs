@@ -1094,3 +1094,145 @@ proptest! {
         }
     }
 }
+
+// ----- a signal wakes a sleeping send, which goes round its loop first ------------
+
+#[test]
+fn a_handled_signal_lets_a_half_drained_sender_queue_one_more_skb_and_return() {
+    let sim = run_holds(
+        "process c
+c: signal SIGUSR1 handle
+c: socketpair s
+c: fork r
+c: send s.0 300000
+r: recv s.1 70000
+expect c state blocked
+r: kill c SIGUSR1
+expect c state running
+expect c result 255808
+expect s.1 queued 185808
+expect c handled SIGUSR1 1
+",
+    );
+    let story = &sim.steps().last().unwrap().narration;
+    assert!(
+        story.contains("one more skb, of 36544 bytes") && story.contains("send ends with 255808"),
+        "{story}"
+    );
+}
+
+#[test]
+fn a_fatal_signal_lets_a_sender_fill_a_raised_sndbuf_and_kills_it_as_the_call_ends() {
+    run_holds(
+        "process p
+p: socketpair s
+p: fork c
+c: send s.0 300000
+p: sndbuf s.0 212992
+expect c state blocked
+p: kill c SIGTERM
+expect c state zombie
+expect s.1 queued 300000
+p: wait c
+expect p status signaled SIGTERM
+",
+    );
+}
+
+#[test]
+fn a_signal_lets_a_sender_that_had_moved_nothing_return_what_it_sends_then() {
+    run_holds(
+        "process p
+p: socketpair s
+p: fork r
+p: signal SIGUSR1 handle
+p: send s.0 300000 nonblock
+p: send s.0 50000
+r: recv s.1 70000
+expect p state blocked
+r: kill p SIGUSR1
+expect p result 36544
+expect p handled SIGUSR1 1
+",
+    );
+}
+
+#[test]
+fn a_signal_that_finds_the_buffer_still_full_interrupts_the_send_as_before() {
+    run_holds(
+        "process p
+p: socketpair s
+p: fork r
+p: signal SIGUSR1 handle
+p: send s.0 300000 nonblock
+p: send s.0 50000
+r: kill p SIGUSR1
+expect p handled SIGUSR1 1
+expect p state blocked
+expect s.1 queued 219264
+r: recv s.1 300000
+expect p result 50000
+",
+    );
+}
+
+#[test]
+fn sigstop_lets_a_sender_fill_a_raised_sndbuf_and_sigcont_returns_the_whole_count() {
+    let sim = run_holds(
+        "process p
+p: socketpair s
+p: fork r
+p: send s.0 300000
+r: sndbuf s.0 212992
+r: kill p SIGSTOP
+expect p state stopped
+expect s.1 queued 300000
+r: kill p SIGCONT
+expect p state running
+expect p result 300000
+",
+    );
+    // Stopped, the program has not seen the count yet.
+    let stopped = sim.world(6).unwrap();
+    let p = stopped.pid_of("p").unwrap();
+    assert_eq!(stopped.proc(p).last_op.as_ref().unwrap().result, None);
+}
+
+#[test]
+fn a_send_restarted_after_sigcont_sends_below_sndbuf_without_a_wake_up() {
+    run_holds(
+        "process p
+p: socketpair s
+p: fork r
+p: send s.0 300000 nonblock
+p: send s.0 50000
+r: kill p SIGSTOP
+r: recv s.1 70000
+expect p state stopped
+r: kill p SIGCONT
+expect p state blocked
+expect s.1 queued 185808
+r: recv s.1 200000
+expect p result 50000
+",
+    );
+}
+
+#[test]
+fn a_pipe_writer_woken_by_a_signal_with_the_pipe_full_returns_its_partial_count() {
+    // Reading less than a page frees no slot: the pipe stays full, so
+    // pipe_write reaches its signal test at once.
+    run_holds(
+        "process p
+p: pipe x
+p: fork r
+p: signal SIGUSR1 handle
+p: send x.w 100000
+r: recv x.r 4000
+expect p state blocked
+r: kill p SIGUSR1
+expect p result 65536
+expect x.r queued 61536
+",
+    );
+}

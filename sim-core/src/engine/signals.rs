@@ -5,6 +5,9 @@
 //! sent it; a blocked one waits until `unblock`; a process asleep in send,
 //! recv or wait is interrupted, runs its handler, and the call restarts
 //! (SA_RESTART) — unless it had already moved bytes, then it returns them.
+//! A sleeping send that the signal wakes first goes round its own loop,
+//! which tests for room before it tests for signals, so it may move more
+//! bytes (or all of them) before the signal is taken.
 //!
 //! Signals pending together are taken in one return to user mode
 //! (exit_to_user_mode_loop in kernel/entry/common.c calls
@@ -303,6 +306,14 @@ impl Cx<'_> {
                         story.push_str(&text);
                         continue;
                     }
+                    // A signal it can take wakes it (signal_wake_up), and
+                    // the call's own loop runs before it looks at the
+                    // signal: a send may move more bytes first.
+                    let waking = self.world.proc(pid).signals.next_deliverable();
+                    if let Some(text) = waking.and_then(|sig| self.send_woken_by_signal(pid, sig)) {
+                        story.push_str(&text);
+                        continue;
+                    }
                 }
                 ProcState::Running => {}
             }
@@ -330,11 +341,16 @@ impl Cx<'_> {
                     }
                     None => match self.restarts.remove(&pid) {
                         Some(call) => {
-                            // It sleeps again, at the back of its queue.
+                            // It starts again from the top, and sleeps
+                            // again (at the back of its queue) unless that
+                            // first try goes through.
                             self.world.proc_mut(pid).state = ProcState::Blocked(BlockedCall {
                                 queued: self.world.tick(),
                                 ..call
                             });
+                            if let Some(text) = self.restarted(pid) {
+                                story.push_str(&text);
+                            }
                             continue;
                         }
                         None => return story,
@@ -486,7 +502,9 @@ impl Cx<'_> {
     /// A handled signal interrupted `pid`'s call: with SA_RESTART the call
     /// starts again once the handler returns, except a write that had moved
     /// bytes, which returns them (pipe_write and unix_stream_sendmsg return
-    /// the partial count).
+    /// the partial count). A send has already gone round its loop by now
+    /// (`send_woken_by_signal`): if that moved bytes, it returned and is
+    /// not here.
     fn interrupted(&mut self, pid: Pid, call: &BlockedCall, sig: Signal) -> String {
         match call.on {
             BlockedOn::Send { so_far, .. } if so_far > 0 => {
