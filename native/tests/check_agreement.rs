@@ -50,7 +50,10 @@ expect parent heap[2] private
         .lines()
         .find(|l| l.contains("6: expect child faults 5"))
         .expect("a row for line 6");
-    assert!(row.contains("fails: its last operation took 1"), "{row}");
+    assert!(
+        row.contains("fails: its last operation took 1 fault"),
+        "{row}"
+    );
     assert!(
         !stdout.contains("7: expect parent heap[2] private"),
         "{stdout}"

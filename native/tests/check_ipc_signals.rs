@@ -589,16 +589,16 @@ expect parent status signaled SIGKILL
 }
 
 #[test]
-fn handler_counts_survive_exec() {
+fn handler_counts_start_from_zero_at_exec() {
     agrees(
-        "handler_counts_survive_exec",
+        "handler_counts_start_from_zero_at_exec",
         "\
 process parent
 parent: signal SIGUSR1 handle
 parent: kill parent SIGUSR1
 expect parent handled SIGUSR1 1
 parent: exec node
-expect parent handled SIGUSR1 1
+expect parent handled SIGUSR1 0
 parent: kill parent SIGUSR1
 expect parent state gone
 ",

@@ -121,12 +121,12 @@ fn a_wrong_expect_exits_1_and_names_its_line() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("  FAIL  expect p faults 2 (line 5): its last operation took 1\n"),
+        stdout.contains("  FAIL  expect p faults 2 (line 5): its last operation took 1 fault\n"),
         "{stdout}"
     );
     assert!(
         stdout.ends_with(
-            "3 steps, 2 expects: 1 failed.\n  line 5: expect p faults 2 -- but its last operation took 1\n"
+            "3 steps, 2 expects: 1 failed.\n  line 5: expect p faults 2 -- but its last operation took 1 fault\n"
         ),
         "{stdout}"
     );
@@ -260,7 +260,7 @@ fn the_json_trace_of_a_wrong_expect_says_what_was_found() {
         serde_json::json!({
             "pos": { "line": 5, "col": 1 },
             "text": "expect p faults 2",
-            "verdict": { "Err": "its last operation took 1" },
+            "verdict": { "Err": "its last operation took 1 fault" },
         })
     );
     let p = &write["changes"]["processes"]["p"];

@@ -46,7 +46,9 @@ pub struct ProcObs {
     /// exited or exec'd.
     pub regions: BTreeMap<String, Vec<PageObs>>,
     pub last_op: Option<LastOpObs>,
-    /// Runs of each handled signal's handler in this process.
+    /// Runs of each handled signal's handler in this process's current
+    /// program image (0 again after exec; a frame set up whose handler has
+    /// not run yet does not count).
     pub handled: BTreeMap<Signal, u64>,
     /// How the last child this process reaped ended.
     pub last_reaped: Option<ExitStatus>,
@@ -202,7 +204,10 @@ pub fn evaluate(
             if faults == *count {
                 Ok(())
             } else {
-                Err(format!("its last operation took {faults}"))
+                Err(format!(
+                    "its last operation took {}",
+                    words::count(faults, "fault", "faults")
+                ))
             }
         }
         Expect::Result { process, result } => match now.proc(process.as_str())?.last_op.as_ref() {

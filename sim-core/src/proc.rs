@@ -107,12 +107,19 @@ pub enum ProcState {
     /// progress possible (or a signal kills it).
     Blocked(BlockedCall),
     /// Stopped by a stop signal until SIGCONT or SIGKILL. A call it was
-    /// blocked in is kept, and restarts when it continues.
+    /// blocked in that had moved nothing is kept, and restarts when it
+    /// continues (-ERESTARTSYS, restarted as no handler ran).
     Stopped {
         by: Signal,
         /// The step that stopped it.
         since_step: u32,
         call: Option<BlockedCall>,
+        /// What the call it was in returns when it continues, if the call
+        /// ended before the stop was taken: a write that had moved bytes
+        /// returns the partial count when a signal is pending (pipe_write,
+        /// unix_stream_sendmsg), and the stop comes after. The program sees
+        /// the value only once it runs again.
+        returns: Option<OpResult>,
     },
     /// Exited, not yet reaped. Left when the parent waits (or is init).
     Zombie { status: WaitStatus },

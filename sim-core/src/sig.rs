@@ -39,10 +39,16 @@ const NAMES: [&str; 31] = [
     "SIGVTALRM",
     "SIGPROF",
     "SIGWINCH",
-    "SIGIO",
+    "SIGIO", // also SIGPOLL: see ALIASES
     "SIGPWR",
     "SIGSYS",
 ];
+
+/// Other names of a standard signal, accepted when parsing; printing always
+/// uses the name in `NAMES`. Signal 29 is both SIGIO and SIGPOLL
+/// (include/uapi/asm-generic/signal.h: `#define SIGPOLL SIGIO`); SIGIO is
+/// the name printed, as `kill -l` prints it.
+const ALIASES: [(&str, u8); 1] = [("SIGPOLL", 29)];
 
 impl Signal {
     pub const SIGHUP: Signal = Signal(1);
@@ -128,6 +134,9 @@ impl FromStr for Signal {
         if let Some(pos) = NAMES.iter().position(|known| &known[3..] == name) {
             return Ok(Signal(pos as u8 + 1));
         }
+        if let Some(&(_, n)) = ALIASES.iter().find(|(alias, _)| &alias[3..] == name) {
+            return Ok(Signal(n));
+        }
         let rt = |rest: &str, base: i32, sign: i32| -> Option<Signal> {
             let offset = if rest.is_empty() {
                 0
@@ -153,6 +162,7 @@ impl FromStr for Signal {
         parsed.ok_or_else(|| UnknownSignal {
             suggestion: NAMES
                 .iter()
+                .chain(ALIASES.iter().map(|(alias, _)| alias))
                 .chain(["SIGRTMIN", "SIGRTMAX"].iter())
                 .map(|n| (strsim::levenshtein(&n[3..], name), *n))
                 .filter(|(d, _)| *d <= 2)
@@ -197,6 +207,23 @@ mod tests {
         assert!("SIGRTMIN+31".parse::<Signal>().is_err());
         assert!("SIGRTMIN+2147483647".parse::<Signal>().is_err());
         assert!("SIGRTMAX-2147483647".parse::<Signal>().is_err());
+    }
+
+    #[test]
+    fn sigpoll_is_another_name_for_sigio_which_is_printed() {
+        let poll: Signal = "SIGPOLL".parse().unwrap();
+        assert_eq!(poll.number(), 29);
+        assert_eq!("POLL".parse(), Ok(poll));
+        assert_eq!("SIGIO".parse(), Ok(poll));
+        assert_eq!(poll.to_string(), "SIGIO");
+        assert_eq!(
+            "SIGPOL"
+                .parse::<Signal>()
+                .unwrap_err()
+                .suggestion
+                .as_deref(),
+            Some("SIGPOLL")
+        );
     }
 
     #[test]

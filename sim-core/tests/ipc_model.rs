@@ -1363,3 +1363,191 @@ fn the_profile_alone_sets_wmem_max_pipe_max_size_and_sock_min_sndbuf() {
                 p: pipesize x 65536\nexpect p result 65536\n";
     assert_eq!(failed_expects_with(profile, text), Vec::<String>::new());
 }
+
+// ----- a signal wakes a sleeping sender (sock_alloc_send_pskb's loop) ----------
+
+/// A stream sender asleep after 6 skbs of a 300000-byte send (charge
+/// 222720), then a reader that takes 70000 bytes: the charge is 185600,
+/// below SO_SNDBUF 212992 but far from the quarter unix_write_space wants.
+fn sender_asleep_below_sndbuf() -> SocketPair {
+    let mut pair = stream_pair();
+    assert_eq!(
+        quiet(pair.send(&k(), Side::Zero, 300_000, false)),
+        Progress::Blocked { so_far: 219_264 }
+    );
+    assert_eq!(
+        pair.recv(&k(), Side::One, 70_000, true),
+        Progress::Done(70_000)
+    );
+    assert_eq!(pair.outq(Side::Zero), 185_600);
+    assert!(!pair.can_resume_send(Side::Zero));
+    pair
+}
+
+#[test]
+fn a_signalled_stream_sender_below_sndbuf_queues_skbs_until_it_would_sleep_again() {
+    let mut pair = sender_asleep_below_sndbuf();
+    // One 36544-byte skb (truesize 37120) takes the charge to 222720,
+    // above SO_SNDBUF: there it would sleep, so there it sees the signal.
+    assert_eq!(
+        quiet(pair.send_when_signalled(&k(), Side::Zero, 300_000, 219_264)),
+        Progress::Blocked { so_far: 255_808 }
+    );
+    assert_eq!(pair.outq(Side::Zero), 222_720);
+    assert_eq!(pair.inq(Side::One), 185_808);
+}
+
+#[test]
+fn a_signalled_stream_sender_at_its_sndbuf_moves_nothing() {
+    let mut pair = stream_pair();
+    assert_eq!(
+        quiet(pair.send(&k(), Side::Zero, 300_000, false)),
+        Progress::Blocked { so_far: 219_264 }
+    );
+    let charge = pair.outq(Side::Zero);
+    assert_eq!(
+        quiet(pair.send_when_signalled(&k(), Side::Zero, 300_000, 219_264)),
+        Progress::Blocked { so_far: 219_264 }
+    );
+    assert_eq!(pair.outq(Side::Zero), charge);
+    assert_eq!(pair.inq(Side::One), 219_264);
+}
+
+#[test]
+fn a_signalled_stream_sender_under_a_raised_sndbuf_sends_everything() {
+    let mut pair = stream_pair();
+    assert_eq!(
+        quiet(pair.send(&k(), Side::Zero, 300_000, false)),
+        Progress::Blocked { so_far: 219_264 }
+    );
+    pair.set_sndbuf(&k(), Side::Zero, 212_992).unwrap();
+    assert!(!pair.can_resume_send(Side::Zero));
+    assert_eq!(
+        quiet(pair.send_when_signalled(&k(), Side::Zero, 300_000, 219_264)),
+        Progress::Done(300_000)
+    );
+    assert_eq!(pair.inq(Side::One), 300_000);
+}
+
+#[test]
+fn a_signalled_datagram_sender_below_sndbuf_sends_its_datagram() {
+    let mut pair = dgram_pair();
+    for _ in 0..4 {
+        assert_eq!(
+            quiet(pair.send(&k(), Side::Zero, 60_000, true)),
+            Progress::Done(60_000)
+        );
+    }
+    assert_eq!(pair.outq(Side::Zero), 4 * 61_696);
+    assert_eq!(
+        quiet(pair.send(&k(), Side::Zero, 60_000, false)),
+        Progress::Blocked { so_far: 0 }
+    );
+    assert_eq!(
+        pair.recv(&k(), Side::One, 60_000, true),
+        Progress::Done(60_000)
+    );
+    assert!(!pair.can_resume_send(Side::Zero));
+    assert_eq!(
+        quiet(pair.send_when_signalled(&k(), Side::Zero, 60_000, 0)),
+        Progress::Done(60_000)
+    );
+    assert_eq!(pair.outq(Side::Zero), 4 * 61_696);
+}
+
+#[test]
+fn a_signalled_sender_at_the_shutdown_gets_epipe_and_no_sigpipe() {
+    // sock_alloc_send_pskb's own EPIPE: unix_stream_sendmsg sends SIGPIPE
+    // only from its first test and from out_pipe.
+    let mut pair = stream_pair();
+    assert_eq!(
+        quiet(pair.send(&k(), Side::Zero, 300_000, false)),
+        Progress::Blocked { so_far: 219_264 }
+    );
+    pair.shutdown(Side::Zero, How::Write).unwrap();
+    let outcome = pair.send_when_signalled(&k(), Side::Zero, 300_000, 219_264);
+    assert_eq!(outcome.progress, Progress::Done(219_264));
+    assert!(!outcome.sigpipe);
+}
+
+#[test]
+fn a_restarted_send_is_admitted_below_sndbuf_with_an_skb_sized_afresh() {
+    // SO_SNDBUF 4608: skbs of (4608 >> 1) - 64 = 2240 bytes, charged 4352.
+    let mut pair = stream_pair();
+    pair.set_sndbuf(&k(), Side::Zero, 2304).unwrap();
+    assert_eq!(
+        quiet(pair.send(&k(), Side::Zero, 4480, true)),
+        Progress::Done(4480)
+    );
+    assert_eq!(
+        quiet(pair.send(&k(), Side::Zero, 100_000, false)),
+        Progress::Blocked { so_far: 0 }
+    );
+    // Interrupted, then SO_SNDBUF raised to 17280 (not enough to wake a
+    // sleeper: 4 * (8704 + 1) > 17280) while the sender is stopped.
+    pair.set_sndbuf(&k(), Side::Zero, 8640).unwrap();
+    assert!(!pair.can_resume_send(Side::Zero));
+    // Started again, its first skb is (17280 >> 1) - 64 = 8576 bytes.
+    let outcome = pair.restart_send(&k(), Side::Zero, 100_000);
+    assert_eq!(outcome.progress, Progress::Blocked { so_far: 8576 });
+    assert_eq!(pair.inq(Side::One), 4480 + 8576);
+}
+
+#[test]
+fn a_restarted_send_on_a_shut_down_socket_fails_epipe_with_sigpipe() {
+    let mut pair = stream_pair();
+    assert_eq!(
+        quiet(pair.send(&k(), Side::Zero, 300_000, true)),
+        Progress::Done(219_264)
+    );
+    assert_eq!(
+        quiet(pair.send(&k(), Side::Zero, 1000, false)),
+        Progress::Blocked { so_far: 0 }
+    );
+    pair.shutdown(Side::Zero, How::Write).unwrap();
+    let outcome = pair.restart_send(&k(), Side::Zero, 1000);
+    assert_eq!(outcome.progress, Progress::Failed(Errno::EPIPE));
+    assert!(outcome.sigpipe);
+}
+
+proptest! {
+    /// Whatever a sleeping stream sender went through, a signal lets it
+    /// queue bytes exactly when its charge is below SO_SNDBUF, and it stops
+    /// where its charge reaches SO_SNDBUF again or its data runs out.
+    #[test]
+    fn a_signalled_sender_moves_bytes_exactly_when_its_charge_is_below_sndbuf(
+        sndbuf in 2304i32..200_000,
+        len in 1u64..2_000_000,
+        read in 0u64..400_000,
+        raised in proptest::option::of(2304i32..400_000),
+    ) {
+        let mut pair = stream_pair();
+        pair.set_sndbuf(&k(), Side::Zero, sndbuf).unwrap();
+        let Progress::Blocked { so_far } = quiet(pair.send(&k(), Side::Zero, len, false)) else {
+            return Ok(());
+        };
+        pair.recv(&k(), Side::One, read, true);
+        if let Some(v) = raised {
+            pair.set_sndbuf(&k(), Side::Zero, v).unwrap();
+        }
+        if pair.can_resume_send(Side::Zero) {
+            return Ok(());
+        }
+        let below = pair.outq(Side::Zero) < u64::from(pair.socket(Side::Zero).sndbuf());
+        let queued = pair.inq(Side::One);
+        let progress = quiet(pair.send_when_signalled(&k(), Side::Zero, len, so_far));
+        let moved = pair.inq(Side::One) - queued;
+        match progress {
+            Progress::Blocked { so_far: now } => {
+                prop_assert_eq!(now - so_far, moved);
+                prop_assert!(pair.outq(Side::Zero) >= u64::from(pair.socket(Side::Zero).sndbuf()));
+            }
+            Progress::Done(n) => {
+                prop_assert_eq!(n, len);
+                prop_assert_eq!(n - so_far, moved);
+            }
+            Progress::Failed(e) => prop_assert!(false, "unexpected {e}"),
+        }
+        prop_assert_eq!(moved > 0, below);
+    }
+}

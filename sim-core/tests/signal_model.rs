@@ -2,12 +2,15 @@
 //! kernel/signal.c rules behind them, checked on one process's `SigState`.
 
 use proptest::prelude::*;
+use sim_core::engine::Sim;
 use sim_core::errno::Errno;
 use sim_core::proc::WaitStatus;
+use sim_core::scenario::ast::OpResult;
 use sim_core::scenario::ast::{Action, ExitStatus};
 use sim_core::sig::Signal;
 use sim_core::signal::{
-    default_action, DefaultAction, Delivery, Disposition, Fate, IgnoredBy, SigSet, SigState,
+    default_action, DefaultAction, Delivery, Disposition, Fate, HandlerRun, IgnoredBy, Queue,
+    SigSet, SigState,
 };
 
 fn sig(name: &str) -> Signal {
@@ -21,9 +24,41 @@ fn handling(s: Signal) -> SigState {
     st
 }
 
-/// Delivers everything deliverable; returns what happened, in order.
+/// One return to user mode and what follows it: delivers everything
+/// deliverable, then runs the newest frame's handler (whose sigreturn may
+/// make more deliverable), until nothing is left or a default action that
+/// ends the loop (death, stop) is met; returns the deliveries, in order.
 fn drain(st: &mut SigState) -> Vec<(Signal, Delivery)> {
-    std::iter::from_fn(|| st.deliver_next()).collect()
+    let mut out = Vec::new();
+    loop {
+        match st.deliver_next() {
+            Some((s, d)) => {
+                out.push((s, d));
+                if let Delivery::Default { action } = d {
+                    if action.is_fatal() || action == DefaultAction::Stop {
+                        return out;
+                    }
+                }
+            }
+            None => {
+                if st.run_handler().is_none() {
+                    return out;
+                }
+            }
+        }
+    }
+}
+
+/// Runs a scenario in the model to its end; every expect must hold.
+fn run_holds(text: &str) -> Sim {
+    let mut sim = Sim::from_source(text).expect("the scenario parses");
+    sim.run_to_end().expect("the scenario runs");
+    let failed: Vec<String> = sim
+        .failed_expects()
+        .map(|e| format!("line {}: {} -- {:?}", e.pos.line, e.text, e.verdict))
+        .collect();
+    assert!(failed.is_empty(), "failed expects: {failed:#?}");
+    sim
 }
 
 // ----- KERNEL-FACTS.md: coalescing and queueing ---------------------------
@@ -43,7 +78,7 @@ fn ten_sigchld_while_blocked_coalesce_into_one() {
     parent.unblock(&[Signal::SIGCHLD]);
     assert_eq!(
         drain(&mut parent),
-        vec![(Signal::SIGCHLD, Delivery::Handler { runs: 1 })]
+        vec![(Signal::SIGCHLD, Delivery::Handler)]
     );
     assert_eq!(parent.handled(Signal::SIGCHLD), 1);
 }
@@ -61,12 +96,7 @@ fn five_sigrtmin_while_blocked_run_the_handler_five_times() {
     assert_eq!(p.pending().collect::<Vec<_>>(), vec![(Signal::SIGRTMIN, 5)]);
     p.unblock(&[Signal::SIGRTMIN]);
     let runs: Vec<Delivery> = drain(&mut p).into_iter().map(|(_, d)| d).collect();
-    assert_eq!(
-        runs,
-        (1..=5)
-            .map(|runs| Delivery::Handler { runs })
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(runs, vec![Delivery::Handler; 5]);
     assert_eq!(p.handled(Signal::SIGRTMIN), 5);
     assert_eq!(p.pending_set(), SigSet::EMPTY);
 }
@@ -78,10 +108,7 @@ fn a_real_time_signal_leaves_one_fewer_instance_per_delivery() {
     p.generate(Signal::SIGRTMAX);
     p.generate(Signal::SIGRTMAX);
     p.unblock(&[Signal::SIGRTMAX]);
-    assert_eq!(
-        p.deliver(Signal::SIGRTMAX),
-        Some(Delivery::Handler { runs: 1 })
-    );
+    assert_eq!(p.deliver(Signal::SIGRTMAX), Some(Delivery::Handler));
     assert_eq!(p.pending_count(Signal::SIGRTMAX), 1);
 }
 
@@ -128,7 +155,7 @@ fn a_parent_with_nocldwait_auto_reaps_and_still_gets_sigchld() {
     assert_eq!(notice.sigchld.unwrap().fate, Fate::Queued { instances: 1 });
     assert_eq!(
         drain(&mut parent),
-        vec![(Signal::SIGCHLD, Delivery::Handler { runs: 1 })]
+        vec![(Signal::SIGCHLD, Delivery::Handler)]
     );
 }
 
@@ -452,10 +479,7 @@ fn a_blocked_ignored_signal_is_queued_since_the_disposition_may_change() {
     p.set_action(Signal::SIGUSR1, Action::Handle, false)
         .unwrap();
     p.unblock(&[Signal::SIGUSR1]);
-    assert_eq!(
-        p.deliver_next(),
-        Some((Signal::SIGUSR1, Delivery::Handler { runs: 1 }))
-    );
+    assert_eq!(p.deliver_next(), Some((Signal::SIGUSR1, Delivery::Handler)));
 }
 
 #[test]
@@ -513,6 +537,7 @@ fn a_fork_child_starts_with_empty_pending_and_zero_counts() {
         .unwrap();
     parent.generate(Signal::SIGUSR1);
     parent.deliver_next();
+    parent.run_handler();
     parent.block(&[Signal::SIGUSR1]);
     parent.generate(Signal::SIGUSR1);
 
@@ -581,6 +606,376 @@ fn a_state_round_trips_through_json() {
     assert_eq!(back, p);
 }
 
+// ----- two pending queues (private and shared) --------------------------------
+
+#[test]
+fn a_standard_signal_can_be_pending_once_in_each_queue() {
+    let mut p = handling(Signal::SIGPIPE);
+    p.block(&[Signal::SIGPIPE]);
+    // A write's SIGPIPE (send_sig, PIDTYPE_PID) and a kill (PIDTYPE_TGID).
+    let write = p.generate_to(Signal::SIGPIPE, Queue::Private);
+    assert_eq!(write.queue, Queue::Private);
+    assert_eq!(write.fate, Fate::Queued { instances: 1 });
+    assert_eq!(
+        p.generate(Signal::SIGPIPE).fate,
+        Fate::Queued { instances: 1 }
+    );
+    assert_eq!(p.generate(Signal::SIGPIPE).fate, Fate::AlreadyPending);
+    assert_eq!(
+        p.generate_to(Signal::SIGPIPE, Queue::Private).fate,
+        Fate::AlreadyPending
+    );
+    assert_eq!(p.pending_count(Signal::SIGPIPE), 2);
+    assert_eq!(p.pending_queue(Queue::Private).count(Signal::SIGPIPE), 1);
+    assert_eq!(p.pending_queue(Queue::Shared).count(Signal::SIGPIPE), 1);
+    p.unblock(&[Signal::SIGPIPE]);
+    assert_eq!(drain(&mut p).len(), 2);
+    assert_eq!(p.handled(Signal::SIGPIPE), 2);
+    assert_eq!(p.pending_set(), SigSet::EMPTY);
+}
+
+#[test]
+fn the_private_queue_is_drained_before_the_shared_one() {
+    let mut p = handling(Signal::SIGUSR1);
+    p.set_action(Signal::SIGUSR2, Action::Handle, false)
+        .unwrap();
+    p.block(&[Signal::SIGUSR1, Signal::SIGUSR2, Signal::SIGSEGV]);
+    p.generate(Signal::SIGUSR1);
+    p.generate(Signal::SIGSEGV);
+    p.generate_to(Signal::SIGUSR2, Queue::Private);
+    p.unblock(&[Signal::SIGUSR1, Signal::SIGUSR2, Signal::SIGSEGV]);
+    // SIGUSR2 (12) is private: it goes before the shared SIGUSR1 (10) and
+    // even before the shared synchronous SIGSEGV.
+    assert_eq!(p.next_deliverable(), Some(Signal::SIGUSR2));
+    assert_eq!(p.deliver_next(), Some((Signal::SIGUSR2, Delivery::Handler)));
+    // Within the shared queue, next_signal's order: synchronous first.
+    assert_eq!(p.next_deliverable(), Some(Signal::SIGSEGV));
+}
+
+#[test]
+fn sig_ign_and_the_stop_and_continue_flushes_empty_both_queues() {
+    let mut p = handling(Signal::SIGPIPE);
+    p.block(&[Signal::SIGPIPE, Signal::SIGCONT, Signal::SIGTSTP]);
+    p.generate_to(Signal::SIGPIPE, Queue::Private);
+    p.generate(Signal::SIGPIPE);
+    let change = p
+        .set_action(Signal::SIGPIPE, Action::Ignore, false)
+        .unwrap();
+    assert_eq!(change.discarded, 2);
+    assert_eq!(p.pending_count(Signal::SIGPIPE), 0);
+
+    p.generate_to(Signal::SIGCONT, Queue::Private);
+    p.generate(Signal::SIGCONT);
+    let stop = p.generate(Signal::SIGTSTP);
+    assert_eq!(stop.flushed, SigSet::from_signals(&[Signal::SIGCONT]));
+    assert_eq!(p.pending_count(Signal::SIGCONT), 0);
+    p.generate_to(Signal::SIGTSTP, Queue::Private);
+    assert_eq!(p.pending_count(Signal::SIGTSTP), 2);
+    p.generate(Signal::SIGCONT);
+    assert_eq!(p.pending_count(Signal::SIGTSTP), 0);
+}
+
+#[test]
+fn fork_starts_both_queues_empty_and_exec_keeps_both() {
+    let mut p = SigState::new();
+    p.block(&[Signal::SIGPIPE]);
+    p.generate_to(Signal::SIGPIPE, Queue::Private);
+    p.generate(Signal::SIGPIPE);
+    let child = p.fork_child();
+    assert_eq!(child.pending_queue(Queue::Private).set(), SigSet::EMPTY);
+    assert_eq!(child.pending_queue(Queue::Shared).set(), SigSet::EMPTY);
+    p.exec();
+    assert_eq!(p.pending_queue(Queue::Private).count(Signal::SIGPIPE), 1);
+    assert_eq!(p.pending_queue(Queue::Shared).count(Signal::SIGPIPE), 1);
+}
+
+#[test]
+fn a_write_raises_sigpipe_privately_so_a_kill_does_not_coalesce_with_it() {
+    let sim = run_holds(
+        "process p
+p: signal SIGPIPE handle
+p: block SIGPIPE
+p: pipe x
+p: close x.r
+p: send x.w 10
+p: kill p SIGPIPE
+p: unblock SIGPIPE
+expect p handled SIGPIPE 2
+",
+    );
+    let narration = &sim.steps()[6].narration;
+    assert!(
+        narration.contains("SIGPIPE is now pending twice"),
+        "{narration}"
+    );
+}
+
+// ----- stop notices --------------------------------------------------------------
+
+#[test]
+fn a_parent_ignoring_sigchld_gets_no_stop_notice_even_while_blocking_it() {
+    let sim = run_holds(
+        "process a
+a: signal SIGCHLD ignore
+a: block SIGCHLD
+a: fork b
+a: kill b SIGSTOP
+a: kill b SIGCONT
+a: signal SIGCHLD handle
+a: unblock SIGCHLD
+expect a handled SIGCHLD 0
+",
+    );
+    let world = sim.current();
+    let a = world.pid_of("a").unwrap();
+    assert_eq!(world.proc(a).signals.pending_set(), SigSet::EMPTY);
+}
+
+// ----- a stop ends a write that moved bytes --------------------------------------
+
+#[test]
+fn sigstop_ends_a_blocking_write_that_moved_bytes_and_sigcont_restarts_nothing() {
+    let sim = run_holds(
+        "process w
+w: pipe x
+w: fork r
+w: send x.w 61440 nonblock
+w: send x.w 8192
+r: kill w SIGSTOP
+expect w state stopped
+r: recv x.r 65536
+expect x.r queued 0
+r: kill w SIGCONT
+expect w state running
+expect w result 4096
+",
+    );
+    // While stopped, the program has not seen the return value yet.
+    let stopped = sim.world(6).unwrap();
+    let w = stopped.pid_of("w").unwrap();
+    assert_eq!(stopped.proc(w).last_op.as_ref().unwrap().result, None);
+    let last = sim.current().proc(w).last_op.clone().unwrap();
+    assert_eq!(last.result, Some(OpResult::Value(4096)));
+}
+
+#[test]
+fn sigstop_on_a_write_that_moved_nothing_restarts_it_after_sigcont() {
+    run_holds(
+        "process w
+w: pipe x
+w: fork r
+w: send x.w 65536 nonblock
+w: send x.w 100
+r: kill w SIGSTOP
+r: kill w SIGCONT
+expect w state blocked
+r: recv x.r 4096
+expect w state running
+expect w result 100
+",
+    );
+}
+
+// ----- one return to user mode: frames ---------------------------------------------
+
+#[test]
+fn a_handler_frame_blocks_its_signal_and_counts_only_when_the_handler_runs() {
+    let mut p = handling(Signal::SIGUSR1);
+    p.generate(Signal::SIGUSR1);
+    assert_eq!(p.deliver_next(), Some((Signal::SIGUSR1, Delivery::Handler)));
+    assert_eq!(p.handled(Signal::SIGUSR1), 0);
+    assert!(p.blocked().contains(Signal::SIGUSR1));
+    assert_eq!(p.frames().collect::<Vec<_>>(), vec![Signal::SIGUSR1]);
+    assert_eq!(
+        p.run_handler(),
+        Some(HandlerRun {
+            signal: Signal::SIGUSR1,
+            runs: 1
+        })
+    );
+    assert_eq!(p.blocked(), SigSet::EMPTY, "sigreturn restores the mask");
+    assert_eq!(p.run_handler(), None);
+}
+
+#[test]
+fn a_fatal_signal_pending_with_a_handled_one_kills_before_the_handler_runs() {
+    let mut p = handling(Signal::SIGUSR1);
+    p.block(&[Signal::SIGUSR1, Signal::SIGTERM]);
+    p.generate(Signal::SIGUSR1);
+    p.generate(Signal::SIGTERM);
+    p.unblock(&[Signal::SIGUSR1, Signal::SIGTERM]);
+    assert_eq!(
+        drain(&mut p),
+        vec![
+            (Signal::SIGUSR1, Delivery::Handler),
+            (
+                Signal::SIGTERM,
+                Delivery::Default {
+                    action: DefaultAction::Terminate
+                }
+            )
+        ]
+    );
+    assert_eq!(p.abandon_frames(), vec![Signal::SIGUSR1]);
+    assert_eq!(p.handled(Signal::SIGUSR1), 0);
+
+    let sim = run_holds(
+        "process a
+a: fork b
+b: signal SIGUSR1 handle
+b: block SIGUSR1 SIGTERM
+b: kill b SIGUSR1
+b: kill b SIGTERM
+b: unblock SIGUSR1 SIGTERM
+expect b handled SIGUSR1 0
+a: wait b
+expect a status signaled SIGTERM
+",
+    );
+    let narration = &sim.steps()[6].narration;
+    assert!(
+        narration.contains("b dies before its SIGUSR1 handler ran"),
+        "{narration}"
+    );
+}
+
+#[test]
+fn two_handled_signals_pending_together_stack_frames_and_the_newer_runs_first() {
+    let mut p = handling(Signal::SIGUSR1);
+    p.set_action(Signal::SIGUSR2, Action::Handle, false)
+        .unwrap();
+    p.block(&[Signal::SIGUSR1, Signal::SIGUSR2]);
+    p.generate(Signal::SIGUSR2);
+    p.generate(Signal::SIGUSR1);
+    p.unblock(&[Signal::SIGUSR1, Signal::SIGUSR2]);
+    assert_eq!(p.deliver_next().map(|(s, _)| s), Some(Signal::SIGUSR1));
+    assert_eq!(p.deliver_next().map(|(s, _)| s), Some(Signal::SIGUSR2));
+    assert_eq!(p.deliver_next(), None);
+    assert_eq!(p.run_handler().map(|r| r.signal), Some(Signal::SIGUSR2));
+    assert_eq!(p.run_handler().map(|r| r.signal), Some(Signal::SIGUSR1));
+    assert_eq!(p.blocked(), SigSet::EMPTY);
+}
+
+#[test]
+fn a_stop_taken_after_a_frame_leaves_the_handler_unrun_until_sigcont() {
+    let sim = run_holds(
+        "process a
+a: fork b
+b: signal SIGUSR1 handle
+b: block SIGUSR1 SIGTSTP
+b: kill b SIGUSR1
+b: kill b SIGTSTP
+b: unblock SIGUSR1 SIGTSTP
+expect b state stopped
+expect b handled SIGUSR1 0
+a: kill b SIGCONT
+expect b handled SIGUSR1 1
+",
+    );
+    let world = sim.world(7).unwrap();
+    let b = world.pid_of("b").unwrap();
+    assert_eq!(
+        world.proc(b).signals.frames().collect::<Vec<_>>(),
+        vec![Signal::SIGUSR1]
+    );
+}
+
+#[test]
+fn a_pending_sigkill_goes_before_lower_numbered_signals() {
+    let mut p = SigState::new();
+    // Pending while stopped (a stopped process takes none but SIGKILL).
+    p.generate(Signal::SIGHUP);
+    p.generate_to(Signal::SIGPIPE, Queue::Private);
+    p.generate(Signal::SIGKILL);
+    assert_eq!(p.next_deliverable(), Some(Signal::SIGKILL));
+    run_holds(
+        "process a
+a: fork b
+a: kill b SIGSTOP
+a: kill b SIGHUP
+a: kill b SIGKILL
+a: wait b
+expect a status signaled SIGKILL
+",
+    );
+}
+
+#[test]
+fn sigkill_wakes_a_stopped_reader_only_to_die_so_it_reads_nothing() {
+    run_holds(
+        "process a
+a: pipe x
+a: fork b
+b: recv x.r 10
+a: kill b SIGSTOP
+a: send x.w 5
+a: kill b SIGKILL
+expect b state zombie
+expect x.r queued 5
+",
+    );
+}
+
+#[test]
+fn a_continued_process_takes_its_signals_before_its_call_starts_again() {
+    run_holds(
+        "process top
+top: fork a
+a: fork b
+a: fork d
+a: wait b
+d: kill a SIGSTOP
+b: exit 7
+d: kill a SIGUSR2
+d: kill a SIGCONT
+expect a state zombie
+expect b state gone
+",
+    );
+    // Without a fatal signal pending, the wait starts again and reaps.
+    run_holds(
+        "process a
+a: fork b
+a: fork d
+a: wait b
+d: kill a SIGSTOP
+b: exit 7
+d: kill a SIGCONT
+expect a state running
+expect a status exited 7
+",
+    );
+}
+
+// ----- exec and handler counts ---------------------------------------------------
+
+#[test]
+fn exec_starts_handler_counts_from_zero() {
+    let mut p = handling(Signal::SIGUSR1);
+    p.generate(Signal::SIGUSR1);
+    drain(&mut p);
+    assert_eq!(p.handled(Signal::SIGUSR1), 1);
+    p.exec();
+    assert_eq!(p.handled(Signal::SIGUSR1), 0);
+    assert!(p.handled_counts().is_empty());
+}
+
+// ----- names -------------------------------------------------------------------------
+
+#[test]
+fn sigpoll_and_sigio_name_signal_29_which_prints_as_sigio() {
+    assert_eq!(sig("SIGPOLL"), sig("SIGIO"));
+    assert_eq!(sig("SIGPOLL").number(), 29);
+    assert_eq!(sig("SIGPOLL").to_string(), "SIGIO");
+    run_holds(
+        "process p
+p: signal SIGPOLL handle
+p: kill p SIGIO
+expect p handled SIGPOLL 1
+",
+    );
+}
+
 // ----- random operation sequences ---------------------------------------------
 
 #[derive(Clone, Debug)]
@@ -589,7 +984,9 @@ enum Op {
     Block(Vec<Signal>),
     Unblock(Vec<Signal>),
     Generate(Signal),
+    GenerateForThread(Signal),
     Deliver(Signal),
+    RunHandler,
     DeliverNext,
     ChildExit,
     Fork,
@@ -610,7 +1007,9 @@ fn any_op() -> impl Strategy<Value = Op> {
         prop::collection::vec(any_signal(), 0..4).prop_map(Op::Block),
         prop::collection::vec(any_signal(), 0..4).prop_map(Op::Unblock),
         any_signal().prop_map(Op::Generate),
+        any_signal().prop_map(Op::GenerateForThread),
         any_signal().prop_map(Op::Deliver),
+        Just(Op::RunHandler),
         Just(Op::DeliverNext),
         Just(Op::ChildExit),
         Just(Op::Fork),
@@ -631,15 +1030,33 @@ proptest! {
                 Op::Block(v) => p.block(&v),
                 Op::Unblock(v) => p.unblock(&v),
                 Op::Generate(s) => {
-                    let before = p.pending_count(s);
+                    let before = p.pending_queue(Queue::Shared).count(s);
                     let g = p.generate(s);
                     if g.fate == Fate::AlreadyPending {
                         prop_assert!(!s.is_realtime() && before == 1);
                     }
                 }
                 Op::Deliver(s) => {
-                    if let Some(Delivery::Handler { runs }) = p.deliver(s) {
-                        prop_assert_eq!(runs, p.handled(s));
+                    if let Some(Delivery::Handler) = p.deliver(s) {
+                        prop_assert!(p.blocked().contains(s), "a handler's signal is blocked until it returns");
+                        prop_assert_eq!(p.frames().last(), Some(s));
+                    }
+                }
+                Op::GenerateForThread(s) => {
+                    let before = p.pending_queue(Queue::Private).count(s);
+                    let g = p.generate_to(s, Queue::Private);
+                    if g.fate == Fate::AlreadyPending {
+                        prop_assert!(!s.is_realtime() && before == 1);
+                    }
+                }
+                Op::RunHandler => {
+                    let top = p.frames().last();
+                    let before = top.map(|s| p.handled(s));
+                    let run = p.run_handler();
+                    prop_assert_eq!(run.map(|r| r.signal), top);
+                    if let (Some(run), Some(before)) = (run, before) {
+                        prop_assert_eq!(run.runs, before + 1);
+                        prop_assert_eq!(run.runs, p.handled(run.signal));
                     }
                 }
                 Op::DeliverNext => {
@@ -651,13 +1068,20 @@ proptest! {
                     let child = p.fork_child();
                     prop_assert_eq!(child.pending_set(), SigSet::EMPTY);
                     prop_assert!(child.handled_counts().is_empty());
+                    prop_assert_eq!(child.frames().count(), 0);
                     p = child;
                 }
-                Op::Exec => p.exec(),
+                Op::Exec => {
+                    p.exec();
+                    prop_assert!(p.handled_counts().is_empty());
+                }
             }
             for s in Signal::all() {
                 if !s.is_realtime() {
-                    prop_assert!(p.pending_count(s) <= 1, "{} pending {} times", s, p.pending_count(s));
+                    for q in [Queue::Private, Queue::Shared] {
+                        let n = p.pending_queue(q).count(s);
+                        prop_assert!(n <= 1, "{} pending {} times in the {:?} queue", s, n, q);
+                    }
                 }
                 if s.is_uncatchable() {
                     prop_assert!(!p.blocked().contains(s));
@@ -669,4 +1093,146 @@ proptest! {
             }
         }
     }
+}
+
+// ----- a signal wakes a sleeping send, which goes round its loop first ------------
+
+#[test]
+fn a_handled_signal_lets_a_half_drained_sender_queue_one_more_skb_and_return() {
+    let sim = run_holds(
+        "process c
+c: signal SIGUSR1 handle
+c: socketpair s
+c: fork r
+c: send s.0 300000
+r: recv s.1 70000
+expect c state blocked
+r: kill c SIGUSR1
+expect c state running
+expect c result 255808
+expect s.1 queued 185808
+expect c handled SIGUSR1 1
+",
+    );
+    let story = &sim.steps().last().unwrap().narration;
+    assert!(
+        story.contains("one more skb, of 36544 bytes") && story.contains("send ends with 255808"),
+        "{story}"
+    );
+}
+
+#[test]
+fn a_fatal_signal_lets_a_sender_fill_a_raised_sndbuf_and_kills_it_as_the_call_ends() {
+    run_holds(
+        "process p
+p: socketpair s
+p: fork c
+c: send s.0 300000
+p: sndbuf s.0 212992
+expect c state blocked
+p: kill c SIGTERM
+expect c state zombie
+expect s.1 queued 300000
+p: wait c
+expect p status signaled SIGTERM
+",
+    );
+}
+
+#[test]
+fn a_signal_lets_a_sender_that_had_moved_nothing_return_what_it_sends_then() {
+    run_holds(
+        "process p
+p: socketpair s
+p: fork r
+p: signal SIGUSR1 handle
+p: send s.0 300000 nonblock
+p: send s.0 50000
+r: recv s.1 70000
+expect p state blocked
+r: kill p SIGUSR1
+expect p result 36544
+expect p handled SIGUSR1 1
+",
+    );
+}
+
+#[test]
+fn a_signal_that_finds_the_buffer_still_full_interrupts_the_send_as_before() {
+    run_holds(
+        "process p
+p: socketpair s
+p: fork r
+p: signal SIGUSR1 handle
+p: send s.0 300000 nonblock
+p: send s.0 50000
+r: kill p SIGUSR1
+expect p handled SIGUSR1 1
+expect p state blocked
+expect s.1 queued 219264
+r: recv s.1 300000
+expect p result 50000
+",
+    );
+}
+
+#[test]
+fn sigstop_lets_a_sender_fill_a_raised_sndbuf_and_sigcont_returns_the_whole_count() {
+    let sim = run_holds(
+        "process p
+p: socketpair s
+p: fork r
+p: send s.0 300000
+r: sndbuf s.0 212992
+r: kill p SIGSTOP
+expect p state stopped
+expect s.1 queued 300000
+r: kill p SIGCONT
+expect p state running
+expect p result 300000
+",
+    );
+    // Stopped, the program has not seen the count yet.
+    let stopped = sim.world(6).unwrap();
+    let p = stopped.pid_of("p").unwrap();
+    assert_eq!(stopped.proc(p).last_op.as_ref().unwrap().result, None);
+}
+
+#[test]
+fn a_send_restarted_after_sigcont_sends_below_sndbuf_without_a_wake_up() {
+    run_holds(
+        "process p
+p: socketpair s
+p: fork r
+p: send s.0 300000 nonblock
+p: send s.0 50000
+r: kill p SIGSTOP
+r: recv s.1 70000
+expect p state stopped
+r: kill p SIGCONT
+expect p state blocked
+expect s.1 queued 185808
+r: recv s.1 200000
+expect p result 50000
+",
+    );
+}
+
+#[test]
+fn a_pipe_writer_woken_by_a_signal_with_the_pipe_full_returns_its_partial_count() {
+    // Reading less than a page frees no slot: the pipe stays full, so
+    // pipe_write reaches its signal test at once.
+    run_holds(
+        "process p
+p: pipe x
+p: fork r
+p: signal SIGUSR1 handle
+p: send x.w 100000
+r: recv x.r 4000
+expect p state blocked
+r: kill p SIGUSR1
+expect p result 65536
+expect x.r queued 61536
+",
+    );
 }

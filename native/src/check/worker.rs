@@ -6,7 +6,10 @@
 //! The worker is single-threaded, and it forks itself: the child of a `fork`
 //! continues this same loop on a control socket the controller passed along
 //! with the command. An `exec` re-executes this binary in worker mode, which
-//! keeps the scenario's fds, signal mask and ignored signals as execve does.
+//! keeps the scenario's fds, signal mask, ignored signals and pending
+//! signals as execve does (SIGPIPE's are carried over by hand, as Rust's
+//! runtime start-up would discard them). Handler counts start at 0 in the
+//! new image, as in the model.
 //!
 //! What it does not do: decide anything. It resolves no names; the
 //! controller sends fds and pids.
@@ -69,10 +72,15 @@ pub struct WorkerArgs {
     /// so the fact must be carried across; see `reset_signals`).
     #[arg(long)]
     pub sigpipe_ignored: bool,
-    /// Handler runs carried across exec, as `SIG=RUNS,...`: the count is
-    /// the process's, not the image's.
+    /// SIGPIPE was pending (blocked) in the thread's private queue before
+    /// exec. Rust's runtime sets SIGPIPE to SIG_IGN as the new image
+    /// starts, and do_sigaction then discards it from both queues; exec
+    /// itself keeps pending signals, so the worker raises it again.
     #[arg(long)]
-    pub handled: Option<String>,
+    pub sigpipe_pending_private: bool,
+    /// The same for the process's shared queue.
+    #[arg(long)]
+    pub sigpipe_pending_shared: bool,
 }
 
 struct Region {
@@ -247,6 +255,45 @@ fn drop_sys_resource() {
     }
 }
 
+/// Whether SIGPIPE is pending in this thread's private queue and in the
+/// process's shared queue: /proc/self/status shows them as SigPnd
+/// (task->pending) and ShdPnd (signal->shared_pending), in hex.
+fn sigpipe_pending() -> (bool, bool) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let bit = 1u64 << (libc::SIGPIPE - 1);
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+            .is_some_and(|mask| mask & bit != 0)
+    };
+    (field("SigPnd:"), field("ShdPnd:"))
+}
+
+/// Raise SIGPIPE again where it was pending before exec (see
+/// `WorkerArgs::sigpipe_pending_private`). It is still blocked (exec keeps
+/// the mask), so it stays pending whatever the disposition: a write to a
+/// pipe with no reader queues it privately (send_sig), a kill of ourselves
+/// in the shared queue.
+fn restore_pending_sigpipe(private: bool, shared: bool) {
+    if private {
+        let mut fds = [0; 2];
+        // Safety: pipe2 writes two fds into a local array; we close both.
+        unsafe {
+            if libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) == 0 {
+                libc::close(fds[0]);
+                libc::write(fds[1], b"x".as_ptr().cast(), 1);
+                libc::close(fds[1]);
+            }
+        }
+    }
+    if shared {
+        // Safety: kill takes plain numbers.
+        unsafe { libc::kill(libc::getpid(), libc::SIGPIPE) };
+    }
+}
+
 fn sigpipe_ignored() -> bool {
     // Safety: querying (null new action) the current disposition of SIGPIPE.
     unsafe {
@@ -344,18 +391,8 @@ pub fn run(opts: WorkerArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     drop_sys_resource();
-    for (sig, runs) in opts
-        .handled
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter_map(|kv| kv.split_once('='))
-        .filter_map(|(k, v)| Some((k.parse::<usize>().ok()?, v.parse::<u64>().ok()?)))
-    {
-        if let Some(slot) = PUBLISHED.handled.get(sig) {
-            slot.store(runs, Ordering::Relaxed);
-        }
-    }
+    // Handler counts start at zero in the new image, as in the model: they
+    // count runs of the image's own handlers (exec uninstalls them).
     reset_signals(opts.exec_minflt.is_some(), opts.sigpipe_ignored);
     if let Some(cpu) = opts.cpu {
         pin(cpu);
@@ -363,6 +400,7 @@ pub fn run(opts: WorkerArgs) -> ExitCode {
     let exec_faults = opts
         .exec_minflt
         .map(|before| minflt().saturating_sub(before));
+    restore_pending_sigpipe(opts.sigpipe_pending_private, opts.sigpipe_pending_shared);
     // Safety: a fresh shared anonymous page of our own, touched once so it is present.
     let scratch = unsafe {
         let p = libc::mmap(
@@ -756,17 +794,12 @@ impl Worker {
         if sigpipe_ignored() {
             args.push(c"--sigpipe-ignored".to_owned());
         }
-        let handled: Vec<String> = PUBLISHED
-            .handled
-            .iter()
-            .enumerate()
-            .map(|(n, slot)| (n, slot.load(Ordering::Relaxed)))
-            .filter(|&(_, runs)| runs > 0)
-            .map(|(n, runs)| format!("{n}={runs}"))
-            .collect();
-        if !handled.is_empty() {
-            args.push(c"--handled".to_owned());
-            args.push(CString::new(handled.join(",")).expect("digits have no NUL"));
+        let (private, shared) = sigpipe_pending();
+        if private {
+            args.push(c"--sigpipe-pending-private".to_owned());
+        }
+        if shared {
+            args.push(c"--sigpipe-pending-shared".to_owned());
         }
         args.push(c"--exec-minflt".to_owned());
         let before = minflt();

@@ -15,6 +15,7 @@ use crate::scenario::ast::{End, Name, OpResult};
 use crate::scenario::error::suggest;
 use crate::scenario::ErrorKind;
 use crate::sig::Signal;
+use crate::signal::Queue;
 use crate::words::count;
 use crate::world::Object;
 
@@ -236,11 +237,13 @@ impl Cx<'_> {
         }
         self.moved(self.pid, end_ref, "send", &before);
         if outcome.sigpipe {
+            // send_sig: for the writing thread (PIDTYPE_PID), so SIGPIPE
+            // goes to its private queue.
             let generation = self
                 .world
                 .proc_mut(self.pid)
                 .signals
-                .generate(Signal::SIGPIPE);
+                .generate_to(Signal::SIGPIPE, Queue::Private);
             story.push_str(&self.generated(self.pid, generation));
         }
         Ok(story)
@@ -321,6 +324,22 @@ impl Cx<'_> {
                     .resume_send(self.profile, side, len, so_far)
             }
         };
+        self.went_on(pid, call, &before, outcome)
+    }
+
+    /// A sleeping send went on (woken, or started again after SIGCONT) and
+    /// ended as `outcome`: it sleeps again having moved more, or returns.
+    /// None when it moved nothing and sleeps on.
+    fn went_on(
+        &mut self,
+        pid: Pid,
+        call: &BlockedCall,
+        before: &QueueState,
+        outcome: WriteOutcome,
+    ) -> Option<String> {
+        let BlockedOn::Send { end, len, so_far } = call.on else {
+            return None;
+        };
         let who = self.name(pid);
         let name = self.world.end_name(end);
         let story = match outcome.progress {
@@ -361,18 +380,171 @@ impl Cx<'_> {
             Progress::Failed(e) => {
                 self.wake(pid, OpResult::Error(e));
                 format!(
-                    " {who}'s blocked send on {name} fails with {e}: {}.",
-                    e.describe()
+                    " {who}'s blocked send on {name} fails with {e}: {}{}.",
+                    e.describe(),
+                    if outcome.sigpipe {
+                        ", and the kernel sends it SIGPIPE"
+                    } else {
+                        ""
+                    }
+                )
+            }
+        };
+        self.moved(pid, end, "send", before);
+        let mut story = story;
+        if outcome.sigpipe {
+            let generation = self
+                .world
+                .proc_mut(pid)
+                .signals
+                .generate_to(Signal::SIGPIPE, Queue::Private);
+            story.push_str(&self.generated(pid, generation));
+        }
+        Some(story)
+    }
+
+    /// `sig` woke `pid`, asleep in send, and the send goes round its loop
+    /// before it looks at the signal. A socket sender is in
+    /// sock_alloc_send_pskb, which admits an skb while `sk_wmem_alloc <
+    /// sk_sndbuf` before it tests `signal_pending` (see
+    /// `SocketPair::send_when_signalled`); a pipe writer leaves
+    /// wait_event_interruptible_exclusive, which tests pipe_writable before
+    /// the signal, and pipe_write's loop writes while a slot is free before
+    /// its own `signal_pending` test. Where it would sleep again it sees the
+    /// signal: the call returns what it moved. None when it moved nothing
+    /// now: then the signal interrupts the call as it stands.
+    pub(super) fn send_woken_by_signal(&mut self, pid: Pid, sig: Signal) -> Option<String> {
+        let ProcState::Blocked(call) = self.world.proc(pid).state.clone() else {
+            return None;
+        };
+        let BlockedOn::Send { end, len, so_far } = call.on else {
+            return None;
+        };
+        let before = self.snapshot(end);
+        let outcome = match end {
+            // A writer asleep on a pipe with a free slot was woken already
+            // (every slot freed wakes one), so this moves nothing in
+            // practice; it is the same loop.
+            EndRef::Pipe(id, _) => self
+                .world
+                .pipe_mut(id)
+                .resume_write(self.profile, len, so_far),
+            EndRef::Sock(id, side) => {
+                self.world
+                    .socks_mut(id)
+                    .send_when_signalled(self.profile, side, len, so_far)
+            }
+        };
+        let who = self.name(pid);
+        let name = self.world.end_name(end);
+        let after = self.snapshot(end);
+        let room = match end {
+            EndRef::Pipe(..) => "finds a free slot in the pipe (pipe_write tests for room before it tests for signals)".to_string(),
+            EndRef::Sock(..) => format!(
+                "finds its buffers charged {} of SO_SNDBUF {}, below it: sock_alloc_send_pskb tests the charge before it tests for signals",
+                before.charged, before.sndbuf
+            ),
+        };
+        let story = match outcome.progress {
+            Progress::Blocked { so_far: now } if now == so_far && !outcome.sigpipe => return None,
+            Progress::Blocked { so_far: now } => {
+                // It reaches the signal test where it would sleep again:
+                // `sent ? : err` (pipe_write: `ret`).
+                self.wake(pid, OpResult::Value(now as i64));
+                let more = now - so_far;
+                let what = match (end, after.skbs.saturating_sub(before.skbs)) {
+                    (EndRef::Sock(..), 1) => format!("one more skb, of {}", bytes(more)),
+                    (EndRef::Sock(..), skbs) => format!("{skbs} more skbs, {}", bytes(more)),
+                    (EndRef::Pipe(..), _) => format!("{} more", bytes(more)),
+                };
+                format!(
+                    " {who}'s send on {name}, woken by {sig}, {room}. So it queues {what}, and only where it would sleep again does it see {sig} pending: send ends with {now}."
+                )
+            }
+            Progress::Done(n) if n >= len => {
+                self.wake(pid, OpResult::Value(n as i64));
+                let what = match end {
+                    EndRef::Sock(id, _) if self.world.socks(id).kind() == SockType::Dgram => {
+                        format!("its {}-byte datagram goes out", n)
+                    }
+                    _ if so_far == 0 => format!("it queues all {}", bytes(n)),
+                    _ => format!("it queues the remaining {}", bytes(n - so_far)),
+                };
+                format!(
+                    " {who}'s send on {name}, woken by {sig}, {room}. So {what}, and send ends with {n}, {sig} still pending."
+                )
+            }
+            Progress::Done(n) => {
+                self.wake(pid, OpResult::Value(n as i64));
+                // Its loop stopped on an error (no reader left, sk_err):
+                // `sent ? : err` returns what it had moved.
+                format!(
+                    " {who}'s send on {name}, woken by {sig}, stops short: send returns the {} it had written{}.",
+                    bytes(n),
+                    if outcome.sigpipe { ", and the kernel sends it SIGPIPE" } else { "" }
+                )
+            }
+            Progress::Failed(e) => {
+                self.wake(pid, OpResult::Error(e));
+                format!(
+                    " {who}'s send on {name}, woken by {sig}, fails with {e}: {}{}.",
+                    e.describe(),
+                    if outcome.sigpipe {
+                        ", and the kernel sends it SIGPIPE"
+                    } else {
+                        ""
+                    }
                 )
             }
         };
         self.moved(pid, end, "send", &before);
         let mut story = story;
         if outcome.sigpipe {
-            let generation = self.world.proc_mut(pid).signals.generate(Signal::SIGPIPE);
+            let generation = self
+                .world
+                .proc_mut(pid)
+                .signals
+                .generate_to(Signal::SIGPIPE, Queue::Private);
             story.push_str(&self.generated(pid, generation));
         }
         Some(story)
+    }
+
+    /// `pid`'s call, interrupted with -ERESTARTSYS by a stop, starts again
+    /// after SIGCONT. A send on a socket starts from the top of
+    /// unix_stream_sendmsg / unix_dgram_sendmsg: its skb is sized afresh and
+    /// admitted while `sk_wmem_alloc < sk_sndbuf`, a test a sleeper's
+    /// wake-up rule does not make, so bytes a reader freed while it was
+    /// stopped may let it send at once (`SocketPair::restart_send`). A
+    /// pipe write, a recv or a wait starts again with the very test that
+    /// would wake it, which `settle` makes. The story of what it did, or
+    /// None when it only sleeps again.
+    pub(super) fn restarted(&mut self, pid: Pid) -> Option<String> {
+        let ProcState::Blocked(call) = self.world.proc(pid).state.clone() else {
+            return None;
+        };
+        let BlockedOn::Send {
+            end: end @ EndRef::Sock(id, side),
+            len,
+            so_far: 0,
+        } = call.on
+        else {
+            return None;
+        };
+        let before = self.snapshot(end);
+        let outcome = self
+            .world
+            .socks_mut(id)
+            .restart_send(self.profile, side, len);
+        let queued = self.snapshot(end).outgoing > before.outgoing;
+        let story = self.went_on(pid, &call, &before, outcome)?;
+        if !queued {
+            return Some(story);
+        }
+        Some(format!(
+            " Starting again, the send finds its buffers charged {} of SO_SNDBUF {}, below it, so sock_alloc_send_pskb admits an skb at once (a sleeper would have waited for a reader to free more).{story}",
+            before.charged, before.sndbuf
+        ))
     }
 
     /// A sleeping recv tries again.

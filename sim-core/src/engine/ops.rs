@@ -112,6 +112,9 @@ pub enum Event {
     SignalSent {
         pid: Pid,
         signal: Signal,
+        /// `private` (the thread's own queue: SIGPIPE from a write) or
+        /// `shared` (the process's: kill, SIGCHLD).
+        queue: crate::signal::Queue,
         fate: crate::signal::Fate,
     },
     /// A pending signal was delivered to `pid`.
@@ -119,6 +122,13 @@ pub enum Event {
         pid: Pid,
         signal: Signal,
         delivery: crate::signal::Delivery,
+    },
+    /// A handler whose frame was set up ran (back in user mode); `runs`
+    /// counts this run.
+    HandlerRan {
+        pid: Pid,
+        signal: Signal,
+        runs: u64,
     },
     /// The process stopped (a stop signal) or continued (SIGCONT).
     Stopped {
@@ -167,6 +177,7 @@ pub fn apply(
                 profile,
                 events: Vec::new(),
                 pos: stmt.pos,
+                restarts: std::collections::BTreeMap::new(),
             };
             let narration = cx
                 .op(op)
@@ -277,6 +288,11 @@ pub(super) struct Cx<'a> {
     pub profile: &'a KernelProfile,
     pub events: Vec<Event>,
     pub pos: Pos,
+    /// Calls of processes continued in this step that start again once
+    /// the process has taken its pending signals (a stopped call was
+    /// interrupted with -ERESTARTSYS; get_signal goes on dequeuing after
+    /// the stop, and the restart comes only as the process returns).
+    pub restarts: std::collections::BTreeMap<Pid, BlockedCall>,
 }
 
 /// Bound on wake-up rounds in one step: each round completes or advances
@@ -662,6 +678,8 @@ impl Cx<'_> {
     /// its children adopted by init; it becomes a zombie and its parent is
     /// told (kernel/exit.c do_exit, exit_notify).
     pub fn die(&mut self, pid: Pid, status: WaitStatus) -> String {
+        // A call waiting to start again after a stop never does.
+        self.restarts.remove(&pid);
         let mut story = String::new();
         let (proc, frames) = self.world.proc_and_frames(pid);
         let old = std::mem::take(&mut proc.mm);

@@ -5,6 +5,16 @@
 //! sent it; a blocked one waits until `unblock`; a process asleep in send,
 //! recv or wait is interrupted, runs its handler, and the call restarts
 //! (SA_RESTART) — unless it had already moved bytes, then it returns them.
+//! A sleeping send that the signal wakes first goes round its own loop,
+//! which tests for room before it tests for signals, so it may move more
+//! bytes (or all of them) before the signal is taken.
+//!
+//! Signals pending together are taken in one return to user mode
+//! (exit_to_user_mode_loop in kernel/entry/common.c calls
+//! arch_do_signal_or_restart until nothing deliverable is left): each
+//! handled one gets a frame, and the handlers run only after the loop,
+//! newest frame first; a fatal signal met in the loop kills the process
+//! before any of them ran, and a stop signal leaves them for SIGCONT.
 
 use super::ops::{Cx, Event};
 use crate::errno::Errno;
@@ -14,10 +24,10 @@ use crate::scenario::ast::{Action, Name, OpResult};
 use crate::scenario::error::suggest;
 use crate::scenario::ErrorKind;
 use crate::sig::Signal;
-use crate::signal::{DefaultAction, Delivery, Fate, Generation, IgnoredBy};
+use crate::signal::{DefaultAction, Delivery, Fate, Generation, IgnoredBy, Queue};
 
-fn list(signals: impl IntoIterator<Item = Signal>) -> String {
-    let names: Vec<String> = signals.into_iter().map(|s| s.to_string()).collect();
+fn list(items: impl IntoIterator<Item = impl std::fmt::Display>) -> String {
+    let names: Vec<String> = items.into_iter().map(|s| s.to_string()).collect();
     match names.as_slice() {
         [] => String::new(),
         [one] => one.clone(),
@@ -86,16 +96,30 @@ impl Cx<'_> {
                 .collect();
             let mut s = format!("{me} unblocks {}.", list(catchable.iter().copied()));
             if !pending.is_empty() {
-                s.push_str(&format!(
-                    " {} pending, so {} delivered as sigprocmask returns.",
-                    list(pending.iter().copied())
-                        + if pending.len() == 1 { " was" } else { " were" },
-                    if pending.len() == 1 {
-                        "it is"
-                    } else {
-                        "they are"
-                    }
-                ));
+                // A standard signal pending twice is in both queues.
+                let twice: Vec<Signal> = pending
+                    .iter()
+                    .copied()
+                    .filter(|&s| {
+                        !s.is_realtime() && self.world.proc(self.pid).signals.pending_count(s) == 2
+                    })
+                    .collect();
+                s.push_str(&match (pending.as_slice(), twice.as_slice()) {
+                    ([one], [_]) => format!(
+                        " {one} was pending twice, once in {me}'s own (thread) queue and once in its process's shared queue, so both are delivered as sigprocmask returns."
+                    ),
+                    _ => format!(
+                        " {} pending{}, so {} delivered as sigprocmask returns.",
+                        list(pending.iter().copied())
+                            + if pending.len() == 1 { " was" } else { " were" },
+                        if twice.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({} twice: once in {me}'s own queue, once in the shared one)", list(twice.iter().copied()))
+                        },
+                        if pending.len() == 1 { "it is" } else { "they are" }
+                    ),
+                });
             }
             s
         };
@@ -157,6 +181,7 @@ impl Cx<'_> {
         self.events.push(Event::SignalSent {
             pid,
             signal: g.signal,
+            queue: g.queue,
             fate: g.fate,
         });
         let who = self.name(pid);
@@ -179,10 +204,32 @@ impl Cx<'_> {
             Fate::Queued { instances } if blocked && sig.is_realtime() => format!(
                 " {who} blocks {sig}, so it stays pending: {instances} queued (real-time signals queue every instance)."
             ),
+            Fate::Queued { .. } if blocked && self.world.proc(pid).signals.pending_count(sig) > 1 => format!(
+                " {who} blocks {sig}, so it stays pending: {sig} is now pending twice, once in {who}'s own (thread) queue and once in its process's shared queue. Standard signals coalesce only within one queue."
+            ),
+            Fate::Queued { .. } if blocked && self.world.proc(pid).signals.frames().any(|f| f == sig) => format!(
+                " {who} blocks {sig} until its {sig} handler, whose frame is set up, has run, so it stays pending."
+            ),
             Fate::Queued { .. } if blocked => format!(" {who} blocks {sig}, so it stays pending."),
+            Fate::Queued { .. } if !continues && matches!(self.world.proc(pid).state, ProcState::Stopped { .. }) => {
+                format!(" {who} is stopped, so {sig} stays pending until it continues.")
+            }
             Fate::Queued { .. } => String::new(),
+            // Which queue is worth saying only when both are in play.
+            Fate::AlreadyPending
+                if g.queue == Queue::Shared
+                    && self.world.proc(pid).signals.pending_count(sig) == 1 =>
+            {
+                format!(
+                    " {sig} is already pending in {who}, so this one is lost: standard signals do not queue."
+                )
+            }
             Fate::AlreadyPending => format!(
-                " {sig} is already pending in {who}, so this one is lost: standard signals do not queue."
+                " {sig} is already pending in {}, so this one is lost: standard signals coalesce within one queue.",
+                match g.queue {
+                    Queue::Private => format!("{who}'s own (thread) queue"),
+                    Queue::Shared => format!("{who}'s shared (process) queue"),
+                }
             ),
             Fate::Ignored(IgnoredBy::SigIgn) => format!(" {who} ignores {sig} (SIG_IGN), so it is discarded."),
             Fate::Ignored(IgnoredBy::DefaultIgnore) => {
@@ -190,18 +237,43 @@ impl Cx<'_> {
             }
         });
         if g.wakes_stopped {
-            if let ProcState::Stopped { call, .. } = self.world.proc(pid).state.clone() {
-                // The call restarts (get_signal stopped it with
-                // -ERESTARTSYS) and sleeps again, at the back of its queue.
-                self.world.proc_mut(pid).state = match call {
-                    Some(call) => ProcState::Blocked(BlockedCall {
-                        queued: self.world.tick(),
-                        ..call
-                    }),
-                    None => ProcState::Running,
-                };
+            if let ProcState::Stopped { call, returns, .. } = self.world.proc(pid).state.clone() {
+                // The process runs again inside get_signal, which goes on
+                // dequeuing; the call it was stopped in (interrupted with
+                // -ERESTARTSYS) starts again only once nothing is left to
+                // take (`take_signals`). SIGKILL wakes it only to die: the
+                // call never runs again.
+                let restarts = call.as_ref().map(|c| c.on.op());
+                self.world.proc_mut(pid).state = ProcState::Running;
+                if let Some(call) = call.filter(|_| sig != Signal::SIGKILL) {
+                    self.restarts.insert(pid, call);
+                }
                 self.events.push(Event::Continued { pid });
-                story.push_str(&format!(" {who} was stopped: it continues."));
+                if sig == Signal::SIGKILL {
+                    // It wakes only to die: no call restarts or returns.
+                    story.push_str(&format!(" {who} was stopped: SIGKILL wakes it to die."));
+                    return story;
+                }
+                story.push_str(&format!(" {who} was stopped: it continues"));
+                if let Some(result) = returns {
+                    // The call had ended before the stop: it returns now,
+                    // and SIGCONT restarts nothing.
+                    self.wake(pid, result);
+                    story.push_str(&format!(
+                        ", and the call it was in, which had ended with {result} before the stop, is not started again."
+                    ));
+                } else if let Some(op) = restarts {
+                    let signals = &self.world.proc(pid).signals;
+                    if signals.next_deliverable().is_some() || signals.frames().next().is_some() {
+                        story.push_str(&format!(
+                            ", and its {op} will start again once it has taken its pending signals."
+                        ));
+                    } else {
+                        story.push_str(&format!(", and its {op} starts again."));
+                    }
+                } else {
+                    story.push('.');
+                }
                 if sig == Signal::SIGCONT {
                     story.push_str(&self.notify_parent_stop_or_continue(pid));
                 }
@@ -212,6 +284,15 @@ impl Cx<'_> {
 
     /// Deliver every signal `pid` can take now, in the kernel's order. A
     /// sleeping call that can complete does so first.
+    ///
+    /// This is one return to user mode (exit_to_user_mode_loop): get_signal
+    /// is asked again and again while something is deliverable. A handled
+    /// signal gets a frame and is blocked until its handler returns
+    /// (signal_delivered); only when nothing is left does the process reach
+    /// user mode, where the newest frame's handler runs; its sigreturn
+    /// restores the mask, which may make more deliverable, and so on. A
+    /// fatal signal met first kills the process with its handlers unrun; a
+    /// stop signal stops it with them waiting.
     pub(super) fn take_signals(&mut self, pid: Pid) -> String {
         let mut story = String::new();
         loop {
@@ -225,11 +306,56 @@ impl Cx<'_> {
                         story.push_str(&text);
                         continue;
                     }
+                    // A signal it can take wakes it (signal_wake_up), and
+                    // the call's own loop runs before it looks at the
+                    // signal: a send may move more bytes first.
+                    let waking = self.world.proc(pid).signals.next_deliverable();
+                    if let Some(text) = waking.and_then(|sig| self.send_woken_by_signal(pid, sig)) {
+                        story.push_str(&text);
+                        continue;
+                    }
                 }
                 ProcState::Running => {}
             }
             let Some((sig, delivery)) = self.world.proc_mut(pid).signals.deliver_next() else {
-                return story;
+                // Back in user mode: the newest frame's handler runs; with
+                // none left, a call interrupted by a stop starts again.
+                match self.world.proc_mut(pid).signals.run_handler() {
+                    Some(run) => {
+                        self.events.push(Event::HandlerRan {
+                            pid,
+                            signal: run.signal,
+                            runs: run.runs,
+                        });
+                        story.push_str(&format!(
+                            " {}'s {} handler runs ({}).",
+                            self.name(pid),
+                            run.signal,
+                            if run.runs == 1 {
+                                "for the first time".to_string()
+                            } else {
+                                format!("run {}", run.runs)
+                            }
+                        ));
+                        continue;
+                    }
+                    None => match self.restarts.remove(&pid) {
+                        Some(call) => {
+                            // It starts again from the top, and sleeps
+                            // again (at the back of its queue) unless that
+                            // first try goes through.
+                            self.world.proc_mut(pid).state = ProcState::Blocked(BlockedCall {
+                                queued: self.world.tick(),
+                                ..call
+                            });
+                            if let Some(text) = self.restarted(pid) {
+                                story.push_str(&text);
+                            }
+                            continue;
+                        }
+                        None => return story,
+                    },
+                }
             };
             self.events.push(Event::SignalDelivered {
                 pid,
@@ -238,42 +364,23 @@ impl Cx<'_> {
             });
             let who = self.name(pid);
             match delivery {
-                Delivery::Handler { runs } => {
-                    story.push_str(&format!(
-                        " {who}'s {sig} handler runs ({}).",
-                        if runs == 1 {
-                            "for the first time".to_string()
-                        } else {
-                            format!("run {runs}")
-                        }
-                    ));
+                Delivery::Handler => {
                     if let ProcState::Blocked(call) = state {
-                        story.push_str(&self.interrupted(pid, &call));
+                        story.push_str(&self.interrupted(pid, &call, sig));
                     }
                 }
                 Delivery::Ignored => story.push_str(&format!(" {who} ignores {sig}.")),
                 Delivery::Default { action } => {
                     match action {
                         DefaultAction::Terminate | DefaultAction::CoreDump => {
-                            story.push_str(&format!(" {who} has no handler for {sig}, and its default action is to terminate: {who} dies."));
+                            story.push_str(&format!(" {who} has no handler for {sig}, and its default action is to terminate: {who} dies"));
+                            story.push_str(&self.unrun_handlers(pid, "before"));
                             self.forget_unseen_return(pid);
                             story.push_str(&self.die(pid, WaitStatus::signaled(sig)));
                             return story;
                         }
                         DefaultAction::Stop => {
-                            let call = match state {
-                                ProcState::Blocked(call) => Some(call),
-                                _ => None,
-                            };
-                            let since_step = self.step;
-                            self.world.proc_mut(pid).state = ProcState::Stopped {
-                                by: sig,
-                                since_step,
-                                call,
-                            };
-                            self.events.push(Event::Stopped { pid, signal: sig });
-                            story.push_str(&format!(" {sig} stops {who} until SIGCONT."));
-                            story.push_str(&self.notify_parent_stop_or_continue(pid));
+                            story.push_str(&self.stop(pid, sig, state));
                             return story;
                         }
                         DefaultAction::Continue | DefaultAction::Ignore => {
@@ -283,6 +390,96 @@ impl Cx<'_> {
                 }
             }
         }
+    }
+
+    /// The end of a sentence about `pid`'s death or stop: the handlers whose
+    /// frames were set up in this return to user mode but have not run.
+    /// A death abandons them (`when` = "before"); a stop leaves them for
+    /// SIGCONT.
+    fn unrun_handlers(&mut self, pid: Pid, when: &str) -> String {
+        let frames: Vec<Signal> = self.world.proc(pid).signals.frames().collect();
+        if frames.is_empty() {
+            return ".".into();
+        }
+        let handlers = format!(
+            "{} {}",
+            list(frames.iter().copied()),
+            if frames.len() == 1 {
+                "handler"
+            } else {
+                "handlers"
+            }
+        );
+        if when == "before" {
+            self.world.proc_mut(pid).signals.abandon_frames();
+            format!(
+                " before its {handlers} ran: the kernel had set up {}, but the process never returned to user mode to run {}.",
+                if frames.len() == 1 { "the frame" } else { "their frames" },
+                if frames.len() == 1 { "it" } else { "them" }
+            )
+        } else {
+            format!(
+                ", before its {handlers} ran: {} set up, and {} once {} continues.",
+                if frames.len() == 1 {
+                    "the frame is"
+                } else {
+                    "their frames are"
+                },
+                if frames.len() == 1 {
+                    "the handler runs"
+                } else {
+                    "the handlers run"
+                },
+                self.name(pid)
+            )
+        }
+    }
+
+    /// `pid` takes a stop signal (do_signal_stop). A blocked write that had
+    /// moved bytes has already ended: a pending signal makes pipe_write and
+    /// unix_stream_sendmsg return the partial count, and the stop is taken
+    /// on the way out, so SIGCONT restarts nothing. Any other blocked call
+    /// was interrupted with -ERESTARTSYS and starts again after SIGCONT.
+    fn stop(&mut self, pid: Pid, sig: Signal, state: ProcState) -> String {
+        let who = self.name(pid);
+        let mut story = String::new();
+        let (call, mut returns) = match state {
+            ProcState::Blocked(call) => match call.on {
+                BlockedOn::Send { so_far, .. } if so_far > 0 => {
+                    story.push_str(&format!(
+                        " {sig} is pending, so {who}'s send, which had written {}, ends and returns {so_far} (a write that moved bytes returns them when a signal is pending);",
+                        crate::words::bytes(so_far)
+                    ));
+                    (None, Some(OpResult::Value(so_far as i64)))
+                }
+                _ => (Some(call), None),
+            },
+            // Continued and stopped again before its call started again.
+            _ => (self.restarts.remove(&pid), None),
+        };
+        // A call that completed in this step but has not reached the
+        // program yet (it was woken now) returns only after SIGCONT.
+        let woken_now = self
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::Woken { pid: p, .. } if *p == pid));
+        if returns.is_none() && call.is_none() && woken_now {
+            if let Some(last) = &mut self.world.proc_mut(pid).last_op {
+                returns = last.result.take();
+            }
+        }
+        let since_step = self.step;
+        self.world.proc_mut(pid).state = ProcState::Stopped {
+            by: sig,
+            since_step,
+            call,
+            returns,
+        };
+        self.events.push(Event::Stopped { pid, signal: sig });
+        story.push_str(&format!(" {sig} stops {who} until SIGCONT"));
+        story.push_str(&self.unrun_handlers(pid, "while stopped"));
+        story.push_str(&self.notify_parent_stop_or_continue(pid));
+        story
     }
 
     /// `pid` is killed by a signal delivered on its way back to user space.
@@ -302,15 +499,18 @@ impl Cx<'_> {
         }
     }
 
-    /// A handler ran while `pid` slept in a call: with SA_RESTART the call
-    /// starts again, except a write that had moved bytes, which returns
-    /// them (pipe_write and unix_stream_sendmsg return the partial count).
-    fn interrupted(&mut self, pid: Pid, call: &BlockedCall) -> String {
+    /// A handled signal interrupted `pid`'s call: with SA_RESTART the call
+    /// starts again once the handler returns, except a write that had moved
+    /// bytes, which returns them (pipe_write and unix_stream_sendmsg return
+    /// the partial count). A send has already gone round its loop by now
+    /// (`send_woken_by_signal`): if that moved bytes, it returned and is
+    /// not here.
+    fn interrupted(&mut self, pid: Pid, call: &BlockedCall, sig: Signal) -> String {
         match call.on {
             BlockedOn::Send { so_far, .. } if so_far > 0 => {
                 self.wake(pid, OpResult::Value(so_far as i64));
                 format!(
-                    " It interrupted send, which had written {}: send returns {so_far}.",
+                    " {sig} interrupts send, which had written {}: send returns {so_far}.",
                     crate::words::bytes(so_far)
                 )
             }
@@ -321,7 +521,7 @@ impl Cx<'_> {
                     c.queued = tick;
                 }
                 format!(
-                    " It interrupted {}; the call restarts (SA_RESTART).",
+                    " {sig} interrupts {}; the call restarts (SA_RESTART) once the handler returns.",
                     on.op()
                 )
             }
@@ -329,7 +529,11 @@ impl Cx<'_> {
     }
 
     /// A child stopped or continued: the parent gets SIGCHLD
-    /// (do_notify_parent_cldstop; the model has no SA_NOCLDSTOP). The
+    /// (do_notify_parent_cldstop; the model has no SA_NOCLDSTOP), unless
+    /// its SIGCHLD action is SIG_IGN: do_notify_parent_cldstop tests the
+    /// handler itself, not sig_ignored, so a parent that blocks SIGCHLD gets
+    /// nothing queued either. (It still wakes the parent's wait, which,
+    /// without WUNTRACED, goes back to sleep.) The
     /// parent takes it at the end of the step, after the child has taken
     /// its own signals: a continued child sends the notice from get_signal
     /// just before it dequeues what is pending, so a fatal signal waiting
@@ -338,6 +542,14 @@ impl Cx<'_> {
         let parent = self.world.proc(child).parent;
         if parent == Pid::INIT {
             return String::new();
+        }
+        if self.world.proc(parent).signals.disposition(Signal::SIGCHLD)
+            == crate::signal::Disposition::Ignore
+        {
+            return format!(
+                " {} ignores SIGCHLD (SIG_IGN), so it is not told.",
+                self.name(parent)
+            );
         }
         let generation = self
             .world

@@ -527,6 +527,60 @@ impl SocketPair {
         }
     }
 
+    /// A signal woke a blocking send that slept after moving `so_far` of
+    /// `len` bytes. The signal breaks sock_wait_for_wmem's loop, but
+    /// sock_alloc_send_pskb (net/core/sock.c) goes round its own loop
+    /// before it looks at the signal: sk_err, SEND_SHUTDOWN, then
+    /// `sk_wmem_alloc_get(sk) < sk_sndbuf` (which breaks out to allocate
+    /// the skb), and only then `signal_pending(current)`. So a sender whose
+    /// charge is below SO_SNDBUF without having been woken (a reader
+    /// drained less than unix_write_space wants, SO_SNDBUF was raised less
+    /// than that) allocates the skb it slept for, and unix_stream_sendmsg
+    /// goes on sizing and queuing skbs while the charge stays below; a
+    /// datagram sender queues its datagram (unix_dgram_sendmsg's other
+    /// wait, unix_wait_for_peer on a full receive queue, is skipped for a
+    /// socketpair: `unix_peer(other) == sk`). `Blocked { so_far }` is where
+    /// it reaches the signal test: the call returns `so_far` if it moved
+    /// anything (`sent ? : err`), and is interrupted with -ERESTARTSYS if
+    /// not; then a restart sizes its skb afresh, with the SO_SNDBUF of the
+    /// moment.
+    pub fn send_when_signalled(
+        &mut self,
+        k: &KernelProfile,
+        side: Side,
+        len: u64,
+        so_far: u64,
+    ) -> WriteOutcome {
+        let len = len.min(k.max_rw_count());
+        self.me(side).woken = false;
+        let outcome = match self.kind {
+            SockType::Stream => {
+                let sized_with = self.me(side).sleeping_skb_sndbuf.take();
+                self.stream_send_loop(k, side, len, so_far, false, sized_with)
+            }
+            SockType::Dgram => self.dgram_send_from_alloc(k, side, len, false),
+        };
+        if let Progress::Blocked { .. } = outcome.progress {
+            // The call ends here: a restart sizes its skb afresh.
+            let now = self.socket(side).sndbuf;
+            self.me(side).sleeping_skb_sndbuf = Some(now);
+        }
+        outcome
+    }
+
+    /// A blocking send that moved nothing and was interrupted starts again
+    /// from the top (-ERESTARTSYS, after SIGCONT): it is `send` once more,
+    /// so unix_stream_sendmsg checks SEND_SHUTDOWN first (EPIPE with
+    /// SIGPIPE), sizes its first skb with the SO_SNDBUF of now, and
+    /// sock_alloc_send_pskb admits it while `sk_wmem_alloc < sk_sndbuf`,
+    /// whatever wake-up rule would have let a sleeper go on. `Blocked`
+    /// means it sleeps again.
+    pub fn restart_send(&mut self, k: &KernelProfile, side: Side, len: u64) -> WriteOutcome {
+        self.me(side).woken = false;
+        self.me(side).sleeping_skb_sndbuf = None;
+        self.send(k, side, len, false)
+    }
+
     /// unix_stream_sendmsg's `while (sent < len)` loop. The first skb is
     /// sized with `sized_with` when given (the SO_SNDBUF of the moment the
     /// sender slept for it), every other one with the current SO_SNDBUF.

@@ -402,6 +402,12 @@ pub enum Expect {
         end: End,
         bytes: u64,
     },
+    /// `P handled SIG N`: P's handler for SIG has run N times since P's
+    /// program image started (since fork, or since its last `exec`, which
+    /// uninstalls handlers and starts the count again at 0). A handler
+    /// counts when it has run, not when the kernel set up its frame: a
+    /// process killed or stopped in the same return to user mode has not
+    /// run it (see ARCHITECTURE.md, "When a signal takes effect").
     Handled {
         process: Name,
         signal: Signal,

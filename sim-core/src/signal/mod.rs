@@ -1,11 +1,13 @@
 //! Signals as one process sees them, following Linux's kernel/signal.c:
 //! dispositions (SIG_DFL, SIG_IGN, a counting handler), the blocked mask,
-//! the pending set (standard signals coalesce, real-time ones queue every
-//! instance), delivery order, default actions, what fork and exec do to all
+//! the two pending queues, private and shared (standard signals coalesce
+//! within one, real-time ones queue every instance), delivery order,
+//! handler frames, default actions, what fork and exec do to all
 //! of it, SIGCHLD and SIG_IGN / SA_NOCLDWAIT auto-reaping when a child
 //! exits, and the wait status a death is reported with.
 //!
 //! - `set`: `SigSet`, the 64-bit `sigset_t`.
+//! - `pending`: `SigPending`, one pending queue, and `Queue`, which one.
 //! - `action`: the default-action tables, `Disposition`, `DefaultAction`,
 //!   wait status encoding.
 //! - `state`: `SigState`, the per-process state and its operations.
@@ -20,6 +22,7 @@
 //! Numbers and names of signals are in `crate::sig`.
 
 mod action;
+mod pending;
 mod set;
 mod state;
 
@@ -28,5 +31,9 @@ pub use action::{
     is_stop_signal, DefaultAction, Disposition, KERNEL_COREDUMP, KERNEL_IGNORE, KERNEL_ONLY,
     KERNEL_SIGRTMIN, KERNEL_STOP, SYNCHRONOUS, WCOREFLAG,
 };
+pub use pending::{Queue, SigPending};
 pub use set::SigSet;
-pub use state::{ActionChange, ChildExitNotice, Delivery, Fate, Generation, IgnoredBy, SigState};
+pub use state::{
+    ActionChange, ChildExitNotice, Delivery, Fate, Frame, Generation, HandlerRun, IgnoredBy,
+    SigState,
+};

@@ -2,15 +2,17 @@
 //! it (kernel/signal.c unless said otherwise).
 //!
 //! Owns dispositions, the SIGCHLD SA_NOCLDWAIT flag, the blocked mask, the
-//! pending set and handler run counts. It does not know whether the process
+//! two pending queues (`pending`), the handler frames set up but not yet
+//! run, and handler run counts. It does not know whether the process
 //! runs, sleeps, is stopped or dead, does not wake anyone and does not
 //! interrupt system calls: every operation returns a value saying what the
 //! kernel would do, and the step engine applies it to the process model.
 
 use super::action::{
-    default_action, is_default_ignored, is_kernel_only, is_legacy, is_stop_signal, DefaultAction,
-    Disposition, KERNEL_ONLY, KERNEL_STOP, SYNCHRONOUS,
+    default_action, is_default_ignored, is_kernel_only, is_stop_signal, DefaultAction, Disposition,
+    KERNEL_ONLY, KERNEL_STOP,
 };
+use super::pending::{Queue, SigPending};
 use super::set::SigSet;
 use crate::errno::Errno;
 use crate::scenario::ast::Action;
@@ -18,8 +20,9 @@ use crate::sig::Signal;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// One process's signal state. Cloning it is cheap (two words, a flag and
-/// three small maps), as the time-travelling `Sim` clones every state.
+/// One process's signal state. Cloning it is cheap (a word, a flag, small
+/// maps and a short stack), as the time-travelling `Sim` clones every
+/// state.
 ///
 /// A new process (the scenario's first one) starts with every signal at
 /// SIG_DFL, nothing blocked, nothing pending.
@@ -35,20 +38,35 @@ pub struct SigState {
     /// The blocked mask. Never holds SIGKILL or SIGSTOP (sys_rt_sigprocmask
     /// removes them before sigprocmask sees the set).
     blocked: SigSet,
-    /// Pending standard signals (1..=31): one bit each, so a second instance
-    /// sent while one is pending is lost (legacy_queue).
-    pending: SigSet,
-    /// Pending real-time signals: instances per signal. Every instance is
-    /// kept, as the kernel's sigqueue list keeps one entry per send. The
-    /// model's instances carry no siginfo, so instances of one signal are
-    /// interchangeable and the kernel's FIFO order among them reduces to a
-    /// count; across signals the lowest number goes first (next_signal), so
-    /// arrival order never matters either. No entry holds 0.
-    rt_pending: BTreeMap<Signal, u32>,
-    /// How many times this process's handler ran, per signal. Starts empty
-    /// in a fork child; kept across exec (the count is the process's
-    /// history, even though exec uninstalls the handler).
+    /// The thread's private pending queue (`task->pending`): signals the
+    /// kernel raised for this thread (SIGPIPE from a write).
+    private: SigPending,
+    /// The process's shared pending queue (`signal->shared_pending`):
+    /// `kill` and SIGCHLD.
+    shared: SigPending,
+    /// Handler frames set up on the user stack but whose handlers have not
+    /// run yet, oldest first. get_signal hands a handled signal to
+    /// handle_signal, which builds the frame; the handler runs only once the
+    /// process is back in user mode, after exit_to_user_mode_loop found
+    /// nothing more to deliver, and the newest frame's handler runs first.
+    /// A fatal signal taken in the same loop kills the process before any
+    /// of them ran; a stop signal leaves them waiting for SIGCONT.
+    frames: Vec<Frame>,
+    /// How many times a handler of the current program image ran, per
+    /// signal: runs that happened, not frames set up. Starts empty in a
+    /// fork child, and again at exec: a handler belongs to the program
+    /// image, and exec replaces it (flush_signal_handlers).
     handled: BTreeMap<Signal, u64>,
+}
+
+/// A handler's frame on the user stack (x86's setup_rt_frame): the signal
+/// it is for, and the mask sigreturn restores when the handler returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Frame {
+    pub signal: Signal,
+    /// The blocked mask before signal_delivered added the signal (and the
+    /// handler's empty sa_mask) to it.
+    pub restore: SigSet,
 }
 
 /// Why a generated signal was thrown away at once (sig_ignored).
@@ -67,11 +85,12 @@ pub enum IgnoredBy {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "fate")]
 pub enum Fate {
-    /// Added to the pending set. `instances` is how many of this signal are
-    /// now pending: always 1 for a standard signal, 1.. for a real-time one.
+    /// Added to the pending queue it was sent to. `instances` is how many
+    /// of this signal that queue now holds: always 1 for a standard signal,
+    /// 1.. for a real-time one.
     Queued { instances: u32 },
-    /// A standard signal that was already pending: this instance is lost
-    /// ("already pending, so this one is lost"; legacy_queue).
+    /// A standard signal that was already pending in the same queue: this
+    /// instance is lost (legacy_queue).
     AlreadyPending,
     /// Discarded because ignored and not blocked (sig_ignored: a blocked
     /// signal is never discarded here, since the disposition may change
@@ -83,6 +102,9 @@ pub enum Fate {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Generation {
     pub signal: Signal,
+    /// The pending queue it was sent to (and queued in, or found already
+    /// pending in).
+    pub queue: Queue,
     pub fate: Fate,
     /// Pending signals that prepare_signal discarded first, whatever the new
     /// signal's own fate: a stop signal discards a pending SIGCONT, and
@@ -99,10 +121,11 @@ pub struct Generation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "delivery")]
 pub enum Delivery {
-    /// The handler ran; `runs` counts this run. The kernel blocks the signal
-    /// while its handler runs and sigreturn restores the mask; the model
-    /// runs a handler in one step, so the mask is unchanged afterwards.
-    Handler { runs: u64 },
+    /// The handler's frame was set up (handle_signal), and signal_delivered
+    /// blocked the signal until the handler returns (the handler has an
+    /// empty sa_mask and no SA_NODEFER). The handler has not run yet:
+    /// `run_handler` runs it, once nothing more is deliverable.
+    Handler,
     /// SIG_IGN at delivery time: nothing happens. (Rare: installing SIG_IGN
     /// already discards pending instances.)
     Ignored,
@@ -118,6 +141,14 @@ pub struct ActionChange {
     /// Pending instances of the signal that the change discarded: POSIX
     /// 3.3.1.3 as do_sigaction implements it.
     pub discarded: u32,
+}
+
+/// A handler that ran (`run_handler`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct HandlerRun {
+    pub signal: Signal,
+    /// Runs of this signal's handler so far, this one included.
+    pub runs: u64,
 }
 
 /// What the kernel does about a parent when one of its children exits
@@ -206,7 +237,14 @@ impl SigState {
     // ----- generation ---------------------------------------------------
 
     /// A signal is sent to this process (`kill`, or the kernel's own
-    /// SIGCHLD): __send_signal_locked.
+    /// SIGCHLD): `generate_to` the shared queue.
+    pub fn generate(&mut self, sig: Signal) -> Generation {
+        self.generate_to(sig, Queue::Shared)
+    }
+
+    /// A signal is sent to this process's `queue` (__send_signal_locked).
+    /// The private queue is for signals the kernel raises for the thread
+    /// itself (send_sig, PIDTYPE_PID: SIGPIPE); see `pending::Queue`.
     ///
     /// 1. prepare_signal: a stop signal discards pending SIGCONT; SIGCONT
     ///    discards pending stop signals and resumes a stopped process, both
@@ -221,7 +259,7 @@ impl SigState {
     /// beyond it still sets the pending bit but adds no instance; the model
     /// has no limit other than u32 saturation) and init's immunity
     /// (SIGNAL_UNKILLABLE), which belongs to the process model.
-    pub fn generate(&mut self, sig: Signal) -> Generation {
+    pub fn generate_to(&mut self, sig: Signal, queue: Queue) -> Generation {
         // prepare_signal: job-control side effects come first.
         let flush = if is_stop_signal(sig) {
             SigSet::EMPTY.with(Signal::SIGCONT)
@@ -230,26 +268,20 @@ impl SigState {
         } else {
             SigSet::EMPTY
         };
+        // Both queues are flushed (prepare_signal: the shared one, then
+        // every thread's own).
         let flushed = self.pending_set().intersection(flush);
         self.discard(flushed);
         let wakes_stopped = sig == Signal::SIGCONT || sig == Signal::SIGKILL;
 
         let fate = if let Some(by) = self.ignored_at_generation(sig) {
             Fate::Ignored(by)
-        } else if is_legacy(sig) {
-            if self.pending.contains(sig) {
-                Fate::AlreadyPending
-            } else {
-                self.pending.insert(sig);
-                Fate::Queued { instances: 1 }
-            }
         } else {
-            let n = self.rt_pending.entry(sig).or_insert(0);
-            *n = n.saturating_add(1);
-            Fate::Queued { instances: *n }
+            self.queue_mut(queue).queue(sig)
         };
         Generation {
             signal: sig,
+            queue,
             fate,
             flushed,
             wakes_stopped,
@@ -279,50 +311,96 @@ impl SigState {
         }
     }
 
-    /// Removes every pending instance of the signals in `set`
-    /// (flush_sigqueue_mask); returns how many instances went.
+    /// Removes every pending instance of the signals in `set` from both
+    /// queues (flush_sigqueue_mask on the shared queue and on the thread's
+    /// own, as do_sigaction and prepare_signal do); returns how many
+    /// instances went.
     fn discard(&mut self, set: SigSet) -> u32 {
-        let mut gone = self.pending.intersection(set).len();
-        self.pending = self.pending.difference(set);
-        self.rt_pending.retain(|&sig, n| {
-            let keep = !set.contains(sig);
-            if !keep {
-                gone = gone.saturating_add(*n);
-            }
-            keep
-        });
-        gone
+        self.private
+            .discard(set)
+            .saturating_add(self.shared.discard(set))
+    }
+
+    fn queue_mut(&mut self, queue: Queue) -> &mut SigPending {
+        match queue {
+            Queue::Private => &mut self.private,
+            Queue::Shared => &mut self.shared,
+        }
     }
 
     // ----- delivery -----------------------------------------------------
 
-    /// The signal the kernel would dequeue next, if any: pending and not
-    /// blocked; a synchronous signal (SIGSEGV, SIGBUS, SIGILL, SIGTRAP,
-    /// SIGFPE, SIGSYS) before any other, otherwise the lowest number
-    /// (next_signal; on x86_64 all 64 signals sit in its "first word").
+    /// The signal the kernel would dequeue next, if any (dequeue_signal):
+    /// a pending SIGKILL first (see `next_in`), then the thread's private
+    /// queue, then the shared one; within each, next_signal's order (a
+    /// synchronous signal first, then the lowest number) among the signals
+    /// not blocked.
     ///
     /// The caller decides when the process takes signals (on its way back to
     /// user mode) and that a stopped process takes none until woken.
     pub fn next_deliverable(&self) -> Option<Signal> {
-        let ready = self.pending_set().difference(self.blocked);
-        let sync = ready.intersection(SYNCHRONOUS);
-        if sync.is_empty() { ready } else { sync }.lowest()
+        self.next_in().map(|(_, sig)| sig)
     }
 
-    /// Dequeues one instance of `sig` and says what the process does with it
-    /// (get_signal). A real-time signal with several instances stays pending
-    /// with one fewer (collect_signal). `None`, changing nothing, when `sig`
-    /// is not pending or is blocked: the kernel would not dequeue it.
+    /// `next_deliverable` and the queue it comes from.
+    fn next_in(&self) -> Option<(Queue, Signal)> {
+        // A pending SIGKILL goes before everything: complete_signal starts
+        // the group exit as soon as it is sent (sig_fatal, and wants_signal
+        // is true for SIGKILL even in a stopped task), and get_signal checks
+        // for that ("Has this task already been marked for death?") before
+        // it dequeues anything. So a stopped process with other signals
+        // pending dies of SIGKILL.
+        if self.shared.count(Signal::SIGKILL) > 0 {
+            return Some((Queue::Shared, Signal::SIGKILL));
+        }
+        if self.private.count(Signal::SIGKILL) > 0 {
+            return Some((Queue::Private, Signal::SIGKILL));
+        }
+        self.private
+            .next(self.blocked)
+            .map(|s| (Queue::Private, s))
+            .or_else(|| self.shared.next(self.blocked).map(|s| (Queue::Shared, s)))
+    }
+
+    /// Dequeues one instance of `sig` (from the private queue if it is
+    /// pending there, as dequeue_signal looks there first, else from the
+    /// shared one) and says what the process does with it (get_signal). A
+    /// handled signal gets a frame (see `Delivery::Handler`). `None`,
+    /// changing nothing, when `sig` is not pending or is blocked: the
+    /// kernel would not dequeue it.
     pub fn deliver(&mut self, sig: Signal) -> Option<Delivery> {
-        if self.blocked.contains(sig) || !self.dequeue(sig) {
+        if self.blocked.contains(sig) {
+            return None;
+        }
+        let queue = if self.private.count(sig) > 0 {
+            Queue::Private
+        } else {
+            Queue::Shared
+        };
+        self.take(queue, sig)
+    }
+
+    /// `next_deliverable` then `deliver`: one round of get_signal's loop.
+    pub fn deliver_next(&mut self) -> Option<(Signal, Delivery)> {
+        let (queue, sig) = self.next_in()?;
+        self.take(queue, sig).map(|d| (sig, d))
+    }
+
+    fn take(&mut self, queue: Queue, sig: Signal) -> Option<Delivery> {
+        if !self.queue_mut(queue).dequeue(sig) {
             return None;
         }
         Some(match self.disposition(sig) {
             Disposition::Ignore => Delivery::Ignored,
             Disposition::Handler => {
-                let runs = self.handled.entry(sig).or_insert(0);
-                *runs = runs.saturating_add(1);
-                Delivery::Handler { runs: *runs }
+                // signal_delivered: block sa_mask (empty) and, without
+                // SA_NODEFER, the signal itself until sigreturn.
+                self.frames.push(Frame {
+                    signal: sig,
+                    restore: self.blocked,
+                });
+                self.blocked = self.blocked.with(sig);
+                Delivery::Handler
             }
             Disposition::Default => Delivery::Default {
                 action: default_action(sig),
@@ -330,59 +408,68 @@ impl SigState {
         })
     }
 
-    /// `next_deliverable` then `deliver`: one round of get_signal's loop.
-    pub fn deliver_next(&mut self) -> Option<(Signal, Delivery)> {
-        let sig = self.next_deliverable()?;
-        self.deliver(sig).map(|d| (sig, d))
+    /// The process is back in user mode with nothing left to deliver: the
+    /// newest frame's handler runs and returns, and sigreturn restores the
+    /// mask the frame saved (which may make another pending signal
+    /// deliverable: the caller asks `deliver_next` again). `None` when no
+    /// frame is waiting.
+    pub fn run_handler(&mut self) -> Option<HandlerRun> {
+        let frame = self.frames.pop()?;
+        self.blocked = frame.restore;
+        let runs = self.handled.entry(frame.signal).or_insert(0);
+        *runs = runs.saturating_add(1);
+        Some(HandlerRun {
+            signal: frame.signal,
+            runs: *runs,
+        })
     }
 
-    /// Takes one instance of `sig` off the pending set; false if none.
-    fn dequeue(&mut self, sig: Signal) -> bool {
-        if is_legacy(sig) {
-            let was = self.pending.contains(sig);
-            self.pending.remove(sig);
-            return was;
+    /// The process dies: the frames it had set up are never returned to,
+    /// so their handlers never run. Returns their signals, oldest first.
+    pub fn abandon_frames(&mut self) -> Vec<Signal> {
+        let gone = self.frames.iter().map(|f| f.signal).collect();
+        if let Some(first) = self.frames.first() {
+            self.blocked = first.restore;
         }
-        match self.rt_pending.get_mut(&sig) {
-            Some(n) if *n > 1 => {
-                *n -= 1;
-                true
-            }
-            Some(n) => {
-                // Only a deserialised state can hold a 0 here; it is no
-                // instance.
-                let was = *n == 1;
-                self.rt_pending.remove(&sig);
-                was
-            }
-            None => false,
-        }
+        self.frames.clear();
+        gone
+    }
+
+    /// The signals whose handler frames are set up but have not run yet,
+    /// oldest first (the newest runs first).
+    pub fn frames(&self) -> impl Iterator<Item = Signal> + '_ {
+        self.frames.iter().map(|f| f.signal)
     }
 
     // ----- fork, exec, child exit ----------------------------------------
 
     /// The state of a child this process forks (copy_process): dispositions
     /// and SA_NOCLDWAIT copied (copy_sighand), the mask copied with the task
-    /// struct, the pending set empty (init_sigpending), handler counts at 0.
+    /// struct, both pending queues empty (init_sigpending on the task's and
+    /// on the new signal_struct's), no frames, handler counts at 0.
     pub fn fork_child(&self) -> SigState {
         SigState {
             actions: self.actions.clone(),
             nocldwait: self.nocldwait,
             blocked: self.blocked,
-            pending: SigSet::EMPTY,
-            rt_pending: BTreeMap::new(),
+            private: SigPending::default(),
+            shared: SigPending::default(),
+            frames: Vec::new(),
             handled: BTreeMap::new(),
         }
     }
 
     /// What exec does (flush_signal_handlers(t, 0) from begin_new_exec in
     /// fs/exec.c): handlers reset to SIG_DFL, SIG_IGN stays, every sa_flags
-    /// cleared (so SA_NOCLDWAIT goes); the mask and pending signals are
-    /// kept. A pending signal whose handler was reset meets its default
-    /// action when delivered.
+    /// cleared (so SA_NOCLDWAIT goes); the mask and both pending queues
+    /// are kept. A pending signal whose handler was reset meets its default
+    /// action when delivered. Handler counts start again from zero: they
+    /// count runs of the image's handlers, and the new image has none.
     pub fn exec(&mut self) {
         self.actions.retain(|_, d| *d == Disposition::Ignore);
         self.nocldwait = false;
+        self.handled.clear();
+        self.frames.clear();
     }
 
     /// Whether a child of this process is reaped at exit rather than left a
@@ -427,30 +514,34 @@ impl SigState {
         self.blocked
     }
 
-    /// Every signal with at least one pending instance (what sigpending(2)
-    /// reports, before it intersects with the mask).
+    /// Every signal with at least one pending instance in either queue
+    /// (what sigpending(2) reports, before it intersects with the mask).
     pub fn pending_set(&self) -> SigSet {
-        self.rt_pending
-            .iter()
-            .filter(|&(_, &n)| n > 0)
-            .map(|(&s, _)| s)
-            .fold(self.pending, SigSet::with)
+        self.private.set().union(self.shared.set())
     }
 
-    /// Pending instances of `sig`: 0 or 1 for a standard signal.
+    /// Pending instances of `sig`, both queues together: 0, 1 or 2 for a
+    /// standard signal (once in each queue).
     pub fn pending_count(&self, sig: Signal) -> u32 {
-        if is_legacy(sig) {
-            u32::from(self.pending.contains(sig))
-        } else {
-            self.rt_pending.get(&sig).copied().unwrap_or(0)
-        }
+        self.private
+            .count(sig)
+            .saturating_add(self.shared.count(sig))
     }
 
-    /// Pending signals with their instance counts, in number order.
+    /// Pending signals with their instance counts (both queues together),
+    /// in number order.
     pub fn pending(&self) -> impl Iterator<Item = (Signal, u32)> + '_ {
         self.pending_set()
             .iter()
             .map(|s| (s, self.pending_count(s)))
+    }
+
+    /// One pending queue: the thread's private one or the shared one.
+    pub fn pending_queue(&self, queue: Queue) -> &SigPending {
+        match queue {
+            Queue::Private => &self.private,
+            Queue::Shared => &self.shared,
+        }
     }
 
     /// How many times this process's handler for `sig` has run.
