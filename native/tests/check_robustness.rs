@@ -172,6 +172,32 @@ expect child state gone
     assert_eq!(left, vec![], "processes left behind");
 }
 
+/// The parent, woken in `wait` by its child's exit, keeps its reply back in
+/// an uninterruptible sleep (FORKSCOPE_TEST_LINGER_LINE): asleep, but not
+/// where a scenario waits, so the step is not over until it replies.
+#[test]
+fn a_woken_wait_that_replies_late_from_an_uninterruptible_sleep_completes_in_its_step() {
+    let text = "\
+process parent
+parent: fork child
+parent: wait child
+expect parent state blocked
+child: exit 4
+expect parent state running
+expect parent status exited 4
+expect child state gone
+";
+    let (out, left) = check_in_session("lingers", text, &[("FORKSCOPE_TEST_LINGER_LINE", "3")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(left, vec![], "processes left behind");
+}
+
 #[test]
 fn a_sleeping_reader_killed_by_a_signal_settles_and_leaves_no_process() {
     let text = "\

@@ -18,13 +18,15 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// Deliberate misbehaviour for the robustness tests: the worker doing the
-/// operation on this source line hangs, dies, or only pretends to do it.
+/// operation on this source line hangs, dies, only pretends to do it, or
+/// lingers before it replies.
 fn misbehaviour_from_env() -> BTreeMap<u32, Misbehave> {
     let mut out = BTreeMap::new();
     for (var, what) in [
         ("FORKSCOPE_TEST_HANG_LINE", Misbehave::Hang),
         ("FORKSCOPE_TEST_CRASH_LINE", Misbehave::Crash),
         ("FORKSCOPE_TEST_SKIP_LINE", Misbehave::Skip),
+        ("FORKSCOPE_TEST_LINGER_LINE", Misbehave::Linger),
     ] {
         if let Some(line) = std::env::var(var).ok().and_then(|v| v.parse().ok()) {
             out.insert(line, what);

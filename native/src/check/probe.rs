@@ -37,22 +37,102 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     })
 }
 
-/// Signals pending (thread or process wide) and blocked, from /proc/PID/status.
-pub fn signals(pid: i32) -> Option<(u64, u64)> {
+/// What /proc/PID/status says of a process's signals and switches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// Signals pending, thread or process wide (SigPnd | ShdPnd).
+    pub pending: u64,
+    /// SigBlk.
+    pub blocked: u64,
+    /// voluntary_ctxt_switches + nonvoluntary_ctxt_switches: how many times
+    /// it left a CPU. It grows every time the process runs and stops
+    /// running again, so an equal count seen twice, asleep both times,
+    /// means it did not run in between.
+    pub switches: u64,
+}
+
+pub fn status(pid: i32) -> Option<Status> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let mut pending = 0;
-    let mut blocked = 0;
+    Some(parse_status(&text))
+}
+
+pub fn parse_status(text: &str) -> Status {
+    let mut s = Status {
+        pending: 0,
+        blocked: 0,
+        switches: 0,
+    };
     for line in text.lines() {
-        let hex = |l: &str| {
-            u64::from_str_radix(l.split_whitespace().nth(1).unwrap_or("0"), 16).unwrap_or(0)
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
         };
-        if line.starts_with("SigPnd:") || line.starts_with("ShdPnd:") {
-            pending |= hex(line);
-        } else if line.starts_with("SigBlk:") {
-            blocked = hex(line);
+        let value = value.trim();
+        let hex = || u64::from_str_radix(value, 16).unwrap_or(0);
+        match key {
+            "SigPnd" | "ShdPnd" => s.pending |= hex(),
+            "SigBlk" => s.blocked = hex(),
+            "voluntary_ctxt_switches" | "nonvoluntary_ctxt_switches" => {
+                s.switches += value.parse::<u64>().unwrap_or(0)
+            }
+            _ => {}
         }
     }
-    Some((pending, blocked))
+    s
+}
+
+/// Whether the kernel holds `pid` asleep off every run queue, from
+/// /proc/PID/wchan: get_wchan (kernel/sched/core.c) names the function a
+/// task sleeps in only when, under its pi_lock, its state is not running
+/// or waking and it is not on a run queue; otherwise the file says "0".
+///
+/// The state letter of /proc/PID/stat cannot tell this: a task sets
+/// TASK_INTERRUPTIBLE *before* it checks whether it must sleep
+/// (do_wait, pipe_read, prepare_to_wait), so it shows S while it runs
+/// that check, and keeps S if it is preempted there, runnable. Only
+/// schedule() takes it off the run queue, and a wake-up (try_to_wake_up,
+/// under the same pi_lock) puts it back before the waker goes on.
+/// `None`: the file cannot be read (the process is gone).
+pub fn off_cpu(pid: i32) -> Option<bool> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/wchan")).ok()?;
+    Some(wchan_names_a_function(&text))
+}
+
+fn wchan_names_a_function(text: &str) -> bool {
+    let t = text.trim();
+    !t.is_empty() && t != "0"
+}
+
+/// Whether /proc/PID/wchan names functions on this machine: it needs
+/// CONFIG_KALLSYMS (lookup_symbol_name) and a /proc that shows it. Found
+/// once, on a thread of our own parked on a channel: asleep, so its wchan
+/// must name a function within a second if the file can.
+pub fn wchan_works() -> bool {
+    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WORKS.get_or_init(|| {
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let sleeper = std::thread::spawn(move || {
+            // Safety: gettid has no arguments and cannot fail.
+            let _ = tid_tx.send(unsafe { libc::gettid() });
+            let _ = go_rx.recv();
+        });
+        let works = tid_rx.recv().is_ok_and(|tid| {
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
+            loop {
+                let text = std::fs::read_to_string(format!("/proc/self/task/{tid}/wchan"));
+                if text.is_ok_and(|t| wchan_names_a_function(&t)) {
+                    break true;
+                }
+                if std::time::Instant::now() > until {
+                    break false;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        });
+        let _ = go_tx.send(());
+        let _ = sleeper.join();
+        works
+    })
 }
 
 /// One pagemap entry (Documentation/admin-guide/mm/pagemap.rst).
@@ -214,6 +294,53 @@ fn ioctl_int(fd: i32, req: libc::Ioctl) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_adds_both_kinds_of_switches_and_ors_both_pending_sets() {
+        let s = parse_status(
+            "Name:\tforkscope\nSigQ:\t0/1\nSigPnd:\t0000000000000001\n\
+             ShdPnd:\t0000000000010000\nSigBlk:\t0000000000000100\n\
+             voluntary_ctxt_switches:\t7\nnonvoluntary_ctxt_switches:\t3\n",
+        );
+        assert_eq!(
+            s,
+            Status {
+                pending: 0x10001,
+                blocked: 0x100,
+                switches: 10
+            }
+        );
+    }
+
+    #[test]
+    fn a_wchan_of_zero_means_running_or_on_a_run_queue() {
+        assert!(!wchan_names_a_function("0"));
+        assert!(!wchan_names_a_function(""));
+        assert!(wchan_names_a_function("do_wait"));
+    }
+
+    #[test]
+    fn a_sleeping_process_is_off_cpu_and_a_spinning_one_is_not() {
+        // The replay's honest settling needs it (it falls back to state
+        // letters without it): the machines it is tested on must have it.
+        assert!(wchan_works(), "/proc/PID/wchan names no functions here");
+        let mut asleep = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let mut busy = std::process::Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .unwrap();
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while off_cpu(asleep.id() as i32) != Some(true) {
+            assert!(std::time::Instant::now() < until, "sleep never slept");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let busy_seen: Vec<_> = (0..20).map(|_| off_cpu(busy.id() as i32)).collect();
+        let _ = (asleep.kill(), busy.kill(), asleep.wait(), busy.wait());
+        assert!(busy_seen.iter().all(|s| *s == Some(false)), "{busy_seen:?}");
+    }
 
     #[test]
     fn stat_parses_a_command_name_with_spaces_and_parens() {

@@ -106,7 +106,7 @@ pub enum Cmd {
 }
 
 /// A deliberate misbehaviour, for the robustness tests only
-/// (FORKSCOPE_TEST_HANG_LINE / _CRASH_LINE / _SKIP_LINE).
+/// (FORKSCOPE_TEST_HANG_LINE / _CRASH_LINE / _SKIP_LINE / _LINGER_LINE).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Misbehave {
     /// Spin forever instead of doing the operation.
@@ -116,6 +116,10 @@ pub enum Misbehave {
     /// Reply that the operation succeeded (0, no faults) without doing it:
     /// a difference injected on purpose.
     Skip,
+    /// Do the operation, then sleep uninterruptibly (D) for a while before
+    /// replying, as a worker does that faults its code back in from disk:
+    /// the controller must wait for it, not take it for blocked.
+    Linger,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

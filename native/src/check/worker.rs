@@ -20,6 +20,7 @@ use std::ffi::CString;
 use std::os::fd::{BorrowedFd, IntoRawFd};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Bytes in a page (the model's too: x86_64).
 pub const PAGE: usize = 4096;
@@ -459,7 +460,7 @@ impl Worker {
                     }
                     continue;
                 }
-                None => {}
+                Some(Misbehave::Linger) | None => {}
             }
             let reply = match req.cmd {
                 Cmd::Fork => match fd {
@@ -473,6 +474,9 @@ impl Worker {
                 },
                 cmd => self.op(cmd),
             };
+            if req.misbehave == Some(Misbehave::Linger) {
+                linger();
+            }
             if proto::send(ctrl(), &Msg::Reply(reply), None).is_err() {
                 quit();
             }
@@ -987,6 +991,37 @@ fn restore_flags(fd: i32, old: i32) {
 }
 
 /// The controller is gone or the channel broke: leave at once.
+/// How long `Misbehave::Linger` keeps a reply back.
+const LINGER: Duration = Duration::from_millis(100);
+
+/// Sleep uninterruptibly for `LINGER` (Misbehave::Linger): a vfork-style
+/// clone (CLONE_VM | CLONE_VFORK) keeps us in D, killable, until the child,
+/// which naps for `LINGER`, exits (wait_for_vfork_done). The child has no
+/// exit signal, so no `wait` of the scenario's sees it; we reap it here.
+fn linger() {
+    extern "C" fn nap(_: *mut libc::c_void) -> libc::c_int {
+        std::thread::sleep(LINGER);
+        // Safety: _exit ends the child at once; it shares our memory, so
+        // it must not run any exit handler of ours.
+        unsafe { libc::_exit(0) }
+    }
+    let mut stack = vec![0u8; 64 << 10];
+    // Safety: the child runs `nap` on `stack` (its top, 16-byte aligned),
+    // which outlives it: CLONE_VFORK returns only once the child is gone.
+    unsafe {
+        let top = stack.as_mut_ptr().add(stack.len()) as usize & !15;
+        let pid = libc::clone(
+            nap,
+            top as *mut libc::c_void,
+            libc::CLONE_VM | libc::CLONE_VFORK,
+            std::ptr::null_mut(),
+        );
+        if pid > 0 {
+            libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
+        }
+    }
+}
+
 fn quit() -> ! {
     // Safety: _exit ends the process; there is nothing to flush.
     unsafe { libc::_exit(0) }

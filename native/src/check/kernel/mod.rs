@@ -154,6 +154,9 @@ pub struct Kernel {
     /// Source line -> a deliberate misbehaviour (tests only).
     misbehave: BTreeMap<u32, Misbehave>,
     exe: std::path::PathBuf,
+    /// /proc/PID/wchan names functions here, so it tells a process the
+    /// kernel holds asleep from one merely in S (settle's module doc).
+    wchan: bool,
 }
 
 /// The CPU workers are pinned to: the last one we may run on.
@@ -179,6 +182,19 @@ fn seqpacket_pair() -> Res<(OwnedFd, OwnedFd)> {
         SockFlag::SOCK_CLOEXEC,
     )
     .or_else(|e| broken(format!("socketpair: {e}")))
+}
+
+thread_local! {
+    /// The controller's receive buffer, `proto::recv`'s MAX_MSG bytes, kept:
+    /// filling a fresh one for every message cost milliseconds of CPU a
+    /// message in a debug build, which under load made long scenarios run
+    /// into their wall-clock bound.
+    static RECV_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Receive one message from a worker's channel (see `proto::recv`).
+fn recv_msg(fd: &OwnedFd) -> nix::Result<Option<(Msg, Option<OwnedFd>)>> {
+    RECV_BUF.with_borrow_mut(|buf| proto::recv::<Msg>(fd.as_fd(), buf))
 }
 
 /// Wait until `fd` is readable or `ms` pass; true when readable.
@@ -226,6 +242,7 @@ impl Kernel {
             model_pids,
             misbehave,
             exe,
+            wchan: probe::wchan_works(),
         };
         // The anchor leads the process group, so that the group outlives any
         // scenario process. If the controller dies without running Drop
@@ -300,8 +317,7 @@ impl Kernel {
         loop {
             self.check_time()?;
             if readable(fd, 5) {
-                let mut buf = Vec::new();
-                return match proto::recv::<Msg>(fd.as_fd(), &mut buf) {
+                return match recv_msg(fd) {
                     Ok(Some((msg, _))) => Ok(msg),
                     Ok(None) => broken(format!("{what}: the worker closed its channel")),
                     Err(e) => broken(format!("{what}: {e}")),

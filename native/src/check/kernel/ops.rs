@@ -2,7 +2,9 @@
 //! operation into a worker command, sending it, and telling an operation
 //! that completed from one that blocks.
 
-use super::{broken, end_is_socket, readable, seqpacket_pair, KProc, Kernel, Life, Pending, Res};
+use super::{
+    broken, end_is_socket, readable, recv_msg, seqpacket_pair, KProc, Kernel, Life, Pending, Res,
+};
 use crate::check::probe;
 use crate::check::proto::{self, Cmd, Disposition, Extra, Msg, Reply, Request, CTRL_FD};
 use sim_core::errno::Errno;
@@ -293,7 +295,12 @@ impl Kernel {
     ) -> Res<()> {
         let until = Instant::now() + self.limits.step;
         let pid = self.pid_of(actor)?;
-        let mut sleeping_seen = 0;
+        // The first look that found it asleep: blocked when a second look
+        // finds it asleep with the same switch count, so that it did not
+        // run in between (it may have been asleep in the look before it
+        // even took the operation, or be about to check whether it must
+        // sleep: see settle's module doc).
+        let mut asleep_seen = None;
         loop {
             self.check_time()?;
             let ctrl = self
@@ -302,8 +309,7 @@ impl Kernel {
                 .as_ref()
                 .expect("a live worker has its channel");
             if readable(ctrl, 1) {
-                let mut buf = Vec::new();
-                match proto::recv::<Msg>(ctrl.as_fd(), &mut buf) {
+                match recv_msg(ctrl) {
                     Ok(Some((Msg::Reply(r), _))) => {
                         self.complete(actor, r, kind);
                         return Ok(());
@@ -315,26 +321,30 @@ impl Kernel {
                     Ok(None) | Err(_) => return Ok(()),
                 }
             }
-            match probe::stat(pid).map(|s| s.state) {
-                None | Some('Z') | Some('X') => return Ok(()),
-                Some('S') | Some('T') | Some('t') => {
-                    // Sleeping with no reply queued: blocked (checked twice).
-                    if !readable(ctrl, 0) {
-                        sleeping_seen += 1;
-                        if sleeping_seen >= 2 {
-                            let p = self.procs.get_mut(actor).expect("actor");
-                            p.pending = Some(kind);
-                            let stopped = probe::stat(pid).is_some_and(|s| s.state == 'T');
-                            if let (true, true, Some(last)) =
-                                (zero_if_stopped, stopped, p.last_op.as_mut())
-                            {
-                                last.result = Some(OpResult::Value(0));
-                            }
-                            return Ok(());
+            if matches!(
+                probe::stat(pid).map(|s| s.state),
+                None | Some('Z') | Some('X')
+            ) {
+                return Ok(());
+            }
+            match self.asleep(pid) {
+                // Asleep with no reply queued, twice, not having run between.
+                Some(a) if !readable(ctrl, 0) => {
+                    if asleep_seen.is_some_and(|first: super::settle::Asleep| {
+                        first.status.switches == a.status.switches
+                    }) {
+                        let p = self.procs.get_mut(actor).expect("actor");
+                        p.pending = Some(kind);
+                        if let (true, 'T', Some(last)) =
+                            (zero_if_stopped, a.state, p.last_op.as_mut())
+                        {
+                            last.result = Some(OpResult::Value(0));
                         }
+                        return Ok(());
                     }
+                    asleep_seen = Some(a);
                 }
-                _ => sleeping_seen = 0,
+                _ => asleep_seen = None,
             }
             if Instant::now() > until {
                 return Err(self.step_timeout(format!(
