@@ -38,7 +38,7 @@ pub struct KernelProfile {
     /// net.core.wmem_max (`sysctl_wmem_max`, net/core/sock.c). SO_SNDBUF
     /// clamps its argument to it before doubling (sk_setsockopt). The
     /// kernel compiles in SK_WMEM_MAX = 212992, but it is a sysctl that
-    /// distributions raise: on the VM where KERNEL-FACTS.md was measured,
+    /// distributions raise: on the VM where the default profile was measured,
     /// /proc/sys/net/core/wmem_max reads 4194304 (`forkscope calibrate`),
     /// so SO_SNDBUF of 1000000 stores 2000000 there, not 425984.
     pub wmem_max: u32,
@@ -112,7 +112,7 @@ pub struct SkbLayout {
 }
 
 impl KernelProfile {
-    /// Linux 6.18, x86_64, as measured in KERNEL-FACTS.md.
+    /// Linux 6.18, x86_64, as measured by `forkscope calibrate`.
     pub fn linux_6_18_x86_64() -> KernelProfile {
         KernelProfile {
             page_size: 4096,
@@ -140,7 +140,7 @@ impl KernelProfile {
     }
 
     /// The profile the model runs by default: Linux 6.18 as above, with the
-    /// sysctls of the machine KERNEL-FACTS.md was measured on, where
+    /// sysctls of the machine it was measured on, where
     /// net.core.wmem_max is 4194304 (see `wmem_max`).
     pub fn measured() -> KernelProfile {
         KernelProfile {

@@ -1,4 +1,4 @@
-//! The pipe, socketpair and fd-table facts of KERNEL-FACTS.md, each as a
+//! The pipe, socketpair and fd-table facts (tests/scenarios/facts), each as a
 //! test of the data structures in `sim_core::ipc`, plus property tests that
 //! random operation sequences conserve bytes and never panic.
 

@@ -1,4 +1,4 @@
-//! The scenario language v1 (DESIGN.md): every statement form parses to the
+//! The scenario language v1, as README.md shows it: every statement form parses to the
 //! right AST, every kind of mistake gets its `line:col: message`, printing is
 //! canonical and parses back, and no input makes the parser panic.
 
@@ -10,7 +10,7 @@ use sim_core::scenario::{
 };
 use sim_core::sig::Signal;
 
-/// The example from DESIGN.md, "Scenario language v1".
+/// The example of README.md, "Scenarios".
 const COW_AFTER_FORK: &str = "\
 title Copy-on-write after fork
 process parent                 # the first process

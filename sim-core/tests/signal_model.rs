@@ -1,4 +1,4 @@
-//! The signal facts of KERNEL-FACTS.md ("Signals and exit") and the
+//! The signal facts (tests/scenarios/facts/signal-*.scn) and the
 //! kernel/signal.c rules behind them, checked on one process's `SigState`.
 
 use proptest::prelude::*;
@@ -61,7 +61,7 @@ fn run_holds(text: &str) -> Sim {
     sim
 }
 
-// ----- KERNEL-FACTS.md: coalescing and queueing ---------------------------
+// ----- facts: coalescing and queueing ---------------------------
 
 #[test]
 fn ten_sigchld_while_blocked_coalesce_into_one() {
@@ -112,7 +112,7 @@ fn a_real_time_signal_leaves_one_fewer_instance_per_delivery() {
     assert_eq!(p.pending_count(Signal::SIGRTMAX), 1);
 }
 
-// ----- KERNEL-FACTS.md: auto-reaping ----------------------------------------
+// ----- facts: auto-reaping ----------------------------------------
 
 #[test]
 fn a_parent_with_default_sigchld_leaves_a_zombie_and_discards_the_sigchld() {
@@ -188,7 +188,7 @@ fn nocldwait_on_another_signal_does_not_auto_reap() {
     assert!(!parent.notify_child_exit().auto_reap);
 }
 
-// ----- KERNEL-FACTS.md: wait status -----------------------------------------
+// ----- facts: wait status -----------------------------------------
 
 #[test]
 fn exit_3_reports_exited_3_with_raw_0x0300() {

@@ -1,4 +1,4 @@
-//! Every fork/COW/exit, pipe, socketpair and signal fact of KERNEL-FACTS.md,
+//! Every fork/COW/exit, pipe, socketpair and signal fact the model reproduces,
 //! as a scenario in `tests/scenarios/facts/`, run through the model: each
 //! must run without a scenario error, and every expect in it must hold.
 //!

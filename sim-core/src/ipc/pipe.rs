@@ -3,7 +3,7 @@
 //! Owns: the occupied slots in ring order (each a page holding `len` unread
 //! bytes starting at `offset`), the ring's usable size (`max_usage`), and
 //! the number of open file references to each end. Reads and writes follow
-//! pipe_read and pipe_write line by line, so the facts of KERNEL-FACTS.md
+//! pipe_read and pipe_write line by line, so the pipe facts (tests/scenarios/facts/pipe-*.scn)
 //! (16 slots, 100-byte writes filling 4000 bytes of a page, PIPE_BUF
 //! atomicity, a slot freed only when fully read) come out of the algorithm
 //! rather than being special-cased.

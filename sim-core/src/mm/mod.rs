@@ -1,5 +1,5 @@
 //! Memory: frames, page tables, and the fault, fork, exec and exit rules of
-//! mm/memory.c as KERNEL-FACTS.md measures them.
+//! mm/memory.c, as the fact scenarios in tests/scenarios/facts show them.
 //!
 //! Owns: `Frames` (map counts, the zero page, shmem objects) and
 //! `AddressSpace` (regions and their page tables). Does not own processes,

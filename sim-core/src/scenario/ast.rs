@@ -1,4 +1,4 @@
-//! The parsed form of a scenario (language v1, DESIGN.md). Parsing and
+//! The parsed form of a scenario (language v1). Parsing and
 //! printing live beside it; nothing here knows how a statement runs.
 //!
 //! Every statement keeps its source position, so that any error, in the
@@ -162,7 +162,7 @@ pub enum Action {
     Default,
 }
 
-/// An operation, done by one process (DESIGN.md, "Operations").
+/// An operation, done by one process (the `ACTOR: op args` lines).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "op")]
 pub enum Op {
