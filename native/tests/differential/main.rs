@@ -27,7 +27,7 @@ use std::process::Command;
 /// The seeds CI runs: enough that every kind of operation is drawn many
 /// times (checked below), few enough for a debug build in seconds.
 const FIRST_SEED: u64 = 1;
-const SEEDS: u64 = 40;
+const SEEDS: u64 = 100;
 /// Each feature must be in at least one scenario in MOST (the weights in
 /// gen/ put most of them in half or more; mmap of 0 pages is rarer).
 const MOST: u64 = 20;
