@@ -518,6 +518,20 @@ impl SocketPair {
         if !can {
             return WriteOutcome::quiet(Progress::Blocked { so_far });
         }
+        self.send_from_alloc(k, side, len, so_far)
+    }
+
+    /// The sleeping sender goes on from sock_alloc_send_pskb's admission: a
+    /// stream sender with the skb it sized before sleeping (with the
+    /// SO_SNDBUF of that time), then fresh ones; a datagram sender with its
+    /// one skb.
+    fn send_from_alloc(
+        &mut self,
+        k: &KernelProfile,
+        side: Side,
+        len: u64,
+        so_far: u64,
+    ) -> WriteOutcome {
         match self.kind {
             SockType::Stream => {
                 let sized_with = self.me(side).sleeping_skb_sndbuf.take();
@@ -553,13 +567,7 @@ impl SocketPair {
     ) -> WriteOutcome {
         let len = len.min(k.max_rw_count());
         self.me(side).woken = false;
-        let outcome = match self.kind {
-            SockType::Stream => {
-                let sized_with = self.me(side).sleeping_skb_sndbuf.take();
-                self.stream_send_loop(k, side, len, so_far, false, sized_with)
-            }
-            SockType::Dgram => self.dgram_send_from_alloc(k, side, len, false),
-        };
+        let outcome = self.send_from_alloc(k, side, len, so_far);
         if let Progress::Blocked { .. } = outcome.progress {
             // The call ends here: a restart sizes its skb afresh.
             let now = self.socket(side).sndbuf;
