@@ -25,15 +25,7 @@ use crate::scenario::error::suggest;
 use crate::scenario::ErrorKind;
 use crate::sig::Signal;
 use crate::signal::{DefaultAction, Delivery, Fate, Generation, IgnoredBy, Queue};
-
-fn list(items: impl IntoIterator<Item = impl std::fmt::Display>) -> String {
-    let names: Vec<String> = items.into_iter().map(|s| s.to_string()).collect();
-    match names.as_slice() {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
+use crate::words::list;
 
 impl Cx<'_> {
     pub(super) fn sigaction(&mut self, sig: Signal, action: Action, nocldwait: bool) -> String {
