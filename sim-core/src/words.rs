@@ -28,15 +28,14 @@ pub fn bytes(n: impl Into<u64>) -> String {
     count(n, "byte", "bytes")
 }
 
-/// Names as a list a person writes: "a", "a and b", "a, b and c".
-pub fn list<S: AsRef<str>>(names: &[S]) -> String {
-    match names {
+/// Names as a list a person writes: "a", "a and b", "a, b and c". Anything
+/// that displays can be named: strings, signals.
+pub fn list(names: impl IntoIterator<Item = impl std::fmt::Display>) -> String {
+    let names: Vec<String> = names.into_iter().map(|n| n.to_string()).collect();
+    match names.as_slice() {
         [] => String::new(),
-        [one] => one.as_ref().to_string(),
-        [init @ .., last] => {
-            let init: Vec<&str> = init.iter().map(AsRef::as_ref).collect();
-            format!("{} and {}", init.join(", "), last.as_ref())
-        }
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
@@ -67,8 +66,8 @@ mod tests {
         assert_eq!(agree(1u32, "slot is", "slots are"), "slot is");
         assert_eq!(agree(7u32, "slot is", "slots are"), "slots are");
         assert_eq!(bytes(1u64), "1 byte");
-        assert_eq!(list(&["a", "b", "c"]), "a, b and c");
-        assert_eq!(list(&["a"]), "a");
+        assert_eq!(list(["a", "b", "c"]), "a, b and c");
+        assert_eq!(list(["a"]), "a");
     }
 
     #[test]

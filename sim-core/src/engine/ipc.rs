@@ -235,17 +235,7 @@ impl Cx<'_> {
                 so_far,
             }),
         }
-        self.moved(self.pid, end_ref, "send", &before);
-        if outcome.sigpipe {
-            // send_sig: for the writing thread (PIDTYPE_PID), so SIGPIPE
-            // goes to its private queue.
-            let generation = self
-                .world
-                .proc_mut(self.pid)
-                .signals
-                .generate_to(Signal::SIGPIPE, Queue::Private);
-            story.push_str(&self.generated(self.pid, generation));
-        }
+        story.push_str(&self.sent(self.pid, end_ref, &before, outcome.sigpipe));
         Ok(story)
     }
 
@@ -374,7 +364,7 @@ impl Cx<'_> {
                     " {who}, blocked since line {} in send on {name}, finds no reader left: send returns the {} it had written{}.",
                     call.pos.line,
                     bytes(n),
-                    if outcome.sigpipe { ", and the kernel sends it SIGPIPE" } else { "" }
+                    sigpipe_clause(outcome.sigpipe)
                 )
             }
             Progress::Failed(e) => {
@@ -382,24 +372,12 @@ impl Cx<'_> {
                 format!(
                     " {who}'s blocked send on {name} fails with {e}: {}{}.",
                     e.describe(),
-                    if outcome.sigpipe {
-                        ", and the kernel sends it SIGPIPE"
-                    } else {
-                        ""
-                    }
+                    sigpipe_clause(outcome.sigpipe)
                 )
             }
         };
-        self.moved(pid, end, "send", before);
         let mut story = story;
-        if outcome.sigpipe {
-            let generation = self
-                .world
-                .proc_mut(pid)
-                .signals
-                .generate_to(Signal::SIGPIPE, Queue::Private);
-            story.push_str(&self.generated(pid, generation));
-        }
+        story.push_str(&self.sent(pid, end, before, outcome.sigpipe));
         Some(story)
     }
 
@@ -481,7 +459,7 @@ impl Cx<'_> {
                 format!(
                     " {who}'s send on {name}, woken by {sig}, stops short: send returns the {} it had written{}.",
                     bytes(n),
-                    if outcome.sigpipe { ", and the kernel sends it SIGPIPE" } else { "" }
+                    sigpipe_clause(outcome.sigpipe)
                 )
             }
             Progress::Failed(e) => {
@@ -489,24 +467,12 @@ impl Cx<'_> {
                 format!(
                     " {who}'s send on {name}, woken by {sig}, fails with {e}: {}{}.",
                     e.describe(),
-                    if outcome.sigpipe {
-                        ", and the kernel sends it SIGPIPE"
-                    } else {
-                        ""
-                    }
+                    sigpipe_clause(outcome.sigpipe)
                 )
             }
         };
-        self.moved(pid, end, "send", &before);
         let mut story = story;
-        if outcome.sigpipe {
-            let generation = self
-                .world
-                .proc_mut(pid)
-                .signals
-                .generate_to(Signal::SIGPIPE, Queue::Private);
-            story.push_str(&self.generated(pid, generation));
-        }
+        story.push_str(&self.sent(pid, end, &before, outcome.sigpipe));
         Some(story)
     }
 
@@ -797,6 +763,24 @@ impl Cx<'_> {
         }
     }
 
+    /// A send by `pid` on `end` has ended or gone on: record what it moved
+    /// since `before`, and the SIGPIPE it raised, if any. The story of
+    /// that signal, or nothing.
+    fn sent(&mut self, pid: Pid, end: EndRef, before: &QueueState, sigpipe: bool) -> String {
+        self.moved(pid, end, "send", before);
+        if !sigpipe {
+            return String::new();
+        }
+        // send_sig: for the writing thread (PIDTYPE_PID), so SIGPIPE goes
+        // to its private queue.
+        let generation = self
+            .world
+            .proc_mut(pid)
+            .signals
+            .generate_to(Signal::SIGPIPE, Queue::Private);
+        self.generated(pid, generation)
+    }
+
     fn moved(&mut self, pid: Pid, end: EndRef, op: &str, before: &QueueState) {
         let after = self.snapshot(end);
         // Only the queue the call works on: a datagram send to a closed
@@ -994,4 +978,14 @@ struct QueueState {
     /// datagram go.
     skbs: usize,
     sndbuf: u64,
+}
+
+/// How a sentence about a send that failed or stopped short ends: with the
+/// SIGPIPE the kernel sends the writer, when it does.
+fn sigpipe_clause(sigpipe: bool) -> &'static str {
+    if sigpipe {
+        ", and the kernel sends it SIGPIPE"
+    } else {
+        ""
+    }
 }

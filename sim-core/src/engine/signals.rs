@@ -25,15 +25,7 @@ use crate::scenario::error::suggest;
 use crate::scenario::ErrorKind;
 use crate::sig::Signal;
 use crate::signal::{DefaultAction, Delivery, Fate, Generation, IgnoredBy, Queue};
-
-fn list(items: impl IntoIterator<Item = impl std::fmt::Display>) -> String {
-    let names: Vec<String> = items.into_iter().map(|s| s.to_string()).collect();
-    match names.as_slice() {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
+use crate::words::{agree, list};
 
 impl Cx<'_> {
     pub(super) fn sigaction(&mut self, sig: Signal, action: Action, nocldwait: bool) -> String {
@@ -82,11 +74,7 @@ impl Cx<'_> {
             format!(
                 "{me} blocks {}: sent to it now, {} wait pending until unblocked.",
                 list(catchable.iter().copied()),
-                if catchable.len() == 1 {
-                    "it will"
-                } else {
-                    "they will"
-                }
+                agree(catchable.len() as u64, "it will", "they will")
             )
         } else {
             let pending: Vec<Signal> = catchable
@@ -111,13 +99,13 @@ impl Cx<'_> {
                     _ => format!(
                         " {} pending{}, so {} delivered as sigprocmask returns.",
                         list(pending.iter().copied())
-                            + if pending.len() == 1 { " was" } else { " were" },
+                            + agree(pending.len() as u64, " was", " were"),
                         if twice.is_empty() {
                             String::new()
                         } else {
                             format!(" ({} twice: once in {me}'s own queue, once in the shared one)", list(twice.iter().copied()))
                         },
-                        if pending.len() == 1 { "it is" } else { "they are" }
+                        agree(pending.len() as u64, "it is", "they are")
                     ),
                 });
             }
@@ -127,7 +115,7 @@ impl Cx<'_> {
             story.push_str(&format!(
                 " ({} cannot be blocked: the kernel leaves {} out of the mask.)",
                 list(fixed.iter().copied()),
-                if fixed.len() == 1 { "it" } else { "them" }
+                agree(fixed.len() as u64, "it", "them")
             ));
         }
         story
@@ -192,7 +180,7 @@ impl Cx<'_> {
             story.push_str(&format!(
                 " The pending {} {} discarded.",
                 list(g.flushed.iter()),
-                if g.flushed.len() == 1 { "is" } else { "are" }
+                agree(g.flushed.len() as u64, "is", "are")
             ));
         }
         let continues =
@@ -401,35 +389,24 @@ impl Cx<'_> {
         if frames.is_empty() {
             return ".".into();
         }
+        let n = frames.len() as u64;
         let handlers = format!(
             "{} {}",
             list(frames.iter().copied()),
-            if frames.len() == 1 {
-                "handler"
-            } else {
-                "handlers"
-            }
+            agree(n, "handler", "handlers")
         );
         if when == "before" {
             self.world.proc_mut(pid).signals.abandon_frames();
             format!(
                 " before its {handlers} ran: the kernel had set up {}, but the process never returned to user mode to run {}.",
-                if frames.len() == 1 { "the frame" } else { "their frames" },
-                if frames.len() == 1 { "it" } else { "them" }
+                agree(n, "the frame", "their frames"),
+                agree(n, "it", "them")
             )
         } else {
             format!(
                 ", before its {handlers} ran: {} set up, and {} once {} continues.",
-                if frames.len() == 1 {
-                    "the frame is"
-                } else {
-                    "their frames are"
-                },
-                if frames.len() == 1 {
-                    "the handler runs"
-                } else {
-                    "the handlers run"
-                },
+                agree(n, "the frame is", "their frames are"),
+                agree(n, "the handler runs", "the handlers run"),
                 self.name(pid)
             )
         }
