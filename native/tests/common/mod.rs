@@ -13,7 +13,7 @@
 use serde_json::Value;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// The scenario `text` written to `NAME.scn` in a directory of this test
 /// process's own.
@@ -141,18 +141,26 @@ pub fn describe(result: &Value) -> String {
     out
 }
 
-/// Check the scenario at `path` again, on its own; its result, as JSON.
-pub fn check_again(path: &Path) -> Value {
+/// `forkscope check --json` on the scenario files `paths`, in one run: how
+/// it ended, and what it printed, as JSON.
+pub fn check_json<P: AsRef<std::ffi::OsStr>>(paths: &[P]) -> (Output, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_forkscope"))
         .args(["check", "--json"])
-        .arg(path)
+        .args(paths)
         .output()
         .expect("forkscope runs");
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
-            "forkscope check printed no JSON ({e}):\n{}",
+            "forkscope check printed no JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         )
     });
+    (out, doc)
+}
+
+/// Check the scenario at `path` again, on its own; its result, as JSON.
+pub fn check_again(path: &Path) -> Value {
+    let (_, doc) = check_json(&[path]);
     doc["scenarios"][0].clone()
 }
