@@ -141,9 +141,8 @@ expect child state running
     assert_eq!(left, vec![], "processes left behind");
 }
 
-#[test]
-fn a_blocked_wait_completes_at_the_step_where_the_child_exits() {
-    let text = "\
+/// A parent blocks in `wait` until its child exits at line 5.
+const WAIT_THEN_CHILD_EXITS: &str = "\
 process parent
 parent: fork child
 parent: wait child
@@ -153,7 +152,10 @@ expect parent state running
 expect parent status exited 4
 expect child state gone
 ";
-    let (out, left) = check_in_session("wakes", text, &[]);
+
+#[test]
+fn a_blocked_wait_completes_at_the_step_where_the_child_exits() {
+    let (out, left) = check_in_session("wakes", WAIT_THEN_CHILD_EXITS, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert_eq!(left, vec![], "processes left behind");
@@ -164,17 +166,11 @@ expect child state gone
 /// where a scenario waits, so the step is not over until it replies.
 #[test]
 fn a_woken_wait_that_replies_late_from_an_uninterruptible_sleep_completes_in_its_step() {
-    let text = "\
-process parent
-parent: fork child
-parent: wait child
-expect parent state blocked
-child: exit 4
-expect parent state running
-expect parent status exited 4
-expect child state gone
-";
-    let (out, left) = check_in_session("lingers", text, &[("FORKSCOPE_TEST_LINGER_LINE", "3")]);
+    let (out, left) = check_in_session(
+        "lingers",
+        WAIT_THEN_CHILD_EXITS,
+        &[("FORKSCOPE_TEST_LINGER_LINE", "3")],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
