@@ -2,6 +2,8 @@
 //! with the model, and a scenario with a deliberately wrong expect fails
 //! and shows where in its table.
 
+mod common;
+
 use std::process::{Command, Output};
 use std::sync::Mutex;
 
@@ -26,11 +28,8 @@ fn every_built_in_lesson_agrees_with_the_kernel() {
 
 #[test]
 fn a_wrong_expect_fails_the_check_and_the_table_shows_its_line() {
-    let dir = std::env::temp_dir().join(format!("forkscope-agreement-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("wrong.scn");
-    std::fs::write(
-        &path,
+    let path = common::scenario_file(
+        "wrong",
         "\
 process parent
 parent: mmap heap 4
@@ -40,8 +39,7 @@ child: write heap 2
 expect child faults 5
 expect parent heap[2] private
 ",
-    )
-    .unwrap();
+    );
     let out = forkscope(&["check", path.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");

@@ -4,6 +4,8 @@
 //! continue, SIGCHLD coalescing, real-time queuing, restarted calls) agree
 //! step by step with the kernel, and every expect holds on both sides.
 
+mod common;
+
 use std::process::Command;
 use std::sync::Mutex;
 
@@ -12,10 +14,7 @@ static FORK_MTX: Mutex<()> = Mutex::new(());
 
 /// Check `text` on the kernel; panic with the table unless it agrees.
 fn agrees(name: &str, text: &str) {
-    let dir = std::env::temp_dir().join(format!("forkscope-ipc-signals-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.scn"));
-    std::fs::write(&path, text).unwrap();
+    let path = common::scenario_file(name, text);
     let out = {
         let _guard = FORK_MTX.lock().unwrap_or_else(|e| e.into_inner());
         Command::new(env!("CARGO_BIN_EXE_forkscope"))

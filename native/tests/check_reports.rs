@@ -9,7 +9,7 @@ mod common;
 
 use serde_json::Value;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -17,14 +17,6 @@ use std::time::{Duration, Instant};
 /// All tests that start processes share this lock (as nix's FORK_MTX), so
 /// that the timed ones are not slowed by the others.
 static FORK_MTX: Mutex<()> = Mutex::new(());
-
-fn scenario_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("forkscope-reports-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.scn"));
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 /// `forkscope` with `args`, extra environment, and a hook run in the child
 /// just before exec.
@@ -91,7 +83,7 @@ fn agrees_fully(path: &Path) -> Value {
 fn a_worker_killed_with_sigsegv_or_sigbus_dies_of_it_as_the_model_says() {
     // The Rust runtime's SIGSEGV and SIGBUS handlers would catch these and
     // leave the worker alive; after exec the new image installs them again.
-    let path = scenario_file(
+    let path = common::scenario_file(
         "sigsegv",
         "\
 process p
@@ -115,7 +107,7 @@ expect p status signaled SIGBUS
 #[test]
 fn a_writer_with_sigpipe_at_its_default_dies_of_it_even_after_exec() {
     // Rust's runtime ignores SIGPIPE in every image it starts.
-    let path = scenario_file(
+    let path = common::scenario_file(
         "sigpipe-default",
         "\
 process p
@@ -150,7 +142,7 @@ fn start_with_signals_ignored_and_blocked() -> std::io::Result<()> {
 
 #[test]
 fn what_the_controller_was_started_with_does_not_reach_a_worker() {
-    let path = scenario_file(
+    let path = common::scenario_file(
         "inherited-signals",
         "\
 process p
@@ -187,7 +179,7 @@ expect child faults 5
 
 #[test]
 fn an_expect_that_fails_on_both_sides_alike_is_an_agreement_that_says_so() {
-    let path = scenario_file("fails-on-both", WRONG_EXPECT);
+    let path = common::scenario_file("fails-on-both", WRONG_EXPECT);
     let out = forkscope(&["check", path.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -207,7 +199,7 @@ fn an_expect_that_fails_on_both_sides_alike_is_an_agreement_that_says_so() {
 fn a_difference_is_counted_in_words_with_the_right_plural() {
     // The child dies instead of writing: its state, its pages and the
     // parent's pages differ from the model.
-    let path = scenario_file("crash", WRONG_EXPECT);
+    let path = common::scenario_file("crash", WRONG_EXPECT);
     let out = run_with(
         &["check", path.to_str().unwrap()],
         &[("FORKSCOPE_TEST_CRASH_LINE", "5")],
@@ -252,7 +244,7 @@ fn as_nobody() -> std::io::Result<()> {
 
 #[test]
 fn an_expect_not_judged_is_never_an_agreement_and_fails_the_check_unless_accepted() {
-    let path = scenario_file("frames", FRAMES);
+    let path = common::scenario_file("frames", FRAMES);
     let path = path.to_str().unwrap();
     let out = run_with(&["check", path], &[], Some(as_nobody));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -296,19 +288,21 @@ fn as_root_every_expect_is_judged() {
         // Not root: frame numbers are hidden here; the test above covers it.
         let out = forkscope(&[
             "check",
-            scenario_file("frames-user", FRAMES).to_str().unwrap(),
+            common::scenario_file("frames-user", FRAMES)
+                .to_str()
+                .unwrap(),
         ]);
         assert_eq!(out.status.code(), Some(3), "{}", text(&out));
         return;
     }
-    let s = agrees_fully(&scenario_file("frames-root", FRAMES));
+    let s = agrees_fully(&common::scenario_file("frames-root", FRAMES));
     assert_eq!(s["counts"]["not_judged"], 0, "{s:#}");
     assert_eq!(s["counts"]["agree"], 3, "{s:#}");
 }
 
 #[test]
 fn kernel_only_never_says_agree() {
-    let path = scenario_file("kernel-only", WRONG_EXPECT);
+    let path = common::scenario_file("kernel-only", WRONG_EXPECT);
     let out = forkscope(&["check", "--kernel-only", path.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
@@ -355,7 +349,7 @@ fn spinning_worker(sid: i32) -> bool {
 
 #[test]
 fn an_interrupted_check_prints_no_verdict_it_did_not_reach() {
-    let path = scenario_file("interrupted", HANGS_AT_LINE_5);
+    let path = common::scenario_file("interrupted", HANGS_AT_LINE_5);
     let _guard = FORK_MTX.lock().unwrap_or_else(|e| e.into_inner());
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_forkscope"));
     cmd.args(["check", "--step-timeout", "60", "--scenario-timeout", "60"])
@@ -364,14 +358,7 @@ fn an_interrupted_check_prints_no_verdict_it_did_not_reach() {
         .env("FORKSCOPE_TEST_HANG_LINE", "5")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    // Safety: setsid is async-signal-safe; the run is a session of its own,
-    // so that its workers can be told from any other process.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
+    common::in_own_session(&mut cmd);
     let child = cmd.spawn().unwrap();
     let pid = child.id() as i32;
     // Wait until the run is under way, at best at line 5, where a worker of
@@ -406,7 +393,7 @@ fn an_interrupted_check_prints_no_verdict_it_did_not_reach() {
 
 #[test]
 fn timeouts_that_are_not_a_positive_number_of_seconds_are_refused_by_the_parser() {
-    let path = scenario_file("timeouts", "process p\n");
+    let path = common::scenario_file("timeouts", "process p\n");
     for flag in ["--step-timeout", "--scenario-timeout"] {
         for bad in ["inf", "1e20", "nan", "0", "1e-10", "-1", "-0.5", "soon"] {
             let out = forkscope(&["check", flag, bad, path.to_str().unwrap()]);
@@ -426,7 +413,7 @@ fn timeouts_that_are_not_a_positive_number_of_seconds_are_refused_by_the_parser(
 
 #[test]
 fn a_scenario_timeout_fires_on_time_and_names_the_flag_that_raises_it() {
-    let path = scenario_file("scenario-timeout", HANGS_AT_LINE_5);
+    let path = common::scenario_file("scenario-timeout", HANGS_AT_LINE_5);
     let (out, took) = timed(
         &[
             "check",
@@ -462,9 +449,9 @@ fn a_scenario_timeout_fires_on_time_and_names_the_flag_that_raises_it() {
 
 #[test]
 fn every_error_under_json_is_json_of_one_shape() {
-    let parse = scenario_file("parse-error", "process p\np: frobnicate\n");
-    let model = scenario_file("model-error", "process p\np: write heap 0\n");
-    let hang = scenario_file("kernel-error", HANGS_AT_LINE_5);
+    let parse = common::scenario_file("parse-error", "process p\np: frobnicate\n");
+    let model = common::scenario_file("model-error", "process p\np: write heap 0\n");
+    let hang = common::scenario_file("kernel-error", HANGS_AT_LINE_5);
     let out = run_with(
         &[
             "check",
@@ -509,7 +496,7 @@ fn every_error_under_json_is_json_of_one_shape() {
 fn a_gigabyte_region_that_differs_on_every_page_is_one_row_per_side_in_seconds() {
     // The child's write on line 6 is only pretended on the kernel: every
     // one of 262144 pages differs, in both processes.
-    let path = scenario_file(
+    let path = common::scenario_file(
         "gigabyte",
         "\
 title a 1 GiB region
@@ -605,7 +592,7 @@ fn session_has_others(sid: i32) -> bool {
 
 #[test]
 fn ctrl_c_while_the_table_of_a_gigabyte_region_is_built_stops_it_with_no_verdict() {
-    let path = scenario_file(
+    let path = common::scenario_file(
         "gigabyte-interrupted",
         "\
 process p
@@ -629,13 +616,7 @@ p: write heap 0..262144
     .env("FORKSCOPE_TEST_SKIP_LINE", "5")
     .stdout(std::process::Stdio::piped())
     .stderr(std::process::Stdio::piped());
-    // Safety: setsid is async-signal-safe; the run is a session of its own.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
+    common::in_own_session(&mut cmd);
     let child = cmd.spawn().unwrap();
     let sid = child.id() as i32;
     // The kernel run is over once every worker is gone: the controller is

@@ -7,7 +7,8 @@
 //! it ever started, zombies included, can be found by its session id in
 //! /proc/PID/stat.
 
-use std::os::unix::process::CommandExt;
+mod common;
+
 use std::process::{Command, Output};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -15,14 +16,6 @@ use std::time::{Duration, Instant};
 /// All tests that start processes share this lock (as nix's FORK_MTX), so
 /// that one run's processes are never mistaken for another's.
 static FORK_MTX: Mutex<()> = Mutex::new(());
-
-fn scenario_file(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("forkscope-check-tests-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.scn"));
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 /// Processes whose session is `sid`, as (pid, state).
 fn session_members(sid: i32) -> Vec<(i32, char)> {
@@ -74,20 +67,14 @@ fn session_details(sid: i32) -> Vec<Member> {
 /// return its output and whatever of its session is left afterwards.
 fn check_in_session(name: &str, text: &str, env: &[(&str, &str)]) -> (Output, Vec<(i32, char)>) {
     let _guard = FORK_MTX.lock().unwrap_or_else(|e| e.into_inner());
-    let path = scenario_file(name, text);
+    let path = common::scenario_file(name, text);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_forkscope"));
     cmd.args(["check", "--step-timeout", "0.5"])
         .arg(&path)
         .envs(env.iter().copied());
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    // Safety: setsid is async-signal-safe and allocates nothing.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
+    common::in_own_session(&mut cmd);
     let child = cmd.spawn().unwrap();
     let sid = child.id() as i32;
     let out = child.wait_with_output().unwrap();
@@ -154,9 +141,8 @@ expect child state running
     assert_eq!(left, vec![], "processes left behind");
 }
 
-#[test]
-fn a_blocked_wait_completes_at_the_step_where_the_child_exits() {
-    let text = "\
+/// A parent blocks in `wait` until its child exits at line 5.
+const WAIT_THEN_CHILD_EXITS: &str = "\
 process parent
 parent: fork child
 parent: wait child
@@ -166,7 +152,10 @@ expect parent state running
 expect parent status exited 4
 expect child state gone
 ";
-    let (out, left) = check_in_session("wakes", text, &[]);
+
+#[test]
+fn a_blocked_wait_completes_at_the_step_where_the_child_exits() {
+    let (out, left) = check_in_session("wakes", WAIT_THEN_CHILD_EXITS, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert_eq!(left, vec![], "processes left behind");
@@ -177,17 +166,11 @@ expect child state gone
 /// where a scenario waits, so the step is not over until it replies.
 #[test]
 fn a_woken_wait_that_replies_late_from_an_uninterruptible_sleep_completes_in_its_step() {
-    let text = "\
-process parent
-parent: fork child
-parent: wait child
-expect parent state blocked
-child: exit 4
-expect parent state running
-expect parent status exited 4
-expect child state gone
-";
-    let (out, left) = check_in_session("lingers", text, &[("FORKSCOPE_TEST_LINGER_LINE", "3")]);
+    let (out, left) = check_in_session(
+        "lingers",
+        WAIT_THEN_CHILD_EXITS,
+        &[("FORKSCOPE_TEST_LINGER_LINE", "3")],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -262,20 +245,14 @@ a: mmap heap 1
 expect a state running
 ";
     let _guard = FORK_MTX.lock().unwrap_or_else(|e| e.into_inner());
-    let path = scenario_file("controller-killed", text);
+    let path = common::scenario_file("controller-killed", text);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_forkscope"));
     cmd.args(["check", "--step-timeout", "60", "--scenario-timeout", "120"])
         .arg(&path)
         .env("FORKSCOPE_TEST_HANG_LINE", "7")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    // Safety: setsid is async-signal-safe and allocates nothing.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
+    common::in_own_session(&mut cmd);
     let mut child = cmd.spawn().unwrap();
     let sid = child.id() as i32;
 

@@ -11,7 +11,6 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 #[test]
 fn every_fact_scenario_agrees_with_the_kernel() {
@@ -25,17 +24,7 @@ fn every_fact_scenario_agrees_with_the_kernel() {
     assert!(files.len() >= 40, "only {} fact scenarios", files.len());
     // One run for all of them: this file is its own test binary, so no
     // other test of it forks at the same time.
-    let out = Command::new(env!("CARGO_BIN_EXE_forkscope"))
-        .args(["check", "--json"])
-        .args(&files)
-        .output()
-        .expect("forkscope runs");
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "forkscope check printed no JSON ({e}):\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let (out, doc) = common::check_json(&files);
     assert_eq!(doc["frames_visible"], true, "run the facts as root");
     let results = doc["scenarios"].as_array().expect("a list of scenarios");
     assert_eq!(results.len(), files.len(), "{doc:#}");

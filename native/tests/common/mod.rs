@@ -1,6 +1,7 @@
 //! Shared by the kernel-agreement tests: what "agrees fully" means for one
 //! scenario of `forkscope check --json`, its table for a person, and the
-//! scheduler races a test may meet, by name.
+//! scheduler races a test may meet, by name; and the setup the check tests
+//! share: a scenario written to a file, a run started as its own session.
 //!
 //! A rerun is kept only for a named race that a test cannot avoid by
 //! design; a disagreement no named race explains fails at once, and one a
@@ -10,8 +11,33 @@
 #![allow(dead_code)] // each test binary uses part of it
 
 use serde_json::Value;
-use std::path::Path;
-use std::process::Command;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The scenario `text` written to `NAME.scn` in a directory of this test
+/// process's own.
+pub fn scenario_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("forkscope-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.scn"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `cmd` will start as a session of its own (setsid), so that every process
+/// of its run, zombies included, can be told from any other process by its
+/// session id.
+pub fn in_own_session(cmd: &mut Command) -> &mut Command {
+    // Safety: setsid is async-signal-safe and allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    cmd
+}
 
 /// A scheduler race on the real kernel that the model does not predict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,18 +141,26 @@ pub fn describe(result: &Value) -> String {
     out
 }
 
-/// Check the scenario at `path` again, on its own; its result, as JSON.
-pub fn check_again(path: &Path) -> Value {
+/// `forkscope check --json` on the scenario files `paths`, in one run: how
+/// it ended, and what it printed, as JSON.
+pub fn check_json<P: AsRef<std::ffi::OsStr>>(paths: &[P]) -> (Output, Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_forkscope"))
         .args(["check", "--json"])
-        .arg(path)
+        .args(paths)
         .output()
         .expect("forkscope runs");
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
-            "forkscope check printed no JSON ({e}):\n{}",
+            "forkscope check printed no JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         )
     });
+    (out, doc)
+}
+
+/// Check the scenario at `path` again, on its own; its result, as JSON.
+pub fn check_again(path: &Path) -> Value {
+    let (_, doc) = check_json(&[path]);
     doc["scenarios"][0].clone()
 }

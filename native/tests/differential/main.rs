@@ -22,7 +22,6 @@ mod gen;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::process::Command;
 
 /// The seeds CI runs: enough that every kind of operation is drawn many
 /// times (checked below), few enough for a debug build in seconds.
@@ -99,19 +98,8 @@ fn random_scenarios_agree_with_the_kernel() {
 
     // One run for all of them: this file is its own test binary, so no
     // other test of it forks at the same time.
-    let out = Command::new(env!("CARGO_BIN_EXE_forkscope"))
-        .arg("check")
-        .arg("--json")
-        .args(files.iter().map(|(path, _)| path))
-        .output()
-        .expect("forkscope runs");
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "forkscope check printed no JSON ({e}):\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let paths: Vec<&PathBuf> = files.iter().map(|(path, _)| path).collect();
+    let (out, doc) = common::check_json(&paths);
     let results = doc["scenarios"].as_array().expect("a list of scenarios");
     assert_eq!(results.len(), files.len(), "{doc}");
     let mut failures = Vec::new();
