@@ -5,7 +5,7 @@
 //! with the reason, and is never counted as an agreement.
 
 use super::diff::{self, Cell, Sight};
-use super::kernel::{Failure, Kernel, Limits, INTERRUPTED};
+use super::kernel::{interrupted, Failure, Kernel, Limits};
 use super::outcome::{
     CheckError, ErrorKind, ExpectCheck, ExpectStatus, Outcome, Status, StepDiff, NEEDS_ROOT,
 };
@@ -14,7 +14,6 @@ use sim_core::engine::Sim;
 use sim_core::observe::{evaluate, Observation, Verdict};
 use sim_core::scenario::ast::{Expect, Pos, Scenario, StatementKind};
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 /// Deliberate misbehaviour for the robustness tests: the worker doing the
@@ -62,10 +61,6 @@ fn needs_frames(expect: &Expect) -> bool {
             ..
         }
     )
-}
-
-fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
 }
 
 /// What the kernel run produced: the observation after each step (by the

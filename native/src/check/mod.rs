@@ -29,7 +29,7 @@ mod worker;
 pub use diff::table;
 pub use worker::WorkerArgs;
 
-use kernel::Limits;
+use kernel::{interrupted, Limits};
 use outcome::{CheckError, ErrorKind, Outcome, Status};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -126,10 +126,6 @@ fn targets(args: &CheckArgs) -> Vec<Result<(String, String), Outcome>> {
         });
     }
     out
-}
-
-fn interrupted() -> bool {
-    kernel::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// The exit status of a check that produced `outcomes` (see the module doc).

@@ -51,9 +51,18 @@ pub struct Status {
     pub switches: u64,
 }
 
-pub fn status(pid: i32) -> Option<Status> {
+/// The state letter (as /proc/PID/stat shows it: both come from
+/// get_task_state) and the `Status` of `pid`, from one read of
+/// /proc/PID/status.
+pub fn state_and_status(pid: i32) -> Option<(char, Status)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    Some(parse_status(&text))
+    Some((parse_state(&text)?, parse_status(&text)))
+}
+
+/// The letter of the "State:" line ("State:\tS (sleeping)").
+fn parse_state(text: &str) -> Option<char> {
+    let line = text.lines().find_map(|l| l.strip_prefix("State:"))?;
+    line.trim_start().chars().next()
 }
 
 pub fn parse_status(text: &str) -> Status {

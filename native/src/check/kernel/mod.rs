@@ -36,7 +36,12 @@ mod settle;
 /// The process group of the run in progress, for the Ctrl-C handler.
 static RUN_PGID: AtomicI32 = AtomicI32::new(0);
 /// Set by the Ctrl-C handler.
-pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl-C was pressed during the check.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
 
 extern "C" fn on_interrupt(_sig: libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
@@ -291,7 +296,7 @@ impl Kernel {
     }
 
     fn check_time(&self) -> Res<()> {
-        if INTERRUPTED.load(Ordering::SeqCst) {
+        if interrupted() {
             return Err(Failure::Interrupted);
         }
         if Instant::now() > self.deadline {

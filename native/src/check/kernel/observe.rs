@@ -57,7 +57,9 @@ impl Kernel {
         let (Some(_), Some(kpc)) = (self.zero, &self.kpc) else {
             return; // frame numbers hidden: `observe_pages` used the exclusive bit
         };
-        let mut wanted: Vec<u64> = obs
+        // `users_of` sorts and merges the frames itself, and answers in the
+        // order asked: the same walk over the pages hands the counts back.
+        let frames: Vec<u64> = obs
             .processes
             .values()
             .flat_map(|p| p.regions.values().flatten())
@@ -66,15 +68,11 @@ impl Kernel {
                 _ => None,
             })
             .collect();
-        wanted.sort_unstable();
-        wanted.dedup();
-        let users = kpc.users_of(&wanted);
+        let mut users = kpc.users_of(&frames).into_iter();
         for p in obs.processes.values_mut() {
             for page in p.regions.values_mut().flatten() {
-                if let PageObs::Frame { frame, users: n } = page {
-                    if let Ok(i) = wanted.binary_search(frame) {
-                        *n = users[i] as u32;
-                    }
+                if let PageObs::Frame { users: n, .. } = page {
+                    *n = users.next().expect("one count per frame asked") as u32;
                 }
             }
         }

@@ -47,22 +47,16 @@ pub(super) struct Asleep {
 
 impl Kernel {
     /// `pid` if the kernel holds it asleep now: off every run queue (when
-    /// /proc/PID/wchan can say so; see the module doc), then in S, T or t,
-    /// then its status, read last so that an unchanged switch count in two
-    /// looks covers the time from the first look's count to the second
-    /// look's wchan.
+    /// /proc/PID/wchan can say so; see the module doc), then in S, T or t
+    /// with its status, both from one read of /proc/PID/status made last,
+    /// so that an unchanged switch count in two looks covers the time from
+    /// the first look's count to the second look's wchan.
     pub(super) fn asleep(&self, pid: i32) -> Option<Asleep> {
         if self.wchan && probe::off_cpu(pid) != Some(true) {
             return None;
         }
-        let state = probe::stat(pid)?.state;
-        if !matches!(state, 'S' | 'T' | 't') {
-            return None;
-        }
-        Some(Asleep {
-            state,
-            status: probe::status(pid)?,
-        })
+        let (state, status) = probe::state_and_status(pid)?;
+        matches!(state, 'S' | 'T' | 't').then_some(Asleep { state, status })
     }
 
     /// Wait until every process is quiet: no deliverable signal pending,
