@@ -152,6 +152,11 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
             return (Outcome::error(name, err, elapsed()), true);
         }
     };
+    // Nothing to run would "agree" with nothing: refuse it as `run` does.
+    if let Err(e) = sim_core::scenario::source::require_statements(&scenario, source) {
+        let err = CheckError::new(ErrorKind::Parse, e.kind.to_string()).at(e.pos);
+        return (Outcome::error(name, err, elapsed()), true);
+    }
     let mut sim = Sim::new(scenario.clone());
     let model_error = if kernel_only {
         None

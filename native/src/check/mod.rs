@@ -102,17 +102,7 @@ fn targets(args: &CheckArgs) -> Vec<Result<(String, String), Outcome>> {
     }
     for t in &args.targets {
         out.push(match crate::source::load(t) {
-            // Nothing to run would "agree" with nothing: refuse it as `run` does.
-            Ok(loaded) => match sim_core::scenario::parse(&loaded.text)
-                .map(|s| sim_core::scenario::source::require_statements(&s, &loaded.text))
-            {
-                Ok(Err(e)) => Err(Outcome::error(
-                    t,
-                    CheckError::new(ErrorKind::Parse, e.kind.to_string()).at(e.pos),
-                    0.0,
-                )),
-                _ => Ok((loaded.label, loaded.text)),
-            },
+            Ok(loaded) => Ok((loaded.label, loaded.text)),
             Err(crate::source::LoadError::NotText { error, .. }) => Err(Outcome::error(
                 t,
                 CheckError::new(ErrorKind::Parse, error.kind.to_string()).at(error.pos),
