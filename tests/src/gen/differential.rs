@@ -244,7 +244,7 @@ pub fn scenario(seed: u64) -> String {
 
 /// Run `text` in the model to its end or its first scenario error; None
 /// if it does not parse.
-pub fn run(text: &str) -> Option<Sim> {
+fn run(text: &str) -> Option<Sim> {
     let mut sim = Sim::from_source(text).ok()?;
     while let Ok(Some(_)) = sim.step() {}
     Some(sim)
