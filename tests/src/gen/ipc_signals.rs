@@ -35,7 +35,7 @@ fn pick<T: Copy>(items: &[T], n: u8) -> T {
 }
 
 /// Run `text` to its end (or its first scenario error).
-fn run(text: &str) -> Sim {
+pub fn run(text: &str) -> Sim {
     let mut sim = Sim::from_source(text).expect("the generator writes only valid syntax");
     while let Ok(Some(_)) = sim.step() {}
     sim
