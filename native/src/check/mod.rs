@@ -135,6 +135,10 @@ fn exit_code(outcomes: &[Outcome], interrupted: bool, accept_unjudged: bool) -> 
 }
 
 pub fn check(args: CheckArgs) -> ExitCode {
+    if let Some(why) = worker::unsupported() {
+        crate::output::eprint(&format!("error: {why}\n"));
+        return ExitCode::from(2);
+    }
     kernel::install_controller();
     let limits = Limits {
         step: args.step_timeout,

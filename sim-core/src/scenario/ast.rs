@@ -5,6 +5,9 @@
 //! parser, the model or the native replay, can name a line and column.
 
 use crate::errno::Errno;
+use crate::ipc::end_name::{EndName, Which};
+use crate::ipc::pipe::PipeEnd;
+use crate::ipc::socket::Side;
 use crate::sig::Signal;
 use serde::{Deserialize, Serialize};
 
@@ -110,6 +113,18 @@ pub enum End {
 }
 
 impl End {
+    /// The end `which` of the object named `object`.
+    pub fn new(object: Name, which: Which) -> End {
+        match which {
+            Which::Pipe(PipeEnd::Read) => End::PipeRead { pipe: object },
+            Which::Pipe(PipeEnd::Write) => End::PipeWrite { pipe: object },
+            Which::Sock(side) => End::Socket {
+                pair: object,
+                side: side.index() as u8,
+            },
+        }
+    }
+
     /// The pipe or socketpair this end belongs to.
     pub fn object(&self) -> &Name {
         match self {
@@ -117,15 +132,21 @@ impl End {
             End::Socket { pair, .. } => pair,
         }
     }
+
+    /// Which end of its object this is.
+    pub fn which(&self) -> Which {
+        match self {
+            End::PipeRead { .. } => Which::Pipe(PipeEnd::Read),
+            End::PipeWrite { .. } => Which::Pipe(PipeEnd::Write),
+            End::Socket { side: 0, .. } => Which::Sock(Side::Zero),
+            End::Socket { .. } => Which::Sock(Side::One),
+        }
+    }
 }
 
 impl std::fmt::Display for End {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            End::PipeRead { pipe } => write!(f, "{pipe}.r"),
-            End::PipeWrite { pipe } => write!(f, "{pipe}.w"),
-            End::Socket { pair, side } => write!(f, "{pair}.{side}"),
-        }
+        EndName::new(self.object(), self.which()).fmt(f)
     }
 }
 
@@ -417,4 +438,91 @@ pub enum Expect {
         process: Name,
         status: ExitStatus,
     },
+}
+
+impl Expect {
+    /// The process the expect is about: whose page, faults, result, state,
+    /// parent, handler count or reaped child it judges, and whose last
+    /// operation `frame same|new` looks from. None for `queued`, which is
+    /// about an end.
+    pub fn subject(&self) -> Option<&Name> {
+        match self {
+            Expect::Page { process, .. }
+            | Expect::Faults { process, .. }
+            | Expect::Result { process, .. }
+            | Expect::State { process, .. }
+            | Expect::Parent { process, .. }
+            | Expect::Handled { process, .. }
+            | Expect::Status { process, .. } => Some(process),
+            Expect::Queued { .. } => None,
+        }
+    }
+
+    /// Every process the expect names, its subject first: also the other
+    /// process of `shared` and the parent of `parent` (which may be
+    /// `init`). Each must exist when the expect is judged, and observing
+    /// them is enough to judge it.
+    pub fn processes(&self) -> Vec<&Name> {
+        let other = match self {
+            Expect::Page {
+                check: PageCheck::Shared { other },
+                ..
+            } => Some(other),
+            Expect::Parent { parent, .. } => Some(parent),
+            _ => None,
+        };
+        self.subject().into_iter().chain(other).collect()
+    }
+
+    /// The region and page index an `expect P R[I] ...` is about.
+    pub fn page(&self) -> Option<(&Name, u32)> {
+        match self {
+            Expect::Page { region, page, .. } => Some((region, *page)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expects(text: &str) -> Vec<Expect> {
+        crate::scenario::parse(text)
+            .expect("valid")
+            .statements
+            .into_iter()
+            .filter_map(|s| match s.kind {
+                StatementKind::Expect { expect } => Some(expect),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_expect_names_its_subject_first_then_the_other_processes_it_needs() {
+        let text = "process a\na: pipe p\n\
+                    expect a heap[2] shared b\nexpect a parent init\nexpect a state running\n\
+                    expect p.r queued 0\n";
+        let named: Vec<(Option<String>, Vec<String>, Option<u32>)> = expects(text)
+            .iter()
+            .map(|e| {
+                (
+                    e.subject().map(|n| n.text.clone()),
+                    e.processes().iter().map(|n| n.text.clone()).collect(),
+                    e.page().map(|(_, page)| page),
+                )
+            })
+            .collect();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            named,
+            vec![
+                (Some("a".into()), s(&["a", "b"]), Some(2)),
+                (Some("a".into()), s(&["a", "init"]), None),
+                (Some("a".into()), s(&["a"]), None),
+                (None, s(&[]), None),
+            ]
+        );
+    }
 }

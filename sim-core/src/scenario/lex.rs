@@ -6,6 +6,7 @@ use super::ast::{End, Name, OpResult, PageRange, Payload, Pos, INIT_NAME};
 use super::error::{suggest, Cut, ErrorKind, ScenarioError};
 use super::parse::{MAX_IO_BYTES, MAX_PAGES};
 use crate::errno::Errno;
+use crate::ipc::end_name::{self, EndName, Which};
 use crate::sig::Signal;
 
 // ---------------------------------------------------------------------------
@@ -302,7 +303,7 @@ impl<'a> Line<'a> {
     }
 
     pub(super) fn end(&mut self) -> Result<End, ScenarioError> {
-        let token = self.word("an end such as p.r, p.w, s.0 or s.1")?;
+        let token = self.word(&an_end())?;
         end_from(token, self.number)
     }
 
@@ -556,8 +557,8 @@ pub(super) fn name_from(token: Token<'_>, line: u32) -> Result<Name, ScenarioErr
 /// `p.r`, `p.w`, `s.0` or `s.1`.
 pub(super) fn end_from(token: Token<'_>, line: u32) -> Result<End, ScenarioError> {
     let pos = token.pos(line);
-    let bad = || expected(pos, "an end such as p.r, p.w, s.0 or s.1", token.describe());
-    let (object, side) = token.text.rsplit_once('.').ok_or_else(bad)?;
+    let bad = || expected(pos, &an_end(), token.describe());
+    let (object, suffix) = EndName::split(token.text).ok_or_else(bad)?;
     let object = name_from(
         Token {
             text: object,
@@ -565,19 +566,13 @@ pub(super) fn end_from(token: Token<'_>, line: u32) -> Result<End, ScenarioError
         },
         line,
     )?;
-    Ok(match side {
-        "r" => End::PipeRead { pipe: object },
-        "w" => End::PipeWrite { pipe: object },
-        "0" => End::Socket {
-            pair: object,
-            side: 0,
-        },
-        "1" => End::Socket {
-            pair: object,
-            side: 1,
-        },
-        _ => return Err(bad()),
-    })
+    let which = Which::from_suffix(suffix).ok_or_else(bad)?;
+    Ok(End::new(object, which))
+}
+
+/// "an end such as p.r, p.w, s.0 or s.1".
+fn an_end() -> String {
+    format!("an end such as {}", end_name::EXAMPLES)
 }
 
 pub(super) fn signal_from(token: Token<'_>, line: u32) -> Result<Signal, ScenarioError> {
