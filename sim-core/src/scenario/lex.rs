@@ -4,6 +4,7 @@
 
 use super::ast::{End, Name, OpResult, PageRange, Payload, Pos, INIT_NAME};
 use super::error::{suggest, Cut, ErrorKind, ScenarioError};
+use super::keyword::Flag;
 use super::parse::{MAX_IO_BYTES, MAX_PAGES};
 use crate::errno::Errno;
 use crate::sig::Signal;
@@ -265,8 +266,8 @@ impl<'a> Line<'a> {
     }
 
     /// Consume an optional trailing word such as `shared`.
-    pub(super) fn flag(&mut self, flag: &str) -> bool {
-        let present = self.peek().is_some_and(|t| t.is_word(flag));
+    pub(super) fn flag(&mut self, flag: Flag) -> bool {
+        let present = self.peek().is_some_and(|t| t.is_word(flag.keyword()));
         if present {
             self.advance();
         }

@@ -1,0 +1,351 @@
+//! Every word the scenario language gives a meaning, written once: the
+//! statement words, the operation keywords, the words of `expect`, the
+//! actions, states and flags. The parser reads these tables, the printer
+//! writes from them, and the engine and the CLI name an operation through
+//! [`OpKind::keyword`]. [`all`] lists them all, which is how a test checks
+//! that docs/scenario-language.md documents every word the parser accepts.
+
+use super::ast::{Action, Op, StateName, INIT_NAME};
+use std::fmt;
+
+/// `impl` of a keyword table for a fieldless enum: each variant's word,
+/// every variant in order (`ALL`), and the variant a word names.
+macro_rules! keywords {
+    ($Type:ident { $($Variant:ident => $text:literal,)* }) => {
+        impl $Type {
+            /// Every variant, in the order the reference lists them.
+            pub const ALL: &'static [$Type] = &[$($Type::$Variant,)*];
+
+            /// Every variant with its word.
+            pub const WORDS: &'static [(&'static str, $Type)] = &[$(($text, $Type::$Variant),)*];
+
+            /// The word as a scenario writes it.
+            pub fn keyword(self) -> &'static str {
+                match self {
+                    $($Type::$Variant => $text,)*
+                }
+            }
+
+            /// The variant `word` names, if it names one.
+            pub fn from_keyword(word: &str) -> Option<$Type> {
+                match word {
+                    $($text => Some($Type::$Variant),)*
+                    _ => None,
+                }
+            }
+
+            /// Every word of this table, in order.
+            pub fn keywords() -> impl Iterator<Item = &'static str> {
+                Self::ALL.iter().map(|k| k.keyword())
+            }
+        }
+
+        impl fmt::Display for $Type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.keyword())
+            }
+        }
+    };
+}
+
+/// The words that begin a line, besides `ACTOR:`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StatementWord {
+    Title,
+    Process,
+    Say,
+    Expect,
+}
+
+keywords!(StatementWord {
+    Title => "title",
+    Process => "process",
+    Say => "say",
+    Expect => "expect",
+});
+
+/// Which operation an `ACTOR: KEYWORD ...` line is: the one name of an
+/// operation, for the parser, the printer, narration and errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OpKind {
+    Mmap,
+    Munmap,
+    Read,
+    Write,
+    Fork,
+    Exec,
+    Exit,
+    Wait,
+    Pipe,
+    Pipesize,
+    Socketpair,
+    Close,
+    Send,
+    Recv,
+    Sndbuf,
+    Signal,
+    Block,
+    Unblock,
+    Kill,
+}
+
+keywords!(OpKind {
+    Mmap => "mmap",
+    Munmap => "munmap",
+    Read => "read",
+    Write => "write",
+    Fork => "fork",
+    Exec => "exec",
+    Exit => "exit",
+    Wait => "wait",
+    Pipe => "pipe",
+    Pipesize => "pipesize",
+    Socketpair => "socketpair",
+    Close => "close",
+    Send => "send",
+    Recv => "recv",
+    Sndbuf => "sndbuf",
+    Signal => "signal",
+    Block => "block",
+    Unblock => "unblock",
+    Kill => "kill",
+});
+
+impl Op {
+    /// Which operation this is.
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Op::Mmap { .. } => OpKind::Mmap,
+            Op::Munmap { .. } => OpKind::Munmap,
+            Op::Read { .. } => OpKind::Read,
+            Op::Write { .. } => OpKind::Write,
+            Op::Fork { .. } => OpKind::Fork,
+            Op::Exec { .. } => OpKind::Exec,
+            Op::Exit { .. } => OpKind::Exit,
+            Op::Wait { .. } => OpKind::Wait,
+            Op::Pipe { .. } => OpKind::Pipe,
+            Op::Pipesize { .. } => OpKind::Pipesize,
+            Op::Socketpair { .. } => OpKind::Socketpair,
+            Op::Close { .. } => OpKind::Close,
+            Op::Send { .. } => OpKind::Send,
+            Op::Recv { .. } => OpKind::Recv,
+            Op::Sndbuf { .. } => OpKind::Sndbuf,
+            Op::Signal { .. } => OpKind::Signal,
+            Op::Block { .. } => OpKind::Block,
+            Op::Unblock { .. } => OpKind::Unblock,
+            Op::Kill { .. } => OpKind::Kill,
+        }
+    }
+
+    /// The operation's keyword, as written in a scenario.
+    pub fn keyword(&self) -> &'static str {
+        self.kind().keyword()
+    }
+}
+
+/// What `expect P WORD ...` checks of a process (a page, `P R[I] ...`, has
+/// no word of its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CheckWord {
+    Faults,
+    Result,
+    State,
+    Parent,
+    Handled,
+    Status,
+}
+
+keywords!(CheckWord {
+    Faults => "faults",
+    Result => "result",
+    State => "state",
+    Parent => "parent",
+    Handled => "handled",
+    Status => "status",
+});
+
+/// What `expect END WORD N` checks of a pipe or socket end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EndCheckWord {
+    Queued,
+}
+
+keywords!(EndCheckWord {
+    Queued => "queued",
+});
+
+/// What `expect P R[I] WORD` says of a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PageWord {
+    Shared,
+    Private,
+    Absent,
+    Zero,
+    Frame,
+}
+
+keywords!(PageWord {
+    Shared => "shared",
+    Private => "private",
+    Absent => "absent",
+    Zero => "zero",
+    Frame => "frame",
+});
+
+/// The word after `frame`: is the page's frame the one it had before the
+/// process's last operation?
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FrameWord {
+    Same,
+    New,
+}
+
+keywords!(FrameWord {
+    Same => "same",
+    New => "new",
+});
+
+/// How `expect P status WORD ...` says a reaped child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StatusWord {
+    Exited,
+    Signaled,
+}
+
+keywords!(StatusWord {
+    Exited => "exited",
+    Signaled => "signaled",
+});
+
+/// The optional words that may end an operation's line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Flag {
+    /// `mmap R N shared`: MAP_SHARED.
+    Shared,
+    /// `socketpair S dgram`: SOCK_DGRAM.
+    Dgram,
+    /// `send`/`recv ... nonblock`: MSG_DONTWAIT.
+    Nonblock,
+    /// `signal SIGCHLD ... nocldwait`: SA_NOCLDWAIT.
+    Nocldwait,
+}
+
+keywords!(Flag {
+    Shared => "shared",
+    Dgram => "dgram",
+    Nonblock => "nonblock",
+    Nocldwait => "nocldwait",
+});
+
+keywords!(Action {
+    Handle => "handle",
+    Ignore => "ignore",
+    Default => "default",
+});
+
+keywords!(StateName {
+    Running => "running",
+    Blocked => "blocked",
+    Stopped => "stopped",
+    Zombie => "zombie",
+    Gone => "gone",
+});
+
+/// The part of the language a keyword belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Statement,
+    Operation,
+    Check,
+    EndCheck,
+    Page,
+    Frame,
+    Status,
+    Flag,
+    Action,
+    State,
+    /// `init`: the one name no line declares, which `parent` may name.
+    ReservedName,
+}
+
+/// One word the parser accepts, and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Keyword {
+    pub word: &'static str,
+    pub role: Role,
+}
+
+/// Every word the parser gives a meaning (signal and errno names, which
+/// have tables of their own in `sig` and `errno`, aside), by role. A word
+/// may come twice under two roles (`shared`: a flag of `mmap` and a page
+/// check).
+pub fn all() -> Vec<Keyword> {
+    let group = |role: Role, words: &mut dyn Iterator<Item = &'static str>| {
+        words
+            .map(move |word| Keyword { word, role })
+            .collect::<Vec<_>>()
+    };
+    [
+        group(Role::Statement, &mut StatementWord::keywords()),
+        group(Role::Operation, &mut OpKind::keywords()),
+        group(Role::Check, &mut CheckWord::keywords()),
+        group(Role::EndCheck, &mut EndCheckWord::keywords()),
+        group(Role::Page, &mut PageWord::keywords()),
+        group(Role::Frame, &mut FrameWord::keywords()),
+        group(Role::Status, &mut StatusWord::keywords()),
+        group(Role::Flag, &mut Flag::keywords()),
+        group(Role::Action, &mut Action::keywords()),
+        group(Role::State, &mut StateName::keywords()),
+        group(Role::ReservedName, &mut std::iter::once(INIT_NAME)),
+    ]
+    .concat()
+}
+
+/// `a, b or c`: the words of a table as an error lists the choices.
+pub fn choices(words: impl IntoIterator<Item = &'static str>) -> String {
+    let words: Vec<&str> = words.into_iter().collect();
+    match words.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_reads_back_as_its_variant() {
+        for kind in OpKind::ALL {
+            assert_eq!(OpKind::from_keyword(kind.keyword()), Some(*kind));
+        }
+        for state in StateName::ALL {
+            assert_eq!(StateName::from_keyword(state.keyword()), Some(*state));
+        }
+        assert_eq!(OpKind::from_keyword("mmap2"), None);
+    }
+
+    #[test]
+    fn no_word_means_two_things_in_one_place() {
+        // Words of one role are distinct; so are the words that may begin
+        // a line and the operations (a line's first word decides which).
+        let all = all();
+        for k in &all {
+            let same = all.iter().filter(|o| o.word == k.word && o.role == k.role);
+            assert_eq!(same.count(), 1, "{k:?}");
+        }
+        for s in StatementWord::keywords() {
+            assert!(OpKind::from_keyword(s).is_none(), "{s}");
+        }
+    }
+
+    #[test]
+    fn choices_are_listed_as_a_sentence_says_them() {
+        assert_eq!(choices(FrameWord::keywords()), "same or new");
+        assert_eq!(
+            choices(Action::keywords()),
+            "handle, ignore or default".to_string()
+        );
+    }
+}
