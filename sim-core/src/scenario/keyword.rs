@@ -19,6 +19,9 @@ macro_rules! keywords {
             /// Every variant with its word.
             pub const WORDS: &'static [(&'static str, $Type)] = &[$(($text, $Type::$Variant),)*];
 
+            /// Every word, in the order of `ALL`.
+            pub const KEYWORDS: &'static [&'static str] = &[$($text,)*];
+
             /// The word as a scenario writes it.
             pub fn keyword(self) -> &'static str {
                 match self {
@@ -36,7 +39,7 @@ macro_rules! keywords {
 
             /// Every word of this table, in order.
             pub fn keywords() -> impl Iterator<Item = &'static str> {
-                Self::ALL.iter().map(|k| k.keyword())
+                Self::KEYWORDS.iter().copied()
             }
         }
 
