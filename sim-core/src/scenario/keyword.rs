@@ -114,6 +114,32 @@ keywords!(OpKind {
     Kill => "kill",
 });
 
+impl OpKind {
+    /// The optional word the operation's line may end with, if it has one.
+    pub fn flag(self) -> Option<Flag> {
+        match self {
+            OpKind::Mmap => Some(Flag::Shared),
+            OpKind::Socketpair => Some(Flag::Dgram),
+            OpKind::Send | OpKind::Recv => Some(Flag::Nonblock),
+            OpKind::Signal => Some(Flag::Nocldwait),
+            OpKind::Munmap
+            | OpKind::Read
+            | OpKind::Write
+            | OpKind::Fork
+            | OpKind::Exec
+            | OpKind::Exit
+            | OpKind::Wait
+            | OpKind::Pipe
+            | OpKind::Pipesize
+            | OpKind::Close
+            | OpKind::Sndbuf
+            | OpKind::Block
+            | OpKind::Unblock
+            | OpKind::Kill => None,
+        }
+    }
+}
+
 impl Op {
     /// Which operation this is.
     pub fn kind(&self) -> OpKind {

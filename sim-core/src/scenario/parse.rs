@@ -202,14 +202,6 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
             },
         ));
     };
-    // The optional word that may end the line, if the operation has one.
-    let flag = match kind {
-        OpKind::Mmap => Some(Flag::Shared),
-        OpKind::Socketpair => Some(Flag::Dgram),
-        OpKind::Send | OpKind::Recv => Some(Flag::Nonblock),
-        OpKind::Signal => Some(Flag::Nocldwait),
-        _ => None,
-    };
     let op = match kind {
         OpKind::Mmap => {
             let region = line.declared_name("a region name")?;
@@ -316,7 +308,8 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
     };
     // Say which optional word was possible, so `mmap heap 8 shraed` reads
     // well; once given, only the end of the line may follow.
-    let may_follow: Vec<&str> = flag
+    let may_follow: Vec<&str> = kind
+        .flag()
         .filter(|f| !op_has_flag(&op, *f))
         .map(Flag::keyword)
         .into_iter()
