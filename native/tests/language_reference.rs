@@ -267,6 +267,27 @@ fn every_word_of_the_language_is_used_in_an_example_that_runs() {
 }
 
 #[test]
+fn the_reference_shows_every_unit_a_byte_count_takes_in_an_example_that_runs() {
+    let reference = reference();
+    let examples: String = blocks(&reference)
+        .into_iter()
+        .filter(|b| b.info == "scn")
+        .map(|b| b.text)
+        .collect();
+    for (unit, _) in keyword::BYTE_UNITS {
+        assert!(
+            reference.contains(&format!("`{unit}`")),
+            "the reference does not name the unit {unit}"
+        );
+        let used = examples.split_whitespace().any(|w| {
+            w.strip_suffix(unit)
+                .is_some_and(|d| d.parse::<u64>().is_ok())
+        });
+        assert!(used, "no example that runs uses the unit {unit}");
+    }
+}
+
+#[test]
 fn the_reference_names_every_signal_and_every_errno() {
     let reference = reference();
     let words: BTreeSet<&str> = reference

@@ -280,6 +280,18 @@ keywords!(StateName {
     Gone => "gone",
 });
 
+/// The units a byte count may end with, and what each multiplies it by:
+/// powers of 1024, each with a short and an IEC name. Whole-word suffixes,
+/// tried in this order (`KiB` before `K`), and case-sensitive.
+pub const BYTE_UNITS: [(&str, u64); 6] = [
+    ("KiB", 1 << 10),
+    ("K", 1 << 10),
+    ("MiB", 1 << 20),
+    ("M", 1 << 20),
+    ("GiB", 1 << 30),
+    ("G", 1 << 30),
+];
+
 /// The part of the language a keyword belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {

@@ -4,7 +4,7 @@
 
 use super::ast::{End, Name, OpResult, PageRange, Payload, Pos, INIT_NAME};
 use super::error::{suggest, Cut, ErrorKind, ScenarioError};
-use super::keyword::Flag;
+use super::keyword::{Flag, BYTE_UNITS};
 use super::parse::{MAX_IO_BYTES, MAX_PAGES};
 use crate::errno::Errno;
 use crate::sig::Signal;
@@ -354,20 +354,17 @@ impl<'a> Line<'a> {
         max: i128,
         units: bool,
     ) -> Result<i128, ScenarioError> {
-        const UNITS: [(&str, i128); 6] = [
-            ("KiB", 1 << 10),
-            ("K", 1 << 10),
-            ("MiB", 1 << 20),
-            ("M", 1 << 20),
-            ("GiB", 1 << 30),
-            ("G", 1 << 30),
-        ];
         let token = self.word(what)?;
         let pos = token.pos(self.number);
-        let (digits, unit) = UNITS
+        let (digits, unit) = BYTE_UNITS
             .iter()
             .filter(|_| units)
-            .find_map(|(suffix, unit)| token.text.strip_suffix(suffix).map(|d| (d, *unit)))
+            .find_map(|(suffix, unit)| {
+                token
+                    .text
+                    .strip_suffix(suffix)
+                    .map(|d| (d, i128::from(*unit)))
+            })
             .unwrap_or((token.text, 1));
         let negative = digits.starts_with('-');
         let out_of_range = || ScenarioError::new(pos, range_error(subject, min, max, negative));
