@@ -17,7 +17,11 @@
 //!   and whose capitalised words are placeholders.
 //!
 //! A block with any other info string (or none) fails the test, so no
-//! example escapes being run.
+//! example escapes being run. The examples that run to their end are also
+//! replayed on the kernel (`forkscope check`, as root): what the reference
+//! teaches is what Linux does.
+
+mod common;
 
 use sim_core::engine::Sim;
 use sim_core::errno::Errno;
@@ -164,9 +168,9 @@ fn every_example_runs_as_the_reference_says() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
-/// A fresh folder for the trace examples' files.
-fn scratch() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("language_reference");
+/// A fresh folder for one test's example files.
+fn scratch(test: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("language_reference-{test}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("the scratch folder can be made");
     dir
@@ -174,7 +178,7 @@ fn scratch() -> PathBuf {
 
 #[test]
 fn every_trace_in_the_reference_is_what_forkscope_run_prints() {
-    let dir = scratch();
+    let dir = scratch("trace");
     let blocks = blocks(&reference());
     let mut shown = 0;
     for (i, block) in blocks.iter().enumerate() {
@@ -205,6 +209,62 @@ fn every_trace_in_the_reference_is_what_forkscope_run_prints() {
         shown += 1;
     }
     assert!(shown >= 2, "the reference shows no trace or no error");
+}
+
+#[test]
+fn every_example_that_runs_agrees_with_the_kernel() {
+    let dir = scratch("kernel");
+    let blocks = blocks(&reference());
+    let examples: Vec<(PathBuf, &Block)> = blocks
+        .iter()
+        .filter(|b| b.info == "scn" || b.info == "scn fails")
+        .enumerate()
+        .map(|(i, b)| {
+            let path = dir.join(format!("example-{i:02}.scn"));
+            std::fs::write(&path, &b.text).expect("the example can be written");
+            (path, b)
+        })
+        .collect();
+    assert!(examples.len() > 30, "only {} examples", examples.len());
+    let paths: Vec<&PathBuf> = examples.iter().map(|(p, _)| p).collect();
+    // One run for all of them: this file is its own test binary, so no
+    // other test of it forks at the same time.
+    let (_, doc) = common::check_json(&paths);
+    assert_eq!(doc["frames_visible"], true, "run the examples as root");
+    let results = doc["scenarios"].as_array().expect("a list of scenarios");
+    assert_eq!(results.len(), examples.len(), "{doc:#}");
+    let wrong: Vec<String> = results
+        .iter()
+        .zip(&examples)
+        .filter(|(result, (_, block))| {
+            if block.info == "scn" {
+                return !common::agrees_fully(result);
+            }
+            // `scn fails`: both sides agree, and fail on the marked lines.
+            let expects = result["expects"].as_array().into_iter().flatten();
+            let failing: BTreeSet<u32> = expects
+                .clone()
+                .filter(|e| e["kernel"].get("Err").is_some())
+                .filter_map(|e| e["line"].as_u64().map(|l| l as u32))
+                .collect();
+            result["status"] != "agree"
+                || !result["error"].is_null()
+                || expects.clone().any(|e| e["status"] != "agree")
+                || failing != marked_to_fail(&block.text)
+        })
+        .map(|(result, (_, block))| {
+            format!(
+                "docs/scenario-language.md:{}: {}",
+                block.line,
+                common::describe(result)
+            )
+        })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "examples of the reference that the kernel does not bear out:\n\n{}",
+        wrong.join("\n")
+    );
 }
 
 /// The language's words in the `syntax` blocks: lowercase words between
