@@ -1,9 +1,11 @@
 //! Every word the scenario language gives a meaning, written once: the
 //! statement words, the operation keywords, the words of `expect`, the
-//! actions, states and flags. The parser reads these tables, the printer
-//! writes from them, and the engine and the CLI name an operation through
-//! [`OpKind::keyword`]. [`all`] lists them all, which is how a test checks
-//! that docs/scenario-language.md documents every word the parser accepts.
+//! actions, states and flags, and the units of a byte count. The parser
+//! reads these tables, the printer writes from them, and whatever else
+//! names an operation (`Op::keyword`, `BlockedOn::op`) does it through
+//! [`OpKind`]. [`all`] lists every word, which is how a test
+//! (native/tests/language_reference.rs) checks that
+//! docs/scenario-language.md documents every word the parser accepts.
 
 use super::ast::{Action, Op, StateName, INIT_NAME};
 use std::fmt;
@@ -321,35 +323,23 @@ pub struct Keyword {
 /// may come twice under two roles (`shared`: a flag of `mmap` and a page
 /// check).
 pub fn all() -> Vec<Keyword> {
-    let group = |role: Role, words: &mut dyn Iterator<Item = &'static str>| {
-        words
-            .map(move |word| Keyword { word, role })
-            .collect::<Vec<_>>()
-    };
-    [
-        group(Role::Statement, &mut StatementWord::keywords()),
-        group(Role::Operation, &mut OpKind::keywords()),
-        group(Role::Check, &mut CheckWord::keywords()),
-        group(Role::EndCheck, &mut EndCheckWord::keywords()),
-        group(Role::Page, &mut PageWord::keywords()),
-        group(Role::Frame, &mut FrameWord::keywords()),
-        group(Role::Status, &mut StatusWord::keywords()),
-        group(Role::Flag, &mut Flag::keywords()),
-        group(Role::Action, &mut Action::keywords()),
-        group(Role::State, &mut StateName::keywords()),
-        group(Role::ReservedName, &mut std::iter::once(INIT_NAME)),
-    ]
-    .concat()
-}
-
-/// `a, b or c`: the words of a table as an error lists the choices.
-pub fn choices(words: impl IntoIterator<Item = &'static str>) -> String {
-    let words: Vec<&str> = words.into_iter().collect();
-    match words.split_last() {
-        None => String::new(),
-        Some((last, [])) => (*last).to_string(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-    }
+    let groups: [(Role, &[&'static str]); 11] = [
+        (Role::Statement, StatementWord::KEYWORDS),
+        (Role::Operation, OpKind::KEYWORDS),
+        (Role::Check, CheckWord::KEYWORDS),
+        (Role::EndCheck, EndCheckWord::KEYWORDS),
+        (Role::Page, PageWord::KEYWORDS),
+        (Role::Frame, FrameWord::KEYWORDS),
+        (Role::Status, StatusWord::KEYWORDS),
+        (Role::Flag, Flag::KEYWORDS),
+        (Role::Action, Action::KEYWORDS),
+        (Role::State, StateName::KEYWORDS),
+        (Role::ReservedName, &[INIT_NAME]),
+    ];
+    groups
+        .into_iter()
+        .flat_map(|(role, words)| words.iter().map(move |&word| Keyword { word, role }))
+        .collect()
 }
 
 #[cfg(test)]
@@ -382,11 +372,12 @@ mod tests {
     }
 
     #[test]
-    fn choices_are_listed_as_a_sentence_says_them() {
-        assert_eq!(choices(FrameWord::keywords()), "same or new");
+    fn a_tables_words_are_offered_as_a_sentence_offers_them() {
+        use crate::words::alternatives;
+        assert_eq!(alternatives(FrameWord::keywords()), "same or new");
         assert_eq!(
-            choices(Action::keywords()),
-            "handle, ignore or default".to_string()
+            alternatives(Action::keywords()),
+            "handle, ignore or default"
         );
     }
 }

@@ -16,9 +16,10 @@ use super::ast::{
 };
 use super::error::{suggest, ErrorKind, ScenarioError};
 use super::keyword::{
-    choices, CheckWord, EndCheckWord, Flag, FrameWord, OpKind, PageWord, StatementWord, StatusWord,
+    CheckWord, EndCheckWord, Flag, FrameWord, OpKind, PageWord, StatementWord, StatusWord,
 };
 use super::lex::*;
+use crate::words::alternatives;
 
 /// The most pages one `mmap` may ask for: 1,048,576 pages of 4 KiB = 4 GiB.
 /// Far beyond any lesson, and it keeps page arithmetic inside `u32`. (The
@@ -285,7 +286,7 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
         },
         OpKind::Signal => {
             let signal = line.signal()?;
-            let action = line.one_of(&choices(Action::keywords()), Action::WORDS)?;
+            let action = line.one_of(&alternatives(Action::keywords()), Action::WORDS)?;
             Op::Signal {
                 signal,
                 action,
@@ -347,7 +348,7 @@ fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
         return Ok(Expect::Queued { end, bytes });
     }
     let process = name_from(subject, line.number)?;
-    let checks = choices(CheckWord::keywords());
+    let checks = alternatives(CheckWord::keywords());
     let what = line.word(&format!("what to check: R[I], {checks}"))?;
     if let Some((region, index)) = what.text.split_once('[') {
         return page_expect(line, process, what, region, index);
@@ -372,7 +373,7 @@ fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
         },
         CheckWord::State => Expect::State {
             process,
-            state: line.one_of(&choices(StateName::keywords()), StateName::WORDS)?,
+            state: line.one_of(&alternatives(StateName::keywords()), StateName::WORDS)?,
         },
         // `init` is allowed here: it is the one name no line declares.
         CheckWord::Parent => Expect::Parent {
@@ -389,7 +390,9 @@ fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
             }
         }
         CheckWord::Status => {
-            let status = match line.one_of(&choices(StatusWord::keywords()), StatusWord::WORDS)? {
+            let status = match line
+                .one_of(&alternatives(StatusWord::keywords()), StatusWord::WORDS)?
+            {
                 StatusWord::Exited => {
                     let code = line.count("an exit status (0 to 255)", "the exit status", 255)?;
                     ExitStatus::Exited(code as u8) // at most 255, checked just above
@@ -427,7 +430,7 @@ fn page_expect(
     };
     let max = u64::from(MAX_PAGES - 1);
     let page = bounded(index, index_pos, "a page number", "the page number", max)? as u32;
-    let pages = choices(PageWord::keywords());
+    let pages = alternatives(PageWord::keywords());
     let check_word = line.word(&pages)?;
     let Some(check) = PageWord::from_keyword(check_word.text) else {
         let pos = check_word.pos(line.number);
@@ -440,10 +443,12 @@ fn page_expect(
         PageWord::Private => PageCheck::Private,
         PageWord::Absent => PageCheck::Absent,
         PageWord::Zero => PageCheck::Zero,
-        PageWord::Frame => match line.one_of(&choices(FrameWord::keywords()), FrameWord::WORDS)? {
-            FrameWord::Same => PageCheck::FrameSame,
-            FrameWord::New => PageCheck::FrameNew,
-        },
+        PageWord::Frame => {
+            match line.one_of(&alternatives(FrameWord::keywords()), FrameWord::WORDS)? {
+                FrameWord::Same => PageCheck::FrameSame,
+                FrameWord::New => PageCheck::FrameNew,
+            }
+        }
     };
     Ok(Expect::Page {
         process,
