@@ -1,4 +1,6 @@
 //! The parser: text to `Scenario`, or the first error with its line and column.
+//! What it accepts is documented for a scenario's writer in
+//! docs/scenario-language.md; its words come from `keyword.rs`.
 //!
 //! Parsing is line by line: each line is split into tokens (words and quoted
 //! strings, each with its column), and the first word decides which statement
