@@ -78,7 +78,7 @@ fn random_scenarios_agree_with_the_kernel() {
         );
     }
     if count >= SEEDS {
-        for op in sim_core::scenario::Op::KEYWORDS {
+        for op in sim_core::scenario::OpKind::KEYWORDS {
             assert!(ops.contains(*op), "no scenario does {op}: {ops:?}");
         }
         // A size beyond 1 GiB is drawn, but counts only once the parser

@@ -4,6 +4,7 @@
 //! Every statement keeps its source position, so that any error, in the
 //! parser, the model or the native replay, can name a line and column.
 
+use super::keyword::StatusWord;
 use crate::errno::Errno;
 use crate::ipc::end_name::{EndName, Which};
 use crate::ipc::pipe::PipeEnd;
@@ -262,56 +263,6 @@ pub enum Op {
     },
 }
 
-impl Op {
-    /// The operation's keyword, as written in a scenario.
-    pub fn keyword(&self) -> &'static str {
-        match self {
-            Op::Mmap { .. } => "mmap",
-            Op::Munmap { .. } => "munmap",
-            Op::Read { .. } => "read",
-            Op::Write { .. } => "write",
-            Op::Fork { .. } => "fork",
-            Op::Exec { .. } => "exec",
-            Op::Exit { .. } => "exit",
-            Op::Wait { .. } => "wait",
-            Op::Pipe { .. } => "pipe",
-            Op::Socketpair { .. } => "socketpair",
-            Op::Close { .. } => "close",
-            Op::Send { .. } => "send",
-            Op::Recv { .. } => "recv",
-            Op::Pipesize { .. } => "pipesize",
-            Op::Sndbuf { .. } => "sndbuf",
-            Op::Signal { .. } => "signal",
-            Op::Block { .. } => "block",
-            Op::Unblock { .. } => "unblock",
-            Op::Kill { .. } => "kill",
-        }
-    }
-
-    /// Every operation keyword, for "did you mean" suggestions.
-    pub const KEYWORDS: &'static [&'static str] = &[
-        "mmap",
-        "munmap",
-        "read",
-        "write",
-        "fork",
-        "exec",
-        "exit",
-        "wait",
-        "pipe",
-        "socketpair",
-        "close",
-        "send",
-        "recv",
-        "pipesize",
-        "sndbuf",
-        "signal",
-        "block",
-        "unblock",
-        "kill",
-    ];
-}
-
 /// What an `expect P R[I] ...` says of one page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "is")]
@@ -343,14 +294,9 @@ pub enum StateName {
 }
 
 impl StateName {
+    /// The state's word (see `keyword.rs`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            StateName::Running => "running",
-            StateName::Blocked => "blocked",
-            StateName::Stopped => "stopped",
-            StateName::Zombie => "zombie",
-            StateName::Gone => "gone",
-        }
+        self.keyword()
     }
 }
 
@@ -384,8 +330,8 @@ pub enum ExitStatus {
 impl std::fmt::Display for ExitStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ExitStatus::Exited(c) => write!(f, "exited {c}"),
-            ExitStatus::Signaled(s) => write!(f, "signaled {s}"),
+            ExitStatus::Exited(c) => write!(f, "{} {c}", StatusWord::Exited),
+            ExitStatus::Signaled(s) => write!(f, "{} {s}", StatusWord::Signaled),
         }
     }
 }

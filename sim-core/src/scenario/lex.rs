@@ -4,6 +4,7 @@
 
 use super::ast::{End, Name, OpResult, PageRange, Payload, Pos, INIT_NAME};
 use super::error::{suggest, Cut, ErrorKind, ScenarioError};
+use super::keyword::{Flag, BYTE_UNITS};
 use super::parse::{MAX_IO_BYTES, MAX_PAGES};
 use crate::errno::Errno;
 use crate::ipc::end_name::{self, EndName, Which};
@@ -266,8 +267,8 @@ impl<'a> Line<'a> {
     }
 
     /// Consume an optional trailing word such as `shared`.
-    pub(super) fn flag(&mut self, flag: &str) -> bool {
-        let present = self.peek().is_some_and(|t| t.is_word(flag));
+    pub(super) fn flag(&mut self, flag: Flag) -> bool {
+        let present = self.peek().is_some_and(|t| t.is_word(flag.keyword()));
         if present {
             self.advance();
         }
@@ -354,20 +355,17 @@ impl<'a> Line<'a> {
         max: i128,
         units: bool,
     ) -> Result<i128, ScenarioError> {
-        const UNITS: [(&str, i128); 6] = [
-            ("KiB", 1 << 10),
-            ("K", 1 << 10),
-            ("MiB", 1 << 20),
-            ("M", 1 << 20),
-            ("GiB", 1 << 30),
-            ("G", 1 << 30),
-        ];
         let token = self.word(what)?;
         let pos = token.pos(self.number);
-        let (digits, unit) = UNITS
+        let (digits, unit) = BYTE_UNITS
             .iter()
             .filter(|_| units)
-            .find_map(|(suffix, unit)| token.text.strip_suffix(suffix).map(|d| (d, *unit)))
+            .find_map(|(suffix, unit)| {
+                token
+                    .text
+                    .strip_suffix(suffix)
+                    .map(|d| (d, i128::from(*unit)))
+            })
             .unwrap_or((token.text, 1));
         let negative = digits.starts_with('-');
         let out_of_range = || ScenarioError::new(pos, range_error(subject, min, max, negative));
