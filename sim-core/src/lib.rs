@@ -7,6 +7,7 @@
 //! runs a scenario step by step and keeps every earlier state reachable.
 #![forbid(unsafe_code)]
 
+mod attention;
 pub mod engine;
 pub mod errno;
 pub mod ids;

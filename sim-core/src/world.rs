@@ -3,6 +3,7 @@
 //! cheap, every table sharing structure with the clone, and that is how the
 //! step engine keeps every earlier state.
 
+use crate::attention::Attention;
 use crate::ids::{FrameId, Pid};
 use crate::ids::{PipeId, SockPairId};
 use crate::ipc::fd::{EndRef, FdTable};
@@ -21,7 +22,7 @@ use std::sync::Arc;
 pub struct World {
     /// Behind `Arc`s so that a step that changes one process copies only
     /// that process, not the map node (16 entries) that holds it.
-    procs: imbl::OrdMap<Pid, Arc<Process>>,
+    procs: imbl::OrdMap<Pid, Shared>,
     /// Scenario name -> pid, for every process ever created.
     names: imbl::OrdMap<Arc<str>, Pid>,
     pub frames: Frames,
@@ -33,6 +34,20 @@ pub struct World {
     next_object: u32,
     /// The next `tick`.
     next_tick: u64,
+    /// Which processes the end of a step must look at (`Attention`).
+    attention: Attention,
+}
+
+/// A process behind an `Arc`, equal to another only when it is the same
+/// allocation: two worlds share every process a step did not touch, so
+/// `imbl`'s diff of the two tables visits only what the step changed.
+#[derive(Clone, Debug)]
+struct Shared(Arc<Process>);
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Shared) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// A named IPC object.
@@ -66,7 +81,7 @@ impl World {
             last_reaped: None,
         };
         World {
-            procs: imbl::OrdMap::unit(Pid::INIT, Arc::new(init)),
+            procs: imbl::OrdMap::unit(Pid::INIT, Shared(Arc::new(init))),
             names: imbl::OrdMap::new(),
             frames: Frames::default(),
             next_pid: 2,
@@ -75,6 +90,7 @@ impl World {
             objects: imbl::OrdMap::new(),
             next_object: 1,
             next_tick: 1,
+            attention: Attention::default(),
         }
     }
 
@@ -93,9 +109,10 @@ impl World {
         self.next_pid += 1;
         let name: Arc<str> = Arc::from(name);
         self.names.insert(name.clone(), pid);
+        self.attention.touch(pid);
         self.procs.insert(
             pid,
-            Arc::new(Process {
+            Shared(Arc::new(Process {
                 pid,
                 name,
                 parent,
@@ -108,7 +125,7 @@ impl World {
                 faults: 0,
                 last_op: None,
                 last_reaped: None,
-            }),
+            })),
         );
         pid
     }
@@ -247,31 +264,54 @@ impl World {
     }
 
     pub fn proc(&self, pid: Pid) -> &Process {
-        self.procs
+        &self
+            .procs
             .get(&pid)
             .expect("a pid handed out by the world names a process")
+            .0
     }
 
     pub fn proc_mut(&mut self, pid: Pid) -> &mut Process {
+        self.attention.touch(pid);
         Arc::make_mut(
-            self.procs
+            &mut self
+                .procs
                 .get_mut(&pid)
-                .expect("a pid handed out by the world names a process"),
+                .expect("a pid handed out by the world names a process")
+                .0,
         )
     }
 
     /// The process and the frame table, both mutable (for faults).
     pub fn proc_and_frames(&mut self, pid: Pid) -> (&mut Process, &mut Frames) {
+        self.attention.touch(pid);
         let proc = self
             .procs
             .get_mut(&pid)
             .expect("a pid handed out by the world names a process");
-        (Arc::make_mut(proc), &mut self.frames)
+        (Arc::make_mut(&mut proc.0), &mut self.frames)
+    }
+
+    /// The first process after `after` (pid order) that may have something
+    /// to do when it takes its signals: asleep in a call, or with a signal
+    /// it can take now or a handler frame to run. Any other process's
+    /// `take_signals` would do nothing.
+    pub fn wanted_after(&mut self, after: Pid) -> Option<Pid> {
+        let procs = &self.procs;
+        self.attention.refresh(|pid| &procs[&pid].0);
+        self.attention.wanted_after(after)
+    }
+
+    /// The processes asleep in a call, in pid order.
+    pub fn blocked_pids(&mut self) -> Vec<Pid> {
+        let procs = &self.procs;
+        self.attention.refresh(|pid| &procs[&pid].0);
+        self.attention.blocked().collect()
     }
 
     /// Every process, init first, in pid order.
     pub fn procs(&self) -> impl Iterator<Item = &Process> {
-        self.procs.values().map(|p| &**p)
+        self.procs.values().map(|p| &*p.0)
     }
 
     /// Every scenario name ever given, in name order.
@@ -283,8 +323,7 @@ impl World {
     /// init adopts children in the model, and init reaps at once, so pid
     /// order is the kernel's list order.)
     pub fn children(&self, pid: Pid) -> Vec<Pid> {
-        self.procs
-            .values()
+        self.procs()
             .filter(|p| p.parent == pid && !matches!(p.state, ProcState::Gone { .. }))
             .map(|p| p.pid)
             .collect()
@@ -368,7 +407,7 @@ impl World {
     /// of page-table entries that map it. Returns the first disagreement.
     pub fn check_frame_counts(&self) -> Result<(), String> {
         let mut counted: BTreeMap<FrameId, u32> = BTreeMap::new();
-        for proc in self.procs.values() {
+        for proc in self.procs() {
             for region in &proc.mm.regions {
                 region.ptes.for_each_leaf(|_, ptes| {
                     for frame in ptes
