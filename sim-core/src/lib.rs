@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 mod attention;
+pub mod changes;
 pub mod engine;
 pub mod errno;
 pub mod ids;

@@ -4,6 +4,7 @@
 //! step engine keeps every earlier state.
 
 use crate::attention::Attention;
+use crate::changes::{self, Changes, FrameUsers, Head, ProcChange, Runs};
 use crate::ids::{FrameId, Pid};
 use crate::ids::{PipeId, SockPairId};
 use crate::ipc::fd::{EndRef, FdTable};
@@ -14,7 +15,7 @@ use crate::observe::{LastOpObs, Observation, PageObs, ProcObs};
 use crate::proc::{ProcState, Process};
 use crate::scenario::ast::INIT_NAME;
 use crate::signal::SigState;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// The simulated machine.
@@ -51,7 +52,7 @@ impl PartialEq for Shared {
 }
 
 /// A named IPC object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Object {
     Pipe(PipeId),
     Socks(SockPairId),
@@ -401,6 +402,193 @@ impl World {
             .map(|(name, end)| (name, self.queued(end)))
             .collect();
         Observation { processes, queued }
+    }
+
+    /// What changed from `before` (an earlier world of the same run) to
+    /// this one, as `Changes::between` would find it from the two worlds'
+    /// observations, but looking only at what the two do not share: the
+    /// processes, page-table leaves, frame slots, pipes and socketpairs
+    /// written in between. The one walk over every process is for frames
+    /// that went from one user to several or back, to find the pages that
+    /// map them (there is no reverse map), and only when there are some.
+    pub fn changes_since(&self, before: &World) -> Changes {
+        let mut frames = BTreeMap::new();
+        self.frames
+            .changed_counts(&before.frames, |frame, was, now| {
+                if now > 0 {
+                    frames.insert(u64::from(frame.0), FrameUsers { before: was, now });
+                }
+            });
+        let mut pids = BTreeSet::new();
+        for item in before.procs.diff(&self.procs) {
+            match item {
+                imbl::ordmap::DiffItem::Add(pid, _) => pids.insert(*pid),
+                imbl::ordmap::DiffItem::Update { new: (pid, _), .. } => pids.insert(*pid),
+                imbl::ordmap::DiffItem::Remove(..) => false,
+            };
+        }
+        let reshared = self.reshared_pages(before, &frames);
+        pids.extend(reshared.keys().copied());
+        let mut processes = BTreeMap::new();
+        for pid in pids.into_iter().filter(|&p| p != Pid::INIT) {
+            let proc = self.proc(pid);
+            let old = before.procs.get(&pid).map(|p| &*p.0);
+            if let Some(change) = self.proc_change(before, old, proc, reshared.get(&pid)) {
+                processes.insert(proc.name.to_string(), change);
+            }
+        }
+        let mut objects = BTreeSet::new();
+        for item in before.pipes.diff(&self.pipes) {
+            if let imbl::ordmap::DiffItem::Add(id, _)
+            | imbl::ordmap::DiffItem::Update { new: (id, _), .. } = item
+            {
+                objects.insert(Object::Pipe(*id));
+            }
+        }
+        for item in before.socks.diff(&self.socks) {
+            if let imbl::ordmap::DiffItem::Add(id, _)
+            | imbl::ordmap::DiffItem::Update { new: (id, _), .. } = item
+            {
+                objects.insert(Object::Socks(*id));
+            }
+        }
+        let mut queued = BTreeMap::new();
+        for (name, end) in self.ends_of(&objects) {
+            let now = self.queued(end);
+            let known = match end {
+                EndRef::Pipe(id, _) => before.pipes.contains_key(&id),
+                EndRef::Sock(id, _) => before.socks.contains_key(&id),
+            };
+            if !known || before.queued(end) != now {
+                queued.insert(name, now);
+            }
+        }
+        Changes {
+            processes,
+            frames,
+            queued,
+        }
+    }
+
+    /// The ends of `objects`, with their names.
+    fn ends_of(&self, objects: &BTreeSet<Object>) -> Vec<(String, EndRef)> {
+        if objects.is_empty() {
+            return Vec::new();
+        }
+        self.ends()
+            .into_iter()
+            .filter(|(_, end)| {
+                objects.contains(&match *end {
+                    EndRef::Pipe(id, _) => Object::Pipe(id),
+                    EndRef::Sock(id, _) => Object::Socks(id),
+                })
+            })
+            .collect()
+    }
+
+    /// Pid -> regions with a page that maps the same frame as in `before`
+    /// while the frame went from one user to several or back.
+    fn reshared_pages(
+        &self,
+        before: &World,
+        frames: &BTreeMap<u64, FrameUsers>,
+    ) -> BTreeMap<Pid, BTreeSet<Arc<str>>> {
+        let flipped: BTreeSet<FrameId> = frames
+            .iter()
+            .filter(|(_, users)| users.reshared())
+            .map(|(&frame, _)| FrameId(frame as u32))
+            .collect();
+        let mut found: BTreeMap<Pid, BTreeSet<Arc<str>>> = BTreeMap::new();
+        if flipped.is_empty() {
+            return found;
+        }
+        for proc in self.procs() {
+            let Some(old) = before.procs.get(&proc.pid) else {
+                continue;
+            };
+            for region in &proc.mm.regions {
+                let Some(old_region) = old.0.mm.region(&region.name) else {
+                    continue;
+                };
+                let mut hit = false;
+                region.ptes.for_each_leaf(|base, ptes| {
+                    for (i, pte) in ptes.iter().enumerate() {
+                        let index = base + i as u32;
+                        if !hit
+                            && pte.frame().is_some_and(|f| flipped.contains(&f))
+                            && index < old_region.pages()
+                            && old_region.ptes.get(index).frame() == pte.frame()
+                        {
+                            hit = true;
+                        }
+                    }
+                });
+                if hit {
+                    found
+                        .entry(proc.pid)
+                        .or_default()
+                        .insert(region.name.clone());
+                }
+            }
+        }
+        found
+    }
+
+    /// The change of one process from `old` (in `before`) to `proc`.
+    fn proc_change(
+        &self,
+        before: &World,
+        old: Option<&Process>,
+        proc: &Process,
+        reshared: Option<&BTreeSet<Arc<str>>>,
+    ) -> Option<ProcChange> {
+        let mut regions: Vec<_> = proc.mm.regions.iter().collect();
+        regions.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut runs = Runs::default();
+        for region in regions {
+            let page = |i: u32| self.observe_page(region.view(i));
+            match old.and_then(|o| o.mm.region(&region.name)) {
+                Some(was) if was.pages() == region.pages() => {
+                    was.ptes.diff(&region.ptes, |i| {
+                        if was.ptes.get(i).frame() != region.ptes.get(i).frame() {
+                            runs.push(&region.name, i, page(i));
+                        }
+                    });
+                }
+                was => {
+                    for i in 0..region.pages() {
+                        let old_frame =
+                            was.filter(|w| i < w.pages()).map(|w| w.ptes.get(i).frame());
+                        if old_frame != Some(region.ptes.get(i).frame()) {
+                            runs.push(&region.name, i, page(i));
+                        }
+                    }
+                }
+            }
+        }
+        let mut unmapped: Vec<String> = old
+            .map(|o| {
+                o.mm.regions
+                    .iter()
+                    .filter(|r| proc.mm.region(&r.name).is_none())
+                    .map(|r| r.name.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        unmapped.sort();
+        let reshared = reshared
+            .map(|set| set.iter().map(|r| r.to_string()).collect())
+            .unwrap_or_default();
+        // The small fields, as an observation shows them (no pages).
+        let now = self.observe_proc(proc, |_| None);
+        let was = old.map(|o| before.observe_proc(o, |_| None));
+        changes::proc_change(
+            was.as_ref().map(Head::of).as_ref(),
+            &Head::of(&now),
+            runs.finish(),
+            reshared,
+            unmapped,
+        )
     }
 
     /// Check the frame invariant: every frame's map count equals the number

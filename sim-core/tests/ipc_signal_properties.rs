@@ -9,7 +9,9 @@
 //!   then no byte appears from nowhere;
 //! - no fd stays open in a process that is a zombie or gone;
 //! - every frame's map count equals the page-table entries that map it;
-//! - the model never panics: a scenario error is a value, a panic a bug.
+//! - the model never panics: a scenario error is a value, a panic a bug;
+//! - the changes of a step found from its two worlds are the difference
+//!   of their whole observations, and replaying them gives the one after.
 //!
 //! A scenario is written as text one line at a time, each line chosen by
 //! looking at the world the lines before it left: only a process that is
@@ -17,6 +19,7 @@
 //! actor), and ends, targets and children are ones the world knows.
 
 use proptest::prelude::*;
+use sim_core::changes::Changes;
 use sim_core::engine::{Event, Sim};
 use sim_core::ipc::fd::EndRef;
 use sim_core::proc::ProcState;
@@ -252,6 +255,24 @@ proptest! {
     ) {
         let text = write_scenario(&choices);
         check_properties(&text)?;
+    }
+
+    #[test]
+    fn changes_found_from_the_worlds_equal_the_diff_of_whole_observations(
+        choices in prop::collection::vec(any::<Choice>(), 1..60)
+    ) {
+        let text = write_scenario(&choices);
+        let sim = run(&text);
+        for index in 1..=sim.steps().len() as u32 {
+            let before = sim.observe(index - 1).expect("kept");
+            let after = sim.observe(index).expect("kept");
+            let full = Changes::between(&before, &after);
+            let found = sim.changes(index).expect("a step that ran");
+            prop_assert_eq!(&found, &full, "step {}\n{}", index, text);
+            let mut replayed = before;
+            full.replay(&mut replayed);
+            prop_assert_eq!(&replayed, &after, "replaying step {}\n{}", index, text);
+        }
     }
 }
 
