@@ -360,7 +360,8 @@ impl World {
         }
     }
 
-    fn observe_page(&self, pte: PteView) -> PageObs {
+    /// A page-table entry as an observation shows it.
+    pub fn observe_page(&self, pte: PteView) -> PageObs {
         match pte {
             PteView::Absent => PageObs::Absent,
             PteView::Mapped { frame, .. } if frame == FrameId::ZERO => PageObs::Zero,
