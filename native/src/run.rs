@@ -459,7 +459,7 @@ struct JsonTrace<'a> {
     source: &'a str,
     title: Option<&'a str>,
     intro: &'a [String],
-    steps: Vec<JsonStep<'a>>,
+    steps: JsonSteps<'a>,
     error: Option<JsonError>,
     expects: usize,
     failed: usize,
@@ -502,6 +502,25 @@ impl JsonError {
     }
 }
 
+/// The steps of a run, each with its changes found as it is written, so
+/// that a long run's trace never holds every step's changes at once.
+struct JsonSteps<'a>(Option<&'a Sim>);
+
+impl Serialize for JsonSteps<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let steps = self.0.map(Sim::steps).unwrap_or_default();
+        serializer.collect_seq(steps.iter().map(|step| {
+            JsonStep {
+                step,
+                changes: self
+                    .0
+                    .and_then(|sim| sim.changes(step.index))
+                    .unwrap_or_default(),
+            }
+        }))
+    }
+}
+
 #[derive(Serialize)]
 struct JsonStep<'a> {
     #[serde(flatten)]
@@ -514,17 +533,7 @@ struct JsonStep<'a> {
 /// The JSON trace of `sim` (None when the scenario never ran: it could
 /// not be read or parsed), on stdout.
 fn print_json(label: &str, text: Option<&str>, sim: Option<&Sim>, error: Option<JsonError>) {
-    let steps = sim
-        .map(|sim| {
-            sim.steps()
-                .iter()
-                .map(|step| JsonStep {
-                    step,
-                    changes: sim.changes(step.index).unwrap_or_default(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let steps = JsonSteps(sim);
     let trace = JsonTrace {
         source: label,
         // Without a parsed scenario, the title line as written.
@@ -541,7 +550,11 @@ fn print_json(label: &str, text: Option<&str>, sim: Option<&Sim>, error: Option<
         failed: sim.map_or(0, |s| s.failed_expects().count()),
     };
     match serde_json::to_string_pretty(&trace) {
-        Ok(json) => output::println(&json),
+        Ok(json) => {
+            // Not `println`, which would copy a long trace once more.
+            output::print(&json);
+            output::print("\n");
+        }
         Err(e) => output::eprint(&format!("error: the trace does not serialise: {e}\n")),
     }
 }
