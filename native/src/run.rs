@@ -428,10 +428,10 @@ fn group_label(names: &[&str]) -> String {
         .collect();
     let run = numbers.is_some_and(|ns| ns.windows(2).all(|w| w[1] == w[0] + 1));
     let (first, last) = (keyed[0].1, keyed[keyed.len() - 1].1);
-    if run {
-        format!("{first}..{last}")
-    } else {
-        format!("{first}, {} and {} others", keyed[1].1, keyed.len() - 2)
+    match keyed.len() {
+        _ if run => format!("{first}..{last}"),
+        3 => format!("{first}, {} and {last}", keyed[1].1),
+        n => format!("{first}, {} and {} others", keyed[1].1, n - 2),
     }
 }
 
@@ -563,6 +563,39 @@ fn print_json(label: &str, text: Option<&str>, sim: Option<&Sim>, error: Option<
 mod tests {
     use super::*;
     use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn a_group_is_named_by_its_numbered_run_or_its_first_two_names() {
+        assert_eq!(
+            group_label(&["c1", "c10", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"]),
+            "c1..c10"
+        );
+        assert_eq!(group_label(&["c1", "c3", "c4"]), "c1, c3 and c4");
+        assert_eq!(
+            group_label(&["c1", "c3", "c4", "c5"]),
+            "c1, c3 and 2 others"
+        );
+        assert_eq!(group_label(&["b", "a", "c", "d"]), "a, b and 2 others");
+        assert_eq!(group_label(&["x01", "x02", "x03"]), "x01, x02 and x03");
+        assert_eq!(group_label(&["c1", "d2", "c3"]), "c1, c3 and d2");
+    }
+
+    #[test]
+    fn a_change_shared_by_fewer_than_three_processes_is_not_grouped() {
+        let lines = vec![
+            ("a", "running (parent init)".to_string()),
+            ("b", "running (parent init)".to_string()),
+            ("c", "zombie (parent p)".to_string()),
+        ];
+        assert_eq!(
+            summarise(lines),
+            [
+                "a: running (parent init)",
+                "b: running (parent init)",
+                "c: zombie (parent p)"
+            ]
+        );
+    }
 
     /// Lines of narrow, wide and tab characters with an `X` at a known
     /// column, in windows cut anywhere: the caret is always under the `X`,
