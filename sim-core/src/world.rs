@@ -51,6 +51,20 @@ impl PartialEq for Shared {
     }
 }
 
+/// The keys of `after` whose entry is new or differs from `before`'s (no
+/// entry is ever removed from a world's tables), skipping the subtrees
+/// the two maps share.
+fn written<'a, K: Ord + Copy, V: PartialEq>(
+    before: &'a imbl::OrdMap<K, V>,
+    after: &'a imbl::OrdMap<K, V>,
+) -> impl Iterator<Item = K> + 'a {
+    before.diff(after).filter_map(|item| match item {
+        imbl::ordmap::DiffItem::Add(key, _)
+        | imbl::ordmap::DiffItem::Update { new: (key, _), .. } => Some(*key),
+        imbl::ordmap::DiffItem::Remove(..) => None,
+    })
+}
+
 /// A named IPC object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Object {
@@ -420,14 +434,7 @@ impl World {
                     frames.insert(u64::from(frame.0), FrameUsers { before: was, now });
                 }
             });
-        let mut pids = BTreeSet::new();
-        for item in before.procs.diff(&self.procs) {
-            match item {
-                imbl::ordmap::DiffItem::Add(pid, _) => pids.insert(*pid),
-                imbl::ordmap::DiffItem::Update { new: (pid, _), .. } => pids.insert(*pid),
-                imbl::ordmap::DiffItem::Remove(..) => false,
-            };
-        }
+        let mut pids: BTreeSet<Pid> = written(&before.procs, &self.procs).collect();
         let reshared = self.reshared_pages(before, &frames);
         pids.extend(reshared.keys().copied());
         let mut processes = BTreeMap::new();
@@ -438,21 +445,10 @@ impl World {
                 processes.insert(proc.name.to_string(), change);
             }
         }
-        let mut objects = BTreeSet::new();
-        for item in before.pipes.diff(&self.pipes) {
-            if let imbl::ordmap::DiffItem::Add(id, _)
-            | imbl::ordmap::DiffItem::Update { new: (id, _), .. } = item
-            {
-                objects.insert(Object::Pipe(*id));
-            }
-        }
-        for item in before.socks.diff(&self.socks) {
-            if let imbl::ordmap::DiffItem::Add(id, _)
-            | imbl::ordmap::DiffItem::Update { new: (id, _), .. } = item
-            {
-                objects.insert(Object::Socks(*id));
-            }
-        }
+        let objects: BTreeSet<Object> = written(&before.pipes, &self.pipes)
+            .map(Object::Pipe)
+            .chain(written(&before.socks, &self.socks).map(Object::Socks))
+            .collect();
         let mut queued = BTreeMap::new();
         for (name, end) in self.ends_of(&objects) {
             let now = self.queued(end);
