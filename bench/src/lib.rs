@@ -1,4 +1,4 @@
-//! The scale benchmarks of issue 8 (`cargo xtask bench`): the scenario
+//! The scale benchmarks (`cargo xtask bench`): the scenario
 //! generators live here, in the library, so that a test can parse what
 //! they make; the `scale` binary (src/main.rs) measures them.
 

@@ -1,4 +1,4 @@
-//! `scale`: the scale benchmarks of issue 8. Each case runs generated
+//! `scale`: the scale benchmarks. Each case runs generated
 //! scenarios through the release `forkscope run` and through the model
 //! alone, each beside a baseline measured in the same run, prints the
 //! figures with their ratios, and says whether the target is met.
@@ -22,13 +22,13 @@ use suite::Name;
 #[global_allocator]
 static ALLOC: alloc::Counting = alloc::Counting;
 
-/// The scale benchmarks of issue 8: `forkscope run` and the model alone on
+/// The scale benchmarks: `forkscope run` and the model alone on
 /// generated scenarios, each case beside a baseline from the same run.
 #[derive(Parser)]
 #[command(name = "scale")]
 struct Args {
     /// Smaller sizes and one run of each file: a check that the bench
-    /// works, not the issue's figures.
+    /// works, not the target figures.
     #[arg(long)]
     quick: bool,
     /// Runs of each file (fresh processes); the median is reported. A file
@@ -96,9 +96,9 @@ fn bench(args: Args) -> Result<(), String> {
         args.cases
     };
     println!(
-        "Scale benchmarks (issue 8){}",
+        "Scale benchmarks{}",
         if args.quick {
-            ": --quick, smaller sizes and one run each, not the issue's figures"
+            ": --quick, smaller sizes and one run each, not the target figures"
         } else {
             ""
         }
@@ -106,7 +106,8 @@ fn bench(args: Args) -> Result<(), String> {
     println!("forkscope: {}", settings.forkscope.display());
     println!(
         "Each figure: {}; each run a fresh process, capped at {} CPU s and {} GiB of \
-         address space.",
+         address space. Times are CPU time (user + system), which other work on the \
+         machine stretches less than wall time.",
         match settings.runs {
             1 => "one run of each file".to_string(),
             n => format!(
@@ -119,7 +120,7 @@ fn bench(args: Args) -> Result<(), String> {
     );
     if let Some(load) = load_average() {
         println!(
-            "Load average at the start: {load} on {} CPUs (other work on the machine slows the times, not the memory).",
+            "Load average at the start: {load} on {} CPUs.",
             std::thread::available_parallelism().map_or(1, |n| n.get())
         );
     }

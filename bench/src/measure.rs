@@ -7,12 +7,17 @@
 //! and prints one line. Two kinds:
 //! - `cli`: runs the release `forkscope run FILE` (the model and the text
 //!   trace, as a user meets them) with its stdout in a file; the figures
-//!   are the wall time from spawn to exit and the child's peak RSS, read
-//!   with `getrusage(RUSAGE_CHILDREN)` after the wait: the only child this
-//!   process ever waits for is that one, so the peak is its own.
+//!   are the CPU time (user + system) and the peak RSS of that process,
+//!   read with `getrusage(RUSAGE_CHILDREN)` after the wait: the only child
+//!   this process ever waits for is that one, so the figures are its own.
 //! - `model`: parses FILE and runs `Sim::run_to_end` in this process; the
-//!   figures are the time of the run (after `skip` set-up steps) and the
-//!   peak of live heap bytes counted by the binary's global allocator.
+//!   figures are the CPU time of the run (after `skip` set-up steps) and
+//!   the peak of live heap bytes counted by the binary's global allocator.
+//!
+//! Time is CPU time, not wall time: the machine this runs on is often
+//! shared, and other work there stretches wall time far more than it
+//! stretches the CPU time of a single-threaded run. Wall time is kept for
+//! the notes.
 
 use crate::alloc;
 use nix::sys::resource::{getrusage, setrlimit, Resource, UsageWho};
@@ -41,7 +46,9 @@ pub struct Caps {
 /// What one run measured.
 #[derive(Clone, Copy, Debug)]
 pub struct Sample {
-    pub secs: f64,
+    /// CPU seconds, user and system.
+    pub cpu: f64,
+    pub wall: f64,
     /// Peak resident set of the process, in bytes.
     pub peak_rss: u64,
     /// `model`: peak live heap bytes.
@@ -60,8 +67,15 @@ pub enum Cap {
 #[derive(Clone, Copy, Debug)]
 pub enum Outcome {
     Done(Sample),
-    /// Stopped by a cap after `secs` of wall time.
-    Capped(Cap, f64),
+    /// Stopped by a cap after this much time.
+    Capped(Cap, Spent),
+}
+
+/// CPU and wall seconds a run took.
+#[derive(Clone, Copy, Debug)]
+pub struct Spent {
+    pub cpu: f64,
+    pub wall: f64,
 }
 
 /// What to measure.
@@ -85,32 +99,42 @@ pub fn once(job: &Job<'_>, file: &Path, caps: Caps) -> Result<Outcome, String> {
             cmd.arg("model").arg(file).arg(skip.to_string());
         }
     }
+    let before = children_cpu()?;
     let started = Instant::now();
     let output = cmd
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("could not start the measuring child: {e}"))?;
-    let wall = started.elapsed().as_secs_f64();
+    // What the child and everything it waited for used, also when it was
+    // killed: the children's sums grow by exactly that at the wait.
+    let spent = Spent {
+        cpu: children_cpu()? - before,
+        wall: started.elapsed().as_secs_f64(),
+    };
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let fields: Vec<&str> = stdout.split_whitespace().collect();
     match (job, fields.as_slice()) {
-        (Job::Cli { out, .. }, ["ok", nanos, rss_kb]) => {
+        (Job::Cli { out, .. }, ["ok", cpu, wall, rss_kb]) => {
             let trace = std::fs::metadata(out)
                 .map_err(|e| format!("{}: {e}", out.display()))?
                 .len();
             Ok(Outcome::Done(Sample {
-                secs: parse_nanos(nanos)?,
+                cpu: parse_nanos(cpu)?,
+                wall: parse_nanos(wall)?,
                 peak_rss: parse_u64(rss_kb)? * 1024,
                 heap: None,
                 trace: Some(trace),
             }))
         }
-        (Job::Cli { out, .. }, [how, nanos, _rss]) => {
-            let secs = parse_nanos(nanos)?;
+        (Job::Cli { out, .. }, [how, cpu, wall, _rss]) => {
+            let spent = Spent {
+                cpu: parse_nanos(cpu)?,
+                wall: parse_nanos(wall)?,
+            };
             let err_file = out.with_extension("err");
             let err = std::fs::read_to_string(&err_file).unwrap_or_default();
-            capped(how, &err, secs).ok_or_else(|| {
+            capped(how, &err, spent).ok_or_else(|| {
                 format!(
                     "forkscope run {} failed ({}):\n{}",
                     file.display(),
@@ -119,8 +143,9 @@ pub fn once(job: &Job<'_>, file: &Path, caps: Caps) -> Result<Outcome, String> {
                 )
             })
         }
-        (Job::Model { .. }, ["ok", nanos, heap, rss_kb]) => Ok(Outcome::Done(Sample {
-            secs: parse_nanos(nanos)?,
+        (Job::Model { .. }, ["ok", cpu, wall, heap, rss_kb]) => Ok(Outcome::Done(Sample {
+            cpu: parse_nanos(cpu)?,
+            wall: parse_nanos(wall)?,
             peak_rss: parse_u64(rss_kb)? * 1024,
             heap: Some(parse_u64(heap)?),
             trace: None,
@@ -131,7 +156,7 @@ pub fn once(job: &Job<'_>, file: &Path, caps: Caps) -> Result<Outcome, String> {
                 (Some(code), None) => format!("code-{code}"),
                 (None, None) => "unknown".into(),
             };
-            capped(&how, &stderr, wall).ok_or_else(|| {
+            capped(&how, &stderr, spent).ok_or_else(|| {
                 format!(
                     "the model run of {} failed ({}):\n{}",
                     file.display(),
@@ -149,14 +174,14 @@ pub fn once(job: &Job<'_>, file: &Path, caps: Caps) -> Result<Outcome, String> {
 
 /// A run that ended by one of the caps: SIGXCPU (or the SIGKILL at the
 /// hard CPU limit), or an abort after a failed allocation.
-fn capped(how: &str, stderr: &str, secs: f64) -> Option<Outcome> {
+fn capped(how: &str, stderr: &str, spent: Spent) -> Option<Outcome> {
     let sigxcpu = format!("signal-{}", nix::libc::SIGXCPU);
     let sigkill = format!("signal-{}", nix::libc::SIGKILL);
     if how == sigxcpu || how == sigkill {
-        return Some(Outcome::Capped(Cap::Cpu, secs));
+        return Some(Outcome::Capped(Cap::Cpu, spent));
     }
     if stderr.contains("memory allocation of") {
-        return Some(Outcome::Capped(Cap::Memory, secs));
+        return Some(Outcome::Capped(Cap::Memory, spent));
     }
     None
 }
@@ -175,6 +200,18 @@ fn parse_nanos(s: &str) -> Result<f64, String> {
     Ok(parse_u64(s)? as f64 / 1e9)
 }
 
+/// CPU seconds, user and system, in a `getrusage` answer.
+fn cpu_secs(usage: &nix::sys::resource::Usage) -> f64 {
+    let secs = |t: nix::sys::time::TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    secs(usage.user_time()) + secs(usage.system_time())
+}
+
+/// The CPU time of every child waited for so far.
+fn children_cpu() -> Result<f64, String> {
+    let usage = getrusage(UsageWho::RUSAGE_CHILDREN).map_err(|e| format!("getrusage: {e}"))?;
+    Ok(cpu_secs(&usage))
+}
+
 fn signal_of(status: &std::process::ExitStatus) -> Option<i32> {
     use std::os::unix::process::ExitStatusExt;
     status.signal()
@@ -184,7 +221,7 @@ fn signal_of(status: &std::process::ExitStatus) -> Option<i32> {
 /// spent (a slow case is still measured once), none after a capped run.
 pub struct Runs {
     pub samples: Vec<Sample>,
-    pub capped: Option<(Cap, f64)>,
+    pub capped: Option<(Cap, Spent)>,
 }
 
 impl Runs {
@@ -200,13 +237,13 @@ impl Runs {
         for _ in 0..runs.max(1) {
             match once(job, file, caps)? {
                 Outcome::Done(sample) => {
-                    spent += sample.secs;
+                    spent += sample.wall;
                     samples.push(sample);
                 }
-                Outcome::Capped(cap, secs) => {
+                Outcome::Capped(cap, took) => {
                     return Ok(Runs {
                         samples,
-                        capped: Some((cap, secs)),
+                        capped: Some((cap, took)),
                     })
                 }
             }
@@ -288,8 +325,9 @@ fn cli(forkscope: &Path, file: &Path, out: &Path) -> Result<String, String> {
         .stderr(stderr)
         .status()
         .map_err(|e| format!("could not start {}: {e}", forkscope.display()))?;
-    let nanos = started.elapsed().as_nanos();
+    let wall = started.elapsed().as_nanos();
     let usage = getrusage(UsageWho::RUSAGE_CHILDREN).map_err(|e| format!("getrusage: {e}"))?;
+    let cpu = (cpu_secs(&usage) * 1e9) as u64;
     // ru_maxrss is in KiB on Linux (getrusage(2)).
     let rss_kb = usage.max_rss();
     let how = match (status.code(), signal_of(&status)) {
@@ -298,7 +336,7 @@ fn cli(forkscope: &Path, file: &Path, out: &Path) -> Result<String, String> {
         (Some(code), None) => format!("code-{code}"),
         (None, None) => "unknown".into(),
     };
-    Ok(format!("{how} {nanos} {rss_kb}"))
+    Ok(format!("{how} {cpu} {wall} {rss_kb}"))
 }
 
 fn model(file: &Path, skip: u32) -> Result<String, String> {
@@ -307,12 +345,60 @@ fn model(file: &Path, skip: u32) -> Result<String, String> {
     for _ in 0..skip {
         sim.step().map_err(|e| format!("{}: {e}", file.display()))?;
     }
+    let self_usage = || getrusage(UsageWho::RUSAGE_SELF).map_err(|e| format!("getrusage: {e}"));
+    let before = cpu_secs(&self_usage()?);
     let started = Instant::now();
     sim.run_to_end()
         .map_err(|e| format!("{}: {e}", file.display()))?;
-    let nanos = started.elapsed().as_nanos();
+    let wall = started.elapsed().as_nanos();
+    let usage = self_usage()?;
+    let cpu = ((cpu_secs(&usage) - before) * 1e9) as u64;
     let peak_heap = alloc::peak();
-    let usage = getrusage(UsageWho::RUSAGE_SELF).map_err(|e| format!("getrusage: {e}"))?;
     drop(sim);
-    Ok(format!("ok {nanos} {peak_heap} {}", usage.max_rss()))
+    Ok(format!("ok {cpu} {wall} {peak_heap} {}", usage.max_rss()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(secs: f64) -> Sample {
+        Sample {
+            cpu: secs,
+            wall: secs,
+            peak_rss: 0,
+            heap: None,
+            trace: None,
+        }
+    }
+
+    #[test]
+    fn the_median_is_the_middle_run_or_the_mean_of_the_two_middle_ones() {
+        let runs = |secs: &[f64]| Runs {
+            samples: secs.iter().copied().map(sample).collect(),
+            capped: None,
+        };
+        assert_eq!(runs(&[3.0, 1.0, 2.0]).median(|s| Some(s.cpu)), Some(2.0));
+        assert_eq!(runs(&[4.0, 1.0]).median(|s| Some(s.cpu)), Some(2.5));
+        assert_eq!(runs(&[]).median(|s| Some(s.cpu)), None);
+        assert_eq!(runs(&[1.0]).median(|s| s.heap.map(|h| h as f64)), None);
+    }
+
+    #[test]
+    fn a_run_stopped_by_a_cap_is_told_from_a_failure() {
+        let xcpu = format!("signal-{}", nix::libc::SIGXCPU);
+        let spent = Spent {
+            cpu: 1.0,
+            wall: 1.0,
+        };
+        assert!(matches!(
+            capped(&xcpu, "", spent),
+            Some(Outcome::Capped(Cap::Cpu, _))
+        ));
+        assert!(matches!(
+            capped("signal-6", "memory allocation of 376 bytes failed\n", spent),
+            Some(Outcome::Capped(Cap::Memory, _))
+        ));
+        assert!(capped("code-1", "error: 3:1: unknown statement", spent).is_none());
+    }
 }

@@ -178,7 +178,7 @@ fn serve() -> Result {
 }
 
 /// `bench [--quick]`: the criterion benches of the model, then the scale
-/// cases of issue 8; `bench model ARGS` or `bench scale ARGS` runs one of
+/// cases (bench/); `bench model ARGS` or `bench scale ARGS` runs one of
 /// them with its own arguments (criterion's; `scale --help`'s).
 fn bench(args: &[String]) -> Result {
     ensure_toolchain(false)?;
