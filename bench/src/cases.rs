@@ -16,31 +16,14 @@ pub const GIB_PAGES: u32 = 262_144;
 /// The small region the 1 GiB region is measured against.
 pub const SMALL_PAGES: u32 = 16;
 
-/// Which page each of the one-page writes touches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WritePattern {
-    /// Page `i % 16` at write `i`: the very same writes in any region of at
-    /// least 16 pages, so the region's size is the only difference.
-    SameSixteen,
-    /// A different page at every write, spread over the whole region: each
-    /// write faults in a fresh frame, and the pages in use keep growing.
-    Spread,
-}
-
-/// `process p`, `p: mmap heap PAGES`, then `writes` one-page writes.
+/// `process p`, `p: mmap heap PAGES`, then `writes` one-page writes, to
+/// page `i % 16` at write `i`: the very same writes in any region of at
+/// least 16 pages, so that the region's size is the only difference.
 /// Steps: `2 + writes`.
-pub fn one_page_writes(pages: u32, writes: u32, pattern: WritePattern) -> String {
+pub fn one_page_writes(pages: u32, writes: u32) -> String {
     let mut text = format!("process p\np: mmap heap {pages}\n");
     for i in 0..writes {
-        let page = match pattern {
-            WritePattern::SameSixteen => i % SMALL_PAGES,
-            // An odd stride visits every page of a power-of-two region
-            // before it repeats one.
-            WritePattern::Spread => {
-                (u64::from(i) * 40_503 % u64::from(pages)) as u32 // < pages
-            }
-        };
-        let _ = writeln!(text, "p: write heap {page}");
+        let _ = writeln!(text, "p: write heap {}", i % SMALL_PAGES);
     }
     text
 }
@@ -145,9 +128,7 @@ mod tests {
 
     #[test]
     fn the_largest_generated_scenarios_parse_fit_a_file_and_have_the_steps_they_promise() {
-        for pattern in [WritePattern::SameSixteen, WritePattern::Spread] {
-            assert_eq!(steps_of(&one_page_writes(GIB_PAGES, 3000, pattern)), 3002);
-        }
+        assert_eq!(steps_of(&one_page_writes(GIB_PAGES, 3000)), 3002);
         assert_eq!(steps_of(&flat_forks(4000)), 4001);
         assert_eq!(steps_of(&long_run(100_000)), 100_000);
         assert_eq!(steps_of(&long_run(10_000)), 10_000);
@@ -155,20 +136,10 @@ mod tests {
     }
 
     #[test]
-    fn spread_writes_touch_a_new_page_every_time() {
-        let text = one_page_writes(GIB_PAGES, 3000, WritePattern::Spread);
-        let pages: std::collections::BTreeSet<&str> = text
-            .lines()
-            .filter_map(|l| l.strip_prefix("p: write heap "))
-            .collect();
-        assert_eq!(pages.len(), 3000);
-    }
-
-    #[test]
     fn small_versions_of_every_scenario_run_in_the_model_without_error() {
         let texts = [
-            one_page_writes(SMALL_PAGES, 40, WritePattern::SameSixteen),
-            one_page_writes(GIB_PAGES, 40, WritePattern::Spread),
+            one_page_writes(SMALL_PAGES, 40),
+            one_page_writes(GIB_PAGES, 40),
             flat_forks(20),
             long_run(20_010),
             many_processes(20),

@@ -5,7 +5,7 @@
 
 use crate::measure::{Cap, Caps, Job, Runs, Sample};
 use crate::report::{self, Figure, Unit, Verdict};
-use bench::cases::{self, WritePattern, GIB_PAGES, SMALL_PAGES};
+use bench::cases::{self, GIB_PAGES, SMALL_PAGES};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -120,6 +120,11 @@ impl Measured {
             Fig::Memory => self.memory,
         }
     }
+
+    /// This figure over the baseline's.
+    fn ratio(&self, base: &Measured, fig: Fig) -> Option<Figure> {
+        self.get(fig)?.ratio(base.get(fig)?)
+    }
 }
 
 /// One target's verdict, for the summary.
@@ -133,21 +138,21 @@ fn case(name: Name, quick: bool) -> Case {
     match name {
         Name::Writes => {
             let (n1, n2) = pick((1000, 3000), (500, 1500));
-            let variant = |label: &str, pages: u32, pattern: WritePattern| Variant {
-                label: label.into(),
-                text: cases::one_page_writes(pages, n2, pattern),
+            let variant = |label: String, pages: u32| Variant {
+                label,
+                text: cases::one_page_writes(pages, n2),
                 steps: n2 + 2,
                 per_step: Some(PerStep {
                     setup: 2,
-                    shorter: cases::one_page_writes(pages, n1, pattern),
+                    shorter: cases::one_page_writes(pages, n1),
                     shorter_steps: n1 + 2,
                 }),
             };
             Case {
                 name,
                 title: format!(
-                    "one-page writes on a 1 GiB region ({} pages) against the same \
-                     writes on a {SMALL_PAGES}-page region",
+                    "one-page writes (pages 0 to 15 in turn) on a 1 GiB region ({} pages) \
+                     against the same writes on a {SMALL_PAGES}-page region",
                     thousands(GIB_PAGES)
                 ),
                 method: format!(
@@ -163,21 +168,8 @@ fn case(name: Name, quick: bool) -> Case {
                     text: format!("time per write step within 2x of the {SMALL_PAGES}-page region"),
                 }],
                 variants: vec![
-                    variant(
-                        &format!("{SMALL_PAGES} pages"),
-                        SMALL_PAGES,
-                        WritePattern::SameSixteen,
-                    ),
-                    variant(
-                        "1 GiB, the same 16 pages",
-                        GIB_PAGES,
-                        WritePattern::SameSixteen,
-                    ),
-                    variant(
-                        "1 GiB, a new page each write",
-                        GIB_PAGES,
-                        WritePattern::Spread,
-                    ),
+                    variant(format!("{SMALL_PAGES} pages"), SMALL_PAGES),
+                    variant(format!("1 GiB ({} pages)", thousands(GIB_PAGES)), GIB_PAGES),
                 ],
             }
         }
@@ -303,7 +295,7 @@ fn run_case(case: &Case, settings: &Settings) -> Result<Vec<Judged>, String> {
     for target in &case.targets {
         println!("   target: {}", target.text);
     }
-    // results[variant][mode]
+    // results[variant][mode], in the order of MODES.
     let mut results: Vec<[Measured; 2]> = Vec::new();
     for (i, variant) in case.variants.iter().enumerate() {
         let stem = settings.dir.join(format!("{}-{i}", case.name.key()));
@@ -311,51 +303,60 @@ fn run_case(case: &Case, settings: &Settings) -> Result<Vec<Judged>, String> {
         let model = measure(case, variant, Mode::Model, &stem, settings)?;
         results.push([cli, model]);
     }
+    print!("{}", report::table(&rows(case, &results)));
+    let judged = judge(case, &results);
+    for j in &judged {
+        println!("   => {}", j.line);
+    }
+    Ok(judged)
+}
 
-    let figs: Vec<Fig> = match case.name {
-        Name::Writes => vec![Fig::Time],
-        _ => vec![Fig::Memory, Fig::Time],
+const MODES: [Mode; 2] = [Mode::Cli, Mode::Model];
+
+/// The case's table: a row for each variant in each mode, with each
+/// figure and its ratio to the baseline (the first variant).
+fn rows(case: &Case, results: &[[Measured; 2]]) -> Vec<Vec<String>> {
+    let figs: &[Fig] = match case.name {
+        Name::Writes => &[Fig::Time],
+        _ => &[Fig::Memory, Fig::Time],
     };
-    let mut rows = vec![{
-        let mut head = vec![String::new(), String::new()];
-        for fig in &figs {
-            head.push(match (fig, case.name) {
-                (Fig::Time, Name::Writes) => "CPU time a write".into(),
-                (Fig::Time, _) => "CPU time".into(),
-                (Fig::Memory, _) => "peak memory".into(),
-            });
-            head.push("ratio".into());
-        }
-        head.extend(["trace".into(), "runs".into()]);
-        head
-    }];
-    for (mode_index, mode) in [Mode::Cli, Mode::Model].into_iter().enumerate() {
+    let mut head = vec![String::new(), String::new()];
+    for fig in figs {
+        head.push(match (fig, case.name) {
+            (Fig::Time, Name::Writes) => "CPU time a write".into(),
+            (Fig::Time, _) => "CPU time".into(),
+            (Fig::Memory, _) => "peak memory".into(),
+        });
+        head.push("ratio".into());
+    }
+    head.extend(["trace".into(), "runs".into()]);
+    let mut rows = vec![head];
+    for (mode_index, mode) in MODES.into_iter().enumerate() {
         let base = &results[0][mode_index];
-        for (variant, measured) in case.variants.iter().zip(&results) {
+        for (i, (variant, measured)) in case.variants.iter().zip(results).enumerate() {
             let m = &measured[mode_index];
-            let baseline = std::ptr::eq(m, base);
             let mut row = vec![
-                if baseline {
+                if i == 0 {
                     format!("{} (baseline)", variant.label)
                 } else {
                     variant.label.clone()
                 },
-                match (mode, *figs.first().expect("a case shows a figure")) {
+                match (mode, figs[0]) {
                     (Mode::Cli, Fig::Memory) => "forkscope run, peak RSS".into(),
                     (Mode::Model, Fig::Memory) => "model alone, peak heap".into(),
                     _ => mode.label().into(),
                 },
             ];
-            for fig in &figs {
+            for fig in figs {
                 let unit = match fig {
                     Fig::Time => Unit::Seconds,
                     Fig::Memory => Unit::Bytes,
                 };
                 row.push(m.get(*fig).map_or("?".into(), |f| report::show(f, unit)));
-                row.push(if baseline {
+                row.push(if i == 0 {
                     String::new()
                 } else {
-                    ratio(m, base, *fig)
+                    report::show_ratio(m.ratio(base, *fig))
                 });
             }
             row.push(
@@ -369,31 +370,24 @@ fn run_case(case: &Case, settings: &Settings) -> Result<Vec<Judged>, String> {
             rows.push(row);
         }
     }
-    print!("{}", report::table(&rows));
+    rows
+}
 
+/// Each target's verdict over every variant but the baseline, in both
+/// modes: met only if all are within it.
+fn judge(case: &Case, results: &[[Measured; 2]]) -> Vec<Judged> {
     let mut judged = Vec::new();
     for target in &case.targets {
         let mut ratios = Vec::new();
         let mut parts = Vec::new();
-        for (mode_index, mode) in [Mode::Cli, Mode::Model].into_iter().enumerate() {
+        for (mode_index, mode) in MODES.into_iter().enumerate() {
             let base = &results[0][mode_index];
             let mode_ratios: Vec<Option<Figure>> = results[1..]
                 .iter()
-                .map(|m| {
-                    m[mode_index]
-                        .get(target.fig)
-                        .and_then(|f| f.ratio(base.get(target.fig)?))
-                })
+                .map(|m| m[mode_index].ratio(base, target.fig))
                 .collect();
-            parts.push(format!(
-                "{} {}",
-                mode.label(),
-                mode_ratios
-                    .iter()
-                    .map(|r| report::show_ratio(*r))
-                    .collect::<Vec<_>>()
-                    .join(" and ")
-            ));
+            let shown: Vec<String> = mode_ratios.iter().map(|r| report::show_ratio(*r)).collect();
+            parts.push(format!("{} {}", mode.label(), shown.join(" and ")));
             ratios.extend(mode_ratios);
         }
         let verdict = Verdict::of(&ratios, target.limit);
@@ -404,20 +398,9 @@ fn run_case(case: &Case, settings: &Settings) -> Result<Vec<Judged>, String> {
             parts.join(", "),
             verdict.word()
         );
-        println!(
-            "   => {}: {}: {}",
-            target.text,
-            parts.join(", "),
-            verdict.word()
-        );
         judged.push(Judged { line, verdict });
     }
-    Ok(judged)
-}
-
-fn ratio(m: &Measured, base: &Measured, fig: Fig) -> String {
-    let r = m.get(fig).and_then(|f| f.ratio(base.get(fig)?));
-    report::show_ratio(r)
+    judged
 }
 
 fn measure(
