@@ -191,7 +191,7 @@ fn bench(args: &[String]) -> Result {
                 return Err(format!(
                     "unknown arguments {args:?}: use `cargo xtask bench [--quick]`, \
                      `cargo xtask bench model [criterion's arguments]` or \
-                     `cargo xtask bench scale [--quick] [CASE..]` (see `scale --help`)"
+                     `cargo xtask bench scale [--quick] [CASE..]` (`cargo xtask bench scale --help` lists the cases)"
                 ))
             }
         };
