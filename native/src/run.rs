@@ -409,7 +409,7 @@ const GROUP_AT: usize = 3;
 /// `name: change` lines, with every change that `GROUP_AT` or more
 /// processes share told once, where the first of them was: "c1..c500:
 /// running (parent init)" when their names are a numbered run with none
-/// missing, else "a, b and 5 others: ...".
+/// missing, else "a, b, c and 5 others: ...".
 fn summarise(lines: Vec<(&str, String)>) -> Vec<String> {
     let mut by_text: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for (name, text) in &lines {
@@ -427,8 +427,13 @@ fn summarise(lines: Vec<(&str, String)>) -> Vec<String> {
     out
 }
 
+/// A group of this many or fewer is named in full when its names are not
+/// a numbered run.
+const NAMED: usize = 5;
+
 /// "c1..c500" for names that are one prefix and every number from the
-/// first to the last; else the first two in that order and a count.
+/// first to the last; else every name when there are at most `NAMED`, or
+/// the first three in that order and a count.
 fn group_label(names: &[&str]) -> String {
     let split = |name: &str| {
         let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
@@ -451,8 +456,16 @@ fn group_label(names: &[&str]) -> String {
     let (first, last) = (keyed[0].1, keyed[keyed.len() - 1].1);
     match keyed.len() {
         _ if run => format!("{first}..{last}"),
-        3 => format!("{first}, {} and {last}", keyed[1].1),
-        n => format!("{first}, {} and {} others", keyed[1].1, n - 2),
+        n if n <= NAMED => sim_core::words::list(keyed.iter().map(|k| k.1)),
+        n => format!(
+            "{} and {} others",
+            keyed[..NAMED - 2]
+                .iter()
+                .map(|k| k.1)
+                .collect::<Vec<_>>()
+                .join(", "),
+            n - (NAMED - 2)
+        ),
     }
 }
 
@@ -592,11 +605,12 @@ mod tests {
             "c1..c10"
         );
         assert_eq!(group_label(&["c1", "c3", "c4"]), "c1, c3 and c4");
+        assert_eq!(group_label(&["c1", "c3", "c4", "c5"]), "c1, c3, c4 and c5");
+        assert_eq!(group_label(&["b", "a", "c", "d"]), "a, b, c and d");
         assert_eq!(
-            group_label(&["c1", "c3", "c4", "c5"]),
-            "c1, c3 and 2 others"
+            group_label(&["f", "b", "a", "c", "d", "e"]),
+            "a, b, c and 3 others"
         );
-        assert_eq!(group_label(&["b", "a", "c", "d"]), "a, b and 2 others");
         assert_eq!(group_label(&["x01", "x02", "x03"]), "x01, x02 and x03");
         assert_eq!(group_label(&["c1", "d2", "c3"]), "c1, c3 and d2");
     }

@@ -304,7 +304,7 @@ fn the_text_trace_tells_a_change_shared_by_many_processes_in_one_line() {
     assert_eq!(
         changes,
         [
-            "  | a, b and 4 others: running (parent init)",
+            "  | a, b, c1 and 3 others: running (parent init)",
             "  | p: gone (parent init); buf unmapped",
         ],
         "{trace}"
