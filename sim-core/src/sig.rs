@@ -77,6 +77,10 @@ impl Signal {
     pub const SIGRTMIN: Signal = Signal(34);
     /// _NSIG = 64 (arch/x86/include/asm/signal.h).
     pub const SIGRTMAX: Signal = Signal(64);
+    /// The kernel's first two real-time signals, which glibc keeps for its
+    /// threads (nptl's SIGCANCEL and SIGSETXID), so that a program's
+    /// SIGRTMIN is 34: no program may use them, and no scenario names them.
+    pub const GLIBC_RESERVED: std::ops::RangeInclusive<u8> = 32..=33;
 
     /// The signal with this number, if it is one a scenario may name.
     pub fn from_number(n: u8) -> Option<Signal> {
@@ -119,6 +123,22 @@ impl fmt::Display for Signal {
 pub struct UnknownSignal {
     /// The closest real name, when one is close.
     pub suggestion: Option<String>,
+    /// The number it names, when that is one glibc keeps for itself
+    /// (`Signal::GLIBC_RESERVED`): `32`, `SIGRTMAX-31`.
+    pub reserved: Option<u8>,
+}
+
+impl UnknownSignal {
+    /// Not a signal for a scenario because glibc keeps signal `n`, if it
+    /// does; else simply unknown.
+    fn numbered(n: i64) -> UnknownSignal {
+        UnknownSignal {
+            suggestion: None,
+            reserved: u8::try_from(n)
+                .ok()
+                .filter(|n| Signal::GLIBC_RESERVED.contains(n)),
+        }
+    }
 }
 
 impl FromStr for Signal {
@@ -129,7 +149,7 @@ impl FromStr for Signal {
         let upper = s.to_ascii_uppercase();
         let name = upper.strip_prefix("SIG").unwrap_or(&upper);
         if let Ok(n) = name.parse::<u8>() {
-            return Signal::from_number(n).ok_or(UnknownSignal { suggestion: None });
+            return Signal::from_number(n).ok_or(UnknownSignal::numbered(i64::from(n)));
         }
         if let Some(pos) = NAMES.iter().position(|known| &known[3..] == name) {
             return Ok(Signal(pos as u8 + 1));
@@ -137,18 +157,17 @@ impl FromStr for Signal {
         if let Some(&(_, n)) = ALIASES.iter().find(|(alias, _)| &alias[3..] == name) {
             return Ok(Signal(n));
         }
-        let rt = |rest: &str, base: i32, sign: i32| -> Option<Signal> {
+        // The number `SIGRTMIN+N` or `SIGRTMAX-N` names, if it is written
+        // right; only 34..=64 are signals (below is glibc's, above _NSIG).
+        let rt = |rest: &str, base: i32, sign: i32| -> Option<i32> {
             let offset = if rest.is_empty() {
                 0
             } else {
                 rest.parse::<i32>().ok()?
             };
-            u8::try_from(base.checked_add(sign.checked_mul(offset)?)?)
-                .ok()
-                .filter(|n| (34..=64).contains(n))
-                .map(Signal)
+            base.checked_add(sign.checked_mul(offset)?)
         };
-        let parsed = if let Some(rest) = name.strip_prefix("RTMIN") {
+        let numbered = if let Some(rest) = name.strip_prefix("RTMIN") {
             rest.strip_prefix('+')
                 .or(rest.is_empty().then_some(""))
                 .and_then(|r| rt(r, 34, 1))
@@ -159,7 +178,15 @@ impl FromStr for Signal {
         } else {
             None
         };
-        parsed.ok_or_else(|| UnknownSignal {
+        if let Some(n) = numbered {
+            return u8::try_from(n)
+                .ok()
+                .filter(|n| (34..=64).contains(n))
+                .map(Signal)
+                .ok_or(UnknownSignal::numbered(i64::from(n)));
+        }
+        Err(UnknownSignal {
+            reserved: None,
             suggestion: NAMES
                 .iter()
                 .chain(ALIASES.iter().map(|(alias, _)| alias))

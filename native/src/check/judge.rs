@@ -137,8 +137,10 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
     let scenario = match sim_core::scenario::parse(source) {
         Ok(s) => s,
         Err(e) => {
-            let err = CheckError::new(ErrorKind::Parse, format!("it does not parse: {}", e.kind))
-                .at(e.pos);
+            let mut err =
+                CheckError::new(ErrorKind::Parse, format!("it does not parse: {}", e.kind))
+                    .at(e.pos);
+            err.help = crate::run::parse_help(&e.kind);
             return (Outcome::error(name, err, elapsed()), true);
         }
     };

@@ -166,17 +166,18 @@ pub fn check(args: CheckArgs) -> ExitCode {
             });
             continue;
         }
-        let outcome = match t {
+        let (outcome, source) = match t {
             Ok((name, source)) => {
                 bar.set_message(name.clone());
                 let (o, p) = judge::check_one(&name, &source, &limits, args.kernel_only);
                 privileged &= p;
-                o
+                (o, Some(source))
             }
-            Err(o) => o,
+            Err(o) => (o, None),
         };
         if !args.json && report::worth_showing(&outcome) {
-            bar.suspend(|| crate::output::print(&report::render(&outcome)));
+            let text = report::render(&outcome, source.as_deref());
+            bar.suspend(|| crate::output::print(&text));
         }
         outcomes.push(outcome);
         bar.inc(1);

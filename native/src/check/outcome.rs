@@ -95,6 +95,10 @@ pub struct CheckError {
     pub message: String,
     /// Where in the scenario (the word, or the statement), when known.
     pub pos: Option<Pos>,
+    /// A line for a person after the error (where the language is
+    /// documented, for a parse error), as `forkscope run` prints it.
+    #[serde(skip)]
+    pub help: Option<String>,
 }
 
 impl CheckError {
@@ -103,6 +107,7 @@ impl CheckError {
             kind,
             message: message.into(),
             pos: None,
+            help: None,
         }
     }
 

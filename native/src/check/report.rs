@@ -44,7 +44,9 @@ fn expect_cells(e: &ExpectCheck) -> (String, String) {
 }
 
 /// The per-step table of one scenario: source line | what | model | kernel.
-pub fn render(outcome: &Outcome) -> String {
+/// An error at a place in `source` (the scenario's text, when it was read)
+/// shows that line with a caret under the column, as `forkscope run` does.
+pub fn render(outcome: &Outcome, source: Option<&str>) -> String {
     let mut out = String::new();
     let mark = match outcome.status {
         Status::Agree => "agree",
@@ -62,11 +64,20 @@ pub fn render(outcome: &Outcome) -> String {
     if let Some(e) = &outcome.error {
         // A position in the scenario reads as a compiler's: file:line:column.
         match e.pos {
-            Some(p) => out.push_str(&format!(
-                "  {}:{}:{}: {}\n",
-                outcome.name, p.line, p.col, e.message
-            )),
+            Some(p) => {
+                out.push_str(&format!(
+                    "  {}:{}:{}: {}\n",
+                    outcome.name, p.line, p.col, e.message
+                ));
+                let pointer = source.map_or_else(String::new, |s| crate::run::pointer(s, p));
+                for line in pointer.lines() {
+                    out.push_str(&format!("  {line}\n"));
+                }
+            }
             None => out.push_str(&format!("  {e}\n")),
+        }
+        if let Some(help) = &e.help {
+            out.push_str(&format!("  {help}"));
         }
     }
     let mut rows: Vec<(u32, [String; 4])> = Vec::new();

@@ -279,8 +279,18 @@ impl Sim {
         let subject = expect.subject().and_then(|p| world.pid_of(p.as_str()));
         let region_page = expect.page();
         if let (Some(pid), Some((region, page))) = (subject, region_page) {
-            self.check_page(world, pid, region, page)
-                .map_err(|kind| ScenarioError::new(region.pos, kind))?;
+            self.check_page(world, pid, region, page).map_err(|kind| {
+                // A page out of range is pointed at its index, just after
+                // `R[` (a region name is ASCII: one column a byte).
+                let pos = match kind {
+                    ErrorKind::PageOutOfRange { .. } => Pos {
+                        line: region.pos.line,
+                        col: region.pos.col + region.text.len() as u32 + 1,
+                    },
+                    _ => region.pos,
+                };
+                ScenarioError::new(pos, kind)
+            })?;
         }
         let scope = |w: &World| {
             w.observe_scoped(

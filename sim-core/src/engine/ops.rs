@@ -181,7 +181,7 @@ pub fn apply(
             };
             let narration = cx
                 .op(op)
-                .map_err(|kind| ScenarioError::new(op_pos(op).unwrap_or(stmt.pos), kind))?;
+                .map_err(|kind| ScenarioError::new(op_pos(op, &kind).unwrap_or(stmt.pos), kind))?;
             Ok((cx.events, narration))
         }
         StatementKind::Say { .. } | StatementKind::Expect { .. } => {
@@ -190,9 +190,15 @@ pub fn apply(
     }
 }
 
-/// Where an error about `op` should point: at the name it is about.
-fn op_pos(op: &Op) -> Option<Pos> {
+/// Where an error about `op` should point: at the name it is about, or
+/// at the page or range when that is what is out of range.
+fn op_pos(op: &Op, kind: &ErrorKind) -> Option<Pos> {
     Some(match op {
+        Op::Read { range, .. } | Op::Write { range, .. }
+            if matches!(kind, ErrorKind::PageOutOfRange { .. }) =>
+        {
+            range.pos
+        }
         Op::Mmap { region, .. }
         | Op::Munmap { region }
         | Op::Read { region, .. }
@@ -242,12 +248,15 @@ fn actor_pid(world: &World, actor: &Name) -> Result<Pid, ScenarioError> {
             signal: by.to_string(),
             since_step: *since_step,
         })),
-        ProcState::Zombie { status } | ProcState::Gone { status } => {
-            Err(at(ErrorKind::ProcessGone {
-                process: actor.text.clone(),
-                why: format!("it has {}", narrate::ended(status.decode())),
-            }))
-        }
+        ProcState::Zombie { status } => Err(at(ErrorKind::ProcessZombie {
+            process: actor.text.clone(),
+            ended: narrate::ended(status.decode()),
+            parent: world.name_of(proc.parent).to_string(),
+        })),
+        ProcState::Gone { status } => Err(at(ErrorKind::ProcessReaped {
+            process: actor.text.clone(),
+            ended: narrate::ended(status.decode()),
+        })),
     }
 }
 

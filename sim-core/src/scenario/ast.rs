@@ -76,19 +76,33 @@ pub enum StatementKind {
     Expect { expect: Expect },
 }
 
-/// Pages `start..end` (half-open); `read R 3` is `3..4`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Pages `start..end` (half-open); `read R 3` is `3..4`. Keeps where it
+/// was written, so that a page out of its region's range is pointed at;
+/// two ranges are equal when their pages are (the position is not
+/// compared, as a `Name`'s is not).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct PageRange {
     pub start: u32,
     pub end: u32,
+    pub pos: Pos,
 }
 
+impl PartialEq for PageRange {
+    fn eq(&self, other: &Self) -> bool {
+        (self.start, self.end) == (other.start, other.end)
+    }
+}
+impl Eq for PageRange {}
+
 impl PageRange {
-    pub fn single(page: u32) -> PageRange {
-        PageRange {
-            start: page,
-            end: page + 1,
-        }
+    /// Pages `start..end`, written at `pos`.
+    pub fn new(start: u32, end: u32, pos: Pos) -> PageRange {
+        PageRange { start, end, pos }
+    }
+
+    /// The one page `page`, written at `pos`.
+    pub fn single(page: u32, pos: Pos) -> PageRange {
+        PageRange::new(page, page + 1, pos)
     }
 
     pub fn len(&self) -> u32 {
