@@ -117,8 +117,13 @@ pub enum Event {
     },
     /// A sleeping wait found no child left it could reap: ECHILD.
     WaitFailed { pid: Pid },
-    /// The process entered a blocking call that cannot complete yet.
-    Blocked { pid: Pid, call: String },
+    /// The process entered a blocking call (`wait`, `send`, `recv`) that
+    /// cannot complete yet; `end` is the end a send or recv sleeps on.
+    Blocked {
+        pid: Pid,
+        call: String,
+        end: Option<String>,
+    },
     /// A blocked call completed.
     Woken { pid: Pid, result: OpResult },
     /// The operation returned.

@@ -80,10 +80,6 @@ impl Cx<'_> {
             (Ok(r), Ok(w)) => Ok([r, w]),
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
-        self.returned(
-            0,
-            result.map_or_else(OpResult::Error, |_| OpResult::Value(0)),
-        );
         self.events.push(Event::PipeMade {
             pid: self.pid,
             pipe: pipe.text.clone(),
@@ -91,6 +87,10 @@ impl Cx<'_> {
             slots: self.world.pipe(id).capacity_slots(),
             bytes: self.world.pipe(id).size_bytes(self.profile),
         });
+        self.returned(
+            0,
+            result.map_or_else(OpResult::Error, |_| OpResult::Value(0)),
+        );
         Ok(())
     }
 
@@ -112,10 +112,6 @@ impl Cx<'_> {
             (Ok(a), Ok(b)) => Ok([a, b]),
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
-        self.returned(
-            0,
-            result.map_or_else(OpResult::Error, |_| OpResult::Value(0)),
-        );
         self.events.push(Event::SocketpairMade {
             pid: self.pid,
             pair: pair.text.clone(),
@@ -123,14 +119,18 @@ impl Cx<'_> {
             result,
             sndbuf: self.world.socks(id).socket(Side::Zero).sndbuf(),
         });
+        self.returned(
+            0,
+            result.map_or_else(OpResult::Error, |_| OpResult::Value(0)),
+        );
         Ok(())
     }
 
     pub(super) fn close(&mut self, end: &End) -> Result<(), ErrorKind> {
         let end_ref = self.resolve(end)?;
         let Some(fd) = self.fd_of(end_ref) else {
-            self.returned(0, OpResult::Error(Errno::EBADF));
             self.refused(Call::Close, end.to_string(), Refusal::NotHeld);
+            self.returned(0, OpResult::Error(Errno::EBADF));
             return Ok(());
         };
         self.world
@@ -139,7 +139,6 @@ impl Cx<'_> {
             .close(crate::ids::Fd(fd))
             .expect("the fd was just found in the table");
         self.world.release(end_ref);
-        self.returned(0, OpResult::Value(0));
         let kind = match end_ref {
             EndRef::Pipe(_, PipeEnd::Read) => EndKind::PipeRead,
             EndRef::Pipe(_, PipeEnd::Write) => EndKind::PipeWrite,
@@ -153,6 +152,7 @@ impl Cx<'_> {
             left: self.open_count(end_ref),
             kind,
         });
+        self.returned(0, OpResult::Value(0));
         Ok(())
     }
 
@@ -179,13 +179,13 @@ impl Cx<'_> {
         let end_ref = self.resolve(end)?;
         if self.fd_of(end_ref).is_none() || end_ref == EndRef::Pipe(pipe_id(end_ref), PipeEnd::Read)
         {
-            self.returned(0, OpResult::Error(Errno::EBADF));
             let why = if self.fd_of(end_ref).is_none() {
                 Refusal::NotHeld
             } else {
                 Refusal::WrongEnd
             };
             self.refused(Call::Send, end.to_string(), why);
+            self.returned(0, OpResult::Error(Errno::EBADF));
             return Ok(());
         }
         let before = self.snapshot(end_ref);
@@ -225,13 +225,13 @@ impl Cx<'_> {
         if self.fd_of(end_ref).is_none()
             || end_ref == EndRef::Pipe(pipe_id(end_ref), PipeEnd::Write)
         {
-            self.returned(0, OpResult::Error(Errno::EBADF));
             let why = if self.fd_of(end_ref).is_none() {
                 Refusal::NotHeld
             } else {
                 Refusal::WrongEnd
             };
             self.refused(Call::Recv, end.to_string(), why);
+            self.returned(0, OpResult::Error(Errno::EBADF));
             return Ok(());
         }
         let before = self.snapshot(end_ref);
@@ -448,19 +448,13 @@ impl Cx<'_> {
         }
         let before = self.snapshot(end);
         let progress = self.do_recv(end, max, false);
-        let empty_datagram = match progress {
+        let (result, empty_datagram) = match progress {
             Progress::Blocked { .. } => return false,
-            Progress::Done(0) => self.snapshot(end).skbs < before.skbs,
-            _ => false,
+            Progress::Done(0) => (OpResult::Value(0), self.snapshot(end).skbs < before.skbs),
+            Progress::Done(n) => (OpResult::Value(n as i64), false),
+            Progress::Failed(e) => (OpResult::Error(e), false),
         };
-        self.wake(
-            pid,
-            match progress {
-                Progress::Failed(e) => OpResult::Error(e),
-                Progress::Done(n) => OpResult::Value(n as i64),
-                Progress::Blocked { .. } => unreachable!("returned above"),
-            },
-        );
+        self.wake(pid, result);
         self.events.push(Event::RecvWoken {
             pid,
             end: self.world.end_name(end),
@@ -496,8 +490,8 @@ impl Cx<'_> {
             .fd_of(EndRef::Pipe(id, PipeEnd::Read))
             .or(self.fd_of(EndRef::Pipe(id, PipeEnd::Write)));
         if held.is_none() {
-            self.returned(0, OpResult::Error(Errno::EBADF));
             self.refused(Call::Pipesize, pipe.text.clone(), Refusal::NotHeld);
+            self.returned(0, OpResult::Error(Errno::EBADF));
             return Ok(());
         }
         let old = self.world.pipe(id).size_bytes(self.profile);
@@ -505,10 +499,6 @@ impl Cx<'_> {
         // unprivileged Node.js program.
         let arg = u64::from(size as u32);
         let result = self.world.pipe_mut(id).set_size(self.profile, arg, false);
-        self.returned(
-            0,
-            result.map_or_else(OpResult::Error, |new| OpResult::Value(new as i64)),
-        );
         let pipe_now = self.world.pipe(id);
         self.events.push(Event::PipeSized {
             pid: self.pid,
@@ -522,6 +512,10 @@ impl Cx<'_> {
             },
             max: self.profile.pipe_max_size,
         });
+        self.returned(
+            0,
+            result.map_or_else(OpResult::Error, |new| OpResult::Value(new as i64)),
+        );
         if result.is_ok() {
             self.wake_first_writer(id);
         }
@@ -571,23 +565,19 @@ impl Cx<'_> {
     pub(super) fn sndbuf(&mut self, end: &End, size: i32) -> Result<(), ErrorKind> {
         let end_ref = self.resolve(end)?;
         let EndRef::Sock(id, side) = end_ref else {
-            self.returned(0, OpResult::Error(Errno::ENOTSOCK));
             self.refused(Call::Sndbuf, end.to_string(), Refusal::NotSocket);
+            self.returned(0, OpResult::Error(Errno::ENOTSOCK));
             return Ok(());
         };
         if self.fd_of(end_ref).is_none() {
-            self.returned(0, OpResult::Error(Errno::EBADF));
             self.refused(Call::Sndbuf, end.to_string(), Refusal::NotHeld);
+            self.returned(0, OpResult::Error(Errno::EBADF));
             return Ok(());
         }
         let result = self
             .world
             .socks_mut(id)
             .set_sndbuf(self.profile, side, size);
-        self.returned(
-            0,
-            result.map_or_else(OpResult::Error, |_| OpResult::Value(0)),
-        );
         // A sender asleep on the end is woken if the socket now counts as
         // writable (unix_write_space).
         let sender_asleep = self.world.procs().any(|p| {
@@ -606,6 +596,10 @@ impl Cx<'_> {
             floor: self.profile.sock_min_sndbuf,
             wakes,
         });
+        self.returned(
+            0,
+            result.map_or_else(OpResult::Error, |_| OpResult::Value(0)),
+        );
         Ok(())
     }
 

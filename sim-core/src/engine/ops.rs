@@ -187,6 +187,12 @@ impl Cx<'_> {
     /// The actor's call cannot complete yet: it sleeps in it.
     pub fn block(&mut self, on: BlockedOn) {
         let on_op = on.op();
+        let on_end = match on {
+            BlockedOn::Send { end, .. } | BlockedOn::Recv { end, .. } => {
+                Some(self.world.end_name(end))
+            }
+            BlockedOn::Wait { .. } => None,
+        };
         let call = BlockedCall {
             on,
             since_step: self.step,
@@ -204,6 +210,7 @@ impl Cx<'_> {
         self.events.push(Event::Blocked {
             pid: self.pid,
             call: on_op.into(),
+            end: on_end,
         });
     }
 

@@ -35,13 +35,6 @@ impl Cx<'_> {
             .signals
             .set_action(sig, action, nocldwait);
         let result = change.map(|_| ());
-        self.returned(
-            0,
-            match result {
-                Ok(()) => OpResult::Value(0),
-                Err(e) => OpResult::Error(e),
-            },
-        );
         self.events.push(Event::ActionSet {
             pid: self.pid,
             signal: sig,
@@ -50,6 +43,13 @@ impl Cx<'_> {
             result,
             discarded: change.map_or(0, |c| c.discarded),
         });
+        self.returned(
+            0,
+            match result {
+                Ok(()) => OpResult::Value(0),
+                Err(e) => OpResult::Error(e),
+            },
+        );
     }
 
     pub(super) fn sigprocmask(&mut self, signals: &[Signal], block: bool) {
@@ -109,13 +109,13 @@ impl Cx<'_> {
             ProcState::Zombie { .. } => (KillTarget::Zombie, OpResult::Value(0)),
             _ => (KillTarget::Alive, OpResult::Value(0)),
         };
-        self.returned(0, result);
         self.events.push(Event::KillCalled {
             pid: self.pid,
             target: pid,
             signal: sig,
             found,
         });
+        self.returned(0, result);
         if found != KillTarget::Alive {
             return Ok(());
         }
