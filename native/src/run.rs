@@ -8,14 +8,25 @@ use sim_core::engine::{ExpectOutcome, Sim, Step};
 use sim_core::observe::{LastOpObs, Observation, PageObs};
 use sim_core::scenario::ast::{Pos, StateName};
 use sim_core::scenario::source::{require_statements, MAX_SOURCE_BYTES};
-use sim_core::scenario::{ExitStatus, ScenarioError};
+use sim_core::scenario::{ErrorKind, ExitStatus, ScenarioError};
 use sim_core::sig::Signal;
 use sim_core::words::count;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
+/// Where a scenario's writer finds the language, as --help and a parse
+/// error say it: a path in Forkscope's repository, since the binary may
+/// run far from a checkout.
+pub const LANGUAGE_REFERENCE: &str = "docs/scenario-language.md";
+
 #[derive(clap::Args)]
+#[command(
+    after_help = "The scenario language (every statement and expect, names, units, signals, \
+limits, and how to read this trace) is documented in docs/scenario-language.md in Forkscope's \
+repository.\n\nExit status: 0 when every expect holds; 1 when one fails; 2 on an error in the \
+scenario or in reading it."
+)]
 pub struct RunArgs {
     /// A scenario file or the name of a built-in lesson. A target with a '/'
     /// or ending in .scn is a file; any other is a lesson's name (see
@@ -91,7 +102,17 @@ pub fn run(args: RunArgs) -> ExitCode {
                 let error = JsonError::scenario(&err);
                 print_json(&loaded.label, Some(&loaded.text), None, Some(error));
             } else {
-                output::eprint(&render_error(&loaded, &err));
+                let mut text = render_error(&loaded, &err);
+                // A line the parser could not read: point to the language.
+                // (A file with no statement at all is told what to start
+                // with instead.)
+                if err.kind != ErrorKind::NoStatements {
+                    let _ = writeln!(
+                        text,
+                        "help: the scenario language is documented in {LANGUAGE_REFERENCE}, in Forkscope's repository"
+                    );
+                }
+                output::eprint(&text);
             }
             return ExitCode::from(2);
         }

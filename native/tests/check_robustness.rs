@@ -268,7 +268,7 @@ expect a state running
         let a = workers
             .iter()
             .find(|m| m.ppid == sid && !m.cmdline.contains("--anchor"));
-        let execd = workers.iter().any(|m| m.cmdline.contains("--exec-minflt"));
+        let execd = workers.iter().any(|m| m.cmdline.contains("--after-exec"));
         let b_sleeps = workers
             .iter()
             .any(|m| a.is_some_and(|a| m.ppid == a.pid) && m.state == 'S');

@@ -142,7 +142,8 @@ fn a_typo_exits_2_with_a_caret_under_it_on_stderr() {
     assert_eq!(text(&out.stdout), "");
     assert_eq!(
         text(&out.stderr),
-        "error: typo.scn:4:4: unknown operation \"wirte\"; did you mean \"write\"?\n 4 | p: wirte buf 0\n   |    ^^^^^\n"
+        "error: typo.scn:4:4: unknown operation \"wirte\"; did you mean \"write\"?\n 4 | p: wirte buf 0\n   |    ^^^^^\n\
+help: the scenario language is documented in docs/scenario-language.md, in Forkscope's repository\n"
     );
 }
 
@@ -534,10 +535,12 @@ fn every_error_of_run_json_is_the_trace_with_one_error_shape_and_exit_2() {
 }
 
 /// The shown line and the caret line of an error excerpt, without their
-/// ` N | ` margins.
+/// ` N | ` margins (a parse error's last line points to the language
+/// reference).
 fn excerpt(stderr: &str) -> (String, String) {
     let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 3, "{stderr}");
+    assert_eq!(lines.len(), 4, "{stderr}");
+    assert!(lines[3].starts_with("help: "), "{stderr}");
     let strip = |l: &str| l.split_once(" | ").map(|(_, rest)| rest.to_string());
     (
         strip(lines[1]).expect("a shown line"),

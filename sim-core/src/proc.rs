@@ -7,6 +7,7 @@ use crate::ids::Pid;
 use crate::ipc::fd::{EndRef, FdTable};
 use crate::mm::AddressSpace;
 use crate::scenario::ast::{ExitStatus, OpResult, Pos};
+use crate::scenario::OpKind;
 use crate::sig::Signal;
 use crate::signal::SigState;
 use serde::Serialize;
@@ -69,13 +70,18 @@ pub enum BlockedOn {
 }
 
 impl BlockedOn {
+    /// The operation the process is blocked in.
+    pub fn kind(&self) -> OpKind {
+        match self {
+            BlockedOn::Wait { .. } => OpKind::Wait,
+            BlockedOn::Send { .. } => OpKind::Send,
+            BlockedOn::Recv { .. } => OpKind::Recv,
+        }
+    }
+
     /// The operation's keyword.
     pub fn op(&self) -> &'static str {
-        match self {
-            BlockedOn::Wait { .. } => "wait",
-            BlockedOn::Send { .. } => "send",
-            BlockedOn::Recv { .. } => "recv",
-        }
+        self.kind().keyword()
     }
 }
 

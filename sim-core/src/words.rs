@@ -31,11 +31,21 @@ pub fn bytes(n: impl Into<u64>) -> String {
 /// Names as a list a person writes: "a", "a and b", "a, b and c". Anything
 /// that displays can be named: strings, signals.
 pub fn list(names: impl IntoIterator<Item = impl std::fmt::Display>) -> String {
+    joined(names, "and")
+}
+
+/// Choices as a person offers them: "a", "a or b", "a, b or c" (what a
+/// parse error says was expected).
+pub fn alternatives(names: impl IntoIterator<Item = impl std::fmt::Display>) -> String {
+    joined(names, "or")
+}
+
+fn joined(names: impl IntoIterator<Item = impl std::fmt::Display>, last_with: &str) -> String {
     let names: Vec<String> = names.into_iter().map(|n| n.to_string()).collect();
     match names.as_slice() {
         [] => String::new(),
         [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [init @ .., last] => format!("{} {last_with} {last}", init.join(", ")),
     }
 }
 

@@ -5,6 +5,7 @@
 
 use crate::ids::{FrameId, Pid};
 use crate::ids::{PipeId, SockPairId};
+use crate::ipc::end_name::EndName;
 use crate::ipc::fd::{EndRef, FdTable};
 use crate::ipc::pipe::{Pipe, PipeEnd};
 use crate::ipc::socket::{Side, SocketPair};
@@ -190,11 +191,7 @@ impl World {
             .iter()
             .find(|(_, (o, _))| *o == object)
             .map_or("?", |(n, _)| &**n);
-        match end {
-            EndRef::Pipe(_, PipeEnd::Read) => format!("{name}.r"),
-            EndRef::Pipe(_, PipeEnd::Write) => format!("{name}.w"),
-            EndRef::Sock(_, side) => format!("{name}.{}", side.index()),
-        }
+        EndName::new(name, end.which()).to_string()
     }
 
     /// Bytes waiting to be read at `end` (FIONREAD).
@@ -225,15 +222,14 @@ impl World {
     pub fn ends(&self) -> Vec<(String, EndRef)> {
         let mut out = Vec::new();
         for (name, (object, _)) in self.objects.iter() {
-            match *object {
+            let ends = match *object {
                 Object::Pipe(id) => {
-                    out.push((format!("{name}.r"), EndRef::Pipe(id, PipeEnd::Read)));
-                    out.push((format!("{name}.w"), EndRef::Pipe(id, PipeEnd::Write)));
+                    [PipeEnd::Read, PipeEnd::Write].map(|end| EndRef::Pipe(id, end))
                 }
-                Object::Socks(id) => {
-                    out.push((format!("{name}.0"), EndRef::Sock(id, Side::Zero)));
-                    out.push((format!("{name}.1"), EndRef::Sock(id, Side::One)));
-                }
+                Object::Socks(id) => [Side::Zero, Side::One].map(|side| EndRef::Sock(id, side)),
+            };
+            for end in ends {
+                out.push((EndName::new(&**name, end.which()).to_string(), end));
             }
         }
         out

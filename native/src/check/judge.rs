@@ -34,20 +34,6 @@ fn misbehaviour_from_env() -> BTreeMap<u32, Misbehave> {
     out
 }
 
-/// The process an expect is about, whose "before its last operation" it may need.
-fn expect_process(expect: &Expect) -> Option<&str> {
-    match expect {
-        Expect::Page { process, .. }
-        | Expect::Faults { process, .. }
-        | Expect::Result { process, .. }
-        | Expect::State { process, .. }
-        | Expect::Parent { process, .. }
-        | Expect::Handled { process, .. }
-        | Expect::Status { process, .. } => Some(process.as_str()),
-        Expect::Queued { .. } => None,
-    }
-}
-
 /// An expect that only frame numbers can judge (the exclusive bit cannot).
 fn needs_frames(expect: &Expect) -> bool {
     use sim_core::scenario::ast::PageCheck;
@@ -109,7 +95,11 @@ fn replay(
                     run.unjudged.insert(stmt.pos, NEEDS_ROOT);
                     continue;
                 }
-                let before = expect_process(expect).and_then(|p| kernel.before_last_op(p));
+                // The observation before the subject's last operation
+                // (for `frame same|new`).
+                let before = expect
+                    .subject()
+                    .and_then(|p| kernel.before_last_op(p.as_str()));
                 run.verdicts
                     .insert(stmt.pos, evaluate(expect, &last, before));
                 continue;

@@ -56,7 +56,8 @@ fn seconds(text: &str) -> Result<Duration, String> {
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "Exit status: 0 when model and kernel agree, every expect holds and every \
+    after_help = "The scenario language is documented in docs/scenario-language.md in \
+Forkscope's repository.\n\nExit status: 0 when model and kernel agree, every expect holds and every \
 expect was judged; 1 when something differs or an expect fails; 2 on an error or an \
 interruption; 3 when some expect could not be judged (see --accept-unjudged)."
 )]
@@ -135,6 +136,10 @@ fn exit_code(outcomes: &[Outcome], interrupted: bool, accept_unjudged: bool) -> 
 }
 
 pub fn check(args: CheckArgs) -> ExitCode {
+    if let Some(why) = worker::unsupported() {
+        crate::output::eprint(&format!("error: {why}\n"));
+        return ExitCode::from(2);
+    }
     kernel::install_controller();
     let limits = Limits {
         step: args.step_timeout,

@@ -156,8 +156,6 @@ pub struct Ready {
     pub pid: i32,
     /// Address of the worker's `Published` block (handler counters).
     pub published: u64,
-    /// After an exec: minor faults from before execve to here.
-    pub exec_faults: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

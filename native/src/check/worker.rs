@@ -65,9 +65,10 @@ pub struct WorkerArgs {
     /// Pin this process (and so its descendants) to this CPU.
     #[arg(long)]
     pub cpu: Option<usize>,
-    /// ru_minflt just before the execve that started this image.
+    /// This image was started by a scenario `exec` (not by the controller):
+    /// signals ignored before the execve stay ignored.
     #[arg(long)]
-    pub exec_minflt: Option<u64>,
+    pub after_exec: bool,
     /// SIGPIPE was ignored before exec (Rust's runtime ignores it anyway,
     /// so the fact must be carried across; see `reset_signals`).
     #[arg(long)]
@@ -393,13 +394,10 @@ pub fn run(opts: WorkerArgs) -> ExitCode {
     drop_sys_resource();
     // Handler counts start at zero in the new image, as in the model: they
     // count runs of the image's own handlers (exec uninstalls them).
-    reset_signals(opts.exec_minflt.is_some(), opts.sigpipe_ignored);
+    reset_signals(opts.after_exec, opts.sigpipe_ignored);
     if let Some(cpu) = opts.cpu {
         pin(cpu);
     }
-    let exec_faults = opts
-        .exec_minflt
-        .map(|before| minflt().saturating_sub(before));
     restore_pending_sigpipe(opts.sigpipe_pending_private, opts.sigpipe_pending_shared);
     // Safety: a fresh shared anonymous page of our own, touched once so it is present.
     let scratch = unsafe {
@@ -424,16 +422,15 @@ pub fn run(opts: WorkerArgs) -> ExitCode {
     };
     worker.buf.resize(1 << 16, 0);
     prefault(&worker.regions);
-    worker.ready(exec_faults);
+    worker.ready();
     worker.serve()
 }
 
 impl Worker {
-    fn ready(&self, exec_faults: Option<u64>) {
+    fn ready(&self) {
         let ready = Msg::Ready(Ready {
             pid: std::process::id() as i32,
             published: &PUBLISHED as *const Published as u64,
-            exec_faults,
         });
         if proto::send(ctrl(), &ready, None).is_err() {
             quit();
@@ -772,7 +769,7 @@ impl Worker {
                 slot.store(0, Ordering::Relaxed);
             }
             prefault(&self.regions);
-            self.ready(None);
+            self.ready();
             self.serve();
         }
         let err = if pid < 0 { -pid } else { 0 };
@@ -801,9 +798,8 @@ impl Worker {
         if shared {
             args.push(c"--sigpipe-pending-shared".to_owned());
         }
-        args.push(c"--exec-minflt".to_owned());
+        args.push(c"--after-exec".to_owned());
         let before = minflt();
-        args.push(CString::new(before.to_string()).expect("digits have no NUL"));
         PUBLISHED.pre_op_minflt.store(before, Ordering::Relaxed);
         let err = nix::unistd::execv(c"/proc/self/exe", &args).unwrap_err();
         Reply {
@@ -824,6 +820,12 @@ impl Worker {
 /// count that the scenario never asked for. Between the two syscalls here
 /// nothing touches memory but the kernel writing `scratch`, a shared page.
 /// Returns the child's pid (0 in the child), or -errno.
+///
+/// The asm is x86_64's syscall convention (number and result in rax,
+/// arguments in rdi, rsi, rdx, r10, r8; rcx and r11 clobbered) and its
+/// clone argument order, so it exists only there: elsewhere `check`
+/// refuses to start (`unsupported`), and `forkscope run` needs none of it.
+#[cfg(target_arch = "x86_64")]
 fn raw_fork(scratch: *mut libc::rusage) -> libc::pid_t {
     let ret: i64;
     // Safety: clone(SIGCHLD) with no new stack is fork. The worker is
@@ -858,6 +860,26 @@ fn raw_fork(scratch: *mut libc::rusage) -> libc::pid_t {
         );
     }
     ret as libc::pid_t
+}
+
+/// No raw fork off x86_64: `check` refuses to start there (`unsupported`),
+/// so no worker is ever asked to fork; ENOSYS if one were.
+#[cfg(not(target_arch = "x86_64"))]
+fn raw_fork(_scratch: *mut libc::rusage) -> libc::pid_t {
+    -libc::ENOSYS
+}
+
+/// Why this machine cannot replay scenarios, if it cannot: a worker's fork
+/// is the raw syscall of `raw_fork`, written for x86_64 only.
+pub fn unsupported() -> Option<String> {
+    if cfg!(target_arch = "x86_64") {
+        None
+    } else {
+        Some(format!(
+            "forkscope check replays fork with a raw syscall only on x86_64; this is {}",
+            std::env::consts::ARCH
+        ))
+    }
 }
 
 /// MAX_RW_COUNT (include/linux/fs.h), from the model's profile: the most

@@ -4,6 +4,7 @@
 
 use sim_core::engine::Sim;
 use sim_core::errno::Errno;
+use sim_core::ipc::end_name::EndName;
 use sim_core::ipc::fd::EndRef;
 use sim_core::ipc::socket::SockType;
 use sim_core::proc::{BlockedOn, ProcState, Process};
@@ -31,7 +32,8 @@ pub const ALL: [&str; 14] = [
     "a size beyond 1 GiB or negative",
 ];
 
-/// Races on the kernel that the generator leaves out (gen/mod.rs,
+/// Races on the kernel that the generator leaves out
+/// (tests/src/gen/differential.rs,
 /// `socket_race` and `racy`): `features` names them when a scenario has
 /// one, and no scenario may.
 pub const RACES: [&str; 2] = [
@@ -166,9 +168,10 @@ fn sleeps_on(w: &World, p: &Process, object: &str) -> bool {
     else {
         return false;
     };
-    let name = w.end_name(*end);
-    let pair = object.split('.').next().unwrap_or(object);
-    name.split('.').next() == Some(pair)
+    fn object_of(name: &str) -> &str {
+        EndName::parse(name).map_or(name, |e| e.object)
+    }
+    object_of(&w.end_name(*end)) == object_of(object)
 }
 
 /// Are two calls asleep (or stopped) on one end of a stream socketpair?

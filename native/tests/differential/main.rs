@@ -2,10 +2,10 @@
 //! seeds, replayed by `forkscope check` on the real kernel, must all agree
 //! with the model ("when the model and Linux disagree, Linux is right").
 //!
-//! `gen/` draws the scenarios (what they are made of, and the kernel
-//! races they avoid, are written there); `features.rs` reads them back in
-//! the model to show that each thing the generator means to draw is in
-//! most of them.
+//! `tests::gen::differential` (tests/src/gen/differential.rs) draws the
+//! scenarios (what they are made of, and the kernel races they avoid, are
+//! written there); `features.rs` reads them back in the model to show that
+//! each thing the generator means to draw is in most of them.
 //!
 //! Knobs for a longer hunt (the default is what CI runs):
 //! `FORKSCOPE_DIFF_FIRST` (first seed), `FORKSCOPE_DIFF_COUNT` (how many),
@@ -18,17 +18,17 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod features;
-mod gen;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use tests::gen::differential as gen;
 
 /// The seeds CI runs: enough that every kind of operation is drawn many
 /// times (checked below), few enough for a debug build in seconds.
 const FIRST_SEED: u64 = 1;
 const SEEDS: u64 = 100;
 /// Each feature must be in at least one scenario in MOST (the weights in
-/// gen/ put most of them in half or more; mmap of 0 pages is rarer).
+/// the generator put most of them in half or more; mmap of 0 pages is rarer).
 const MOST: u64 = 20;
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -78,7 +78,7 @@ fn random_scenarios_agree_with_the_kernel() {
         );
     }
     if count >= SEEDS {
-        for op in sim_core::scenario::Op::KEYWORDS {
+        for op in sim_core::scenario::OpKind::KEYWORDS {
             assert!(ops.contains(*op), "no scenario does {op}: {ops:?}");
         }
         // A size beyond 1 GiB is drawn, but counts only once the parser

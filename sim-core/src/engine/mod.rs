@@ -276,74 +276,51 @@ impl Sim {
                 )),
             }
         };
-        let (procs, region_page): (Vec<&str>, Option<(&str, u32)>) = match expect {
-            Expect::Page {
-                process,
-                region,
-                page,
-                check,
-            } => {
-                known(process)?;
-                let mut procs = vec![process.as_str()];
-                if let crate::scenario::ast::PageCheck::Shared { other } = check {
-                    known(other)?;
-                    procs.push(other.as_str());
-                }
-                let pid = world.pid_of(process.as_str()).expect("checked");
-                self.check_page(world, pid, region, *page)
-                    .map_err(|kind| ScenarioError::new(region.pos, kind))?;
-                (procs, Some((region.as_str(), *page)))
+        if let Expect::Queued { end, .. } = expect {
+            let object = end.object();
+            if world.object(object.as_str()).is_none() {
+                return Err(ScenarioError::new(
+                    object.pos,
+                    ErrorKind::UnknownObject {
+                        name: object.text.clone(),
+                        suggestion: crate::scenario::error::suggest(
+                            object.as_str(),
+                            world.object_names(),
+                        ),
+                    },
+                ));
             }
-            Expect::Faults { process, .. }
-            | Expect::Result { process, .. }
-            | Expect::State { process, .. }
-            | Expect::Handled { process, .. }
-            | Expect::Status { process, .. } => {
-                known(process)?;
-                (vec![process.as_str()], None)
-            }
-            Expect::Parent { process, parent } => {
-                known(process)?;
-                known(parent)?;
-                (vec![process.as_str()], None)
-            }
-            Expect::Queued { end, .. } => {
-                let object = end.object();
-                if world.object(object.as_str()).is_none() {
-                    return Err(ScenarioError::new(
-                        object.pos,
-                        ErrorKind::UnknownObject {
-                            name: object.text.clone(),
-                            suggestion: crate::scenario::error::suggest(
-                                object.as_str(),
-                                world.object_names(),
-                            ),
-                        },
-                    ));
-                }
-                (Vec::new(), None)
-            }
-        };
+        }
+        let names = expect.processes();
+        for name in &names {
+            known(name)?;
+        }
+        let procs: Vec<&str> = names.iter().map(|p| p.as_str()).collect();
+        let subject = expect.subject().and_then(|p| world.pid_of(p.as_str()));
+        let region_page = expect.page();
+        if let (Some(pid), Some((region, page))) = (subject, region_page) {
+            self.check_page(world, pid, region, page)
+                .map_err(|kind| ScenarioError::new(region.pos, kind))?;
+        }
         let scope = |w: &World| {
             w.observe_scoped(
                 |p| procs.contains(&p),
                 |_, r| match region_page {
-                    Some((region, page)) if region == r => Some(page + 1),
+                    Some((region, page)) if region.as_str() == r => Some(page + 1),
                     _ => None,
                 },
             )
         };
         let now = scope(world);
-        let before = match expect {
-            Expect::Page { process, .. } => {
-                let pid = world.pid_of(process.as_str()).expect("checked");
-                world
-                    .proc(pid)
-                    .last_op
-                    .as_ref()
-                    .and_then(|l| self.world(l.step - 1))
-                    .map(scope)
-            }
+        // `frame same|new` compares with the world before the subject's
+        // last operation.
+        let before = match (subject, region_page) {
+            (Some(pid), Some(_)) => world
+                .proc(pid)
+                .last_op
+                .as_ref()
+                .and_then(|l| self.world(l.step - 1))
+                .map(scope),
             _ => None,
         };
         Ok(observe::evaluate(expect, &now, before.as_ref()))

@@ -10,6 +10,7 @@
 //! never allocated and closing them is EBADF here); close-on-exec (no
 //! scenario sets it: every fd survives exec); dup2 and fd passing.
 
+use super::end_name::{EndName, Which};
 use super::pipe::PipeEnd;
 use super::socket::Side;
 use crate::errno::Errno;
@@ -30,10 +31,19 @@ pub enum EndRef {
 
 impl fmt::Display for EndRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            EndRef::Pipe(p, _) => EndName::new(p, self.which()).fmt(f),
+            EndRef::Sock(s, _) => EndName::new(s, self.which()).fmt(f),
+        }
+    }
+}
+
+impl EndRef {
+    /// Which end of its object this is.
+    pub fn which(self) -> Which {
         match self {
-            EndRef::Pipe(p, PipeEnd::Read) => write!(f, "{p}.r"),
-            EndRef::Pipe(p, PipeEnd::Write) => write!(f, "{p}.w"),
-            EndRef::Sock(s, side) => write!(f, "{s}.{}", side.index()),
+            EndRef::Pipe(_, end) => Which::Pipe(end),
+            EndRef::Sock(_, side) => Which::Sock(side),
         }
     }
 }

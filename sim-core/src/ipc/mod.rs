@@ -26,6 +26,7 @@
 //! returns `so_far` if it is non-zero, otherwise EINTR (or restarts from
 //! the top, with SA_RESTART: a fresh `write`/`send`).
 
+pub mod end_name;
 pub mod fd;
 pub mod pipe;
 pub mod socket;

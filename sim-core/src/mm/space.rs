@@ -25,8 +25,6 @@ pub enum PteView {
 }
 
 impl Pte {
-    pub const ABSENT: Pte = Pte(0);
-
     fn new(frame: FrameId, wgen: u32) -> Pte {
         Pte((u64::from(wgen) << 32) | u64::from(frame.0 + 1))
     }
@@ -129,10 +127,6 @@ pub struct AddressSpace {
 impl AddressSpace {
     pub fn region(&self, name: &str) -> Option<&Region> {
         self.regions.iter().find(|r| &*r.name == name)
-    }
-
-    pub fn region_mut(&mut self, name: &str) -> Option<&mut Region> {
-        self.regions.iter_mut().find(|r| &*r.name == name)
     }
 
     pub fn region_index(&self, name: &str) -> Option<usize> {

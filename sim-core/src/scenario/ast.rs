@@ -4,7 +4,11 @@
 //! Every statement keeps its source position, so that any error, in the
 //! parser, the model or the native replay, can name a line and column.
 
+use super::keyword::StatusWord;
 use crate::errno::Errno;
+use crate::ipc::end_name::{EndName, Which};
+use crate::ipc::pipe::PipeEnd;
+use crate::ipc::socket::Side;
 use crate::sig::Signal;
 use serde::{Deserialize, Serialize};
 
@@ -110,6 +114,18 @@ pub enum End {
 }
 
 impl End {
+    /// The end `which` of the object named `object`.
+    pub fn new(object: Name, which: Which) -> End {
+        match which {
+            Which::Pipe(PipeEnd::Read) => End::PipeRead { pipe: object },
+            Which::Pipe(PipeEnd::Write) => End::PipeWrite { pipe: object },
+            Which::Sock(side) => End::Socket {
+                pair: object,
+                side: side.index() as u8,
+            },
+        }
+    }
+
     /// The pipe or socketpair this end belongs to.
     pub fn object(&self) -> &Name {
         match self {
@@ -117,15 +133,21 @@ impl End {
             End::Socket { pair, .. } => pair,
         }
     }
+
+    /// Which end of its object this is.
+    pub fn which(&self) -> Which {
+        match self {
+            End::PipeRead { .. } => Which::Pipe(PipeEnd::Read),
+            End::PipeWrite { .. } => Which::Pipe(PipeEnd::Write),
+            End::Socket { side: 0, .. } => Which::Sock(Side::Zero),
+            End::Socket { .. } => Which::Sock(Side::One),
+        }
+    }
 }
 
 impl std::fmt::Display for End {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            End::PipeRead { pipe } => write!(f, "{pipe}.r"),
-            End::PipeWrite { pipe } => write!(f, "{pipe}.w"),
-            End::Socket { pair, side } => write!(f, "{pair}.{side}"),
-        }
+        EndName::new(self.object(), self.which()).fmt(f)
     }
 }
 
@@ -241,56 +263,6 @@ pub enum Op {
     },
 }
 
-impl Op {
-    /// The operation's keyword, as written in a scenario.
-    pub fn keyword(&self) -> &'static str {
-        match self {
-            Op::Mmap { .. } => "mmap",
-            Op::Munmap { .. } => "munmap",
-            Op::Read { .. } => "read",
-            Op::Write { .. } => "write",
-            Op::Fork { .. } => "fork",
-            Op::Exec { .. } => "exec",
-            Op::Exit { .. } => "exit",
-            Op::Wait { .. } => "wait",
-            Op::Pipe { .. } => "pipe",
-            Op::Socketpair { .. } => "socketpair",
-            Op::Close { .. } => "close",
-            Op::Send { .. } => "send",
-            Op::Recv { .. } => "recv",
-            Op::Pipesize { .. } => "pipesize",
-            Op::Sndbuf { .. } => "sndbuf",
-            Op::Signal { .. } => "signal",
-            Op::Block { .. } => "block",
-            Op::Unblock { .. } => "unblock",
-            Op::Kill { .. } => "kill",
-        }
-    }
-
-    /// Every operation keyword, for "did you mean" suggestions.
-    pub const KEYWORDS: &'static [&'static str] = &[
-        "mmap",
-        "munmap",
-        "read",
-        "write",
-        "fork",
-        "exec",
-        "exit",
-        "wait",
-        "pipe",
-        "socketpair",
-        "close",
-        "send",
-        "recv",
-        "pipesize",
-        "sndbuf",
-        "signal",
-        "block",
-        "unblock",
-        "kill",
-    ];
-}
-
 /// What an `expect P R[I] ...` says of one page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "is")]
@@ -322,14 +294,9 @@ pub enum StateName {
 }
 
 impl StateName {
+    /// The state's word (see `keyword.rs`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            StateName::Running => "running",
-            StateName::Blocked => "blocked",
-            StateName::Stopped => "stopped",
-            StateName::Zombie => "zombie",
-            StateName::Gone => "gone",
-        }
+        self.keyword()
     }
 }
 
@@ -363,8 +330,8 @@ pub enum ExitStatus {
 impl std::fmt::Display for ExitStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ExitStatus::Exited(c) => write!(f, "exited {c}"),
-            ExitStatus::Signaled(s) => write!(f, "signaled {s}"),
+            ExitStatus::Exited(c) => write!(f, "{} {c}", StatusWord::Exited),
+            ExitStatus::Signaled(s) => write!(f, "{} {s}", StatusWord::Signaled),
         }
     }
 }
@@ -417,4 +384,91 @@ pub enum Expect {
         process: Name,
         status: ExitStatus,
     },
+}
+
+impl Expect {
+    /// The process the expect is about: whose page, faults, result, state,
+    /// parent, handler count or reaped child it judges, and whose last
+    /// operation `frame same|new` looks from. None for `queued`, which is
+    /// about an end.
+    pub fn subject(&self) -> Option<&Name> {
+        match self {
+            Expect::Page { process, .. }
+            | Expect::Faults { process, .. }
+            | Expect::Result { process, .. }
+            | Expect::State { process, .. }
+            | Expect::Parent { process, .. }
+            | Expect::Handled { process, .. }
+            | Expect::Status { process, .. } => Some(process),
+            Expect::Queued { .. } => None,
+        }
+    }
+
+    /// Every process the expect names, its subject first: also the other
+    /// process of `shared` and the parent of `parent` (which may be
+    /// `init`). Each must exist when the expect is judged, and observing
+    /// them is enough to judge it.
+    pub fn processes(&self) -> Vec<&Name> {
+        let other = match self {
+            Expect::Page {
+                check: PageCheck::Shared { other },
+                ..
+            } => Some(other),
+            Expect::Parent { parent, .. } => Some(parent),
+            _ => None,
+        };
+        self.subject().into_iter().chain(other).collect()
+    }
+
+    /// The region and page index an `expect P R[I] ...` is about.
+    pub fn page(&self) -> Option<(&Name, u32)> {
+        match self {
+            Expect::Page { region, page, .. } => Some((region, *page)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expects(text: &str) -> Vec<Expect> {
+        crate::scenario::parse(text)
+            .expect("valid")
+            .statements
+            .into_iter()
+            .filter_map(|s| match s.kind {
+                StatementKind::Expect { expect } => Some(expect),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_expect_names_its_subject_first_then_the_other_processes_it_needs() {
+        let text = "process a\na: pipe p\n\
+                    expect a heap[2] shared b\nexpect a parent init\nexpect a state running\n\
+                    expect p.r queued 0\n";
+        let named: Vec<(Option<String>, Vec<String>, Option<u32>)> = expects(text)
+            .iter()
+            .map(|e| {
+                (
+                    e.subject().map(|n| n.text.clone()),
+                    e.processes().iter().map(|n| n.text.clone()).collect(),
+                    e.page().map(|(_, page)| page),
+                )
+            })
+            .collect();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            named,
+            vec![
+                (Some("a".into()), s(&["a", "b"]), Some(2)),
+                (Some("a".into()), s(&["a", "init"]), None),
+                (Some("a".into()), s(&["a"]), None),
+                (None, s(&[]), None),
+            ]
+        );
+    }
 }

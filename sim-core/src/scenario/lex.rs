@@ -4,8 +4,10 @@
 
 use super::ast::{End, Name, OpResult, PageRange, Payload, Pos, INIT_NAME};
 use super::error::{suggest, Cut, ErrorKind, ScenarioError};
+use super::keyword::{Flag, BYTE_UNITS};
 use super::parse::{MAX_IO_BYTES, MAX_PAGES};
 use crate::errno::Errno;
+use crate::ipc::end_name::{self, EndName, Which};
 use crate::sig::Signal;
 
 // ---------------------------------------------------------------------------
@@ -265,8 +267,8 @@ impl<'a> Line<'a> {
     }
 
     /// Consume an optional trailing word such as `shared`.
-    pub(super) fn flag(&mut self, flag: &str) -> bool {
-        let present = self.peek().is_some_and(|t| t.is_word(flag));
+    pub(super) fn flag(&mut self, flag: Flag) -> bool {
+        let present = self.peek().is_some_and(|t| t.is_word(flag.keyword()));
         if present {
             self.advance();
         }
@@ -302,7 +304,7 @@ impl<'a> Line<'a> {
     }
 
     pub(super) fn end(&mut self) -> Result<End, ScenarioError> {
-        let token = self.word("an end such as p.r, p.w, s.0 or s.1")?;
+        let token = self.word(&an_end())?;
         end_from(token, self.number)
     }
 
@@ -353,20 +355,17 @@ impl<'a> Line<'a> {
         max: i128,
         units: bool,
     ) -> Result<i128, ScenarioError> {
-        const UNITS: [(&str, i128); 6] = [
-            ("KiB", 1 << 10),
-            ("K", 1 << 10),
-            ("MiB", 1 << 20),
-            ("M", 1 << 20),
-            ("GiB", 1 << 30),
-            ("G", 1 << 30),
-        ];
         let token = self.word(what)?;
         let pos = token.pos(self.number);
-        let (digits, unit) = UNITS
+        let (digits, unit) = BYTE_UNITS
             .iter()
             .filter(|_| units)
-            .find_map(|(suffix, unit)| token.text.strip_suffix(suffix).map(|d| (d, *unit)))
+            .find_map(|(suffix, unit)| {
+                token
+                    .text
+                    .strip_suffix(suffix)
+                    .map(|d| (d, i128::from(*unit)))
+            })
             .unwrap_or((token.text, 1));
         let negative = digits.starts_with('-');
         let out_of_range = || ScenarioError::new(pos, range_error(subject, min, max, negative));
@@ -556,8 +555,8 @@ pub(super) fn name_from(token: Token<'_>, line: u32) -> Result<Name, ScenarioErr
 /// `p.r`, `p.w`, `s.0` or `s.1`.
 pub(super) fn end_from(token: Token<'_>, line: u32) -> Result<End, ScenarioError> {
     let pos = token.pos(line);
-    let bad = || expected(pos, "an end such as p.r, p.w, s.0 or s.1", token.describe());
-    let (object, side) = token.text.rsplit_once('.').ok_or_else(bad)?;
+    let bad = || expected(pos, &an_end(), token.describe());
+    let (object, suffix) = EndName::split(token.text).ok_or_else(bad)?;
     let object = name_from(
         Token {
             text: object,
@@ -565,19 +564,13 @@ pub(super) fn end_from(token: Token<'_>, line: u32) -> Result<End, ScenarioError
         },
         line,
     )?;
-    Ok(match side {
-        "r" => End::PipeRead { pipe: object },
-        "w" => End::PipeWrite { pipe: object },
-        "0" => End::Socket {
-            pair: object,
-            side: 0,
-        },
-        "1" => End::Socket {
-            pair: object,
-            side: 1,
-        },
-        _ => return Err(bad()),
-    })
+    let which = Which::from_suffix(suffix).ok_or_else(bad)?;
+    Ok(End::new(object, which))
+}
+
+/// "an end such as p.r, p.w, s.0 or s.1".
+fn an_end() -> String {
+    format!("an end such as {}", end_name::EXAMPLES)
 }
 
 pub(super) fn signal_from(token: Token<'_>, line: u32) -> Result<Signal, ScenarioError> {

@@ -1,4 +1,6 @@
 //! The parser: text to `Scenario`, or the first error with its line and column.
+//! What it accepts is documented for a scenario's writer in
+//! docs/scenario-language.md; its words come from `keyword.rs`.
 //!
 //! Parsing is line by line: each line is split into tokens (words and quoted
 //! strings, each with its column), and the first word decides which statement
@@ -15,7 +17,11 @@ use super::ast::{
     StatementKind,
 };
 use super::error::{suggest, ErrorKind, ScenarioError};
+use super::keyword::{
+    CheckWord, EndCheckWord, Flag, FrameWord, OpKind, PageWord, StatementWord, StatusWord,
+};
 use super::lex::*;
+use crate::words::alternatives;
 
 /// The most pages one `mmap` may ask for: 1,048,576 pages of 4 KiB = 4 GiB.
 /// Far beyond any lesson, and it keeps page arithmetic inside `u32`. (The
@@ -39,9 +45,6 @@ pub const MAX_PAGES: u32 = 1 << 20;
 /// with a negative one), `exit` a C int, `queued` (FIONREAD) 0 to INT_MAX.
 pub const MAX_IO_BYTES: u64 = 1 << 46;
 
-/// The words that may begin a line, besides `ACTOR:`.
-const STATEMENTS: &[&str] = &["title", "process", "say", "expect"];
-
 /// Parse a whole scenario.
 pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     // A byte-order mark some editors write is not part of the first word.
@@ -54,7 +57,7 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
         let Some(first) = line.tokens.first().copied() else {
             continue; // blank, or only a comment
         };
-        if first.is_word("title") {
+        if first.is_word(StatementWord::Title.keyword()) {
             let text = line.rest_text("the title")?;
             if let Some((_, first_line)) = &title {
                 return Err(ScenarioError::new(
@@ -68,7 +71,7 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
             continue;
         }
         let pos = first.pos(line.number);
-        let kind = if first.is_word("say") {
+        let kind = if first.is_word(StatementWord::Say.keyword()) {
             StatementKind::Say {
                 text: line.rest_text("the text to say")?,
             }
@@ -90,12 +93,12 @@ fn statement(line: &mut Line<'_>) -> Result<StatementKind, ScenarioError> {
     if first.kind != Kind::Word {
         return Err(unknown_statement(line, first));
     }
-    if first.is_word("process") {
+    if first.is_word(StatementWord::Process.keyword()) {
         let name = line.declared_name("a process name")?;
         line.finish(&[])?;
         return Ok(StatementKind::Process { name });
     }
-    if first.is_word("expect") {
+    if first.is_word(StatementWord::Expect.keyword()) {
         let expect = expect(line)?;
         line.finish(&[])?;
         return Ok(StatementKind::Expect { expect });
@@ -132,7 +135,7 @@ fn unknown_statement(line: &Line<'_>, first: Token<'_>) -> ScenarioError {
         return expected(pos, "a statement", first.describe());
     }
     // A near miss of a statement keyword is the likeliest story (`expcet`).
-    if let Some(suggestion) = suggest(&word, STATEMENTS.iter().copied()) {
+    if let Some(suggestion) = suggest(&word, StatementWord::keywords()) {
         return ScenarioError::new(
             pos,
             ErrorKind::UnknownStatement {
@@ -144,8 +147,8 @@ fn unknown_statement(line: &Line<'_>, first: Token<'_>) -> ScenarioError {
     // `parent fork child`: a name and an operation, but no colon between them.
     let second_is_op = line.peek().is_some_and(|t| {
         t.kind == Kind::Word
-            && (Op::KEYWORDS.contains(&t.text)
-                || suggest(t.text, Op::KEYWORDS.iter().copied()).is_some())
+            && (OpKind::from_keyword(t.text).is_some()
+                || suggest(t.text, OpKind::keywords()).is_some())
     });
     if second_is_op && is_name(&word) {
         let after = Pos {
@@ -160,7 +163,7 @@ fn unknown_statement(line: &Line<'_>, first: Token<'_>) -> ScenarioError {
         );
     }
     // `fork child`: an operation with nobody to do it.
-    if Op::KEYWORDS.contains(&first.text) {
+    if OpKind::from_keyword(first.text).is_some() {
         return expected(
             pos,
             "a process name and ':' before the operation",
@@ -193,145 +196,140 @@ fn op_statement(line: &mut Line<'_>, actor: Token<'_>) -> Result<StatementKind, 
 
 fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
     let word = line.word("an operation")?;
-    let op = match word.text {
-        "mmap" => {
+    let Some(kind) = OpKind::from_keyword(word.text) else {
+        return Err(ScenarioError::new(
+            word.pos(line.number),
+            ErrorKind::UnknownOperation {
+                word: word.text.to_string(),
+                suggestion: suggest(word.text, OpKind::keywords()),
+            },
+        ));
+    };
+    let op = match kind {
+        OpKind::Mmap => {
             let region = line.declared_name("a region name")?;
             // 0 pages is mmap's EINVAL, a result the run reports.
             let pages = line.count("a page count", "the page count", u64::from(MAX_PAGES))? as u32;
-            let shared = line.flag("shared");
             Op::Mmap {
                 region,
                 pages,
-                shared,
+                shared: line.flag(Flag::Shared),
             }
         }
-        "munmap" => Op::Munmap {
+        OpKind::Munmap => Op::Munmap {
             region: line.name("a region name")?,
         },
-        "read" => Op::Read {
-            region: line.name("a region name")?,
-            range: line.range()?,
-        },
-        "write" => Op::Write {
+        OpKind::Read => Op::Read {
             region: line.name("a region name")?,
             range: line.range()?,
         },
-        "fork" => Op::Fork {
+        OpKind::Write => Op::Write {
+            region: line.name("a region name")?,
+            range: line.range()?,
+        },
+        OpKind::Fork => Op::Fork {
             child: line.declared_name("a name for the child")?,
         },
-        "exec" => {
+        OpKind::Exec => {
             let program = line.word("a program such as /bin/true or node")?;
             Op::Exec {
                 program: program.text.to_string(),
             }
         }
-        "exit" => Op::Exit {
+        OpKind::Exit => Op::Exit {
             code: line.exit_code()?,
         },
-        "wait" => {
+        OpKind::Wait => {
             let child = match line.peek() {
                 Some(_) => Some(line.name("the name of a child")?),
                 None => None,
             };
             Op::Wait { child }
         }
-        "pipe" => Op::Pipe {
+        OpKind::Pipe => Op::Pipe {
             pipe: line.declared_name("a pipe name")?,
         },
-        "socketpair" => {
+        OpKind::Socketpair => {
             let pair = line.declared_name("a socketpair name")?;
             Op::Socketpair {
                 pair,
-                dgram: line.flag("dgram"),
+                dgram: line.flag(Flag::Dgram),
             }
         }
-        "close" => Op::Close { end: line.end()? },
-        "send" => {
+        OpKind::Close => Op::Close { end: line.end()? },
+        OpKind::Send => {
             let end = line.end()?;
             let payload = line.payload()?;
             Op::Send {
                 end,
                 payload,
-                nonblock: line.flag("nonblock"),
+                nonblock: line.flag(Flag::Nonblock),
             }
         }
-        "recv" => {
+        OpKind::Recv => {
             let end = line.end()?;
             let max = line.bytes("a byte count")?;
             Op::Recv {
                 end,
                 max,
-                nonblock: line.flag("nonblock"),
+                nonblock: line.flag(Flag::Nonblock),
             }
         }
-        "pipesize" => {
+        OpKind::Pipesize => {
             let pipe = line.name("a pipe name")?;
             Op::Pipesize {
                 pipe,
                 bytes: line.c_int("a size in bytes", "the pipe size (a C int)")?,
             }
         }
-        "sndbuf" => Op::Sndbuf {
+        OpKind::Sndbuf => Op::Sndbuf {
             end: line.end()?,
             bytes: line.c_int("a size in bytes", "the SO_SNDBUF value (a C int)")?,
         },
-        "signal" => {
+        OpKind::Signal => {
             let signal = line.signal()?;
-            let action = line.one_of(
-                "handle, ignore or default",
-                &[
-                    ("handle", Action::Handle),
-                    ("ignore", Action::Ignore),
-                    ("default", Action::Default),
-                ],
-            )?;
+            let action = line.one_of(&alternatives(Action::keywords()), Action::WORDS)?;
             Op::Signal {
                 signal,
                 action,
-                nocldwait: line.flag("nocldwait"),
+                nocldwait: line.flag(Flag::Nocldwait),
             }
         }
-        "block" => Op::Block {
+        OpKind::Block => Op::Block {
             signals: line.signals()?,
         },
-        "unblock" => Op::Unblock {
+        OpKind::Unblock => Op::Unblock {
             signals: line.signals()?,
         },
-        "kill" => {
+        OpKind::Kill => {
             let target = line.name("the process to signal")?;
             Op::Kill {
                 target,
                 signal: line.signal()?,
             }
         }
-        other => {
-            let suggestion = suggest(other, Op::KEYWORDS.iter().copied());
-            return Err(ScenarioError::new(
-                word.pos(line.number),
-                ErrorKind::UnknownOperation {
-                    word: other.to_string(),
-                    suggestion,
-                },
-            ));
-        }
     };
-    // Say which optional words were possible, so `mmap heap 8 shraed` reads well.
-    let flags: &[&str] = match &op {
-        Op::Mmap { shared: false, .. } => &["shared"],
-        Op::Socketpair { dgram: false, .. } => &["dgram"],
-        Op::Send {
-            nonblock: false, ..
-        }
-        | Op::Recv {
-            nonblock: false, ..
-        } => &["nonblock"],
-        Op::Signal {
-            nocldwait: false, ..
-        } => &["nocldwait"],
-        _ => &[],
-    };
-    line.finish(flags)?;
+    // Say which optional word was possible, so `mmap heap 8 shraed` reads
+    // well; once given, only the end of the line may follow.
+    let may_follow: Vec<&str> = kind
+        .flag()
+        .filter(|f| !op_has_flag(&op, *f))
+        .map(Flag::keyword)
+        .into_iter()
+        .collect();
+    line.finish(&may_follow)?;
     Ok(op)
+}
+
+/// Did the line give the operation's optional word?
+fn op_has_flag(op: &Op, flag: Flag) -> bool {
+    match (op, flag) {
+        (Op::Mmap { shared, .. }, Flag::Shared) => *shared,
+        (Op::Socketpair { dgram, .. }, Flag::Dgram) => *dgram,
+        (Op::Send { nonblock, .. } | Op::Recv { nonblock, .. }, Flag::Nonblock) => *nonblock,
+        (Op::Signal { nocldwait, .. }, Flag::Nocldwait) => *nocldwait,
+        _ => false,
+    }
 }
 
 /// Everything after `expect`.
@@ -347,46 +345,44 @@ fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
     }
     if subject.text.contains('.') {
         let end = end_from(subject, line.number)?;
-        line.keyword("queued")?;
+        line.keyword(EndCheckWord::Queued.keyword())?;
         let bytes = line.int_bytes("a byte count")?;
         return Ok(Expect::Queued { end, bytes });
     }
     let process = name_from(subject, line.number)?;
-    let what =
-        line.word("what to check: R[I], faults, result, state, parent, handled or status")?;
+    let checks = alternatives(CheckWord::keywords());
+    let what = line.word(&format!("what to check: R[I], {checks}"))?;
     if let Some((region, index)) = what.text.split_once('[') {
         return page_expect(line, process, what, region, index);
     }
-    Ok(match what.text {
-        "faults" => Expect::Faults {
+    let Some(check) = CheckWord::from_keyword(what.text) else {
+        return Err(ScenarioError::new(
+            what.pos(line.number),
+            ErrorKind::UnknownExpect {
+                word: what.text.to_string(),
+                suggestion: suggest(what.text, CheckWord::keywords()),
+            },
+        ));
+    };
+    Ok(match check {
+        CheckWord::Faults => Expect::Faults {
             process,
             count: line.count("a number of faults", "the number of faults", u64::MAX)?,
         },
-        "result" => Expect::Result {
+        CheckWord::Result => Expect::Result {
             process,
             result: line.result()?,
         },
-        "state" => {
-            let states = [
-                StateName::Running,
-                StateName::Blocked,
-                StateName::Stopped,
-                StateName::Zombie,
-                StateName::Gone,
-            ];
-            let choices = states.map(|state| (state.as_str(), state));
-            let what = "running, blocked, stopped, zombie or gone";
-            Expect::State {
-                process,
-                state: line.one_of(what, &choices)?,
-            }
-        }
+        CheckWord::State => Expect::State {
+            process,
+            state: line.one_of(&alternatives(StateName::keywords()), StateName::WORDS)?,
+        },
         // `init` is allowed here: it is the one name no line declares.
-        "parent" => Expect::Parent {
+        CheckWord::Parent => Expect::Parent {
             process,
             parent: line.name("the parent's name, or init")?,
         },
-        "handled" => {
+        CheckWord::Handled => {
             let signal = line.signal()?;
             let count = line.count("how many times the handler ran", "the count", u64::MAX)?;
             Expect::Handled {
@@ -395,28 +391,17 @@ fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
                 count,
             }
         }
-        "status" => {
-            let exited = line.one_of(
-                "exited or signaled",
-                &[("exited", true), ("signaled", false)],
-            )?;
-            let status = if exited {
-                let code = line.count("an exit status (0 to 255)", "the exit status", 255)?;
-                ExitStatus::Exited(code as u8) // at most 255, checked just above
-            } else {
-                ExitStatus::Signaled(line.signal()?)
+        CheckWord::Status => {
+            let status = match line
+                .one_of(&alternatives(StatusWord::keywords()), StatusWord::WORDS)?
+            {
+                StatusWord::Exited => {
+                    let code = line.count("an exit status (0 to 255)", "the exit status", 255)?;
+                    ExitStatus::Exited(code as u8) // at most 255, checked just above
+                }
+                StatusWord::Signaled => ExitStatus::Signaled(line.signal()?),
             };
             Expect::Status { process, status }
-        }
-        other => {
-            const CHECKS: &[&str] = &["faults", "result", "state", "parent", "handled", "status"];
-            return Err(ScenarioError::new(
-                what.pos(line.number),
-                ErrorKind::UnknownExpect {
-                    word: other.to_string(),
-                    suggestion: suggest(other, CHECKS.iter().copied()),
-                },
-            ));
         }
     })
 }
@@ -447,21 +432,24 @@ fn page_expect(
     };
     let max = u64::from(MAX_PAGES - 1);
     let page = bounded(index, index_pos, "a page number", "the page number", max)? as u32;
-    let check = line.word("shared, private, absent, zero or frame")?;
-    let check = match check.text {
-        "shared" => PageCheck::Shared {
+    let pages = alternatives(PageWord::keywords());
+    let check_word = line.word(&pages)?;
+    let Some(check) = PageWord::from_keyword(check_word.text) else {
+        let pos = check_word.pos(line.number);
+        return Err(expected(pos, &pages, check_word.describe()));
+    };
+    let check = match check {
+        PageWord::Shared => PageCheck::Shared {
             other: line.name("the process it shares with")?,
         },
-        "private" => PageCheck::Private,
-        "absent" => PageCheck::Absent,
-        "zero" => PageCheck::Zero,
-        "frame" => line.one_of(
-            "same or new",
-            &[("same", PageCheck::FrameSame), ("new", PageCheck::FrameNew)],
-        )?,
-        _ => {
-            let what = "shared, private, absent, zero or frame";
-            return Err(expected(check.pos(line.number), what, check.describe()));
+        PageWord::Private => PageCheck::Private,
+        PageWord::Absent => PageCheck::Absent,
+        PageWord::Zero => PageCheck::Zero,
+        PageWord::Frame => {
+            match line.one_of(&alternatives(FrameWord::keywords()), FrameWord::WORDS)? {
+                FrameWord::Same => PageCheck::FrameSame,
+                FrameWord::New => PageCheck::FrameNew,
+            }
         }
     };
     Ok(Expect::Page {

@@ -10,17 +10,16 @@
 //! (names are names, `say` text is one line with no comment in it); it does
 //! not validate.
 
-use super::ast::{
-    Action, ExitStatus, Expect, Op, PageCheck, PageRange, Payload, Scenario, Statement,
-    StatementKind,
-};
+use super::ast::{Expect, Op, PageCheck, PageRange, Payload, Scenario, Statement, StatementKind};
+use super::keyword::{CheckWord, EndCheckWord, Flag, FrameWord, PageWord, StatementWord};
 use std::fmt::{self, Write};
 
 /// Print a scenario in canonical form.
 pub fn print(scenario: &Scenario) -> String {
     let mut out = String::new();
     if let Some(title) = &scenario.title {
-        out.push_str("title ");
+        out.push_str(StatementWord::Title.keyword());
+        out.push(' ');
         out.push_str(title);
         out.push('\n');
     }
@@ -44,14 +43,14 @@ struct Line<'a>(&'a Statement);
 impl fmt::Display for Line<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0.kind {
-            StatementKind::Process { name } => write!(f, "process {name}"),
-            StatementKind::Say { text } => write!(f, "say {text}"),
+            StatementKind::Process { name } => write!(f, "{} {name}", StatementWord::Process),
+            StatementKind::Say { text } => write!(f, "{} {text}", StatementWord::Say),
             StatementKind::Op { actor, op } => {
                 write!(f, "{actor}: {}", op.keyword())?;
                 op_args(f, op)
             }
             StatementKind::Expect { expect } => {
-                f.write_str("expect ")?;
+                write!(f, "{} ", StatementWord::Expect)?;
                 expect_args(f, expect)
             }
         }
@@ -59,9 +58,9 @@ impl fmt::Display for Line<'_> {
 }
 
 fn op_args(f: &mut fmt::Formatter<'_>, op: &Op) -> fmt::Result {
-    let flag = |f: &mut fmt::Formatter<'_>, on: bool, word: &str| {
+    let flag = |f: &mut fmt::Formatter<'_>, on: bool, flag: Flag| {
         if on {
-            write!(f, " {word}")
+            write!(f, " {flag}")
         } else {
             Ok(())
         }
@@ -73,7 +72,7 @@ fn op_args(f: &mut fmt::Formatter<'_>, op: &Op) -> fmt::Result {
             shared,
         } => {
             write!(f, " {region} {pages}")?;
-            flag(f, *shared, "shared")
+            flag(f, *shared, Flag::Shared)
         }
         Op::Munmap { region } => write!(f, " {region}"),
         Op::Read { region, range } | Op::Write { region, range } => {
@@ -87,7 +86,7 @@ fn op_args(f: &mut fmt::Formatter<'_>, op: &Op) -> fmt::Result {
         Op::Pipe { pipe } => write!(f, " {pipe}"),
         Op::Socketpair { pair, dgram } => {
             write!(f, " {pair}")?;
-            flag(f, *dgram, "dgram")
+            flag(f, *dgram, Flag::Dgram)
         }
         Op::Close { end } => write!(f, " {end}"),
         Op::Send {
@@ -99,11 +98,11 @@ fn op_args(f: &mut fmt::Formatter<'_>, op: &Op) -> fmt::Result {
                 Payload::Bytes(n) => write!(f, " {end} {n}")?,
                 Payload::Text(text) => write!(f, " {end} {}", Quoted(text))?,
             }
-            flag(f, *nonblock, "nonblock")
+            flag(f, *nonblock, Flag::Nonblock)
         }
         Op::Recv { end, max, nonblock } => {
             write!(f, " {end} {max}")?;
-            flag(f, *nonblock, "nonblock")
+            flag(f, *nonblock, Flag::Nonblock)
         }
         Op::Pipesize { pipe, bytes } => write!(f, " {pipe} {bytes}"),
         Op::Sndbuf { end, bytes } => write!(f, " {end} {bytes}"),
@@ -112,13 +111,8 @@ fn op_args(f: &mut fmt::Formatter<'_>, op: &Op) -> fmt::Result {
             action,
             nocldwait,
         } => {
-            let action = match action {
-                Action::Handle => "handle",
-                Action::Ignore => "ignore",
-                Action::Default => "default",
-            };
             write!(f, " {signal} {action}")?;
-            flag(f, *nocldwait, "nocldwait")
+            flag(f, *nocldwait, Flag::Nocldwait)
         }
         Op::Block { signals } | Op::Unblock { signals } => {
             signals.iter().try_for_each(|signal| write!(f, " {signal}"))
@@ -137,30 +131,31 @@ fn expect_args(f: &mut fmt::Formatter<'_>, expect: &Expect) -> fmt::Result {
         } => {
             write!(f, "{process} {region}[{page}] ")?;
             match check {
-                PageCheck::Shared { other } => write!(f, "shared {other}"),
-                PageCheck::Private => f.write_str("private"),
-                PageCheck::Absent => f.write_str("absent"),
-                PageCheck::Zero => f.write_str("zero"),
-                PageCheck::FrameSame => f.write_str("frame same"),
-                PageCheck::FrameNew => f.write_str("frame new"),
+                PageCheck::Shared { other } => write!(f, "{} {other}", PageWord::Shared),
+                PageCheck::Private => write!(f, "{}", PageWord::Private),
+                PageCheck::Absent => write!(f, "{}", PageWord::Absent),
+                PageCheck::Zero => write!(f, "{}", PageWord::Zero),
+                PageCheck::FrameSame => write!(f, "{} {}", PageWord::Frame, FrameWord::Same),
+                PageCheck::FrameNew => write!(f, "{} {}", PageWord::Frame, FrameWord::New),
             }
         }
-        Expect::Faults { process, count } => write!(f, "{process} faults {count}"),
-        Expect::Result { process, result } => write!(f, "{process} result {result}"),
-        Expect::State { process, state } => write!(f, "{process} state {}", state.as_str()),
-        Expect::Parent { process, parent } => write!(f, "{process} parent {parent}"),
-        Expect::Queued { end, bytes } => write!(f, "{end} queued {bytes}"),
+        Expect::Faults { process, count } => write!(f, "{process} {} {count}", CheckWord::Faults),
+        Expect::Result { process, result } => {
+            write!(f, "{process} {} {result}", CheckWord::Result)
+        }
+        Expect::State { process, state } => write!(f, "{process} {} {state}", CheckWord::State),
+        Expect::Parent { process, parent } => {
+            write!(f, "{process} {} {parent}", CheckWord::Parent)
+        }
+        Expect::Queued { end, bytes } => write!(f, "{end} {} {bytes}", EndCheckWord::Queued),
         Expect::Handled {
             process,
             signal,
             count,
-        } => {
-            write!(f, "{process} handled {signal} {count}")
+        } => write!(f, "{process} {} {signal} {count}", CheckWord::Handled),
+        Expect::Status { process, status } => {
+            write!(f, "{process} {} {status}", CheckWord::Status)
         }
-        Expect::Status { process, status } => match status {
-            ExitStatus::Exited(code) => write!(f, "{process} status exited {code}"),
-            ExitStatus::Signaled(signal) => write!(f, "{process} status signaled {signal}"),
-        },
     }
 }
 

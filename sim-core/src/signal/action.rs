@@ -124,7 +124,10 @@ pub enum DefaultAction {
     Terminate,
     /// The process dies "with core" (sig_kernel_coredump). The model assumes
     /// RLIMIT_CORE = 0, so no core is written and the status has no 0x80
-    /// bit: `wait` reports it exactly like `Terminate`.
+    /// bit (WCOREFLAG, set by coredump_finish): `wait` reports it exactly
+    /// like `Terminate`. On the real kernel, a core_pattern that is a pipe
+    /// (systemd-coredump, apport) makes do_coredump ignore RLIMIT_CORE
+    /// (fs/coredump.c), and only a non-dumpable process leaves no core.
     CoreDump,
     /// The process stops (do_signal_stop) until SIGCONT or SIGKILL. The
     /// kernel drops SIGTSTP/SIGTTIN/SIGTTOU in an orphaned process group; the
@@ -161,12 +164,3 @@ pub fn default_action(sig: Signal) -> DefaultAction {
         DefaultAction::Terminate
     }
 }
-
-/// The core-dumped bit of a raw wait status (WCOREFLAG, glibc's
-/// bits/waitstatus.h; set by the kernel's coredump_finish). The model never
-/// sets it: it assumes RLIMIT_CORE = 0. Beware on the real kernel: when
-/// core_pattern is a pipe (systemd-coredump, apport) do_coredump ignores
-/// RLIMIT_CORE ("core limits are irrelevant to pipes", fs/coredump.c), so a
-/// replay that wants no core must also make the process non-dumpable
-/// (prctl PR_SET_DUMPABLE 0).
-pub const WCOREFLAG: u32 = 0x80;

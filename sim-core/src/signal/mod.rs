@@ -29,7 +29,7 @@ mod state;
 pub use action::{
     default_action, is_coredump_signal, is_default_ignored, is_kernel_only, is_legacy,
     is_stop_signal, DefaultAction, Disposition, KERNEL_COREDUMP, KERNEL_IGNORE, KERNEL_ONLY,
-    KERNEL_SIGRTMIN, KERNEL_STOP, SYNCHRONOUS, WCOREFLAG,
+    KERNEL_SIGRTMIN, KERNEL_STOP, SYNCHRONOUS,
 };
 pub use pending::{Queue, SigPending};
 pub use set::SigSet;

@@ -2,6 +2,7 @@
 
 use super::{Kernel, Life};
 use crate::check::probe;
+use sim_core::ipc::end_name::{EndName, Which};
 use sim_core::observe::{Observation, PageObs, ProcObs};
 use sim_core::scenario::ast::{StateName, INIT_NAME};
 use sim_core::sig::Signal;
@@ -155,13 +156,12 @@ impl Kernel {
             // (pipe_ioctl), so an end nobody holds any more is seen through
             // the other. A socket's count is its own receive queue, purged
             // when its last fd is closed (unix_release_sock).
-            let pipe = key
-                .strip_suffix(".r")
-                .or_else(|| key.strip_suffix(".w"))
-                .map(str::to_string);
+            let pipe = EndName::parse(&key).filter(|e| matches!(e.which, Which::Pipe(_)));
             if let Some(pipe) = pipe {
-                obs.queued.insert(format!("{pipe}.r"), n);
-                obs.queued.insert(format!("{pipe}.w"), n);
+                for which in Which::PIPE {
+                    obs.queued
+                        .insert(EndName::new(pipe.object, which).to_string(), n);
+                }
             } else {
                 obs.queued.insert(key, n);
             }

@@ -8,6 +8,7 @@ use super::{
 use crate::check::probe;
 use crate::check::proto::{self, Cmd, Disposition, Extra, Msg, Reply, Request, CTRL_FD};
 use sim_core::errno::Errno;
+use sim_core::ipc::end_name::{EndName, Which};
 use sim_core::observe::LastOpObs;
 use sim_core::proc::WaitStatus;
 use sim_core::scenario::ast::{Action, End, Op, OpResult, Payload, INIT_NAME};
@@ -226,12 +227,14 @@ impl Kernel {
                 p.regions.insert(region.text.clone(), (addr, *pages));
             }
             (Op::Pipe { pipe }, Extra::Fds(r, w)) => {
-                p.fds.insert(format!("{pipe}.r"), r);
-                p.fds.insert(format!("{pipe}.w"), w);
+                for (which, fd) in Which::PIPE.into_iter().zip([r, w]) {
+                    p.fds.insert(EndName::new(pipe, which).to_string(), fd);
+                }
             }
             (Op::Socketpair { pair, .. }, Extra::Fds(a, b)) => {
-                p.fds.insert(format!("{pair}.0"), a);
-                p.fds.insert(format!("{pair}.1"), b);
+                for (which, fd) in Which::SOCKETPAIR.into_iter().zip([a, b]) {
+                    p.fds.insert(EndName::new(pair, which).to_string(), fd);
+                }
             }
             (Op::Close { end }, _) => {
                 p.fds.remove(&end.to_string());

@@ -18,9 +18,10 @@
 //! drawn (so a number a parser of today refuses costs a draw, not a run).
 
 use sim_core::engine::Sim;
+use sim_core::ipc::end_name::{EndName, Which};
 use sim_core::ipc::fd::EndRef;
 use sim_core::ipc::pipe::PipeEnd;
-use sim_core::ipc::socket::SockType;
+use sim_core::ipc::socket::{Side, SockType};
 use sim_core::proc::{BlockedOn, ProcState, Process};
 use sim_core::sig::Signal;
 use sim_core::signal::Disposition;
@@ -156,7 +157,7 @@ const KINDS: [(Kind, usize, Group); 23] = [
 ];
 
 /// xorshift64*: small, deterministic, good enough to pick operations.
-pub struct Rng(u64);
+struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
@@ -243,7 +244,7 @@ pub fn scenario(seed: u64) -> String {
 
 /// Run `text` in the model to its end or its first scenario error; None
 /// if it does not parse.
-pub fn run(text: &str) -> Option<Sim> {
+fn run(text: &str) -> Option<Sim> {
     let mut sim = Sim::from_source(text).ok()?;
     while let Ok(Some(_)) = sim.step() {}
     Some(sim)
@@ -356,7 +357,19 @@ fn holders(w: &World, end: EndRef) -> Vec<&Process> {
 /// The name of the pipe or socketpair of `end`.
 fn object_of(w: &World, end: EndRef) -> String {
     let name = w.end_name(end);
-    name[..name.rfind('.').expect("an end name has a dot")].to_string()
+    let end = EndName::parse(&name).expect("the world names its ends as the language does");
+    end.object.to_string()
+}
+
+/// The ends of a new object, named before the world has it.
+const READ: Which = Which::Pipe(PipeEnd::Read);
+const WRITE: Which = Which::Pipe(PipeEnd::Write);
+const SOCK0: Which = Which::Sock(Side::Zero);
+const SOCK1: Which = Which::Sock(Side::One);
+
+/// The end `which` of the object named `object`, as a line writes it.
+fn end(object: &str, which: Which) -> String {
+    EndName::new(object, which).to_string()
 }
 
 impl Gen {

@@ -121,25 +121,36 @@ impl Gen {
             1 => {
                 plan.push(line(format!("{me}: pipe {obj}")));
                 plan.push(line(format!("{me}: fork {child}")));
-                plan.push(line(format!("{a}: recv {obj}.r {}", rng.pick(&SIZES))));
+                plan.push(line(format!(
+                    "{a}: recv {} {}",
+                    end(&obj, READ),
+                    rng.pick(&SIZES)
+                )));
             }
             2 => {
                 let dgram = if rng.one_in(2) { " dgram" } else { "" };
                 plan.push(line(format!("{me}: socketpair {obj}{dgram}")));
                 plan.push(line(format!("{me}: fork {child}")));
-                plan.push(line(format!("{a}: recv {obj}.1 {}", rng.pick(&SIZES))));
+                plan.push(line(format!(
+                    "{a}: recv {} {}",
+                    end(&obj, SOCK1),
+                    rng.pick(&SIZES)
+                )));
             }
             3 => {
                 plan.push(line(format!("{me}: pipe {obj}")));
                 plan.push(line(format!("{me}: fork {child}")));
-                plan.push(line(format!("{a}: send {obj}.w 65536 nonblock")));
+                plan.push(line(format!(
+                    "{a}: send {} 65536 nonblock",
+                    end(&obj, WRITE)
+                )));
                 let size = rng.pick(&[1, 100, 4096, 5000, 70_000]);
-                plan.push(line(format!("{a}: send {obj}.w {size}")));
+                plan.push(line(format!("{a}: send {} {size}", end(&obj, WRITE))));
             }
             _ => {
                 plan.push(line(format!("{me}: socketpair {obj}")));
                 plan.push(line(format!("{me}: fork {child}")));
-                plan.push(line(format!("{a}: send {obj}.0 300000")));
+                plan.push(line(format!("{a}: send {} 300000", end(&obj, SOCK0))));
             }
         }
         // A resize while the writer sleeps: grow, shrink, the same size,
@@ -156,7 +167,7 @@ impl Gen {
             if choice == 3 {
                 plan.push(line(format!("{b}: pipesize {obj} {size}")));
             } else {
-                plan.push(line(format!("{b}: sndbuf {obj}.0 {size}")));
+                plan.push(line(format!("{b}: sndbuf {} {size}", end(&obj, SOCK0))));
             }
         }
         // Mostly the waker right away; sometimes a signal first.
@@ -270,17 +281,17 @@ impl Gen {
         }
         let (mut plan, name) = self.delegate(w, me);
         let name = &*name;
-        let n = self.fresh();
+        let obj = format!("o{}", self.fresh());
         let rng = &mut self.rng;
         let mut line = |s: String| plan.push(Planned::Line(s));
-        let end = if rng.one_in(2) {
-            line(format!("{name}: pipe o{n}"));
-            line(format!("{name}: close o{n}.r"));
-            format!("o{n}.w")
+        let target = if rng.one_in(2) {
+            line(format!("{name}: pipe {obj}"));
+            line(format!("{name}: close {}", end(&obj, READ)));
+            end(&obj, WRITE)
         } else {
-            line(format!("{name}: socketpair o{n}"));
-            line(format!("{name}: close o{n}.1"));
-            format!("o{n}.0")
+            line(format!("{name}: socketpair {obj}"));
+            line(format!("{name}: close {}", end(&obj, SOCK1)));
+            end(&obj, SOCK0)
         };
         let how = match rng.below(4) {
             3 if name != "p0" => "default",
@@ -294,7 +305,10 @@ impl Gen {
             _ => line(format!("{name}: signal SIGPIPE {how}")),
         }
         let nonblock = if rng.one_in(2) { " nonblock" } else { "" };
-        line(format!("{name}: send {end} {}{nonblock}", rng.pick(&SIZES)));
+        line(format!(
+            "{name}: send {target} {}{nonblock}",
+            rng.pick(&SIZES)
+        ));
         if rng.one_in(2) {
             line(format!("{name}: kill {name} SIGPIPE"));
         }

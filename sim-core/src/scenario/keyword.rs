@@ -1,0 +1,383 @@
+//! Every word the scenario language gives a meaning, written once: the
+//! statement words, the operation keywords, the words of `expect`, the
+//! actions, states and flags, and the units of a byte count. The parser
+//! reads these tables, the printer writes from them, and whatever else
+//! names an operation (`Op::keyword`, `BlockedOn::op`) does it through
+//! [`OpKind`]. [`all`] lists every word, which is how a test
+//! (native/tests/language_reference.rs) checks that
+//! docs/scenario-language.md documents every word the parser accepts.
+
+use super::ast::{Action, Op, StateName, INIT_NAME};
+use std::fmt;
+
+/// `impl` of a keyword table for a fieldless enum: each variant's word,
+/// every variant in order (`ALL`), and the variant a word names.
+macro_rules! keywords {
+    ($Type:ident { $($Variant:ident => $text:literal,)* }) => {
+        impl $Type {
+            /// Every variant, in the order the reference lists them.
+            pub const ALL: &'static [$Type] = &[$($Type::$Variant,)*];
+
+            /// Every variant with its word.
+            pub const WORDS: &'static [(&'static str, $Type)] = &[$(($text, $Type::$Variant),)*];
+
+            /// Every word, in the order of `ALL`.
+            pub const KEYWORDS: &'static [&'static str] = &[$($text,)*];
+
+            /// The word as a scenario writes it.
+            pub fn keyword(self) -> &'static str {
+                match self {
+                    $($Type::$Variant => $text,)*
+                }
+            }
+
+            /// The variant `word` names, if it names one.
+            pub fn from_keyword(word: &str) -> Option<$Type> {
+                match word {
+                    $($text => Some($Type::$Variant),)*
+                    _ => None,
+                }
+            }
+
+            /// Every word of this table, in order.
+            pub fn keywords() -> impl Iterator<Item = &'static str> {
+                Self::KEYWORDS.iter().copied()
+            }
+        }
+
+        impl fmt::Display for $Type {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.keyword())
+            }
+        }
+    };
+}
+
+/// The words that begin a line, besides `ACTOR:`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StatementWord {
+    Title,
+    Process,
+    Say,
+    Expect,
+}
+
+keywords!(StatementWord {
+    Title => "title",
+    Process => "process",
+    Say => "say",
+    Expect => "expect",
+});
+
+/// Which operation an `ACTOR: KEYWORD ...` line is: the one name of an
+/// operation, for the parser, the printer, narration and errors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum OpKind {
+    Mmap,
+    Munmap,
+    Read,
+    Write,
+    Fork,
+    Exec,
+    Exit,
+    Wait,
+    Pipe,
+    Pipesize,
+    Socketpair,
+    Close,
+    Send,
+    Recv,
+    Sndbuf,
+    Signal,
+    Block,
+    Unblock,
+    Kill,
+}
+
+keywords!(OpKind {
+    Mmap => "mmap",
+    Munmap => "munmap",
+    Read => "read",
+    Write => "write",
+    Fork => "fork",
+    Exec => "exec",
+    Exit => "exit",
+    Wait => "wait",
+    Pipe => "pipe",
+    Pipesize => "pipesize",
+    Socketpair => "socketpair",
+    Close => "close",
+    Send => "send",
+    Recv => "recv",
+    Sndbuf => "sndbuf",
+    Signal => "signal",
+    Block => "block",
+    Unblock => "unblock",
+    Kill => "kill",
+});
+
+impl OpKind {
+    /// The optional word the operation's line may end with, if it has one.
+    pub fn flag(self) -> Option<Flag> {
+        match self {
+            OpKind::Mmap => Some(Flag::Shared),
+            OpKind::Socketpair => Some(Flag::Dgram),
+            OpKind::Send | OpKind::Recv => Some(Flag::Nonblock),
+            OpKind::Signal => Some(Flag::Nocldwait),
+            OpKind::Munmap
+            | OpKind::Read
+            | OpKind::Write
+            | OpKind::Fork
+            | OpKind::Exec
+            | OpKind::Exit
+            | OpKind::Wait
+            | OpKind::Pipe
+            | OpKind::Pipesize
+            | OpKind::Close
+            | OpKind::Sndbuf
+            | OpKind::Block
+            | OpKind::Unblock
+            | OpKind::Kill => None,
+        }
+    }
+}
+
+impl Op {
+    /// Which operation this is.
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Op::Mmap { .. } => OpKind::Mmap,
+            Op::Munmap { .. } => OpKind::Munmap,
+            Op::Read { .. } => OpKind::Read,
+            Op::Write { .. } => OpKind::Write,
+            Op::Fork { .. } => OpKind::Fork,
+            Op::Exec { .. } => OpKind::Exec,
+            Op::Exit { .. } => OpKind::Exit,
+            Op::Wait { .. } => OpKind::Wait,
+            Op::Pipe { .. } => OpKind::Pipe,
+            Op::Pipesize { .. } => OpKind::Pipesize,
+            Op::Socketpair { .. } => OpKind::Socketpair,
+            Op::Close { .. } => OpKind::Close,
+            Op::Send { .. } => OpKind::Send,
+            Op::Recv { .. } => OpKind::Recv,
+            Op::Sndbuf { .. } => OpKind::Sndbuf,
+            Op::Signal { .. } => OpKind::Signal,
+            Op::Block { .. } => OpKind::Block,
+            Op::Unblock { .. } => OpKind::Unblock,
+            Op::Kill { .. } => OpKind::Kill,
+        }
+    }
+
+    /// The operation's keyword, as written in a scenario.
+    pub fn keyword(&self) -> &'static str {
+        self.kind().keyword()
+    }
+}
+
+/// What `expect P WORD ...` checks of a process (a page, `P R[I] ...`, has
+/// no word of its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CheckWord {
+    Faults,
+    Result,
+    State,
+    Parent,
+    Handled,
+    Status,
+}
+
+keywords!(CheckWord {
+    Faults => "faults",
+    Result => "result",
+    State => "state",
+    Parent => "parent",
+    Handled => "handled",
+    Status => "status",
+});
+
+/// What `expect END WORD N` checks of a pipe or socket end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EndCheckWord {
+    Queued,
+}
+
+keywords!(EndCheckWord {
+    Queued => "queued",
+});
+
+/// What `expect P R[I] WORD` says of a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PageWord {
+    Shared,
+    Private,
+    Absent,
+    Zero,
+    Frame,
+}
+
+keywords!(PageWord {
+    Shared => "shared",
+    Private => "private",
+    Absent => "absent",
+    Zero => "zero",
+    Frame => "frame",
+});
+
+/// The word after `frame`: is the page's frame the one it had before the
+/// process's last operation?
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FrameWord {
+    Same,
+    New,
+}
+
+keywords!(FrameWord {
+    Same => "same",
+    New => "new",
+});
+
+/// How `expect P status WORD ...` says a reaped child ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StatusWord {
+    Exited,
+    Signaled,
+}
+
+keywords!(StatusWord {
+    Exited => "exited",
+    Signaled => "signaled",
+});
+
+/// The optional words that may end an operation's line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Flag {
+    /// `mmap R N shared`: MAP_SHARED.
+    Shared,
+    /// `socketpair S dgram`: SOCK_DGRAM.
+    Dgram,
+    /// `send`/`recv ... nonblock`: MSG_DONTWAIT.
+    Nonblock,
+    /// `signal SIGCHLD ... nocldwait`: SA_NOCLDWAIT.
+    Nocldwait,
+}
+
+keywords!(Flag {
+    Shared => "shared",
+    Dgram => "dgram",
+    Nonblock => "nonblock",
+    Nocldwait => "nocldwait",
+});
+
+keywords!(Action {
+    Handle => "handle",
+    Ignore => "ignore",
+    Default => "default",
+});
+
+keywords!(StateName {
+    Running => "running",
+    Blocked => "blocked",
+    Stopped => "stopped",
+    Zombie => "zombie",
+    Gone => "gone",
+});
+
+/// The units a byte count may end with, and what each multiplies it by:
+/// powers of 1024, each with a short and an IEC name. Whole-word suffixes,
+/// tried in this order (`KiB` before `K`), and case-sensitive.
+pub const BYTE_UNITS: [(&str, u64); 6] = [
+    ("KiB", 1 << 10),
+    ("K", 1 << 10),
+    ("MiB", 1 << 20),
+    ("M", 1 << 20),
+    ("GiB", 1 << 30),
+    ("G", 1 << 30),
+];
+
+/// The part of the language a keyword belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Statement,
+    Operation,
+    Check,
+    EndCheck,
+    Page,
+    Frame,
+    Status,
+    Flag,
+    Action,
+    State,
+    /// `init`: the one name no line declares, which `parent` may name.
+    ReservedName,
+}
+
+/// One word the parser accepts, and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Keyword {
+    pub word: &'static str,
+    pub role: Role,
+}
+
+/// Every word the parser gives a meaning (signal and errno names, which
+/// have tables of their own in `sig` and `errno`, aside), by role. A word
+/// may come twice under two roles (`shared`: a flag of `mmap` and a page
+/// check).
+pub fn all() -> Vec<Keyword> {
+    let groups: [(Role, &[&'static str]); 11] = [
+        (Role::Statement, StatementWord::KEYWORDS),
+        (Role::Operation, OpKind::KEYWORDS),
+        (Role::Check, CheckWord::KEYWORDS),
+        (Role::EndCheck, EndCheckWord::KEYWORDS),
+        (Role::Page, PageWord::KEYWORDS),
+        (Role::Frame, FrameWord::KEYWORDS),
+        (Role::Status, StatusWord::KEYWORDS),
+        (Role::Flag, Flag::KEYWORDS),
+        (Role::Action, Action::KEYWORDS),
+        (Role::State, StateName::KEYWORDS),
+        (Role::ReservedName, &[INIT_NAME]),
+    ];
+    groups
+        .into_iter()
+        .flat_map(|(role, words)| words.iter().map(move |&word| Keyword { word, role }))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_reads_back_as_its_variant() {
+        for kind in OpKind::ALL {
+            assert_eq!(OpKind::from_keyword(kind.keyword()), Some(*kind));
+        }
+        for state in StateName::ALL {
+            assert_eq!(StateName::from_keyword(state.keyword()), Some(*state));
+        }
+        assert_eq!(OpKind::from_keyword("mmap2"), None);
+    }
+
+    #[test]
+    fn no_word_means_two_things_in_one_place() {
+        // Words of one role are distinct; so are the words that may begin
+        // a line and the operations (a line's first word decides which).
+        let all = all();
+        for k in &all {
+            let same = all.iter().filter(|o| o.word == k.word && o.role == k.role);
+            assert_eq!(same.count(), 1, "{k:?}");
+        }
+        for s in StatementWord::keywords() {
+            assert!(OpKind::from_keyword(s).is_none(), "{s}");
+        }
+    }
+
+    #[test]
+    fn a_tables_words_are_offered_as_a_sentence_offers_them() {
+        use crate::words::alternatives;
+        assert_eq!(alternatives(FrameWord::keywords()), "same or new");
+        assert_eq!(
+            alternatives(Action::keywords()),
+            "handle, ignore or default"
+        );
+    }
+}
