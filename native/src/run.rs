@@ -4,13 +4,15 @@
 use crate::output;
 use crate::source::{load, LoadError, Loaded};
 use serde::Serialize;
+use sim_core::changes::Changes;
 use sim_core::engine::{ExpectOutcome, Sim, Step};
-use sim_core::observe::{LastOpObs, Observation, PageObs};
-use sim_core::scenario::ast::{Pos, StateName};
+use sim_core::mm::Region;
+use sim_core::observe::PageObs;
+use sim_core::scenario::ast::Pos;
 use sim_core::scenario::source::{require_statements, MAX_SOURCE_BYTES};
 use sim_core::scenario::{ErrorKind, ExitStatus, ScenarioError};
-use sim_core::sig::Signal;
 use sim_core::words::count;
+use sim_core::world::World;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -248,11 +250,12 @@ pub fn render_text(loaded: &Loaded, sim: &Sim, error: Option<&ScenarioError>) ->
     for say in sim.intro() {
         let _ = writeln!(out, "{say}");
     }
-    let mut before = sim.observe(0).unwrap_or_default();
     for step in sim.steps() {
-        let after = sim.observe(step.index).unwrap_or_default();
-        render_step(&mut out, step, &before, &after);
-        before = after;
+        let lines = match (sim.changes(step.index), sim.world(step.index)) {
+            (Some(changes), Some(after)) => change_lines(&changes, after),
+            _ => Vec::new(),
+        };
+        render_step(&mut out, step, &lines);
     }
     let _ = writeln!(out);
     out.push_str(&summary(sim, error));
@@ -312,7 +315,7 @@ fn summary(sim: &Sim, error: Option<&ScenarioError>) -> String {
     out
 }
 
-fn render_step(out: &mut String, step: &Step, before: &Observation, after: &Observation) {
+fn render_step(out: &mut String, step: &Step, changes: &[String]) {
     let _ = writeln!(
         out,
         "\nstep {} (line {}): {}",
@@ -322,7 +325,7 @@ fn render_step(out: &mut String, step: &Step, before: &Observation, after: &Obse
     for say in &step.says {
         let _ = writeln!(out, "{}", wrap(say, "  > "));
     }
-    for line in changes(before, after) {
+    for line in changes {
         let _ = writeln!(out, "  | {line}");
     }
     for e in &step.expects {
@@ -354,52 +357,124 @@ fn wrap(text: &str, prefix: &str) -> String {
     lines.join("\n")
 }
 
-/// One line per process whose observable state changed.
-fn changes(before: &Observation, after: &Observation) -> Vec<String> {
+/// One line per process whose state as the trace shows it changed: its
+/// state and parent, the regions whose pages changed (what they map, or
+/// whether a frame is shared: a frame's user count alone is not shown), the
+/// regions unmapped, a child reaped. Processes with the same line are told
+/// in one (`summarise`).
+fn change_lines(changes: &Changes, after: &World) -> Vec<String> {
     let mut lines = Vec::new();
-    for (name, now) in &after.processes {
-        let old = before.processes.get(name);
-        if old == Some(now) {
-            continue;
-        }
+    for (name, change) in &changes.processes {
         let mut parts = Vec::new();
-        if old.map(|o| o.state) != Some(now.state) || old.map(|o| &o.parent) != Some(&now.parent) {
-            parts.push(format!("{} (parent {})", now.state.as_str(), now.parent));
+        if change.moved {
+            parts.push(format!(
+                "{} (parent {})",
+                change.state.as_str(),
+                change.parent
+            ));
         }
-        for (region, pages) in &now.regions {
-            if old.and_then(|o| o.regions.get(region)) != Some(pages) {
-                parts.push(format!("{region} {}", pages_text(pages)));
+        let mut regions: Vec<&str> = change
+            .pages
+            .iter()
+            .map(|run| run.region.as_str())
+            .chain(change.reshared.iter().map(String::as_str))
+            .collect();
+        regions.sort_unstable();
+        regions.dedup();
+        let proc = after.pid_of(name).map(|pid| after.proc(pid));
+        for region in regions {
+            if let Some(r) = proc.and_then(|p| p.mm.region(region)) {
+                parts.push(format!("{region} {}", pages_text(after, r)));
             }
         }
-        if let Some(o) = old {
-            for region in o.regions.keys().filter(|r| !now.regions.contains_key(*r)) {
-                parts.push(format!("{region} unmapped"));
-            }
+        for region in &change.unmapped {
+            parts.push(format!("{region} unmapped"));
         }
-        if let Some(status) = now
-            .last_reaped
-            .filter(|s| old.and_then(|o| o.last_reaped) != Some(*s))
-        {
+        if let Some(status) = change.last_reaped.filter(|_| change.reaped) {
             parts.push(match status {
                 ExitStatus::Exited(code) => format!("reaped a child that exited {code}"),
                 ExitStatus::Signaled(sig) => format!("reaped a child killed by {sig}"),
             });
         }
-        if parts.is_empty() {
-            continue;
+        if !parts.is_empty() {
+            lines.push((name.as_str(), parts.join("; ")));
         }
-        lines.push(format!("{name}: {}", parts.join("; ")));
     }
-    lines
+    summarise(lines)
+}
+
+/// Processes with the same change, this many or more, are told in one line.
+const GROUP_AT: usize = 3;
+
+/// `name: change` lines, with every change that `GROUP_AT` or more
+/// processes share told once, where the first of them was: "c1..c500:
+/// running (parent init)" when their names are a numbered run with none
+/// missing, else "a, b, c and 5 others: ...".
+fn summarise(lines: Vec<(&str, String)>) -> Vec<String> {
+    let mut by_text: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (name, text) in &lines {
+        by_text.entry(text.as_str()).or_default().push(name);
+    }
+    let mut out = Vec::new();
+    for (name, text) in &lines {
+        let names = &by_text[text.as_str()];
+        if names.len() < GROUP_AT {
+            out.push(format!("{name}: {text}"));
+        } else if names[0] == *name {
+            out.push(format!("{}: {text}", group_label(names)));
+        }
+    }
+    out
+}
+
+/// A group of this many or fewer is named in full when its names are not
+/// a numbered run.
+const NAMED: usize = 5;
+
+/// "c1..c500" for names that are one prefix and every number from the
+/// first to the last; else every name when there are at most `NAMED`, or
+/// the first three in that order and a count.
+fn group_label(names: &[&str]) -> String {
+    let split = |name: &str| {
+        let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+        let (prefix, number) = name.split_at(name.len() - digits);
+        // A leading zero (c01) would not print back as the same name.
+        let number = (number.len() == 1 || !number.starts_with('0'))
+            .then(|| number.parse::<u64>().ok())
+            .flatten();
+        (prefix.to_string(), number)
+    };
+    let mut keyed: Vec<((String, Option<u64>), &str)> =
+        names.iter().map(|&n| (split(n), n)).collect();
+    keyed.sort();
+    let prefix = &keyed[0].0 .0;
+    let numbers: Option<Vec<u64>> = keyed
+        .iter()
+        .map(|((p, n), _)| n.filter(|_| p == prefix))
+        .collect();
+    let run = numbers.is_some_and(|ns| ns.windows(2).all(|w| w[1] == w[0] + 1));
+    let (first, last) = (keyed[0].1, keyed[keyed.len() - 1].1);
+    match keyed.len() {
+        _ if run => format!("{first}..{last}"),
+        n if n <= NAMED => sim_core::words::list(keyed.iter().map(|k| k.1)),
+        n => format!(
+            "{} and {} others",
+            keyed[..NAMED - 2]
+                .iter()
+                .map(|k| k.1)
+                .collect::<Vec<_>>()
+                .join(", "),
+            n - (NAMED - 2)
+        ),
+    }
 }
 
 /// `[F1 F2 F3* . 0]`: frame per page, `*` when another page table maps it
 /// too, `.` absent, `0` the zero page. Long regions are cut.
-fn pages_text(pages: &[PageObs]) -> String {
-    const SHOWN: usize = 16;
-    let mut parts: Vec<String> = pages
-        .iter()
-        .take(SHOWN)
+fn pages_text(world: &World, region: &Region) -> String {
+    const SHOWN: u32 = 16;
+    let mut parts: Vec<String> = (0..region.pages().min(SHOWN))
+        .map(|i| world.observe_page(region.view(i)))
         .map(|p| match p {
             PageObs::Absent => ".".into(),
             PageObs::Zero => "0".into(),
@@ -407,8 +482,8 @@ fn pages_text(pages: &[PageObs]) -> String {
             PageObs::Frame { frame, .. } => format!("F{frame}*"),
         })
         .collect();
-    if pages.len() > SHOWN {
-        parts.push(format!("... {} more", pages.len() - SHOWN));
+    if region.pages() > SHOWN {
+        parts.push(format!("... {} more", region.pages() - SHOWN));
     }
     format!("[{}]", parts.join(" "))
 }
@@ -418,7 +493,7 @@ struct JsonTrace<'a> {
     source: &'a str,
     title: Option<&'a str>,
     intro: &'a [String],
-    steps: Vec<JsonStep<'a>>,
+    steps: JsonSteps<'a>,
     error: Option<JsonError>,
     expects: usize,
     failed: usize,
@@ -461,136 +536,38 @@ impl JsonError {
     }
 }
 
+/// The steps of a run, each with its changes found as it is written, so
+/// that a long run's trace never holds every step's changes at once.
+struct JsonSteps<'a>(Option<&'a Sim>);
+
+impl Serialize for JsonSteps<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let steps = self.0.map(Sim::steps).unwrap_or_default();
+        serializer.collect_seq(steps.iter().map(|step| {
+            JsonStep {
+                step,
+                changes: self
+                    .0
+                    .and_then(|sim| sim.changes(step.index))
+                    .unwrap_or_default(),
+            }
+        }))
+    }
+}
+
 #[derive(Serialize)]
 struct JsonStep<'a> {
     #[serde(flatten)]
     step: &'a Step,
-    changes: JsonChanges,
-}
-
-/// What a step changed in the observable state: replaying the changes of
-/// steps 1..=i from an empty machine gives the state after step i.
-#[derive(Serialize, Default)]
-struct JsonChanges {
-    processes: BTreeMap<String, JsonProc>,
-    /// End -> bytes now queued there, for the ends whose count changed.
-    queued: BTreeMap<String, u64>,
-}
-
-/// Pages `from..to` of `region` changed, and are now `page` for `from`;
-/// each next page of the run is the same, except that a frame's number goes
-/// up by one (pages written in order get frames allocated in order).
-#[derive(Serialize)]
-struct PageRun {
-    region: String,
-    from: u32,
-    to: u32,
-    page: PageObs,
-}
-
-/// Does `next` continue a run whose last page is `last`?
-fn continues(last: PageObs, next: PageObs) -> bool {
-    match (last, next) {
-        (PageObs::Frame { frame: a, users: u }, PageObs::Frame { frame: b, users: v }) => {
-            b == a + 1 && u == v
-        }
-        (a, b) => a == b && !matches!(a, PageObs::Frame { .. }),
-    }
-}
-
-/// A process whose observation changed: its small fields whole, its pages
-/// as the list of those that changed.
-#[derive(Serialize)]
-struct JsonProc {
-    state: StateName,
-    parent: String,
-    last_op: Option<LastOpObs>,
-    handled: BTreeMap<Signal, u64>,
-    last_reaped: Option<ExitStatus>,
-    /// Runs of changed pages, in region and page order.
-    pages: Vec<PageRun>,
-    /// Regions that are gone (munmap, exec, exit).
-    unmapped: Vec<String>,
-}
-
-fn json_changes(before: &Observation, after: &Observation) -> JsonChanges {
-    let mut changes = JsonChanges::default();
-    for (name, now) in &after.processes {
-        let old = before.processes.get(name);
-        if old == Some(now) {
-            continue;
-        }
-        let mut pages: Vec<PageRun> = Vec::new();
-        for (region, now_pages) in &now.regions {
-            let old_pages = old.and_then(|o| o.regions.get(region));
-            let mut last: Option<PageObs> = None;
-            for (i, page) in now_pages.iter().enumerate() {
-                let i = i as u32;
-                if old_pages.and_then(|p| p.get(i as usize)) == Some(page) {
-                    last = None;
-                    continue;
-                }
-                match pages.last_mut() {
-                    Some(run) if run.to == i && last.is_some_and(|l| continues(l, *page)) => {
-                        run.to = i + 1
-                    }
-                    _ => pages.push(PageRun {
-                        region: region.clone(),
-                        from: i,
-                        to: i + 1,
-                        page: *page,
-                    }),
-                }
-                last = Some(*page);
-            }
-        }
-        let unmapped = old
-            .map(|o| {
-                o.regions
-                    .keys()
-                    .filter(|r| !now.regions.contains_key(*r))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        changes.processes.insert(
-            name.clone(),
-            JsonProc {
-                state: now.state,
-                parent: now.parent.clone(),
-                last_op: now.last_op.clone(),
-                handled: now.handled.clone(),
-                last_reaped: now.last_reaped,
-                pages,
-                unmapped,
-            },
-        );
-    }
-    for (end, bytes) in &after.queued {
-        if before.queued.get(end) != Some(bytes) {
-            changes.queued.insert(end.clone(), *bytes);
-        }
-    }
-    changes
+    /// What the step changed (docs/trace-json.md): replaying the changes
+    /// of steps 1..=i from an empty machine gives the state after step i.
+    changes: Changes,
 }
 
 /// The JSON trace of `sim` (None when the scenario never ran: it could
 /// not be read or parsed), on stdout.
 fn print_json(label: &str, text: Option<&str>, sim: Option<&Sim>, error: Option<JsonError>) {
-    let steps = sim
-        .map(|sim| {
-            let mut before = sim.observe(0).unwrap_or_default();
-            sim.steps()
-                .iter()
-                .map(|step| {
-                    let after = sim.observe(step.index).unwrap_or_default();
-                    let changes = json_changes(&before, &after);
-                    before = after;
-                    JsonStep { step, changes }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let steps = JsonSteps(sim);
     let trace = JsonTrace {
         source: label,
         // Without a parsed scenario, the title line as written.
@@ -607,7 +584,11 @@ fn print_json(label: &str, text: Option<&str>, sim: Option<&Sim>, error: Option<
         failed: sim.map_or(0, |s| s.failed_expects().count()),
     };
     match serde_json::to_string_pretty(&trace) {
-        Ok(json) => output::println(&json),
+        Ok(json) => {
+            // Not `println`, which would copy a long trace once more.
+            output::print(&json);
+            output::print("\n");
+        }
         Err(e) => output::eprint(&format!("error: the trace does not serialise: {e}\n")),
     }
 }
@@ -616,6 +597,40 @@ fn print_json(label: &str, text: Option<&str>, sim: Option<&Sim>, error: Option<
 mod tests {
     use super::*;
     use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn a_group_is_named_by_its_numbered_run_or_its_first_two_names() {
+        assert_eq!(
+            group_label(&["c1", "c10", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"]),
+            "c1..c10"
+        );
+        assert_eq!(group_label(&["c1", "c3", "c4"]), "c1, c3 and c4");
+        assert_eq!(group_label(&["c1", "c3", "c4", "c5"]), "c1, c3, c4 and c5");
+        assert_eq!(group_label(&["b", "a", "c", "d"]), "a, b, c and d");
+        assert_eq!(
+            group_label(&["f", "b", "a", "c", "d", "e"]),
+            "a, b, c and 3 others"
+        );
+        assert_eq!(group_label(&["x01", "x02", "x03"]), "x01, x02 and x03");
+        assert_eq!(group_label(&["c1", "d2", "c3"]), "c1, c3 and d2");
+    }
+
+    #[test]
+    fn a_change_shared_by_fewer_than_three_processes_is_not_grouped() {
+        let lines = vec![
+            ("a", "running (parent init)".to_string()),
+            ("b", "running (parent init)".to_string()),
+            ("c", "zombie (parent p)".to_string()),
+        ];
+        assert_eq!(
+            summarise(lines),
+            [
+                "a: running (parent init)",
+                "b: running (parent init)",
+                "c: zombie (parent p)"
+            ]
+        );
+    }
 
     /// Lines of narrow, wide and tab characters with an `X` at a known
     /// column, in windows cut anywhere: the caret is always under the `X`,

@@ -211,6 +211,7 @@ fn the_json_trace_of_every_lesson_has_the_documented_fields() {
             assert!(step["says"].is_array());
             assert!(step["changes"]["processes"].is_object());
             assert!(step["changes"]["queued"].is_object());
+            assert!(step["changes"]["frames"].is_object());
             for expect in step["expects"].as_array().expect("expects is an array") {
                 assert!(expect["pos"]["line"].is_u64());
                 assert!(expect["text"]
@@ -228,6 +229,7 @@ fn the_json_trace_of_every_lesson_has_the_documented_fields() {
                     "state",
                     "parent",
                     "pages",
+                    "reshared",
                     "unmapped",
                     "last_op",
                     "handled",
@@ -269,6 +271,86 @@ fn the_json_trace_of_a_wrong_expect_says_what_was_found() {
     assert_eq!(
         p["pages"],
         serde_json::json!([{ "region": "buf", "from": 0, "to": 1, "page": { "page": "frame", "frame": 1, "users": 1 } }])
+    );
+}
+
+/// A parent with a written page forks three children, then exits: what
+/// each step prints.
+const FAMILY: &str = "\
+process p
+p: mmap buf 1
+p: write buf 0
+p: fork a
+p: fork b
+p: fork c1
+p: fork c2
+p: fork c3
+p: fork c4
+p: exit 0
+";
+
+#[test]
+fn the_text_trace_tells_a_change_shared_by_many_processes_in_one_line() {
+    let dir = scratch("groups");
+    scenario_file(&dir, "family.scn", FAMILY);
+    let out = forkscope(&["run", "family.scn"], &dir);
+    assert_eq!(out.status.code(), Some(0));
+    let trace = text(&out.stdout);
+    let exit = trace
+        .split("\nstep ")
+        .find(|s| s.contains("p: exit 0"))
+        .expect("a step for the exit");
+    let changes: Vec<&str> = exit.lines().filter(|l| l.starts_with("  | ")).collect();
+    assert_eq!(
+        changes,
+        [
+            "  | a, b, c1 and 3 others: running (parent init)",
+            "  | p: gone (parent init); buf unmapped",
+        ],
+        "{trace}"
+    );
+}
+
+#[test]
+fn the_text_trace_names_a_numbered_group_by_its_first_and_last() {
+    let dir = scratch("numbered-group");
+    let source = FAMILY.replace("p: fork a\np: fork b\n", "");
+    scenario_file(&dir, "family.scn", &source);
+    let out = forkscope(&["run", "family.scn"], &dir);
+    let trace = text(&out.stdout);
+    assert!(
+        trace.contains("  | c1..c4: running (parent init)\n"),
+        "{trace}"
+    );
+}
+
+#[test]
+fn the_json_trace_tells_a_frames_users_once_not_for_every_page_that_maps_it() {
+    let dir = scratch("json-frames");
+    scenario_file(&dir, "family.scn", FAMILY);
+    let out = forkscope(&["run", "--json", "family.scn"], &dir);
+    let trace = json(&out);
+    // Fork b: the frame gains its third user; a and p, whose pages are
+    // unchanged, are not listed again.
+    let fork_b = &trace["steps"][4];
+    assert_eq!(fork_b["source"], "p: fork b");
+    assert_eq!(
+        fork_b["changes"]["frames"],
+        serde_json::json!({ "1": { "before": 2, "now": 3 } })
+    );
+    let listed: Vec<&String> = fork_b["changes"]["processes"]
+        .as_object()
+        .expect("processes")
+        .keys()
+        .collect();
+    assert_eq!(
+        listed,
+        ["b", "p"],
+        "p's last operation changed, a's nothing"
+    );
+    assert_eq!(
+        fork_b["changes"]["processes"]["p"]["pages"],
+        serde_json::json!([])
     );
 }
 

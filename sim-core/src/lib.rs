@@ -7,6 +7,8 @@
 //! runs a scenario step by step and keeps every earlier state reachable.
 #![forbid(unsafe_code)]
 
+mod attention;
+pub mod changes;
 pub mod engine;
 pub mod errno;
 pub mod ids;

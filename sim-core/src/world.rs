@@ -3,6 +3,8 @@
 //! cheap, every table sharing structure with the clone, and that is how the
 //! step engine keeps every earlier state.
 
+use crate::attention::Attention;
+use crate::changes::{self, Changes, FrameUsers, Head, ProcChange, Runs};
 use crate::ids::{FrameId, Pid};
 use crate::ids::{PipeId, SockPairId};
 use crate::ipc::end_name::EndName;
@@ -14,7 +16,7 @@ use crate::observe::{LastOpObs, Observation, PageObs, ProcObs};
 use crate::proc::{ProcState, Process};
 use crate::scenario::ast::INIT_NAME;
 use crate::signal::SigState;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// The simulated machine.
@@ -22,7 +24,7 @@ use std::sync::Arc;
 pub struct World {
     /// Behind `Arc`s so that a step that changes one process copies only
     /// that process, not the map node (16 entries) that holds it.
-    procs: imbl::OrdMap<Pid, Arc<Process>>,
+    procs: imbl::OrdMap<Pid, Shared>,
     /// Scenario name -> pid, for every process ever created.
     names: imbl::OrdMap<Arc<str>, Pid>,
     pub frames: Frames,
@@ -34,10 +36,38 @@ pub struct World {
     next_object: u32,
     /// The next `tick`.
     next_tick: u64,
+    /// Which processes the end of a step must look at (`Attention`).
+    attention: Attention,
+}
+
+/// A process behind an `Arc`, equal to another only when it is the same
+/// allocation: two worlds share every process a step did not touch, so
+/// `imbl`'s diff of the two tables visits only what the step changed.
+#[derive(Clone, Debug)]
+struct Shared(Arc<Process>);
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Shared) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// The keys of `after` whose entry is new or differs from `before`'s (no
+/// entry is ever removed from a world's tables), skipping the subtrees
+/// the two maps share.
+fn written<'a, K: Ord + Copy, V: PartialEq>(
+    before: &'a imbl::OrdMap<K, V>,
+    after: &'a imbl::OrdMap<K, V>,
+) -> impl Iterator<Item = K> + 'a {
+    before.diff(after).filter_map(|item| match item {
+        imbl::ordmap::DiffItem::Add(key, _)
+        | imbl::ordmap::DiffItem::Update { new: (key, _), .. } => Some(*key),
+        imbl::ordmap::DiffItem::Remove(..) => None,
+    })
 }
 
 /// A named IPC object.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Object {
     Pipe(PipeId),
     Socks(SockPairId),
@@ -67,7 +97,7 @@ impl World {
             last_reaped: None,
         };
         World {
-            procs: imbl::OrdMap::unit(Pid::INIT, Arc::new(init)),
+            procs: imbl::OrdMap::unit(Pid::INIT, Shared(Arc::new(init))),
             names: imbl::OrdMap::new(),
             frames: Frames::default(),
             next_pid: 2,
@@ -76,6 +106,7 @@ impl World {
             objects: imbl::OrdMap::new(),
             next_object: 1,
             next_tick: 1,
+            attention: Attention::default(),
         }
     }
 
@@ -94,9 +125,10 @@ impl World {
         self.next_pid += 1;
         let name: Arc<str> = Arc::from(name);
         self.names.insert(name.clone(), pid);
+        self.attention.touch(pid);
         self.procs.insert(
             pid,
-            Arc::new(Process {
+            Shared(Arc::new(Process {
                 pid,
                 name,
                 parent,
@@ -109,7 +141,7 @@ impl World {
                 faults: 0,
                 last_op: None,
                 last_reaped: None,
-            }),
+            })),
         );
         pid
     }
@@ -243,31 +275,54 @@ impl World {
     }
 
     pub fn proc(&self, pid: Pid) -> &Process {
-        self.procs
+        &self
+            .procs
             .get(&pid)
             .expect("a pid handed out by the world names a process")
+            .0
     }
 
     pub fn proc_mut(&mut self, pid: Pid) -> &mut Process {
+        self.attention.touch(pid);
         Arc::make_mut(
-            self.procs
+            &mut self
+                .procs
                 .get_mut(&pid)
-                .expect("a pid handed out by the world names a process"),
+                .expect("a pid handed out by the world names a process")
+                .0,
         )
     }
 
     /// The process and the frame table, both mutable (for faults).
     pub fn proc_and_frames(&mut self, pid: Pid) -> (&mut Process, &mut Frames) {
+        self.attention.touch(pid);
         let proc = self
             .procs
             .get_mut(&pid)
             .expect("a pid handed out by the world names a process");
-        (Arc::make_mut(proc), &mut self.frames)
+        (Arc::make_mut(&mut proc.0), &mut self.frames)
+    }
+
+    /// The first process after `after` (pid order) that may have something
+    /// to do when it takes its signals: asleep in a call, or with a signal
+    /// it can take now or a handler frame to run. Any other process's
+    /// `take_signals` would do nothing.
+    pub fn wanted_after(&mut self, after: Pid) -> Option<Pid> {
+        let procs = &self.procs;
+        self.attention.refresh(|pid| &procs[&pid].0);
+        self.attention.wanted_after(after)
+    }
+
+    /// The processes asleep in a call, in pid order.
+    pub fn blocked_pids(&mut self) -> Vec<Pid> {
+        let procs = &self.procs;
+        self.attention.refresh(|pid| &procs[&pid].0);
+        self.attention.blocked().collect()
     }
 
     /// Every process, init first, in pid order.
     pub fn procs(&self) -> impl Iterator<Item = &Process> {
-        self.procs.values().map(|p| &**p)
+        self.procs.values().map(|p| &*p.0)
     }
 
     /// Every scenario name ever given, in name order.
@@ -279,8 +334,7 @@ impl World {
     /// init adopts children in the model, and init reaps at once, so pid
     /// order is the kernel's list order.)
     pub fn children(&self, pid: Pid) -> Vec<Pid> {
-        self.procs
-            .values()
+        self.procs()
             .filter(|p| p.parent == pid && !matches!(p.state, ProcState::Gone { .. }))
             .map(|p| p.pid)
             .collect()
@@ -316,7 +370,8 @@ impl World {
         }
     }
 
-    fn observe_page(&self, pte: PteView) -> PageObs {
+    /// A page-table entry as an observation shows it.
+    pub fn observe_page(&self, pte: PteView) -> PageObs {
         match pte {
             PteView::Absent => PageObs::Absent,
             PteView::Mapped { frame, .. } if frame == FrameId::ZERO => PageObs::Zero,
@@ -360,11 +415,180 @@ impl World {
         Observation { processes, queued }
     }
 
+    /// What changed from `before` (an earlier world of the same run) to
+    /// this one, as `Changes::between` would find it from the two worlds'
+    /// observations, but looking only at what the two do not share: the
+    /// processes, page-table leaves, frame slots, pipes and socketpairs
+    /// written in between. The one walk over every process is for frames
+    /// that went from one user to several or back, to find the pages that
+    /// map them (there is no reverse map), and only when there are some.
+    pub fn changes_since(&self, before: &World) -> Changes {
+        let mut frames = BTreeMap::new();
+        self.frames
+            .changed_counts(&before.frames, |frame, was, now| {
+                if now > 0 {
+                    frames.insert(u64::from(frame.0), FrameUsers { before: was, now });
+                }
+            });
+        let mut pids: BTreeSet<Pid> = written(&before.procs, &self.procs).collect();
+        let reshared = self.reshared_pages(before, &frames);
+        pids.extend(reshared.keys().copied());
+        let mut processes = BTreeMap::new();
+        for pid in pids.into_iter().filter(|&p| p != Pid::INIT) {
+            let proc = self.proc(pid);
+            let old = before.procs.get(&pid).map(|p| &*p.0);
+            if let Some(change) = self.proc_change(before, old, proc, reshared.get(&pid)) {
+                processes.insert(proc.name.to_string(), change);
+            }
+        }
+        let objects: BTreeSet<Object> = written(&before.pipes, &self.pipes)
+            .map(Object::Pipe)
+            .chain(written(&before.socks, &self.socks).map(Object::Socks))
+            .collect();
+        let mut queued = BTreeMap::new();
+        for (name, end) in self.ends_of(&objects) {
+            let now = self.queued(end);
+            let known = match end {
+                EndRef::Pipe(id, _) => before.pipes.contains_key(&id),
+                EndRef::Sock(id, _) => before.socks.contains_key(&id),
+            };
+            if !known || before.queued(end) != now {
+                queued.insert(name, now);
+            }
+        }
+        Changes {
+            processes,
+            frames,
+            queued,
+        }
+    }
+
+    /// The ends of `objects`, with their names.
+    fn ends_of(&self, objects: &BTreeSet<Object>) -> Vec<(String, EndRef)> {
+        if objects.is_empty() {
+            return Vec::new();
+        }
+        self.ends()
+            .into_iter()
+            .filter(|(_, end)| {
+                objects.contains(&match *end {
+                    EndRef::Pipe(id, _) => Object::Pipe(id),
+                    EndRef::Sock(id, _) => Object::Socks(id),
+                })
+            })
+            .collect()
+    }
+
+    /// Pid -> regions with a page that maps the same frame as in `before`
+    /// while the frame went from one user to several or back.
+    fn reshared_pages(
+        &self,
+        before: &World,
+        frames: &BTreeMap<u64, FrameUsers>,
+    ) -> BTreeMap<Pid, BTreeSet<Arc<str>>> {
+        let flipped: BTreeSet<FrameId> = frames
+            .iter()
+            .filter(|(_, users)| users.reshared())
+            .map(|(&frame, _)| FrameId(frame as u32))
+            .collect();
+        let mut found: BTreeMap<Pid, BTreeSet<Arc<str>>> = BTreeMap::new();
+        if flipped.is_empty() {
+            return found;
+        }
+        for proc in self.procs() {
+            let Some(old) = before.procs.get(&proc.pid) else {
+                continue;
+            };
+            for region in &proc.mm.regions {
+                let Some(old_region) = old.0.mm.region(&region.name) else {
+                    continue;
+                };
+                let mut hit = false;
+                region.ptes.for_each_leaf(|base, ptes| {
+                    for (i, pte) in ptes.iter().enumerate() {
+                        let index = base + i as u32;
+                        if !hit
+                            && pte.frame().is_some_and(|f| flipped.contains(&f))
+                            && index < old_region.pages()
+                            && old_region.ptes.get(index).frame() == pte.frame()
+                        {
+                            hit = true;
+                        }
+                    }
+                });
+                if hit {
+                    found
+                        .entry(proc.pid)
+                        .or_default()
+                        .insert(region.name.clone());
+                }
+            }
+        }
+        found
+    }
+
+    /// The change of one process from `old` (in `before`) to `proc`.
+    fn proc_change(
+        &self,
+        before: &World,
+        old: Option<&Process>,
+        proc: &Process,
+        reshared: Option<&BTreeSet<Arc<str>>>,
+    ) -> Option<ProcChange> {
+        let mut regions: Vec<_> = proc.mm.regions.iter().collect();
+        regions.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut runs = Runs::default();
+        for region in regions {
+            let page = |i: u32| self.observe_page(region.view(i));
+            match old.and_then(|o| o.mm.region(&region.name)) {
+                Some(was) if was.pages() == region.pages() => {
+                    was.ptes.diff(&region.ptes, |i| {
+                        if was.ptes.get(i).frame() != region.ptes.get(i).frame() {
+                            runs.push(&region.name, i, page(i));
+                        }
+                    });
+                }
+                was => {
+                    for i in 0..region.pages() {
+                        let old_frame =
+                            was.filter(|w| i < w.pages()).map(|w| w.ptes.get(i).frame());
+                        if old_frame != Some(region.ptes.get(i).frame()) {
+                            runs.push(&region.name, i, page(i));
+                        }
+                    }
+                }
+            }
+        }
+        let mut unmapped: Vec<String> = old
+            .map(|o| {
+                o.mm.regions
+                    .iter()
+                    .filter(|r| proc.mm.region(&r.name).is_none())
+                    .map(|r| r.name.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        unmapped.sort();
+        let reshared = reshared
+            .map(|set| set.iter().map(|r| r.to_string()).collect())
+            .unwrap_or_default();
+        // The small fields, as an observation shows them (no pages).
+        let now = self.observe_proc(proc, |_| None);
+        let was = old.map(|o| before.observe_proc(o, |_| None));
+        changes::proc_change(
+            was.as_ref().map(Head::of).as_ref(),
+            &Head::of(&now),
+            runs.finish(),
+            reshared,
+            unmapped,
+        )
+    }
+
     /// Check the frame invariant: every frame's map count equals the number
     /// of page-table entries that map it. Returns the first disagreement.
     pub fn check_frame_counts(&self) -> Result<(), String> {
         let mut counted: BTreeMap<FrameId, u32> = BTreeMap::new();
-        for proc in self.procs.values() {
+        for proc in self.procs() {
             for region in &proc.mm.regions {
                 region.ptes.for_each_leaf(|_, ptes| {
                     for frame in ptes

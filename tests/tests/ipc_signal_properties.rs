@@ -9,20 +9,26 @@
 //!   then no byte appears from nowhere;
 //! - no fd stays open in a process that is a zombie or gone;
 //! - every frame's map count equals the page-table entries that map it;
-//! - the model never panics: a scenario error is a value, a panic a bug.
+//! - the model never panics: a scenario error is a value, a panic a bug;
+//! - the world's index of processes the end of a step must visit (asleep
+//!   in a call, or with a signal or handler to take) is exact;
+//! - the changes of a step found from its two worlds are the difference
+//!   of their whole observations, and replaying them gives the one after.
 //!
 //! The scenarios come from `tests::gen::ipc_signals`, which writes each
 //! line from the world the lines before it left.
 
 use proptest::prelude::*;
+use sim_core::changes::Changes;
 use sim_core::engine::{Event, Sim};
+use sim_core::ids::Pid;
 use sim_core::ipc::end_name::{EndName, Which};
 use sim_core::ipc::fd::EndRef;
 use sim_core::ipc::pipe::PipeEnd;
 use sim_core::proc::ProcState;
 use sim_core::world::World;
 use std::collections::BTreeMap;
-use tests::gen::ipc_signals::{scenario, Choice};
+use tests::gen::ipc_signals::{run, scenario, Choice};
 
 /// The queue a move on `end` works on, named by its receiving end: a pipe
 /// has one queue (its read end); a send on `s.0` fills the queue `s.1`
@@ -131,6 +137,59 @@ proptest! {
     ) {
         let text = scenario(&choices);
         check_properties(&text)?;
+    }
+
+    #[test]
+    fn the_worlds_index_of_processes_with_something_to_do_is_exact_after_every_step(
+        choices in prop::collection::vec(any::<Choice>(), 1..60)
+    ) {
+        let text = scenario(&choices);
+        let sim = run(&text);
+        for index in 0..=sim.steps().len() as u32 {
+            let mut world = sim.world(index).expect("kept").clone();
+            let expected: Vec<Pid> = world
+                .procs()
+                .filter(|p| match p.state {
+                    ProcState::Blocked(_) => true,
+                    ProcState::Running => {
+                        p.signals.next_deliverable().is_some() || p.signals.frames().next().is_some()
+                    }
+                    _ => false,
+                })
+                .map(|p| p.pid)
+                .collect();
+            let mut wanted = Vec::new();
+            let mut cursor = Pid::INIT;
+            while let Some(pid) = world.wanted_after(cursor) {
+                wanted.push(pid);
+                cursor = pid;
+            }
+            prop_assert_eq!(&wanted, &expected, "after step {}\n{}", index, text);
+            let blocked: Vec<Pid> = world
+                .procs()
+                .filter(|p| matches!(p.state, ProcState::Blocked(_)))
+                .map(|p| p.pid)
+                .collect();
+            prop_assert_eq!(world.blocked_pids(), blocked, "after step {}\n{}", index, text);
+        }
+    }
+
+    #[test]
+    fn changes_found_from_the_worlds_equal_the_diff_of_whole_observations(
+        choices in prop::collection::vec(any::<Choice>(), 1..60)
+    ) {
+        let text = scenario(&choices);
+        let sim = run(&text);
+        for index in 1..=sim.steps().len() as u32 {
+            let before = sim.observe(index - 1).expect("kept");
+            let after = sim.observe(index).expect("kept");
+            let full = Changes::between(&before, &after);
+            let found = sim.changes(index).expect("a step that ran");
+            prop_assert_eq!(&found, &full, "step {}\n{}", index, text);
+            let mut replayed = before;
+            full.replay(&mut replayed);
+            prop_assert_eq!(&replayed, &after, "replaying step {}\n{}", index, text);
+        }
     }
 }
 

@@ -4,13 +4,16 @@
 //!   page-table entries that map it;
 //! - once every process is gone, no frame but the zero page is left;
 //! - time travel is exact: the world kept for step i, looked at after the
-//!   whole run, is the world seen right after step i ran.
+//!   whole run, is the world seen right after step i ran;
+//! - the changes of a step found from its two worlds are the difference
+//!   of their whole observations, and replaying them gives the one after.
 //!
 //! The scenarios come from `tests::gen::processes`, a shadow of the
 //! process rules, so every one is a scenario the model must run without a
 //! scenario error.
 
 use proptest::prelude::*;
+use sim_core::changes::Changes;
 use sim_core::engine::Sim;
 use sim_core::observe::Observation;
 use sim_core::proc::ProcState;
@@ -139,4 +142,32 @@ fn the_generator_writes_every_kind_of_operation() {
     assert!(missing.is_empty(), "never generated:{missing}\n{text}");
     let (sim, _) = run_checked(&text).expect("the long walk runs cleanly");
     assert_eq!(sim.current().frames.live(), 0);
+}
+
+/// Each step's changes, found from the two worlds (`Sim::changes`), equal
+/// the difference of the two whole observations, and replaying them on
+/// the observation before gives the observation after.
+fn changes_agree(sim: &Sim, text: &str) -> Result<(), TestCaseError> {
+    for index in 1..=sim.steps().len() as u32 {
+        let before = sim.observe(index - 1).expect("kept");
+        let after = sim.observe(index).expect("kept");
+        let full = Changes::between(&before, &after);
+        let found = sim.changes(index).expect("a step that ran");
+        prop_assert_eq!(&found, &full, "step {}\n{}", index, text);
+        let mut replayed = before;
+        full.replay(&mut replayed);
+        prop_assert_eq!(&replayed, &after, "replaying step {}\n{}", index, text);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn changes_found_from_the_worlds_equal_the_diff_of_whole_observations(actions in actions()) {
+        let text = scenario(&actions);
+        let (sim, _) = run_checked(&text)?;
+        changes_agree(&sim, &text)?;
+    }
 }

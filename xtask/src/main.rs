@@ -20,7 +20,8 @@ fn main() -> ExitCode {
                  jobs:\n  \
                  serve   build and serve the web app with its lessons\n  \
                  test    every check CI runs: fmt, clippy, all tests, the wasm build\n  \
-                 bench   the criterion benchmarks (extra arguments go to criterion)"
+                 bench   the benchmarks: the model's (criterion), then the scale cases\n          \
+                 (`bench --quick`, `bench model ARGS`, `bench scale [--quick] [CASE..]`)"
             );
             return ExitCode::from(2);
         }
@@ -176,12 +177,38 @@ fn serve() -> Result {
     Ok(())
 }
 
-fn bench(extra: &[String]) -> Result {
+/// `bench [--quick]`: the criterion benches of the model, then the scale
+/// cases (bench/); `bench model ARGS` or `bench scale ARGS` runs one of
+/// them with its own arguments (criterion's; `scale --help`'s).
+fn bench(args: &[String]) -> Result {
     ensure_toolchain(false)?;
-    let mut cmd = cargo();
-    cmd.args(["bench", "-p", "sim-core", "--bench", "model", "--"])
-        .args(extra);
-    run(&mut cmd)
+    let (model, scale): (Option<&[String]>, Option<&[String]>) =
+        match args.first().map(String::as_str) {
+            Some("model") => (Some(&args[1..]), None),
+            Some("scale") => (None, Some(&args[1..])),
+            _ if args.iter().all(|a| a == "--quick") => (Some(args), Some(args)),
+            _ => {
+                return Err(format!(
+                    "unknown arguments {args:?}: use `cargo xtask bench [--quick]`, \
+                     `cargo xtask bench model [criterion's arguments]` or \
+                     `cargo xtask bench scale [--quick] [CASE..]` (`cargo xtask bench scale --help` lists the cases)"
+                ))
+            }
+        };
+    if let Some(extra) = model {
+        run(cargo()
+            .args(["bench", "-p", "sim-core", "--bench", "model", "--"])
+            .args(extra))?;
+    }
+    if let Some(extra) = scale {
+        // The scale cases run the release forkscope binary, found beside
+        // the scale binary in the same target directory.
+        run(cargo().args(["build", "--release", "-p", "native", "--bin", "forkscope"]))?;
+        run(cargo()
+            .args(["run", "--release", "-p", "bench", "--bin", "scale", "--"])
+            .args(extra))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -176,6 +176,14 @@ impl Sim {
         self.world(index).map(World::observe)
     }
 
+    /// What step `index` changed in what can be seen (1-based; None for
+    /// step 0 or a step not run). Costs what the step changed, not what
+    /// the machine holds (`World::changes_since`).
+    pub fn changes(&self, index: u32) -> Option<crate::changes::Changes> {
+        let before = self.world(index.checked_sub(1)?)?;
+        Some(self.world(index)?.changes_since(before))
+    }
+
     /// The error that stopped the run, if one did.
     pub fn error(&self) -> Option<&ScenarioError> {
         self.error.as_ref()

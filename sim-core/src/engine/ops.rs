@@ -265,16 +265,29 @@ impl Cx<'_> {
         self.settle()?;
         // Anyone else this step left with a signal to take takes it now
         // (a parent told of a child's stop or continuation).
-        let pids: Vec<Pid> = self
-            .world
-            .procs()
-            .map(|p| p.pid)
-            .filter(|&p| p != Pid::INIT)
-            .collect();
-        for pid in pids {
+        // In pid order, only those that can have something to do (the
+        // others' take_signals would do nothing), looked up afresh after
+        // each, as one may leave another something to take.
+        let mut cursor = Pid::INIT;
+        while let Some(pid) = self.next_wanted(cursor) {
             self.take_signals(pid);
+            cursor = pid;
         }
         self.settle()?;
         Ok(())
+    }
+
+    /// The first process after `after`, in pid order, whose
+    /// `take_signals` can do something: one the world says may (see
+    /// `World::wanted_after`), or one with a call to start again.
+    fn next_wanted(&mut self, after: Pid) -> Option<Pid> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let restart = self.restarts.range((Excluded(after), Unbounded)).next();
+        let restart = restart.map(|(&pid, _)| pid);
+        self.world
+            .wanted_after(after)
+            .into_iter()
+            .chain(restart)
+            .min()
     }
 }

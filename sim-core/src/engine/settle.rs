@@ -21,9 +21,10 @@ impl Cx<'_> {
         for _ in 0..self.max_settle_rounds {
             let mut blocked: Vec<(Pid, (bool, i128))> = self
                 .world
-                .procs()
-                .filter_map(|p| match &p.state {
-                    ProcState::Blocked(call) => Some((p.pid, self.wake_order(call))),
+                .blocked_pids()
+                .into_iter()
+                .filter_map(|pid| match &self.world.proc(pid).state {
+                    ProcState::Blocked(call) => Some((pid, self.wake_order(call))),
                     _ => None,
                 })
                 .collect();

@@ -215,10 +215,23 @@ impl Cx<'_> {
                 }
                 ProcState::Running => {}
             }
-            let Some((sig, delivery)) = self.world.proc_mut(pid).signals.deliver_next() else {
+            // (Looked at before `proc_mut`, which copies a process shared
+            // with the previous step's world.)
+            let signals = &self.world.proc(pid).signals;
+            let (deliverable, frames) = (
+                signals.next_deliverable().is_some(),
+                signals.frames().next().is_some(),
+            );
+            let delivered = deliverable
+                .then(|| self.world.proc_mut(pid).signals.deliver_next())
+                .flatten();
+            let Some((sig, delivery)) = delivered else {
                 // Back in user mode: the newest frame's handler runs; with
                 // none left, a call interrupted by a stop starts again.
-                match self.world.proc_mut(pid).signals.run_handler() {
+                let ran = frames
+                    .then(|| self.world.proc_mut(pid).signals.run_handler())
+                    .flatten();
+                match ran {
                     Some(run) => {
                         self.events.push(Event::HandlerRan {
                             pid,

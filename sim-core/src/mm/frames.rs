@@ -116,6 +116,21 @@ impl Frames {
         self.slots.len()
     }
 
+    /// Call `f(frame, count before, count now)` for every frame whose map
+    /// count differs from its count in `before` (an earlier copy of this
+    /// table), in frame order, reading only the slots written since.
+    pub fn changed_counts(&self, before: &Frames, mut f: impl FnMut(FrameId, u32, u32)) {
+        before.slots.diff(&self.slots, |id| {
+            let (was, now) = (
+                before.slots.get(id).mapcount(),
+                self.slots.get(id).mapcount(),
+            );
+            if was != now {
+                f(FrameId(id), was, now);
+            }
+        });
+    }
+
     pub fn map(&mut self, frame: FrameId) {
         if frame != FrameId::ZERO {
             self.slots.get_mut(frame.0).0 += 1;

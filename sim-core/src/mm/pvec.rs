@@ -199,6 +199,75 @@ impl<T: Copy + Default + PartialEq> PVec<T> {
         walk(&mut self.root, self.height, 0, self.len, &mut wants, &mut f);
     }
 
+    /// Call `f` with every index below the longer length at which `self`
+    /// and `other` hold different entries, in index order. Subtrees the two
+    /// share (a clone not written since) are skipped without being read, so
+    /// comparing a vector with the one it was cloned from costs what the
+    /// writes in between touched.
+    pub fn diff(&self, other: &PVec<T>, mut f: impl FnMut(u32)) {
+        let len = u64::from(self.len.max(other.len));
+        if self.height != other.height {
+            // Only a vector that grew past a power of 64 gets here.
+            for i in 0..len as u32 {
+                if self.get(i) != other.get(i) {
+                    f(i);
+                }
+            }
+            return;
+        }
+        fn walk<T: Copy + Default + PartialEq>(
+            a: &Node<T>,
+            b: &Node<T>,
+            level: u32,
+            base: u64,
+            len: u64,
+            f: &mut impl FnMut(u32),
+        ) {
+            let empty = Node::Empty;
+            match (a, b) {
+                (Node::Empty, Node::Empty) => {}
+                (Node::Leaf(x), Node::Leaf(y)) if Arc::ptr_eq(x, y) => {}
+                (Node::Branch(x), Node::Branch(y)) if Arc::ptr_eq(x, y) => {}
+                _ if level == 0 => {
+                    let zero = [T::default(); WIDTH];
+                    let entries = |n: &Node<T>| match n {
+                        Node::Leaf(leaf) => **leaf,
+                        _ => zero,
+                    };
+                    let (x, y) = (entries(a), entries(b));
+                    for i in 0..WIDTH {
+                        let index = base + i as u64;
+                        if index >= len {
+                            break;
+                        }
+                        if x[i] != y[i] {
+                            f(index as u32);
+                        }
+                    }
+                }
+                _ => {
+                    let step = capacity(level - 1);
+                    for i in 0..WIDTH {
+                        let child_base = base + i as u64 * step;
+                        if child_base >= len {
+                            break;
+                        }
+                        let x = match a {
+                            Node::Branch(children) => &children[i],
+                            _ => &empty,
+                        };
+                        let y = match b {
+                            Node::Branch(children) => &children[i],
+                            _ => &empty,
+                        };
+                        walk(x, y, level - 1, child_base, len, f);
+                    }
+                }
+            }
+        }
+        walk(&self.root, &other.root, self.height, 0, len, &mut f);
+    }
+
     /// Every entry in order (defaults included).
     pub fn to_vec(&self) -> Vec<T> {
         let mut out = vec![T::default(); self.len as usize];
@@ -217,6 +286,27 @@ fn capacity(height: u32) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diff_finds_exactly_the_entries_that_differ() {
+        let mut a: PVec<u32> = PVec::new(300_000);
+        a.set(5, 1);
+        a.set(200_000, 2);
+        let mut b = a.clone();
+        b.set(5, 0);
+        b.set(70, 3);
+        b.set(299_999, 4);
+        let mut found = Vec::new();
+        a.diff(&b, |i| found.push(i));
+        assert_eq!(found, vec![5, 70, 299_999]);
+        let mut grown = a.clone();
+        for _ in 0..(262_144 * 2) {
+            grown.push(9);
+        }
+        let mut count = 0;
+        a.diff(&grown, |_| count += 1);
+        assert_eq!(count, 262_144 * 2);
+    }
 
     #[test]
     fn unset_entries_read_as_default() {

@@ -1,0 +1,79 @@
+//! Which processes the end of a step has to look at, kept up to date as
+//! the step goes, so that the end-of-step signal pass and the wake-ups
+//! (`Cx::op`, `Cx::settle`) visit those and not every process.
+//!
+//! A process needs attention when taking its signals could do something:
+//! it is asleep in a call (the call may now complete, or a signal wake
+//! it), it has a signal it can take now, or a handler frame waits to run.
+//! A running process with none of these returns from `take_signals`
+//! untouched, and a stopped or dead one takes nothing. Every change to a
+//! process goes through `World::proc_mut` (or `proc_and_frames`, or
+//! `spawn`), which marks it touched; the sets are brought up to date from
+//! the touched processes before each question, so they are exact then.
+
+use crate::ids::Pid;
+use crate::proc::{ProcState, Process};
+
+/// The index. Cloned with the world: the sets share structure, and the
+/// touched list is empty between steps but for the last few processes a
+/// step touched after its last question (harmless: they are looked at
+/// again).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Attention {
+    /// Processes that may have something to do at the end of a step.
+    wanted: imbl::OrdSet<Pid>,
+    /// Processes asleep in a call (a subset of `wanted`).
+    blocked: imbl::OrdSet<Pid>,
+    /// Processes changed since the sets were last brought up to date.
+    touched: Vec<Pid>,
+}
+
+impl Attention {
+    pub(crate) fn touch(&mut self, pid: Pid) {
+        if self.touched.last() != Some(&pid) {
+            self.touched.push(pid);
+        }
+    }
+
+    /// Bring the sets up to date for the processes touched since the last
+    /// call; `proc` looks a process up.
+    pub(crate) fn refresh<'a>(&mut self, proc: impl Fn(Pid) -> &'a Process) {
+        for pid in std::mem::take(&mut self.touched) {
+            let p = proc(pid);
+            let blocked = matches!(p.state, ProcState::Blocked(_));
+            let wanted = blocked
+                || (matches!(p.state, ProcState::Running)
+                    && (p.signals.next_deliverable().is_some()
+                        || p.signals.frames().next().is_some()));
+            set(&mut self.blocked, pid, blocked);
+            set(&mut self.wanted, pid, wanted);
+        }
+    }
+
+    /// The first process after `after`, in pid order, that may have
+    /// something to do.
+    pub(crate) fn wanted_after(&self, after: Pid) -> Option<Pid> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        self.wanted
+            .range((Excluded(after), Unbounded))
+            .next()
+            .copied()
+    }
+
+    /// Processes asleep in a call, in pid order.
+    pub(crate) fn blocked(&self) -> impl Iterator<Item = Pid> + '_ {
+        self.blocked.iter().copied()
+    }
+}
+
+/// Put `pid` in `set` or take it out, without copying a node of the set
+/// when it is already as wanted.
+fn set(set: &mut imbl::OrdSet<Pid>, pid: Pid, member: bool) {
+    if set.contains(&pid) != member {
+        if member {
+            set.insert(pid);
+        } else {
+            set.remove(&pid);
+        }
+    }
+}

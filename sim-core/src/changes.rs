@@ -1,0 +1,340 @@
+//! What a step changed in what can be seen: the one rule for the
+//! difference of two observations, which the text trace, the JSON trace
+//! and the web app all show.
+//!
+//! `Changes::between` compares two whole `Observation`s; `World::changes_since`
+//! gives the same value from two worlds, looking only at what the step
+//! touched (processes, page-table leaves, frames and ends that are not
+//! shared between the two worlds), so a step costs what it changes, not
+//! what the machine holds. A property test holds the two equal.
+//!
+//! A frame's user count is a fact about the frame: when it changes (a
+//! child forked or exited, another process wrote its own copy), it is
+//! told once in `frames`, not again for every page that maps the frame.
+//! Pages are listed when what they map changed.
+
+use crate::observe::{LastOpObs, Observation, PageObs, ProcObs};
+use crate::scenario::ast::{ExitStatus, StateName};
+use crate::sig::Signal;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// What changed between two observations. Replaying the changes of steps
+/// 1..=i onto an empty machine gives the observation after step i.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Changes {
+    /// Scenario name -> what changed in that process.
+    pub processes: BTreeMap<String, ProcChange>,
+    /// Frame -> its user count, for every frame mapped after the change
+    /// whose count differs from before (0 before: it was not mapped).
+    pub frames: BTreeMap<u64, FrameUsers>,
+    /// End -> bytes now queued there, for the ends whose count changed
+    /// (every end of a new pipe or socketpair).
+    pub queued: BTreeMap<String, u64>,
+}
+
+/// A frame's user count (map count) before and after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct FrameUsers {
+    pub before: u32,
+    pub now: u32,
+}
+
+impl FrameUsers {
+    /// Did the frame go from one user to several, or back? (What the text
+    /// trace's `*` shows.)
+    pub fn reshared(self) -> bool {
+        self.before > 0 && (self.before > 1) != (self.now > 1)
+    }
+}
+
+/// A process whose observation changed: its small fields whole, its pages
+/// as the runs that changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProcChange {
+    pub state: StateName,
+    pub parent: String,
+    pub last_op: Option<LastOpObs>,
+    pub handled: BTreeMap<Signal, u64>,
+    pub last_reaped: Option<ExitStatus>,
+    /// Runs of pages whose mapping changed (absent, the zero page, which
+    /// frame), in region and page order. A new region has all its pages
+    /// here.
+    pub pages: Vec<PageRun>,
+    /// Regions with a page whose frame is the same but went from one user
+    /// to several or back (`FrameUsers::reshared`), in name order.
+    pub reshared: Vec<String>,
+    /// Regions that are gone (munmap, exec, exit), in name order.
+    pub unmapped: Vec<String>,
+    /// The process is new.
+    #[serde(skip)]
+    pub born: bool,
+    /// Its state or its parent changed (or it is new).
+    #[serde(skip)]
+    pub moved: bool,
+    /// It reaped a child (its last reaped status changed).
+    #[serde(skip)]
+    pub reaped: bool,
+}
+
+/// Pages `from..to` of `region` changed, and are now `page` for `from`;
+/// each next page of the run is the same, except that a frame's number goes
+/// up by one (pages written in order get frames allocated in order).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PageRun {
+    pub region: String,
+    pub from: u32,
+    pub to: u32,
+    pub page: PageObs,
+}
+
+/// What a page maps, its user count left out.
+pub(crate) fn mapping(page: PageObs) -> Option<u64> {
+    match page {
+        PageObs::Absent => None,
+        PageObs::Zero => Some(0),
+        PageObs::Frame { frame, .. } => Some(frame),
+    }
+}
+
+/// Collects the changed pages of one process into runs.
+#[derive(Default)]
+pub(crate) struct Runs {
+    runs: Vec<PageRun>,
+    last: Option<PageObs>,
+}
+
+impl Runs {
+    /// Page `index` of `region` changed and is now `page`. Pages come in
+    /// region and index order.
+    pub(crate) fn push(&mut self, region: &str, index: u32, page: PageObs) {
+        match self.runs.last_mut() {
+            Some(run)
+                if run.to == index
+                    && *run.region == *region
+                    && self.last.is_some_and(|l| continues(l, page)) =>
+            {
+                run.to = index + 1
+            }
+            _ => self.runs.push(PageRun {
+                region: region.to_string(),
+                from: index,
+                to: index + 1,
+                page,
+            }),
+        }
+        self.last = Some(page);
+    }
+
+    pub(crate) fn finish(self) -> Vec<PageRun> {
+        self.runs
+    }
+}
+
+/// Does `next` continue a run whose last page is `last`?
+fn continues(last: PageObs, next: PageObs) -> bool {
+    match (last, next) {
+        (PageObs::Frame { frame: a, users: u }, PageObs::Frame { frame: b, users: v }) => {
+            b == a + 1 && u == v
+        }
+        (a, b) => a == b && !matches!(a, PageObs::Frame { .. }),
+    }
+}
+
+/// A process's small fields, as an observation shows them.
+pub(crate) struct Head<'a> {
+    pub state: StateName,
+    pub parent: &'a str,
+    pub last_op: Option<LastOpObs>,
+    pub handled: &'a BTreeMap<Signal, u64>,
+    pub last_reaped: Option<ExitStatus>,
+}
+
+impl<'a> Head<'a> {
+    pub(crate) fn of(p: &'a ProcObs) -> Head<'a> {
+        Head {
+            state: p.state,
+            parent: &p.parent,
+            last_op: p.last_op.clone(),
+            handled: &p.handled,
+            last_reaped: p.last_reaped,
+        }
+    }
+}
+
+/// The change of one process, or None when nothing seen changed. Both
+/// ways of finding changes end here, so that they judge alike.
+pub(crate) fn proc_change(
+    old: Option<&Head>,
+    now: &Head,
+    pages: Vec<PageRun>,
+    reshared: Vec<String>,
+    unmapped: Vec<String>,
+) -> Option<ProcChange> {
+    let born = old.is_none();
+    let moved = old.is_none_or(|o| o.state != now.state || o.parent != now.parent);
+    let reaped = now.last_reaped.is_some() && old.and_then(|o| o.last_reaped) != now.last_reaped;
+    let others = old.is_none_or(|o| {
+        o.last_op != now.last_op || o.handled != now.handled || o.last_reaped != now.last_reaped
+    });
+    if !(moved || others || !pages.is_empty() || !reshared.is_empty() || !unmapped.is_empty()) {
+        return None;
+    }
+    Some(ProcChange {
+        state: now.state,
+        parent: now.parent.to_string(),
+        last_op: now.last_op.clone(),
+        handled: now.handled.clone(),
+        last_reaped: now.last_reaped,
+        pages,
+        reshared,
+        unmapped,
+        born,
+        moved,
+        reaped,
+    })
+}
+
+/// Frame -> user count, for every frame some page of `obs` maps.
+fn frame_users(obs: &Observation) -> BTreeMap<u64, u32> {
+    let mut users = BTreeMap::new();
+    for proc in obs.processes.values() {
+        for pages in proc.regions.values() {
+            for page in pages {
+                if let PageObs::Frame { frame, users: u } = page {
+                    users.insert(*frame, *u);
+                }
+            }
+        }
+    }
+    users
+}
+
+impl Changes {
+    /// The difference from `before` to `after`, both whole observations
+    /// (`World::observe`).
+    pub fn between(before: &Observation, after: &Observation) -> Changes {
+        let users_before = frame_users(before);
+        let frames: BTreeMap<u64, FrameUsers> = frame_users(after)
+            .into_iter()
+            .filter_map(|(frame, now)| {
+                let before = users_before.get(&frame).copied().unwrap_or(0);
+                (before != now).then_some((frame, FrameUsers { before, now }))
+            })
+            .collect();
+        let mut processes = BTreeMap::new();
+        for (name, now) in &after.processes {
+            let old = before.processes.get(name);
+            if old == Some(now) {
+                continue;
+            }
+            let mut runs = Runs::default();
+            let mut reshared = Vec::new();
+            for (region, now_pages) in &now.regions {
+                let old_pages = old.and_then(|o| o.regions.get(region));
+                let mut flipped = false;
+                for (i, &page) in now_pages.iter().enumerate() {
+                    match old_pages.and_then(|p| p.get(i)) {
+                        Some(&was) if mapping(was) == mapping(page) => {
+                            flipped |= matches!(page, PageObs::Frame { frame, .. }
+                                if frames.get(&frame).is_some_and(|f| f.reshared()));
+                        }
+                        _ => runs.push(region, i as u32, page),
+                    }
+                }
+                if flipped {
+                    reshared.push(region.clone());
+                }
+            }
+            let unmapped = old
+                .map(|o| {
+                    o.regions
+                        .keys()
+                        .filter(|r| !now.regions.contains_key(*r))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            let old_head = old.map(Head::of);
+            if let Some(change) = proc_change(
+                old_head.as_ref(),
+                &Head::of(now),
+                runs.finish(),
+                reshared,
+                unmapped,
+            ) {
+                processes.insert(name.clone(), change);
+            }
+        }
+        let queued = after
+            .queued
+            .iter()
+            .filter(|(end, bytes)| before.queued.get(*end) != Some(bytes))
+            .map(|(end, bytes)| (end.clone(), *bytes))
+            .collect();
+        Changes {
+            processes,
+            frames,
+            queued,
+        }
+    }
+
+    /// Bring `obs` (the observation before) up to the observation after:
+    /// what a reader of the JSON trace does with each step's changes.
+    pub fn replay(&self, obs: &mut Observation) {
+        for (name, change) in &self.processes {
+            let proc = obs
+                .processes
+                .entry(name.clone())
+                .or_insert_with(|| ProcObs {
+                    state: change.state,
+                    parent: change.parent.clone(),
+                    regions: BTreeMap::new(),
+                    last_op: None,
+                    handled: BTreeMap::new(),
+                    last_reaped: None,
+                });
+            proc.state = change.state;
+            proc.parent.clone_from(&change.parent);
+            proc.last_op.clone_from(&change.last_op);
+            proc.handled.clone_from(&change.handled);
+            proc.last_reaped = change.last_reaped;
+            for region in &change.unmapped {
+                proc.regions.remove(region);
+            }
+            for run in &change.pages {
+                let pages = proc.regions.entry(run.region.clone()).or_default();
+                if pages.len() < run.to as usize {
+                    pages.resize(run.to as usize, PageObs::Absent);
+                }
+                for (k, index) in (run.from..run.to).enumerate() {
+                    pages[index as usize] = match run.page {
+                        PageObs::Frame { frame, users } => PageObs::Frame {
+                            frame: frame + k as u64,
+                            users,
+                        },
+                        other => other,
+                    };
+                }
+            }
+        }
+        if !self.frames.is_empty() {
+            for proc in obs.processes.values_mut() {
+                for page in proc.regions.values_mut().flatten() {
+                    if let PageObs::Frame { frame, users } = page {
+                        if let Some(change) = self.frames.get(frame) {
+                            *users = change.now;
+                        }
+                    }
+                }
+            }
+        }
+        for (end, bytes) in &self.queued {
+            obs.queued.insert(end.clone(), *bytes);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.processes.is_empty() && self.frames.is_empty() && self.queued.is_empty()
+    }
+}
