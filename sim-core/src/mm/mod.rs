@@ -93,7 +93,8 @@ pub enum MemEvent {
 }
 
 /// What an access to one page is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Access {
     Read,
     Write,

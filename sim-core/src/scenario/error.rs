@@ -228,4 +228,8 @@ pub enum ErrorKind {
     NotSupportedYet { what: String },
     #[error("expect failed: {expected}, but {found}")]
     ExpectFailed { expected: String, found: String },
+    /// The engine's wake-ups went round `rounds` times in one step without
+    /// coming to rest: a bug in Forkscope's model, not in the scenario.
+    #[error("a bug in Forkscope's model: in step {step} (line {line}), blocked calls kept waking each other for {rounds} rounds; the steps before it are right, and this one is not the scenario's fault (please report it with the scenario)")]
+    ModelBug { step: u32, line: u32, rounds: u32 },
 }
