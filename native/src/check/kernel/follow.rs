@@ -1,0 +1,217 @@
+//! Frames followed through migration from one step to the next
+//! (`FrameMigratedBetweenSteps`, the other face of the race snapshot.rs
+//! names): the kernel may migrate a page while the workers sit idle
+//! between two steps, and a PFN that changed would read as "new frame"
+//! (and break `frame same`), although the page never left its frame in
+//! any sense a process or the model can tell.
+//!
+//! A migration moves every mapper of the old frame to one new frame at
+//! once and frees the old one (migrate_pages: try_to_migrate, then
+//! remove_migration_ptes). A copy on write never does that: the writer
+//! gets the new frame and the others keep the old one (wp_page_copy), and
+//! the last mapper reuses its frame (wp_can_reuse_anon_folio). So a frame
+//! number seen for the first time, whose pages that were already mapped
+//! all were on one frame that no page maps any more, is that frame moved:
+//! it keeps that frame's identity. The observation carries identities,
+//! not PFNs (they are opaque to the comparison anyway); an identity is the
+//! PFN a frame had when first seen, or a fresh number past every PFN when
+//! that one was taken. If two new frames claim one vanished frame (a copy
+//! on write and a migration of the same page in one step), which is the
+//! copy cannot be told: their pages are unsettled.
+
+use super::snapshot::Unsettled;
+use sim_core::observe::{Observation, PageObs};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Identities given to frames that could not keep their PFN: above any PFN
+/// (pagemap has 55 bits for one).
+const FRESH: u64 = 1 << 56;
+
+/// The identities of the frames seen so far.
+#[derive(Debug, Default)]
+pub struct Frames {
+    /// PFN now -> identity.
+    ids: BTreeMap<u64, u64>,
+    fresh: u64,
+}
+
+type Place<'a> = (&'a str, &'a str, u32);
+
+fn frames_of(obs: &Observation) -> BTreeMap<u64, Vec<Place<'_>>> {
+    let mut out: BTreeMap<u64, Vec<Place>> = BTreeMap::new();
+    for (name, p) in &obs.processes {
+        for (region, pages) in &p.regions {
+            for (i, page) in pages.iter().enumerate() {
+                if let PageObs::Frame { frame, .. } = page {
+                    out.entry(*frame)
+                        .or_default()
+                        .push((name.as_str(), region.as_str(), i as u32));
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Frames {
+    /// Rewrite the PFNs of `now` (the raw reading) as identities, given
+    /// `before`, the last observation (already in identities). Returns the
+    /// pages whose frame could not be told (to be not judged).
+    pub fn follow(&mut self, before: &Observation, now: &mut Observation) -> Unsettled {
+        let (ids, unsettled) = self.identify(before, now);
+        for p in now.processes.values_mut() {
+            for page in p.regions.values_mut().flatten() {
+                if let PageObs::Frame { frame, .. } = page {
+                    *frame = ids[frame];
+                }
+            }
+        }
+        self.ids = ids;
+        unsettled
+    }
+
+    /// PFN -> identity for every frame of `now`, and the pages of frames
+    /// that could not be told.
+    fn identify(
+        &mut self,
+        before: &Observation,
+        now: &Observation,
+    ) -> (BTreeMap<u64, u64>, Unsettled) {
+        let was: BTreeMap<Place, u64> = frames_of(before)
+            .into_iter()
+            .flat_map(|(id, places)| places.into_iter().map(move |p| (p, id)))
+            .collect();
+        // Identity -> the PFN it had at the last step.
+        let pfn_of: BTreeMap<u64, u64> = self.ids.iter().map(|(&p, &i)| (i, p)).collect();
+        let now_frames = frames_of(now);
+        // A frame claims the identity its already-mapped pages all had.
+        let mut claims: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+        let mut unclaimed: Vec<u64> = Vec::new();
+        for (&pfn, places) in &now_frames {
+            let old: BTreeSet<u64> = places.iter().filter_map(|p| was.get(p).copied()).collect();
+            match old.first() {
+                Some(&id) if old.len() == 1 => claims.entry(id).or_default().push(pfn),
+                _ => unclaimed.push(pfn),
+            }
+        }
+        let mut ids: BTreeMap<u64, u64> = BTreeMap::new();
+        let mut unsettled = Unsettled::new();
+        for (id, pfns) in claims {
+            // The frame still at the identity's PFN stayed (the others are
+            // copies); else one frame alone is the identity moved.
+            match pfns.iter().find(|&&p| pfn_of.get(&id) == Some(&p)) {
+                Some(&stayed) => {
+                    ids.insert(stayed, id);
+                    unclaimed.extend(pfns.into_iter().filter(|&p| p != stayed));
+                }
+                None if pfns.len() == 1 => {
+                    ids.insert(pfns[0], id);
+                }
+                None => {
+                    for pfn in pfns {
+                        unsettled.extend(
+                            now_frames[&pfn]
+                                .iter()
+                                .map(|&(p, r, i)| (p.to_string(), r.to_string(), i)),
+                        );
+                        unclaimed.push(pfn);
+                    }
+                }
+            }
+        }
+        for pfn in unclaimed {
+            // Its PFN, unless that number is an identity of the last step
+            // (a frame that has since moved, its PFN now reused).
+            let id = if pfn_of.contains_key(&pfn) {
+                self.fresh += 1;
+                FRESH + self.fresh
+            } else {
+                pfn
+            };
+            ids.insert(pfn, id);
+        }
+        (ids, unsettled)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::observe::ProcObs;
+    use sim_core::scenario::ast::StateName;
+
+    fn obs(procs: &[(&str, &[u64])]) -> Observation {
+        let mut o = Observation::default();
+        for (name, frames) in procs {
+            let pages = frames
+                .iter()
+                .map(|&f| PageObs::Frame { frame: f, users: 1 })
+                .collect();
+            o.processes.insert(
+                name.to_string(),
+                ProcObs {
+                    state: StateName::Running,
+                    parent: "init".into(),
+                    regions: [("heap".to_string(), pages)].into(),
+                    last_op: None,
+                    handled: BTreeMap::new(),
+                    last_reaped: None,
+                },
+            );
+        }
+        o
+    }
+
+    fn frames(o: &Observation, name: &str) -> Vec<u64> {
+        o.processes[name].regions["heap"]
+            .iter()
+            .map(|p| match p {
+                PageObs::Frame { frame, .. } => *frame,
+                _ => 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_frame_migrated_with_all_its_mappers_keeps_its_identity() {
+        let mut f = Frames::default();
+        let mut first = obs(&[("c", &[10, 11]), ("p", &[10, 11])]);
+        assert!(f.follow(&Observation::default(), &mut first).is_empty());
+        let mut second = obs(&[("c", &[10, 99]), ("p", &[10, 99])]);
+        assert!(f.follow(&first, &mut second).is_empty());
+        assert_eq!(frames(&second, "c"), [10, 11]);
+        assert_eq!(frames(&second, "p"), [10, 11]);
+    }
+
+    #[test]
+    fn a_copy_on_write_is_a_new_frame_and_the_other_mapper_keeps_the_old() {
+        let mut f = Frames::default();
+        let mut first = obs(&[("c", &[10]), ("p", &[10])]);
+        f.follow(&Observation::default(), &mut first);
+        let mut second = obs(&[("c", &[50]), ("p", &[10])]);
+        assert!(f.follow(&first, &mut second).is_empty());
+        assert_eq!(frames(&second, "c"), [50]);
+        assert_eq!(frames(&second, "p"), [10]);
+    }
+
+    #[test]
+    fn a_copy_and_a_migration_of_one_page_in_one_step_cannot_be_told_apart() {
+        let mut f = Frames::default();
+        let mut first = obs(&[("c", &[10]), ("p", &[10])]);
+        f.follow(&Observation::default(), &mut first);
+        let mut second = obs(&[("c", &[50]), ("p", &[60])]);
+        let unsettled = f.follow(&first, &mut second);
+        assert_eq!(unsettled.len(), 2, "{unsettled:?}");
+    }
+
+    #[test]
+    fn a_freed_pfn_reused_by_another_page_gets_a_fresh_identity() {
+        let mut f = Frames::default();
+        let mut first = obs(&[("p", &[10, 20])]);
+        f.follow(&Observation::default(), &mut first);
+        // Page 1 migrates 20 -> 30; page 0 migrates 10 -> 20 (freed just now).
+        let mut second = obs(&[("p", &[20, 30])]);
+        assert!(f.follow(&first, &mut second).is_empty());
+        assert_eq!(frames(&second, "p"), [10, 20]);
+    }
+}
