@@ -429,3 +429,44 @@ fn judge_expects(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsettled_pages_are_one_row_per_run_of_a_region_and_say_why() {
+        let pages: Unsettled = [
+            ("c".to_string(), "heap".to_string(), 3),
+            ("c".to_string(), "heap".to_string(), 4),
+            ("c".to_string(), "heap".to_string(), 9),
+            ("p".to_string(), "heap".to_string(), 4),
+        ]
+        .into();
+        let rows = unsettled_rows(&pages);
+        let what: Vec<&str> = rows.iter().map(|r| r.what.as_str()).collect();
+        assert_eq!(what, ["c heap[3..5]", "c heap[9]", "p heap[4]"]);
+        assert_eq!(rows[0].model, "-");
+        assert_eq!(rows[0].kernel, format!("not judged: {UNSETTLED}"));
+    }
+
+    #[test]
+    fn an_expect_on_a_page_read_while_it_moved_is_not_judged_on_the_kernel() {
+        let scenario =
+            sim_core::scenario::parse("process p\np: mmap heap 8\np: fork c\nexpect p heap[4] shared c\nexpect p heap[5] private\nexpect p heap[5] frame same\n")
+                .unwrap();
+        let expects: Vec<&Expect> = scenario
+            .statements
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StatementKind::Expect { expect } => Some(expect),
+                _ => None,
+            })
+            .collect();
+        let now: Unsettled = [("c".to_string(), "heap".to_string(), 4)].into();
+        let ever: Unsettled = [("p".to_string(), "heap".to_string(), 5)].into();
+        assert!(reads_an_unsettled_page(expects[0], &now, &ever));
+        assert!(!reads_an_unsettled_page(expects[1], &now, &ever));
+        assert!(reads_an_unsettled_page(expects[2], &now, &ever));
+    }
+}

@@ -41,7 +41,7 @@ pub const ROUNDS: u32 = 12;
 
 /// Why an unsettled page was not judged (the race's name, for a person).
 pub const UNSETTLED: &str =
-    "the kernel was moving the page (migration) while it was read, in every one of the reads";
+    "the kernel moved the page (migration) while it was read, so its frame cannot be told";
 
 /// Pages that gave no consistent reading: (process, region, page).
 pub type Unsettled = BTreeSet<(String, String, u32)>;
