@@ -21,7 +21,7 @@
 
 use super::snapshot::Unsettled;
 use sim_core::observe::{Observation, PageObs};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Identities given to frames that could not keep their PFN: above any PFN
 /// (pagemap has 55 bits for one).
@@ -31,26 +31,19 @@ const FRESH: u64 = 1 << 56;
 #[derive(Debug, Default)]
 pub struct Frames {
     /// PFN now -> identity.
-    ids: BTreeMap<u64, u64>,
+    ids: HashMap<u64, u64>,
     fresh: u64,
 }
 
-type Place<'a> = (&'a str, &'a str, u32);
-
-fn frames_of(obs: &Observation) -> BTreeMap<u64, Vec<Place<'_>>> {
-    let mut out: BTreeMap<u64, Vec<Place>> = BTreeMap::new();
-    for (name, p) in &obs.processes {
-        for (region, pages) in &p.regions {
-            for (i, page) in pages.iter().enumerate() {
-                if let PageObs::Frame { frame, .. } = page {
-                    out.entry(*frame)
-                        .or_default()
-                        .push((name.as_str(), region.as_str(), i as u32));
-                }
-            }
-        }
-    }
-    out
+/// What the pages of one frame seen now were on at the last step.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Was {
+    /// None of them was mapped then (or they are new pages).
+    Nothing,
+    /// All that were mapped were on this identity.
+    One(u64),
+    /// They were on different frames.
+    Many,
 }
 
 impl Frames {
@@ -71,31 +64,50 @@ impl Frames {
     }
 
     /// PFN -> identity for every frame of `now`, and the pages of frames
-    /// that could not be told.
+    /// that could not be told. O(pages), hashing: it runs at every step on
+    /// every page (a million of them for two 1 GiB regions).
     fn identify(
         &mut self,
         before: &Observation,
         now: &Observation,
-    ) -> (BTreeMap<u64, u64>, Unsettled) {
-        let was: BTreeMap<Place, u64> = frames_of(before)
-            .into_iter()
-            .flat_map(|(id, places)| places.into_iter().map(move |p| (p, id)))
-            .collect();
+    ) -> (HashMap<u64, u64>, Unsettled) {
+        let frame = |p: &PageObs| match p {
+            PageObs::Frame { frame, .. } => Some(*frame),
+            _ => None,
+        };
+        let mut was: HashMap<u64, Was> = HashMap::new();
+        for (name, p) in &now.processes {
+            for (region, pages) in &p.regions {
+                let prev = before
+                    .processes
+                    .get(name)
+                    .and_then(|q| q.regions.get(region));
+                for (i, page) in pages.iter().enumerate() {
+                    let Some(pfn) = frame(page) else { continue };
+                    let old = prev.and_then(|v| v.get(i)).and_then(frame);
+                    let w = was.entry(pfn).or_insert(Was::Nothing);
+                    *w = match (*w, old) {
+                        (w, None) => w,
+                        (Was::Nothing, Some(id)) => Was::One(id),
+                        (Was::One(a), Some(b)) if a == b => Was::One(a),
+                        _ => Was::Many,
+                    };
+                }
+            }
+        }
         // Identity -> the PFN it had at the last step.
-        let pfn_of: BTreeMap<u64, u64> = self.ids.iter().map(|(&p, &i)| (i, p)).collect();
-        let now_frames = frames_of(now);
+        let pfn_of: HashMap<u64, u64> = self.ids.iter().map(|(&p, &i)| (i, p)).collect();
         // A frame claims the identity its already-mapped pages all had.
         let mut claims: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
         let mut unclaimed: Vec<u64> = Vec::new();
-        for (&pfn, places) in &now_frames {
-            let old: BTreeSet<u64> = places.iter().filter_map(|p| was.get(p).copied()).collect();
-            match old.first() {
-                Some(&id) if old.len() == 1 => claims.entry(id).or_default().push(pfn),
+        for (&pfn, w) in &was {
+            match w {
+                Was::One(id) => claims.entry(*id).or_default().push(pfn),
                 _ => unclaimed.push(pfn),
             }
         }
-        let mut ids: BTreeMap<u64, u64> = BTreeMap::new();
-        let mut unsettled = Unsettled::new();
+        let mut ids: HashMap<u64, u64> = HashMap::with_capacity(was.len());
+        let mut torn: BTreeSet<u64> = BTreeSet::new();
         for (id, pfns) in claims {
             // The frame still at the identity's PFN stayed (the others are
             // copies); else one frame alone is the identity moved.
@@ -108,14 +120,8 @@ impl Frames {
                     ids.insert(pfns[0], id);
                 }
                 None => {
-                    for pfn in pfns {
-                        unsettled.extend(
-                            now_frames[&pfn]
-                                .iter()
-                                .map(|&(p, r, i)| (p.to_string(), r.to_string(), i)),
-                        );
-                        unclaimed.push(pfn);
-                    }
+                    torn.extend(&pfns);
+                    unclaimed.extend(pfns);
                 }
             }
         }
@@ -129,6 +135,18 @@ impl Frames {
                 pfn
             };
             ids.insert(pfn, id);
+        }
+        let mut unsettled = Unsettled::new();
+        if !torn.is_empty() {
+            for (name, p) in &now.processes {
+                for (region, pages) in &p.regions {
+                    for (i, page) in pages.iter().enumerate() {
+                        if frame(page).is_some_and(|f| torn.contains(&f)) {
+                            unsettled.insert((name.clone(), region.clone(), i as u32));
+                        }
+                    }
+                }
+            }
         }
         (ids, unsettled)
     }
