@@ -33,7 +33,7 @@
 //! as a difference and never as an agreement.
 
 use crate::check::probe::PageEntry;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 /// Reads of a moving page before it is given up as unsettled. A migration
 /// takes microseconds; a round, a few milliseconds (plus the pause below).
@@ -56,7 +56,7 @@ pub struct Snapshot {
     pub entries: Vec<Vec<PageEntry>>,
     /// The map count of every present frame of `entries` (the zero page's
     /// too, if asked).
-    pub counts: BTreeMap<u64, u64>,
+    pub counts: HashMap<u64, u64>,
     /// Pages whose reads never agreed: their entries and counts mean nothing.
     pub unsettled: BTreeSet<PageId>,
     /// Rounds of re-reading it took (0: the second read agreed everywhere).
@@ -91,30 +91,46 @@ pub fn read(
         ..Snapshot::default()
     };
     let frame = |e: PageEntry| (e.present() && e.pfn() != zero).then_some(e.pfn());
-    let mut count_into = |frames: &BTreeSet<u64>, counts: &mut BTreeMap<u64, u64>| {
-        let frames: Vec<u64> = frames.iter().copied().collect();
-        for (f, n) in frames.iter().zip(count(&frames)) {
-            counts.insert(*f, n);
-        }
+    let mut count_into = |frames: &[u64], counts: &mut HashMap<u64, u64>| {
+        counts.extend(frames.iter().copied().zip(count(frames)));
     };
-    let all: BTreeSet<u64> = s
+    let all: Vec<u64> = s
         .entries
         .iter()
         .flatten()
         .filter_map(|&e| frame(e))
         .collect();
     count_into(&all, &mut s.counts);
-    // The pages to read again, and check against what we hold: at first all.
-    let mut suspects: BTreeSet<PageId> = s
-        .entries
-        .iter()
-        .enumerate()
-        .flat_map(|(r, pages)| (0..pages.len() as u32).map(move |i| (r, i)))
-        .collect();
+    // The pages to read again, and check against what we hold: at first
+    // every page (round 0 reads whole regions), then only those that moved.
+    let mut suspects: BTreeSet<PageId> = BTreeSet::new();
     for round in 0..=ROUNDS {
-        let again = read_pages(&suspects, &mut read);
+        let again: Vec<(PageId, Option<PageEntry>)> = if round == 0 {
+            // A frame counted 0 marks its pages moved even if their entries
+            // did not change.
+            let none_zero = !s.counts.values().any(|&n| n == 0);
+            let sizes: Vec<u32> = s.entries.iter().map(|pages| pages.len() as u32).collect();
+            let mut out = Vec::new();
+            for (r, n) in sizes.into_iter().enumerate() {
+                match read(r, 0, n).filter(|v| v.len() == n as usize) {
+                    // The common case, a page table that did not change.
+                    Some(v)
+                        if v == s.entries[r] && none_zero && !v.iter().any(|&e| in_flight(e)) => {}
+                    now => {
+                        out.extend((0..n).map(|i| ((r, i), now.as_ref().map(|v| v[i as usize]))))
+                    }
+                }
+            }
+            out
+        } else {
+            suspects
+                .iter()
+                .copied()
+                .zip(read_pages(&suspects, &mut read))
+                .collect()
+        };
         let mut moved: Vec<(PageId, PageEntry)> = Vec::new();
-        for (&(r, i), now) in suspects.iter().zip(again) {
+        for ((r, i), now) in again {
             let held = s.entries[r][i as usize];
             let zero_count = frame(held).is_some_and(|f| s.counts.get(&f) == Some(&0));
             match now {
@@ -149,7 +165,10 @@ pub fn read(
             s.entries[r][i as usize] = now;
         }
         pause(round);
-        count_into(&touched, &mut s.counts);
+        count_into(
+            &touched.iter().copied().collect::<Vec<u64>>(),
+            &mut s.counts,
+        );
         suspects = moved.iter().map(|m| m.0).collect();
         suspects.extend(pages_on(&s.entries, &touched, frame));
     }
@@ -204,6 +223,7 @@ fn read_pages(
 mod tests {
     use super::*;
     use std::cell::RefCell;
+    use std::collections::BTreeMap;
 
     const PRESENT: u64 = 1 << 63;
     const SWAP: u64 = 1 << 62;
