@@ -21,7 +21,7 @@
 
 use super::snapshot::Unsettled;
 use sim_core::observe::{Observation, PageObs};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// Identities given to frames that could not keep their PFN: above any PFN
 /// (pagemap has 55 bits for one).
@@ -30,9 +30,17 @@ const FRESH: u64 = 1 << 56;
 /// The identities of the frames seen so far.
 #[derive(Debug, Default)]
 pub struct Frames {
-    /// PFN now -> identity.
+    /// PFN now -> identity, for the frames whose identity is not their
+    /// PFN (those that moved): usually none.
     ids: HashMap<u64, u64>,
     fresh: u64,
+}
+
+fn frame_of(p: &PageObs) -> Option<u64> {
+    match p {
+        PageObs::Frame { frame, .. } => Some(*frame),
+        _ => None,
+    }
 }
 
 /// What the pages of one frame seen now were on at the last step.
@@ -51,16 +59,49 @@ impl Frames {
     /// `before`, the last observation (already in identities). Returns the
     /// pages whose frame could not be told (to be not judged).
     pub fn follow(&mut self, before: &Observation, now: &mut Observation) -> Unsettled {
-        let (ids, unsettled) = self.identify(before, now);
-        for p in now.processes.values_mut() {
-            for page in p.regions.values_mut().flatten() {
-                if let PageObs::Frame { frame, .. } = page {
-                    *frame = ids[frame];
+        let unsettled = if self.nothing_moved(before, now) {
+            Unsettled::new()
+        } else {
+            let (ids, unsettled) = self.identify(before, now);
+            // Only the frames whose identity is not their PFN are kept.
+            self.ids = ids.into_iter().filter(|(p, i)| p != i).collect();
+            unsettled
+        };
+        if !self.ids.is_empty() {
+            for p in now.processes.values_mut() {
+                for page in p.regions.values_mut().flatten() {
+                    if let PageObs::Frame { frame, .. } = page {
+                        *frame = self.ids.get(frame).copied().unwrap_or(*frame);
+                    }
                 }
             }
         }
-        self.ids = ids;
         unsettled
+    }
+
+    /// The common case, in one cheap pass: every page that was mapped is
+    /// on the identity it had, and every other page is on a PFN no moved
+    /// frame goes by.
+    fn nothing_moved(&self, before: &Observation, now: &Observation) -> bool {
+        let moved_away: HashSet<u64> = self.ids.values().copied().collect();
+        for (name, p) in &now.processes {
+            for (region, pages) in &p.regions {
+                let prev = before
+                    .processes
+                    .get(name)
+                    .and_then(|q| q.regions.get(region));
+                for (i, page) in pages.iter().enumerate() {
+                    let Some(pfn) = frame_of(page) else { continue };
+                    let id = self.ids.get(&pfn).copied().unwrap_or(pfn);
+                    match prev.and_then(|v| v.get(i)).and_then(frame_of) {
+                        Some(was) if was == id => {}
+                        None if id != pfn || !moved_away.contains(&pfn) => {}
+                        _ => return false,
+                    }
+                }
+            }
+        }
+        true
     }
 
     /// PFN -> identity for every frame of `now`, and the pages of frames
@@ -71,10 +112,7 @@ impl Frames {
         before: &Observation,
         now: &Observation,
     ) -> (HashMap<u64, u64>, Unsettled) {
-        let frame = |p: &PageObs| match p {
-            PageObs::Frame { frame, .. } => Some(*frame),
-            _ => None,
-        };
+        let frame = frame_of;
         let mut was: HashMap<u64, Was> = HashMap::new();
         for (name, p) in &now.processes {
             for (region, pages) in &p.regions {
@@ -95,8 +133,10 @@ impl Frames {
                 }
             }
         }
-        // Identity -> the PFN it had at the last step.
-        let pfn_of: HashMap<u64, u64> = self.ids.iter().map(|(&p, &i)| (i, p)).collect();
+        // Identity -> the PFN it had at the last step: its own number,
+        // unless it moved.
+        let moved: HashMap<u64, u64> = self.ids.iter().map(|(&p, &i)| (i, p)).collect();
+        let pfn_of = |id: u64| moved.get(&id).copied().unwrap_or(id);
         // A frame claims the identity its already-mapped pages all had.
         let mut claims: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
         let mut unclaimed: Vec<u64> = Vec::new();
@@ -107,17 +147,20 @@ impl Frames {
             }
         }
         let mut ids: HashMap<u64, u64> = HashMap::with_capacity(was.len());
+        let mut claimed: HashSet<u64> = HashSet::new();
         let mut torn: BTreeSet<u64> = BTreeSet::new();
         for (id, pfns) in claims {
             // The frame still at the identity's PFN stayed (the others are
             // copies); else one frame alone is the identity moved.
-            match pfns.iter().find(|&&p| pfn_of.get(&id) == Some(&p)) {
+            match pfns.iter().find(|&&p| pfn_of(id) == p) {
                 Some(&stayed) => {
                     ids.insert(stayed, id);
+                    claimed.insert(id);
                     unclaimed.extend(pfns.into_iter().filter(|&p| p != stayed));
                 }
                 None if pfns.len() == 1 => {
                     ids.insert(pfns[0], id);
+                    claimed.insert(id);
                 }
                 None => {
                     torn.extend(&pfns);
@@ -126,9 +169,9 @@ impl Frames {
             }
         }
         for pfn in unclaimed {
-            // Its PFN, unless that number is an identity of the last step
-            // (a frame that has since moved, its PFN now reused).
-            let id = if pfn_of.contains_key(&pfn) {
+            // Its PFN, unless a frame that has moved goes by that number
+            // (its old PFN, now reused).
+            let id = if moved.contains_key(&pfn) || claimed.contains(&pfn) {
                 self.fresh += 1;
                 FRESH + self.fresh
             } else {
