@@ -16,8 +16,11 @@
 //! not PFNs (they are opaque to the comparison anyway); an identity is the
 //! PFN a frame had when first seen, or a fresh number past every PFN when
 //! that one was taken. If two new frames claim one vanished frame (a copy
-//! on write and a migration of the same page in one step), which is the
-//! copy cannot be told: their pages are unsettled.
+//! on write and a migration of the same page in one step), the one whose
+//! pages are all in processes that took no fault in the step is the
+//! moved one (a copy on write is the faulting process's own doing,
+//! do_wp_page); if that does not single one out, which is the copy cannot
+//! be told: their pages are unsettled.
 
 use super::snapshot::Unsettled;
 use sim_core::observe::{Observation, PageObs};
@@ -58,11 +61,18 @@ impl Frames {
     /// Rewrite the PFNs of `now` (the raw reading) as identities, given
     /// `before`, the last observation (already in identities). Returns the
     /// pages whose frame could not be told (to be not judged).
-    pub fn follow(&mut self, before: &Observation, now: &mut Observation) -> Unsettled {
+    /// `still`: the processes that took no fault in the step, so whose
+    /// pages cannot have been copied on write.
+    pub fn follow(
+        &mut self,
+        before: &Observation,
+        now: &mut Observation,
+        still: &BTreeSet<&str>,
+    ) -> Unsettled {
         let unsettled = if self.nothing_moved(before, now) {
             Unsettled::new()
         } else {
-            let (ids, unsettled) = self.identify(before, now);
+            let (ids, unsettled) = self.identify(before, now, still);
             // Only the frames whose identity is not their PFN are kept.
             self.ids = ids.into_iter().filter(|(p, i)| p != i).collect();
             unsettled
@@ -105,16 +115,20 @@ impl Frames {
     }
 
     /// PFN -> identity for every frame of `now`, and the pages of frames
-    /// that could not be told. O(pages), hashing: it runs at every step on
-    /// every page (a million of them for two 1 GiB regions).
+    /// that could not be told. O(pages), hashing: it runs on every page of
+    /// a step where some page changed frame.
     fn identify(
         &mut self,
         before: &Observation,
         now: &Observation,
+        still: &BTreeSet<&str>,
     ) -> (HashMap<u64, u64>, Unsettled) {
         let frame = frame_of;
         let mut was: HashMap<u64, Was> = HashMap::new();
+        // Frames all of whose pages are in processes that took no fault.
+        let mut quiet: HashMap<u64, bool> = HashMap::new();
         for (name, p) in &now.processes {
+            let is_still = still.contains(name.as_str());
             for (region, pages) in &p.regions {
                 let prev = before
                     .processes
@@ -123,6 +137,7 @@ impl Frames {
                 for (i, page) in pages.iter().enumerate() {
                     let Some(pfn) = frame(page) else { continue };
                     let old = prev.and_then(|v| v.get(i)).and_then(frame);
+                    *quiet.entry(pfn).or_insert(true) &= is_still;
                     let w = was.entry(pfn).or_insert(Was::Nothing);
                     *w = match (*w, old) {
                         (w, None) => w,
@@ -163,8 +178,19 @@ impl Frames {
                     claimed.insert(id);
                 }
                 None => {
-                    torn.extend(&pfns);
-                    unclaimed.extend(pfns);
+                    // A copy on write and a migration in one step. A
+                    // process that took no fault copied nothing: if the
+                    // pages of exactly one of these frames are all in such
+                    // processes, that frame is the one that moved.
+                    let moved: Vec<u64> = pfns.iter().copied().filter(|p| quiet[p]).collect();
+                    if let [moved] = moved[..] {
+                        ids.insert(moved, id);
+                        claimed.insert(id);
+                        unclaimed.extend(pfns.into_iter().filter(|&p| p != moved));
+                    } else {
+                        torn.extend(&pfns);
+                        unclaimed.extend(pfns);
+                    }
                 }
             }
         }
@@ -200,6 +226,9 @@ mod tests {
     use super::*;
     use sim_core::observe::ProcObs;
     use sim_core::scenario::ast::StateName;
+
+    /// No process was still: every one may have copied.
+    const NONE: BTreeSet<&str> = BTreeSet::new();
 
     fn obs(procs: &[(&str, &[u64])]) -> Observation {
         let mut o = Observation::default();
@@ -237,9 +266,11 @@ mod tests {
     fn a_frame_migrated_with_all_its_mappers_keeps_its_identity() {
         let mut f = Frames::default();
         let mut first = obs(&[("c", &[10, 11]), ("p", &[10, 11])]);
-        assert!(f.follow(&Observation::default(), &mut first).is_empty());
+        assert!(f
+            .follow(&Observation::default(), &mut first, &NONE)
+            .is_empty());
         let mut second = obs(&[("c", &[10, 99]), ("p", &[10, 99])]);
-        assert!(f.follow(&first, &mut second).is_empty());
+        assert!(f.follow(&first, &mut second, &NONE).is_empty());
         assert_eq!(frames(&second, "c"), [10, 11]);
         assert_eq!(frames(&second, "p"), [10, 11]);
     }
@@ -248,9 +279,9 @@ mod tests {
     fn a_copy_on_write_is_a_new_frame_and_the_other_mapper_keeps_the_old() {
         let mut f = Frames::default();
         let mut first = obs(&[("c", &[10]), ("p", &[10])]);
-        f.follow(&Observation::default(), &mut first);
+        f.follow(&Observation::default(), &mut first, &NONE);
         let mut second = obs(&[("c", &[50]), ("p", &[10])]);
-        assert!(f.follow(&first, &mut second).is_empty());
+        assert!(f.follow(&first, &mut second, &NONE).is_empty());
         assert_eq!(frames(&second, "c"), [50]);
         assert_eq!(frames(&second, "p"), [10]);
     }
@@ -259,20 +290,34 @@ mod tests {
     fn a_copy_and_a_migration_of_one_page_in_one_step_cannot_be_told_apart() {
         let mut f = Frames::default();
         let mut first = obs(&[("c", &[10]), ("p", &[10])]);
-        f.follow(&Observation::default(), &mut first);
+        f.follow(&Observation::default(), &mut first, &NONE);
         let mut second = obs(&[("c", &[50]), ("p", &[60])]);
-        let unsettled = f.follow(&first, &mut second);
+        let both_faulted = BTreeSet::new();
+        let unsettled = f.follow(&first, &mut second, &both_faulted);
         assert_eq!(unsettled.len(), 2, "{unsettled:?}");
+    }
+
+    #[test]
+    fn in_a_copy_and_a_migration_the_frame_of_the_process_that_took_no_fault_moved() {
+        let mut f = Frames::default();
+        let mut first = obs(&[("c", &[10]), ("p", &[10])]);
+        f.follow(&Observation::default(), &mut first, &NONE);
+        // c wrote (copy 50); p's frame 10 migrated to 60; p took no fault.
+        let mut second = obs(&[("c", &[50]), ("p", &[60])]);
+        let unsettled = f.follow(&first, &mut second, &["p"].into());
+        assert!(unsettled.is_empty(), "{unsettled:?}");
+        assert_eq!(frames(&second, "p"), [10]);
+        assert_eq!(frames(&second, "c"), [50]);
     }
 
     #[test]
     fn a_freed_pfn_reused_by_another_page_gets_a_fresh_identity() {
         let mut f = Frames::default();
         let mut first = obs(&[("p", &[10, 20])]);
-        f.follow(&Observation::default(), &mut first);
+        f.follow(&Observation::default(), &mut first, &NONE);
         // Page 1 migrates 20 -> 30; page 0 migrates 10 -> 20 (freed just now).
         let mut second = obs(&[("p", &[20, 30])]);
-        assert!(f.follow(&first, &mut second).is_empty());
+        assert!(f.follow(&first, &mut second, &NONE).is_empty());
         assert_eq!(frames(&second, "p"), [10, 20]);
     }
 }

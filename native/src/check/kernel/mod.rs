@@ -160,6 +160,9 @@ pub struct Kernel {
     unsettled: snapshot::Unsettled,
     /// Frames followed through migration from step to step (follow.rs).
     frames: follow::Frames,
+    /// Each process's minor faults at the last observation: one that took
+    /// none since cannot have copied a page on write (follow.rs).
+    faults_seen: BTreeMap<String, u64>,
     limits: Limits,
     deadline: Instant,
     /// Scenario name -> the model's pid, to report pids as the model does.
@@ -252,6 +255,7 @@ impl Kernel {
             last: Observation::default(),
             unsettled: snapshot::Unsettled::new(),
             frames: follow::Frames::default(),
+            faults_seen: BTreeMap::new(),
             deadline: Instant::now() + limits.scenario,
             limits,
             model_pids,

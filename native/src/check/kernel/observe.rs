@@ -7,7 +7,7 @@ use sim_core::ipc::end_name::{EndName, Which};
 use sim_core::observe::{Observation, PageObs, ProcObs};
 use sim_core::scenario::ast::{StateName, INIT_NAME};
 use sim_core::sig::Signal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 impl Kernel {
@@ -107,6 +107,7 @@ impl Kernel {
     pub fn observe(&mut self) -> Observation {
         let mut obs = Observation::default();
         let (mut pages, unsettled) = self.observe_all_pages();
+        let mut faults = BTreeMap::new();
         let names: Vec<String> = self.procs.keys().cloned().collect();
         for name in &names {
             let p = &self.procs[name];
@@ -115,6 +116,9 @@ impl Kernel {
             } else {
                 probe::stat(p.pid)
             };
+            if let Some(s) = stat {
+                faults.insert(name.clone(), s.minflt);
+            }
             let parent = match stat {
                 Some(s) => self.parent_name(s.ppid),
                 None => p.parent.clone(),
@@ -196,8 +200,15 @@ impl Kernel {
         }
         let mut unsettled = unsettled;
         if self.privileged() {
-            unsettled.extend(self.frames.follow(&self.last, &mut obs));
+            // Processes that took no fault since the last observation.
+            let still: BTreeSet<&str> = faults
+                .iter()
+                .filter(|&(n, f)| self.faults_seen.get(n) == Some(f))
+                .map(|(n, _)| n.as_str())
+                .collect();
+            unsettled.extend(self.frames.follow(&self.last, &mut obs, &still));
         }
+        self.faults_seen = faults;
         self.last = obs.clone();
         self.unsettled = unsettled;
         obs
