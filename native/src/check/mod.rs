@@ -9,8 +9,8 @@
 //!
 //! Exit status: 0 when everything agrees, every expect holds and every
 //! expect was judged; 1 when something differs or an expect fails; 2 on an
-//! error or an interruption; 3 when, otherwise fine, some expect was not
-//! judged (unless `--accept-unjudged`). The most serious wins.
+//! error or an interruption; 3 when, otherwise fine, some expect or page
+//! was not judged (unless `--accept-unjudged`). The most serious wins.
 //!
 //! Modules: `proto` (control messages), `worker` (the process that obeys),
 //! `kernel` (the controller), `probe` (reading /proc), `diff` (comparison and
