@@ -16,7 +16,9 @@ fn verdict_text(v: &Verdict) -> String {
 /// Does this outcome need its table shown?
 pub fn worth_showing(o: &Outcome) -> bool {
     match o.status {
-        Status::Agree => o.counts.fail_on_both > 0 || o.counts.not_judged > 0,
+        Status::Agree => {
+            o.counts.fail_on_both > 0 || o.counts.not_judged > 0 || o.counts.pages_not_judged > 0
+        }
         Status::KernelOnly => o.counts.kernel_fails > 0 || o.counts.not_judged > 0,
         Status::Differ | Status::Error | Status::Interrupted => true,
     }
@@ -81,7 +83,7 @@ pub fn render(outcome: &Outcome, source: Option<&str>) -> String {
         }
     }
     let mut rows: Vec<(u32, [String; 4])> = Vec::new();
-    for d in &outcome.differences {
+    for d in outcome.differences.iter().chain(&outcome.pages_not_judged) {
         for (i, r) in d.rows.iter().enumerate() {
             let src = if i == 0 {
                 format!("{}: {}", d.line, d.source)
