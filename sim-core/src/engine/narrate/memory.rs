@@ -118,9 +118,16 @@ fn range_text(region: &str, range: Range<u32>) -> String {
     }
 }
 
-/// Who else maps `frame` at `region[page]`, by name.
-fn others(world: &World, me: Pid, region: &str, page: u32, frame: FrameId) -> Vec<String> {
-    world
+/// Who else maps `frame` at `region[page]`, by name, in pid order: every
+/// one of them when they are at most `NAMED`, else the first `NAMED - 2`;
+/// and how many there are. A frame is shared only by fork, so each other
+/// map of it is another process's same page, and the frame's map count
+/// tells how many there are without looking at every process.
+fn others(world: &World, me: Pid, region: &str, page: u32, frame: FrameId) -> (Vec<String>, u32) {
+    const NAMED: u32 = 5;
+    let total = world.frames.mapcount(frame);
+    let wanted = if total <= NAMED { total } else { NAMED - 2 };
+    let names = world
         .procs()
         .filter(|p| p.pid != me)
         .filter(|p| {
@@ -128,7 +135,9 @@ fn others(world: &World, me: Pid, region: &str, page: u32, frame: FrameId) -> Ve
                 .is_some_and(|r| page < r.pages() && r.ptes.get(page).frame() == Some(frame))
         })
         .map(|p| p.name.to_string())
-        .collect()
+        .take(wanted as usize)
+        .collect();
+    (names, total)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -210,11 +219,17 @@ fn one_fault(
             "the page maps the read-only zero page, so the kernel gives it a fresh zeroed frame, {frame} (1 fault)."
         ),
         FaultKind::CowCopy { from, to } => {
-            let others = others(world, me_pid, region, page, from);
+            let (others, total) = others(world, me_pid, region, page, from);
             let keep = match others.as_slice() {
                 [] => String::new(),
                 [one] => format!(", {one} keeps {from}, which is now its alone"),
-                many => format!(", {} keep {from}", many.join(" and ")),
+                [a, b] => format!(", {a} and {b} keep {from}"),
+                many if many.len() as u32 == total => format!("; {} keep {from}", list(many)),
+                some => format!(
+                    "; {} and {} others keep {from}",
+                    some.join(", "),
+                    total - some.len() as u32
+                ),
             };
             format!("the frame is shared, so the kernel copies it (1 fault); {me} now has frame {to}{keep}.")
         }
