@@ -39,12 +39,14 @@ pub struct LastOpObs {
 /// One scenario process, as seen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcObs {
+    /// Its state as the language names it.
     pub state: StateName,
     /// `init` or the parent's scenario name.
     pub parent: String,
     /// Region name -> its pages in index order. Empty once the process has
     /// exited or exec'd.
     pub regions: BTreeMap<String, Vec<PageObs>>,
+    /// Its last operation, if it carried one out.
     pub last_op: Option<LastOpObs>,
     /// Runs of each handled signal's handler in this process's current
     /// program image (0 again after exec; a frame set up whose handler has

@@ -51,27 +51,49 @@ const NAMES: [&str; 31] = [
 const ALIASES: [(&str, u8); 1] = [("SIGPOLL", 29)];
 
 impl Signal {
+    /// SIGHUP, signal 1 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGHUP: Signal = Signal(1);
+    /// SIGINT, signal 2 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGINT: Signal = Signal(2);
+    /// SIGQUIT, signal 3 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGQUIT: Signal = Signal(3);
+    /// SIGILL, signal 4 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGILL: Signal = Signal(4);
+    /// SIGTRAP, signal 5 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGTRAP: Signal = Signal(5);
+    /// SIGABRT, signal 6 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGABRT: Signal = Signal(6);
+    /// SIGBUS, signal 7 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGBUS: Signal = Signal(7);
+    /// SIGFPE, signal 8 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGFPE: Signal = Signal(8);
+    /// SIGKILL, signal 9 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGKILL: Signal = Signal(9);
+    /// SIGUSR1, signal 10 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGUSR1: Signal = Signal(10);
+    /// SIGSEGV, signal 11 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGSEGV: Signal = Signal(11);
+    /// SIGUSR2, signal 12 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGUSR2: Signal = Signal(12);
+    /// SIGPIPE, signal 13 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGPIPE: Signal = Signal(13);
+    /// SIGALRM, signal 14 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGALRM: Signal = Signal(14);
+    /// SIGTERM, signal 15 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGTERM: Signal = Signal(15);
+    /// SIGCHLD, signal 17 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGCHLD: Signal = Signal(17);
+    /// SIGCONT, signal 18 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGCONT: Signal = Signal(18);
+    /// SIGSTOP, signal 19 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGSTOP: Signal = Signal(19);
+    /// SIGTSTP, signal 20 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGTSTP: Signal = Signal(20);
+    /// SIGTTIN, signal 21 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGTTIN: Signal = Signal(21);
+    /// SIGTTOU, signal 22 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGTTOU: Signal = Signal(22);
+    /// SIGSYS, signal 31 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGSYS: Signal = Signal(31);
     /// glibc's SIGRTMIN (the kernel's is 32; glibc reserves 32 and 33).
     pub const SIGRTMIN: Signal = Signal(34);
@@ -87,6 +109,7 @@ impl Signal {
         ((1..=31).contains(&n) || (34..=64).contains(&n)).then_some(Signal(n))
     }
 
+    /// The signal number (1..=64).
     pub fn number(self) -> u8 {
         self.0
     }

@@ -102,7 +102,13 @@ impl Cx<'_> {
     /// its memory is released, its fds closed, its children adopted by
     /// init; it becomes a zombie and its parent is told (kernel/exit.c
     /// do_exit, exit_notify).
-    pub fn die(&mut self, pid: Pid, status: WaitStatus, code: Option<i32>, unrun: Vec<Signal>) {
+    pub(crate) fn die(
+        &mut self,
+        pid: Pid,
+        status: WaitStatus,
+        code: Option<i32>,
+        unrun: Vec<Signal>,
+    ) {
         // A call waiting to start again after a stop never does.
         self.restarts.remove(&pid);
         let (proc, frames) = self.world.proc_and_frames(pid);
@@ -185,7 +191,7 @@ impl Cx<'_> {
     }
 
     /// `parent` reaps the zombie `child`.
-    pub fn reap(&mut self, parent: Pid, child: Pid, status: WaitStatus) {
+    pub(crate) fn reap(&mut self, parent: Pid, child: Pid, status: WaitStatus) {
         self.world.proc_mut(child).state = ProcState::Gone { status };
         let decoded = status.decode();
         if parent != Pid::INIT {

@@ -19,7 +19,7 @@ use crate::signal::SigState;
 use crate::world::World;
 
 /// Apply one `process` or operation statement.
-pub fn apply(
+pub(crate) fn apply(
     world: &mut World,
     stmt: &Statement,
     step: u32,
@@ -178,7 +178,7 @@ pub(super) struct Cx<'a> {
 
 impl Cx<'_> {
     /// Record that the actor's operation returned `result` after `faults`.
-    pub fn returned(&mut self, faults: u64, result: OpResult) {
+    pub(crate) fn returned(&mut self, faults: u64, result: OpResult) {
         let step = self.step;
         let proc = self.world.proc_mut(self.pid);
         proc.faults += faults;
@@ -194,7 +194,7 @@ impl Cx<'_> {
     }
 
     /// The actor's call cannot complete yet: it sleeps in it.
-    pub fn block(&mut self, on: BlockedOn) {
+    pub(crate) fn block(&mut self, on: BlockedOn) {
         let on_op = on.op();
         let on_end = match on {
             BlockedOn::Send { end, .. } | BlockedOn::Recv { end, .. } => {
@@ -224,7 +224,7 @@ impl Cx<'_> {
     }
 
     /// A blocked call of `pid` completes with `result`.
-    pub fn wake(&mut self, pid: Pid, result: OpResult) {
+    pub(crate) fn wake(&mut self, pid: Pid, result: OpResult) {
         let p = self.world.proc_mut(pid);
         p.state = ProcState::Running;
         if let Some(last) = &mut p.last_op {
@@ -233,7 +233,7 @@ impl Cx<'_> {
         self.events.push(Event::Woken { pid, result });
     }
 
-    pub fn op(&mut self, op: &Op) -> Result<(), ErrorKind> {
+    pub(crate) fn op(&mut self, op: &Op) -> Result<(), ErrorKind> {
         match op {
             Op::Mmap {
                 region,

@@ -17,7 +17,7 @@ pub(super) const MAX_SETTLE_ROUNDS: u32 = 10_000;
 impl Cx<'_> {
     /// Let every blocked call that can now make progress do so, until none
     /// can (a reader freeing space can let a writer go on, and so on).
-    pub fn settle(&mut self) -> Result<(), ErrorKind> {
+    pub(crate) fn settle(&mut self) -> Result<(), ErrorKind> {
         for _ in 0..self.max_settle_rounds {
             let mut blocked: Vec<(Pid, (bool, i128))> = self
                 .world
@@ -77,7 +77,7 @@ impl Cx<'_> {
 
     /// Advance `pid`'s blocked call if it can move: true when it did,
     /// false when it is still stuck exactly where it was.
-    pub fn try_complete(&mut self, pid: Pid) -> bool {
+    pub(crate) fn try_complete(&mut self, pid: Pid) -> bool {
         let ProcState::Blocked(call) = self.world.proc(pid).state.clone() else {
             return false;
         };

@@ -28,7 +28,7 @@ use crate::words::alternatives;
 /// kernel's own bound depends on the machine: with heuristic overcommit a
 /// private writable mapping larger than RAM plus swap fails with ENOMEM,
 /// which the model cannot know.)
-pub const MAX_PAGES: u32 = 1 << 20;
+pub(crate) const MAX_PAGES: u32 = 1 << 20;
 
 /// The largest byte count of a `send` or `recv` (a size_t): 2^46 bytes,
 /// 64 TiB. read(2) and write(2) check with access_ok that the whole buffer
@@ -43,7 +43,7 @@ pub const MAX_PAGES: u32 = 1 << 20;
 /// and `pipesize` take any C int (INT_MIN to INT_MAX; see
 /// `SocketPair::set_sndbuf` and `Pipe::set_size` for what the kernel does
 /// with a negative one), `exit` a C int, `queued` (FIONREAD) 0 to INT_MAX.
-pub const MAX_IO_BYTES: u64 = 1 << 46;
+pub(crate) const MAX_IO_BYTES: u64 = 1 << 46;
 
 /// Parse a whole scenario.
 pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {

@@ -22,7 +22,7 @@ use crate::words::{agree, count, list};
 use crate::world::World;
 
 /// The narration of one step: its events told in order.
-pub fn step(events: &[Event], before: &World, after: &World) -> String {
+pub(crate) fn step(events: &[Event], before: &World, after: &World) -> String {
     let tell = Teller { before, after };
     let mut story = String::new();
     for (i, event) in events.iter().enumerate() {
@@ -42,7 +42,7 @@ pub(super) struct Teller<'a> {
 
 impl Teller<'_> {
     /// A process's name.
-    pub fn name(&self, pid: Pid) -> &str {
+    pub(crate) fn name(&self, pid: Pid) -> &str {
         self.after.name_of(pid)
     }
 
@@ -100,7 +100,7 @@ impl Teller<'_> {
 }
 
 /// How a process ended, after "which" or "it has".
-pub fn ended(status: ExitStatus) -> String {
+pub(crate) fn ended(status: ExitStatus) -> String {
     match status {
         ExitStatus::Exited(code) => format!("exited with status {code}"),
         ExitStatus::Signaled(sig) => format!("was killed by {sig}"),
