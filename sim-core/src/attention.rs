@@ -10,6 +10,10 @@
 //! process goes through `World::proc_mut` (or `proc_and_frames`, or
 //! `spawn`), which marks it touched; the sets are brought up to date from
 //! the touched processes before each question, so they are exact then.
+//!
+//! The same index keeps each process's children that are not yet reaped,
+//! so that `exit` (its orphans) and `wait` (its zombies) look at the
+//! children of one process, not at every process.
 
 use crate::ids::Pid;
 use crate::proc::{ProcState, Process};
@@ -24,6 +28,11 @@ pub(crate) struct Attention {
     wanted: imbl::OrdSet<Pid>,
     /// Processes asleep in a call (a subset of `wanted`).
     blocked: imbl::OrdSet<Pid>,
+    /// Parent -> its children that are not reaped, as last brought up to
+    /// date.
+    children: imbl::OrdMap<Pid, imbl::OrdSet<Pid>>,
+    /// Child -> the parent under which `children` holds it.
+    filed_under: imbl::OrdMap<Pid, Pid>,
     /// Processes changed since the sets were last brought up to date.
     touched: Vec<Pid>,
 }
@@ -47,7 +56,43 @@ impl Attention {
                         || p.signals.frames().next().is_some()));
             set(&mut self.blocked, pid, blocked);
             set(&mut self.wanted, pid, wanted);
+            let parent = (!matches!(p.state, ProcState::Gone { .. })).then_some(p.parent);
+            if self.filed_under.get(&pid).copied() != parent {
+                if let Some(old) = self.filed_under.remove(&pid) {
+                    if let Some(kids) = self.children.get_mut(&old) {
+                        kids.remove(&pid);
+                    }
+                }
+                if let Some(new) = parent {
+                    self.children.entry(new).or_default().insert(pid);
+                    self.filed_under.insert(pid, new);
+                }
+            }
         }
+    }
+
+    /// The children of `parent` that are not reaped, in pid order, exact
+    /// even before the next refresh: the processes touched since then are
+    /// looked at as they are now.
+    pub(crate) fn children_of<'a>(
+        &self,
+        parent: Pid,
+        proc: impl Fn(Pid) -> &'a Process,
+    ) -> Vec<Pid> {
+        let mut kids: std::collections::BTreeSet<Pid> = self
+            .children
+            .get(&parent)
+            .map(|k| k.iter().copied().collect())
+            .unwrap_or_default();
+        for &pid in &self.touched {
+            let p = proc(pid);
+            if p.parent == parent && !matches!(p.state, ProcState::Gone { .. }) {
+                kids.insert(pid);
+            } else {
+                kids.remove(&pid);
+            }
+        }
+        kids.into_iter().collect()
     }
 
     /// The first process after `after`, in pid order, that may have

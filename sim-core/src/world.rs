@@ -345,10 +345,8 @@ impl World {
     /// init adopts children in the model, and init reaps at once, so pid
     /// order is the kernel's list order.)
     pub fn children(&self, pid: Pid) -> Vec<Pid> {
-        self.procs()
-            .filter(|p| p.parent == pid && !matches!(p.state, ProcState::Gone { .. }))
-            .map(|p| p.pid)
-            .collect()
+        self.attention
+            .children_of(pid, |child| &self.procs[&child].0)
     }
 
     /// The scenario name of the process `pid`.
@@ -598,9 +596,11 @@ impl World {
 
     /// Check the attention invariant: the index of processes the end of a
     /// step must look at names exactly those asleep in a call or with a
-    /// signal or handler frame to take (init aside), and its list of
-    /// sleepers exactly those asleep, in pid order. Works on a clone (the
-    /// index is brought up to date lazily). Returns the first disagreement.
+    /// signal or handler frame to take (init aside), its list of sleepers
+    /// exactly those asleep, in pid order, and its children of each
+    /// process exactly those not reaped, before and after a refresh. Works
+    /// on a clone (the index is brought up to date lazily). Returns the
+    /// first disagreement.
     pub fn check_attention(&self) -> Result<(), String> {
         let mut world = self.clone();
         let expected: Vec<Pid> = self
@@ -635,6 +635,26 @@ impl World {
             return Err(format!(
                 "the index names {indexed:?} as asleep in a call, the processes say {blocked:?}"
             ));
+        }
+        for parent in self.procs().map(|p| p.pid) {
+            let scanned: Vec<Pid> = self
+                .procs()
+                .filter(|p| p.parent == parent && !matches!(p.state, ProcState::Gone { .. }))
+                .map(|p| p.pid)
+                .collect();
+            for (when, indexed) in [
+                ("before a refresh", self.children(parent)),
+                ("after a refresh", {
+                    world.blocked_pids();
+                    world.children(parent)
+                }),
+            ] {
+                if indexed != scanned {
+                    return Err(format!(
+                        "{when}, the index names {indexed:?} as the children of {parent}, the processes say {scanned:?}"
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Properties of the model on random valid scenarios of
 //! process/mmap/munmap/read/write/fork/exec/exit/wait:
 //! - after every step each frame's map count equals the number of
-//!   page-table entries that map it;
+//!   page-table entries that map it, and the world's index of sleepers,
+//!   processes with a signal to take and children not reaped is exact;
 //! - once every process is gone, no frame but the zero page is left;
 //! - time travel is exact: the world kept for step i, looked at after the
 //!   whole run, is the world seen right after step i ran;
@@ -54,7 +55,10 @@ fn run_checked(text: &str) -> Result<(Sim, Vec<Seen>), TestCaseError> {
         }
         let index = sim.steps().len() as u32;
         let world = sim.world(index).expect("the world after a step is kept");
-        if let Err(why) = world.check_frame_counts() {
+        if let Err(why) = world
+            .check_frame_counts()
+            .and_then(|()| world.check_attention())
+        {
             return Err(TestCaseError::fail(format!(
                 "after step {index}: {why}\n{text}"
             )));

@@ -98,10 +98,10 @@ impl Cx<'_> {
                 suggestion: suggest(target.as_str(), self.world.names()),
             })?;
         if pid == Pid::INIT {
-            return Err(ErrorKind::WrongKind {
-                name: target.text.clone(),
-                expected: "scenario process".into(),
-                actual: "the machine's init, which a scenario may not signal".into(),
+            // The parser refuses `kill init`; a scenario built another way
+            // gets the same error.
+            return Err(ErrorKind::NotAScenarioProcess {
+                consequence: "a scenario may not signal it".into(),
             });
         }
         let (found, result) = match self.world.proc(pid).state {

@@ -85,12 +85,18 @@ impl Cx<'_> {
     /// oldest zombie among them (do_wait scans the children list in
     /// order), else the children still running, else nothing to wait for.
     fn waitable(&self, pid: Pid, wanted: Option<Pid>) -> Waitable {
-        let children: Vec<Pid> = self
-            .world
-            .children(pid)
-            .into_iter()
-            .filter(|c| wanted.is_none_or(|w| w == *c))
-            .collect();
+        let children: Vec<Pid> = match wanted {
+            // One child asked for: only it is looked at (a parent of
+            // thousands waits for one without scanning them all).
+            Some(w) => {
+                let child = self.world.proc(w);
+                (child.parent == pid && !matches!(child.state, ProcState::Gone { .. }))
+                    .then_some(w)
+                    .into_iter()
+                    .collect()
+            }
+            None => self.world.children(pid),
+        };
         let zombie = children
             .iter()
             .find_map(|&c| match self.world.proc(c).state {
