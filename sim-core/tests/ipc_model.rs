@@ -850,6 +850,39 @@ fn the_fd_after_the_nofile_limit_is_emfile() {
 }
 
 #[test]
+fn a_pair_with_one_free_number_left_is_emfile_and_installs_nothing() {
+    let mut table = FdTable::new();
+    for n in 3..9 {
+        table.open(pipe_end(n, PipeEnd::Read), 10).unwrap();
+    }
+    let before = table.clone();
+    assert_eq!(
+        table.open_pair(
+            [pipe_end(99, PipeEnd::Read), pipe_end(99, PipeEnd::Write)],
+            10
+        ),
+        Err(Errno::EMFILE)
+    );
+    assert_eq!(table, before, "fd 9 stays free");
+    assert_eq!(table.open(pipe_end(98, PipeEnd::Read), 10), Ok(Fd(9)));
+}
+
+#[test]
+fn a_pair_takes_the_two_lowest_free_numbers_however_far_apart() {
+    let mut table = FdTable::new();
+    for n in 3..9 {
+        table.open(pipe_end(n, PipeEnd::Read), 10).unwrap();
+    }
+    table.close(Fd(4)).unwrap();
+    let ends = [
+        EndRef::Sock(SockPairId(7), Side::Zero),
+        EndRef::Sock(SockPairId(7), Side::One),
+    ];
+    assert_eq!(table.open_pair(ends, 10), Ok([Fd(4), Fd(9)]));
+    assert_eq!(table.open_pair(ends, 10), Err(Errno::EMFILE));
+}
+
+#[test]
 fn fork_copies_the_table_with_the_same_numbers() {
     let mut parent = FdTable::new();
     parent.open(pipe_end(0, PipeEnd::Read), 1024).unwrap();
