@@ -147,6 +147,12 @@ impl FdTable {
         std::mem::take(&mut self.fds).into_values().collect()
     }
 
+    /// How many numbers from 3 up to `nofile` less one are free.
+    pub fn free_count(&self, nofile: u32) -> u32 {
+        let below = self.fds.range(Fd(FIRST_FREE_FD)..Fd(nofile)).count() as u32;
+        nofile.saturating_sub(FIRST_FREE_FD).saturating_sub(below)
+    }
+
     /// Open fds (stdio aside).
     pub fn len(&self) -> u32 {
         self.fds.len() as u32
