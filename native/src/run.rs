@@ -105,14 +105,8 @@ pub fn run(args: RunArgs) -> ExitCode {
                 print_json(&loaded.label, Some(&loaded.text), None, Some(error));
             } else {
                 let mut text = render_error(&loaded, &err);
-                // A line the parser could not read: point to the language.
-                // (A file with no statement at all is told what to start
-                // with instead.)
-                if err.kind != ErrorKind::NoStatements {
-                    let _ = writeln!(
-                        text,
-                        "help: the scenario language is documented in {LANGUAGE_REFERENCE}, in Forkscope's repository"
-                    );
+                if let Some(help) = parse_help(&err.kind) {
+                    text.push_str(&help);
                 }
                 output::eprint(&text);
             }
@@ -146,19 +140,38 @@ pub fn run(args: RunArgs) -> ExitCode {
 /// column (a window of it around the caret when the line is long).
 pub fn render_error(loaded: &Loaded, err: &ScenarioError) -> String {
     let mut out = format!("error: {}:{err}\n", loaded.label);
-    if let Some(line) = loaded
-        .text
-        .strip_prefix('\u{feff}')
-        .unwrap_or(&loaded.text)
-        .lines()
-        .nth(err.pos.line.saturating_sub(1) as usize)
-    {
-        let n = err.pos.line.to_string();
-        let pad = " ".repeat(n.len());
-        let (shown, caret) = excerpt(line, err.pos.col.saturating_sub(1) as usize);
-        let _ = writeln!(out, " {n} | {shown}\n {pad} | {caret}");
-    }
+    out.push_str(&pointer(&loaded.text, err.pos));
     out
+}
+
+/// The line at `pos` of `text` and, under it, a caret under the column:
+/// ` 3 | a: wrte heap 0` then `   |    ^^^^`. What every command shows
+/// under a scenario error (`run`, and `check` indented in its report).
+/// Empty when the text has no such line.
+pub fn pointer(text: &str, pos: Pos) -> String {
+    let Some(line) = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(text)
+        .lines()
+        .nth(pos.line.saturating_sub(1) as usize)
+    else {
+        return String::new();
+    };
+    let n = pos.line.to_string();
+    let pad = " ".repeat(n.len());
+    let (shown, caret) = excerpt(line, pos.col.saturating_sub(1) as usize);
+    format!(" {n} | {shown}\n {pad} | {caret}\n")
+}
+
+/// The `help:` line after an error the parser found: a line it could not
+/// read points to the language reference. (A file with no statement at all
+/// is told what to start with instead, so it gets none.)
+pub fn parse_help(kind: &ErrorKind) -> Option<String> {
+    (*kind != ErrorKind::NoStatements).then(|| {
+        format!(
+            "help: the scenario language is documented in {LANGUAGE_REFERENCE}, in Forkscope's repository\n"
+        )
+    })
 }
 
 /// The most columns of a line an error shows.

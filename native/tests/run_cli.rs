@@ -148,6 +148,47 @@ help: the scenario language is documented in docs/scenario-language.md, in Forks
 }
 
 #[test]
+fn check_shows_a_typo_as_run_does_with_its_caret_and_the_help_line() {
+    let dir = scratch("check-typo");
+    scenario_file(&dir, "typo.scn", TYPO);
+    let out = forkscope(&["check", "typo.scn"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let report = text(&out.stdout);
+    assert!(
+        report.starts_with(concat!(
+            "ERROR: typo.scn\n",
+            "  typo.scn:4:4: it does not parse: unknown operation \"wirte\"; did you mean \"write\"?\n",
+            "   4 | p: wirte buf 0\n",
+            "     |    ^^^^^\n",
+            "  help: the scenario language is documented in docs/scenario-language.md, in Forkscope's repository\n",
+        )),
+        "{report}"
+    );
+}
+
+#[test]
+fn check_points_at_a_page_out_of_range_as_run_does() {
+    let dir = scratch("check-page-out-of-range");
+    let source = "process p\np: mmap heap 2\np: read heap 1..5\n";
+    scenario_file(&dir, "range.scn", source);
+    let run = forkscope(&["run", "range.scn"], &dir);
+    assert_eq!(
+        text(&run.stderr),
+        "error: range.scn:3:14: page 4 is out of range: heap has 2 pages (0..2)\n 3 | p: read heap 1..5\n   |              ^^^^\n"
+    );
+    let check = forkscope(&["check", "range.scn"], &dir);
+    assert_eq!(check.status.code(), Some(2));
+    let report = text(&check.stdout);
+    // A run-time error is no parse error: no help line after it.
+    assert!(
+        report.starts_with(
+            "ERROR: range.scn\n  range.scn:3:14: the model stops: page 4 is out of range: heap has 2 pages (0..2)\n   3 | p: read heap 1..5\n     |              ^^^^\n  scenario "
+        ),
+        "{report}"
+    );
+}
+
+#[test]
 fn a_run_time_error_exits_2_after_the_steps_that_ran() {
     let dir = scratch("run-time-error");
     scenario_file(

@@ -144,7 +144,7 @@ fn time_travel(c: &mut Criterion) {
     let n = sim.steps().len();
     // A full copy of the state per step would hold at least the heap's page
     // table (4 bytes an entry) and the frame table (8 bytes a frame).
-    let full_state = GIB_PAGES as usize * 4 + sim.current().frames.allocated() as usize * 8;
+    let full_state = GIB_PAGES as usize * 4 + sim.current().frames().allocated() as usize * 8;
     println!(
         "\nlong run: {n} steps in {:.2} s; history holds {:.1} MiB = {} bytes a step, \
          against {} bytes a step for a full copy of the state (ratio {:.4})",

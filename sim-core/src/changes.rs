@@ -36,7 +36,9 @@ pub struct Changes {
 /// A frame's user count (map count) before and after.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct FrameUsers {
+    /// The count before the step (0: the frame was new).
     pub before: u32,
+    /// The count after it (0: the frame was freed).
     pub now: u32,
 }
 
@@ -52,10 +54,15 @@ impl FrameUsers {
 /// as the runs that changed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProcChange {
+    /// Its state after the step.
     pub state: StateName,
+    /// Its parent's scenario name after the step.
     pub parent: String,
+    /// Its last operation after the step.
     pub last_op: Option<LastOpObs>,
+    /// Runs of each handler after the step.
     pub handled: BTreeMap<Signal, u64>,
+    /// How the last child it reaped ended, after the step.
     pub last_reaped: Option<ExitStatus>,
     /// Runs of pages whose mapping changed (absent, the zero page, which
     /// frame), in region and page order. A new region has all its pages
@@ -82,9 +89,13 @@ pub struct ProcChange {
 /// up by one (pages written in order get frames allocated in order).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PageRun {
+    /// The region's name.
     pub region: String,
+    /// The first page of the run.
     pub from: u32,
+    /// One past its last page.
     pub to: u32,
+    /// What page `from` is now.
     pub page: PageObs,
 }
 
@@ -143,11 +154,11 @@ fn continues(last: PageObs, next: PageObs) -> bool {
 
 /// A process's small fields, as an observation shows them.
 pub(crate) struct Head<'a> {
-    pub state: StateName,
-    pub parent: &'a str,
-    pub last_op: Option<LastOpObs>,
-    pub handled: &'a BTreeMap<Signal, u64>,
-    pub last_reaped: Option<ExitStatus>,
+    pub(crate) state: StateName,
+    pub(crate) parent: &'a str,
+    pub(crate) last_op: Option<LastOpObs>,
+    pub(crate) handled: &'a BTreeMap<Signal, u64>,
+    pub(crate) last_reaped: Option<ExitStatus>,
 }
 
 impl<'a> Head<'a> {
@@ -334,6 +345,7 @@ impl Changes {
         }
     }
 
+    /// Whether the step changed nothing that can be seen.
     pub fn is_empty(&self) -> bool {
         self.processes.is_empty() && self.frames.is_empty() && self.queued.is_empty()
     }

@@ -13,6 +13,7 @@ macro_rules! errnos {
         pub enum Errno { $($name,)* }
 
         impl Errno {
+            /// Every errno the model can return, in declaration order.
             pub const ALL: &'static [Errno] = &[$(Errno::$name,)*];
 
             /// The number Linux gives it.
@@ -25,10 +26,12 @@ macro_rules! errnos {
                 match self { $(Errno::$name => $text,)* }
             }
 
+            /// The symbolic name, as in `EPIPE`.
             pub fn name(self) -> &'static str {
                 match self { $(Errno::$name => stringify!($name),)* }
             }
 
+            /// The errno with this number, if the model knows it.
             pub fn from_number(n: i32) -> Option<Errno> {
                 match n { $($n => Some(Errno::$name),)* _ => None }
             }

@@ -39,12 +39,14 @@ pub struct LastOpObs {
 /// One scenario process, as seen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcObs {
+    /// Its state as the language names it.
     pub state: StateName,
     /// `init` or the parent's scenario name.
     pub parent: String,
     /// Region name -> its pages in index order. Empty once the process has
     /// exited or exec'd.
     pub regions: BTreeMap<String, Vec<PageObs>>,
+    /// Its last operation, if it carried one out.
     pub last_op: Option<LastOpObs>,
     /// Runs of each handled signal's handler in this process's current
     /// program image (0 again after exec; a frame set up whose handler has
@@ -116,6 +118,24 @@ fn describe_page(p: PageObs) -> String {
         PageObs::Zero => "it maps the zero page".into(),
         PageObs::Frame { users: 1, .. } => "its frame has 1 user".into(),
         PageObs::Frame { users, .. } => format!("its frame has {users} users"),
+    }
+}
+
+/// Why a process's last operation has no result, in its state. A dead
+/// process's never will: either it was `exit`, which does not return, or
+/// a signal killed the process before the call returned to it (an
+/// observation does not tell which).
+fn no_return(state: StateName) -> String {
+    match state {
+        StateName::Zombie | StateName::Gone => format!(
+            "it has ended (it is {}): exit does not return, and neither does a call the process was killed in",
+            if state == StateName::Zombie { "a zombie" } else { "gone" }
+        ),
+        StateName::Blocked | StateName::Stopped => format!(
+            "its last operation has not returned: it is {}",
+            state.as_str()
+        ),
+        StateName::Running => "its last operation has not returned".into(),
     }
 }
 
@@ -213,7 +233,7 @@ pub fn evaluate(
         Expect::Result { process, result } => match now.proc(process.as_str())?.last_op.as_ref() {
             None => Err(format!("{process} has done no operation yet")),
             Some(LastOpObs { result: None, .. }) => {
-                Err("its last operation has not returned".into())
+                Err(no_return(now.proc(process.as_str())?.state))
             }
             Some(LastOpObs {
                 result: Some(r), ..
@@ -313,6 +333,37 @@ mod tests {
             check,
         };
         evaluate(&expect, &with_page(now), Some(&with_page(before)))
+    }
+
+    /// The verdict on the last expect of `source`, run by the model.
+    fn last_verdict(source: &str) -> Verdict {
+        let mut sim = crate::engine::Sim::from_source(source).expect("the scenario parses");
+        sim.run_to_end().expect("the scenario runs");
+        let step = sim.steps().last().expect("a step ran");
+        step.expects.last().expect("an expect").verdict.clone()
+    }
+
+    #[test]
+    fn the_result_of_exit_says_exit_does_not_return_in_the_state_the_process_is_in() {
+        let zombie = "process p\np: fork c\nc: exit 3\nexpect c result 0\n";
+        assert_eq!(
+            last_verdict(zombie),
+            Err("it has ended (it is a zombie): exit does not return, and neither does a call the process was killed in".into())
+        );
+        let reaped = "process p\np: fork c\nc: exit 3\np: wait c\nexpect c result 0\n";
+        assert_eq!(
+            last_verdict(reaped),
+            Err("it has ended (it is gone): exit does not return, and neither does a call the process was killed in".into())
+        );
+    }
+
+    #[test]
+    fn the_result_of_a_blocked_call_says_the_process_is_blocked() {
+        let blocked = "process p\np: pipe x\np: recv x.r 1\nexpect p result 0\n";
+        assert_eq!(
+            last_verdict(blocked),
+            Err("its last operation has not returned: it is blocked".into())
+        );
     }
 
     #[test]

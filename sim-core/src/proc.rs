@@ -88,9 +88,11 @@ impl BlockedOn {
 /// A call in progress: what it waits for, since when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BlockedCall {
+    /// What it waits for.
     pub on: BlockedOn,
     /// The step that issued it.
     pub since_step: u32,
+    /// Where the statement that issued it is.
     pub pos: Pos,
     /// When it last went to sleep on its wait queue (a `World::tick`): the
     /// order in which the kernel's wake-ups reach sleepers (see
@@ -116,9 +118,11 @@ pub enum ProcState {
     /// blocked in that had moved nothing is kept, and restarts when it
     /// continues (-ERESTARTSYS, restarted as no handler ran).
     Stopped {
+        /// The stop signal.
         by: Signal,
         /// The step that stopped it.
         since_step: u32,
+        /// The call it was blocked in, if any, to restart on SIGCONT.
         call: Option<BlockedCall>,
         /// What the call it was in returns when it continues, if the call
         /// ended before the stop was taken: a write that had moved bytes
@@ -134,6 +138,7 @@ pub enum ProcState {
 }
 
 impl ProcState {
+    /// The state as the scenario language names it (`expect a state ...`).
     pub fn name(&self) -> crate::scenario::ast::StateName {
         use crate::scenario::ast::StateName;
         match self {
@@ -165,25 +170,34 @@ pub struct LastOp {
 /// One process (or init).
 #[derive(Clone, Debug)]
 pub struct Process {
+    /// Its pid; init is 1.
     pub pid: Pid,
+    /// Its name in the scenario.
     pub name: Arc<str>,
+    /// Its parent (init for an orphan, and for init itself).
     pub parent: Pid,
+    /// Running, blocked in a call, stopped, a zombie, or gone.
     pub state: ProcState,
     /// The program it runs: the scenario's own, until `exec`.
     pub program: Arc<str>,
+    /// Its memory: regions and page tables.
     pub mm: AddressSpace,
+    /// Its open file descriptors.
     pub fds: FdTable,
+    /// Its signal mask, pending queues, handlers and handler frames.
     pub signals: SigState,
     /// The line of the statement that created it (for "already used" errors).
     pub born_line: u32,
     /// Minor faults over its whole life (what getrusage's ru_minflt counts).
     pub faults: u64,
+    /// The last operation it carried out.
     pub last_op: Option<LastOp>,
     /// How the last child it reaped ended.
     pub last_reaped: Option<ExitStatus>,
 }
 
 impl Process {
+    /// Whether this is init, pid 1, the root of the process tree.
     pub fn is_init(&self) -> bool {
         self.pid == Pid::INIT
     }

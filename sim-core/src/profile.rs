@@ -158,7 +158,7 @@ impl KernelProfile {
 
     /// UNIX_SKB_FRAGS_SZ = PAGE_SIZE << get_order(32768) (net/unix/af_unix.c):
     /// the most a stream skb carries in page fragments.
-    pub fn unix_skb_frags_sz(&self) -> u64 {
+    pub(crate) fn unix_skb_frags_sz(&self) -> u64 {
         u64::from(self.page_size) << self.get_order(32768)
     }
 
@@ -189,7 +189,7 @@ impl KernelProfile {
     /// the send buffer less 64; at most SKB_MAX_HEAD(0) + UNIX_SKB_FRAGS_SZ;
     /// what the linear head cannot hold goes to page fragments in whole
     /// pages (never more than the data itself).
-    pub fn stream_skb(
+    pub(crate) fn stream_skb(
         &self,
         remaining: u64,
         sndbuf: u32,
@@ -210,7 +210,7 @@ impl KernelProfile {
     }
 
     /// Pages in one fault-around block.
-    pub fn fault_around_pages(&self) -> u32 {
+    pub(crate) fn fault_around_pages(&self) -> u32 {
         self.fault_around_bytes / self.page_size.max(1)
     }
 
@@ -222,7 +222,7 @@ impl KernelProfile {
 
     /// get_order(size) (include/asm-generic/getorder.h): the smallest order
     /// such that `PAGE_SIZE << order >= size`.
-    pub fn get_order(&self, size: u64) -> u32 {
+    pub(crate) fn get_order(&self, size: u64) -> u32 {
         let page = u64::from(self.page_size.max(1));
         let mut order = 0;
         while (page << order) < size && order < 40 {
@@ -232,50 +232,50 @@ impl KernelProfile {
     }
 
     /// PAGE_ALIGN(x) (include/linux/mm.h).
-    pub fn page_align(&self, x: u64) -> u64 {
+    pub(crate) fn page_align(&self, x: u64) -> u64 {
         align_up(x, u64::from(self.page_size.max(1)))
     }
 }
 
 impl SkbLayout {
     /// SKB_DATA_ALIGN(x) = ALIGN(x, SMP_CACHE_BYTES) (include/linux/skbuff.h).
-    pub fn data_align(&self, x: u64) -> u64 {
+    pub(crate) fn data_align(&self, x: u64) -> u64 {
         align_up(x, u64::from(self.smp_cache_bytes.max(1)))
     }
 
     /// SKB_HEAD_ALIGN(x): the allocation needed for x bytes of head plus the
     /// cache-aligned skb_shared_info behind them (include/linux/skbuff.h).
-    pub fn head_align(&self, x: u64) -> u64 {
+    pub(crate) fn head_align(&self, x: u64) -> u64 {
         self.data_align(x) + u64::from(self.shared_info_aligned)
     }
 
     /// SKB_WITH_OVERHEAD(x): usable head bytes in an x-byte allocation.
-    pub fn with_overhead(&self, x: u64) -> u64 {
+    pub(crate) fn with_overhead(&self, x: u64) -> u64 {
         x.saturating_sub(u64::from(self.shared_info_aligned))
     }
 
     /// SKB_MAX_ORDER(x, order) = SKB_WITH_OVERHEAD((PAGE_SIZE << order) - x).
-    pub fn max_order(&self, k: &KernelProfile, x: u64, order: u32) -> u64 {
+    pub(crate) fn max_order(&self, k: &KernelProfile, x: u64, order: u32) -> u64 {
         self.with_overhead((u64::from(k.page_size) << order).saturating_sub(x))
     }
 
     /// SKB_MAX_HEAD(x) = SKB_MAX_ORDER(x, 0): 3776 with 4 KiB pages.
-    pub fn max_head(&self, k: &KernelProfile, x: u64) -> u64 {
+    pub(crate) fn max_head(&self, k: &KernelProfile, x: u64) -> u64 {
         self.max_order(k, x, 0)
     }
 
     /// SKB_MAX_ALLOC = SKB_MAX_ORDER(0, 2): 16064 with 4 KiB pages.
-    pub fn max_alloc(&self, k: &KernelProfile) -> u64 {
+    pub(crate) fn max_alloc(&self, k: &KernelProfile) -> u64 {
         self.max_order(k, 0, 2)
     }
 
     /// SKB_TRUESIZE(x) = x + aligned sk_buff + aligned skb_shared_info.
-    pub fn truesize(&self, x: u64) -> u64 {
+    pub(crate) fn truesize(&self, x: u64) -> u64 {
         x + u64::from(self.sk_buff_aligned) + u64::from(self.shared_info_aligned)
     }
 
     /// kmalloc_size_roundup(size) (mm/slab_common.c).
-    pub fn kmalloc_size_roundup(&self, k: &KernelProfile, size: u64) -> u64 {
+    pub(crate) fn kmalloc_size_roundup(&self, k: &KernelProfile, size: u64) -> u64 {
         if size == 0 {
             return 0;
         }
@@ -294,7 +294,7 @@ impl SkbLayout {
     /// The truesize `alloc_skb(header_len)` gives a fresh skb: __alloc_skb
     /// sets SKB_TRUESIZE(SKB_WITH_OVERHEAD(kmalloc_reserve's size)), which
     /// is the rounded head allocation plus the aligned struct sk_buff.
-    pub fn alloc_skb_truesize(&self, k: &KernelProfile, header_len: u64) -> u64 {
+    pub(crate) fn alloc_skb_truesize(&self, k: &KernelProfile, header_len: u64) -> u64 {
         let head = self.kmalloc_size_roundup(k, self.head_align(header_len));
         self.truesize(self.with_overhead(head))
     }
@@ -305,7 +305,7 @@ impl SkbLayout {
     /// `PAGE_SIZE << order` per fragment, where the order steps down while
     /// `PAGE_ALIGN(data_len) < PAGE_SIZE << order`. Fails with EMSGSIZE when
     /// `data_len > MAX_SKB_FRAGS * (PAGE_SIZE << order)`, as the kernel does.
-    pub fn alloc_skb_with_frags_truesize(
+    pub(crate) fn alloc_skb_with_frags_truesize(
         &self,
         k: &KernelProfile,
         header_len: u64,

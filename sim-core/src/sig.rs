@@ -51,38 +51,65 @@ const NAMES: [&str; 31] = [
 const ALIASES: [(&str, u8); 1] = [("SIGPOLL", 29)];
 
 impl Signal {
+    /// SIGHUP, signal 1 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGHUP: Signal = Signal(1);
+    /// SIGINT, signal 2 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGINT: Signal = Signal(2);
+    /// SIGQUIT, signal 3 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGQUIT: Signal = Signal(3);
+    /// SIGILL, signal 4 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGILL: Signal = Signal(4);
+    /// SIGTRAP, signal 5 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGTRAP: Signal = Signal(5);
+    /// SIGABRT, signal 6 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGABRT: Signal = Signal(6);
+    /// SIGBUS, signal 7 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGBUS: Signal = Signal(7);
+    /// SIGFPE, signal 8 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGFPE: Signal = Signal(8);
+    /// SIGKILL, signal 9 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGKILL: Signal = Signal(9);
+    /// SIGUSR1, signal 10 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGUSR1: Signal = Signal(10);
+    /// SIGSEGV, signal 11 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGSEGV: Signal = Signal(11);
+    /// SIGUSR2, signal 12 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGUSR2: Signal = Signal(12);
+    /// SIGPIPE, signal 13 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGPIPE: Signal = Signal(13);
+    /// SIGALRM, signal 14 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGALRM: Signal = Signal(14);
+    /// SIGTERM, signal 15 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGTERM: Signal = Signal(15);
+    /// SIGCHLD, signal 17 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGCHLD: Signal = Signal(17);
+    /// SIGCONT, signal 18 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGCONT: Signal = Signal(18);
+    /// SIGSTOP, signal 19 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGSTOP: Signal = Signal(19);
+    /// SIGTSTP, signal 20 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGTSTP: Signal = Signal(20);
+    /// SIGTTIN, signal 21 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGTTIN: Signal = Signal(21);
+    /// SIGTTOU, signal 22 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGTTOU: Signal = Signal(22);
+    /// SIGSYS, signal 31 (arch/x86/include/uapi/asm/signal.h).
     pub const SIGSYS: Signal = Signal(31);
     /// glibc's SIGRTMIN (the kernel's is 32; glibc reserves 32 and 33).
     pub const SIGRTMIN: Signal = Signal(34);
     /// _NSIG = 64 (arch/x86/include/asm/signal.h).
     pub const SIGRTMAX: Signal = Signal(64);
+    /// The kernel's first two real-time signals, which glibc keeps for its
+    /// threads (nptl's SIGCANCEL and SIGSETXID), so that a program's
+    /// SIGRTMIN is 34: no program may use them, and no scenario names them.
+    pub const GLIBC_RESERVED: std::ops::RangeInclusive<u8> = 32..=33;
 
     /// The signal with this number, if it is one a scenario may name.
     pub fn from_number(n: u8) -> Option<Signal> {
         ((1..=31).contains(&n) || (34..=64).contains(&n)).then_some(Signal(n))
     }
 
+    /// The signal number (1..=64).
     pub fn number(self) -> u8 {
         self.0
     }
@@ -119,6 +146,22 @@ impl fmt::Display for Signal {
 pub struct UnknownSignal {
     /// The closest real name, when one is close.
     pub suggestion: Option<String>,
+    /// The number it names, when that is one glibc keeps for itself
+    /// (`Signal::GLIBC_RESERVED`): `32`, `SIGRTMAX-31`.
+    pub reserved: Option<u8>,
+}
+
+impl UnknownSignal {
+    /// Not a signal for a scenario because glibc keeps signal `n`, if it
+    /// does; else simply unknown.
+    fn numbered(n: i64) -> UnknownSignal {
+        UnknownSignal {
+            suggestion: None,
+            reserved: u8::try_from(n)
+                .ok()
+                .filter(|n| Signal::GLIBC_RESERVED.contains(n)),
+        }
+    }
 }
 
 impl FromStr for Signal {
@@ -129,7 +172,7 @@ impl FromStr for Signal {
         let upper = s.to_ascii_uppercase();
         let name = upper.strip_prefix("SIG").unwrap_or(&upper);
         if let Ok(n) = name.parse::<u8>() {
-            return Signal::from_number(n).ok_or(UnknownSignal { suggestion: None });
+            return Signal::from_number(n).ok_or(UnknownSignal::numbered(i64::from(n)));
         }
         if let Some(pos) = NAMES.iter().position(|known| &known[3..] == name) {
             return Ok(Signal(pos as u8 + 1));
@@ -137,18 +180,17 @@ impl FromStr for Signal {
         if let Some(&(_, n)) = ALIASES.iter().find(|(alias, _)| &alias[3..] == name) {
             return Ok(Signal(n));
         }
-        let rt = |rest: &str, base: i32, sign: i32| -> Option<Signal> {
+        // The number `SIGRTMIN+N` or `SIGRTMAX-N` names, if it is written
+        // right; only 34..=64 are signals (below is glibc's, above _NSIG).
+        let rt = |rest: &str, base: i32, sign: i32| -> Option<i32> {
             let offset = if rest.is_empty() {
                 0
             } else {
                 rest.parse::<i32>().ok()?
             };
-            u8::try_from(base.checked_add(sign.checked_mul(offset)?)?)
-                .ok()
-                .filter(|n| (34..=64).contains(n))
-                .map(Signal)
+            base.checked_add(sign.checked_mul(offset)?)
         };
-        let parsed = if let Some(rest) = name.strip_prefix("RTMIN") {
+        let numbered = if let Some(rest) = name.strip_prefix("RTMIN") {
             rest.strip_prefix('+')
                 .or(rest.is_empty().then_some(""))
                 .and_then(|r| rt(r, 34, 1))
@@ -159,7 +201,15 @@ impl FromStr for Signal {
         } else {
             None
         };
-        parsed.ok_or_else(|| UnknownSignal {
+        if let Some(n) = numbered {
+            return u8::try_from(n)
+                .ok()
+                .filter(|n| (34..=64).contains(n))
+                .map(Signal)
+                .ok_or(UnknownSignal::numbered(i64::from(n)));
+        }
+        Err(UnknownSignal {
+            reserved: None,
             suggestion: NAMES
                 .iter()
                 .chain(ALIASES.iter().map(|(alias, _)| alias))

@@ -27,7 +27,7 @@ pub struct World {
     procs: imbl::OrdMap<Pid, Shared>,
     /// Scenario name -> pid, for every process ever created.
     names: imbl::OrdMap<Arc<str>, Pid>,
-    pub frames: Frames,
+    pub(crate) frames: Frames,
     next_pid: u32,
     pipes: imbl::OrdMap<PipeId, Pipe>,
     socks: imbl::OrdMap<SockPairId, SocketPair>,
@@ -81,7 +81,7 @@ impl Default for World {
 
 impl World {
     /// A machine with only init (pid 1) running.
-    pub fn new() -> World {
+    pub(crate) fn new() -> World {
         let init = Process {
             pid: Pid::INIT,
             name: Arc::from(INIT_NAME),
@@ -112,7 +112,7 @@ impl World {
 
     /// Create a process named `name` with `parent`, running the scenario's
     /// program with an empty address space. The caller fills it in.
-    pub fn spawn(
+    pub(crate) fn spawn(
         &mut self,
         name: &str,
         parent: Pid,
@@ -148,14 +148,14 @@ impl World {
 
     /// A number larger than every one given before: when a sleeper joined
     /// its wait queue (`BlockedCall::queued`).
-    pub fn tick(&mut self) -> u64 {
+    pub(crate) fn tick(&mut self) -> u64 {
         let tick = self.next_tick;
         self.next_tick += 1;
         tick
     }
 
     /// Create a pipe named `name` (both ends unreferenced).
-    pub fn new_pipe(&mut self, name: &str, pipe: Pipe, line: u32) -> PipeId {
+    pub(crate) fn new_pipe(&mut self, name: &str, pipe: Pipe, line: u32) -> PipeId {
         let id = PipeId(self.next_object);
         self.next_object += 1;
         self.pipes.insert(id, pipe);
@@ -165,7 +165,7 @@ impl World {
     }
 
     /// Create a socketpair named `name`.
-    pub fn new_socks(&mut self, name: &str, pair: SocketPair, line: u32) -> SockPairId {
+    pub(crate) fn new_socks(&mut self, name: &str, pair: SocketPair, line: u32) -> SockPairId {
         let id = SockPairId(self.next_object);
         self.next_object += 1;
         self.socks.insert(id, pair);
@@ -174,6 +174,7 @@ impl World {
         id
     }
 
+    /// The pipe or socketpair a scenario named `name`, if one was made.
     pub fn object(&self, name: &str) -> Option<Object> {
         self.objects.get(name).map(|(o, _)| *o)
     }
@@ -188,25 +189,27 @@ impl World {
         self.objects.keys().map(|k| &**k)
     }
 
+    /// The pipe `id` (a handle the world gave out).
     pub fn pipe(&self, id: PipeId) -> &Pipe {
         self.pipes
             .get(&id)
             .expect("a pipe id handed out by the world names a pipe")
     }
 
-    pub fn pipe_mut(&mut self, id: PipeId) -> &mut Pipe {
+    pub(crate) fn pipe_mut(&mut self, id: PipeId) -> &mut Pipe {
         self.pipes
             .get_mut(&id)
             .expect("a pipe id handed out by the world names a pipe")
     }
 
+    /// The socketpair `id` (a handle the world gave out).
     pub fn socks(&self, id: SockPairId) -> &SocketPair {
         self.socks
             .get(&id)
             .expect("a socketpair id handed out by the world names one")
     }
 
-    pub fn socks_mut(&mut self, id: SockPairId) -> &mut SocketPair {
+    pub(crate) fn socks_mut(&mut self, id: SockPairId) -> &mut SocketPair {
         self.socks
             .get_mut(&id)
             .expect("a socketpair id handed out by the world names one")
@@ -235,7 +238,7 @@ impl World {
     }
 
     /// Add a reference (an fd) to `end`.
-    pub fn retain(&mut self, end: EndRef) {
+    pub(crate) fn retain(&mut self, end: EndRef) {
         match end {
             EndRef::Pipe(id, e) => self.pipe_mut(id).retain(e),
             EndRef::Sock(id, side) => self.socks_mut(id).retain(side),
@@ -243,7 +246,7 @@ impl World {
     }
 
     /// Drop a reference (an fd) to `end`.
-    pub fn release(&mut self, end: EndRef) {
+    pub(crate) fn release(&mut self, end: EndRef) {
         match end {
             EndRef::Pipe(id, e) => self.pipe_mut(id).release(e),
             EndRef::Sock(id, side) => self.socks_mut(id).release(side),
@@ -267,6 +270,7 @@ impl World {
         out
     }
 
+    /// The pid of the process a scenario named `name`, if it was created.
     pub fn pid_of(&self, name: &str) -> Option<Pid> {
         if name == INIT_NAME {
             return Some(Pid::INIT);
@@ -274,6 +278,7 @@ impl World {
         self.names.get(name).copied()
     }
 
+    /// The process `pid` (a handle the world gave out, alive or a zombie or reaped).
     pub fn proc(&self, pid: Pid) -> &Process {
         &self
             .procs
@@ -282,7 +287,7 @@ impl World {
             .0
     }
 
-    pub fn proc_mut(&mut self, pid: Pid) -> &mut Process {
+    pub(crate) fn proc_mut(&mut self, pid: Pid) -> &mut Process {
         self.attention.touch(pid);
         Arc::make_mut(
             &mut self
@@ -294,7 +299,7 @@ impl World {
     }
 
     /// The process and the frame table, both mutable (for faults).
-    pub fn proc_and_frames(&mut self, pid: Pid) -> (&mut Process, &mut Frames) {
+    pub(crate) fn proc_and_frames(&mut self, pid: Pid) -> (&mut Process, &mut Frames) {
         self.attention.touch(pid);
         let proc = self
             .procs
@@ -307,17 +312,23 @@ impl World {
     /// to do when it takes its signals: asleep in a call, or with a signal
     /// it can take now or a handler frame to run. Any other process's
     /// `take_signals` would do nothing.
-    pub fn wanted_after(&mut self, after: Pid) -> Option<Pid> {
+    pub(crate) fn wanted_after(&mut self, after: Pid) -> Option<Pid> {
         let procs = &self.procs;
         self.attention.refresh(|pid| &procs[&pid].0);
         self.attention.wanted_after(after)
     }
 
     /// The processes asleep in a call, in pid order.
-    pub fn blocked_pids(&mut self) -> Vec<Pid> {
+    pub(crate) fn blocked_pids(&mut self) -> Vec<Pid> {
         let procs = &self.procs;
         self.attention.refresh(|pid| &procs[&pid].0);
         self.attention.blocked().collect()
+    }
+
+    /// The physical frames: each one's user (map) count, what it holds,
+    /// and the shmem objects.
+    pub fn frames(&self) -> &Frames {
+        &self.frames
     }
 
     /// Every process, init first, in pid order.
@@ -340,6 +351,7 @@ impl World {
             .collect()
     }
 
+    /// The scenario name of the process `pid`.
     pub fn name_of(&self, pid: Pid) -> &str {
         &self.proc(pid).name
     }
@@ -582,6 +594,49 @@ impl World {
             reshared,
             unmapped,
         )
+    }
+
+    /// Check the attention invariant: the index of processes the end of a
+    /// step must look at names exactly those asleep in a call or with a
+    /// signal or handler frame to take (init aside), and its list of
+    /// sleepers exactly those asleep, in pid order. Works on a clone (the
+    /// index is brought up to date lazily). Returns the first disagreement.
+    pub fn check_attention(&self) -> Result<(), String> {
+        let mut world = self.clone();
+        let expected: Vec<Pid> = self
+            .procs()
+            .filter(|p| match p.state {
+                ProcState::Blocked(_) => true,
+                ProcState::Running => {
+                    p.signals.next_deliverable().is_some() || p.signals.frames().next().is_some()
+                }
+                _ => false,
+            })
+            .map(|p| p.pid)
+            .collect();
+        let mut wanted = Vec::new();
+        let mut cursor = Pid::INIT;
+        while let Some(pid) = world.wanted_after(cursor) {
+            wanted.push(pid);
+            cursor = pid;
+        }
+        if wanted != expected {
+            return Err(format!(
+                "the index names {wanted:?} as having something to do, the processes say {expected:?}"
+            ));
+        }
+        let blocked: Vec<Pid> = self
+            .procs()
+            .filter(|p| matches!(p.state, ProcState::Blocked(_)))
+            .map(|p| p.pid)
+            .collect();
+        let indexed = world.blocked_pids();
+        if indexed != blocked {
+            return Err(format!(
+                "the index names {indexed:?} as asleep in a call, the processes say {blocked:?}"
+            ));
+        }
+        Ok(())
     }
 
     /// Check the frame invariant: every frame's map count equals the number

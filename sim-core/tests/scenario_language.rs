@@ -29,6 +29,9 @@ expect parent status exited 0
 ";
 
 const MAX_PAGES: u32 = 1 << 20;
+
+/// A position for a range built by a test: equality ignores it.
+const AT: Pos = Pos { line: 1, col: 1 };
 /// 2^46: half the x86_64 user address space (parse.rs, MAX_IO_BYTES).
 const MAX_IO_BYTES: u64 = 1 << 46;
 
@@ -119,7 +122,8 @@ fn the_design_example_parses_with_its_title_and_positions() {
     assert_eq!(actor.pos, Pos { line: 4, col: 1 });
     assert_eq!(region.pos, Pos { line: 4, col: 15 });
     assert_eq!(region.as_str(), "heap");
-    assert_eq!(*range, PageRange { start: 0, end: 8 });
+    assert_eq!(*range, PageRange::new(0, 8, AT));
+    assert_eq!(range.pos, Pos { line: 4, col: 20 });
 }
 
 #[test]
@@ -201,28 +205,28 @@ fn memory_operations_parse() {
         op("p: read heap 3"),
         Op::Read {
             region: heap(),
-            range: PageRange::single(3)
+            range: PageRange::single(3, AT)
         }
     );
     assert_eq!(
         op("p: read heap 2..5"),
         Op::Read {
             region: heap(),
-            range: PageRange { start: 2, end: 5 }
+            range: PageRange::new(2, 5, AT)
         }
     );
     assert_eq!(
         op("p: write heap 0"),
         Op::Write {
             region: heap(),
-            range: PageRange::single(0)
+            range: PageRange::single(0, AT)
         }
     );
     assert_eq!(
         op("p: write heap 0..8"),
         Op::Write {
             region: heap(),
-            range: PageRange { start: 0, end: 8 }
+            range: PageRange::new(0, 8, AT)
         }
     );
 }
@@ -387,6 +391,47 @@ fn sndbuf_and_pipesize_take_any_c_int_negative_ones_included() {
     }
     assert_eq!(pipesize("1M"), 1 << 20);
     assert_eq!(sndbuf("-4K"), -4096);
+}
+
+#[test]
+fn init_is_not_a_scenario_process_so_no_line_acts_as_it_signals_it_or_checks_it() {
+    let init = "init (pid 1) is the machine's own process, not a scenario process, so";
+    assert_eq!(
+        error("expect init state running"),
+        format!("1:8: {init} an expect cannot check it; an expect names init only as a parent, as in \"expect c parent init\"")
+    );
+    assert_eq!(
+        error("expect p heap[0] shared init"),
+        format!("1:25: {init} an expect cannot check it; an expect names init only as a parent, as in \"expect c parent init\"")
+    );
+    assert_eq!(
+        error("p: kill init SIGTERM"),
+        format!("1:9: {init} a scenario may not signal it")
+    );
+    assert_eq!(
+        error("init: exit 0"),
+        format!("1:1: {init} it does none of a scenario's operations")
+    );
+    // As a parent, init is what it names.
+    assert!(parse("process c\nexpect c parent init\n").is_ok());
+}
+
+#[test]
+fn signals_32_and_33_are_glibcs_and_the_error_says_so() {
+    let why = "is reserved: glibc keeps signals 32 and 33 for its threads, so a program's real-time signals run from SIGRTMIN = 34 to SIGRTMAX = 64";
+    assert_eq!(error("p: kill q 32"), format!("1:11: signal 32 {why}"));
+    assert_eq!(error("p: kill q SIG33"), format!("1:11: signal 33 {why}"));
+    assert_eq!(
+        error("p: signal SIGRTMAX-31 handle"),
+        format!("1:11: SIGRTMAX-31 (signal 33) {why}")
+    );
+    assert_eq!(
+        parse("p: kill q 32").unwrap_err().kind,
+        ErrorKind::ReservedSignal {
+            word: "32".into(),
+            number: 32
+        }
+    );
 }
 
 #[test]
@@ -1000,7 +1045,7 @@ fn arb_end() -> impl Strategy<Value = End> {
 
 fn arb_range() -> impl Strategy<Value = PageRange> {
     (0..MAX_PAGES).prop_flat_map(|start| {
-        (start + 1..=MAX_PAGES).prop_map(move |end| PageRange { start, end })
+        (start + 1..=MAX_PAGES).prop_map(move |end| PageRange::new(start, end, AT))
     })
 }
 

@@ -21,7 +21,6 @@
 use proptest::prelude::*;
 use sim_core::changes::Changes;
 use sim_core::engine::{Event, Sim};
-use sim_core::ids::Pid;
 use sim_core::ipc::end_name::{EndName, Which};
 use sim_core::ipc::fd::EndRef;
 use sim_core::ipc::pipe::PipeEnd;
@@ -146,31 +145,8 @@ proptest! {
         let text = scenario(&choices);
         let sim = run(&text);
         for index in 0..=sim.steps().len() as u32 {
-            let mut world = sim.world(index).expect("kept").clone();
-            let expected: Vec<Pid> = world
-                .procs()
-                .filter(|p| match p.state {
-                    ProcState::Blocked(_) => true,
-                    ProcState::Running => {
-                        p.signals.next_deliverable().is_some() || p.signals.frames().next().is_some()
-                    }
-                    _ => false,
-                })
-                .map(|p| p.pid)
-                .collect();
-            let mut wanted = Vec::new();
-            let mut cursor = Pid::INIT;
-            while let Some(pid) = world.wanted_after(cursor) {
-                wanted.push(pid);
-                cursor = pid;
-            }
-            prop_assert_eq!(&wanted, &expected, "after step {}\n{}", index, text);
-            let blocked: Vec<Pid> = world
-                .procs()
-                .filter(|p| matches!(p.state, ProcState::Blocked(_)))
-                .map(|p| p.pid)
-                .collect();
-            prop_assert_eq!(world.blocked_pids(), blocked, "after step {}\n{}", index, text);
+            let world = sim.world(index).expect("kept");
+            prop_assert_eq!(world.check_attention(), Ok(()), "after step {}\n{}", index, text);
         }
     }
 

@@ -31,7 +31,7 @@ fn seen(sim: &Sim, index: u32) -> Seen {
     let world = sim.world(index).expect("every step's world is kept");
     Seen {
         observation: world.observe(),
-        live_frames: world.frames.live(),
+        live_frames: world.frames().live(),
     }
 }
 
@@ -88,8 +88,8 @@ proptest! {
                 "{} is {:?}, not gone\n{}", proc.name, proc.state, text
             );
         }
-        prop_assert_eq!(world.frames.live(), 0, "frames leak\n{}", text);
-        prop_assert_eq!(world.frames.shm_count(), 0, "shmem objects leak\n{}", text);
+        prop_assert_eq!(world.frames().live(), 0, "frames leak\n{}", text);
+        prop_assert_eq!(world.frames().shm_count(), 0, "shmem objects leak\n{}", text);
     }
 
     #[test]
@@ -141,7 +141,7 @@ fn the_generator_writes_every_kind_of_operation() {
     }
     assert!(missing.is_empty(), "never generated:{missing}\n{text}");
     let (sim, _) = run_checked(&text).expect("the long walk runs cleanly");
-    assert_eq!(sim.current().frames.live(), 0);
+    assert_eq!(sim.current().frames().live(), 0);
 }
 
 /// Each step's changes, found from the two worlds (`Sim::changes`), equal

@@ -5,6 +5,7 @@
 //! with the reason, and is never counted as an agreement.
 
 use super::diff::{self, Cell, Sight};
+use super::kernel::snapshot::{Unsettled, UNSETTLED};
 use super::kernel::{interrupted, Failure, Kernel, Limits};
 use super::outcome::{
     CheckError, ErrorKind, ExpectCheck, ExpectStatus, Outcome, Status, StepDiff, NEEDS_ROOT,
@@ -49,6 +50,30 @@ fn needs_frames(expect: &Expect) -> bool {
     )
 }
 
+/// Whether judging `expect` on the kernel needs a page that gave no
+/// consistent reading: one of `now` (the last observation's), or, for
+/// `frame same|new`, one that was unsettled at any step so far.
+fn reads_an_unsettled_page(expect: &Expect, now: &Unsettled, ever: &Unsettled) -> bool {
+    use sim_core::scenario::ast::PageCheck;
+    let Expect::Page {
+        process,
+        region,
+        page,
+        check,
+    } = expect
+    else {
+        return false;
+    };
+    let key = |p: &str| (p.to_string(), region.as_str().to_string(), *page);
+    match check {
+        PageCheck::Shared { other } => {
+            now.contains(&key(process.as_str())) || now.contains(&key(other.as_str()))
+        }
+        PageCheck::FrameSame | PageCheck::FrameNew => ever.contains(&key(process.as_str())),
+        _ => now.contains(&key(process.as_str())),
+    }
+}
+
 /// What the kernel run produced: the observation after each step (by the
 /// step's source position), the kernel's verdict on each expect it could
 /// judge, and why it could not judge the others it reached.
@@ -56,6 +81,9 @@ struct KernelRun {
     observations: BTreeMap<Pos, Observation>,
     verdicts: BTreeMap<Pos, Verdict>,
     unjudged: BTreeMap<Pos, &'static str>,
+    /// The pages each step's observation could not read consistently
+    /// (snapshot.rs: the kernel was migrating them), by the step's position.
+    unsettled: BTreeMap<Pos, Unsettled>,
     /// The statement the run stopped at, and why.
     failure: Option<(Pos, Failure)>,
     privileged: bool,
@@ -72,10 +100,15 @@ fn replay(
         observations: BTreeMap::new(),
         verdicts: BTreeMap::new(),
         unjudged: BTreeMap::new(),
+        unsettled: BTreeMap::new(),
         failure: None,
         privileged: kernel.privileged(),
     };
     let mut last = Observation::default();
+    // Every page that was unsettled at some step so far: `frame same|new`
+    // compares with an earlier observation of the page.
+    let mut ever_unsettled = Unsettled::new();
+    let mut last_unsettled = Unsettled::new();
     let mut step = 0;
     for stmt in &scenario.statements {
         if stop_at.is_some_and(|p| stmt.pos >= p) {
@@ -95,6 +128,10 @@ fn replay(
                     run.unjudged.insert(stmt.pos, NEEDS_ROOT);
                     continue;
                 }
+                if reads_an_unsettled_page(expect, &last_unsettled, &ever_unsettled) {
+                    run.unjudged.insert(stmt.pos, UNSETTLED);
+                    continue;
+                }
                 // The observation before the subject's last operation
                 // (for `frame same|new`).
                 let before = expect
@@ -112,6 +149,11 @@ fn replay(
         }
         last = kernel.observe();
         run.observations.insert(stmt.pos, last.clone());
+        last_unsettled = kernel.unsettled().clone();
+        if !last_unsettled.is_empty() {
+            ever_unsettled.extend(last_unsettled.iter().cloned());
+            run.unsettled.insert(stmt.pos, last_unsettled.clone());
+        }
     }
     Ok(run)
 }
@@ -137,8 +179,10 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
     let scenario = match sim_core::scenario::parse(source) {
         Ok(s) => s,
         Err(e) => {
-            let err = CheckError::new(ErrorKind::Parse, format!("it does not parse: {}", e.kind))
-                .at(e.pos);
+            let mut err =
+                CheckError::new(ErrorKind::Parse, format!("it does not parse: {}", e.kind))
+                    .at(e.pos);
+            err.help = crate::run::parse_help(&e.kind);
             return (Outcome::error(name, err, elapsed()), true);
         }
     };
@@ -180,7 +224,7 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
     } else {
         Sight::ExclusiveBit
     };
-    let (differences, stopped_at) = compare(&sim, &run, sight);
+    let (differences, pages_not_judged, stopped_at) = compare(&sim, &run, sight);
     let expects = judge_expects(&scenario, &sim, &run, kernel_only, model_error.as_ref());
     let mut error = match (&model_error, &run.failure) {
         (Some(e), _) => Some(
@@ -193,7 +237,7 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
         error =
             Some(CheckError::new(ErrorKind::Interrupted, "interrupted while comparing").at(pos));
     }
-    let counts = Outcome::count(&differences, &expects);
+    let counts = Outcome::count(&differences, &pages_not_judged, &expects);
     let status = match &error {
         Some(e) if e.kind == ErrorKind::Interrupted => Status::Interrupted,
         Some(_) => Status::Error,
@@ -209,6 +253,7 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
         seconds: elapsed(),
         counts,
         differences,
+        pages_not_judged,
         expects,
         error,
     };
@@ -217,8 +262,11 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
 
 /// The differences of each step, shown at the step where they appear; and
 /// the statement at which Ctrl-C stopped the comparison, if it did.
-fn compare(sim: &Sim, run: &KernelRun, sight: Sight) -> (Vec<StepDiff>, Option<Pos>) {
+fn compare(sim: &Sim, run: &KernelRun, sight: Sight) -> Compared {
     let mut differences = Vec::new();
+    let mut not_judged = Vec::new();
+    let none = Unsettled::new();
+    let mut prev_unsettled = &none;
     let mut names = diff::Names::default();
     let empty = Observation::default();
     let mut kernel_prev = &empty;
@@ -237,8 +285,34 @@ fn compare(sim: &Sim, run: &KernelRun, sight: Sight) -> (Vec<StepDiff>, Option<P
             &interrupted,
         ) {
             Ok(cells) => cells,
-            Err(diff::Stopped) => return (differences, Some(step.pos)),
+            Err(diff::Stopped) => return (differences, not_judged, Some(step.pos)),
         };
+        // A page the kernel was moving while it was read is not compared:
+        // at this step, nor at the next (whose "new frame" compares with
+        // it). It is listed as not judged instead.
+        let unsettled = run.unsettled.get(&step.pos).unwrap_or(&none);
+        let cells = if unsettled.is_empty() && prev_unsettled.is_empty() {
+            cells
+        } else {
+            let skip: Unsettled = unsettled.union(prev_unsettled).cloned().collect();
+            not_judged.push(StepDiff {
+                line: step.pos.line,
+                source: step.source.clone(),
+                rows: unsettled_rows(&skip),
+            });
+            cells
+                .into_iter()
+                .filter(|c| match &c.key {
+                    diff::Key::Proc {
+                        name,
+                        field,
+                        page: Some(i),
+                    } => !skip.contains(&(name.to_string(), field.to_string(), *i)),
+                    _ => true,
+                })
+                .collect()
+        };
+        prev_unsettled = unsettled;
         kernel_prev = kernel_obs;
         model_prev = model_obs;
         // A difference that persists is shown at the step where it appeared.
@@ -252,10 +326,47 @@ fn compare(sim: &Sim, run: &KernelRun, sight: Sight) -> (Vec<StepDiff>, Option<P
             });
         }
         if interrupted() {
-            return (differences, Some(step.pos));
+            return (differences, not_judged, Some(step.pos));
         }
     }
-    (differences, None)
+    (differences, not_judged, None)
+}
+
+/// The differences of each step, the pages each step could not judge, and
+/// the statement at which Ctrl-C stopped the comparison, if it did.
+type Compared = (Vec<StepDiff>, Vec<StepDiff>, Option<Pos>);
+
+/// One row per run of consecutive unsettled pages of a region.
+fn unsettled_rows(pages: &Unsettled) -> Vec<diff::Row> {
+    let mut rows: Vec<diff::Row> = Vec::new();
+    let mut run: Option<(&str, &str, u32, u32)> = None;
+    let mut flush = |run: Option<(&str, &str, u32, u32)>| {
+        if let Some((p, r, start, end)) = run {
+            let at = if end == start + 1 {
+                start.to_string()
+            } else {
+                format!("{start}..{end}")
+            };
+            rows.push(diff::Row {
+                what: format!("{p} {r}[{at}]"),
+                model: "-".into(),
+                kernel: format!("not judged: {UNSETTLED}"),
+            });
+        }
+    };
+    for (p, r, i) in pages {
+        match run {
+            Some((rp, rr, start, end)) if rp == p && rr == r && end == *i => {
+                run = Some((rp, rr, start, end + 1))
+            }
+            _ => {
+                flush(run);
+                run = Some((p, r, *i, *i + 1));
+            }
+        }
+    }
+    flush(run);
+    rows
 }
 
 /// Every expect of the scenario, judged on both sides (or on the kernel
@@ -319,4 +430,45 @@ fn judge_expects(
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsettled_pages_are_one_row_per_run_of_a_region_and_say_why() {
+        let pages: Unsettled = [
+            ("c".to_string(), "heap".to_string(), 3),
+            ("c".to_string(), "heap".to_string(), 4),
+            ("c".to_string(), "heap".to_string(), 9),
+            ("p".to_string(), "heap".to_string(), 4),
+        ]
+        .into();
+        let rows = unsettled_rows(&pages);
+        let what: Vec<&str> = rows.iter().map(|r| r.what.as_str()).collect();
+        assert_eq!(what, ["c heap[3..5]", "c heap[9]", "p heap[4]"]);
+        assert_eq!(rows[0].model, "-");
+        assert_eq!(rows[0].kernel, format!("not judged: {UNSETTLED}"));
+    }
+
+    #[test]
+    fn an_expect_on_a_page_read_while_it_moved_is_not_judged_on_the_kernel() {
+        let scenario =
+            sim_core::scenario::parse("process p\np: mmap heap 8\np: fork c\nexpect p heap[4] shared c\nexpect p heap[5] private\nexpect p heap[5] frame same\n")
+                .unwrap();
+        let expects: Vec<&Expect> = scenario
+            .statements
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StatementKind::Expect { expect } => Some(expect),
+                _ => None,
+            })
+            .collect();
+        let now: Unsettled = [("c".to_string(), "heap".to_string(), 4)].into();
+        let ever: Unsettled = [("p".to_string(), "heap".to_string(), 5)].into();
+        assert!(reads_an_unsettled_page(expects[0], &now, &ever));
+        assert!(!reads_an_unsettled_page(expects[1], &now, &ever));
+        assert!(reads_an_unsettled_page(expects[2], &now, &ever));
+    }
 }

@@ -9,8 +9,8 @@
 //!
 //! Exit status: 0 when everything agrees, every expect holds and every
 //! expect was judged; 1 when something differs or an expect fails; 2 on an
-//! error or an interruption; 3 when, otherwise fine, some expect was not
-//! judged (unless `--accept-unjudged`). The most serious wins.
+//! error or an interruption; 3 when, otherwise fine, some expect or page
+//! was not judged (unless `--accept-unjudged`). The most serious wins.
 //!
 //! Modules: `proto` (control messages), `worker` (the process that obeys),
 //! `nofile` (the fd numbers a scenario's processes get, as in the model),
@@ -130,7 +130,8 @@ fn exit_code(outcomes: &[Outcome], interrupted: bool, accept_unjudged: bool) -> 
         o.status == Status::Differ || o.counts.fail_on_both > 0 || o.counts.kernel_fails > 0
     }) {
         1
-    } else if !accept_unjudged && any(&|o| o.counts.not_judged > 0) {
+    } else if !accept_unjudged && any(&|o| o.counts.not_judged > 0 || o.counts.pages_not_judged > 0)
+    {
         3
     } else {
         0
@@ -172,17 +173,18 @@ pub fn check(args: CheckArgs) -> ExitCode {
             });
             continue;
         }
-        let outcome = match t {
+        let (outcome, source) = match t {
             Ok((name, source)) => {
                 bar.set_message(name.clone());
                 let (o, p) = judge::check_one(&name, &source, &limits, args.kernel_only);
                 privileged &= p;
-                o
+                (o, Some(source))
             }
-            Err(o) => o,
+            Err(o) => (o, None),
         };
         if !args.json && report::worth_showing(&outcome) {
-            bar.suspend(|| crate::output::print(&report::render(&outcome)));
+            let text = report::render(&outcome, source.as_deref());
+            bar.suspend(|| crate::output::print(&text));
         }
         outcomes.push(outcome);
         bar.inc(1);
@@ -208,6 +210,13 @@ pub fn check(args: CheckArgs) -> ExitCode {
         }
         crate::output::print(&report::summary(&outcomes));
         let unjudged: usize = outcomes.iter().map(|o| o.counts.not_judged).sum();
+        let pages: usize = outcomes.iter().map(|o| o.counts.pages_not_judged).sum();
+        if pages > 0 && !args.accept_unjudged {
+            crate::output::print(&format!(
+                "{} not judged, because the kernel was moving those pages (migration) while they were read; --accept-unjudged accepts that.\n",
+                outcome::plural(pages, "row of pages was", "rows of pages were"),
+            ));
+        }
         if unjudged > 0 && !args.accept_unjudged {
             crate::output::print(&format!(
                 "{} not judged, so this check proves nothing about {}; --accept-unjudged accepts that.\n",

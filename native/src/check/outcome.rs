@@ -95,6 +95,10 @@ pub struct CheckError {
     pub message: String,
     /// Where in the scenario (the word, or the statement), when known.
     pub pos: Option<Pos>,
+    /// A line for a person after the error (where the language is
+    /// documented, for a parse error), as `forkscope run` prints it.
+    #[serde(skip)]
+    pub help: Option<String>,
 }
 
 impl CheckError {
@@ -103,6 +107,7 @@ impl CheckError {
             kind,
             message: message.into(),
             pos: None,
+            help: None,
         }
     }
 
@@ -132,6 +137,9 @@ pub struct Counts {
     pub fail_on_both: usize,
     pub differ: usize,
     pub not_judged: usize,
+    /// Pages the kernel was moving while they were read, at some step:
+    /// not compared (`pages_not_judged` lists them).
+    pub pages_not_judged: usize,
     /// `--kernel-only`: expects judged on the kernel, of which `kernel_fails` fail.
     pub kernel_only: usize,
     pub kernel_fails: usize,
@@ -148,6 +156,10 @@ pub struct Outcome {
     pub seconds: f64,
     pub counts: Counts,
     pub differences: Vec<StepDiff>,
+    /// Per step, the pages not compared because the kernel was moving them
+    /// while they were read (and the next step's, whose "new frame" needs
+    /// them): neither a difference nor an agreement.
+    pub pages_not_judged: Vec<StepDiff>,
     pub expects: Vec<ExpectCheck>,
     pub error: Option<CheckError>,
 }
@@ -166,15 +178,21 @@ impl Outcome {
             seconds,
             counts: Counts::default(),
             differences: Vec::new(),
+            pages_not_judged: Vec::new(),
             expects: Vec::new(),
             error: Some(error),
         }
     }
 
     /// Count what the verdict is made of.
-    pub fn count(differences: &[StepDiff], expects: &[ExpectCheck]) -> Counts {
+    pub fn count(
+        differences: &[StepDiff],
+        pages_not_judged: &[StepDiff],
+        expects: &[ExpectCheck],
+    ) -> Counts {
         let mut c = Counts {
             differences: differences.iter().map(|d| d.rows.len()).sum(),
+            pages_not_judged: pages_not_judged.iter().map(|d| d.rows.len()).sum(),
             expects: expects.len(),
             ..Counts::default()
         };
@@ -272,6 +290,12 @@ impl Outcome {
                 self.unjudged_reasons().join("; ")
             ));
         }
+        if c.pages_not_judged > 0 {
+            parts.push(format!(
+                "{} not judged (the kernel was moving those pages while they were read)",
+                plural(c.pages_not_judged, "row of pages", "rows of pages"),
+            ));
+        }
         parts.join("; ")
     }
 }
@@ -322,8 +346,9 @@ mod tests {
             status,
             steps: 1,
             seconds: 0.0,
-            counts: Outcome::count(&differences, &expects),
+            counts: Outcome::count(&differences, &[], &expects),
             differences,
+            pages_not_judged: Vec::new(),
             expects,
             error: None,
         }

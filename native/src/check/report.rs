@@ -16,7 +16,9 @@ fn verdict_text(v: &Verdict) -> String {
 /// Does this outcome need its table shown?
 pub fn worth_showing(o: &Outcome) -> bool {
     match o.status {
-        Status::Agree => o.counts.fail_on_both > 0 || o.counts.not_judged > 0,
+        Status::Agree => {
+            o.counts.fail_on_both > 0 || o.counts.not_judged > 0 || o.counts.pages_not_judged > 0
+        }
         Status::KernelOnly => o.counts.kernel_fails > 0 || o.counts.not_judged > 0,
         Status::Differ | Status::Error | Status::Interrupted => true,
     }
@@ -44,7 +46,9 @@ fn expect_cells(e: &ExpectCheck) -> (String, String) {
 }
 
 /// The per-step table of one scenario: source line | what | model | kernel.
-pub fn render(outcome: &Outcome) -> String {
+/// An error at a place in `source` (the scenario's text, when it was read)
+/// shows that line with a caret under the column, as `forkscope run` does.
+pub fn render(outcome: &Outcome, source: Option<&str>) -> String {
     let mut out = String::new();
     let mark = match outcome.status {
         Status::Agree => "agree",
@@ -62,15 +66,24 @@ pub fn render(outcome: &Outcome) -> String {
     if let Some(e) = &outcome.error {
         // A position in the scenario reads as a compiler's: file:line:column.
         match e.pos {
-            Some(p) => out.push_str(&format!(
-                "  {}:{}:{}: {}\n",
-                outcome.name, p.line, p.col, e.message
-            )),
+            Some(p) => {
+                out.push_str(&format!(
+                    "  {}:{}:{}: {}\n",
+                    outcome.name, p.line, p.col, e.message
+                ));
+                let pointer = source.map_or_else(String::new, |s| crate::run::pointer(s, p));
+                for line in pointer.lines() {
+                    out.push_str(&format!("  {line}\n"));
+                }
+            }
             None => out.push_str(&format!("  {e}\n")),
+        }
+        if let Some(help) = &e.help {
+            out.push_str(&format!("  {help}"));
         }
     }
     let mut rows: Vec<(u32, [String; 4])> = Vec::new();
-    for d in &outcome.differences {
+    for d in outcome.differences.iter().chain(&outcome.pages_not_judged) {
         for (i, r) in d.rows.iter().enumerate() {
             let src = if i == 0 {
                 format!("{}: {}", d.line, d.source)

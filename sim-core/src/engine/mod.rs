@@ -7,10 +7,21 @@
 //! Snapshots are whole `World` values; they share structure, so keeping one
 //! per step costs only what the step changed.
 
+//!
+//! The layers, in order: the scenario (a parsed statement) -> the engine's
+//! operations (ops.rs and its siblings change the world) -> the events
+//! they push (event.rs) -> narrate, which builds the sentences from the
+//! events and the worlds before and after -> the `Step`.
+
+mod event;
 mod ipc;
+mod life;
+mod memory;
 mod narrate;
 mod ops;
+mod settle;
 mod signals;
+mod wait;
 
 use crate::observe::{self, Observation};
 use crate::profile::KernelProfile;
@@ -20,7 +31,10 @@ use crate::world::World;
 use serde::Serialize;
 use std::sync::Arc;
 
-pub use ops::Event;
+pub use event::{
+    AutoReap, Call, EndKind, Event, ForkedRegion, KillTarget, QueueFigures, Refusal, RegionFork,
+    WaitFound,
+};
 
 /// An expect and its verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -69,6 +83,9 @@ pub struct Sim {
     /// Next statement to run.
     next: usize,
     error: Option<ScenarioError>,
+    /// The bound on wake-up rounds in one step (`settle::MAX_SETTLE_ROUNDS`;
+    /// lower in a test of the error it gives).
+    settle_rounds: u32,
 }
 
 impl Sim {
@@ -85,6 +102,7 @@ impl Sim {
             intro: Vec::new(),
             next: 0,
             error: None,
+            settle_rounds: settle::MAX_SETTLE_ROUNDS,
         };
         while let Some(stmt) = sim.scenario.statements.get(sim.next) {
             match &stmt.kind {
@@ -103,6 +121,15 @@ impl Sim {
             sim.next += 1;
         }
         sim
+    }
+
+    /// The same run with wake-ups bounded by `rounds` a step instead of
+    /// `settle::MAX_SETTLE_ROUNDS`: a bound so low that a correct step
+    /// reaches it, to test the error a wake-up loop gives.
+    #[cfg(test)]
+    fn with_settle_rounds(mut self, rounds: u32) -> Sim {
+        self.settle_rounds = rounds;
+        self
     }
 
     /// Parse and set up in one go.
@@ -180,14 +207,15 @@ impl Sim {
         };
         let index = self.steps.len() as u32 + 1;
         let mut world = self.current().clone();
-        let outcome = ops::apply(&mut world, stmt, index, &self.profile);
-        let (events, narration) = match outcome {
-            Ok(done) => done,
+        let outcome = ops::apply(&mut world, stmt, index, &self.profile, self.settle_rounds);
+        let events = match outcome {
+            Ok(events) => events,
             Err(err) => {
                 self.error = Some(err.clone());
                 return Err(err);
             }
         };
+        let narration = narrate::step(&events, self.current(), &world);
         self.next += 1;
         let mut step = Step {
             index,
@@ -279,8 +307,18 @@ impl Sim {
         let subject = expect.subject().and_then(|p| world.pid_of(p.as_str()));
         let region_page = expect.page();
         if let (Some(pid), Some((region, page))) = (subject, region_page) {
-            self.check_page(world, pid, region, page)
-                .map_err(|kind| ScenarioError::new(region.pos, kind))?;
+            self.check_page(world, pid, region, page).map_err(|kind| {
+                // A page out of range is pointed at its index, just after
+                // `R[` (a region name is ASCII: one column a byte).
+                let pos = match kind {
+                    ErrorKind::PageOutOfRange { .. } => Pos {
+                        line: region.pos.line,
+                        col: region.pos.col + region.text.len() as u32 + 1,
+                    },
+                    _ => region.pos,
+                };
+                ScenarioError::new(pos, kind)
+            })?;
         }
         let scope = |w: &World| {
             w.observe_scoped(

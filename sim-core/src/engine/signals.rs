@@ -16,7 +16,8 @@
 //! newest frame first; a fatal signal met in the loop kills the process
 //! before any of them ran, and a stop signal leaves them for SIGCONT.
 
-use super::ops::{Cx, Event};
+use super::event::{Event, KillTarget};
+use super::ops::Cx;
 use crate::errno::Errno;
 use crate::ids::Pid;
 use crate::proc::{BlockedCall, BlockedOn, ProcState, WaitStatus};
@@ -24,43 +25,34 @@ use crate::scenario::ast::{Action, Name, OpResult};
 use crate::scenario::error::suggest;
 use crate::scenario::ErrorKind;
 use crate::sig::Signal;
-use crate::signal::{DefaultAction, Delivery, Fate, Generation, IgnoredBy, Queue};
-use crate::words::{agree, list};
+use crate::signal::{DefaultAction, Delivery, Generation};
 
 impl Cx<'_> {
-    pub(super) fn sigaction(&mut self, sig: Signal, action: Action, nocldwait: bool) -> String {
-        let me = self.me();
-        match self
+    pub(super) fn sigaction(&mut self, sig: Signal, action: Action, nocldwait: bool) {
+        let change = self
             .world
             .proc_mut(self.pid)
             .signals
-            .set_action(sig, action, nocldwait)
-        {
-            Err(e) => {
-                self.returned(0, OpResult::Error(e));
-                format!("{me} tries to change {sig}'s action, but {sig} can be neither caught nor ignored: sigaction fails with {e}.")
-            }
-            Ok(change) => {
-                self.returned(0, OpResult::Value(0));
-                let mut story = match action {
-                    Action::Handle => format!("{me} installs a handler for {sig} (with SA_RESTART, as libuv does: a call the handler interrupts is restarted)."),
-                    Action::Ignore if sig == Signal::SIGCHLD => format!("{me} sets SIGCHLD to SIG_IGN: its children will be reaped by the kernel as they die, never becoming zombies, and wait will find none."),
-                    Action::Ignore => format!("{me} ignores {sig} (SIG_IGN): it will be discarded when sent."),
-                    Action::Default => format!("{me} restores {sig}'s default action (SIG_DFL)."),
-                };
-                if nocldwait && sig == Signal::SIGCHLD {
-                    story.push_str(" With SA_NOCLDWAIT, children are reaped at once when they die; SIGCHLD is still sent.");
-                }
-                if change.discarded > 0 {
-                    story.push_str(&format!(" The pending {sig} is discarded with it."));
-                }
-                story
-            }
-        }
+            .set_action(sig, action, nocldwait);
+        let result = change.map(|_| ());
+        self.events.push(Event::ActionSet {
+            pid: self.pid,
+            signal: sig,
+            action,
+            nocldwait,
+            result,
+            discarded: change.map_or(0, |c| c.discarded),
+        });
+        self.returned(
+            0,
+            match result {
+                Ok(()) => OpResult::Value(0),
+                Err(e) => OpResult::Error(e),
+            },
+        );
     }
 
-    pub(super) fn sigprocmask(&mut self, signals: &[Signal], block: bool) -> String {
-        let me = self.me();
+    pub(super) fn sigprocmask(&mut self, signals: &[Signal], block: bool) {
         let (catchable, fixed): (Vec<Signal>, Vec<Signal>) =
             signals.iter().partition(|s| !s.is_uncatchable());
         let signals_state = &mut self.world.proc_mut(self.pid).signals;
@@ -70,59 +62,34 @@ impl Cx<'_> {
             signals_state.unblock(signals);
         }
         self.returned(0, OpResult::Value(0));
-        let mut story = if block {
-            format!(
-                "{me} blocks {}: sent to it now, {} wait pending until unblocked.",
-                list(catchable.iter().copied()),
-                agree(catchable.len() as u64, "it will", "they will")
-            )
+        let state = &self.world.proc(self.pid).signals;
+        // What unblocking makes deliverable as sigprocmask returns; a
+        // standard signal pending twice is in both queues.
+        let pending: Vec<Signal> = if block {
+            Vec::new()
         } else {
-            let pending: Vec<Signal> = catchable
+            catchable
                 .iter()
                 .copied()
-                .filter(|s| self.world.proc(self.pid).signals.pending_count(*s) > 0)
-                .collect();
-            let mut s = format!("{me} unblocks {}.", list(catchable.iter().copied()));
-            if !pending.is_empty() {
-                // A standard signal pending twice is in both queues.
-                let twice: Vec<Signal> = pending
-                    .iter()
-                    .copied()
-                    .filter(|&s| {
-                        !s.is_realtime() && self.world.proc(self.pid).signals.pending_count(s) == 2
-                    })
-                    .collect();
-                s.push_str(&match (pending.as_slice(), twice.as_slice()) {
-                    ([one], [_]) => format!(
-                        " {one} was pending twice, once in {me}'s own (thread) queue and once in its process's shared queue, so both are delivered as sigprocmask returns."
-                    ),
-                    _ => format!(
-                        " {} pending{}, so {} delivered as sigprocmask returns.",
-                        list(pending.iter().copied())
-                            + agree(pending.len() as u64, " was", " were"),
-                        if twice.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" ({} twice: once in {me}'s own queue, once in the shared one)", list(twice.iter().copied()))
-                        },
-                        agree(pending.len() as u64, "it is", "they are")
-                    ),
-                });
-            }
-            s
+                .filter(|s| state.pending_count(*s) > 0)
+                .collect()
         };
-        if !fixed.is_empty() {
-            story.push_str(&format!(
-                " ({} cannot be blocked: the kernel leaves {} out of the mask.)",
-                list(fixed.iter().copied()),
-                agree(fixed.len() as u64, "it", "them")
-            ));
-        }
-        story
+        let twice = pending
+            .iter()
+            .copied()
+            .filter(|&s| !s.is_realtime() && state.pending_count(s) == 2)
+            .collect();
+        self.events.push(Event::MaskChanged {
+            pid: self.pid,
+            block,
+            signals: catchable,
+            fixed,
+            pending,
+            twice,
+        });
     }
 
-    pub(super) fn kill(&mut self, target: &Name, sig: Signal) -> Result<String, ErrorKind> {
-        let me = self.me();
+    pub(super) fn kill(&mut self, target: &Name, sig: Signal) -> Result<(), ErrorKind> {
         let pid = self
             .world
             .pid_of(target.as_str())
@@ -137,92 +104,46 @@ impl Cx<'_> {
                 actual: "the machine's init, which a scenario may not signal".into(),
             });
         }
-        match self.world.proc(pid).state {
-            ProcState::Gone { .. } => {
-                self.returned(0, OpResult::Error(Errno::ESRCH));
-                return Ok(format!("{me} sends {sig} to {target}, but {target} has been reaped: kill fails with ESRCH."));
-            }
-            ProcState::Zombie { .. } => {
-                self.returned(0, OpResult::Value(0));
-                return Ok(format!("{me} sends {sig} to {target}. kill succeeds, but {target} is a zombie: it is already dead and takes no signals."));
-            }
-            _ => {}
-        }
-        self.returned(0, OpResult::Value(0));
-        let generation = self.world.proc_mut(pid).signals.generate(sig);
-        let mut story = if pid == self.pid {
-            format!("{me} sends {sig} to itself.")
-        } else {
-            format!("{me} sends {sig} to {target}.")
+        let (found, result) = match self.world.proc(pid).state {
+            ProcState::Gone { .. } => (KillTarget::Reaped, OpResult::Error(Errno::ESRCH)),
+            ProcState::Zombie { .. } => (KillTarget::Zombie, OpResult::Value(0)),
+            _ => (KillTarget::Alive, OpResult::Value(0)),
         };
-        story.push_str(&self.generated(pid, generation));
-        if pid != self.pid {
-            story.push_str(&self.take_signals(pid));
+        self.events.push(Event::KillCalled {
+            pid: self.pid,
+            target: pid,
+            signal: sig,
+            found,
+        });
+        self.returned(0, result);
+        if found != KillTarget::Alive {
+            return Ok(());
         }
-        Ok(story)
+        let generation = self.world.proc_mut(pid).signals.generate(sig);
+        self.generated(pid, generation);
+        if pid != self.pid {
+            self.take_signals(pid);
+        }
+        Ok(())
     }
 
-    /// Tell what became of a signal just generated in `pid`, and carry out
-    /// what generation itself does (SIGCONT and SIGKILL resume a stopped
-    /// process). Delivery is `take_signals`'s job.
-    pub(super) fn generated(&mut self, pid: Pid, g: Generation) -> String {
+    /// Record what became of a signal just generated in `pid`, and carry
+    /// out what generation itself does (SIGCONT and SIGKILL resume a
+    /// stopped process). Delivery is `take_signals`'s job.
+    pub(super) fn generated(&mut self, pid: Pid, g: Generation) {
+        let sig = g.signal;
+        let proc = self.world.proc(pid);
         self.events.push(Event::SignalSent {
             pid,
-            signal: g.signal,
+            signal: sig,
             queue: g.queue,
             fate: g.fate,
-        });
-        let who = self.name(pid);
-        let sig = g.signal;
-        let blocked = self.world.proc(pid).signals.blocked().contains(sig);
-        let mut story = String::new();
-        if !g.flushed.is_empty() {
-            story.push_str(&format!(
-                " The pending {} {} discarded.",
-                list(g.flushed.iter()),
-                agree(g.flushed.len() as u64, "is", "are")
-            ));
-        }
-        let continues =
-            g.wakes_stopped && matches!(self.world.proc(pid).state, ProcState::Stopped { .. });
-        story.push_str(&match g.fate {
-            // SIGCONT's work is done at generation: what its disposition
-            // then does with it is noise.
-            Fate::Ignored(IgnoredBy::DefaultIgnore) if continues => String::new(),
-            Fate::Queued { instances } if blocked && sig.is_realtime() => format!(
-                " {who} blocks {sig}, so it stays pending: {instances} queued (real-time signals queue every instance)."
-            ),
-            Fate::Queued { .. } if blocked && self.world.proc(pid).signals.pending_count(sig) > 1 => format!(
-                " {who} blocks {sig}, so it stays pending: {sig} is now pending twice, once in {who}'s own (thread) queue and once in its process's shared queue. Standard signals coalesce only within one queue."
-            ),
-            Fate::Queued { .. } if blocked && self.world.proc(pid).signals.frames().any(|f| f == sig) => format!(
-                " {who} blocks {sig} until its {sig} handler, whose frame is set up, has run, so it stays pending."
-            ),
-            Fate::Queued { .. } if blocked => format!(" {who} blocks {sig}, so it stays pending."),
-            Fate::Queued { .. } if !continues && matches!(self.world.proc(pid).state, ProcState::Stopped { .. }) => {
-                format!(" {who} is stopped, so {sig} stays pending until it continues.")
-            }
-            Fate::Queued { .. } => String::new(),
-            // Which queue is worth saying only when both are in play.
-            Fate::AlreadyPending
-                if g.queue == Queue::Shared
-                    && self.world.proc(pid).signals.pending_count(sig) == 1 =>
-            {
-                format!(
-                    " {sig} is already pending in {who}, so this one is lost: standard signals do not queue."
-                )
-            }
-            Fate::AlreadyPending => format!(
-                " {sig} is already pending in {}, so this one is lost: standard signals coalesce within one queue.",
-                match g.queue {
-                    Queue::Private => format!("{who}'s own (thread) queue"),
-                    Queue::Shared => format!("{who}'s shared (process) queue"),
-                }
-            ),
-            Fate::Ignored(IgnoredBy::SigIgn) => format!(" {who} ignores {sig} (SIG_IGN), so it is discarded."),
-            Fate::Ignored(IgnoredBy::DefaultIgnore) => {
-                format!(" {who} gets {sig} but does not catch it, and by default {sig} is ignored.")
-            }
+            flushed: g.flushed.iter().collect(),
+            blocked: proc.signals.blocked().contains(sig),
+            pending: proc.signals.pending_count(sig),
+            in_handler: proc.signals.frames().any(|f| f == sig),
+            stopped: matches!(proc.state, ProcState::Stopped { .. }),
+            wakes_stopped: g.wakes_stopped,
         });
         if g.wakes_stopped {
             if let ProcState::Stopped { call, returns, .. } = self.world.proc(pid).state.clone() {
@@ -231,43 +152,35 @@ impl Cx<'_> {
                 // -ERESTARTSYS) starts again only once nothing is left to
                 // take (`take_signals`). SIGKILL wakes it only to die: the
                 // call never runs again.
-                let restarts = call.as_ref().map(|c| c.on.op());
+                let restarts = call.as_ref().map(|c| c.on.op().to_string());
                 self.world.proc_mut(pid).state = ProcState::Running;
                 if let Some(call) = call.filter(|_| sig != Signal::SIGKILL) {
                     self.restarts.insert(pid, call);
                 }
-                self.events.push(Event::Continued { pid });
+                let signals = &self.world.proc(pid).signals;
+                let signals_first =
+                    signals.next_deliverable().is_some() || signals.frames().next().is_some();
+                self.events.push(Event::Continued {
+                    pid,
+                    by: sig,
+                    returns,
+                    restarts,
+                    signals_first,
+                });
                 if sig == Signal::SIGKILL {
                     // It wakes only to die: no call restarts or returns.
-                    story.push_str(&format!(" {who} was stopped: SIGKILL wakes it to die."));
-                    return story;
+                    return;
                 }
-                story.push_str(&format!(" {who} was stopped: it continues"));
                 if let Some(result) = returns {
                     // The call had ended before the stop: it returns now,
                     // and SIGCONT restarts nothing.
                     self.wake(pid, result);
-                    story.push_str(&format!(
-                        ", and the call it was in, which had ended with {result} before the stop, is not started again."
-                    ));
-                } else if let Some(op) = restarts {
-                    let signals = &self.world.proc(pid).signals;
-                    if signals.next_deliverable().is_some() || signals.frames().next().is_some() {
-                        story.push_str(&format!(
-                            ", and its {op} will start again once it has taken its pending signals."
-                        ));
-                    } else {
-                        story.push_str(&format!(", and its {op} starts again."));
-                    }
-                } else {
-                    story.push('.');
                 }
                 if sig == Signal::SIGCONT {
-                    story.push_str(&self.notify_parent_stop_or_continue(pid));
+                    self.notify_parent_stop_or_continue(pid);
                 }
             }
         }
-        story
     }
 
     /// Deliver every signal `pid` can take now, in the kernel's order. A
@@ -281,25 +194,22 @@ impl Cx<'_> {
     /// restores the mask, which may make more deliverable, and so on. A
     /// fatal signal met first kills the process with its handlers unrun; a
     /// stop signal stops it with them waiting.
-    pub(super) fn take_signals(&mut self, pid: Pid) -> String {
-        let mut story = String::new();
+    pub(super) fn take_signals(&mut self, pid: Pid) {
         loop {
             let state = self.world.proc(pid).state.clone();
             match state {
                 ProcState::Zombie { .. } | ProcState::Gone { .. } | ProcState::Stopped { .. } => {
-                    return story
+                    return
                 }
                 ProcState::Blocked(_) => {
-                    if let Some(text) = self.try_complete(pid) {
-                        story.push_str(&text);
+                    if self.try_complete(pid) {
                         continue;
                     }
                     // A signal it can take wakes it (signal_wake_up), and
                     // the call's own loop runs before it looks at the
                     // signal: a send may move more bytes first.
                     let waking = self.world.proc(pid).signals.next_deliverable();
-                    if let Some(text) = waking.and_then(|sig| self.send_woken_by_signal(pid, sig)) {
-                        story.push_str(&text);
+                    if waking.is_some_and(|sig| self.send_woken_by_signal(pid, sig)) {
                         continue;
                     }
                 }
@@ -328,16 +238,6 @@ impl Cx<'_> {
                             signal: run.signal,
                             runs: run.runs,
                         });
-                        story.push_str(&format!(
-                            " {}'s {} handler runs ({}).",
-                            self.name(pid),
-                            run.signal,
-                            if run.runs == 1 {
-                                "for the first time".to_string()
-                            } else {
-                                format!("run {}", run.runs)
-                            }
-                        ));
                         continue;
                     }
                     None => match self.restarts.remove(&pid) {
@@ -349,12 +249,10 @@ impl Cx<'_> {
                                 queued: self.world.tick(),
                                 ..call
                             });
-                            if let Some(text) = self.restarted(pid) {
-                                story.push_str(&text);
-                            }
+                            self.restarted(pid);
                             continue;
                         }
-                        None => return story,
+                        None => return,
                     },
                 }
             };
@@ -363,65 +261,33 @@ impl Cx<'_> {
                 signal: sig,
                 delivery,
             });
-            let who = self.name(pid);
             match delivery {
                 Delivery::Handler => {
                     if let ProcState::Blocked(call) = state {
-                        story.push_str(&self.interrupted(pid, &call, sig));
+                        self.interrupted(pid, &call, sig);
                     }
                 }
-                Delivery::Ignored => story.push_str(&format!(" {who} ignores {sig}.")),
-                Delivery::Default { action } => {
-                    match action {
-                        DefaultAction::Terminate | DefaultAction::CoreDump => {
-                            story.push_str(&format!(" {who} has no handler for {sig}, and its default action is to terminate: {who} dies"));
-                            story.push_str(&self.unrun_handlers(pid, "before"));
-                            self.forget_unseen_return(pid);
-                            story.push_str(&self.die(pid, WaitStatus::signaled(sig)));
-                            return story;
+                Delivery::Ignored => {}
+                Delivery::Default { action } => match action {
+                    DefaultAction::Terminate | DefaultAction::CoreDump => {
+                        // It dies before its pending handlers ran: the
+                        // kernel had set up their frames, but the process
+                        // never returns to user mode to run them.
+                        let unrun: Vec<Signal> = self.world.proc(pid).signals.frames().collect();
+                        if !unrun.is_empty() {
+                            self.world.proc_mut(pid).signals.abandon_frames();
                         }
-                        DefaultAction::Stop => {
-                            story.push_str(&self.stop(pid, sig, state));
-                            return story;
-                        }
-                        DefaultAction::Continue | DefaultAction::Ignore => {
-                            story.push_str(&format!(" {sig} reaches {who}, whose default action for it is to do nothing."));
-                        }
+                        self.forget_unseen_return(pid);
+                        self.die(pid, WaitStatus::signaled(sig), None, unrun);
+                        return;
                     }
-                }
+                    DefaultAction::Stop => {
+                        self.stop(pid, sig, state);
+                        return;
+                    }
+                    DefaultAction::Continue | DefaultAction::Ignore => {}
+                },
             }
-        }
-    }
-
-    /// The end of a sentence about `pid`'s death or stop: the handlers whose
-    /// frames were set up in this return to user mode but have not run.
-    /// A death abandons them (`when` = "before"); a stop leaves them for
-    /// SIGCONT.
-    fn unrun_handlers(&mut self, pid: Pid, when: &str) -> String {
-        let frames: Vec<Signal> = self.world.proc(pid).signals.frames().collect();
-        if frames.is_empty() {
-            return ".".into();
-        }
-        let n = frames.len() as u64;
-        let handlers = format!(
-            "{} {}",
-            list(frames.iter().copied()),
-            agree(n, "handler", "handlers")
-        );
-        if when == "before" {
-            self.world.proc_mut(pid).signals.abandon_frames();
-            format!(
-                " before its {handlers} ran: the kernel had set up {}, but the process never returned to user mode to run {}.",
-                agree(n, "the frame", "their frames"),
-                agree(n, "it", "them")
-            )
-        } else {
-            format!(
-                ", before its {handlers} ran: {} set up, and {} once {} continues.",
-                agree(n, "the frame is", "their frames are"),
-                agree(n, "the handler runs", "the handlers run"),
-                self.name(pid)
-            )
         }
     }
 
@@ -430,22 +296,16 @@ impl Cx<'_> {
     /// unix_stream_sendmsg return the partial count, and the stop is taken
     /// on the way out, so SIGCONT restarts nothing. Any other blocked call
     /// was interrupted with -ERESTARTSYS and starts again after SIGCONT.
-    fn stop(&mut self, pid: Pid, sig: Signal, state: ProcState) -> String {
-        let who = self.name(pid);
-        let mut story = String::new();
-        let (call, mut returns) = match state {
+    fn stop(&mut self, pid: Pid, sig: Signal, state: ProcState) {
+        let (call, mut returns, partial) = match state {
             ProcState::Blocked(call) => match call.on {
                 BlockedOn::Send { so_far, .. } if so_far > 0 => {
-                    story.push_str(&format!(
-                        " {sig} is pending, so {who}'s send, which had written {}, ends and returns {so_far} (a write that moved bytes returns them when a signal is pending);",
-                        crate::words::bytes(so_far)
-                    ));
-                    (None, Some(OpResult::Value(so_far as i64)))
+                    (None, Some(OpResult::Value(so_far as i64)), Some(so_far))
                 }
-                _ => (Some(call), None),
+                _ => (Some(call), None, None),
             },
             // Continued and stopped again before its call started again.
-            _ => (self.restarts.remove(&pid), None),
+            _ => (self.restarts.remove(&pid), None, None),
         };
         // A call that completed in this step but has not reached the
         // program yet (it was woken now) returns only after SIGCONT.
@@ -465,11 +325,15 @@ impl Cx<'_> {
             call,
             returns,
         };
-        self.events.push(Event::Stopped { pid, signal: sig });
-        story.push_str(&format!(" {sig} stops {who} until SIGCONT"));
-        story.push_str(&self.unrun_handlers(pid, "while stopped"));
-        story.push_str(&self.notify_parent_stop_or_continue(pid));
-        story
+        // Handlers whose frames are set up run once it continues.
+        let unrun = self.world.proc(pid).signals.frames().collect();
+        self.events.push(Event::Stopped {
+            pid,
+            signal: sig,
+            partial,
+            unrun,
+        });
+        self.notify_parent_stop_or_continue(pid);
     }
 
     /// `pid` is killed by a signal delivered on its way back to user space.
@@ -495,27 +359,27 @@ impl Cx<'_> {
     /// the partial count). A send has already gone round its loop by now
     /// (`send_woken_by_signal`): if that moved bytes, it returned and is
     /// not here.
-    fn interrupted(&mut self, pid: Pid, call: &BlockedCall, sig: Signal) -> String {
-        match call.on {
+    fn interrupted(&mut self, pid: Pid, call: &BlockedCall, sig: Signal) {
+        let partial = match call.on {
             BlockedOn::Send { so_far, .. } if so_far > 0 => {
                 self.wake(pid, OpResult::Value(so_far as i64));
-                format!(
-                    " {sig} interrupts send, which had written {}: send returns {so_far}.",
-                    crate::words::bytes(so_far)
-                )
+                Some(so_far)
             }
-            ref on => {
+            _ => {
                 // The restarted call sleeps again, at the back of its queue.
                 let tick = self.world.tick();
                 if let ProcState::Blocked(c) = &mut self.world.proc_mut(pid).state {
                     c.queued = tick;
                 }
-                format!(
-                    " {sig} interrupts {}; the call restarts (SA_RESTART) once the handler returns.",
-                    on.op()
-                )
+                None
             }
-        }
+        };
+        self.events.push(Event::Interrupted {
+            pid,
+            signal: sig,
+            call: call.on.op().into(),
+            partial,
+        });
     }
 
     /// A child stopped or continued: the parent gets SIGCHLD
@@ -528,24 +392,26 @@ impl Cx<'_> {
     /// its own signals: a continued child sends the notice from get_signal
     /// just before it dequeues what is pending, so a fatal signal waiting
     /// there kills it first, and its exit's SIGCHLD coalesces with this one.
-    fn notify_parent_stop_or_continue(&mut self, child: Pid) -> String {
+    fn notify_parent_stop_or_continue(&mut self, child: Pid) {
         let parent = self.world.proc(child).parent;
         if parent == Pid::INIT {
-            return String::new();
+            return;
         }
         if self.world.proc(parent).signals.disposition(Signal::SIGCHLD)
             == crate::signal::Disposition::Ignore
         {
-            return format!(
-                " {} ignores SIGCHLD (SIG_IGN), so it is not told.",
-                self.name(parent)
-            );
+            self.events.push(Event::ParentNotTold {
+                parent,
+                child,
+                exit: false,
+            });
+            return;
         }
         let generation = self
             .world
             .proc_mut(parent)
             .signals
             .generate(Signal::SIGCHLD);
-        self.generated(parent, generation)
+        self.generated(parent, generation);
     }
 }

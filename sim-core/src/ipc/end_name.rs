@@ -49,11 +49,14 @@ impl Which {
 /// end of it. Shown as `object.suffix`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EndName<T> {
+    /// The pipe or socketpair.
     pub object: T,
+    /// Which of its two ends.
     pub which: Which,
 }
 
 impl<T> EndName<T> {
+    /// The end `which` of the pipe or socketpair `object`.
     pub fn new(object: T, which: Which) -> EndName<T> {
         EndName { object, which }
     }

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// The first fd a scenario's objects get: 0, 1 and 2 are stdio.
-pub const FIRST_FREE_FD: u32 = 3;
+pub(crate) const FIRST_FREE_FD: u32 = 3;
 
 /// What an fd refers to: one end of a pipe or one socket of a pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -56,13 +56,13 @@ pub struct FdTable {
 
 impl FdTable {
     /// An empty table (stdio aside).
-    pub fn new() -> FdTable {
+    pub(crate) fn new() -> FdTable {
         FdTable::default()
     }
 
     /// Install `end` at the lowest free fd number from 3 up (alloc_fd),
     /// or EMFILE when every number below `nofile` (RLIMIT_NOFILE) is taken.
-    pub fn open(&mut self, end: EndRef, nofile: u32) -> Result<Fd, Errno> {
+    pub(crate) fn open(&mut self, end: EndRef, nofile: u32) -> Result<Fd, Errno> {
         let [fd] = self.free_below::<1>(nofile)?;
         self.fds.insert(fd, end);
         Ok(fd)
@@ -75,7 +75,7 @@ impl FdTable {
     /// fd_install twice: __do_pipe_flags in fs/pipe.c, __sys_socketpair in
     /// net/socket.c), and a failed second reservation gives the first back
     /// (put_unused_fd).
-    pub fn open_pair(&mut self, ends: [EndRef; 2], nofile: u32) -> Result<[Fd; 2], Errno> {
+    pub(crate) fn open_pair(&mut self, ends: [EndRef; 2], nofile: u32) -> Result<[Fd; 2], Errno> {
         let fds = self.free_below::<2>(nofile)?;
         for (fd, end) in fds.into_iter().zip(ends) {
             self.fds.insert(fd, end);
@@ -108,7 +108,7 @@ impl FdTable {
 
     /// close(fd): forget it and answer what it referred to, so the caller
     /// can release that end; EBADF if it is not open.
-    pub fn close(&mut self, fd: Fd) -> Result<EndRef, Errno> {
+    pub(crate) fn close(&mut self, fd: Fd) -> Result<EndRef, Errno> {
         self.fds.remove(&fd).ok_or(Errno::EBADF)
     }
 
@@ -119,7 +119,7 @@ impl FdTable {
 
     /// The child's copy of the table at fork (dup_fd): the same numbers
     /// naming the same ends. The caller retains each end once more.
-    pub fn dup_all(&self) -> FdTable {
+    pub(crate) fn dup_all(&self) -> FdTable {
         self.clone()
     }
 
@@ -143,12 +143,12 @@ impl FdTable {
 
     /// Close everything (exit): answers the ends in fd order, one per fd,
     /// for the caller to release.
-    pub fn close_all(&mut self) -> Vec<EndRef> {
+    pub(crate) fn close_all(&mut self) -> Vec<EndRef> {
         std::mem::take(&mut self.fds).into_values().collect()
     }
 
     /// How many numbers from 3 up to `nofile` less one are free.
-    pub fn free_count(&self, nofile: u32) -> u32 {
+    pub(crate) fn free_count(&self, nofile: u32) -> u32 {
         let below = self.fds.range(Fd(FIRST_FREE_FD)..Fd(nofile)).count() as u32;
         nofile.saturating_sub(FIRST_FREE_FD).saturating_sub(below)
     }
@@ -158,6 +158,7 @@ impl FdTable {
         self.fds.len() as u32
     }
 
+    /// Whether no descriptor is open.
     pub fn is_empty(&self) -> bool {
         self.fds.is_empty()
     }

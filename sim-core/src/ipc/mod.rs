@@ -34,7 +34,7 @@ pub mod socket;
 use crate::errno::Errno;
 use serde::{Deserialize, Serialize};
 
-/// Where a read or write call stands.
+/// Where a read or write call stands (events carry it, so it is public).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Progress {
     /// The call returns this count: bytes moved. For a read, 0 is end of
@@ -50,24 +50,13 @@ pub enum Progress {
     Failed(Errno),
 }
 
-impl Progress {
-    /// The syscall's result if the call has finished.
-    pub fn result(self) -> Option<Result<u64, Errno>> {
-        match self {
-            Progress::Done(n) => Some(Ok(n)),
-            Progress::Failed(e) => Some(Err(e)),
-            Progress::Blocked { .. } => None,
-        }
-    }
-}
-
 /// What a write or send did: its progress, and whether the kernel also sent
 /// SIGPIPE to the caller (pipe_write and unix_stream_sendmsg call
 /// `send_sig(SIGPIPE, current, 0)` themselves; the engine delivers it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WriteOutcome {
-    pub progress: Progress,
-    pub sigpipe: bool,
+pub(crate) struct WriteOutcome {
+    pub(crate) progress: Progress,
+    pub(crate) sigpipe: bool,
 }
 
 impl WriteOutcome {
@@ -85,3 +74,6 @@ impl WriteOutcome {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

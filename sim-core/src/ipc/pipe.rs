@@ -58,7 +58,7 @@ impl Pipe {
     /// ring of PIPE_DEF_BUFFERS slots. alloc_pipe_info clamps that to
     /// pipe-max-size for a caller without CAP_SYS_RESOURCE; the model's
     /// processes are unprivileged.
-    pub fn new(k: &KernelProfile) -> Pipe {
+    pub(crate) fn new(k: &KernelProfile) -> Pipe {
         let page = u64::from(k.page_size.max(1));
         let mut bufs = k.pipe_def_buffers.max(1);
         if u64::from(bufs) * page > u64::from(k.pipe_max_size) {
@@ -83,7 +83,7 @@ impl Pipe {
     }
 
     /// One more open file refers to `end` (fork duplicates every fd).
-    pub fn retain(&mut self, end: PipeEnd) {
+    pub(crate) fn retain(&mut self, end: PipeEnd) {
         match end {
             PipeEnd::Read => self.readers = self.readers.saturating_add(1),
             PipeEnd::Write => self.writers = self.writers.saturating_add(1),
@@ -95,7 +95,7 @@ impl Pipe {
     /// EPIPE; the engine wakes whoever sleeps (see `can_resume_*`). When
     /// the last file of either end is gone, put_pipe_info frees the pipe
     /// with every page still in it: its unread bytes are lost.
-    pub fn release(&mut self, end: PipeEnd) {
+    pub(crate) fn release(&mut self, end: PipeEnd) {
         match end {
             PipeEnd::Read => self.readers = self.readers.saturating_sub(1),
             PipeEnd::Write => self.writers = self.writers.saturating_sub(1),
@@ -149,7 +149,7 @@ impl Pipe {
     /// either merges whole or takes one fresh slot whole: atomic. A
     /// nonblocking write stops at a full ring (partial, or EAGAIN if it
     /// wrote nothing); a blocking one sleeps there.
-    pub fn write(&mut self, k: &KernelProfile, len: u64, nonblock: bool) -> WriteOutcome {
+    pub(crate) fn write(&mut self, k: &KernelProfile, len: u64, nonblock: bool) -> WriteOutcome {
         // "Null write succeeds", before even the readers check.
         if len == 0 {
             return WriteOutcome::quiet(Progress::Done(0));
@@ -181,14 +181,19 @@ impl Pipe {
 
     /// Would a writer sleeping in pipe_write be woken and make progress?
     /// `pipe_writable()`: a slot is free, or no reader is left (EPIPE).
-    pub fn can_resume_write(&self) -> bool {
+    pub(crate) fn can_resume_write(&self) -> bool {
         !self.is_full() || self.readers == 0
     }
 
     /// Continue a blocking write that slept after moving `so_far` of `len`
     /// bytes: pipe_write's loop after `wait_event`, which does not retry
     /// the merge. Changes nothing while `can_resume_write` is false.
-    pub fn resume_write(&mut self, k: &KernelProfile, len: u64, so_far: u64) -> WriteOutcome {
+    pub(crate) fn resume_write(
+        &mut self,
+        k: &KernelProfile,
+        len: u64,
+        so_far: u64,
+    ) -> WriteOutcome {
         let len = len.min(k.max_rw_count());
         if so_far >= len {
             return WriteOutcome::quiet(Progress::Done(len));
@@ -249,7 +254,7 @@ impl Pipe {
     /// (EOF) if no writer is left, EAGAIN if nonblocking, else it sleeps
     /// (`Blocked { so_far: 0 }`; a read sleeps only before moving anything,
     /// so resuming is calling `read` again once `can_resume_read` holds).
-    pub fn read(&mut self, k: &KernelProfile, len: u64, nonblock: bool) -> Progress {
+    pub(crate) fn read(&mut self, k: &KernelProfile, len: u64, nonblock: bool) -> Progress {
         // "Null read succeeds."
         if len == 0 {
             return Progress::Done(0);
@@ -280,7 +285,7 @@ impl Pipe {
 
     /// Would a reader sleeping in pipe_read be woken and return?
     /// `pipe_readable()`: data is queued, or no writer is left (EOF).
-    pub fn can_resume_read(&self) -> bool {
+    pub(crate) fn can_resume_read(&self) -> bool {
         !self.slots.is_empty() || self.writers == 0
     }
 
@@ -292,7 +297,7 @@ impl Pipe {
     /// becomes one page); above 2^31 it is EINVAL. Growing beyond
     /// pipe-max-size without CAP_SYS_RESOURCE is EPERM; shrinking below the
     /// slots in use (not bytes) is EBUSY (pipe_resize_ring).
-    pub fn set_size(
+    pub(crate) fn set_size(
         &mut self,
         k: &KernelProfile,
         arg: u64,
@@ -318,7 +323,7 @@ impl Pipe {
 
 /// round_pipe_size (fs/pipe.c): 0 for sizes above 2^31 (an error), at least
 /// one page, otherwise the next power of two.
-pub fn round_pipe_size(size: u64, page_size: u64) -> u64 {
+pub(crate) fn round_pipe_size(size: u64, page_size: u64) -> u64 {
     if size > 1 << 31 {
         return 0;
     }

@@ -56,8 +56,9 @@ impl Side {
 }
 
 /// shutdown(2) directions.
+#[cfg(test)] // Only the tests use this: no statement of the scenario language does yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum How {
+pub(crate) enum How {
     /// SHUT_RD
     Read,
     /// SHUT_WR
@@ -175,6 +176,8 @@ impl Socket {
         self.files
     }
 
+    /// The socket's shutdown flags (both set when it or, for a stream, its
+    /// peer is closed for good).
     pub fn shutdown(&self) -> Shutdown {
         self.shutdown
     }
@@ -220,13 +223,14 @@ pub struct SocketPair {
 impl SocketPair {
     /// A connected pair, one open file on each socket, both with the
     /// default buffers (sock_init_data).
-    pub fn new(k: &KernelProfile, kind: SockType) -> SocketPair {
+    pub(crate) fn new(k: &KernelProfile, kind: SockType) -> SocketPair {
         SocketPair {
             kind,
             sides: [Socket::new(k), Socket::new(k)],
         }
     }
 
+    /// Stream or datagram.
     pub fn kind(&self) -> SockType {
         self.kind
     }
@@ -241,7 +245,7 @@ impl SocketPair {
     }
 
     /// One more open file refers to `side` (fork duplicates every fd).
-    pub fn retain(&mut self, side: Side) {
+    pub(crate) fn retain(&mut self, side: Side) {
         let me = self.me(side);
         me.files = me.files.saturating_add(1);
     }
@@ -255,7 +259,7 @@ impl SocketPair {
     /// - a datagram peer is not told anything;
     /// - the closing socket's own queue is freed, which gives the peer its
     ///   send-buffer space back (sock_wfree).
-    pub fn release(&mut self, side: Side) {
+    pub(crate) fn release(&mut self, side: Side) {
         let me = self.me(side);
         if me.dead {
             return;
@@ -307,7 +311,8 @@ impl SocketPair {
     /// shutdown(2) (unix_shutdown): sets the flags on `side`, and for a
     /// stream the mirrored flags on the peer (our SHUT_WR is its
     /// RCV_SHUTDOWN, so it reads EOF).
-    pub fn shutdown(&mut self, side: Side, how: How) -> Result<(), Errno> {
+    #[cfg(test)] // Only the tests call this: no statement of the scenario language does yet.
+    pub(crate) fn shutdown(&mut self, side: Side, how: How) -> Result<(), Errno> {
         if self.socket(side).dead {
             return Err(Errno::EBADF);
         }
@@ -333,13 +338,19 @@ impl SocketPair {
     /// value means wmem_max), then store `max(val * 2, SOCK_MIN_SNDBUF)`,
     /// then call sk_write_space ("wake up sending tasks if we upped the
     /// value"): see `store_sndbuf`.
-    pub fn set_sndbuf(&mut self, k: &KernelProfile, side: Side, val: i32) -> Result<u32, Errno> {
+    pub(crate) fn set_sndbuf(
+        &mut self,
+        k: &KernelProfile,
+        side: Side,
+        val: i32,
+    ) -> Result<u32, Errno> {
         self.store_sndbuf(k, side, (val as u32).min(k.wmem_max))
     }
 
     /// setsockopt(SO_SNDBUFFORCE, val): like SO_SNDBUF without the wmem_max
     /// cap, for CAP_NET_ADMIN only (EPERM otherwise); negative means 0.
-    pub fn set_sndbuf_force(
+    #[cfg(test)] // Only the tests call this: no statement of the scenario language does yet.
+    pub(crate) fn set_sndbuf_force(
         &mut self,
         k: &KernelProfile,
         side: Side,
@@ -449,7 +460,7 @@ impl SocketPair {
     /// it. Sending after the peer closed answers ECONNREFUSED once (and
     /// drops the sender's own unread datagrams), then ENOTCONN; never
     /// SIGPIPE.
-    pub fn send(
+    pub(crate) fn send(
         &mut self,
         k: &KernelProfile,
         side: Side,
@@ -491,7 +502,7 @@ impl SocketPair {
     /// (`woken`: data arriving on the sender's own socket, SO_SNDBUF
     /// finding it writable) leave the decision to sock_wait_for_wmem's own
     /// test: `sk_wmem_alloc` (charge + 1 base reference) `< sk_sndbuf`.
-    pub fn can_resume_send(&self, side: Side) -> bool {
+    pub(crate) fn can_resume_send(&self, side: Side) -> bool {
         let me = self.socket(side);
         me.err.is_some()
             || me.shutdown.send
@@ -504,7 +515,7 @@ impl SocketPair {
     /// `can_resume_send` is false. A stream sender allocates the skb it
     /// slept for at the size it had computed before sleeping (with the
     /// SO_SNDBUF of that time), and sizes the next ones afresh.
-    pub fn resume_send(
+    pub(crate) fn resume_send(
         &mut self,
         k: &KernelProfile,
         side: Side,
@@ -558,7 +569,7 @@ impl SocketPair {
     /// anything (`sent ? : err`), and is interrupted with -ERESTARTSYS if
     /// not; then a restart sizes its skb afresh, with the SO_SNDBUF of the
     /// moment.
-    pub fn send_when_signalled(
+    pub(crate) fn send_when_signalled(
         &mut self,
         k: &KernelProfile,
         side: Side,
@@ -583,7 +594,7 @@ impl SocketPair {
     /// sock_alloc_send_pskb admits it while `sk_wmem_alloc < sk_sndbuf`,
     /// whatever wake-up rule would have let a sleeper go on. `Blocked`
     /// means it sleeps again.
-    pub fn restart_send(&mut self, k: &KernelProfile, side: Side, len: u64) -> WriteOutcome {
+    pub(crate) fn restart_send(&mut self, k: &KernelProfile, side: Side, len: u64) -> WriteOutcome {
         self.me(side).woken = false;
         self.me(side).sleeping_skb_sndbuf = None;
         self.send(k, side, len, false)
@@ -701,7 +712,13 @@ impl SocketPair {
     ///
     /// A read sleeps only before moving anything: resuming is calling
     /// `recv` again once `can_resume_recv` holds.
-    pub fn recv(&mut self, k: &KernelProfile, side: Side, len: u64, nonblock: bool) -> Progress {
+    pub(crate) fn recv(
+        &mut self,
+        k: &KernelProfile,
+        side: Side,
+        len: u64,
+        nonblock: bool,
+    ) -> Progress {
         if self.socket(side).dead {
             return Progress::Failed(Errno::EBADF);
         }
@@ -774,7 +791,7 @@ impl SocketPair {
     /// Would a reader sleeping on `side` be woken and return? Data queued,
     /// an error pending, or RCV_SHUTDOWN (unix_stream_data_wait,
     /// __skb_wait_for_more_packets).
-    pub fn can_resume_recv(&self, side: Side) -> bool {
+    pub(crate) fn can_resume_recv(&self, side: Side) -> bool {
         let me = self.socket(side);
         !me.queue.is_empty() || me.err.is_some() || me.shutdown.rcv
     }

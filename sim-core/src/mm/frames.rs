@@ -39,11 +39,11 @@ impl FrameSlot {
 
 /// One shared anonymous object: its pages and how many mappings use it.
 #[derive(Clone, Debug)]
-pub struct Shm {
+pub(crate) struct Shm {
     /// Page index -> frame (FrameId::ZERO where no page exists yet).
-    pub pages: PVec<FrameId>,
+    pub(crate) pages: PVec<FrameId>,
     /// Mappings (VMAs, across processes) that refer to it.
-    pub mappings: u32,
+    pub(crate) mappings: u32,
 }
 
 impl Default for FrameId {
@@ -77,7 +77,7 @@ impl Default for Frames {
 
 impl Frames {
     /// A fresh frame, owned by `owner`, with no mappings yet.
-    pub fn alloc(&mut self, owner: FrameUse) -> FrameId {
+    pub(crate) fn alloc(&mut self, owner: FrameUse) -> FrameId {
         self.live += 1;
         let flags = match owner {
             FrameUse::Anon => LIVE,
@@ -119,7 +119,7 @@ impl Frames {
     /// Call `f(frame, count before, count now)` for every frame whose map
     /// count differs from its count in `before` (an earlier copy of this
     /// table), in frame order, reading only the slots written since.
-    pub fn changed_counts(&self, before: &Frames, mut f: impl FnMut(FrameId, u32, u32)) {
+    pub(crate) fn changed_counts(&self, before: &Frames, mut f: impl FnMut(FrameId, u32, u32)) {
         before.slots.diff(&self.slots, |id| {
             let (was, now) = (
                 before.slots.get(id).mapcount(),
@@ -131,7 +131,7 @@ impl Frames {
         });
     }
 
-    pub fn map(&mut self, frame: FrameId) {
+    pub(crate) fn map(&mut self, frame: FrameId) {
         if frame != FrameId::ZERO {
             self.slots.get_mut(frame.0).0 += 1;
         }
@@ -139,7 +139,7 @@ impl Frames {
 
     /// Drop one mapping; a private frame whose count reaches 0 is freed.
     /// Returns whether it was freed.
-    pub fn unmap(&mut self, frame: FrameId) -> bool {
+    pub(crate) fn unmap(&mut self, frame: FrameId) -> bool {
         if frame == FrameId::ZERO {
             return false;
         }
@@ -161,7 +161,7 @@ impl Frames {
     /// (fork's bulk path); returns how many there were. Frames of
     /// neighbouring pages were usually allocated together, so the frame
     /// table's leaf is looked up once per run, not once per page.
-    pub fn map_ptes(&mut self, ptes: &[Pte]) -> u64 {
+    pub(crate) fn map_ptes(&mut self, ptes: &[Pte]) -> u64 {
         let mask = !(WIDTH as u32 - 1);
         // Fast path: pages written in order hold consecutive frames, so the
         // leaf's entries are one run spanning at most two frame-table leaves.
@@ -205,7 +205,7 @@ impl Frames {
 
     // --- shmem objects ---
 
-    pub fn new_shm(&mut self, pages: u32) -> ShmId {
+    pub(crate) fn new_shm(&mut self, pages: u32) -> ShmId {
         let id = ShmId(self.next_shm);
         self.next_shm += 1;
         self.shms.insert(
@@ -218,7 +218,7 @@ impl Frames {
         id
     }
 
-    pub fn shm(&self, id: ShmId) -> &Shm {
+    pub(crate) fn shm(&self, id: ShmId) -> &Shm {
         self.shms
             .get(&id)
             .expect("a mapping refers to a shmem object that does not exist")
@@ -226,7 +226,7 @@ impl Frames {
 
     /// The shmem object's page `index`, allocating it (zero-filled) if it
     /// does not exist yet. Returns the frame and whether it was allocated.
-    pub fn shm_page(&mut self, id: ShmId, index: u32) -> (FrameId, bool) {
+    pub(crate) fn shm_page(&mut self, id: ShmId, index: u32) -> (FrameId, bool) {
         let existing = self.shm(id).pages.get(index);
         if existing != FrameId::ZERO {
             return (existing, false);
@@ -240,7 +240,7 @@ impl Frames {
         (frame, true)
     }
 
-    pub fn shm_add_mapping(&mut self, id: ShmId) {
+    pub(crate) fn shm_add_mapping(&mut self, id: ShmId) {
         self.shms
             .get_mut(&id)
             .expect("fork of a mapping of a missing shmem object")
@@ -249,7 +249,7 @@ impl Frames {
 
     /// Drop one mapping of the object; the last one frees it and its pages.
     /// Returns the frames freed.
-    pub fn shm_drop_mapping(&mut self, id: ShmId) -> u32 {
+    pub(crate) fn shm_drop_mapping(&mut self, id: ShmId) -> u32 {
         let shm = self
             .shms
             .get_mut(&id)
@@ -276,6 +276,7 @@ impl Frames {
         freed
     }
 
+    /// How many shmem objects exist (one for each shared mapping still alive).
     pub fn shm_count(&self) -> usize {
         self.shms.len()
     }

@@ -7,11 +7,11 @@
 //! caused and the caller counts and tells them.
 
 pub mod frames;
-pub mod pvec;
+pub(crate) mod pvec;
 pub mod space;
 
 pub use frames::{FrameUse, Frames};
-pub use space::{AddressSpace, Backing, Pte, PteView, Region};
+pub use space::{AddressSpace, Backing, PteView, Region};
 
 use crate::ids::FrameId;
 use crate::profile::KernelProfile;
@@ -93,7 +93,8 @@ pub enum MemEvent {
 }
 
 /// What an access to one page is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Access {
     Read,
     Write,
@@ -101,7 +102,7 @@ pub enum Access {
 
 /// Touch `pages` of region `index` in `space`. Returns the number of faults;
 /// events are appended to `events`. The caller has checked the range.
-pub fn touch(
+pub(crate) fn touch(
     frames: &mut Frames,
     space: &mut AddressSpace,
     index: usize,
@@ -227,7 +228,7 @@ pub fn touch(
 /// a private region that holds anonymous pages has its entries copied and
 /// write-protected on both sides; other regions start empty in the child.
 /// Returns the child's space and the number of entries copied.
-pub fn fork(frames: &mut Frames, parent: &mut AddressSpace) -> (AddressSpace, u64) {
+pub(crate) fn fork(frames: &mut Frames, parent: &mut AddressSpace) -> (AddressSpace, u64) {
     let mut child = AddressSpace::default();
     let mut copied = 0u64;
     for region in &mut parent.regions {
@@ -255,7 +256,7 @@ pub fn fork(frames: &mut Frames, parent: &mut AddressSpace) -> (AddressSpace, u6
 }
 
 /// Unmap one region entirely (munmap, exec, exit). Returns frames freed.
-pub fn unmap_region(frames: &mut Frames, region: Region) -> u32 {
+pub(crate) fn unmap_region(frames: &mut Frames, region: Region) -> u32 {
     let mut freed = 0;
     region.ptes.for_each_leaf(|_, ptes| {
         for frame in ptes.iter().filter_map(|p| p.frame()) {
@@ -269,7 +270,7 @@ pub fn unmap_region(frames: &mut Frames, region: Region) -> u32 {
 }
 
 /// Release a whole address space (exec, exit). Returns frames freed.
-pub fn release(frames: &mut Frames, space: AddressSpace) -> u32 {
+pub(crate) fn release(frames: &mut Frames, space: AddressSpace) -> u32 {
     space
         .regions
         .into_iter()

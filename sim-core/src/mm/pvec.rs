@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 const BITS: u32 = 6;
 /// Entries per leaf, children per branch.
-pub const WIDTH: usize = 1 << BITS;
+pub(crate) const WIDTH: usize = 1 << BITS;
 const MASK: u32 = (WIDTH as u32) - 1;
 
 #[derive(Clone, Debug)]
@@ -25,7 +25,7 @@ enum Node<T> {
 
 /// A fixed-length persistent array of `Copy` values.
 #[derive(Clone, Debug)]
-pub struct PVec<T> {
+pub(crate) struct PVec<T> {
     len: u32,
     /// 0: the root is a leaf; h: the root is h levels of branches above leaves.
     height: u32,
@@ -38,7 +38,7 @@ fn empty_branch<T>() -> [Node<T>; WIDTH] {
 
 impl<T: Copy + Default + PartialEq> PVec<T> {
     /// `len` entries, all `T::default()`.
-    pub fn new(len: u32) -> PVec<T> {
+    pub(crate) fn new(len: u32) -> PVec<T> {
         let mut height = 0;
         while capacity(height) < u64::from(len) {
             height += 1;
@@ -50,15 +50,11 @@ impl<T: Copy + Default + PartialEq> PVec<T> {
         }
     }
 
-    pub fn len(&self) -> u32 {
+    pub(crate) fn len(&self) -> u32 {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    pub fn get(&self, index: u32) -> T {
+    pub(crate) fn get(&self, index: u32) -> T {
         if index >= self.len {
             return T::default();
         }
@@ -78,19 +74,19 @@ impl<T: Copy + Default + PartialEq> PVec<T> {
 
     /// Set one entry. Panics if `index >= len` (an internal invariant: callers
     /// check ranges against the mapping's size first).
-    pub fn set(&mut self, index: u32, value: T) {
+    pub(crate) fn set(&mut self, index: u32, value: T) {
         *self.get_mut(index) = value;
     }
 
     /// One entry, mutably (its path is made private to this vector).
     /// Panics if `index >= len`: callers check ranges first.
-    pub fn get_mut(&mut self, index: u32) -> &mut T {
+    pub(crate) fn get_mut(&mut self, index: u32) -> &mut T {
         &mut self.leaf_mut(index)[(index & MASK) as usize]
     }
 
     /// The whole leaf holding `index`, mutably; entry `index & 63` of it is
     /// `index`. Lets bulk paths touch runs of neighbours with one walk.
-    pub fn leaf_mut(&mut self, index: u32) -> &mut [T; WIDTH] {
+    pub(crate) fn leaf_mut(&mut self, index: u32) -> &mut [T; WIDTH] {
         assert!(
             index < self.len,
             "PVec index out of bounds: {index} >= {}",
@@ -119,7 +115,7 @@ impl<T: Copy + Default + PartialEq> PVec<T> {
     }
 
     /// Grow by one entry holding `value`; returns its index.
-    pub fn push(&mut self, value: T) -> u32 {
+    pub(crate) fn push(&mut self, value: T) -> u32 {
         let index = self.len;
         self.len += 1;
         if u64::from(self.len) > capacity(self.height) {
@@ -136,7 +132,7 @@ impl<T: Copy + Default + PartialEq> PVec<T> {
     /// Visit every materialised leaf in index order: `f(first_index, entries)`.
     /// Entries past `len` in the last leaf are cut off. Unvisited indices
     /// hold `T::default()`.
-    pub fn for_each_leaf(&self, mut f: impl FnMut(u32, &[T])) {
+    pub(crate) fn for_each_leaf(&self, mut f: impl FnMut(u32, &[T])) {
         fn walk<T>(node: &Node<T>, level: u32, base: u32, len: u32, f: &mut impl FnMut(u32, &[T])) {
             match node {
                 Node::Empty => {}
@@ -163,7 +159,8 @@ impl<T: Copy + Default + PartialEq> PVec<T> {
     /// with a clone is copied only when `f` asks for it: `f` gets the
     /// entries read-only first and returns whether it wants to change them;
     /// if so it is called again with a private, mutable copy.
-    pub fn update_leaves(
+    #[cfg(test)] // Only the tests call this; the model changes leaves through `leaf_mut`.
+    pub(crate) fn update_leaves(
         &mut self,
         mut wants: impl FnMut(u32, &[T]) -> bool,
         mut f: impl FnMut(u32, &mut [T]),
@@ -204,7 +201,7 @@ impl<T: Copy + Default + PartialEq> PVec<T> {
     /// share (a clone not written since) are skipped without being read, so
     /// comparing a vector with the one it was cloned from costs what the
     /// writes in between touched.
-    pub fn diff(&self, other: &PVec<T>, mut f: impl FnMut(u32)) {
+    pub(crate) fn diff(&self, other: &PVec<T>, mut f: impl FnMut(u32)) {
         let len = u64::from(self.len.max(other.len));
         if self.height != other.height {
             // Only a vector that grew past a power of 64 gets here.
@@ -269,7 +266,8 @@ impl<T: Copy + Default + PartialEq> PVec<T> {
     }
 
     /// Every entry in order (defaults included).
-    pub fn to_vec(&self) -> Vec<T> {
+    #[cfg(test)] // Only the tests call this, to compare a vector with a plain one.
+    pub(crate) fn to_vec(&self) -> Vec<T> {
         let mut out = vec![T::default(); self.len as usize];
         self.for_each_leaf(|base, entries| {
             out[base as usize..base as usize + entries.len()].copy_from_slice(entries);

@@ -15,12 +15,14 @@ use std::sync::Arc;
 /// and child go on sharing one page table (a `PVec` clone) until either
 /// writes.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
-pub struct Pte(u64);
+pub(crate) struct Pte(u64);
 
 /// A page-table entry, unpacked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PteView {
+    /// No page mapped: the next access faults.
     Absent,
+    /// `frame` mapped, writable or (shared, until a COW fault) read-only.
     Mapped { frame: FrameId, writable: bool },
 }
 
@@ -29,12 +31,12 @@ impl Pte {
         Pte((u64::from(wgen) << 32) | u64::from(frame.0 + 1))
     }
 
-    pub fn is_present(self) -> bool {
+    pub(crate) fn is_present(self) -> bool {
         self.0 as u32 != 0
     }
 
     /// The mapped frame, or None when absent.
-    pub fn frame(self) -> Option<FrameId> {
+    pub(crate) fn frame(self) -> Option<FrameId> {
         self.is_present().then(|| FrameId(self.0 as u32 - 1))
     }
 
@@ -58,9 +60,11 @@ pub enum Backing {
 /// One mapping (VMA) of a process.
 #[derive(Clone, Debug)]
 pub struct Region {
+    /// Its name in the scenario.
     pub name: Arc<str>,
+    /// Private or shared anonymous memory.
     pub backing: Backing,
-    pub ptes: PVec<Pte>,
+    pub(crate) ptes: PVec<Pte>,
     /// The line of the `mmap` that made it (for "already used" errors).
     pub line: u32,
     /// Entries made writable under this generation are writable (see `Pte`).
@@ -69,7 +73,7 @@ pub struct Region {
 
 impl Region {
     /// A region of `pages` absent pages.
-    pub fn new(name: Arc<str>, backing: Backing, pages: u32, line: u32) -> Region {
+    pub(crate) fn new(name: Arc<str>, backing: Backing, pages: u32, line: u32) -> Region {
         Region {
             name,
             backing,
@@ -80,7 +84,7 @@ impl Region {
     }
 
     /// The child's copy of this region at fork: `ptes` shared or fresh.
-    pub fn fork_copy(&self, ptes: PVec<Pte>) -> Region {
+    pub(crate) fn fork_copy(&self, ptes: PVec<Pte>) -> Region {
         Region {
             name: self.name.clone(),
             backing: self.backing,
@@ -103,16 +107,17 @@ impl Region {
     }
 
     /// Map `frame` at `page`, writable or read-only.
-    pub fn map(&mut self, page: u32, frame: FrameId, writable: bool) {
+    pub(crate) fn map(&mut self, page: u32, frame: FrameId, writable: bool) {
         let wgen = if writable { self.wgen } else { 0 };
         self.ptes.set(page, Pte::new(frame, wgen));
     }
 
     /// Make every entry read-only at once (fork's write-protection).
-    pub fn write_protect_all(&mut self) {
+    pub(crate) fn write_protect_all(&mut self) {
         self.wgen += 1;
     }
 
+    /// How many pages the region spans.
     pub fn pages(&self) -> u32 {
         self.ptes.len()
     }
@@ -121,15 +126,17 @@ impl Region {
 /// The regions of one process, in the order they were mapped.
 #[derive(Clone, Debug, Default)]
 pub struct AddressSpace {
+    /// The regions, oldest first.
     pub regions: Vec<Region>,
 }
 
 impl AddressSpace {
+    /// The region mapped under `name`, if any.
     pub fn region(&self, name: &str) -> Option<&Region> {
         self.regions.iter().find(|r| &*r.name == name)
     }
 
-    pub fn region_index(&self, name: &str) -> Option<usize> {
+    pub(crate) fn region_index(&self, name: &str) -> Option<usize> {
         self.regions.iter().position(|r| &*r.name == name)
     }
 }

@@ -35,6 +35,7 @@ impl PartialEq for Name {
 impl Eq for Name {}
 
 impl Name {
+    /// The name as written.
     pub fn as_str(&self) -> &str {
         &self.text
     }
@@ -63,6 +64,8 @@ pub struct Statement {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "statement")]
+/// What a statement is: a new process, an operation of an actor, a narration
+/// line or an expect.
 pub enum StatementKind {
     // `title TEXT` is not a statement: the title lives in `Scenario::title`,
     // so that a scenario has at most one.
@@ -76,29 +79,46 @@ pub enum StatementKind {
     Expect { expect: Expect },
 }
 
-/// Pages `start..end` (half-open); `read R 3` is `3..4`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Pages `start..end` (half-open); `read R 3` is `3..4`. Keeps where it
+/// was written, so that a page out of its region's range is pointed at;
+/// two ranges are equal when their pages are (the position is not
+/// compared, as a `Name`'s is not).
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct PageRange {
     pub start: u32,
     pub end: u32,
+    pub pos: Pos,
 }
 
+impl PartialEq for PageRange {
+    fn eq(&self, other: &Self) -> bool {
+        (self.start, self.end) == (other.start, other.end)
+    }
+}
+impl Eq for PageRange {}
+
 impl PageRange {
-    pub fn single(page: u32) -> PageRange {
-        PageRange {
-            start: page,
-            end: page + 1,
-        }
+    /// Pages `start..end`, written at `pos`.
+    pub fn new(start: u32, end: u32, pos: Pos) -> PageRange {
+        PageRange { start, end, pos }
     }
 
+    /// The one page `page`, written at `pos`.
+    pub fn single(page: u32, pos: Pos) -> PageRange {
+        PageRange::new(page, page + 1, pos)
+    }
+
+    /// How many pages the range holds.
     pub fn len(&self) -> u32 {
         self.end.saturating_sub(self.start)
     }
 
+    /// Whether the range holds no page.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The page indices of the range, as a Rust range.
     pub fn pages(&self) -> std::ops::Range<u32> {
         self.start..self.end
     }
@@ -160,6 +180,7 @@ pub enum Payload {
 }
 
 impl Payload {
+    /// How many bytes the payload is.
     pub fn len(&self) -> u64 {
         match self {
             Payload::Bytes(n) => *n,
@@ -167,6 +188,7 @@ impl Payload {
         }
     }
 
+    /// Whether the payload has no bytes.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -341,6 +363,7 @@ pub const INIT_NAME: &str = "init";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "expect")]
+/// What an `expect` statement asserts about the state after a step.
 pub enum Expect {
     Page {
         process: Name,

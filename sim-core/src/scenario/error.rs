@@ -57,6 +57,22 @@ impl fmt::Display for Cut<'_> {
     }
 }
 
+/// A reserved signal as `ReservedSignal` names it: "signal 32" when the word
+/// is its number, else the word and the number ("SIGRTMAX-31 (signal 33)").
+struct Reserved<'a>(&'a str, u8);
+
+impl fmt::Display for Reserved<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let upper = self.0.to_ascii_uppercase();
+        let digits = upper.strip_prefix("SIG").unwrap_or(&upper);
+        if digits.bytes().all(|b| b.is_ascii_digit()) {
+            write!(f, "signal {}", self.1)
+        } else {
+            write!(f, "{} (signal {})", Cut(self.0), self.1)
+        }
+    }
+}
+
 /// The closest of `candidates` to `word`, if it is close enough to be a typo.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     candidates
@@ -96,6 +112,8 @@ pub enum ErrorKind {
         word: String,
         suggestion: Option<String>,
     },
+    #[error("{} is reserved: glibc keeps signals 32 and 33 for its threads, so a program's real-time signals run from SIGRTMIN = 34 to SIGRTMAX = 64", Reserved(word, *number))]
+    ReservedSignal { word: String, number: u8 },
     #[error("\"{}\" is not a name: names start with a lowercase letter, then lowercase letters, digits, '_' or '-'", Cut(word))]
     BadName { word: String },
     #[error("expected {expected}, found {found}")]
@@ -120,6 +138,8 @@ pub enum ErrorKind {
         word: String,
         suggestion: Option<String>,
     },
+    #[error("init (pid 1) is the machine's own process, not a scenario process, so {consequence}")]
+    NotAScenarioProcess { consequence: String },
     #[error("\"{}\" is not something expect can check (R[I], faults, result, state, parent, handled or status){}", Cut(word), Suggest(suggestion))]
     UnknownExpect {
         word: String,
@@ -175,8 +195,18 @@ pub enum ErrorKind {
         Cut(name)
     )]
     DuplicateName { name: String, first_line: u32 },
-    #[error("{process} is gone: {why}, so it can do nothing more")]
-    ProcessGone { process: String, why: String },
+    /// `ended` is how it ended: "exited with status 0", "was killed by
+    /// SIGKILL".
+    #[error(
+        "{process} {ended} and is a zombie until {parent} waits for it, so it can do nothing more"
+    )]
+    ProcessZombie {
+        process: String,
+        ended: String,
+        parent: String,
+    },
+    #[error("{process} {ended} and was reaped: it is gone, so it can do nothing more")]
+    ProcessReaped { process: String, ended: String },
     #[error("{process} is blocked in \"{op}\" since step {since_step} (line {since_line}); another process must wake it first")]
     ProcessBlocked {
         process: String,
@@ -198,4 +228,8 @@ pub enum ErrorKind {
     NotSupportedYet { what: String },
     #[error("expect failed: {expected}, but {found}")]
     ExpectFailed { expected: String, found: String },
+    /// The engine's wake-ups went round `rounds` times in one step without
+    /// coming to rest: a bug in Forkscope's model, not in the scenario.
+    #[error("a bug in Forkscope's model: in step {step} (line {line}), blocked calls kept waking each other for {rounds} rounds; the steps before it are right, and this one is not the scenario's fault (please report it with the scenario)")]
+    ModelBug { step: u32, line: u32, rounds: u32 },
 }

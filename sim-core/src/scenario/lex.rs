@@ -400,7 +400,7 @@ impl<'a> Line<'a> {
         let Some((start, end)) = token.text.split_once("..") else {
             let max = u64::from(MAX_PAGES - 1);
             let page = bounded(token.text, pos, what, "the page number", max)?;
-            return Ok(PageRange::single(page as u32));
+            return Ok(PageRange::single(page as u32, pos));
         };
         let end_pos = Pos {
             line: pos.line,
@@ -426,10 +426,7 @@ impl<'a> Line<'a> {
             return Err(ScenarioError::new(pos, ErrorKind::BadRange { start, end }));
         }
         let end = bounded_value(end, end_pos, "the end of the range", u64::from(MAX_PAGES))?;
-        Ok(PageRange {
-            start: start as u32,
-            end: end as u32,
-        })
+        Ok(PageRange::new(start as u32, end as u32, pos))
     }
 
     /// exit(2) takes a C int; the status keeps its low 8 bits.
@@ -587,13 +584,15 @@ pub(super) fn signal_from(token: Token<'_>, line: u32) -> Result<Signal, Scenari
         }
     }
     token.text.parse::<Signal>().map_err(|e| {
-        ScenarioError::new(
-            token.pos(line),
-            ErrorKind::UnknownSignal {
-                word: token.text.to_string(),
+        let word = token.text.to_string();
+        let kind = match e.reserved {
+            Some(number) => ErrorKind::ReservedSignal { word, number },
+            None => ErrorKind::UnknownSignal {
+                word,
                 suggestion: e.suggestion,
             },
-        )
+        };
+        ScenarioError::new(token.pos(line), kind)
     })
 }
 

@@ -8,13 +8,13 @@
 //! from 1, and say in a learner's words what was expected there.
 //!
 //! The parser checks only what a single line can tell: spelling, numbers and
-//! their limits, one title. Whether a name refers to anything (a process, a
+//! their limits, one title, `init` where only a scenario process may stand. Whether a name refers to anything (a process, a
 //! region, a pipe) is for the run to check, since that depends on what
 //! happened on earlier lines.
 
 use super::ast::{
     Action, ExitStatus, Expect, Name, Op, PageCheck, Pos, Scenario, StateName, Statement,
-    StatementKind,
+    StatementKind, INIT_NAME,
 };
 use super::error::{suggest, ErrorKind, ScenarioError};
 use super::keyword::{
@@ -28,7 +28,7 @@ use crate::words::alternatives;
 /// kernel's own bound depends on the machine: with heuristic overcommit a
 /// private writable mapping larger than RAM plus swap fails with ENOMEM,
 /// which the model cannot know.)
-pub const MAX_PAGES: u32 = 1 << 20;
+pub(crate) const MAX_PAGES: u32 = 1 << 20;
 
 /// The largest byte count of a `send` or `recv` (a size_t): 2^46 bytes,
 /// 64 TiB. read(2) and write(2) check with access_ok that the whole buffer
@@ -43,7 +43,7 @@ pub const MAX_PAGES: u32 = 1 << 20;
 /// and `pipesize` take any C int (INT_MIN to INT_MAX; see
 /// `SocketPair::set_sndbuf` and `Pipe::set_size` for what the kernel does
 /// with a negative one), `exit` a C int, `queued` (FIONREAD) 0 to INT_MAX.
-pub const MAX_IO_BYTES: u64 = 1 << 46;
+pub(crate) const MAX_IO_BYTES: u64 = 1 << 46;
 
 /// Parse a whole scenario.
 pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
@@ -189,7 +189,10 @@ fn op_statement(line: &mut Line<'_>, actor: Token<'_>) -> Result<StatementKind, 
             "':'".into(),
         ));
     }
-    let actor = name_from(actor, line.number)?;
+    let actor = scenario_process(
+        name_from(actor, line.number)?,
+        "it does none of a scenario's operations",
+    )?;
     let op = op(line)?;
     Ok(StatementKind::Op { actor, op })
 }
@@ -302,7 +305,10 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
             signals: line.signals()?,
         },
         OpKind::Kill => {
-            let target = line.name("the process to signal")?;
+            let target = scenario_process(
+                line.name("the process to signal")?,
+                "a scenario may not signal it",
+            )?;
             Op::Kill {
                 target,
                 signal: line.signal()?,
@@ -332,6 +338,25 @@ fn op_has_flag(op: &Op, flag: Flag) -> bool {
     }
 }
 
+/// Why `init` cannot be the process an expect checks.
+const NOT_CHECKED: &str =
+    "an expect cannot check it; an expect names init only as a parent, as in \"expect c parent init\"";
+
+/// `name`, unless it is `init` where only a scenario process may stand
+/// (`consequence` says what follows): init is in every scenario but acts
+/// in none, and the replay has no real process of its to look at.
+fn scenario_process(name: Name, consequence: &str) -> Result<Name, ScenarioError> {
+    if name.text == INIT_NAME {
+        return Err(ScenarioError::new(
+            name.pos,
+            ErrorKind::NotAScenarioProcess {
+                consequence: consequence.into(),
+            },
+        ));
+    }
+    Ok(name)
+}
+
 /// Everything after `expect`.
 fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
     let subject = line.word("a process, or a pipe or socket end, to check")?;
@@ -349,7 +374,7 @@ fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
         let bytes = line.int_bytes("a byte count")?;
         return Ok(Expect::Queued { end, bytes });
     }
-    let process = name_from(subject, line.number)?;
+    let process = scenario_process(name_from(subject, line.number)?, NOT_CHECKED)?;
     let checks = alternatives(CheckWord::keywords());
     let what = line.word(&format!("what to check: R[I], {checks}"))?;
     if let Some((region, index)) = what.text.split_once('[') {
@@ -440,7 +465,7 @@ fn page_expect(
     };
     let check = match check {
         PageWord::Shared => PageCheck::Shared {
-            other: line.name("the process it shares with")?,
+            other: scenario_process(line.name("the process it shares with")?, NOT_CHECKED)?,
         },
         PageWord::Private => PageCheck::Private,
         PageWord::Absent => PageCheck::Absent,

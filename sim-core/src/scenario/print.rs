@@ -164,7 +164,7 @@ struct Range(PageRange);
 
 impl fmt::Display for Range {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let PageRange { start, end } = self.0;
+        let PageRange { start, end, .. } = self.0;
         if end.checked_sub(start) == Some(1) {
             write!(f, "{start}")
         } else {

@@ -20,18 +20,18 @@ const SIGWINCH: u8 = 28;
 /// The kernel's own SIGRTMIN (include/uapi/asm-generic/signal.h). The
 /// `sig_kernel_*` tables and `legacy_queue` test `sig < SIGRTMIN` against this
 /// value, not glibc's 34: signals 32 and 33 queue like real-time ones.
-pub const KERNEL_SIGRTMIN: u8 = 32;
+pub(crate) const KERNEL_SIGRTMIN: u8 = 32;
 
 /// SIG_KERNEL_ONLY_MASK (include/linux/signal.h): SIGKILL and SIGSTOP, which
 /// can be neither caught, ignored nor blocked.
-pub const KERNEL_ONLY: SigSet = SigSet::from_bits(bit(9) | bit(19));
+pub(crate) const KERNEL_ONLY: SigSet = SigSet::from_bits(bit(9) | bit(19));
 
 /// SIG_KERNEL_STOP_MASK (include/linux/signal.h): SIGSTOP, SIGTSTP, SIGTTIN,
 /// SIGTTOU.
-pub const KERNEL_STOP: SigSet = SigSet::from_bits(bit(19) | bit(20) | bit(21) | bit(22));
+pub(crate) const KERNEL_STOP: SigSet = SigSet::from_bits(bit(19) | bit(20) | bit(21) | bit(22));
 
 /// SIG_KERNEL_COREDUMP_MASK (include/linux/signal.h; x86 has no SIGEMT).
-pub const KERNEL_COREDUMP: SigSet = SigSet::from_bits(
+pub(crate) const KERNEL_COREDUMP: SigSet = SigSet::from_bits(
     bit(3) // SIGQUIT
         | bit(4) // SIGILL
         | bit(5) // SIGTRAP
@@ -47,13 +47,13 @@ pub const KERNEL_COREDUMP: SigSet = SigSet::from_bits(
 /// SIG_KERNEL_IGNORE_MASK (include/linux/signal.h): SIGCONT, SIGCHLD,
 /// SIGWINCH, SIGURG. Under SIG_DFL these are discarded at generation unless
 /// blocked (sig_handler_ignored in kernel/signal.c).
-pub const KERNEL_IGNORE: SigSet =
+pub(crate) const KERNEL_IGNORE: SigSet =
     SigSet::from_bits(bit(18) | bit(17) | bit(SIGWINCH) | bit(SIGURG));
 
 /// SYNCHRONOUS_MASK (kernel/signal.c, above next_signal): signals a faulting
 /// instruction raises; they are dequeued before any other pending signal so
 /// that the handler's frame points at the faulting instruction.
-pub const SYNCHRONOUS: SigSet =
+pub(crate) const SYNCHRONOUS: SigSet =
     SigSet::from_bits(bit(11) | bit(7) | bit(4) | bit(5) | bit(8) | bit(31));
 
 /// `sig < SIGRTMIN && T(sig, mask)`, the shape of every `sig_kernel_*` macro.
@@ -62,28 +62,28 @@ fn in_kernel_mask(sig: Signal, mask: SigSet) -> bool {
 }
 
 /// `sig_kernel_only` (include/linux/signal.h).
-pub fn is_kernel_only(sig: Signal) -> bool {
+pub(crate) fn is_kernel_only(sig: Signal) -> bool {
     in_kernel_mask(sig, KERNEL_ONLY)
 }
 
 /// `sig_kernel_stop` (include/linux/signal.h).
-pub fn is_stop_signal(sig: Signal) -> bool {
+pub(crate) fn is_stop_signal(sig: Signal) -> bool {
     in_kernel_mask(sig, KERNEL_STOP)
 }
 
 /// `sig_kernel_ignore` (include/linux/signal.h).
-pub fn is_default_ignored(sig: Signal) -> bool {
+pub(crate) fn is_default_ignored(sig: Signal) -> bool {
     in_kernel_mask(sig, KERNEL_IGNORE)
 }
 
 /// `sig_kernel_coredump` (include/linux/signal.h).
-pub fn is_coredump_signal(sig: Signal) -> bool {
+pub(crate) fn is_coredump_signal(sig: Signal) -> bool {
     in_kernel_mask(sig, KERNEL_COREDUMP)
 }
 
 /// Standard signals coalesce (`legacy_queue` in kernel/signal.c tests
 /// `sig < SIGRTMIN` with the kernel's SIGRTMIN, 32).
-pub fn is_legacy(sig: Signal) -> bool {
+pub(crate) fn is_legacy(sig: Signal) -> bool {
     sig.number() < KERNEL_SIGRTMIN
 }
 

@@ -26,14 +26,11 @@ mod pending;
 mod set;
 mod state;
 
-pub use action::{
-    default_action, is_coredump_signal, is_default_ignored, is_kernel_only, is_legacy,
-    is_stop_signal, DefaultAction, Disposition, KERNEL_COREDUMP, KERNEL_IGNORE, KERNEL_ONLY,
-    KERNEL_SIGRTMIN, KERNEL_STOP, SYNCHRONOUS,
-};
+pub use action::{default_action, DefaultAction, Disposition};
 pub use pending::{Queue, SigPending};
 pub use set::SigSet;
-pub use state::{
-    ActionChange, ChildExitNotice, Delivery, Fate, Frame, Generation, HandlerRun, IgnoredBy,
-    SigState,
-};
+pub(crate) use state::Generation;
+pub use state::{Delivery, Fate, IgnoredBy, SigState};
+
+#[cfg(test)]
+mod tests;

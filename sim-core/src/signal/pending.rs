@@ -106,7 +106,7 @@ impl SigPending {
     /// `blocked`, a synchronous one (SIGSEGV, SIGBUS, SIGILL, SIGTRAP,
     /// SIGFPE, SIGSYS) before any other, otherwise the lowest number (on
     /// x86_64 all 64 signals sit in its "first word").
-    pub fn next(&self, blocked: SigSet) -> Option<Signal> {
+    pub(crate) fn next(&self, blocked: SigSet) -> Option<Signal> {
         let ready = self.set().difference(blocked);
         let sync = ready.intersection(SYNCHRONOUS);
         if sync.is_empty() { ready } else { sync }.lowest()

@@ -40,10 +40,12 @@ impl SigSet {
         self.0
     }
 
+    /// The set of exactly `signals`.
     pub fn from_signals(signals: &[Signal]) -> SigSet {
         signals.iter().fold(SigSet::EMPTY, |set, &s| set.with(s))
     }
 
+    /// Whether `sig` is in the set.
     pub fn contains(self, sig: Signal) -> bool {
         self.0 & bit(sig.number()) != 0
     }
@@ -60,24 +62,29 @@ impl SigSet {
         SigSet(self.0 & !bit(sig.number()))
     }
 
+    /// Add `sig`.
     pub fn insert(&mut self, sig: Signal) {
         *self = self.with(sig);
     }
 
+    /// Take `sig` out.
     pub fn remove(&mut self, sig: Signal) {
         *self = self.without(sig);
     }
 
+    /// Whether the set holds no signal.
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
 
     #[must_use]
+    /// Signals in either set.
     pub const fn union(self, other: SigSet) -> SigSet {
         SigSet(self.0 | other.0)
     }
 
     #[must_use]
+    /// Signals in both sets.
     pub const fn intersection(self, other: SigSet) -> SigSet {
         SigSet(self.0 & other.0)
     }

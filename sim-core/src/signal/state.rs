@@ -62,11 +62,11 @@ pub struct SigState {
 /// A handler's frame on the user stack (x86's setup_rt_frame): the signal
 /// it is for, and the mask sigreturn restores when the handler returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Frame {
-    pub signal: Signal,
+pub(crate) struct Frame {
+    pub(crate) signal: Signal,
     /// The blocked mask before signal_delivered added the signal (and the
     /// handler's empty sa_mask) to it.
-    pub restore: SigSet,
+    pub(crate) restore: SigSet,
 }
 
 /// Why a generated signal was thrown away at once (sig_ignored).
@@ -100,21 +100,21 @@ pub enum Fate {
 
 /// Everything generating one signal did to the target's signal state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Generation {
+pub(crate) struct Generation {
     pub signal: Signal,
     /// The pending queue it was sent to (and queued in, or found already
     /// pending in).
-    pub queue: Queue,
-    pub fate: Fate,
+    pub(crate) queue: Queue,
+    pub(crate) fate: Fate,
     /// Pending signals that prepare_signal discarded first, whatever the new
     /// signal's own fate: a stop signal discards a pending SIGCONT, and
     /// SIGCONT discards every pending stop signal.
-    pub flushed: SigSet,
+    pub(crate) flushed: SigSet,
     /// The process must leave the stopped state now, if it is stopped: true
     /// for SIGCONT even when SIGCONT is blocked or ignored (prepare_signal
     /// wakes __TASK_STOPPED), and for SIGKILL, which wakes a stopped process
     /// so it can die (signal_wake_up with TASK_WAKEKILL from complete_signal).
-    pub wakes_stopped: bool,
+    pub(crate) wakes_stopped: bool,
 }
 
 /// What delivering one pending instance made the process do (get_signal).
@@ -135,40 +135,40 @@ pub enum Delivery {
 
 /// The result of `set_action`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ActionChange {
+pub(crate) struct ActionChange {
     /// The disposition before the change (sigaction's `oldact`).
-    pub previous: Disposition,
+    pub(crate) previous: Disposition,
     /// Pending instances of the signal that the change discarded: POSIX
     /// 3.3.1.3 as do_sigaction implements it.
-    pub discarded: u32,
+    pub(crate) discarded: u32,
 }
 
 /// A handler that ran (`run_handler`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct HandlerRun {
+pub(crate) struct HandlerRun {
     pub signal: Signal,
     /// Runs of this signal's handler so far, this one included.
-    pub runs: u64,
+    pub(crate) runs: u64,
 }
 
 /// What the kernel does about a parent when one of its children exits
 /// (do_notify_parent, kernel/signal.c).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ChildExitNotice {
+pub(crate) struct ChildExitNotice {
     /// The child is reaped at once instead of becoming a zombie: the
     /// parent's SIGCHLD is SIG_IGN or has SA_NOCLDWAIT. A `wait` that finds
     /// no other child then fails with ECHILD (still woken, __wake_up_parent).
-    pub auto_reap: bool,
+    pub(crate) auto_reap: bool,
     /// SIGCHLD's generation in the parent, or `None` when none was sent:
     /// only a SIG_IGN SIGCHLD suppresses it. With SA_NOCLDWAIT it is still
     /// sent ("we do (if you don't want it, just use SIG_IGN instead)"), and
     /// then meets the parent's disposition and mask like any SIGCHLD.
-    pub sigchld: Option<Generation>,
+    pub(crate) sigchld: Option<Generation>,
 }
 
 impl SigState {
     /// A fresh state: all SIG_DFL, nothing blocked or pending.
-    pub fn new() -> SigState {
+    pub(crate) fn new() -> SigState {
         SigState::default()
     }
 
@@ -184,7 +184,7 @@ impl SigState {
     /// (SIG_IGN, or SIG_DFL for a default-ignore signal) every pending
     /// instance is discarded, blocked or not (do_sigaction's
     /// flush_sigqueue_mask).
-    pub fn set_action(
+    pub(crate) fn set_action(
         &mut self,
         sig: Signal,
         action: Action,
@@ -219,18 +219,18 @@ impl SigState {
     /// `sigprocmask(SIG_BLOCK, sigs)`. SIGKILL and SIGSTOP are silently left
     /// out (sys_rt_sigprocmask: `sigdelsetmask(&new_set,
     /// sigmask(SIGKILL)|sigmask(SIGSTOP))`).
-    pub fn block(&mut self, sigs: &[Signal]) {
+    pub(crate) fn block(&mut self, sigs: &[Signal]) {
         self.set_blocked(self.blocked.union(SigSet::from_signals(sigs)));
     }
 
     /// `sigprocmask(SIG_UNBLOCK, sigs)`. Signals pending among them become
     /// deliverable; see `next_deliverable`.
-    pub fn unblock(&mut self, sigs: &[Signal]) {
+    pub(crate) fn unblock(&mut self, sigs: &[Signal]) {
         self.set_blocked(self.blocked.difference(SigSet::from_signals(sigs)));
     }
 
     /// `sigprocmask(SIG_SETMASK, mask)`, without SIGKILL and SIGSTOP.
-    pub fn set_blocked(&mut self, mask: SigSet) {
+    pub(crate) fn set_blocked(&mut self, mask: SigSet) {
         self.blocked = mask.difference(KERNEL_ONLY);
     }
 
@@ -238,7 +238,7 @@ impl SigState {
 
     /// A signal is sent to this process (`kill`, or the kernel's own
     /// SIGCHLD): `generate_to` the shared queue.
-    pub fn generate(&mut self, sig: Signal) -> Generation {
+    pub(crate) fn generate(&mut self, sig: Signal) -> Generation {
         self.generate_to(sig, Queue::Shared)
     }
 
@@ -259,7 +259,7 @@ impl SigState {
     /// beyond it still sets the pending bit but adds no instance; the model
     /// has no limit other than u32 saturation) and init's immunity
     /// (SIGNAL_UNKILLABLE), which belongs to the process model.
-    pub fn generate_to(&mut self, sig: Signal, queue: Queue) -> Generation {
+    pub(crate) fn generate_to(&mut self, sig: Signal, queue: Queue) -> Generation {
         // prepare_signal: job-control side effects come first.
         let flush = if is_stop_signal(sig) {
             SigSet::EMPTY.with(Signal::SIGCONT)
@@ -338,7 +338,7 @@ impl SigState {
     ///
     /// The caller decides when the process takes signals (on its way back to
     /// user mode) and that a stopped process takes none until woken.
-    pub fn next_deliverable(&self) -> Option<Signal> {
+    pub(crate) fn next_deliverable(&self) -> Option<Signal> {
         self.next_in().map(|(_, sig)| sig)
     }
 
@@ -368,7 +368,8 @@ impl SigState {
     /// handled signal gets a frame (see `Delivery::Handler`). `None`,
     /// changing nothing, when `sig` is not pending or is blocked: the
     /// kernel would not dequeue it.
-    pub fn deliver(&mut self, sig: Signal) -> Option<Delivery> {
+    #[cfg(test)] // Only the tests call this: the engine takes signals with `deliver_next`.
+    pub(crate) fn deliver(&mut self, sig: Signal) -> Option<Delivery> {
         if self.blocked.contains(sig) {
             return None;
         }
@@ -381,7 +382,7 @@ impl SigState {
     }
 
     /// `next_deliverable` then `deliver`: one round of get_signal's loop.
-    pub fn deliver_next(&mut self) -> Option<(Signal, Delivery)> {
+    pub(crate) fn deliver_next(&mut self) -> Option<(Signal, Delivery)> {
         let (queue, sig) = self.next_in()?;
         self.take(queue, sig).map(|d| (sig, d))
     }
@@ -413,7 +414,7 @@ impl SigState {
     /// mask the frame saved (which may make another pending signal
     /// deliverable: the caller asks `deliver_next` again). `None` when no
     /// frame is waiting.
-    pub fn run_handler(&mut self) -> Option<HandlerRun> {
+    pub(crate) fn run_handler(&mut self) -> Option<HandlerRun> {
         let frame = self.frames.pop()?;
         self.blocked = frame.restore;
         let runs = self.handled.entry(frame.signal).or_insert(0);
@@ -426,7 +427,7 @@ impl SigState {
 
     /// The process dies: the frames it had set up are never returned to,
     /// so their handlers never run. Returns their signals, oldest first.
-    pub fn abandon_frames(&mut self) -> Vec<Signal> {
+    pub(crate) fn abandon_frames(&mut self) -> Vec<Signal> {
         let gone = self.frames.iter().map(|f| f.signal).collect();
         if let Some(first) = self.frames.first() {
             self.blocked = first.restore;
@@ -447,7 +448,7 @@ impl SigState {
     /// and SA_NOCLDWAIT copied (copy_sighand), the mask copied with the task
     /// struct, both pending queues empty (init_sigpending on the task's and
     /// on the new signal_struct's), no frames, handler counts at 0.
-    pub fn fork_child(&self) -> SigState {
+    pub(crate) fn fork_child(&self) -> SigState {
         SigState {
             actions: self.actions.clone(),
             nocldwait: self.nocldwait,
@@ -465,7 +466,7 @@ impl SigState {
     /// are kept. A pending signal whose handler was reset meets its default
     /// action when delivered. Handler counts start again from zero: they
     /// count runs of the image's handlers, and the new image has none.
-    pub fn exec(&mut self) {
+    pub(crate) fn exec(&mut self) {
         self.actions.retain(|_, d| *d == Disposition::Ignore);
         self.nocldwait = false;
         self.handled.clear();
@@ -474,14 +475,14 @@ impl SigState {
 
     /// Whether a child of this process is reaped at exit rather than left a
     /// zombie (do_notify_parent: SIGCHLD at SIG_IGN or with SA_NOCLDWAIT).
-    pub fn child_exit_auto_reaps(&self) -> bool {
+    pub(crate) fn child_exit_auto_reaps(&self) -> bool {
         self.disposition(Signal::SIGCHLD) == Disposition::Ignore || self.nocldwait
     }
 
     /// One of this process's children exited (do_notify_parent, for a child
     /// that is not traced and whose exit signal is SIGCHLD): decides
     /// auto-reaping and generates SIGCHLD here unless SIGCHLD is SIG_IGN.
-    pub fn notify_child_exit(&mut self) -> ChildExitNotice {
+    pub(crate) fn notify_child_exit(&mut self) -> ChildExitNotice {
         let ignored = self.disposition(Signal::SIGCHLD) == Disposition::Ignore;
         ChildExitNotice {
             auto_reap: self.child_exit_auto_reaps(),

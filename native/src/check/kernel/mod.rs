@@ -14,7 +14,9 @@
 //!
 //! Files: this one (the run's processes, their start and their end), `ops`
 //! (spawning and operations), `settle` (waiting for quiet after a step),
-//! `observe` (reading the machine).
+//! `observe` (reading the machine), `snapshot` (page tables and map
+//! counts read consistently while the kernel migrates pages), `follow`
+//! (frames followed through migration from one step to the next).
 
 use super::probe::{self, KpageCount};
 use super::proto::{self, Extra, Misbehave, Msg, Ready};
@@ -29,9 +31,11 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
+mod follow;
 mod observe;
 mod ops;
 mod settle;
+pub mod snapshot;
 
 /// The process group of the run in progress, for the Ctrl-C handler.
 static RUN_PGID: AtomicI32 = AtomicI32::new(0);
@@ -152,6 +156,13 @@ pub struct Kernel {
     zero: Option<u64>,
     kpc: Option<KpageCount>,
     last: Observation,
+    /// The pages of `last` that gave no consistent reading (snapshot.rs).
+    unsettled: snapshot::Unsettled,
+    /// Frames followed through migration from step to step (follow.rs).
+    frames: follow::Frames,
+    /// Each process's minor faults at the last observation: one that took
+    /// none since cannot have copied a page on write (follow.rs).
+    faults_seen: BTreeMap<String, u64>,
     limits: Limits,
     deadline: Instant,
     /// Scenario name -> the model's pid, to report pids as the model does.
@@ -242,6 +253,9 @@ impl Kernel {
             zero,
             kpc,
             last: Observation::default(),
+            unsettled: snapshot::Unsettled::new(),
+            frames: follow::Frames::default(),
+            faults_seen: BTreeMap::new(),
             deadline: Instant::now() + limits.scenario,
             limits,
             model_pids,

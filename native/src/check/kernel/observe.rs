@@ -1,12 +1,14 @@
 //! Observing: the machine as /proc and pagemap show it after a step.
 
-use super::{Kernel, Life};
+use super::{snapshot, Kernel, Life};
 use crate::check::probe;
+use crate::check::worker::PAGE;
 use sim_core::ipc::end_name::{EndName, Which};
 use sim_core::observe::{Observation, PageObs, ProcObs};
 use sim_core::scenario::ast::{StateName, INIT_NAME};
 use sim_core::sig::Signal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 impl Kernel {
     /// The parent's name as a scenario says it.
@@ -21,67 +23,91 @@ impl Kernel {
         }
     }
 
-    fn observe_pages(&self, pid: i32, addr: u64, pages: u32) -> Vec<PageObs> {
-        let entries = probe::pagemap(pid, addr, pages as usize).unwrap_or_default();
-        let (Some(zero), Some(_)) = (self.zero, &self.kpc) else {
-            // Without privilege: no PFN; the exclusive bit says 1 user or more.
-            return entries
-                .iter()
-                .map(|e| match (e.present(), e.exclusive()) {
-                    (false, _) => PageObs::Absent,
-                    (true, true) => PageObs::Frame { frame: 0, users: 1 },
-                    (true, false) => PageObs::Frame { frame: 0, users: 2 },
-                })
-                .collect();
-        };
-        // Map counts are filled in by `fill_users`, for every region at once.
-        entries
+    /// Without privilege: no PFN; the exclusive bit says 1 user or more.
+    fn observe_pages_unprivileged(&self, pid: i32, addr: u64, pages: u32) -> Vec<PageObs> {
+        probe::pagemap(pid, addr, pages as usize)
+            .unwrap_or_default()
             .iter()
-            .map(|e| {
-                if !e.present() {
-                    PageObs::Absent
-                } else if e.pfn() == zero {
-                    PageObs::Zero
-                } else {
-                    PageObs::Frame {
-                        frame: e.pfn(),
-                        users: 0,
-                    }
-                }
+            .map(|e| match (e.present(), e.exclusive()) {
+                (false, _) => PageObs::Absent,
+                (true, true) => PageObs::Frame { frame: 0, users: 1 },
+                (true, false) => PageObs::Frame { frame: 0, users: 2 },
             })
             .collect()
     }
 
-    /// Read the map count of every frame `obs` shows from /proc/kpagecount,
-    /// in one batched pass: a frame several processes share is read once.
-    fn fill_users(&self, obs: &mut Observation) {
-        let (Some(_), Some(kpc)) = (self.zero, &self.kpc) else {
-            return; // frame numbers hidden: `observe_pages` used the exclusive bit
-        };
-        // `users_of` sorts and merges the frames itself, and answers in the
-        // order asked: the same walk over the pages hands the counts back.
-        let frames: Vec<u64> = obs
-            .processes
-            .values()
-            .flat_map(|p| p.regions.values().flatten())
-            .filter_map(|page| match page {
-                PageObs::Frame { frame, .. } => Some(*frame),
-                _ => None,
+    /// The pages of every live process's regions, by (process, region), as
+    /// one consistent reading of pagemap and /proc/kpagecount (snapshot.rs:
+    /// the kernel migrates pages between the two reads); and the pages that
+    /// gave no consistent reading, shown as absent here and not judged.
+    fn observe_all_pages(
+        &self,
+    ) -> (
+        BTreeMap<(String, String), Vec<PageObs>>,
+        snapshot::Unsettled,
+    ) {
+        let places: Vec<(&String, &String, i32, u64, u32)> = self
+            .procs
+            .iter()
+            .filter(|(_, p)| p.life == Life::Alive)
+            .flat_map(|(name, p)| {
+                p.regions
+                    .iter()
+                    .map(move |(r, &(addr, pages))| (name, r, p.pid, addr, pages))
             })
             .collect();
-        let mut users = kpc.users_of(&frames).into_iter();
-        for p in obs.processes.values_mut() {
-            for page in p.regions.values_mut().flatten() {
-                if let PageObs::Frame { users: n, .. } = page {
-                    *n = users.next().expect("one count per frame asked") as u32;
-                }
+        let mut out = BTreeMap::new();
+        let (Some(zero), Some(kpc)) = (self.zero, &self.kpc) else {
+            for &(name, region, pid, addr, pages) in &places {
+                let pages = self.observe_pages_unprivileged(pid, addr, pages);
+                out.insert((name.clone(), region.clone()), pages);
             }
+            return (out, snapshot::Unsettled::new());
+        };
+        let sizes: Vec<u32> = places.iter().map(|p| p.4).collect();
+        let snap = snapshot::read(
+            &sizes,
+            zero,
+            |r, first, n| {
+                let (_, _, pid, addr, _) = places[r];
+                probe::pagemap(pid, addr + u64::from(first) * PAGE as u64, n as usize).ok()
+            },
+            |frames| kpc.users_of(frames),
+            |round| std::thread::sleep(Duration::from_millis(1 << round.min(4))),
+        );
+        for (r, entries) in snap.entries.iter().enumerate() {
+            let (name, region, ..) = places[r];
+            let pages = entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    if !e.present() || snap.unsettled.contains(&(r, i as u32)) {
+                        PageObs::Absent
+                    } else if e.pfn() == zero {
+                        PageObs::Zero
+                    } else {
+                        PageObs::Frame {
+                            frame: e.pfn(),
+                            users: snap.counts.get(&e.pfn()).copied().unwrap_or(0) as u32,
+                        }
+                    }
+                })
+                .collect();
+            out.insert((name.clone(), region.clone()), pages);
         }
+        let unsettled = snap
+            .unsettled
+            .iter()
+            .map(|&(r, i)| (places[r].0.clone(), places[r].1.clone(), i))
+            .collect();
+        (out, unsettled)
     }
 
     /// The machine as it is now.
     pub fn observe(&mut self) -> Observation {
         let mut obs = Observation::default();
+        let (mut pages, unsettled) = self.observe_all_pages();
+        let mut faults = BTreeMap::new();
         let names: Vec<String> = self.procs.keys().cloned().collect();
         for name in &names {
             let p = &self.procs[name];
@@ -90,6 +116,9 @@ impl Kernel {
             } else {
                 probe::stat(p.pid)
             };
+            if let Some(s) = stat {
+                faults.insert(name.clone(), s.minflt);
+            }
             let parent = match stat {
                 Some(s) => self.parent_name(s.ppid),
                 None => p.parent.clone(),
@@ -104,8 +133,11 @@ impl Kernel {
             };
             let regions = if p.life == Life::Alive {
                 p.regions
-                    .iter()
-                    .map(|(r, (addr, pages))| (r.clone(), self.observe_pages(p.pid, *addr, *pages)))
+                    .keys()
+                    .map(|r| {
+                        let seen = pages.remove(&(name.clone(), r.clone()));
+                        (r.clone(), seen.unwrap_or_default())
+                    })
                     .collect()
             } else {
                 BTreeMap::new()
@@ -166,9 +198,25 @@ impl Kernel {
                 obs.queued.insert(key, n);
             }
         }
-        self.fill_users(&mut obs);
+        let mut unsettled = unsettled;
+        if self.privileged() {
+            // Processes that took no fault since the last observation.
+            let still: BTreeSet<&str> = faults
+                .iter()
+                .filter(|&(n, f)| self.faults_seen.get(n) == Some(f))
+                .map(|(n, _)| n.as_str())
+                .collect();
+            unsettled.extend(self.frames.follow(&self.last, &mut obs, &still));
+        }
+        self.faults_seen = faults;
         self.last = obs.clone();
+        self.unsettled = unsettled;
         obs
+    }
+
+    /// The pages of the last observation that gave no consistent reading.
+    pub fn unsettled(&self) -> &snapshot::Unsettled {
+        &self.unsettled
     }
 
     /// The observation from before `process`'s last operation.

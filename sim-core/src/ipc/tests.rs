@@ -1,15 +1,15 @@
 //! The pipe, socketpair and fd-table facts (tests/scenarios/facts), each as a
-//! test of the data structures in `sim_core::ipc`, plus property tests that
+//! test of the data structures in `ipc`, plus property tests that
 //! random operation sequences conserve bytes and never panic.
 
+use crate::errno::Errno;
+use crate::ids::{Fd, PipeId, SockPairId};
+use crate::ipc::fd::{EndRef, FdTable};
+use crate::ipc::pipe::{Pipe, PipeEnd, Slot};
+use crate::ipc::socket::{How, Side, SockType, SocketPair};
+use crate::ipc::{Progress, WriteOutcome};
+use crate::profile::KernelProfile;
 use proptest::prelude::*;
-use sim_core::errno::Errno;
-use sim_core::ids::{Fd, PipeId, SockPairId};
-use sim_core::ipc::fd::{EndRef, FdTable};
-use sim_core::ipc::pipe::{Pipe, PipeEnd, Slot};
-use sim_core::ipc::socket::{How, Side, SockType, SocketPair};
-use sim_core::ipc::{Progress, WriteOutcome};
-use sim_core::profile::KernelProfile;
 
 fn k() -> KernelProfile {
     KernelProfile::linux_6_18_x86_64()
@@ -1118,8 +1118,8 @@ proptest! {
 /// Run a scenario in the model and answer the expects that failed, as
 /// "line N: expect ... -- found"; empty when every one held.
 fn failed_expects_with(profile: KernelProfile, text: &str) -> Vec<String> {
-    let scenario = sim_core::scenario::parse(text).expect("the scenario parses");
-    let mut sim = sim_core::engine::Sim::with_profile(scenario, profile);
+    let scenario = crate::scenario::parse(text).expect("the scenario parses");
+    let mut sim = crate::engine::Sim::with_profile(scenario, profile);
     sim.run_to_end().expect("the scenario runs");
     let failed: Vec<String> = sim
         .steps()

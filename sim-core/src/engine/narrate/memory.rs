@@ -1,35 +1,96 @@
-//! The narration: one or two sentences per step, written for a learner.
-//! Numbers and frame names come from the events; the words say why.
+//! The story of memory: mmap and munmap, the faults of a read or write,
+//! fork's copy of the page tables, exec. Numbers and frame names come from
+//! the events; the words say why.
 
+use super::{frames_freed, Teller};
+use crate::engine::event::{Event, ForkedRegion, RegionFork};
 use crate::ids::{FrameId, Pid};
 use crate::mm::{Access, Backing, FaultKind, MemEvent};
-use crate::scenario::ast::{ExitStatus, PageRange};
 use crate::words::{agree, count, list};
 use crate::world::World;
+use std::ops::Range;
 
-pub fn ended(status: ExitStatus) -> String {
-    match status {
-        ExitStatus::Exited(code) => format!("exited with status {code}"),
-        ExitStatus::Signaled(sig) => format!("was killed by {sig}"),
+impl Teller<'_> {
+    pub(super) fn memory(&self, event: &Event, rest: &[Event]) -> String {
+        match event {
+            Event::Mapped {
+                pid,
+                region,
+                pages,
+                shared,
+            } => mmap(self.name(*pid), region, *pages, *shared),
+            Event::MapRefused { pid, region, errno } => format!(
+                "{} asks for a mapping {region} of 0 pages: mmap fails with {errno}, because a mapping needs at least one page. No region {region} is made.",
+                self.name(*pid)
+            ),
+            Event::Unmapped { pid, region, freed } => munmap(self.name(*pid), region, *freed),
+            Event::Touched {
+                pid,
+                region,
+                from,
+                to,
+                access,
+            } => {
+                // Its faults are the `mem` events right after it.
+                let mem: Vec<MemEvent> = rest
+                    .iter()
+                    .map_while(|e| match e {
+                        Event::Mem { pid: p, mem } if p == pid => Some(mem.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                let shared = self
+                    .before
+                    .proc(*pid)
+                    .mm
+                    .region(region)
+                    .is_some_and(|r| matches!(r.backing, Backing::Shared { .. }));
+                touch(
+                    self.after,
+                    *pid,
+                    self.name(*pid),
+                    region,
+                    *from..*to,
+                    *access,
+                    shared,
+                    &mem,
+                )
+            }
+            Event::Forked {
+                parent,
+                child,
+                name,
+                copied,
+                regions,
+                inherited,
+            } => {
+                let mut story = fork(self.name(*parent), name, *child, *copied, regions);
+                if !inherited.is_empty() {
+                    story.push_str(&format!(
+                        " {name} inherits {}: each end now has one more open fd.",
+                        inherited.join(", ")
+                    ));
+                }
+                story
+            }
+            Event::Exec {
+                pid,
+                program,
+                freed,
+                keeps_fds,
+            } => {
+                let mut story = exec(self.name(*pid), program, *freed);
+                if *keeps_fds {
+                    story.push_str(" Its open fds survive exec.");
+                }
+                story
+            }
+            _ => String::new(),
+        }
     }
 }
 
-pub fn frames_freed(n: u32) -> String {
-    format!(
-        "{} {} freed",
-        count(n, "frame", "frames"),
-        agree(n, "is", "are")
-    )
-}
-
-pub fn list_is_are(names: &[String]) -> String {
-    if names.is_empty() {
-        return String::new();
-    }
-    format!("{} {}", list(names), agree(names.len() as u64, "is", "are"))
-}
-
-pub fn mmap(me: &str, region: &str, pages: u32, shared: bool) -> String {
+fn mmap(me: &str, region: &str, pages: u32, shared: bool) -> String {
     let kind = if shared {
         "shared anonymous"
     } else {
@@ -41,7 +102,7 @@ pub fn mmap(me: &str, region: &str, pages: u32, shared: bool) -> String {
     )
 }
 
-pub fn munmap(me: &str, region: &str, freed: u32) -> String {
+fn munmap(me: &str, region: &str, freed: u32) -> String {
     if freed == 0 {
         format!("{me} unmaps {region}; no frame was freed (none was its alone).")
     } else {
@@ -49,7 +110,7 @@ pub fn munmap(me: &str, region: &str, freed: u32) -> String {
     }
 }
 
-fn range_text(region: &str, range: PageRange) -> String {
+fn range_text(region: &str, range: Range<u32>) -> String {
     if range.len() == 1 {
         format!("{region}[{}]", range.start)
     } else {
@@ -57,9 +118,16 @@ fn range_text(region: &str, range: PageRange) -> String {
     }
 }
 
-/// Who else maps `frame` at `region[page]`, by name.
-fn others(world: &World, me: Pid, region: &str, page: u32, frame: FrameId) -> Vec<String> {
-    world
+/// Who else maps `frame` at `region[page]`, by name, in pid order: every
+/// one of them when they are at most `NAMED`, else the first `NAMED - 2`;
+/// and how many there are. A frame is shared only by fork, so each other
+/// map of it is another process's same page, and the frame's map count
+/// tells how many there are without looking at every process.
+fn others(world: &World, me: Pid, region: &str, page: u32, frame: FrameId) -> (Vec<String>, u32) {
+    const NAMED: u32 = 5;
+    let total = world.frames.mapcount(frame);
+    let wanted = if total <= NAMED { total } else { NAMED - 2 };
+    let names = world
         .procs()
         .filter(|p| p.pid != me)
         .filter(|p| {
@@ -67,23 +135,27 @@ fn others(world: &World, me: Pid, region: &str, page: u32, frame: FrameId) -> Ve
                 .is_some_and(|r| page < r.pages() && r.ptes.get(page).frame() == Some(frame))
         })
         .map(|p| p.name.to_string())
-        .collect()
+        .take(wanted as usize)
+        .collect();
+    (names, total)
 }
 
-pub fn touch(
+#[allow(clippy::too_many_arguments)]
+fn touch(
     world: &World,
     me_pid: Pid,
     me: &str,
     region: &str,
-    range: PageRange,
+    range: Range<u32>,
     access: Access,
+    shared: bool,
     events: &[MemEvent],
 ) -> String {
     let verb = match access {
         Access::Read => "reads",
         Access::Write => "writes",
     };
-    let what = range_text(region, range);
+    let what = range_text(region, range.clone());
     let faults = MemEvent::faults(events);
     let around: Vec<u32> = events
         .iter()
@@ -92,11 +164,6 @@ pub fn touch(
             MemEvent::Faults { .. } => Vec::new(),
         })
         .collect();
-    let shared = world
-        .proc(me_pid)
-        .mm
-        .region(region)
-        .is_some_and(|r| matches!(r.backing, Backing::Shared { .. }));
     let mut text = if faults.is_empty() {
         let why = match (access, shared) {
             (Access::Read, _) => "already mapped, so the CPU reads without the kernel's help",
@@ -110,14 +177,10 @@ pub fn touch(
             one_fault(world, me_pid, me, region, page, fault)
         )
     } else {
-        let untouched = if range.len() as usize > faults.len() {
+        let untouched = if range.len() > faults.len() {
             format!(
                 " ({} already mapped took none)",
-                count(
-                    u64::from(range.len()) - faults.len() as u64,
-                    "page",
-                    "pages"
-                )
+                count(range.len() as u64 - faults.len() as u64, "page", "pages")
             )
         } else {
             String::new()
@@ -156,11 +219,17 @@ fn one_fault(
             "the page maps the read-only zero page, so the kernel gives it a fresh zeroed frame, {frame} (1 fault)."
         ),
         FaultKind::CowCopy { from, to } => {
-            let others = others(world, me_pid, region, page, from);
+            let (others, total) = others(world, me_pid, region, page, from);
             let keep = match others.as_slice() {
                 [] => String::new(),
                 [one] => format!(", {one} keeps {from}, which is now its alone"),
-                many => format!(", {} keep {from}", many.join(" and ")),
+                [a, b] => format!(", {a} and {b} keep {from}"),
+                many if many.len() as u32 == total => format!("; {} keep {from}", list(many)),
+                some => format!(
+                    "; {} and {} others keep {from}",
+                    some.join(", "),
+                    total - some.len() as u32
+                ),
             };
             format!("the frame is shared, so the kernel copies it (1 fault); {me} now has frame {to}{keep}.")
         }
@@ -272,7 +341,7 @@ fn summary(faults: &[(u32, FaultKind)]) -> String {
     text
 }
 
-pub fn fork(me: &str, child: &str, pid: Pid, copied: u64, regions: &[(String, Backing)]) -> String {
+fn fork(me: &str, child: &str, pid: Pid, copied: u64, regions: &[ForkedRegion]) -> String {
     let mut text = format!("{me} forks {child} (pid {pid}). ");
     if regions.is_empty() {
         text.push_str("There is no memory to share yet.");
@@ -280,8 +349,8 @@ pub fn fork(me: &str, child: &str, pid: Pid, copied: u64, regions: &[(String, Ba
     }
     let copied_regions: Vec<&str> = regions
         .iter()
-        .filter(|(_, b)| matches!(b, Backing::Private { anon_vma: true }))
-        .map(|(n, _)| n.as_str())
+        .filter(|r| r.fork == RegionFork::Copied)
+        .map(|r| r.region.as_str())
         .collect();
     if copied > 0 {
         text.push_str(&format!(
@@ -295,8 +364,8 @@ pub fn fork(me: &str, child: &str, pid: Pid, copied: u64, regions: &[(String, Ba
     }
     let skipped: Vec<&str> = regions
         .iter()
-        .filter(|(_, b)| matches!(b, Backing::Private { anon_vma: false }))
-        .map(|(n, _)| n.as_str())
+        .filter(|r| r.fork == RegionFork::NeverWritten)
+        .map(|r| r.region.as_str())
         .collect();
     if !skipped.is_empty() {
         text.push_str(&format!(
@@ -308,8 +377,8 @@ pub fn fork(me: &str, child: &str, pid: Pid, copied: u64, regions: &[(String, Ba
     }
     let shared: Vec<&str> = regions
         .iter()
-        .filter(|(_, b)| matches!(b, Backing::Shared { .. }))
-        .map(|(n, _)| n.as_str())
+        .filter(|r| r.fork == RegionFork::Shared)
+        .map(|r| r.region.as_str())
         .collect();
     if !shared.is_empty() {
         text.push_str(&format!(
@@ -322,7 +391,7 @@ pub fn fork(me: &str, child: &str, pid: Pid, copied: u64, regions: &[(String, Ba
     text
 }
 
-pub fn exec(me: &str, program: &str, freed: u32) -> String {
+fn exec(me: &str, program: &str, freed: u32) -> String {
     let mut text = format!("{me} execs {program}: its whole address space is replaced, so any sharing with other processes ends here.");
     if freed > 0 {
         text.push_str(&format!(
@@ -332,27 +401,4 @@ pub fn exec(me: &str, program: &str, freed: u32) -> String {
         ));
     }
     text
-}
-
-pub fn exit_call(me: &str, code: i32, status: ExitStatus) -> String {
-    match status {
-        ExitStatus::Exited(reported) if i64::from(reported) != i64::from(code) => format!(
-            "{me} calls exit({code}). Only the low 8 bits of the code survive, so its parent will see {reported}."
-        ),
-        _ => format!("{me} calls exit({code})."),
-    }
-}
-
-pub fn wait_echild(me: &str, child: Option<&str>) -> String {
-    match child {
-        Some(c) => format!("{me} calls wait for {c}, but {c} is not a child it can still reap: wait fails with ECHILD."),
-        None => format!("{me} calls wait, but it has no child left to reap: wait fails with ECHILD."),
-    }
-}
-
-pub fn wait_blocks(me: &str, children: &[String]) -> String {
-    format!(
-        "{me} calls wait, but {} still running, so {me} blocks until a child exits.",
-        list_is_are(children)
-    )
 }

@@ -1,17 +1,17 @@
 //! The signal facts (tests/scenarios/facts/signal-*.scn) and the
 //! kernel/signal.c rules behind them, checked on one process's `SigState`.
 
-use proptest::prelude::*;
-use sim_core::engine::Sim;
-use sim_core::errno::Errno;
-use sim_core::proc::WaitStatus;
-use sim_core::scenario::ast::OpResult;
-use sim_core::scenario::ast::{Action, ExitStatus};
-use sim_core::sig::Signal;
-use sim_core::signal::{
-    default_action, DefaultAction, Delivery, Disposition, Fate, HandlerRun, IgnoredBy, Queue,
-    SigSet, SigState,
+use crate::engine::Sim;
+use crate::errno::Errno;
+use crate::proc::WaitStatus;
+use crate::scenario::ast::OpResult;
+use crate::scenario::ast::{Action, ExitStatus};
+use crate::sig::Signal;
+use crate::signal::state::HandlerRun;
+use crate::signal::{
+    default_action, DefaultAction, Delivery, Disposition, Fate, IgnoredBy, Queue, SigSet, SigState,
 };
+use proptest::prelude::*;
 
 fn sig(name: &str) -> Signal {
     name.parse().expect("a signal name this test spells right")
