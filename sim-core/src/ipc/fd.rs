@@ -63,47 +63,39 @@ impl FdTable {
     /// Install `end` at the lowest free fd number from 3 up (alloc_fd),
     /// or EMFILE when every number below `nofile` (RLIMIT_NOFILE) is taken.
     pub(crate) fn open(&mut self, end: EndRef, nofile: u32) -> Result<Fd, Errno> {
-        let [fd] = self.free_below::<1>(nofile)?;
-        self.fds.insert(fd, end);
-        Ok(fd)
+        let mut candidate = FIRST_FREE_FD;
+        // The map is ordered, so the first gap is the lowest free number.
+        for &Fd(n) in self.fds.keys() {
+            if n > candidate {
+                break;
+            }
+            if n == candidate {
+                candidate += 1;
+            }
+        }
+        if candidate >= nofile {
+            return Err(Errno::EMFILE);
+        }
+        self.fds.insert(Fd(candidate), end);
+        Ok(Fd(candidate))
     }
 
     /// Install the two ends of a new pipe or socketpair at the two lowest
-    /// free numbers, or neither: EMFILE, the table unchanged, when fewer
-    /// than two numbers below `nofile` are free. The kernel reserves both
-    /// numbers before it installs either (get_unused_fd_flags twice, then
-    /// fd_install twice: __do_pipe_flags in fs/pipe.c, __sys_socketpair in
-    /// net/socket.c), and a failed second reservation gives the first back
-    /// (put_unused_fd).
+    /// free numbers, or neither: EMFILE, the table as it was, when fewer
+    /// than two numbers below `nofile` are free. So does the kernel: it
+    /// reserves both numbers (get_unused_fd_flags twice) before it
+    /// installs either (fd_install), and a failed second reservation gives
+    /// the first back (put_unused_fd): __do_pipe_flags in fs/pipe.c,
+    /// __sys_socketpair in net/socket.c.
     pub(crate) fn open_pair(&mut self, ends: [EndRef; 2], nofile: u32) -> Result<[Fd; 2], Errno> {
-        let fds = self.free_below::<2>(nofile)?;
-        for (fd, end) in fds.into_iter().zip(ends) {
-            self.fds.insert(fd, end);
-        }
-        Ok(fds)
-    }
-
-    /// The `N` lowest free numbers from 3 up, all below `nofile`, or EMFILE
-    /// (alloc_fd's `fd >= end` test, `end` being rlimit(RLIMIT_NOFILE)).
-    fn free_below<const N: usize>(&self, nofile: u32) -> Result<[Fd; N], Errno> {
-        let mut out = [Fd(0); N];
-        let mut taken = self.fds.keys().map(|fd| fd.0).peekable();
-        let mut candidate = FIRST_FREE_FD;
-        for slot in &mut out {
-            // The map is ordered, so the first gap at or after `candidate`
-            // is the lowest free number left.
-            while let Some(n) = taken.next_if(|&n| n <= candidate) {
-                if n == candidate {
-                    candidate += 1;
-                }
+        let first = self.open(ends[0], nofile)?;
+        match self.open(ends[1], nofile) {
+            Ok(second) => Ok([first, second]),
+            Err(e) => {
+                self.fds.remove(&first);
+                Err(e)
             }
-            if candidate >= nofile {
-                return Err(Errno::EMFILE);
-            }
-            *slot = Fd(candidate);
-            candidate += 1;
         }
-        Ok(out)
     }
 
     /// close(fd): forget it and answer what it referred to, so the caller
