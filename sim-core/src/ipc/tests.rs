@@ -1670,7 +1670,7 @@ proptest! {
                 let got = after.observe().processes[actor]
                     .last_op
                     .as_ref()
-                    .and_then(|op| op.result.clone());
+                    .and_then(|op| op.result);
                 if free >= 2 {
                     prop_assert_eq!(got, Some(crate::scenario::ast::OpResult::Value(0)), "line {}", line);
                     prop_assert_eq!(after.proc(pid).fds.len(), before.proc(pid).fds.len() + 2);
