@@ -26,6 +26,24 @@ use super::snapshot::Unsettled;
 use sim_core::observe::{Observation, PageObs};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+/// Every page of `now`, with the process it is in and the same page in
+/// `before` (None when it had no such page then).
+fn pages_beside<'a>(
+    before: &'a Observation,
+    now: &'a Observation,
+) -> impl Iterator<Item = (&'a str, &'a PageObs, Option<&'a PageObs>)> {
+    now.processes.iter().flat_map(move |(name, p)| {
+        let was = before.processes.get(name);
+        p.regions.iter().flat_map(move |(region, pages)| {
+            let prev = was.and_then(|q| q.regions.get(region));
+            pages
+                .iter()
+                .enumerate()
+                .map(move |(i, page)| (name.as_str(), page, prev.and_then(|v| v.get(i))))
+        })
+    })
+}
+
 /// Identities given to frames that could not keep their PFN: above any PFN
 /// (pagemap has 55 bits for one).
 const FRESH: u64 = 1 << 56;
@@ -94,24 +112,16 @@ impl Frames {
     /// frame goes by.
     fn nothing_moved(&self, before: &Observation, now: &Observation) -> bool {
         let moved_away: HashSet<u64> = self.ids.values().copied().collect();
-        for (name, p) in &now.processes {
-            for (region, pages) in &p.regions {
-                let prev = before
-                    .processes
-                    .get(name)
-                    .and_then(|q| q.regions.get(region));
-                for (i, page) in pages.iter().enumerate() {
-                    let Some(pfn) = frame_of(page) else { continue };
-                    let id = self.ids.get(&pfn).copied().unwrap_or(pfn);
-                    match prev.and_then(|v| v.get(i)).and_then(frame_of) {
-                        Some(was) if was == id => {}
-                        None if id != pfn || !moved_away.contains(&pfn) => {}
-                        _ => return false,
-                    }
-                }
+        pages_beside(before, now).all(|(_, page, prev)| {
+            let Some(pfn) = frame_of(page) else {
+                return true;
+            };
+            let id = self.ids.get(&pfn).copied().unwrap_or(pfn);
+            match prev.and_then(frame_of) {
+                Some(was) => was == id,
+                None => id != pfn || !moved_away.contains(&pfn),
             }
-        }
-        true
+        })
     }
 
     /// PFN -> identity for every frame of `now`, and the pages of frames
@@ -127,26 +137,17 @@ impl Frames {
         let mut was: HashMap<u64, Was> = HashMap::new();
         // Frames all of whose pages are in processes that took no fault.
         let mut quiet: HashMap<u64, bool> = HashMap::new();
-        for (name, p) in &now.processes {
-            let is_still = still.contains(name.as_str());
-            for (region, pages) in &p.regions {
-                let prev = before
-                    .processes
-                    .get(name)
-                    .and_then(|q| q.regions.get(region));
-                for (i, page) in pages.iter().enumerate() {
-                    let Some(pfn) = frame(page) else { continue };
-                    let old = prev.and_then(|v| v.get(i)).and_then(frame);
-                    *quiet.entry(pfn).or_insert(true) &= is_still;
-                    let w = was.entry(pfn).or_insert(Was::Nothing);
-                    *w = match (*w, old) {
-                        (w, None) => w,
-                        (Was::Nothing, Some(id)) => Was::One(id),
-                        (Was::One(a), Some(b)) if a == b => Was::One(a),
-                        _ => Was::Many,
-                    };
-                }
-            }
+        for (name, page, prev) in pages_beside(before, now) {
+            let Some(pfn) = frame(page) else { continue };
+            let old = prev.and_then(frame);
+            *quiet.entry(pfn).or_insert(true) &= still.contains(name);
+            let w = was.entry(pfn).or_insert(Was::Nothing);
+            *w = match (*w, old) {
+                (w, None) => w,
+                (Was::Nothing, Some(id)) => Was::One(id),
+                (Was::One(a), Some(b)) if a == b => Was::One(a),
+                _ => Was::Many,
+            };
         }
         // Identity -> the PFN it had at the last step: its own number,
         // unless it moved.
