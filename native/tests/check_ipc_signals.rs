@@ -708,3 +708,84 @@ expect a state gone
 ",
     );
 }
+
+/// 510 pipes of `p`: fds 3 to 1022 under the model's RLIMIT_NOFILE of
+/// 1024, one number (1023) left free.
+fn at_the_fd_limit(title: &str) -> String {
+    let mut text = format!("title {title}\nprocess p\n");
+    for n in 1..=510 {
+        text.push_str(&format!("p: pipe p{n}\n"));
+    }
+    text
+}
+
+#[test]
+fn a_child_forked_and_exec_d_at_the_fd_limit_has_as_few_free_fds_as_its_parent() {
+    let mut text = at_the_fd_limit("fork and exec at the fd limit");
+    text.push_str(
+        "\
+p: close p1.r
+p: pipe y
+expect p result 0
+p: fork c
+c: pipe z
+expect c result EMFILE
+c: exec node
+expect c result 0
+c: send y.w 3
+expect c result 3
+c: close p2.r
+c: socketpair s
+expect c result EMFILE
+c: close p2.w
+c: socketpair t
+expect c result 0
+c: send t.0 4
+c: recv t.1 10
+expect c result 4
+p: socketpair u
+expect p result EMFILE
+c: exit 0
+p: wait c
+expect p status exited 0
+p: recv y.r 10
+expect p result 3
+",
+    );
+    agrees(
+        "a_child_forked_and_exec_d_at_the_fd_limit_has_as_few_free_fds_as_its_parent",
+        &text,
+    );
+}
+
+#[test]
+fn an_fd_that_check_inherits_is_not_a_scenario_processs() {
+    // fd 5 open in `forkscope check` without close-on-exec, as a shell may
+    // leave one: its workers must not inherit it, or the 510th pipe would
+    // find no room.
+    let mut text = at_the_fd_limit("an inherited fd takes no room");
+    text.push_str("expect p result 0\np: pipe x\nexpect p result EMFILE\n");
+    let path = common::scenario_file("an_fd_that_check_inherits", &text);
+    let out = {
+        let _guard = FORK_MTX.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_forkscope"));
+        cmd.arg("check").arg(&path);
+        // Safety: dup2 is async-signal-safe and allocates nothing; a dup2
+        // result has no close-on-exec flag.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                libc::dup2(2, 5);
+                Ok(())
+            });
+        }
+        cmd.output().unwrap()
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("| agree"), "{stdout}");
+}

@@ -51,8 +51,15 @@ pub struct KernelProfile {
     /// How an skb's truesize is computed: struct sizes and kmalloc classes.
     pub skb: SkbLayout,
 
-    /// RLIMIT_NOFILE soft limit (INR_OPEN_CUR, include/uapi/linux/fs.h):
-    /// 1024. An fd number must stay below it (EMFILE).
+    /// RLIMIT_NOFILE soft limit: 1024, INR_OPEN_CUR (include/uapi/linux/fs.h),
+    /// init's soft limit (INIT_RLIMITS, include/asm-generic/resource.h),
+    /// which every process inherits unless something raises it. A new fd's
+    /// number must stay below it: alloc_fd(0, rlimit(RLIMIT_NOFILE)) fails
+    /// with EMFILE (get_unused_fd_flags, fs/file.c). It is a process's limit,
+    /// not a kernel figure (a shell's `ulimit -n` changes it; Node.js raises
+    /// its own to the hard limit as it starts, PlatformInit in src/node.cc),
+    /// so `forkscope calibrate` does not measure it: `forkscope check` gives
+    /// the scenario's processes this limit instead (native/src/check/nofile.rs).
     pub nofile: u32,
 
     /// /sys/kernel/mm/transparent_hugepage/enabled. The model maps 4 KiB

@@ -130,6 +130,7 @@ facts! {
     writing_a_pipe_with_no_reader_left_raises_sigpipe_and_fails_with_epipe => "pipe-writing-with-no-reader-left-raises-sigpipe",
     a_writer_asleep_on_a_full_pipe_dies_of_sigpipe_when_the_reader_goes => "pipe-a-sleeping-writer-dies-of-sigpipe-when-the-reader-goes",
     readers_asleep_on_one_pipe_read_in_the_order_they_slept => "pipe-sleeping-readers-read-in-the-order-they-slept",
+    a_pipe_or_socketpair_with_one_free_fd_left_fails_with_emfile_and_opens_nothing => "pipe-or-socketpair-at-the-fd-limit-fails-with-emfile-and-opens-nothing",
     a_nonblocking_sender_of_one_byte_messages_is_refused_after_278_sends => "sock-one-byte-sends-are-refused-after-278",
     a_hundred_byte_stream_send_costs_768_like_a_one_byte_send => "sock-hundred-byte-sends-cost-768-too",
     setting_so_sndbuf_stores_double_the_value => "sock-sndbuf-stores-double-the-value",

@@ -13,6 +13,7 @@
 //! was not judged (unless `--accept-unjudged`). The most serious wins.
 //!
 //! Modules: `proto` (control messages), `worker` (the process that obeys),
+//! `nofile` (the fd numbers a scenario's processes get, as in the model),
 //! `kernel` (the controller), `probe` (reading /proc), `diff` (comparison and
 //! tables), `judge` (one scenario, both sides), `outcome` (what it found),
 //! `report` (what a person reads). docs/check-json.md documents `--json`.
@@ -20,6 +21,7 @@
 mod diff;
 mod judge;
 mod kernel;
+mod nofile;
 mod outcome;
 mod probe;
 mod proto;
@@ -138,6 +140,10 @@ fn exit_code(outcomes: &[Outcome], interrupted: bool, accept_unjudged: bool) -> 
 
 pub fn check(args: CheckArgs) -> ExitCode {
     if let Some(why) = worker::unsupported() {
+        crate::output::eprint(&format!("error: {why}\n"));
+        return ExitCode::from(2);
+    }
+    if let Err(why) = nofile::make_room() {
         crate::output::eprint(&format!("error: {why}\n"));
         return ExitCode::from(2);
     }

@@ -3,17 +3,15 @@
 //! packet, and at most one file descriptor passed beside a message (the
 //! control socket of a child about to be forked).
 //!
-//! The worker's end always sits at fd `CTRL_FD`, far above the fds a
-//! scenario creates, and is not close-on-exec so that it survives `exec`.
+//! The worker's end always sits at fd `nofile::ctrl_fd()`, the first
+//! number above every fd a scenario can create, and is not close-on-exec so
+//! that it survives `exec`.
 
 use serde::{Deserialize, Serialize};
 use std::io::{IoSlice, IoSliceMut};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
-
-/// The fd number of a worker's control socket.
-pub const CTRL_FD: RawFd = 200;
 
 /// Largest control message (a `send` of a quoted string is the largest).
 const MAX_MSG: usize = 1 << 20;

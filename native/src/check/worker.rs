@@ -1,5 +1,5 @@
 //! The worker: one real process per scenario process, obeying the
-//! controller over its control socket (fd `CTRL_FD`). Each operation is the
+//! controller over its control socket (fd `nofile::ctrl_fd()`). Each operation is the
 //! real syscall, bracketed by getrusage so that its minor faults, and only
 //! its own, are measured.
 //!
@@ -14,7 +14,8 @@
 //! What it does not do: decide anything. It resolves no names; the
 //! controller sends fds and pids.
 
-use super::proto::{self, Cmd, Disposition, Extra, Misbehave, Msg, Ready, Reply, Request, CTRL_FD};
+use super::nofile::{self, under_scenario_limit};
+use super::proto::{self, Cmd, Disposition, Extra, Misbehave, Msg, Ready, Reply, Request};
 use std::collections::BTreeMap;
 use std::ffi::CString;
 use std::os::fd::{BorrowedFd, IntoRawFd};
@@ -98,9 +99,10 @@ struct Worker {
 }
 
 fn ctrl() -> BorrowedFd<'static> {
-    // Safety: CTRL_FD is opened before the worker starts (by the controller's
-    // spawn or inherited over fork/exec) and is never closed while it runs.
-    unsafe { BorrowedFd::borrow_raw(CTRL_FD) }
+    // Safety: the control socket is opened before the worker starts (by the
+    // controller's spawn or inherited over fork/exec) and is never closed
+    // while it runs.
+    unsafe { BorrowedFd::borrow_raw(nofile::ctrl_fd()) }
 }
 
 fn minflt() -> u64 {
@@ -537,11 +539,19 @@ impl Worker {
                 }
                 r
             }
+            // pipe and socketpair are the scenario's only calls that
+            // allocate fds: they run under the model's RLIMIT_NOFILE
+            // (see `nofile`). A failed one hands back no fds: the kernel
+            // installs both or neither (__do_pipe_flags, __sys_socketpair).
             Cmd::Pipe => {
                 let mut fds = [0; 2];
-                // Safety: pipe2 writes two fds into a local array.
-                let mut r = bracket(|| unsafe { libc::pipe2(fds.as_mut_ptr(), 0) } as i64);
-                r.extra = Extra::Fds(fds[0], fds[1]);
+                let mut r = under_scenario_limit(|| {
+                    // Safety: pipe2 writes two fds into a local array.
+                    bracket(|| unsafe { libc::pipe2(fds.as_mut_ptr(), 0) } as i64)
+                });
+                if r.errno == 0 {
+                    r.extra = Extra::Fds(fds[0], fds[1]);
+                }
                 r
             }
             Cmd::Socketpair { dgram } => {
@@ -551,13 +561,16 @@ impl Worker {
                     libc::SOCK_STREAM
                 };
                 let mut fds = [0; 2];
-                // Safety: socketpair writes two fds into a local array.
-                let mut r =
+                let mut r = under_scenario_limit(|| {
+                    // Safety: socketpair writes two fds into a local array.
                     bracket(
                         || unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) }
                             as i64,
-                    );
-                r.extra = Extra::Fds(fds[0], fds[1]);
+                    )
+                });
+                if r.errno == 0 {
+                    r.extra = Extra::Fds(fds[0], fds[1]);
+                }
                 r
             }
             // Safety: closing a scenario fd the controller named.
@@ -760,9 +773,11 @@ impl Worker {
         PUBLISHED.pre_op_minflt.store(before, Ordering::Relaxed);
         let pid = raw_fork(self.scratch);
         if pid == 0 {
-            // Safety: dup2/close of fds we own; the child's channel replaces the parent's.
+            // Safety: dup2/close of fds we own; the child's channel replaces
+            // the parent's. The soft limit is the worker's own here (above
+            // ctrl_fd), so dup2 may place it there (see `nofile`).
             unsafe {
-                libc::dup2(child_ctrl, CTRL_FD);
+                libc::dup2(child_ctrl, nofile::ctrl_fd());
                 libc::close(child_ctrl);
             }
             for slot in &PUBLISHED.handled {

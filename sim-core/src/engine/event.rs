@@ -128,20 +128,22 @@ pub enum Event {
     Woken { pid: Pid, result: OpResult },
     /// The operation returned.
     Returned { pid: Pid, result: OpResult },
-    /// A pipe was made; `result` holds its read and write fds.
+    /// A pipe was made; `result` holds its read and write fds, or why the
+    /// actor got neither.
     PipeMade {
         pid: Pid,
         pipe: String,
-        result: Result<[u32; 2], Errno>,
+        result: Result<[u32; 2], NoFds>,
         slots: u32,
         bytes: u64,
     },
-    /// A socketpair was made; `result` holds the fds of ends 0 and 1.
+    /// A socketpair was made; `result` holds the fds of ends 0 and 1, or
+    /// why the actor got neither.
     SocketpairMade {
         pid: Pid,
         pair: String,
         dgram: bool,
-        result: Result<[u32; 2], Errno>,
+        result: Result<[u32; 2], NoFds>,
         sndbuf: u32,
     },
     /// A pipe or socketpair was created; its ends got these fds.
@@ -392,6 +394,18 @@ pub enum KillTarget {
     Zombie,
     /// Reaped: ESRCH.
     Reaped,
+}
+
+/// Why a new pipe or socketpair got no fds: fewer than two numbers were
+/// free below the actor's RLIMIT_NOFILE, so the call failed with `errno`
+/// (EMFILE) and opened neither end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct NoFds {
+    pub errno: Errno,
+    /// Numbers from 3 up that were free below `nofile` (0 or 1).
+    pub free: u32,
+    /// The soft limit RLIMIT_NOFILE: every fd number is below it.
+    pub nofile: u32,
 }
 
 /// A call on an end, for `Refused`.

@@ -3,7 +3,7 @@
 //! `ipc::pipe` and `ipc::socket`; this file applies them to processes and
 //! records, in its events, the figures of each queue the story needs.
 
-use super::event::{Call, EndKind, Event, QueueFigures, Refusal};
+use super::event::{Call, EndKind, Event, NoFds, QueueFigures, Refusal};
 use super::ops::{unused_name, Cx};
 use crate::errno::Errno;
 use crate::ids::Pid;
@@ -55,18 +55,40 @@ impl Cx<'_> {
         self.world.proc(self.pid).fds.find(end).map(|fd| fd.0)
     }
 
-    fn open_end(&mut self, end: EndRef) -> Result<u32, Errno> {
+    /// Give the actor fds for both ends of a new pipe or socketpair, or
+    /// none: the kernel reserves both numbers before it installs either
+    /// (get_unused_fd_flags twice, then fd_install: __do_pipe_flags in
+    /// fs/pipe.c, __sys_socketpair in net/socket.c), so EMFILE leaves the
+    /// table as it was. The new object is then released at once, as the
+    /// kernel's fput of both files (or sock_release) frees it: it keeps its
+    /// name, and no one holds an end of it.
+    fn open_ends(&mut self, ends: [EndRef; 2]) -> Result<[u32; 2], NoFds> {
         let nofile = self.profile.nofile;
-        // A new pipe or socket starts with one reference per end: the fd
+        // A new pipe or socket starts with one reference per end: the fds
         // installed here.
-        let fd = self.world.proc_mut(self.pid).fds.open(end, nofile)?;
-        let name = self.world.end_name(end);
-        self.events.push(Event::Opened {
-            pid: self.pid,
-            end: name,
-            fd: fd.0,
-        });
-        Ok(fd.0)
+        match self.world.proc_mut(self.pid).fds.open_pair(ends, nofile) {
+            Ok(fds) => {
+                for (end, fd) in ends.into_iter().zip(fds) {
+                    let name = self.world.end_name(end);
+                    self.events.push(Event::Opened {
+                        pid: self.pid,
+                        end: name,
+                        fd: fd.0,
+                    });
+                }
+                Ok(fds.map(|fd| fd.0))
+            }
+            Err(errno) => {
+                for end in ends {
+                    self.world.release(end);
+                }
+                Err(NoFds {
+                    errno,
+                    free: self.world.proc(self.pid).fds.free_count(nofile),
+                    nofile,
+                })
+            }
+        }
     }
 
     pub(super) fn pipe(&mut self, pipe: &Name) -> Result<(), ErrorKind> {
@@ -74,12 +96,10 @@ impl Cx<'_> {
         let id = self
             .world
             .new_pipe(pipe.as_str(), Pipe::new(self.profile), self.pos.line);
-        let r = self.open_end(EndRef::Pipe(id, PipeEnd::Read));
-        let w = self.open_end(EndRef::Pipe(id, PipeEnd::Write));
-        let result = match (r, w) {
-            (Ok(r), Ok(w)) => Ok([r, w]),
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        };
+        let result = self.open_ends([
+            EndRef::Pipe(id, PipeEnd::Read),
+            EndRef::Pipe(id, PipeEnd::Write),
+        ]);
         self.events.push(Event::PipeMade {
             pid: self.pid,
             pipe: pipe.text.clone(),
@@ -89,7 +109,7 @@ impl Cx<'_> {
         });
         self.returned(
             0,
-            result.map_or_else(OpResult::Error, |_| OpResult::Value(0)),
+            result.map_or_else(|no| OpResult::Error(no.errno), |_| OpResult::Value(0)),
         );
         Ok(())
     }
@@ -106,12 +126,7 @@ impl Cx<'_> {
             SocketPair::new(self.profile, kind),
             self.pos.line,
         );
-        let a = self.open_end(EndRef::Sock(id, Side::Zero));
-        let b = self.open_end(EndRef::Sock(id, Side::One));
-        let result = match (a, b) {
-            (Ok(a), Ok(b)) => Ok([a, b]),
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        };
+        let result = self.open_ends([EndRef::Sock(id, Side::Zero), EndRef::Sock(id, Side::One)]);
         self.events.push(Event::SocketpairMade {
             pid: self.pid,
             pair: pair.text.clone(),
@@ -121,7 +136,7 @@ impl Cx<'_> {
         });
         self.returned(
             0,
-            result.map_or_else(OpResult::Error, |_| OpResult::Value(0)),
+            result.map_or_else(|no| OpResult::Error(no.errno), |_| OpResult::Value(0)),
         );
         Ok(())
     }

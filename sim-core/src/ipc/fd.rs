@@ -80,6 +80,24 @@ impl FdTable {
         Ok(Fd(candidate))
     }
 
+    /// Install the two ends of a new pipe or socketpair at the two lowest
+    /// free numbers, or neither: EMFILE, the table as it was, when fewer
+    /// than two numbers below `nofile` are free. So does the kernel: it
+    /// reserves both numbers (get_unused_fd_flags twice) before it
+    /// installs either (fd_install), and a failed second reservation gives
+    /// the first back (put_unused_fd): __do_pipe_flags in fs/pipe.c,
+    /// __sys_socketpair in net/socket.c.
+    pub(crate) fn open_pair(&mut self, ends: [EndRef; 2], nofile: u32) -> Result<[Fd; 2], Errno> {
+        let first = self.open(ends[0], nofile)?;
+        match self.open(ends[1], nofile) {
+            Ok(second) => Ok([first, second]),
+            Err(e) => {
+                self.fds.remove(&first);
+                Err(e)
+            }
+        }
+    }
+
     /// close(fd): forget it and answer what it referred to, so the caller
     /// can release that end; EBADF if it is not open.
     pub(crate) fn close(&mut self, fd: Fd) -> Result<EndRef, Errno> {
@@ -119,6 +137,12 @@ impl FdTable {
     /// for the caller to release.
     pub(crate) fn close_all(&mut self) -> Vec<EndRef> {
         std::mem::take(&mut self.fds).into_values().collect()
+    }
+
+    /// How many numbers from 3 up to `nofile` less one are free.
+    pub(crate) fn free_count(&self, nofile: u32) -> u32 {
+        let below = self.fds.range(Fd(FIRST_FREE_FD)..Fd(nofile)).count() as u32;
+        nofile.saturating_sub(FIRST_FREE_FD).saturating_sub(below)
     }
 
     /// Open fds (stdio aside).

@@ -850,6 +850,39 @@ fn the_fd_after_the_nofile_limit_is_emfile() {
 }
 
 #[test]
+fn a_pair_with_one_free_number_left_is_emfile_and_installs_nothing() {
+    let mut table = FdTable::new();
+    for n in 3..9 {
+        table.open(pipe_end(n, PipeEnd::Read), 10).unwrap();
+    }
+    let before = table.clone();
+    assert_eq!(
+        table.open_pair(
+            [pipe_end(99, PipeEnd::Read), pipe_end(99, PipeEnd::Write)],
+            10
+        ),
+        Err(Errno::EMFILE)
+    );
+    assert_eq!(table, before, "fd 9 stays free");
+    assert_eq!(table.open(pipe_end(98, PipeEnd::Read), 10), Ok(Fd(9)));
+}
+
+#[test]
+fn a_pair_takes_the_two_lowest_free_numbers_however_far_apart() {
+    let mut table = FdTable::new();
+    for n in 3..9 {
+        table.open(pipe_end(n, PipeEnd::Read), 10).unwrap();
+    }
+    table.close(Fd(4)).unwrap();
+    let ends = [
+        EndRef::Sock(SockPairId(7), Side::Zero),
+        EndRef::Sock(SockPairId(7), Side::One),
+    ];
+    assert_eq!(table.open_pair(ends, 10), Ok([Fd(4), Fd(9)]));
+    assert_eq!(table.open_pair(ends, 10), Err(Errno::EMFILE));
+}
+
+#[test]
 fn fork_copies_the_table_with_the_same_numbers() {
     let mut parent = FdTable::new();
     parent.open(pipe_end(0, PipeEnd::Read), 1024).unwrap();
@@ -1549,5 +1582,104 @@ proptest! {
             Progress::Failed(e) => prop_assert!(false, "unexpected {e}"),
         }
         prop_assert_eq!(moved > 0, below);
+    }
+}
+
+// ------------------------------------------------------ the fd limit
+
+/// Every end's open count equals the fds that refer to it, over every
+/// process: an fd table never holds an end the object does not count,
+/// nor the object a reference no fd holds.
+fn open_counts_match_fd_tables(w: &crate::world::World) -> Result<(), String> {
+    for (name, end) in w.ends() {
+        let held = w
+            .procs()
+            .map(|p| p.fds.fds_of(end).count() as u32)
+            .sum::<u32>();
+        let counted = match end {
+            EndRef::Pipe(id, PipeEnd::Read) => w.pipe(id).readers(),
+            EndRef::Pipe(id, PipeEnd::Write) => w.pipe(id).writers(),
+            EndRef::Sock(id, side) => w.socks(id).socket(side).files(),
+        };
+        if held != counted {
+            return Err(format!("{name}: {held} fds hold it, {counted} counted"));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// With a small RLIMIT_NOFILE, random pipes, socketpairs, closes and
+    /// forks by two processes: a pipe or socketpair fails with EMFILE
+    /// exactly when fewer than two numbers below the limit are free, and
+    /// then opens nothing (__do_pipe_flags, __sys_socketpair); no fd is
+    /// ever at or above the limit; open counts match the fd tables.
+    #[test]
+    fn pipes_and_socketpairs_under_a_small_fd_limit_open_both_ends_or_neither(
+        nofile in 3u32..12,
+        ops in prop::collection::vec((0u8..4, any::<bool>(), any::<u8>()), 1..48),
+    ) {
+        let profile = KernelProfile { nofile, ..KernelProfile::default() };
+        let mut text = String::from("process a\n");
+        let mut objects: Vec<(String, [&str; 2])> = Vec::new();
+        let mut forked = false;
+        for (i, (op, by_b, pick)) in ops.into_iter().enumerate() {
+            let actor = if by_b && forked { "b" } else { "a" };
+            match op {
+                0 => {
+                    text.push_str(&format!("{actor}: pipe p{i}\n"));
+                    objects.push((format!("p{i}"), ["r", "w"]));
+                }
+                1 => {
+                    text.push_str(&format!("{actor}: socketpair s{i}\n"));
+                    objects.push((format!("s{i}"), ["0", "1"]));
+                }
+                2 if !objects.is_empty() => {
+                    let (name, ends) = &objects[pick as usize % objects.len()];
+                    let end = ends[(pick as usize / objects.len()) % 2];
+                    text.push_str(&format!("{actor}: close {name}.{end}\n"));
+                }
+                _ if !forked => {
+                    text.push_str("a: fork b\n");
+                    forked = true;
+                }
+                _ => {}
+            }
+        }
+        let scenario = crate::scenario::parse(&text).expect("the scenario parses");
+        let mut sim = crate::engine::Sim::with_profile(scenario, profile);
+        let mut before = sim.current().clone();
+        while let Some(step) = sim.step().expect("the scenario runs") {
+            let line = step.pos.line as usize;
+            let statement = text.lines().nth(line - 1).unwrap_or_default().to_string();
+            let after = sim.current().clone();
+            for p in after.procs() {
+                for (fd, _) in p.fds.iter() {
+                    prop_assert!(fd.0 >= 3 && fd.0 < nofile, "line {line}: fd {} of {}", fd.0, p.name);
+                }
+            }
+            prop_assert_eq!(open_counts_match_fd_tables(&after), Ok(()), "line {}: {}", line, statement);
+            let mut words = statement.split_whitespace();
+            let actor = words.next().unwrap_or_default().trim_end_matches(':');
+            let call = words.next().unwrap_or_default();
+            if call == "pipe" || call == "socketpair" {
+                let pid = after.pid_of(actor).expect("the actor exists");
+                let free = before.proc(pid).fds.free_count(nofile);
+                let got = after.observe().processes[actor]
+                    .last_op
+                    .as_ref()
+                    .and_then(|op| op.result);
+                if free >= 2 {
+                    prop_assert_eq!(got, Some(crate::scenario::ast::OpResult::Value(0)), "line {}", line);
+                    prop_assert_eq!(after.proc(pid).fds.len(), before.proc(pid).fds.len() + 2);
+                } else {
+                    prop_assert_eq!(got, Some(crate::scenario::ast::OpResult::Error(Errno::EMFILE)), "line {}", line);
+                    prop_assert_eq!(&after.proc(pid).fds, &before.proc(pid).fds, "line {}: EMFILE opened something", line);
+                }
+            }
+            before = after;
+        }
     }
 }

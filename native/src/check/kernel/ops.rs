@@ -5,8 +5,9 @@
 use super::{
     broken, end_is_socket, readable, recv_msg, seqpacket_pair, KProc, Kernel, Life, Pending, Res,
 };
+use crate::check::nofile;
 use crate::check::probe;
-use crate::check::proto::{self, Cmd, Disposition, Extra, Msg, Reply, Request, CTRL_FD};
+use crate::check::proto::{self, Cmd, Disposition, Extra, Msg, Reply, Request};
 use sim_core::errno::Errno;
 use sim_core::ipc::end_name::{EndName, Which};
 use sim_core::observe::LastOpObs;
@@ -33,12 +34,15 @@ impl Kernel {
             .stdout(Stdio::null())
             .process_group(self.pgid);
         let theirs_raw = theirs.as_raw_fd();
-        // Safety: dup2 and prctl are async-signal-safe and allocate nothing.
+        let ctrl_fd = nofile::ctrl_fd();
+        // Safety: dup2, close_range and prctl are async-signal-safe and
+        // allocate nothing.
         unsafe {
             cmd.pre_exec(move || {
-                if libc::dup2(theirs_raw, CTRL_FD) < 0 {
+                if libc::dup2(theirs_raw, ctrl_fd) < 0 {
                     return Err(std::io::Error::last_os_error());
                 }
+                nofile::isolate(ctrl_fd);
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
                 Ok(())
             });
@@ -276,7 +280,13 @@ impl Kernel {
             // name stays unknown (shown as a difference) rather than a panic.
             p.last_reaped = WaitStatus(raw).try_decode();
         }
-        p.extra = reply.extra;
+        // A failed call hands back nothing: a failed pipe or socketpair
+        // opened no fd, so its ends stay unheld (and closing one is EBADF).
+        p.extra = if reply.errno == 0 {
+            reply.extra
+        } else {
+            Extra::None
+        };
         if let Some(pid) = reaped {
             if let Some(name) = self.by_pid.get(&pid).cloned() {
                 if let Some(c) = self.procs.get_mut(&name) {

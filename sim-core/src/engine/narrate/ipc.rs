@@ -3,7 +3,7 @@
 //! sleepers that go on, and the sizes set by F_SETPIPE_SZ and SO_SNDBUF.
 
 use super::Teller;
-use crate::engine::event::{Call, EndKind, Event, QueueFigures, Refusal};
+use crate::engine::event::{Call, EndKind, Event, NoFds, QueueFigures, Refusal};
 use crate::errno::Errno;
 use crate::ipc::Progress;
 use crate::words::{bytes, count};
@@ -39,7 +39,7 @@ impl Teller<'_> {
                         count(*slots, "page slot", "page slots"),
                         bytes / 1024
                     ),
-                    Err(e) => format!("{me} has no free fd left: pipe fails with {e}."),
+                    Err(no) => no_fds(me, "pipe", no),
                 }
             }
             Event::SocketpairMade {
@@ -55,7 +55,7 @@ impl Teller<'_> {
                         "{me} creates a {} AF_UNIX socketpair {pair}: fd {a} is {pair}.0, fd {b} is {pair}.1. What one end sends, the other receives; each may have {sndbuf} bytes of buffers in flight (SO_SNDBUF), counted by their true size, not their payload.",
                         if *dgram { "datagram" } else { "stream" },
                     ),
-                    Err(e) => format!("{me} has no free fd left: socketpair fails with {e}."),
+                    Err(no) => no_fds(me, "socketpair", no),
                 }
             }
             Event::Refused {
@@ -311,6 +311,20 @@ impl Teller<'_> {
             ),
         }
     }
+}
+
+/// A pipe or socketpair that got no fds: how many the actor had free
+/// against the two the call needs.
+fn no_fds(me: &str, call: &str, no: &NoFds) -> String {
+    let free = match no.free {
+        0 => "no fd free".to_string(),
+        1 => "only 1 fd free".to_string(),
+        n => format!("{n} fds free"),
+    };
+    format!(
+        "{me} has {free} below its limit of {} (RLIMIT_NOFILE), and {call} needs 2: it fails with {} and opens neither end.",
+        no.nofile, no.errno
+    )
 }
 
 /// A byte count a syscall takes as a C int (negative ones included).
