@@ -440,13 +440,8 @@ fn summarise(lines: Vec<(&str, String)>) -> Vec<String> {
     out
 }
 
-/// A group of this many or fewer is named in full when its names are not
-/// a numbered run.
-const NAMED: usize = 5;
-
 /// "c1..c500" for names that are one prefix and every number from the
-/// first to the last; else every name when there are at most `NAMED`, or
-/// the first three in that order and a count.
+/// first to the last; else as `words::short_list` names them, in order.
 fn group_label(names: &[&str]) -> String {
     let split = |name: &str| {
         let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
@@ -467,18 +462,10 @@ fn group_label(names: &[&str]) -> String {
         .collect();
     let run = numbers.is_some_and(|ns| ns.windows(2).all(|w| w[1] == w[0] + 1));
     let (first, last) = (keyed[0].1, keyed[keyed.len() - 1].1);
-    match keyed.len() {
-        _ if run => format!("{first}..{last}"),
-        n if n <= NAMED => sim_core::words::list(keyed.iter().map(|k| k.1)),
-        n => format!(
-            "{} and {} others",
-            keyed[..NAMED - 2]
-                .iter()
-                .map(|k| k.1)
-                .collect::<Vec<_>>()
-                .join(", "),
-            n - (NAMED - 2)
-        ),
+    if run {
+        format!("{first}..{last}")
+    } else {
+        sim_core::words::short_list(keyed.iter().map(|k| k.1), keyed.len())
     }
 }
 

@@ -34,6 +34,28 @@ pub fn list(names: impl IntoIterator<Item = impl std::fmt::Display>) -> String {
     joined(names, "and")
 }
 
+/// A list longer than this is cut in a sentence (`short_list`).
+pub const NAMED: usize = 5;
+
+/// Names as a sentence can hold them, however many there are: all of them
+/// when there are at most `NAMED` ("a, b and c"), else the first
+/// `NAMED - 2` and a count ("p, c1, c2 and 1997 others"). `names` gives
+/// them in order (only as many as are shown are taken); `total` is how
+/// many there are.
+pub fn short_list(names: impl IntoIterator<Item = impl std::fmt::Display>, total: usize) -> String {
+    let shown = if total <= NAMED { total } else { NAMED - 2 };
+    let names: Vec<String> = names
+        .into_iter()
+        .take(shown)
+        .map(|n| n.to_string())
+        .collect();
+    if total <= NAMED {
+        list(names)
+    } else {
+        format!("{} and {} others", names.join(", "), total - names.len())
+    }
+}
+
 /// Choices as a person offers them: "a", "a or b", "a, b or c" (what a
 /// parse error says was expected).
 pub fn alternatives(names: impl IntoIterator<Item = impl std::fmt::Display>) -> String {
@@ -66,6 +88,23 @@ pub fn a(phrase: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_short_list_names_up_to_five_and_counts_past_that() {
+        assert_eq!(
+            super::short_list(["a", "b", "c", "d", "e"], 5),
+            "a, b, c, d and e"
+        );
+        assert_eq!(super::short_list(["a"], 1), "a");
+        assert_eq!(
+            super::short_list(["p", "c1", "c2", "c3", "c4", "c5"], 6),
+            "p, c1, c2 and 3 others"
+        );
+        assert_eq!(
+            super::short_list(["p", "c1", "c2"], 2000),
+            "p, c1, c2 and 1997 others"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -38,3 +38,31 @@ fn a_copy_among_many_processes_names_three_and_counts_the_others() {
         "{narration}"
     );
 }
+
+/// The narration of the last step of `text`.
+fn last_narration(text: &str) -> String {
+    let mut sim = Sim::from_source(text).expect("the scenario parses");
+    sim.run_to_end().expect("the scenario runs");
+    sim.steps().last().expect("it has steps").narration.clone()
+}
+
+#[test]
+fn an_exit_with_many_fds_and_children_names_a_few_of_each_and_counts_the_rest() {
+    let mut text = String::from("process p\n");
+    for i in 0..300 {
+        text.push_str(&format!("p: pipe q{i}\n"));
+    }
+    for i in 0..40 {
+        text.push_str(&format!("p: fork c{i}\n"));
+    }
+    text.push_str("p: exit 0\n");
+    let narration = last_narration(&text);
+    assert!(
+        narration.contains("Its fds are closed: q0.r, q0.w, q1.r and 597 others."),
+        "{narration}"
+    );
+    assert!(
+        narration.contains("c0, c1, c2 and 37 others are adopted by init."),
+        "{narration}"
+    );
+}

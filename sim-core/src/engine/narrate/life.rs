@@ -6,7 +6,7 @@ use crate::engine::event::{AutoReap, Event, WaitFound};
 use crate::ids::Pid;
 use crate::scenario::ast::ExitStatus;
 use crate::sig::Signal;
-use crate::words::{agree, list};
+use crate::words::{agree, list, short_list};
 
 impl Teller<'_> {
     pub(super) fn life(&self, event: &Event) -> String {
@@ -32,7 +32,10 @@ impl Teller<'_> {
                     ));
                 }
                 if !closed.is_empty() {
-                    story.push_str(&format!(" Its fds are closed: {}.", closed.join(", ")));
+                    story.push_str(&format!(
+                        " Its fds are closed: {}.",
+                        short_list(closed, closed.len())
+                    ));
                 }
                 if !orphans.is_empty() {
                     let names: Vec<String> =

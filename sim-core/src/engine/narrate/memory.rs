@@ -6,7 +6,7 @@ use super::{frames_freed, Teller};
 use crate::engine::event::{Event, ForkedRegion, RegionFork};
 use crate::ids::{FrameId, Pid};
 use crate::mm::{Access, Backing, FaultKind, MemEvent};
-use crate::words::{agree, count, list};
+use crate::words::{agree, count, list, short_list, NAMED};
 use crate::world::World;
 use std::ops::Range;
 
@@ -118,15 +118,13 @@ fn range_text(region: &str, range: Range<u32>) -> String {
     }
 }
 
-/// Who else maps `frame` at `region[page]`, by name, in pid order: every
-/// one of them when they are at most `NAMED`, else the first `NAMED - 2`;
-/// and how many there are. A frame is shared only by fork, so each other
-/// map of it is another process's same page, and the frame's map count
-/// tells how many there are without looking at every process.
+/// Who else maps `frame` at `region[page]`, by name, in pid order (only as
+/// many as `words::short_list` shows), and how many there are. A frame is
+/// shared only by fork, so each other map of it is another process's same
+/// page, and the frame's map count tells how many there are without
+/// looking at every process.
 fn others(world: &World, me: Pid, region: &str, page: u32, frame: FrameId) -> (Vec<String>, u32) {
-    const NAMED: u32 = 5;
-    let total = world.frames.mapcount(frame);
-    let wanted = if total <= NAMED { total } else { NAMED - 2 };
+    let total = world.frames().mapcount(frame);
     let names = world
         .procs()
         .filter(|p| p.pid != me)
@@ -135,7 +133,7 @@ fn others(world: &World, me: Pid, region: &str, page: u32, frame: FrameId) -> (V
                 .is_some_and(|r| page < r.pages() && r.ptes.get(page).frame() == Some(frame))
         })
         .map(|p| p.name.to_string())
-        .take(wanted as usize)
+        .take(NAMED)
         .collect();
     (names, total)
 }
@@ -224,12 +222,7 @@ fn one_fault(
                 [] => String::new(),
                 [one] => format!(", {one} keeps {from}, which is now its alone"),
                 [a, b] => format!(", {a} and {b} keep {from}"),
-                many if many.len() as u32 == total => format!("; {} keep {from}", list(many)),
-                some => format!(
-                    "; {} and {} others keep {from}",
-                    some.join(", "),
-                    total - some.len() as u32
-                ),
+                many => format!("; {} keep {from}", short_list(many, total as usize)),
             };
             format!("the frame is shared, so the kernel copies it (1 fault); {me} now has frame {to}{keep}.")
         }

@@ -18,7 +18,7 @@ mod signals;
 use super::event::Event;
 use crate::ids::Pid;
 use crate::scenario::ast::ExitStatus;
-use crate::words::{agree, count, list};
+use crate::words::{agree, count, short_list};
 use crate::world::World;
 
 /// The narration of one step: its events told in order.
@@ -119,5 +119,9 @@ fn list_is_are(names: &[String]) -> String {
     if names.is_empty() {
         return String::new();
     }
-    format!("{} {}", list(names), agree(names.len() as u64, "is", "are"))
+    format!(
+        "{} {}",
+        short_list(names, names.len()),
+        agree(names.len() as u64, "is", "are")
+    )
 }
