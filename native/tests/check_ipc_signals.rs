@@ -23,14 +23,7 @@ fn agrees(name: &str, text: &str) {
             .output()
             .unwrap()
     };
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("| agree"), "{stdout}");
+    assert_agrees(&out);
 }
 
 #[test]
@@ -780,6 +773,11 @@ fn an_fd_that_check_inherits_is_not_a_scenario_processs() {
         }
         cmd.output().unwrap()
     };
+    assert_agrees(&out);
+}
+
+/// `check` exited 0 and printed an agreement.
+fn assert_agrees(out: &std::process::Output) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),
