@@ -97,13 +97,7 @@ fn a_scenario_that_hangs_times_out_and_leaves_no_process() {
         FORK_AND_WRITE,
         &[("FORKSCOPE_TEST_HANG_LINE", "5")],
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::assert_exit(&out, Some(2));
     assert!(stdout.contains("timed out"), "{stdout}");
     assert_eq!(left, vec![], "processes left behind");
 }
@@ -171,13 +165,7 @@ fn a_woken_wait_that_replies_late_from_an_uninterruptible_sleep_completes_in_its
         WAIT_THEN_CHILD_EXITS,
         &[("FORKSCOPE_TEST_LINGER_LINE", "3")],
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_exit(&out, Some(0));
     assert_eq!(left, vec![], "processes left behind");
 }
 

@@ -39,6 +39,20 @@ pub fn in_own_session(cmd: &mut Command) -> &mut Command {
     cmd
 }
 
+/// `forkscope` ended with exit status `code` (the message shows what it
+/// printed, stdout then stderr); its stdout.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: Option<i32>) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        code,
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// A scheduler race on the real kernel that the model does not predict.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Race {
