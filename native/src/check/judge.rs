@@ -104,7 +104,9 @@ fn replay(
         failure: None,
         privileged: kernel.privileged(),
     };
-    let mut last = Observation::default();
+    // The observation after the last step run (none before the first).
+    let empty = Observation::default();
+    let mut last_pos: Option<Pos> = None;
     // Every page that was unsettled at some step so far: `frame same|new`
     // compares with an earlier observation of the page.
     let mut ever_unsettled = Unsettled::new();
@@ -137,8 +139,11 @@ fn replay(
                 let before = expect
                     .subject()
                     .and_then(|p| kernel.before_last_op(p.as_str()));
+                let last = last_pos
+                    .and_then(|p| run.observations.get(&p))
+                    .unwrap_or(&empty);
                 run.verdicts
-                    .insert(stmt.pos, evaluate(expect, &last, before));
+                    .insert(stmt.pos, evaluate(expect, last, before));
                 continue;
             }
             _ => continue,
@@ -147,8 +152,8 @@ fn replay(
             run.failure = Some((stmt.pos, f));
             break;
         }
-        last = kernel.observe();
-        run.observations.insert(stmt.pos, last.clone());
+        run.observations.insert(stmt.pos, kernel.observe());
+        last_pos = Some(stmt.pos);
         last_unsettled = kernel.unsettled().clone();
         if !last_unsettled.is_empty() {
             ever_unsettled.extend(last_unsettled.iter().cloned());
