@@ -633,12 +633,10 @@ impl Worker {
                 r
             }
             Cmd::Pipesize { fd, bytes } => {
-                let bytes: libc::c_int = bytes;
                 // Safety: F_SETPIPE_SZ takes an int.
                 bracket(|| unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, bytes) } as i64)
             }
             Cmd::Sndbuf { fd, bytes } => {
-                let v: libc::c_int = bytes;
                 bracket(|| {
                     // Safety: SO_SNDBUF reads one int from a local.
                     unsafe {
@@ -646,7 +644,7 @@ impl Worker {
                             fd,
                             libc::SOL_SOCKET,
                             libc::SO_SNDBUF,
-                            (&v as *const libc::c_int).cast(),
+                            (&bytes as *const libc::c_int).cast(),
                             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
                         ) as i64
                     }
