@@ -19,48 +19,10 @@ static FORK_MTX: Mutex<()> = Mutex::new(());
 
 /// Processes whose session is `sid`, as (pid, state).
 fn session_members(sid: i32) -> Vec<(i32, char)> {
-    session_details(sid)
+    common::session_details(sid)
         .into_iter()
         .map(|m| (m.pid, m.state))
         .collect()
-}
-
-/// One process of a session, as /proc shows it.
-#[derive(Debug)]
-struct Member {
-    pid: i32,
-    state: char,
-    ppid: i32,
-    pgrp: i32,
-    cmdline: String,
-}
-
-/// Processes whose session is `sid`, with their parent, group and command line.
-fn session_details(sid: i32) -> Vec<Member> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let rest = &stat[stat.rfind(')').unwrap() + 2..];
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields[3].parse::<i32>() == Ok(sid) {
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-                .unwrap_or_default();
-            found.push(Member {
-                pid,
-                state: fields[0].chars().next().unwrap(),
-                ppid: fields[1].parse().unwrap(),
-                pgrp: fields[2].parse().unwrap(),
-                cmdline,
-            });
-        }
-    }
-    found
 }
 
 /// Run `forkscope check` on `text` with extra env, in a session of its own;
@@ -206,10 +168,10 @@ expect child state stopped
 
 /// Wait (bounded) until session `sid` is empty; return what is left. The
 /// zombies of workers reparented to the real init are init's to reap.
-fn wait_until_empty(sid: i32, bound: Duration) -> Vec<Member> {
+fn wait_until_empty(sid: i32, bound: Duration) -> Vec<common::Member> {
     let until = Instant::now() + bound;
     loop {
-        let left = session_details(sid);
+        let left = common::session_details(sid);
         if left.is_empty() || Instant::now() > until {
             return left;
         }
@@ -248,7 +210,7 @@ expect a state running
     // a spins in its hang.
     let until = Instant::now() + Duration::from_secs(20);
     let workers = loop {
-        let workers: Vec<Member> = session_details(sid)
+        let workers: Vec<common::Member> = common::session_details(sid)
             .into_iter()
             .filter(|m| m.pid != sid)
             .collect();
