@@ -196,19 +196,21 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
         let err = CheckError::new(ErrorKind::Parse, e.kind.to_string()).at(e.pos);
         return (Outcome::error(name, err, elapsed()), true);
     }
-    let mut sim = Sim::new(scenario.clone());
+    let mut sim = Sim::new(scenario);
     let model_error = if kernel_only {
         None
     } else {
         sim.run_to_end().err()
     };
+    // The model holds the scenario; the kernel run reads the same one.
+    let scenario = sim.scenario();
     let world = sim.current();
     let model_pids = world
         .names()
         .filter_map(|n| world.pid_of(n).map(|p| (n.to_string(), i64::from(p.0))))
         .collect();
     let run = match replay(
-        &scenario,
+        scenario,
         model_error.as_ref().map(|e| e.pos),
         model_pids,
         limits.clone(),
@@ -230,7 +232,7 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
         Sight::ExclusiveBit
     };
     let (differences, pages_not_judged, stopped_at) = compare(&sim, &run, sight);
-    let expects = judge_expects(&scenario, &sim, &run, kernel_only, model_error.as_ref());
+    let expects = judge_expects(scenario, &sim, &run, kernel_only, model_error.as_ref());
     let mut error = match (&model_error, &run.failure) {
         (Some(e), _) => Some(
             CheckError::new(ErrorKind::Model, format!("the model stops: {}", e.kind)).at(e.pos),
