@@ -777,13 +777,8 @@ fn an_fd_that_check_inherits_is_not_a_scenario_processs() {
 }
 
 /// `check` exited 0 and printed an agreement.
+#[track_caller]
 fn assert_agrees(out: &std::process::Output) {
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::assert_exit(out, Some(0));
     assert!(stdout.contains("| agree"), "{stdout}");
 }

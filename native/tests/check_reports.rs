@@ -332,19 +332,9 @@ expect c faults 1
 
 /// Is a worker (not the anchor) of session `sid` running right now?
 fn spinning_worker(sid: i32) -> bool {
-    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            return false;
-        };
-        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-        let cmdline = String::from_utf8_lossy(&cmdline);
-        f.first() == Some(&"R")
-            && f.get(3).and_then(|s| s.parse::<i32>().ok()) == Some(sid)
-            && cmdline.contains("worker")
-            && !cmdline.contains("anchor")
-    })
+    common::session_details(sid)
+        .iter()
+        .any(|m| m.state == 'R' && m.cmdline.contains("worker") && !m.cmdline.contains("anchor"))
 }
 
 #[test]
@@ -581,17 +571,7 @@ fn only_a_named_race_may_explain_a_disagreement_and_earn_a_rerun() {
 
 /// Is any process but `sid` itself in session `sid`?
 fn session_has_others(sid: i32) -> bool {
-    std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
-            return false;
-        };
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
-            return false;
-        };
-        let rest = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        pid != sid && f.get(3).and_then(|s| s.parse::<i32>().ok()) == Some(sid)
-    })
+    common::session_details(sid).iter().any(|m| m.pid != sid)
 }
 
 #[test]

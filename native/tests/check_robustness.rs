@@ -19,48 +19,10 @@ static FORK_MTX: Mutex<()> = Mutex::new(());
 
 /// Processes whose session is `sid`, as (pid, state).
 fn session_members(sid: i32) -> Vec<(i32, char)> {
-    session_details(sid)
+    common::session_details(sid)
         .into_iter()
         .map(|m| (m.pid, m.state))
         .collect()
-}
-
-/// One process of a session, as /proc shows it.
-#[derive(Debug)]
-struct Member {
-    pid: i32,
-    state: char,
-    ppid: i32,
-    pgrp: i32,
-    cmdline: String,
-}
-
-/// Processes whose session is `sid`, with their parent, group and command line.
-fn session_details(sid: i32) -> Vec<Member> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        let rest = &stat[stat.rfind(')').unwrap() + 2..];
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields[3].parse::<i32>() == Ok(sid) {
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
-                .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
-                .unwrap_or_default();
-            found.push(Member {
-                pid,
-                state: fields[0].chars().next().unwrap(),
-                ppid: fields[1].parse().unwrap(),
-                pgrp: fields[2].parse().unwrap(),
-                cmdline,
-            });
-        }
-    }
-    found
 }
 
 /// Run `forkscope check` on `text` with extra env, in a session of its own;
@@ -97,13 +59,7 @@ fn a_scenario_that_hangs_times_out_and_leaves_no_process() {
         FORK_AND_WRITE,
         &[("FORKSCOPE_TEST_HANG_LINE", "5")],
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::assert_exit(&out, Some(2));
     assert!(stdout.contains("timed out"), "{stdout}");
     assert_eq!(left, vec![], "processes left behind");
 }
@@ -171,13 +127,7 @@ fn a_woken_wait_that_replies_late_from_an_uninterruptible_sleep_completes_in_its
         WAIT_THEN_CHILD_EXITS,
         &[("FORKSCOPE_TEST_LINGER_LINE", "3")],
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_exit(&out, Some(0));
     assert_eq!(left, vec![], "processes left behind");
 }
 
@@ -218,10 +168,10 @@ expect child state stopped
 
 /// Wait (bounded) until session `sid` is empty; return what is left. The
 /// zombies of workers reparented to the real init are init's to reap.
-fn wait_until_empty(sid: i32, bound: Duration) -> Vec<Member> {
+fn wait_until_empty(sid: i32, bound: Duration) -> Vec<common::Member> {
     let until = Instant::now() + bound;
     loop {
-        let left = session_details(sid);
+        let left = common::session_details(sid);
         if left.is_empty() || Instant::now() > until {
             return left;
         }
@@ -260,7 +210,7 @@ expect a state running
     // a spins in its hang.
     let until = Instant::now() + Duration::from_secs(20);
     let workers = loop {
-        let workers: Vec<Member> = session_details(sid)
+        let workers: Vec<common::Member> = common::session_details(sid)
             .into_iter()
             .filter(|m| m.pid != sid)
             .collect();

@@ -104,7 +104,9 @@ fn replay(
         failure: None,
         privileged: kernel.privileged(),
     };
-    let mut last = Observation::default();
+    // The observation after the last step run (none before the first).
+    let empty = Observation::default();
+    let mut last_pos: Option<Pos> = None;
     // Every page that was unsettled at some step so far: `frame same|new`
     // compares with an earlier observation of the page.
     let mut ever_unsettled = Unsettled::new();
@@ -137,8 +139,11 @@ fn replay(
                 let before = expect
                     .subject()
                     .and_then(|p| kernel.before_last_op(p.as_str()));
+                let last = last_pos
+                    .and_then(|p| run.observations.get(&p))
+                    .unwrap_or(&empty);
                 run.verdicts
-                    .insert(stmt.pos, evaluate(expect, &last, before));
+                    .insert(stmt.pos, evaluate(expect, last, before));
                 continue;
             }
             _ => continue,
@@ -147,8 +152,8 @@ fn replay(
             run.failure = Some((stmt.pos, f));
             break;
         }
-        last = kernel.observe();
-        run.observations.insert(stmt.pos, last.clone());
+        run.observations.insert(stmt.pos, kernel.observe());
+        last_pos = Some(stmt.pos);
         last_unsettled = kernel.unsettled().clone();
         if !last_unsettled.is_empty() {
             ever_unsettled.extend(last_unsettled.iter().cloned());
@@ -191,19 +196,21 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
         let err = CheckError::new(ErrorKind::Parse, e.kind.to_string()).at(e.pos);
         return (Outcome::error(name, err, elapsed()), true);
     }
-    let mut sim = Sim::new(scenario.clone());
+    let mut sim = Sim::new(scenario);
     let model_error = if kernel_only {
         None
     } else {
         sim.run_to_end().err()
     };
+    // The model holds the scenario; the kernel run reads the same one.
+    let scenario = sim.scenario();
     let world = sim.current();
     let model_pids = world
         .names()
         .filter_map(|n| world.pid_of(n).map(|p| (n.to_string(), i64::from(p.0))))
         .collect();
     let run = match replay(
-        &scenario,
+        scenario,
         model_error.as_ref().map(|e| e.pos),
         model_pids,
         limits.clone(),
@@ -225,7 +232,7 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
         Sight::ExclusiveBit
     };
     let (differences, pages_not_judged, stopped_at) = compare(&sim, &run, sight);
-    let expects = judge_expects(&scenario, &sim, &run, kernel_only, model_error.as_ref());
+    let expects = judge_expects(scenario, &sim, &run, kernel_only, model_error.as_ref());
     let mut error = match (&model_error, &run.failure) {
         (Some(e), _) => Some(
             CheckError::new(ErrorKind::Model, format!("the model stops: {}", e.kind)).at(e.pos),

@@ -214,20 +214,20 @@ pub fn check(args: CheckArgs) -> ExitCode {
         if pages > 0 && !args.accept_unjudged {
             crate::output::print(&format!(
                 "{} not judged, because the kernel was moving those pages (migration) while they were read; --accept-unjudged accepts that.\n",
-                outcome::plural(pages, "row of pages was", "rows of pages were"),
+                sim_core::words::count(pages as u64, "row of pages was", "rows of pages were"),
             ));
         }
         if unjudged > 0 && !args.accept_unjudged {
             crate::output::print(&format!(
                 "{} not judged, so this check proves nothing about {}; --accept-unjudged accepts that.\n",
-                outcome::plural(unjudged, "expect was", "expects were"),
-                if unjudged == 1 { "it" } else { "them" }
+                sim_core::words::count(unjudged as u64, "expect was", "expects were"),
+                sim_core::words::agree(unjudged as u64, "it", "them")
             ));
         }
         if interrupted {
             crate::output::print(&format!(
                 "interrupted: every process of the run was killed and reaped; {} not checked.\n",
-                outcome::plural(not_checked.len(), "scenario", "scenarios")
+                sim_core::words::count(not_checked.len() as u64, "scenario", "scenarios")
             ));
         }
     }

@@ -6,6 +6,7 @@ use super::diff::Row;
 use serde::Serialize;
 use sim_core::observe::Verdict;
 use sim_core::scenario::ast::Pos;
+use sim_core::words::{agree, count};
 
 /// One statement where the model and the kernel differ.
 #[derive(Clone, Debug, Serialize)]
@@ -235,13 +236,13 @@ impl Outcome {
             Status::Differ => {
                 let mut what = Vec::new();
                 if c.differences > 0 {
-                    what.push(plural(c.differences, "difference", "differences"));
+                    what.push(count(c.differences as u64, "difference", "differences"));
                 }
                 if c.differ > 0 {
                     what.push(format!(
                         "{} {}",
-                        plural(c.differ, "expect", "expects"),
-                        if c.differ == 1 { "differs" } else { "differ" }
+                        count(c.differ as u64, "expect", "expects"),
+                        agree(c.differ as u64, "differs", "differ")
                     ));
                 }
                 format!("differ: {}", what.join(", "))
@@ -250,15 +251,15 @@ impl Outcome {
                 if c.kernel_fails == 0 {
                     format!(
                         "kernel only (not compared): {} {}",
-                        plural(c.kernel_only, "expect", "expects"),
-                        if c.kernel_only == 1 { "holds" } else { "hold" }
+                        count(c.kernel_only as u64, "expect", "expects"),
+                        agree(c.kernel_only as u64, "holds", "hold")
                     )
                 } else {
                     format!(
                         "kernel only (not compared): {} of {} {}",
                         c.kernel_fails,
-                        plural(c.kernel_only, "expect", "expects"),
-                        if c.kernel_fails == 1 { "fails" } else { "fail" }
+                        count(c.kernel_only as u64, "expect", "expects"),
+                        agree(c.kernel_fails as u64, "fails", "fail")
                     )
                 }
             }
@@ -279,21 +280,21 @@ impl Outcome {
         if c.fail_on_both > 0 {
             parts.push(format!(
                 "{} {} on both",
-                plural(c.fail_on_both, "expect", "expects"),
-                if c.fail_on_both == 1 { "fails" } else { "fail" }
+                count(c.fail_on_both as u64, "expect", "expects"),
+                agree(c.fail_on_both as u64, "fails", "fail")
             ));
         }
         if c.not_judged > 0 {
             parts.push(format!(
                 "{} not judged ({})",
-                plural(c.not_judged, "expect", "expects"),
+                count(c.not_judged as u64, "expect", "expects"),
                 self.unjudged_reasons().join("; ")
             ));
         }
         if c.pages_not_judged > 0 {
             parts.push(format!(
                 "{} not judged (the kernel was moving those pages while they were read)",
-                plural(c.pages_not_judged, "row of pages", "rows of pages"),
+                count(c.pages_not_judged as u64, "row of pages", "rows of pages"),
             ));
         }
         parts.join("; ")
@@ -308,15 +309,6 @@ fn error_label(kind: ErrorKind) -> &'static str {
         ErrorKind::Kernel => "the kernel run broke",
         ErrorKind::Timeout => "timed out",
         ErrorKind::Interrupted => "interrupted",
-    }
-}
-
-/// "1 step", "2 steps".
-pub fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
     }
 }
 

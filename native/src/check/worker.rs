@@ -633,12 +633,10 @@ impl Worker {
                 r
             }
             Cmd::Pipesize { fd, bytes } => {
-                let bytes: libc::c_int = bytes;
                 // Safety: F_SETPIPE_SZ takes an int.
                 bracket(|| unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, bytes) } as i64)
             }
             Cmd::Sndbuf { fd, bytes } => {
-                let v: libc::c_int = bytes;
                 bracket(|| {
                     // Safety: SO_SNDBUF reads one int from a local.
                     unsafe {
@@ -646,7 +644,7 @@ impl Worker {
                             fd,
                             libc::SOL_SOCKET,
                             libc::SO_SNDBUF,
-                            (&v as *const libc::c_int).cast(),
+                            (&bytes as *const libc::c_int).cast(),
                             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
                         ) as i64
                     }
@@ -987,18 +985,23 @@ impl Drop for IoBuffer {
 /// The most bytes one read of a pipe or socket can return here: a pipe
 /// holds at most pipe-max-size (the workers lack CAP_SYS_RESOURCE); a
 /// socket's queue at most its peer's SO_SNDBUF (twice wmem_max) plus the
-/// skb admitted last (half of it again); a page more for rounding.
+/// skb admitted last (half of it again); a page more for rounding. Read
+/// once per worker image (a fork inherits it), not at every recv.
 fn most_one_read_returns() -> usize {
-    let sysctl = |path: &str| {
-        std::fs::read_to_string(path)
-            .ok()
-            .and_then(|t| t.trim().parse::<usize>().ok())
-    };
-    // Unreadable sysctls: the model's own figures.
-    let profile = sim_core::profile::KernelProfile::default();
-    let pipe_max = sysctl("/proc/sys/fs/pipe-max-size").unwrap_or(profile.pipe_max_size as usize);
-    let wmem_max = sysctl("/proc/sys/net/core/wmem_max").unwrap_or(profile.wmem_max as usize);
-    pipe_max.max(3 * wmem_max) + PAGE
+    static MOST: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MOST.get_or_init(|| {
+        let sysctl = |path: &str| {
+            std::fs::read_to_string(path)
+                .ok()
+                .and_then(|t| t.trim().parse::<usize>().ok())
+        };
+        // Unreadable sysctls: the model's own figures.
+        let profile = sim_core::profile::KernelProfile::default();
+        let pipe_max =
+            sysctl("/proc/sys/fs/pipe-max-size").unwrap_or(profile.pipe_max_size as usize);
+        let wmem_max = sysctl("/proc/sys/net/core/wmem_max").unwrap_or(profile.wmem_max as usize);
+        pipe_max.max(3 * wmem_max) + PAGE
+    })
 }
 
 fn bad() -> Reply {

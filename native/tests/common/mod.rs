@@ -1,7 +1,8 @@
 //! Shared by the kernel-agreement tests: what "agrees fully" means for one
 //! scenario of `forkscope check --json`, its table for a person, and the
 //! scheduler races a test may meet, by name; and the setup the check tests
-//! share: a scenario written to a file, a run started as its own session.
+//! share: a scenario written to a file, a run started as its own session,
+//! the processes of a session as /proc shows them, and how a run ended.
 //!
 //! A rerun is kept only for a named race that a test cannot avoid by
 //! design; a disagreement no named race explains fails at once, and one a
@@ -37,6 +38,58 @@ pub fn in_own_session(cmd: &mut Command) -> &mut Command {
         });
     }
     cmd
+}
+
+/// `forkscope` ended with exit status `code` (the message shows what it
+/// printed, stdout then stderr); its stdout.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: Option<i32>) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        code,
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// One process of a session, as /proc shows it.
+#[derive(Debug)]
+pub struct Member {
+    pub pid: i32,
+    pub state: char,
+    pub ppid: i32,
+    pub pgrp: i32,
+    pub cmdline: String,
+}
+
+/// Processes whose session is `sid`, with their parent, group and command line.
+pub fn session_details(sid: i32) -> Vec<Member> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields[3].parse::<i32>() == Ok(sid) {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+                .unwrap_or_default();
+            found.push(Member {
+                pid,
+                state: fields[0].chars().next().unwrap(),
+                ppid: fields[1].parse().unwrap(),
+                pgrp: fields[2].parse().unwrap(),
+                cmdline,
+            });
+        }
+    }
+    found
 }
 
 /// A scheduler race on the real kernel that the model does not predict.

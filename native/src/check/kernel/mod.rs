@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -126,7 +127,9 @@ struct KProc {
     last_reaped: Option<ExitStatus>,
     parent: String,
     /// The observation from before its last operation.
-    before: Observation,
+    /// Shared with `Kernel::last` (and other processes'), not copied per
+    /// operation.
+    before: Rc<Observation>,
     /// What the last completed operation handed back (fds, an address).
     extra: Extra,
     /// Handler runs as last read from the worker, kept once it is dead
@@ -155,7 +158,7 @@ pub struct Kernel {
     cpu: Option<usize>,
     zero: Option<u64>,
     kpc: Option<KpageCount>,
-    last: Observation,
+    last: Rc<Observation>,
     /// The pages of `last` that gave no consistent reading (snapshot.rs).
     unsettled: snapshot::Unsettled,
     /// Frames followed through migration from step to step (follow.rs).
@@ -252,7 +255,7 @@ impl Kernel {
             cpu: worker_cpu(),
             zero,
             kpc,
-            last: Observation::default(),
+            last: Rc::default(),
             unsettled: snapshot::Unsettled::new(),
             frames: follow::Frames::default(),
             faults_seen: BTreeMap::new(),

@@ -8,6 +8,7 @@ use sim_core::observe::{Observation, PageObs, ProcObs};
 use sim_core::scenario::ast::{StateName, INIT_NAME};
 use sim_core::sig::Signal;
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 use std::time::Duration;
 
 impl Kernel {
@@ -209,7 +210,7 @@ impl Kernel {
             unsettled.extend(self.frames.follow(&self.last, &mut obs, &still));
         }
         self.faults_seen = faults;
-        self.last = obs.clone();
+        self.last = Rc::new(obs.clone());
         self.unsettled = unsettled;
         obs
     }
@@ -221,6 +222,6 @@ impl Kernel {
 
     /// The observation from before `process`'s last operation.
     pub fn before_last_op(&self, process: &str) -> Option<&Observation> {
-        self.procs.get(process).map(|p| &p.before)
+        self.procs.get(process).map(|p| &*p.before)
     }
 }
