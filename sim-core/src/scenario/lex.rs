@@ -575,11 +575,12 @@ pub(super) fn signal_from(token: Token<'_>, line: u32) -> Result<Signal, Scenari
     // (include/uapi/asm-generic/signal.h); say so rather than "unknown".
     let upper = token.text.to_ascii_uppercase();
     let digits = upper.strip_prefix("SIG").unwrap_or(&upper);
+    let nsig = i128::from(Signal::SIGRTMAX.number());
     if let Number::Value(n) = signed(digits) {
-        if !(1..=64).contains(&n) {
+        if !(1..=nsig).contains(&n) {
             return Err(ScenarioError::new(
                 token.pos(line),
-                range_error("the signal number", 1, 64, n < 0),
+                range_error("the signal number", 1, nsig, n < 0),
             ));
         }
     }
