@@ -9,6 +9,7 @@ use super::parse::{MAX_IO_BYTES, MAX_PAGES};
 use crate::errno::Errno;
 use crate::ipc::end_name::{self, EndName, Which};
 use crate::sig::Signal;
+use crate::words::alternatives;
 
 // ---------------------------------------------------------------------------
 // Tokens
@@ -252,18 +253,16 @@ impl<'a> Line<'a> {
         }
     }
 
-    /// One of a few fixed words, each standing for a value.
-    pub(super) fn one_of<T: Clone>(
-        &mut self,
-        what: &str,
-        choices: &[(&str, T)],
-    ) -> Result<T, ScenarioError> {
-        let token = self.word(what)?;
+    /// One of a few fixed words, each standing for a value (a keyword
+    /// table's `WORDS`); an error offers them all, in order.
+    pub(super) fn one_of<T: Clone>(&mut self, choices: &[(&str, T)]) -> Result<T, ScenarioError> {
+        let what = alternatives(choices.iter().map(|(word, _)| word));
+        let token = self.word(&what)?;
         choices
             .iter()
             .find(|(word, _)| *word == token.text)
             .map(|(_, value)| value.clone())
-            .ok_or_else(|| expected(token.pos(self.number), what, token.describe()))
+            .ok_or_else(|| expected(token.pos(self.number), &what, token.describe()))
     }
 
     /// Consume an optional trailing word such as `shared`.
