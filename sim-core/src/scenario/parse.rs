@@ -8,9 +8,10 @@
 //! from 1, and say in a learner's words what was expected there.
 //!
 //! The parser checks only what a single line can tell: spelling, numbers and
-//! their limits, one title, `init` where only a scenario process may stand. Whether a name refers to anything (a process, a
-//! region, a pipe) is for the run to check, since that depends on what
-//! happened on earlier lines.
+//! their limits, one title, `init` where only a scenario process may
+//! stand. Whether a name refers to anything (a process, a region, a pipe)
+//! is for the run to check, since that depends on what happened on
+//! earlier lines.
 
 use super::ast::{
     Action, ExitStatus, Expect, Name, Op, PageCheck, Pos, Scenario, StateName, Statement,
