@@ -203,56 +203,52 @@ fn case(name: Name, quick: bool) -> Case {
                 variants: vec![variant(small), variant(large)],
             }
         }
-        Name::Steps => {
-            let (small, large) = pick((10_000, 100_000), (5_000, 50_000));
-            let variant = |n: u32| Variant {
-                label: format!("{} steps", thousands(n)),
-                text: cases::long_run(n),
-                steps: n,
-                per_step: None,
-            };
-            Case {
-                name,
-                title: format!(
-                    "a {}-step run against a {}-step run (writes, reads and waits on a \
-                     10-page heap; a child every 10,000 steps)",
-                    thousands(large),
-                    thousands(small)
-                ),
-                method: "CPU time and peak memory of the whole run".into(),
-                targets: linear_targets(
-                    f64::from(large) / f64::from(small),
-                    &thousands(small),
-                    "steps",
-                ),
-                variants: vec![variant(small), variant(large)],
-            }
-        }
-        Name::Procs => {
-            let (small, large) = pick((1000, 4000), (500, 2000));
-            let variant = |n: u32| Variant {
-                label: format!("{} processes", thousands(n)),
-                text: cases::many_processes(n),
-                steps: 3 + 4 * n,
-                per_step: None,
-            };
-            Case {
-                name,
-                title: format!(
-                    "a {}-process run against a {}-process run (fork each, each writes \
-                     a page, each exits, each is reaped)",
-                    thousands(large),
-                    thousands(small)
-                ),
-                method: "CPU time and peak memory of the whole run".into(),
-                targets: linear_targets(
-                    f64::from(large) / f64::from(small),
-                    &thousands(small),
-                    "processes",
-                ),
-                variants: vec![variant(small), variant(large)],
-            }
-        }
+        Name::Steps => whole_run(
+            name,
+            pick((10_000, 100_000), (5_000, 50_000)),
+            ("step", "steps"),
+            "writes, reads and waits on a 10-page heap; a child every 10,000 steps",
+            cases::long_run,
+            |n| n,
+        ),
+        Name::Procs => whole_run(
+            name,
+            pick((1000, 4000), (500, 2000)),
+            ("process", "processes"),
+            "fork each, each writes a page, each exits, each is reaped",
+            cases::many_processes,
+            |n| 3 + 4 * n,
+        ),
+    }
+}
+
+/// A long run of `large` units against one of `small` (`one`, `many`: the
+/// words for a unit), timed and weighed whole: `text` makes the
+/// scenario of `n` units, `steps` counts its steps.
+fn whole_run(
+    name: Name,
+    (small, large): (u32, u32),
+    (one, many): (&str, &str),
+    what: &str,
+    text: fn(u32) -> String,
+    steps: fn(u32) -> u32,
+) -> Case {
+    let variant = |n: u32| Variant {
+        label: format!("{} {many}", thousands(n)),
+        text: text(n),
+        steps: steps(n),
+        per_step: None,
+    };
+    Case {
+        name,
+        title: format!(
+            "a {}-{one} run against a {}-{one} run ({what})",
+            thousands(large),
+            thousands(small)
+        ),
+        method: "CPU time and peak memory of the whole run".into(),
+        targets: linear_targets(f64::from(large) / f64::from(small), &thousands(small), many),
+        variants: vec![variant(small), variant(large)],
     }
 }
 

@@ -53,7 +53,7 @@ pub enum Progress {
 /// What a write or send did: its progress, and whether the kernel also sent
 /// SIGPIPE to the caller (pipe_write and unix_stream_sendmsg call
 /// `send_sig(SIGPIPE, current, 0)` themselves; the engine delivers it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct WriteOutcome {
     pub(crate) progress: Progress,
     pub(crate) sigpipe: bool,

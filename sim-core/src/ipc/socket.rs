@@ -57,7 +57,7 @@ impl Side {
 
 /// shutdown(2) directions.
 #[cfg(test)] // Only the tests use this: no statement of the scenario language does yet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum How {
     /// SHUT_RD
     Read,

@@ -140,7 +140,12 @@ pub enum ErrorKind {
     },
     #[error("init (pid 1) is the machine's own process, not a scenario process, so {consequence}")]
     NotAScenarioProcess { consequence: String },
-    #[error("\"{}\" is not something expect can check (R[I], faults, result, state, parent, handled or status){}", Cut(word), Suggest(suggestion))]
+    #[error(
+        "\"{}\" is not something expect can check (R[I], {}){}",
+        Cut(word),
+        crate::words::alternatives(super::keyword::CheckWord::keywords()),
+        Suggest(suggestion)
+    )]
     UnknownExpect {
         word: String,
         suggestion: Option<String>,

@@ -9,6 +9,7 @@ use super::parse::{MAX_IO_BYTES, MAX_PAGES};
 use crate::errno::Errno;
 use crate::ipc::end_name::{self, EndName, Which};
 use crate::sig::Signal;
+use crate::words::alternatives;
 
 // ---------------------------------------------------------------------------
 // Tokens
@@ -252,18 +253,16 @@ impl<'a> Line<'a> {
         }
     }
 
-    /// One of a few fixed words, each standing for a value.
-    pub(super) fn one_of<T: Clone>(
-        &mut self,
-        what: &str,
-        choices: &[(&str, T)],
-    ) -> Result<T, ScenarioError> {
-        let token = self.word(what)?;
+    /// One of a few fixed words, each standing for a value (a keyword
+    /// table's `WORDS`); an error offers them all, in order.
+    pub(super) fn one_of<T: Clone>(&mut self, choices: &[(&str, T)]) -> Result<T, ScenarioError> {
+        let what = alternatives(choices.iter().map(|(word, _)| word));
+        let token = self.word(&what)?;
         choices
             .iter()
             .find(|(word, _)| *word == token.text)
             .map(|(_, value)| value.clone())
-            .ok_or_else(|| expected(token.pos(self.number), what, token.describe()))
+            .ok_or_else(|| expected(token.pos(self.number), &what, token.describe()))
     }
 
     /// Consume an optional trailing word such as `shared`.
@@ -575,11 +574,12 @@ pub(super) fn signal_from(token: Token<'_>, line: u32) -> Result<Signal, Scenari
     // (include/uapi/asm-generic/signal.h); say so rather than "unknown".
     let upper = token.text.to_ascii_uppercase();
     let digits = upper.strip_prefix("SIG").unwrap_or(&upper);
+    let nsig = i128::from(Signal::SIGRTMAX.number());
     if let Number::Value(n) = signed(digits) {
-        if !(1..=64).contains(&n) {
+        if !(1..=nsig).contains(&n) {
             return Err(ScenarioError::new(
                 token.pos(line),
-                range_error("the signal number", 1, 64, n < 0),
+                range_error("the signal number", 1, nsig, n < 0),
             ));
         }
     }

@@ -8,9 +8,10 @@
 //! from 1, and say in a learner's words what was expected there.
 //!
 //! The parser checks only what a single line can tell: spelling, numbers and
-//! their limits, one title, `init` where only a scenario process may stand. Whether a name refers to anything (a process, a
-//! region, a pipe) is for the run to check, since that depends on what
-//! happened on earlier lines.
+//! their limits, one title, `init` where only a scenario process may
+//! stand. Whether a name refers to anything (a process, a region, a pipe)
+//! is for the run to check, since that depends on what happened on
+//! earlier lines.
 
 use super::ast::{
     Action, ExitStatus, Expect, Name, Op, PageCheck, Pos, Scenario, StateName, Statement,
@@ -291,7 +292,7 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
         },
         OpKind::Signal => {
             let signal = line.signal()?;
-            let action = line.one_of(&alternatives(Action::keywords()), Action::WORDS)?;
+            let action = line.one_of(Action::WORDS)?;
             Op::Signal {
                 signal,
                 action,
@@ -400,7 +401,7 @@ fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
         },
         CheckWord::State => Expect::State {
             process,
-            state: line.one_of(&alternatives(StateName::keywords()), StateName::WORDS)?,
+            state: line.one_of(StateName::WORDS)?,
         },
         // `init` is allowed here: it is the one name no line declares.
         CheckWord::Parent => Expect::Parent {
@@ -417,9 +418,7 @@ fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
             }
         }
         CheckWord::Status => {
-            let status = match line
-                .one_of(&alternatives(StatusWord::keywords()), StatusWord::WORDS)?
-            {
+            let status = match line.one_of(StatusWord::WORDS)? {
                 StatusWord::Exited => {
                     let code = line.count("an exit status (0 to 255)", "the exit status", 255)?;
                     ExitStatus::Exited(code as u8) // at most 255, checked just above
@@ -457,25 +456,17 @@ fn page_expect(
     };
     let max = u64::from(MAX_PAGES - 1);
     let page = bounded(index, index_pos, "a page number", "the page number", max)? as u32;
-    let pages = alternatives(PageWord::keywords());
-    let check_word = line.word(&pages)?;
-    let Some(check) = PageWord::from_keyword(check_word.text) else {
-        let pos = check_word.pos(line.number);
-        return Err(expected(pos, &pages, check_word.describe()));
-    };
-    let check = match check {
+    let check = match line.one_of(PageWord::WORDS)? {
         PageWord::Shared => PageCheck::Shared {
             other: scenario_process(line.name("the process it shares with")?, NOT_CHECKED)?,
         },
         PageWord::Private => PageCheck::Private,
         PageWord::Absent => PageCheck::Absent,
         PageWord::Zero => PageCheck::Zero,
-        PageWord::Frame => {
-            match line.one_of(&alternatives(FrameWord::keywords()), FrameWord::WORDS)? {
-                FrameWord::Same => PageCheck::FrameSame,
-                FrameWord::New => PageCheck::FrameNew,
-            }
-        }
+        PageWord::Frame => match line.one_of(FrameWord::WORDS)? {
+            FrameWord::Same => PageCheck::FrameSame,
+            FrameWord::New => PageCheck::FrameNew,
+        },
     };
     Ok(Expect::Page {
         process,

@@ -99,7 +99,7 @@ pub enum Fate {
 }
 
 /// Everything generating one signal did to the target's signal state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Generation {
     pub signal: Signal,
     /// The pending queue it was sent to (and queued in, or found already
@@ -134,7 +134,7 @@ pub enum Delivery {
 }
 
 /// The result of `set_action`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ActionChange {
     /// The disposition before the change (sigaction's `oldact`).
     pub(crate) previous: Disposition,
@@ -144,7 +144,7 @@ pub(crate) struct ActionChange {
 }
 
 /// A handler that ran (`run_handler`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct HandlerRun {
     pub signal: Signal,
     /// Runs of this signal's handler so far, this one included.
@@ -153,7 +153,7 @@ pub(crate) struct HandlerRun {
 
 /// What the kernel does about a parent when one of its children exits
 /// (do_notify_parent, kernel/signal.c).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ChildExitNotice {
     /// The child is reaped at once instead of becoming a zombie: the
     /// parent's SIGCHLD is SIG_IGN or has SA_NOCLDWAIT. A `wait` that finds
