@@ -15,12 +15,12 @@ fn grew(bytes: usize) {
     PEAK.fetch_max(now, Ordering::Relaxed);
 }
 
-// SAFETY (of the impl): every method forwards to the system allocator with
+// Safety (of the impl): every method forwards to the system allocator with
 // the caller's arguments, so its contract is the system allocator's; the
 // counting beside it touches only atomics.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarding with the caller's layout, as GlobalAlloc::alloc requires.
+        // Safety: forwarding with the caller's layout, as GlobalAlloc::alloc requires.
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
             grew(layout.size());
@@ -29,7 +29,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as in `alloc`.
+        // Safety: as in `alloc`.
         let ptr = unsafe { System.alloc_zeroed(layout) };
         if !ptr.is_null() {
             grew(layout.size());
@@ -38,13 +38,13 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from this allocator (so from System) with `layout`.
+        // Safety: `ptr` came from this allocator (so from System) with `layout`.
         unsafe { System.dealloc(ptr, layout) };
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: `ptr` came from this allocator with `layout`; the caller
+        // Safety: `ptr` came from this allocator with `layout`; the caller
         // guarantees `new_size` is valid for it.
         let new = unsafe { System.realloc(ptr, layout, new_size) };
         if !new.is_null() {
