@@ -192,8 +192,7 @@ impl Cx<'_> {
 
     pub(super) fn send(&mut self, end: &End, len: u64, nonblock: bool) -> Result<(), ErrorKind> {
         let end_ref = self.resolve(end)?;
-        if self.fd_of(end_ref).is_none() || end_ref == EndRef::Pipe(pipe_id(end_ref), PipeEnd::Read)
-        {
+        if self.fd_of(end_ref).is_none() || matches!(end_ref, EndRef::Pipe(_, PipeEnd::Read)) {
             let why = if self.fd_of(end_ref).is_none() {
                 Refusal::NotHeld
             } else {
@@ -237,9 +236,7 @@ impl Cx<'_> {
 
     pub(super) fn recv(&mut self, end: &End, max: u64, nonblock: bool) -> Result<(), ErrorKind> {
         let end_ref = self.resolve(end)?;
-        if self.fd_of(end_ref).is_none()
-            || end_ref == EndRef::Pipe(pipe_id(end_ref), PipeEnd::Write)
-        {
+        if self.fd_of(end_ref).is_none() || matches!(end_ref, EndRef::Pipe(_, PipeEnd::Write)) {
             let why = if self.fd_of(end_ref).is_none() {
                 Refusal::NotHeld
             } else {
@@ -710,12 +707,5 @@ impl Cx<'_> {
                 queued,
             });
         }
-    }
-}
-
-fn pipe_id(end: EndRef) -> crate::ids::PipeId {
-    match end {
-        EndRef::Pipe(id, _) => id,
-        EndRef::Sock(..) => crate::ids::PipeId(u32::MAX),
     }
 }
