@@ -543,15 +543,17 @@ impl Cx<'_> {
     /// write, and pipe_write's wake_next_writer passes the wake-up on while
     /// room is left. Readers (rd_wait) are not woken.
     fn wake_first_writer(&mut self, id: crate::ids::PipeId) {
+        // Only the sleepers are looked at (the world's index of them).
         let first = self
             .world
-            .procs()
-            .filter_map(|p| match &p.state {
+            .blocked_pids()
+            .into_iter()
+            .filter_map(|pid| match &self.world.proc(pid).state {
                 ProcState::Blocked(call) => match call.on {
                     BlockedOn::Send {
                         end: EndRef::Pipe(pipe, PipeEnd::Write),
                         ..
-                    } if pipe == id => Some((call.queued, p.pid)),
+                    } if pipe == id => Some((call.queued, pid)),
                     _ => None,
                 },
                 _ => None,
@@ -592,8 +594,8 @@ impl Cx<'_> {
             .set_sndbuf(self.profile, side, size);
         // A sender asleep on the end is woken if the socket now counts as
         // writable (unix_write_space).
-        let sender_asleep = self.world.procs().any(|p| {
-            matches!(&p.state, ProcState::Blocked(call)
+        let sender_asleep = self.world.blocked_pids().into_iter().any(|pid| {
+            matches!(&self.world.proc(pid).state, ProcState::Blocked(call)
                 if matches!(call.on, BlockedOn::Send { end: e, .. } if e == end_ref))
         });
         let pair = self.world.socks(id);
