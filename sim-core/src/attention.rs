@@ -79,11 +79,9 @@ impl Attention {
         parent: Pid,
         proc: impl Fn(Pid) -> &'a Process,
     ) -> Vec<Pid> {
-        let mut kids: std::collections::BTreeSet<Pid> = self
-            .children
-            .get(&parent)
-            .map(|k| k.iter().copied().collect())
-            .unwrap_or_default();
+        // A clone of the indexed set shares its nodes; only the touched
+        // processes' edits copy any.
+        let mut kids = self.children.get(&parent).cloned().unwrap_or_default();
         for &pid in &self.touched {
             let p = proc(pid);
             if p.parent == parent && !matches!(p.state, ProcState::Gone { .. }) {

@@ -192,8 +192,7 @@ impl Cx<'_> {
 
     pub(super) fn send(&mut self, end: &End, len: u64, nonblock: bool) -> Result<(), ErrorKind> {
         let end_ref = self.resolve(end)?;
-        if self.fd_of(end_ref).is_none() || end_ref == EndRef::Pipe(pipe_id(end_ref), PipeEnd::Read)
-        {
+        if self.fd_of(end_ref).is_none() || matches!(end_ref, EndRef::Pipe(_, PipeEnd::Read)) {
             let why = if self.fd_of(end_ref).is_none() {
                 Refusal::NotHeld
             } else {
@@ -237,9 +236,7 @@ impl Cx<'_> {
 
     pub(super) fn recv(&mut self, end: &End, max: u64, nonblock: bool) -> Result<(), ErrorKind> {
         let end_ref = self.resolve(end)?;
-        if self.fd_of(end_ref).is_none()
-            || end_ref == EndRef::Pipe(pipe_id(end_ref), PipeEnd::Write)
-        {
+        if self.fd_of(end_ref).is_none() || matches!(end_ref, EndRef::Pipe(_, PipeEnd::Write)) {
             let why = if self.fd_of(end_ref).is_none() {
                 Refusal::NotHeld
             } else {
@@ -546,15 +543,17 @@ impl Cx<'_> {
     /// write, and pipe_write's wake_next_writer passes the wake-up on while
     /// room is left. Readers (rd_wait) are not woken.
     fn wake_first_writer(&mut self, id: crate::ids::PipeId) {
+        // Only the sleepers are looked at (the world's index of them).
         let first = self
             .world
-            .procs()
-            .filter_map(|p| match &p.state {
+            .blocked_pids()
+            .into_iter()
+            .filter_map(|pid| match &self.world.proc(pid).state {
                 ProcState::Blocked(call) => match call.on {
                     BlockedOn::Send {
                         end: EndRef::Pipe(pipe, PipeEnd::Write),
                         ..
-                    } if pipe == id => Some((call.queued, p.pid)),
+                    } if pipe == id => Some((call.queued, pid)),
                     _ => None,
                 },
                 _ => None,
@@ -595,8 +594,8 @@ impl Cx<'_> {
             .set_sndbuf(self.profile, side, size);
         // A sender asleep on the end is woken if the socket now counts as
         // writable (unix_write_space).
-        let sender_asleep = self.world.procs().any(|p| {
-            matches!(&p.state, ProcState::Blocked(call)
+        let sender_asleep = self.world.blocked_pids().into_iter().any(|pid| {
+            matches!(&self.world.proc(pid).state, ProcState::Blocked(call)
                 if matches!(call.on, BlockedOn::Send { end: e, .. } if e == end_ref))
         });
         let pair = self.world.socks(id);
@@ -710,12 +709,5 @@ impl Cx<'_> {
                 queued,
             });
         }
-    }
-}
-
-fn pipe_id(end: EndRef) -> crate::ids::PipeId {
-    match end {
-        EndRef::Pipe(id, _) => id,
-        EndRef::Sock(..) => crate::ids::PipeId(u32::MAX),
     }
 }

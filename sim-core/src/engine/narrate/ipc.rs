@@ -5,9 +5,9 @@
 use super::Teller;
 use crate::engine::event::{Call, EndKind, Event, NoFds, QueueFigures, Refusal};
 use crate::errno::Errno;
+use crate::ipc::end_name::{EndName, Which};
 use crate::ipc::Progress;
 use crate::words::{bytes, count};
-use crate::world::Object;
 
 /// Which kind of object an end is on, for the sentences that differ.
 #[derive(Clone, Copy)]
@@ -16,13 +16,13 @@ enum End {
     Sock,
 }
 
-impl Teller<'_> {
-    /// Is `end` (`p.w`, `s.0`) an end of a pipe?
-    fn is_pipe(&self, end: &str) -> bool {
-        let object = end.rsplit_once('.').map_or(end, |(object, _)| object);
-        matches!(self.after.object(object), Some(Object::Pipe(_)))
-    }
+/// Is `end` (`p.w`, `s.0`, as `World::end_name` spells it) an end of a
+/// pipe? Its suffix says.
+fn is_pipe(end: &str) -> bool {
+    EndName::parse(end).is_some_and(|e| matches!(e.which, Which::Pipe(_)))
+}
 
+impl Teller<'_> {
     pub(super) fn ipc(&self, event: &Event) -> String {
         match event {
             Event::PipeMade {
@@ -116,7 +116,7 @@ impl Teller<'_> {
                 self.name(*pid),
                 bytes(*len),
                 if *nonblock { " (nonblocking)" } else { "" },
-                describe_write(self.is_pipe(end), before, after, *len, *progress, *sigpipe)
+                describe_write(is_pipe(end), before, after, *len, *progress, *sigpipe)
             ),
             Event::RecvCalled {
                 pid,
@@ -131,7 +131,7 @@ impl Teller<'_> {
                 self.name(*pid),
                 bytes(*max),
                 if *nonblock { " (nonblocking)" } else { "" },
-                describe_read(self.is_pipe(end), *max, before, after, *progress)
+                describe_read(is_pipe(end), *max, before, after, *progress)
             ),
             Event::SendWentOn {
                 pid,
@@ -265,7 +265,7 @@ impl Teller<'_> {
         };
         let (len, so_far) = (*len, *so_far);
         let who = self.name(*pid);
-        let pipe = self.is_pipe(end);
+        let pipe = is_pipe(end);
         let room = if pipe {
             "finds a free slot in the pipe (pipe_write tests for room before it tests for signals)"
                 .to_string()

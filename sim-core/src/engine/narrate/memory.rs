@@ -133,7 +133,8 @@ fn others(world: &World, me: Pid, region: &str, page: u32, frame: FrameId) -> (V
                 .is_some_and(|r| page < r.pages() && r.ptes.get(page).frame() == Some(frame))
         })
         .map(|p| p.name.to_string())
-        .take(NAMED)
+        // No more than `total` can match: stop once they are all found.
+        .take(NAMED.min(total as usize))
         .collect();
     (names, total)
 }
