@@ -491,6 +491,13 @@ impl World {
 
     /// Pid -> regions with a page that maps the same frame as in `before`
     /// while the frame went from one user to several or back.
+    ///
+    /// A frame's user count changes only when a page-table entry that maps
+    /// it changes, in a process the step changed; and every entry that maps
+    /// a frame is at the same region and page (frames are shared by fork,
+    /// which copies regions by name and index). So the pages to look at are
+    /// those positions, found by diffing the changed processes' page
+    /// tables, and not every page of every process.
     fn reshared_pages(
         &self,
         before: &World,
@@ -505,26 +512,61 @@ impl World {
         if flipped.is_empty() {
             return found;
         }
+        let is_flipped =
+            |pte: crate::mm::space::Pte| pte.frame().is_some_and(|f| flipped.contains(&f));
+        // Where the flipped frames are mapped: region name -> page indexes.
+        let mut positions: BTreeMap<Arc<str>, BTreeSet<u32>> = BTreeMap::new();
+        for pid in written(&before.procs, &self.procs) {
+            let now = &self.proc(pid).mm;
+            let old = before.procs.get(&pid).map(|p| &p.0.mm);
+            let names = now
+                .regions
+                .iter()
+                .chain(old.into_iter().flat_map(|o| o.regions.iter()))
+                .map(|r| &r.name);
+            for name in names {
+                let (a, b) = (old.and_then(|o| o.region(name)), now.region(name));
+                let mut at = |region: &crate::mm::Region, i: u32| {
+                    if i < region.pages() && is_flipped(region.ptes.get(i)) {
+                        positions.entry(name.clone()).or_default().insert(i);
+                    }
+                };
+                match (a, b) {
+                    (Some(a), Some(b)) => a.ptes.diff(&b.ptes, |i| {
+                        at(a, i);
+                        at(b, i);
+                    }),
+                    (Some(only), None) | (None, Some(only)) => {
+                        only.ptes.for_each_leaf(|base, ptes| {
+                            for (i, pte) in ptes.iter().enumerate() {
+                                if is_flipped(*pte) {
+                                    positions
+                                        .entry(name.clone())
+                                        .or_default()
+                                        .insert(base + i as u32);
+                                }
+                            }
+                        })
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
         for proc in self.procs() {
             let Some(old) = before.procs.get(&proc.pid) else {
                 continue;
             };
-            for region in &proc.mm.regions {
-                let Some(old_region) = old.0.mm.region(&region.name) else {
+            for (name, pages) in &positions {
+                let (Some(region), Some(old_region)) =
+                    (proc.mm.region(name), old.0.mm.region(name))
+                else {
                     continue;
                 };
-                let mut hit = false;
-                region.ptes.for_each_leaf(|base, ptes| {
-                    for (i, pte) in ptes.iter().enumerate() {
-                        let index = base + i as u32;
-                        if !hit
-                            && pte.frame().is_some_and(|f| flipped.contains(&f))
-                            && index < old_region.pages()
-                            && old_region.ptes.get(index).frame() == pte.frame()
-                        {
-                            hit = true;
-                        }
-                    }
+                let hit = pages.iter().any(|&index| {
+                    index < region.pages()
+                        && index < old_region.pages()
+                        && is_flipped(region.ptes.get(index))
+                        && old_region.ptes.get(index).frame() == region.ptes.get(index).frame()
                 });
                 if hit {
                     found
