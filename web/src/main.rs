@@ -1,1 +1,23 @@
-fn main() {}
+//! Forkscope in the browser: a yew app that runs sim-core in WebAssembly
+//! and draws a scenario's machine step by step (ARCHITECTURE.md, "web").
+//!
+//! The pure parts (the run, the link format, highlighting, the layout of
+//! the memory view) are plain Rust, unit-tested on the host; the
+//! components draw them.
+
+mod app;
+mod controls;
+mod editor;
+mod help;
+mod highlight;
+mod panic;
+mod predict;
+mod session;
+mod storage;
+mod url;
+mod views;
+
+fn main() {
+    panic::install();
+    yew::Renderer::<app::App>::new().render();
+}

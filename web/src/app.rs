@@ -1,0 +1,587 @@
+//! The app: which scenario is open (a lesson or edited text), the run, the
+//! step shown, playback, predictions, and the URL that carries it all.
+//!
+//! State flows one way: messages change `App`, `App` draws the header, the
+//! editor, the controls and the views from the run and the step shown.
+
+use crate::controls::{Controls, Move, SPEEDS};
+use crate::editor::Editor;
+use crate::help::Help;
+use crate::predict::Predict;
+use crate::session::{RunHandle, SLICE_STEPS};
+use crate::storage;
+use crate::url::{self, Link, Target};
+use crate::views::kernel::KernelView;
+use crate::views::log::LogView;
+use crate::views::memory::MemoryView;
+use crate::views::narration::Narration;
+use crate::views::queues::QueuesView;
+use crate::views::signals::SignalsView;
+use crate::views::tree::TreeView;
+use gloo::events::EventListener;
+use gloo::timers::callback::{Interval, Timeout};
+use sim_core::lessons::{self, Lesson};
+use sim_core::scenario::ScenarioError;
+use std::collections::BTreeSet;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlSelectElement, KeyboardEvent};
+use yew::prelude::*;
+
+/// The lesson a bare or broken link opens.
+pub const DEFAULT_LESSON: &str = "cow-after-fork";
+/// The draft slot of text that is no lesson's (from a link or typed).
+const SCRATCH: &str = "scratch";
+/// How long typing must pause before the text is run again.
+const RERUN_DELAY_MS: u32 = 250;
+
+/// Where the text came from: a lesson (possibly edited), or elsewhere.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Lesson(&'static Lesson),
+    Scratch,
+}
+
+impl Origin {
+    fn slot(&self) -> &str {
+        match self {
+            Origin::Lesson(l) => l.name,
+            Origin::Scratch => SCRATCH,
+        }
+    }
+}
+
+pub enum Msg {
+    /// Compute the next slice of the run `id`.
+    Compute(u64),
+    Move(Move),
+    TogglePlay,
+    Tick,
+    Speed(f64),
+    Edit(String),
+    /// Run the text again if it is still edit number `n`.
+    Rerun(u64),
+    OpenLesson(String),
+    /// Go back to the lesson's own text (the draft is forgotten).
+    RestoreLesson,
+    Reveal,
+    TogglePredictions,
+    ToggleHelp,
+    Key(KeyboardEvent),
+    DismissNotice,
+}
+
+pub struct App {
+    origin: Origin,
+    text: String,
+    /// The last run whose text parsed (shown while the text is broken).
+    run: RunHandle,
+    next_id: u64,
+    /// The parse error of the text as it is now, if it does not parse.
+    parse_error: Option<ScenarioError>,
+    /// The step shown.
+    step: u32,
+    /// A step the link asked for, reached once it is computed.
+    wanted: Option<u32>,
+    playing: Option<Interval>,
+    speed: f64,
+    predictions: bool,
+    /// A step whose expects the learner is asked to predict; the views
+    /// show the step before it until the learner reveals.
+    asking: Option<u32>,
+    /// Steps already predicted (per run).
+    answered: BTreeSet<u32>,
+    help: bool,
+    embed: bool,
+    /// A message for the learner: a link that could not be read, a draft
+    /// restored.
+    notice: Option<String>,
+    edits: u64,
+    rerun: Option<Timeout>,
+    compute: Option<Timeout>,
+    _keys: Option<EventListener>,
+}
+
+impl Component for App {
+    type Message = Msg;
+    type Properties = ();
+
+    fn create(ctx: &Context<Self>) -> Self {
+        let query = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .unwrap_or_default();
+        let default = lessons::find(DEFAULT_LESSON).expect("the default lesson is built in");
+        let (link, mut notice) = match url::parse(&query) {
+            Ok(link) => (link, None),
+            Err(e) => (
+                Link {
+                    target: None,
+                    step: 0,
+                    embed: query.contains("embed=1"),
+                },
+                Some(format!(
+                    "This link could not be opened: {e}. Here is the first lesson instead."
+                )),
+            ),
+        };
+        let (origin, text) = match &link.target {
+            Some(Target::Scenario(text)) => (Origin::Scratch, text.clone()),
+            Some(Target::Lesson(name)) => {
+                let lesson = lessons::find(name).expect("url::parse checks lesson names");
+                draft_or_lesson(lesson, &mut notice)
+            }
+            None => draft_or_lesson(default, &mut notice),
+        };
+        if matches!(origin, Origin::Scratch) {
+            storage::save(SCRATCH, &text);
+        }
+        let keys = web_sys::window().map(|w| {
+            let link = ctx.link().clone();
+            EventListener::new(&w, "keydown", move |e| {
+                if let Some(e) = e.dyn_ref::<KeyboardEvent>() {
+                    link.send_message(Msg::Key(e.clone()));
+                }
+            })
+        });
+        let mut app = App {
+            origin,
+            text: String::new(),
+            run: RunHandle::parse("", 0).expect("the empty scenario parses"),
+            next_id: 1,
+            parse_error: None,
+            step: 0,
+            wanted: Some(link.step),
+            playing: None,
+            speed: SPEEDS[0].0,
+            predictions: true,
+            asking: None,
+            answered: BTreeSet::new(),
+            help: false,
+            embed: link.embed,
+            notice,
+            edits: 0,
+            rerun: None,
+            compute: None,
+            _keys: keys,
+        };
+        app.text = text;
+        app.start_run(ctx);
+        app
+    }
+
+    fn update(&mut self, ctx: &Context<Self>, msg: Msg) -> bool {
+        match msg {
+            Msg::Compute(id) => {
+                if id != self.run.id() {
+                    return false;
+                }
+                self.run = self.run.advance(SLICE_STEPS);
+                if let Some(want) = self.wanted {
+                    if self.run.ready() >= want || self.run.is_finished() {
+                        self.step = want.min(self.run.ready());
+                        self.wanted = None;
+                        self.sync_url();
+                    }
+                }
+                self.compute = if self.run.is_finished() {
+                    None
+                } else {
+                    let link = ctx.link().clone();
+                    Some(Timeout::new(0, move || link.send_message(Msg::Compute(id))))
+                };
+                true
+            }
+            Msg::Move(m) => {
+                self.go(m);
+                true
+            }
+            Msg::TogglePlay => {
+                if self.playing.take().is_none() {
+                    if self.step >= self.run.ready() {
+                        self.step = 0;
+                    }
+                    self.start_playing(ctx);
+                }
+                true
+            }
+            Msg::Tick => {
+                if self.asking.is_some() || self.at_end() {
+                    self.playing = None;
+                } else {
+                    self.go(Move::Next);
+                }
+                true
+            }
+            Msg::Speed(speed) => {
+                self.speed = speed;
+                if self.playing.is_some() {
+                    self.start_playing(ctx);
+                }
+                true
+            }
+            Msg::Edit(text) => {
+                if text == self.text {
+                    return false;
+                }
+                self.text = text;
+                if !storage::save(self.origin.slot(), &self.text) {
+                    self.notice = Some(
+                        "This browser would not save your text (private mode or storage full): \
+                         copy it somewhere before you close the page."
+                            .into(),
+                    );
+                }
+                self.edits += 1;
+                let n = self.edits;
+                let link = ctx.link().clone();
+                self.rerun = Some(Timeout::new(RERUN_DELAY_MS, move || {
+                    link.send_message(Msg::Rerun(n))
+                }));
+                true
+            }
+            Msg::Rerun(n) => {
+                if n != self.edits {
+                    return false;
+                }
+                self.wanted = Some(self.step);
+                self.start_run(ctx);
+                true
+            }
+            Msg::OpenLesson(name) => {
+                let Some(lesson) = lessons::find(&name) else {
+                    return false;
+                };
+                let mut notice = None;
+                let (origin, text) = draft_or_lesson(lesson, &mut notice);
+                self.notice = notice;
+                self.origin = origin;
+                self.text = text;
+                self.wanted = Some(0);
+                self.playing = None;
+                self.start_run(ctx);
+                true
+            }
+            Msg::RestoreLesson => {
+                if let Origin::Lesson(lesson) = self.origin {
+                    storage::forget(lesson.name);
+                    self.text = lesson.source.to_string();
+                    self.notice = None;
+                    self.wanted = Some(0);
+                    self.start_run(ctx);
+                }
+                true
+            }
+            Msg::Reveal => {
+                if let Some(s) = self.asking.take() {
+                    self.answered.insert(s);
+                    self.step = s;
+                    self.sync_url();
+                }
+                true
+            }
+            Msg::TogglePredictions => {
+                self.predictions = !self.predictions;
+                if let Some(s) = self.asking.take() {
+                    self.step = s;
+                }
+                true
+            }
+            Msg::ToggleHelp => {
+                self.help = !self.help;
+                true
+            }
+            Msg::DismissNotice => {
+                self.notice = None;
+                true
+            }
+            Msg::Key(e) => self.key(ctx, &e),
+        }
+    }
+
+    fn view(&self, ctx: &Context<Self>) -> Html {
+        let link = ctx.link();
+        let shown = self.shown();
+        let controls = html! {
+            <Controls step={self.asking.unwrap_or(self.step)} total={self.run.ready()}
+                computing={!self.run.is_finished()} playing={self.playing.is_some()}
+                speed={self.speed}
+                on_move={link.callback(Msg::Move)}
+                on_play={link.callback(|_| Msg::TogglePlay)}
+                on_speed={link.callback(Msg::Speed)} />
+        };
+        let run = self.run.clone();
+        let views = html! {
+            <div class="views">
+                <TreeView run={run.clone()} step={shown} />
+                <SignalsView run={run.clone()} step={shown} />
+                <MemoryView run={run.clone()} step={shown} />
+                <QueuesView run={run.clone()} step={shown} />
+                <KernelView run={run.clone()} step={shown} lesson={self.lesson_name().map(AttrValue::from)} />
+                <LogView run={run.clone()} step={shown} />
+            </div>
+        };
+        let stage = html! {
+            <main class="stage">
+                { self.lesson_intro() }
+                { controls }
+                if let Some(s) = self.asking {
+                    <Predict run={run.clone()} step={s} on_reveal={link.callback(|_| Msg::Reveal)} />
+                }
+                <Narration run={run.clone()} step={shown} />
+                { self.run_error() }
+                { views }
+            </main>
+        };
+        if self.embed {
+            return html! { <div class="app embed">{ self.notice_html(ctx) }{ stage }</div> };
+        }
+        let pick = link.callback(|e: Event| {
+            Msg::OpenLesson(e.target_unchecked_into::<HtmlSelectElement>().value())
+        });
+        let current = self.lesson_name().unwrap_or("");
+        html! {
+            <div class="app">
+                <header class="top">
+                    <h1 class="brand">{"Forkscope"}</h1>
+                    <label class="picker">{"Lesson "}
+                        <select aria-label="Lesson" onchange={pick}>
+                            if current.is_empty() {
+                                <option value="" selected=true disabled=true>{"Your scenario"}</option>
+                            }
+                            { for lessons::all().iter().map(|l| html! {
+                                <option value={l.name} selected={l.name == current}>{l.title()}</option>
+                            }) }
+                        </select>
+                    </label>
+                    <label class="switch">
+                        <input type="checkbox" aria-label="Predictions" checked={self.predictions}
+                            onchange={link.callback(|_| Msg::TogglePredictions)} />
+                        {" Predict before each expect"}
+                    </label>
+                    <button type="button" aria-label="Help" aria-expanded={self.help.to_string()}
+                        onclick={link.callback(|_| Msg::ToggleHelp)}>{"?"}</button>
+                </header>
+                { self.notice_html(ctx) }
+                <div class="workspace">
+                    <Editor text={AttrValue::from(self.text.clone())}
+                        error={self.parse_error.clone()}
+                        line={self.shown_line()}
+                        on_edit={link.callback(Msg::Edit)} />
+                    { stage }
+                </div>
+                if self.help {
+                    <Help on_close={link.callback(|_| Msg::ToggleHelp)} />
+                }
+            </div>
+        }
+    }
+}
+
+/// A lesson's saved draft if there is one that differs from it (with a
+/// notice saying so), else the lesson's own text.
+fn draft_or_lesson(lesson: &'static Lesson, notice: &mut Option<String>) -> (Origin, String) {
+    match storage::load(lesson.name) {
+        Some(draft) if draft != lesson.source => {
+            *notice = Some(format!(
+                "Your edited version of \"{}\" is back, as you left it.",
+                lesson.title()
+            ));
+            (Origin::Lesson(lesson), draft)
+        }
+        _ => (Origin::Lesson(lesson), lesson.source.to_string()),
+    }
+}
+
+impl App {
+    /// Parse the text and start computing its run; a text that does not
+    /// parse keeps the last good run on screen and shows the error.
+    fn start_run(&mut self, ctx: &Context<Self>) {
+        match RunHandle::parse(&self.text, self.next_id) {
+            Ok(run) => {
+                self.next_id += 1;
+                self.parse_error = None;
+                self.run = run;
+                self.asking = None;
+                self.answered.clear();
+                self.step = 0;
+                ctx.link().send_message(Msg::Compute(self.run.id()));
+            }
+            Err(e) => {
+                self.parse_error = Some(e);
+                if let Some(want) = self.wanted.take() {
+                    self.step = want.min(self.run.ready());
+                }
+            }
+        }
+        self.sync_url();
+    }
+
+    fn start_playing(&mut self, ctx: &Context<Self>) {
+        let link = ctx.link().clone();
+        let ms = (1000.0 / self.speed).round() as u32;
+        self.playing = Some(Interval::new(ms, move || link.send_message(Msg::Tick)));
+    }
+
+    fn at_end(&self) -> bool {
+        self.step >= self.run.ready() && self.run.is_finished()
+    }
+
+    /// The step the views draw: the one before a step being predicted.
+    fn shown(&self) -> u32 {
+        match self.asking {
+            Some(s) => s - 1,
+            None => self.step,
+        }
+    }
+
+    fn shown_line(&self) -> Option<u32> {
+        let step = self.asking.unwrap_or(self.step);
+        let sim = self.run.sim();
+        step.checked_sub(1)
+            .and_then(|i| sim.steps().get(i as usize))
+            .map(|s| s.pos.line)
+    }
+
+    fn lesson_name(&self) -> Option<&'static str> {
+        match self.origin {
+            Origin::Lesson(l) if self.text == l.source => Some(l.name),
+            _ => None,
+        }
+    }
+
+    fn go(&mut self, m: Move) {
+        let total = self.run.ready();
+        if let (Some(s), Move::Next) = (self.asking, m) {
+            // Next while asked is "reveal".
+            self.answered.insert(s);
+            self.asking = None;
+            self.step = s;
+            self.sync_url();
+            return;
+        }
+        self.asking = None;
+        let target = match m {
+            Move::First => 0,
+            Move::Prev => self.step.saturating_sub(1),
+            Move::Next => (self.step + 1).min(total),
+            Move::Last => total,
+            Move::To(n) => n.min(total),
+        };
+        if m == Move::Next && target == self.step + 1 && self.should_ask(target) {
+            self.asking = Some(target);
+        } else {
+            self.step = target;
+        }
+        self.sync_url();
+    }
+
+    /// Whether stepping onto `step` asks for a prediction first.
+    fn should_ask(&self, step: u32) -> bool {
+        self.predictions
+            && !self.answered.contains(&step)
+            && self
+                .run
+                .sim()
+                .steps()
+                .get(step as usize - 1)
+                .is_some_and(|s| !s.expects.is_empty())
+    }
+
+    fn key(&mut self, ctx: &Context<Self>, e: &KeyboardEvent) -> bool {
+        // Keys typed into the editor or a form field are theirs.
+        let typing = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "TEXTAREA" | "INPUT" | "SELECT"));
+        if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
+            return false;
+        }
+        let m = match e.key().as_str() {
+            "ArrowRight" => Some(Move::Next),
+            "ArrowLeft" => Some(Move::Prev),
+            "Home" => Some(Move::First),
+            "End" => Some(Move::Last),
+            " " => {
+                e.prevent_default();
+                ctx.link().send_message(Msg::TogglePlay);
+                return false;
+            }
+            "?" => {
+                self.help = !self.help;
+                return true;
+            }
+            _ => None,
+        };
+        match m {
+            Some(m) => {
+                e.prevent_default();
+                self.go(m);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Put the state in the address bar, without adding history entries.
+    fn sync_url(&self) {
+        let target = match self.lesson_name() {
+            Some(name) => Target::Lesson(name.into()),
+            None => Target::Scenario(self.text.clone()),
+        };
+        let query = url::to_query(&Link {
+            target: Some(target),
+            step: self.asking.unwrap_or(self.step),
+            embed: self.embed,
+        });
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            history
+                .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&query))
+                .ok();
+        }
+    }
+
+    fn lesson_intro(&self) -> Html {
+        let sim = self.run.sim();
+        let title = sim.title().map(str::to_string);
+        html! {
+            <header class="lesson">
+                if let Some(title) = title {
+                    <h2 class="lesson-title">{title}</h2>
+                }
+                if self.shown() == 0 {
+                    { for sim.intro().iter().map(|s| html! { <p class="intro">{s.clone()}</p> }) }
+                }
+            </header>
+        }
+    }
+
+    /// A run-time error: where the run stopped and why.
+    fn run_error(&self) -> Html {
+        let sim = self.run.sim();
+        match sim.error() {
+            Some(e) if self.parse_error.is_none() && self.shown() >= self.run.ready() => html! {
+                <p class="run-error" role="alert">
+                    {format!("The run stopped at line {}, column {}: {}", e.pos.line, e.pos.col, e.kind)}
+                </p>
+            },
+            _ => html! {},
+        }
+    }
+
+    fn notice_html(&self, ctx: &Context<Self>) -> Html {
+        let Some(notice) = &self.notice else {
+            return html! {};
+        };
+        let restore = matches!(self.origin, Origin::Lesson(l) if self.text != l.source);
+        html! {
+            <div class="notice" role="status" id="notice">
+                <p>{notice.clone()}</p>
+                if restore {
+                    <button type="button" onclick={ctx.link().callback(|_| Msg::RestoreLesson)}>
+                        {"Back to the lesson's own text"}
+                    </button>
+                }
+                <button type="button" aria-label="Dismiss" onclick={ctx.link().callback(|_| Msg::DismissNotice)}>{"×"}</button>
+            </div>
+        }
+    }
+}

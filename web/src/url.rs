@@ -1,0 +1,235 @@
+//! The link format: the app's state in its URL (docs/url-format.md).
+//!
+//! `?lesson=NAME&step=N` opens a built-in lesson at a step;
+//! `?scenario=DATA&step=N` opens an edited scenario, where DATA is the
+//! text's UTF-8 bytes, compressed with raw DEFLATE and written in URL-safe
+//! base64 without padding; `&embed=1` shows only the view and the
+//! controls. A link that cannot be read is a `LinkError` that says why;
+//! the app then opens the default lesson and shows the message.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use std::fmt;
+
+/// The most text a link may carry once inflated: the scenario file limit.
+pub const MAX_TEXT: usize = 1 << 20;
+
+/// What a link opens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A built-in lesson, by name.
+    Lesson(String),
+    /// A scenario's text.
+    Scenario(String),
+}
+
+/// The state a link carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// None: no lesson or scenario named (the default lesson).
+    pub target: Option<Target>,
+    /// The step to open at (0: before the first step).
+    pub step: u32,
+    pub embed: bool,
+}
+
+/// Why a link could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkError(pub String);
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Compress a scenario's text for `?scenario=`.
+pub fn encode_text(text: &str) -> String {
+    URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9))
+}
+
+/// The text of a `?scenario=` value.
+pub fn decode_text(data: &str) -> Result<String, LinkError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(data.trim_end_matches('='))
+        .map_err(|_| {
+            LinkError(
+            "the link's scenario is not valid URL-safe base64: the link is truncated or damaged"
+                .into(),
+        )
+        })?;
+    let text = miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_TEXT).map_err(
+        |e| match e.status {
+            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => {
+                LinkError("the link's scenario is larger than 1 MiB".into())
+            }
+            _ => LinkError(
+                "the link's scenario does not decompress: the link is truncated or damaged".into(),
+            ),
+        },
+    )?;
+    String::from_utf8(text).map_err(|_| LinkError("the link's scenario is not UTF-8 text".into()))
+}
+
+/// Read a query string (`?a=b&c=d`, with or without the `?`).
+pub fn parse(query: &str) -> Result<Link, LinkError> {
+    let mut link = Link {
+        target: None,
+        step: 0,
+        embed: false,
+    };
+    for pair in query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_decode(value).ok_or_else(|| {
+            LinkError(format!("the link's `{key}` is not valid percent-encoding"))
+        })?;
+        match key {
+            "lesson" => {
+                if sim_core::lessons::find(&value).is_none() {
+                    return Err(LinkError(format!("there is no lesson called \"{value}\"")));
+                }
+                set_target(&mut link, Target::Lesson(value))?;
+            }
+            "scenario" => set_target(&mut link, Target::Scenario(decode_text(&value)?))?,
+            "step" => {
+                link.step = value.parse().map_err(|_| {
+                    LinkError(format!(
+                        "the link's step \"{value}\" is not a step number (0, 1, 2...)"
+                    ))
+                })?
+            }
+            "embed" => link.embed = matches!(value.as_str(), "1" | "true" | ""),
+            // Unknown keys (a tracker's utm_source) are no reason to refuse a link.
+            _ => {}
+        }
+    }
+    Ok(link)
+}
+
+fn set_target(link: &mut Link, target: Target) -> Result<(), LinkError> {
+    if link.target.is_some() {
+        return Err(LinkError(
+            "the link names more than one lesson or scenario".into(),
+        ));
+    }
+    link.target = Some(target);
+    Ok(())
+}
+
+/// The query string for `link` (with its leading `?`).
+pub fn to_query(link: &Link) -> String {
+    let mut parts = Vec::new();
+    match &link.target {
+        Some(Target::Lesson(name)) => parts.push(format!("lesson={name}")),
+        Some(Target::Scenario(text)) => parts.push(format!("scenario={}", encode_text(text))),
+        None => {}
+    }
+    parts.push(format!("step={}", link.step));
+    if link.embed {
+        parts.push("embed=1".into());
+    }
+    format!("?{}", parts.join("&"))
+}
+
+/// `%XX` escapes and `+` as a space, as in a form-encoded query.
+fn percent_decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = value.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lesson_link_opens_the_lesson_at_its_step() {
+        let link = parse("?lesson=cow-after-fork&step=6&embed=1").unwrap();
+        assert_eq!(link.target, Some(Target::Lesson("cow-after-fork".into())));
+        assert_eq!(link.step, 6);
+        assert!(link.embed);
+        assert_eq!(parse(&to_query(&link)).unwrap(), link);
+    }
+
+    #[test]
+    fn a_scenario_travels_compressed_and_comes_back_whole() {
+        let text = "process p\np: mmap heap 8 # ünïcode\np: write heap 0..8\n".repeat(50);
+        let link = Link {
+            target: Some(Target::Scenario(text.clone())),
+            step: 3,
+            embed: false,
+        };
+        let query = to_query(&link);
+        assert!(
+            query.len() < text.len() / 4,
+            "{} bytes for {}",
+            query.len(),
+            text.len()
+        );
+        assert_eq!(parse(&query).unwrap(), link);
+    }
+
+    #[test]
+    fn a_truncated_scenario_says_the_link_is_damaged() {
+        let query = to_query(&Link {
+            target: Some(Target::Scenario("process p\np: mmap heap 8\n".repeat(20))),
+            step: 0,
+            embed: false,
+        });
+        let cut = &query[..query.len() / 2];
+        let err = parse(cut).unwrap_err();
+        assert!(err.0.contains("truncated or damaged"), "{err}");
+    }
+
+    #[test]
+    fn bad_links_say_what_is_wrong() {
+        assert!(parse("?lesson=nope")
+            .unwrap_err()
+            .0
+            .contains("no lesson called \"nope\""));
+        assert!(parse("?lesson=orphans&step=x")
+            .unwrap_err()
+            .0
+            .contains("step \"x\""));
+        assert!(parse("?scenario=***").unwrap_err().0.contains("base64"));
+        assert!(parse("?lesson=orphans&lesson=sigpipe")
+            .unwrap_err()
+            .0
+            .contains("more than one"));
+        assert!(parse("?lesson=%zz").unwrap_err().0.contains("percent"));
+    }
+
+    #[test]
+    fn an_empty_query_opens_the_default_lesson_at_the_start() {
+        assert_eq!(
+            parse("").unwrap(),
+            Link {
+                target: None,
+                step: 0,
+                embed: false
+            }
+        );
+    }
+}

@@ -1,0 +1,21 @@
+//! The views of the machine at one step, each drawn from the model's world
+//! after the step and from the step's events and changes.
+
+pub mod kernel;
+pub mod log;
+pub mod memory;
+pub mod narration;
+pub mod queues;
+pub mod signals;
+pub mod tree;
+
+use crate::session::RunHandle;
+use yew::prelude::*;
+
+/// What every view draws from: the run, and the step shown (0: before the
+/// first step). A view redraws only when one of them changes.
+#[derive(Properties, PartialEq, Clone)]
+pub struct ViewProps {
+    pub run: RunHandle,
+    pub step: u32,
+}
