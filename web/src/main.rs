@@ -11,6 +11,7 @@ mod editor;
 mod help;
 mod highlight;
 mod panic;
+mod questions;
 mod predict;
 mod session;
 mod storage;
