@@ -83,7 +83,8 @@ impl Question {
                 .iter()
                 .find(|c| c.value == said)
                 .map_or_else(|| said.to_string(), |c| c.label.clone()),
-            _ => said.trim().to_string(),
+            Input::Number { unit } => format!("{} {unit}", said.trim()),
+            Input::ReturnValue => said.trim().to_string(),
         }
     }
 }
@@ -105,7 +106,10 @@ pub fn parse_return(text: &str) -> Option<OpResult> {
 
 /// The questions of step `step` (1-based), one per expect, in order.
 pub fn questions(sim: &Sim, step: u32) -> Vec<Question> {
-    let Some(s) = step.checked_sub(1).and_then(|i| sim.steps().get(i as usize)) else {
+    let Some(s) = step
+        .checked_sub(1)
+        .and_then(|i| sim.steps().get(i as usize))
+    else {
         return Vec::new();
     };
     let Some(world) = sim.world(step) else {
@@ -148,12 +152,9 @@ fn question(sim: &Sim, world: &World, expect: &Expect, outcome: &ExpectOutcome) 
     let procs: Vec<&str> = expect.processes().iter().map(|n| n.as_str()).collect();
     let page = expect.page().map(|(r, i)| (r.as_str(), i));
     let now = observe(world, &procs, page);
-    let proc = expect
-        .subject()
-        .and_then(|p| now.processes.get(p.as_str()));
-    let holds = |e: &Expect, before: Option<&Observation>| {
-        observe::evaluate(e, &now, before).is_ok()
-    };
+    let proc = expect.subject().and_then(|p| now.processes.get(p.as_str()));
+    let holds =
+        |e: &Expect, before: Option<&Observation>| observe::evaluate(e, &now, before).is_ok();
     let verdict = outcome.verdict.clone();
     let unknown = || match &verdict {
         Err(found) => found.clone(),
@@ -209,7 +210,9 @@ fn question(sim: &Sim, world: &World, expect: &Expect, outcome: &ExpectOutcome) 
         } => {
             q.prompt = format!("After this step, what does {process}'s {region}[{page}] map?");
             let shared_label = match check {
-                PageCheck::Shared { other } => format!("the same frame as {other}'s {region}[{page}]"),
+                PageCheck::Shared { other } => {
+                    format!("the same frame as {other}'s {region}[{page}]")
+                }
                 _ => "a frame another process maps too".into(),
             };
             q.input = Input::Choices(vec![
@@ -470,7 +473,11 @@ mod tests {
             let sim = run(&text);
             for step in 1..=sim.steps().len() as u32 {
                 let qs = questions(&sim, step);
-                assert_eq!(qs.len(), sim.steps()[step as usize - 1].expects.len(), "{name}");
+                assert_eq!(
+                    qs.len(),
+                    sim.steps()[step as usize - 1].expects.len(),
+                    "{name}"
+                );
                 for q in qs {
                     asked += 1;
                     kinds.insert(kind(&q));
@@ -508,7 +515,10 @@ mod tests {
     fn a_failing_expect_is_asked_with_the_models_answer_and_its_verdict() {
         let sim = run("process p\np: mmap heap 2\np: write heap 0\nexpect p faults 2\nexpect p heap[0] zero\n");
         let qs = questions(&sim, 3);
-        assert_eq!(qs[0].prompt, "How many page faults does p's last operation take?");
+        assert_eq!(
+            qs[0].prompt,
+            "How many page faults does p's last operation take?"
+        );
         assert_eq!(qs[0].truth, "1 fault");
         assert_eq!(qs[0].judge("1"), Some(true));
         assert_eq!(qs[0].judge(" 2 "), Some(false));
@@ -534,10 +544,13 @@ mod tests {
 
     #[test]
     fn a_frame_question_compares_with_the_world_before_the_processes_last_operation() {
-        let sim = run(&sim_core::lessons::find("cow-after-fork").unwrap().source);
+        let sim = run(sim_core::lessons::find("cow-after-fork").unwrap().source);
         // Step 6: the child's write copies heap[2].
         let qs = questions(&sim, 6);
-        let frame = qs.iter().find(|q| q.expect == "expect child heap[2] frame new").unwrap();
+        let frame = qs
+            .iter()
+            .find(|q| q.expect == "expect child heap[2] frame new")
+            .unwrap();
         assert_eq!(frame.right, ["new"]);
         assert_eq!(frame.truth, "a new frame");
         let shared = &questions(&sim, 4)[0];

@@ -60,21 +60,36 @@ pub fn statement_of<'a>(scenario: &'a Scenario, step: &Step) -> Option<&'a State
         .map(|i| &scenario.statements[i])
 }
 
-/// The log up to step `upto`, at most its last `max` steps: how many
+/// The steps the log draws when step `shown` is shown and `ran` steps
+/// have run: the last `max` of them up to the shown one (empty at step
+/// 0). The steps before the window are `*range.start() - 1`.
+pub fn window_steps(shown: u32, ran: u32, max: u32) -> std::ops::RangeInclusive<u32> {
+    let upto = shown.min(ran);
+    (upto.saturating_sub(max) + 1)..=upto
+}
+
+/// The log up to step `shown`, at most its last `max` steps: how many
 /// steps came before the window, and the window's lines, oldest first.
-pub fn window(sim: &Sim, upto: u32, max: u32) -> (u32, Vec<LogLine>) {
-    let upto = upto.min(sim.steps().len() as u32);
-    let first = upto.saturating_sub(max) + 1;
-    let mut lines = Vec::new();
-    for index in first..=upto {
-        let step = &sim.steps()[index as usize - 1];
-        let (Some(before), Some(after)) = (sim.world(index - 1), sim.world(index)) else {
-            break;
-        };
-        let stmt = statement_of(sim.scenario(), step).map(|s| &s.kind);
-        lines.extend(step_lines(step, stmt, before, after));
-    }
-    (first - 1, lines)
+#[cfg(test)]
+fn window(sim: &Sim, shown: u32, max: u32) -> (u32, Vec<LogLine>) {
+    let steps = window_steps(shown, sim.steps().len() as u32, max);
+    let earlier = *steps.start() - 1;
+    (earlier, steps.flat_map(|i| lines_at(sim, i)).collect())
+}
+
+/// The lines of step `index` (1-based) of `sim`; none for a step not run.
+pub fn lines_at(sim: &Sim, index: u32) -> Vec<LogLine> {
+    let Some(step) = index
+        .checked_sub(1)
+        .and_then(|i| sim.steps().get(i as usize))
+    else {
+        return Vec::new();
+    };
+    let (Some(before), Some(after)) = (sim.world(index - 1), sim.world(index)) else {
+        return Vec::new();
+    };
+    let stmt = statement_of(sim.scenario(), step).map(|s| &s.kind);
+    step_lines(step, stmt, before, after)
 }
 
 /// The lines of one step. `before` and `after` are the worlds around it.
@@ -313,11 +328,7 @@ pub fn call_text(op: &Op) -> String {
 }
 
 fn list<T: std::fmt::Display>(items: &[T]) -> String {
-    items
-        .iter()
-        .map(T::to_string)
-        .collect::<Vec<_>>()
-        .join(" ")
+    items.iter().map(T::to_string).collect::<Vec<_>>().join(" ")
 }
 
 /// A text payload as strace quotes it: escaped, cut at 32 characters.
@@ -475,34 +486,67 @@ mod tests {
         let mut sim = Sim::from_source(text).expect("parses");
         sim.run_to_end().expect("runs");
         let (_, lines) = window(&sim, u32::MAX, u32::MAX);
-        lines.iter().map(|l| format!("{} {}", l.who, l.text)).collect()
+        lines
+            .iter()
+            .map(|l| format!("{} {}", l.who, l.text))
+            .collect()
     }
 
     #[test]
-    fn every_lesson_logs_a_call_line_for_every_step() {
-        for lesson in sim_core::lessons::all() {
-            let mut sim = Sim::from_source(lesson.source).expect("a lesson parses");
-            sim.run_to_end().expect("a lesson runs");
+    fn every_lesson_and_fact_logs_one_call_line_for_every_step() {
+        let mut texts: Vec<(String, String)> = sim_core::lessons::all()
+            .iter()
+            .map(|l| (l.name.to_string(), l.source.to_string()))
+            .collect();
+        let facts = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/scenarios/facts");
+        for entry in std::fs::read_dir(facts).expect("the fact scenarios are in the repository") {
+            let path = entry.expect("a directory entry").path();
+            let text = std::fs::read_to_string(&path).expect("a fact scenario reads");
+            texts.push((path.display().to_string(), text));
+        }
+        assert!(texts.len() > 80, "the lessons and the facts were found");
+        for (name, text) in texts {
+            let mut sim = Sim::from_source(&text).expect("parses");
+            sim.run_to_end().expect("runs");
             let (earlier, lines) = window(&sim, u32::MAX, u32::MAX);
             assert_eq!(earlier, 0);
-            let calls = lines.iter().filter(|l| l.kind == LineKind::Call).count();
-            assert_eq!(calls, sim.steps().len(), "{}", lesson.name);
+            let calls: Vec<&LogLine> = lines.iter().filter(|l| l.kind == LineKind::Call).collect();
+            assert_eq!(calls.len(), sim.steps().len(), "{name}");
+            for (call, step) in calls.iter().zip(sim.steps()) {
+                assert_eq!(call.step, step.index, "{name}");
+                // A call line names a call and how it ended (or that it sleeps).
+                assert!(
+                    call.text.contains('(')
+                        && (call.text.contains(" = ") || call.text.ends_with("<unfinished ...>")),
+                    "{name}: {}",
+                    call.text
+                );
+            }
         }
     }
 
     #[test]
     fn a_memory_access_logs_its_faults_and_what_each_did() {
-        let lines = log(&sim_core::lessons::find("cow-after-fork").unwrap().source);
-        assert_eq!(lines[2], "parent write(heap[0..8]) = 8 faults: zero-fill F1–F8");
+        let lines = log(sim_core::lessons::find("cow-after-fork").unwrap().source);
+        assert_eq!(
+            lines[2],
+            "parent write(heap[0..8]) = 8 faults: zero-fill F1–F8"
+        );
         assert_eq!(lines[4], "child read(heap[2]) = 0 (no fault)");
-        assert_eq!(lines[5], "child write(heap[2]) = 1 fault: COW copy F3 -> F9");
+        assert_eq!(
+            lines[5],
+            "child write(heap[2]) = 1 fault: COW copy F3 -> F9"
+        );
         assert_eq!(lines[6], "parent write(heap[2]) = 1 fault: reuse F3");
     }
 
     #[test]
     fn an_exit_logs_the_exit_then_the_sigchld_its_parent_gets() {
-        let lines = log(&sim_core::lessons::find("zombies-and-wait").unwrap().source);
-        let from = lines.iter().position(|l| l == "job exit_group(300) = ?").unwrap();
+        let lines = log(sim_core::lessons::find("zombies-and-wait").unwrap().source);
+        let from = lines
+            .iter()
+            .position(|l| l == "job exit_group(300) = ?")
+            .unwrap();
         assert_eq!(
             lines[from..from + 4],
             [
@@ -535,7 +579,10 @@ mod tests {
             "process p\np: pipe q\np: close q.r\np: signal SIGPIPE ignore\np: send q.w \"hi\\n\" nonblock\np: send q.w 1\n",
         );
         assert_eq!(lines[1], "p pipe(q) = 0 [q.r=3, q.w=4]");
-        assert_eq!(lines[4], "p write(q.w, \"hi\\n\") O_NONBLOCK = -1 EPIPE (broken pipe)");
+        assert_eq!(
+            lines[4],
+            "p write(q.w, \"hi\\n\") O_NONBLOCK = -1 EPIPE (broken pipe)"
+        );
         assert_eq!(lines[6], "p write(q.w, 1 byte) = -1 EPIPE (broken pipe)");
     }
 
