@@ -131,18 +131,18 @@ pub fn checks(props: &ChecksProps) -> Html {
     } else {
         "What the scenario expects"
     };
-    let right = props.answers.as_ref().map(|a| {
-        qs.iter()
-            .zip(a)
-            .filter(|(q, s)| q.judge(s) == Some(true))
-            .count()
+    // The score counts only the questions the learner answered.
+    let score = props.answers.as_ref().and_then(|a| {
+        let judged: Vec<bool> = qs.iter().zip(a).filter_map(|(q, s)| q.judge(s)).collect();
+        let right = judged.iter().filter(|r| **r).count();
+        (!judged.is_empty()).then(|| format!("{right} of {} right", judged.len()))
     });
     html! {
         <section class={classes!("checks", asked.then_some("revealed"), "changed")}
             aria-labelledby="checks-title" key={props.step}>
             <h3 id="checks-title">{title}
-                if let Some(n) = right {
-                    <span class="checks-score">{format!("{n} of {} right", qs.len())}</span>
+                if let Some(score) = score {
+                    <span class="checks-score">{score}</span>
                 }
             </h3>
             <ul>

@@ -7,6 +7,7 @@ use super::strace::{self, LineKind, LogLine};
 use crate::session::RunHandle;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use web_sys::Element;
 use yew::prelude::*;
 
@@ -51,6 +52,7 @@ pub fn view(props: &LogProps) -> Html {
         let keep = first.saturating_sub(LOG_STEPS)..=upto.saturating_add(LOG_STEPS);
         cache.1.retain(|k, _| keep.contains(k));
         window
+            .clone()
             .map(|i| {
                 Rc::clone(
                     cache
@@ -61,36 +63,27 @@ pub fn view(props: &LogProps) -> Html {
             })
             .collect()
     };
-    // Keyed by step and place in the step, so that a window moved on by
-    // one step moves the lines it keeps instead of redrawing them all.
-    let lines: Vec<(usize, &LogLine)> = steps.iter().flat_map(|v| v.iter().enumerate()).collect();
-    let body = if lines.is_empty() {
+    // One click handler for the whole list: a step number's button
+    // carries its step in `data-step`.
+    let on_jump = props.on_jump.clone();
+    let click = Callback::from(move |e: MouseEvent| {
+        let step = e
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|el| el.closest("[data-step]").ok().flatten())
+            .and_then(|el| el.get_attribute("data-step"))
+            .and_then(|s| s.parse::<u32>().ok());
+        if let Some(step) = step {
+            on_jump.emit(step);
+        }
+    });
+    let body = if steps.iter().all(|v| v.is_empty()) {
         html! { <p class="log-empty">{"No calls yet. Step forward to run the first statement."}</p> }
     } else {
         html! {
-            <ol class="log-lines">
-                { for lines.iter().map(|&(n, line)| {
-                    let current = line.step == props.step;
-                    let kind = match line.kind {
-                        LineKind::Call => "log-call",
-                        LineKind::Resumed => "log-resumed",
-                        LineKind::Signal => "log-signal",
-                        LineKind::Exit => "log-exit",
-                    };
-                    let step = line.step;
-                    let jump = props.on_jump.reform(move |_: MouseEvent| step);
-                    html! {
-                        <li key={format!("{}-{n}", line.step)}
-                            class={classes!("log-line", kind, current.then_some("current changed"))}
-                            aria-current={current.then_some("step")}>
-                            <button type="button" class="log-step" onclick={jump}
-                                aria-label={format!("Go to step {step}")} title={format!("Go to step {step}")}>
-                                {step}
-                            </button>
-                            <span class="log-who">{line.who.clone()}</span>
-                            <code class="log-text">{line.text.clone()}</code>
-                        </li>
-                    }
+            <ol class="log-lines" onclick={click}>
+                { for steps.iter().zip(window).map(|(lines, step)| html! {
+                    <StepLines key={step} lines={Lines(Rc::clone(lines))} current={step == props.step} />
                 }) }
             </ol>
         }
@@ -106,5 +99,54 @@ pub fn view(props: &LogProps) -> Html {
                 { body }
             </div>
         </section>
+    }
+}
+
+/// One step's lines, shared with the cache; equal when they are the same
+/// lines (a pointer compare, not a walk over the text).
+#[derive(Clone)]
+struct Lines(Rc<Vec<LogLine>>);
+
+impl PartialEq for Lines {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct StepLinesProps {
+    lines: Lines,
+    current: bool,
+}
+
+/// The lines of one step. Keyed by step, and redrawn only when they
+/// become or stop being the shown step's: moving on by one step draws one
+/// new step and two changed ones, whatever the window holds.
+#[function_component(StepLines)]
+fn step_lines(props: &StepLinesProps) -> Html {
+    let current = props.current;
+    html! {
+        <>
+            { for props.lines.0.iter().map(|line| {
+                let kind = match line.kind {
+                    LineKind::Call => "log-call",
+                    LineKind::Resumed => "log-resumed",
+                    LineKind::Signal => "log-signal",
+                    LineKind::Exit => "log-exit",
+                };
+                let step = line.step;
+                html! {
+                    <li class={classes!("log-line", kind, current.then_some("current changed"))}
+                        aria-current={current.then_some("step")}>
+                        <button type="button" class="log-step" data-step={step.to_string()}
+                            aria-label={format!("Go to step {step}")} title={format!("Go to step {step}")}>
+                            {step}
+                        </button>
+                        <span class="log-who">{line.who.clone()}</span>
+                        <code class="log-text">{line.text.clone()}</code>
+                    </li>
+                }
+            }) }
+        </>
     }
 }
