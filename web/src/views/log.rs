@@ -127,7 +127,7 @@ fn step_lines(props: &StepLinesProps) -> Html {
     let current = props.current;
     html! {
         <>
-            { for props.lines.0.iter().map(|line| {
+            { for props.lines.0.iter().enumerate().map(|(k, line)| {
                 let kind = match line.kind {
                     LineKind::Call => "log-call",
                     LineKind::Resumed => "log-resumed",
@@ -138,10 +138,15 @@ fn step_lines(props: &StepLinesProps) -> Html {
                 html! {
                     <li class={classes!("log-line", kind, current.then_some("current changed"))}
                         aria-current={current.then_some("step")}>
-                        <button type="button" class="log-step" data-step={step.to_string()}
-                            aria-label={format!("Go to step {step}")} title={format!("Go to step {step}")}>
-                            {step}
-                        </button>
+                        // The step's number once, on its first line.
+                        if k == 0 {
+                            <button type="button" class="log-step" data-step={step.to_string()}
+                                aria-label={format!("Go to step {step}")} title={format!("Go to step {step}")}>
+                                {step}
+                            </button>
+                        } else {
+                            <span class="log-step-more" aria-hidden="true"></span>
+                        }
                         <span class="log-who">{line.who.clone()}</span>
                         <code class="log-text">{line.text.clone()}</code>
                     </li>
