@@ -89,15 +89,28 @@ pub fn lines_at(sim: &Sim, index: u32) -> Vec<LogLine> {
         return Vec::new();
     };
     let stmt = statement_of(sim.scenario(), step).map(|s| &s.kind);
-    step_lines(step, stmt, before, after)
+    let syscall_at = |i: u32| {
+        let step = sim.steps().get(i.checked_sub(1)? as usize)?;
+        match &statement_of(sim.scenario(), step)?.kind {
+            StatementKind::Op { op, .. } => {
+                let call = call_text(op);
+                Some(call.split('(').next().unwrap_or_default().to_string())
+            }
+            _ => None,
+        }
+    };
+    step_lines(step, stmt, before, after, &syscall_at)
 }
 
 /// The lines of one step. `before` and `after` are the worlds around it.
+/// `syscall_at(i)` names the syscall of step `i`'s statement (for a call
+/// that resumes in a later step).
 pub fn step_lines(
     step: &Step,
     stmt: Option<&StatementKind>,
     before: &World,
     after: &World,
+    syscall_at: &dyn Fn(u32) -> Option<String>,
 ) -> Vec<LogLine> {
     let name = |pid: Pid| after.name_of(pid).to_string();
     let line = |who: String, text: String, kind: LineKind| LogLine {
@@ -136,10 +149,19 @@ pub fn step_lines(
         match event {
             // The actor's own wake-up is on its call line.
             Event::Woken { pid, result } if Some(*pid) != actor_pid => {
-                let call = match &before.proc(*pid).state {
-                    ProcState::Blocked(b) => blocked_syscall(&b.on, before),
-                    ProcState::Stopped { call: Some(b), .. } => blocked_syscall(&b.on, before),
-                    _ => "call",
+                let proc = before.proc(*pid);
+                let call = match &proc.state {
+                    ProcState::Blocked(b) => blocked_syscall(&b.on, before).to_string(),
+                    ProcState::Stopped { call: Some(b), .. } => {
+                        blocked_syscall(&b.on, before).to_string()
+                    }
+                    // A call that ended before a stop: the one its last
+                    // operation issued.
+                    _ => proc
+                        .last_op
+                        .as_ref()
+                        .and_then(|l| syscall_at(l.step))
+                        .unwrap_or_else(|| "call".into()),
                 };
                 out.push(line(
                     name(*pid),
@@ -202,25 +224,31 @@ pub fn step_lines(
 
 /// Who a signal came from, in strace's `si_pid=` words.
 fn sender(step: &Step, sent: &Event, after: &World) -> String {
-    // An exit just before a SIGCHLD is its cause: strace's si_status.
-    let mut last_exit = None;
+    // A child that exited, stopped or continued just before a SIGCHLD is
+    // its cause: strace's si_pid and si_status.
+    let mut last_child = None;
     for event in &step.events {
         if std::ptr::eq(event, sent) {
             break;
         }
-        if let Event::Exited { pid, status, .. } = event {
-            last_exit = Some((*pid, *status));
+        match event {
+            Event::Exited { pid, status, .. } => {
+                let st = match status {
+                    ExitStatus::Exited(c) => c.to_string(),
+                    ExitStatus::Signaled(s) => s.to_string(),
+                };
+                last_child = Some((*pid, st));
+            }
+            Event::Stopped { pid, signal, .. } => last_child = Some((*pid, signal.to_string())),
+            Event::Continued { pid, by, .. } => last_child = Some((*pid, by.to_string())),
+            _ => {}
         }
     }
     let Event::SignalSent { signal, .. } = sent else {
         return String::new();
     };
     if *signal == Signal::SIGCHLD {
-        if let Some((pid, status)) = last_exit {
-            let st = match status {
-                ExitStatus::Exited(c) => c.to_string(),
-                ExitStatus::Signaled(s) => s.to_string(),
-            };
+        if let Some((pid, st)) = last_child {
             return format!("si_pid={}, si_status={st}", after.name_of(pid));
         }
     }
@@ -601,5 +629,42 @@ mod tests {
         assert_eq!(lines.last().unwrap().step, 300);
         let (earlier, lines) = window(&sim, 0, 200);
         assert_eq!((earlier, lines.len()), (0, 0));
+    }
+
+    #[test]
+    fn a_call_that_ended_before_a_stop_resumes_under_its_own_name_and_sigchld_names_the_child() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/scenarios/facts/signal-sigstop-ends-a-blocking-write-with-its-partial-count.scn"
+        ))
+        .expect("the fact scenario reads");
+        let mut sim = Sim::from_source(&text).expect("parses");
+        sim.run_to_end().expect("runs");
+        let texts: Vec<String> = (1..=sim.steps().len() as u32)
+            .flat_map(|i| lines_at(&sim, i))
+            .map(|l| format!("{} {}", l.who, l.text))
+            .collect();
+        assert!(
+            texts.contains(&"w <... write resumed> = 4096".to_string()),
+            "{texts:#?}"
+        );
+        let mut sim =
+            Sim::from_source("process a\na: fork b\nb: kill b SIGSTOP\na: kill b SIGCONT\n")
+                .expect("parses");
+        sim.run_to_end().expect("runs");
+        let lines = lines_at(&sim, 3);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.who == "a" && l.text.contains("SIGCHLD {si_pid=b, si_status=SIGSTOP}")),
+            "{lines:#?}"
+        );
+        let lines = lines_at(&sim, 4);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.who == "a" && l.text.contains("SIGCHLD {si_pid=b, si_status=SIGCONT}")),
+            "{lines:#?}"
+        );
     }
 }
