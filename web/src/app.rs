@@ -96,6 +96,9 @@ pub struct App {
     /// restored.
     notice: Option<String>,
     edits: u64,
+    /// `performance.mark("forkscope-ready")` was set: the first run is
+    /// computed and drawn (the end-to-end tests time first render by it).
+    ready_marked: bool,
     rerun: Option<Timeout>,
     compute: Option<Timeout>,
     _keys: Option<EventListener>,
@@ -159,6 +162,7 @@ impl Component for App {
             embed: link.embed,
             notice,
             edits: 0,
+            ready_marked: false,
             rerun: None,
             compute: None,
             _keys: keys,
@@ -294,6 +298,27 @@ impl Component for App {
                 true
             }
             Msg::Key(e) => self.key(ctx, &e),
+        }
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        if let Some(document) = window.document() {
+            let title = match self.run.sim().title() {
+                Some(t) => format!("{t} · Forkscope"),
+                None => "Forkscope".to_string(),
+            };
+            if document.title() != title {
+                document.set_title(&title);
+            }
+        }
+        if !self.ready_marked && (self.run.ready() > 0 || self.run.is_finished()) {
+            self.ready_marked = true;
+            if let Some(perf) = window.performance() {
+                perf.mark("forkscope-ready").ok();
+            }
         }
     }
 
