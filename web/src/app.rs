@@ -8,7 +8,7 @@ use crate::controls::{Controls, Move, SPEEDS};
 use crate::editor::Editor;
 use crate::help::Help;
 use crate::predict::Predict;
-use crate::session::{RunHandle, SLICE_STEPS};
+use crate::session::RunHandle;
 use crate::storage;
 use crate::url::{self, Link, Target};
 use crate::views::kernel::KernelView;
@@ -31,6 +31,8 @@ use yew::prelude::*;
 pub const DEFAULT_LESSON: &str = "cow-after-fork";
 /// The draft slot of text that is no lesson's (from a link or typed).
 const SCRATCH: &str = "scratch";
+/// How long one slice of computing a run may take, in milliseconds.
+const SLICE_MS: f64 = 12.0;
 /// How long typing must pause before the text is run again.
 const RERUN_DELAY_MS: u32 = 250;
 
@@ -178,7 +180,13 @@ impl Component for App {
                 if id != self.run.id() {
                     return false;
                 }
-                self.run = self.run.advance(SLICE_STEPS);
+                // A slice of about one frame, so the page stays responsive
+                // while a long run computes.
+                let perf = web_sys::window().and_then(|w| w.performance());
+                let start = perf.as_ref().map_or(0.0, |p| p.now());
+                self.run = self
+                    .run
+                    .advance(|| perf.as_ref().is_none_or(|p| p.now() - start > SLICE_MS));
                 if let Some(want) = self.wanted {
                     if self.run.ready() >= want || self.run.is_finished() {
                         self.step = want.min(self.run.ready());
