@@ -360,6 +360,7 @@ impl Component for App {
                     <Predict run={run.clone()} step={s} on_reveal={link.callback(|_| Msg::Reveal)} />
                 }
                 <Narration run={run.clone()} step={shown} />
+                { self.up_next() }
                 { self.run_error() }
                 { views }
             </main>
@@ -584,6 +585,29 @@ impl App {
                     { for sim.intro().iter().map(|s| html! { <p class="intro">{s.clone()}</p> }) }
                 }
             </header>
+        }
+    }
+
+    /// The statement the next step runs, so a learner knows what "Next
+    /// step" will do (outside the live region: it is not the narration).
+    fn up_next(&self) -> Html {
+        if self.asking.is_some() {
+            return html! {};
+        }
+        let sim = self.run.sim();
+        match sim.steps().get(self.shown() as usize) {
+            Some(next) => html! {
+                <p class="up-next">
+                    <span class="up-next-label">{"Next: "}</span>
+                    {format!("line {} ", next.pos.line)}
+                    <code>{next.source.clone()}</code>
+                </p>
+            },
+            None if self.run.is_finished() && sim.error().is_none() && self.shown() > 0 => html! {
+                <p class="up-next">{"The end of the scenario. "}
+                    <span class="up-next-label">{"Home"}</span>{" goes back to the start."}</p>
+            },
+            None => html! {},
         }
     }
 
