@@ -3,11 +3,18 @@
 //! and the parse error underlined at its line and column and said in an
 //! alert below.
 //!
-//! The textarea is as tall and wide as its text, so it never scrolls
-//! itself: one box around it, the gutter and the colours scrolls them all
-//! together, and nothing has to be kept in sync by script. Only the lines
-//! in that box's view (and a margin) are coloured and numbered, so a
-//! 100,000-line text costs what 100 lines do.
+//! The textarea is as tall and wide as the lines it holds, so it never
+//! scrolls itself: one box around it, the gutter and the colours scrolls
+//! them all together, and nothing has to be kept in sync by script. Only
+//! the lines in that box's view (and a margin) are coloured and numbered.
+//!
+//! A browser lays a textarea's text out whole on every key: at 100,000
+//! lines that is seconds a key (measured in headless Chromium here). So a
+//! text longer than `WHOLE_MAX_LINES` is edited a part at a time: the
+//! textarea holds the lines around the view (`held`), placed at their
+//! height in the box, and is given the next part as the view moves, the
+//! caret and selection carried over. Shorter texts are held whole, and
+//! behave exactly as a plain textarea.
 //!
 //! The textarea is left uncontrolled: its value is set only when the text
 //! comes from elsewhere (a lesson opened, a draft restored), never on the
@@ -33,6 +40,13 @@ const OVERSCAN: usize = 40;
 const CHUNK: usize = 32;
 /// The view's height assumed before it is measured.
 const DEFAULT_VIEW_PX: f64 = 800.0;
+/// Texts up to this many lines are held whole by the textarea.
+pub const WHOLE_MAX_LINES: usize = 2_000;
+/// A longer text's textarea holds this many lines either side of the view.
+const HOLD_MARGIN: usize = 300;
+/// ... and is given a new part when the view comes this close to an edge
+/// of the part it holds.
+const HOLD_SLACK: usize = 60;
 
 #[derive(Properties, PartialEq)]
 pub struct EditorProps {
@@ -56,13 +70,17 @@ pub enum Msg {
 pub struct Editor {
     area: NodeRef,
     scroller: NodeRef,
-    /// The text the textarea holds (what the lines are drawn from).
+    /// The whole text (what the lines are drawn from).
     text: String,
     lines: LineIndex,
     /// The lines drawn.
     window: Range<usize>,
-    /// The textarea must be given `text` at the next render.
+    /// The lines the textarea holds (all of them, up to `WHOLE_MAX_LINES`).
+    held: Range<usize>,
+    /// The textarea must be given the held lines at the next render...
     set_value: bool,
+    /// ... and then this selection (UTF-16 offsets in the held text).
+    selection: Option<(u32, u32)>,
     /// The shown step's line must be scrolled into view if it is not.
     reveal: bool,
     /// The caret must be scrolled into view (after typing).
@@ -77,13 +95,16 @@ impl Component for Editor {
         let text = ctx.props().text.to_string();
         let lines = LineIndex::new(&text);
         let window = window(0.0, DEFAULT_VIEW_PX, lines.count());
+        let held = hold(lines.count(), &in_view(0.0, DEFAULT_VIEW_PX, lines.count()));
         Editor {
             area: NodeRef::default(),
             scroller: NodeRef::default(),
             text,
             lines,
             window,
+            held,
             set_value: true,
+            selection: None,
             reveal: true,
             follow_caret: false,
         }
@@ -95,10 +116,19 @@ impl Component for Editor {
                 let Some(area) = self.area.cast::<HtmlTextAreaElement>() else {
                     return false;
                 };
-                self.text = area.value();
+                let value = area.value();
+                let bytes = self.held_bytes();
+                let mut text = String::with_capacity(self.text.len() - bytes.len() + value.len());
+                text.push_str(&self.text[..bytes.start]);
+                text.push_str(&value);
+                text.push_str(&self.text[bytes.end..]);
+                let held_lines = value.bytes().filter(|&b| b == b'\n').count() + 1;
+                self.held = self.held.start..self.held.start + held_lines;
+                self.text = text;
                 self.lines = LineIndex::new(&self.text);
+                // The window and the held part follow once the caret is in
+                // view (`rendered`), so that a paste keeps its caret.
                 self.follow_caret = true;
-                self.update_window();
                 ctx.props().on_edit.emit(self.text.clone());
                 true
             }
@@ -107,10 +137,21 @@ impl Component for Editor {
                 if let (Some(err), Some(area)) =
                     (&ctx.props().error, self.area.cast::<HtmlTextAreaElement>())
                 {
-                    let at = utf16_offset(&self.text, &self.lines, err.pos.line, err.pos.col);
-                    area.focus().ok();
-                    area.set_selection_range(at, at).ok();
+                    let line = (err.pos.line.max(1) as usize - 1).min(self.lines.count() - 1);
                     self.scroll_to_line(err.pos.line, false);
+                    if !self.held.contains(&line) {
+                        // Hold the error's part first; the caret goes there after.
+                        self.held = hold(self.lines.count(), &(line..line + 1));
+                        self.set_value = true;
+                    }
+                    let at = utf16_offset(&self.text, &self.lines, err.pos.line, err.pos.col)
+                        - utf16_len(&self.text[..self.held_bytes().start]);
+                    area.focus().ok();
+                    if self.set_value {
+                        self.selection = Some((at, at));
+                        return true;
+                    }
+                    area.set_selection_range(at, at).ok();
                 }
                 false
             }
@@ -123,7 +164,9 @@ impl Component for Editor {
             // Text from elsewhere: a lesson opened, a draft restored.
             self.text = props.text.to_string();
             self.lines = LineIndex::new(&self.text);
+            self.held = hold(self.lines.count(), &(0..1));
             self.set_value = true;
+            self.selection = None;
             self.reveal = true;
         }
         if props.line != old.line {
@@ -175,29 +218,26 @@ impl Component for Editor {
 
         let status = match &props.error {
             Some(_) => html! {
-                <span class="ed-status bad">{"⚠ Not run: the views show the last version that ran"}</span>
+                <span class="ed-status bad">{"⚠ Not run until the error is fixed"}</span>
             },
             None => {
                 // The empty line after a final newline is no line of the text.
                 let written = count - usize::from(self.text.ends_with('\n'));
                 let lines = if written == 1 { "line" } else { "lines" };
-                html! { <span class="ed-status good">{format!("✓ Runs · {written} {lines}")}</span> }
+                let part = if count > WHOLE_MAX_LINES {
+                    " (edited a part at a time)"
+                } else {
+                    ""
+                };
+                html! { <span class="ed-status good">{format!("✓ Runs · {written} {lines}{part}")}</span> }
             }
         };
-        let alert = match &props.error {
-            Some(err) => html! {
-                <>
-                    <span class="ed-alert-icon" aria-hidden="true">{"⚠"}</span>
-                    <span class="ed-alert-text">
-                        {format!("Line {}, column {}: {}", err.pos.line, err.pos.col, err.kind)}
-                    </span>
-                    <button type="button" class="ed-goto" onclick={link.callback(|_| Msg::GoToError)}>
-                        {"Go to the error"}
-                    </button>
-                </>
-            },
-            None => html! {},
-        };
+        let message = props.error.as_ref().map(|err| {
+            format!(
+                "Line {}, column {}: {}",
+                err.pos.line, err.pos.col, err.kind
+            )
+        });
         html! {
             <section class="editor" aria-labelledby="editor-title">
                 <header class="ed-head">
@@ -209,20 +249,26 @@ impl Component for Editor {
                         <div class="ed-gutter" aria-hidden="true" style={format!("width:{}ch", digits + 3)}>
                             <div class="ed-window" style={format!("top:{top}px")}>{ for numbers }</div>
                         </div>
-                        <div class="ed-text">
+                        <div class="ed-text" style={format!("width:max(100%, calc({}ch + 3rem))", self.lines.widest)}>
                             <pre class="ed-code" aria-hidden="true" style={format!("top:{top}px")}>{ for code }</pre>
                             <textarea ref={self.area.clone()} aria-label="Scenario"
                                 aria-invalid={props.error.is_some().to_string()}
                                 aria-describedby="editor-error"
                                 spellcheck="false" autocomplete="off" autocapitalize="off"
                                 wrap="off"
-                                style={format!("height:{height}px;width:max(100%, calc({}ch + 3rem))", self.lines.widest)}
+                                style={format!("top:{}px;height:{}px",
+                                    self.held.start as f64 * LINE_PX,
+                                    2.0 * PAD_PX + (self.held.len() + 1) as f64 * LINE_PX)}
                                 oninput={link.callback(|_: InputEvent| Msg::Input)} />
                         </div>
                     </div>
                 </div>
-                <div id="editor-error" class={classes!("ed-alert", props.error.is_some().then_some("shown"))} role="alert">
-                    { alert }
+                <div class={classes!("ed-alert", props.error.is_some().then_some("shown"))}>
+                    <span class="ed-alert-icon" aria-hidden="true">{"⚠"}</span>
+                    <p id="editor-error" class="ed-alert-text" role="alert">{ message.unwrap_or_default() }</p>
+                    <button type="button" class="ed-goto" onclick={link.callback(|_| Msg::GoToError)}>
+                        {"Go to the error"}
+                    </button>
                 </div>
             </section>
         }
@@ -233,18 +279,25 @@ impl Component for Editor {
         let scroller = self.scroller.cast::<HtmlElement>();
         if let (true, Some(area)) = (self.set_value, &area) {
             self.set_value = false;
-            area.set_value(&self.text);
+            let bytes = self.held_bytes();
+            area.set_value(&self.text[bytes.clone()]);
             // The textarea keeps `\n` line ends only: draw what it holds.
-            let held = area.value();
-            if held != self.text {
-                self.text = held;
+            let value = area.value();
+            if value != self.text[bytes.clone()] {
+                self.text.replace_range(bytes, &value);
                 self.lines = LineIndex::new(&self.text);
                 ctx.link().send_message(Msg::Scroll);
             }
-            if !first_render {
-                if let Some(s) = &scroller {
-                    s.set_scroll_top(0);
+            match self.selection.take() {
+                Some((start, end)) => {
+                    area.set_selection_range(start, end).ok();
                 }
+                None if !first_render => {
+                    if let Some(s) = &scroller {
+                        s.set_scroll_top(0);
+                    }
+                }
+                None => {}
             }
         }
         if let Some(area) = &area {
@@ -259,8 +312,11 @@ impl Component for Editor {
         if std::mem::take(&mut self.follow_caret) {
             if let Some(area) = &area {
                 let caret = area.selection_end().ok().flatten().unwrap_or(0);
-                let line = line_of_utf16_offset(&self.text, caret);
+                let caret = caret + utf16_len(&self.text[..self.held_bytes().start]);
+                let line = line_of_utf16_offset(&self.text, &self.lines, caret);
                 self.scroll_to_line(line, true);
+                // A paste may have made the held part long: hold less.
+                ctx.link().send_message(Msg::Scroll);
             }
         }
         if std::mem::take(&mut self.reveal) {
@@ -287,12 +343,55 @@ impl Editor {
             0 => DEFAULT_VIEW_PX,
             h => f64::from(h),
         };
-        let next = window(f64::from(scroller.scroll_top()), height, self.lines.count());
-        if next == self.window {
+        let top = f64::from(scroller.scroll_top());
+        let count = self.lines.count();
+        let next = window(top, height, count);
+        let view = in_view(top, height, count);
+        let rehold = needs_rehold(&self.held, &view, count);
+        if rehold {
+            self.rehold(&view);
+        }
+        if next == self.window && !rehold {
             return false;
         }
         self.window = next;
         true
+    }
+
+    /// The byte range of the text the textarea holds.
+    fn held_bytes(&self) -> Range<usize> {
+        held_bytes(&self.text, &self.lines, &self.held)
+    }
+
+    /// Hold the part of the text around `view` instead, carrying the caret
+    /// and selection over where they are in both parts; a caret that falls
+    /// outside goes to the start of the first line in view.
+    fn rehold(&mut self, view: &Range<usize>) {
+        let old = self.held_bytes();
+        let selection = self.area.cast::<HtmlTextAreaElement>().and_then(|a| {
+            let start = a.selection_start().ok().flatten()?;
+            let end = a.selection_end().ok().flatten()?;
+            let held = &self.text[old.clone()];
+            Some((
+                old.start + byte_of_utf16(held, start),
+                old.start + byte_of_utf16(held, end),
+            ))
+        });
+        self.held = hold(self.lines.count(), view);
+        let new = self.held_bytes();
+        let held = &self.text[new.clone()];
+        let to_units = |at: usize| utf16_len(&held[..at - new.start]);
+        self.selection = Some(match selection {
+            Some((s, e)) if new.contains(&s) || s == new.end => {
+                (to_units(s), to_units(e.clamp(new.start, new.end)))
+            }
+            _ => {
+                let first = self.lines.starts[view.start.clamp(self.held.start, self.held.end - 1)];
+                let at = to_units(first.clamp(new.start, new.end));
+                (at, at)
+            }
+        });
+        self.set_value = true;
     }
 
     /// Scroll the box so that `line` (1-based) is in view, if it is not:
@@ -358,6 +457,9 @@ fn line_html(text: &str, error_col: Option<u32>) -> Html {
 pub struct LineIndex {
     starts: Vec<usize>,
     pub widest: usize,
+    /// Whether the text is ASCII (then offsets in bytes and in UTF-16
+    /// units agree, and finding the caret's line needs no scan).
+    ascii: bool,
 }
 
 impl LineIndex {
@@ -379,6 +481,7 @@ impl LineIndex {
         LineIndex {
             starts,
             widest: widest.max(width),
+            ascii: text.is_ascii(),
         }
     }
 
@@ -397,6 +500,15 @@ impl LineIndex {
     }
 }
 
+/// The lines in a view `height` pixels tall scrolled to `top` (at least
+/// one, inside the text).
+pub fn in_view(top: f64, height: f64, count: usize) -> Range<usize> {
+    let first = ((top - PAD_PX) / LINE_PX).floor().max(0.0) as usize;
+    let last = ((top + height - PAD_PX) / LINE_PX).ceil().max(0.0) as usize;
+    let first = first.min(count.saturating_sub(1));
+    first..last.clamp(first + 1, count.max(first + 1))
+}
+
 /// The lines to draw for a view `height` pixels tall scrolled to `top`:
 /// those in view and `OVERSCAN` either side, on `CHUNK` boundaries.
 pub fn window(top: f64, height: f64, count: usize) -> Range<usize> {
@@ -405,6 +517,59 @@ pub fn window(top: f64, height: f64, count: usize) -> Range<usize> {
     let start = first.saturating_sub(OVERSCAN) / CHUNK * CHUNK;
     let end = (last + OVERSCAN).div_ceil(CHUNK) * CHUNK;
     start.min(count)..end.min(count)
+}
+
+/// The lines the textarea should hold for a text of `count` lines whose
+/// lines `view` are in view: all of them for a short text, else the view
+/// and `HOLD_MARGIN` either side.
+pub fn hold(count: usize, view: &Range<usize>) -> Range<usize> {
+    if count <= WHOLE_MAX_LINES {
+        return 0..count;
+    }
+    let start = view.start.saturating_sub(HOLD_MARGIN).min(count - 1);
+    let end = (view.end + HOLD_MARGIN).clamp(start + 1, count);
+    start..end
+}
+
+/// Whether the textarea should be given another part: a short text not
+/// held whole, or a long one held too long (after a paste) or whose view
+/// has come within `HOLD_SLACK` lines of an edge of its part (an edge of
+/// the text aside).
+pub fn needs_rehold(held: &Range<usize>, view: &Range<usize>, count: usize) -> bool {
+    if count <= WHOLE_MAX_LINES {
+        return *held != (0..count);
+    }
+    let near_start = held.start > 0 && view.start < held.start + HOLD_SLACK;
+    let near_end = held.end < count && view.end + HOLD_SLACK > held.end;
+    held.end > count || held.len() > 2 * HOLD_MARGIN + 2 * WHOLE_MAX_LINES || near_start || near_end
+}
+
+/// The bytes of `text` that lines `held` take (without the line end after
+/// the last).
+pub fn held_bytes(text: &str, lines: &LineIndex, held: &Range<usize>) -> Range<usize> {
+    let start = lines.starts[held.start.min(lines.count() - 1)];
+    let end = match lines.starts.get(held.end) {
+        Some(&next) => next - 1,
+        None => text.len(),
+    };
+    start..end.max(start)
+}
+
+/// How many UTF-16 units `s` takes (what a textarea counts).
+fn utf16_len(s: &str) -> u32 {
+    u32::try_from(s.encode_utf16().count()).unwrap_or(u32::MAX)
+}
+
+/// The byte offset in `s` of a UTF-16 offset (clamped to its end).
+fn byte_of_utf16(s: &str, units: u32) -> usize {
+    let mut seen = 0u32;
+    for (i, c) in s.char_indices() {
+        if seen >= units {
+            return i;
+        }
+        seen += c.len_utf16() as u32;
+    }
+    s.len()
 }
 
 /// The textarea offset (UTF-16 code units, as `setSelectionRange` counts)
@@ -423,7 +588,13 @@ pub fn utf16_offset(text: &str, lines: &LineIndex, line: u32, col: u32) -> u32 {
 }
 
 /// The 1-based line holding a textarea offset (UTF-16 code units).
-pub fn line_of_utf16_offset(text: &str, offset: u32) -> u32 {
+pub fn line_of_utf16_offset(text: &str, lines: &LineIndex, offset: u32) -> u32 {
+    if lines.ascii {
+        // One byte, one unit: find the line by its start.
+        let at = offset as usize;
+        let line = lines.starts.partition_point(|&start| start <= at);
+        return u32::try_from(line).unwrap_or(u32::MAX);
+    }
     let mut units = 0u32;
     let mut line = 1u32;
     for c in text.chars() {
@@ -493,6 +664,67 @@ mod tests {
     }
 
     #[test]
+    fn a_short_text_is_held_whole_and_a_long_one_around_the_view() {
+        assert_eq!(hold(35, &(0..20)), 0..35);
+        assert_eq!(hold(WHOLE_MAX_LINES, &(500..520)), 0..WHOLE_MAX_LINES);
+        let held = hold(100_000, &(50_000..50_030));
+        assert_eq!(held, 50_000 - HOLD_MARGIN..50_030 + HOLD_MARGIN);
+        assert_eq!(hold(100_000, &(0..30)), 0..30 + HOLD_MARGIN);
+        assert_eq!(
+            hold(100_000, &(99_990..100_000)),
+            99_990 - HOLD_MARGIN..100_000
+        );
+    }
+
+    #[test]
+    fn a_long_text_is_held_anew_only_when_the_view_nears_an_edge_of_its_part() {
+        let held = hold(100_000, &(50_000..50_030));
+        assert!(!needs_rehold(&held, &(50_000..50_030), 100_000));
+        assert!(!needs_rehold(&held, &(49_800..49_830), 100_000));
+        assert!(needs_rehold(&held, &(49_720..49_750), 100_000));
+        assert!(needs_rehold(&held, &(50_260..50_290), 100_000));
+        // At the text's own edges there is nothing more to hold.
+        let top = hold(100_000, &(0..30));
+        assert!(!needs_rehold(&top, &(0..30), 100_000));
+        // A text that shrank below the limit is held whole again.
+        assert!(needs_rehold(&(10..400), &(10..40), 1_000));
+        assert!(!needs_rehold(&(0..1_000), &(10..40), 1_000));
+        // A paste that made the part huge.
+        assert!(needs_rehold(&(0..90_000), &(89_970..90_000), 100_000));
+    }
+
+    #[test]
+    fn the_held_bytes_are_the_held_lines_without_the_line_end_after_them() {
+        let text = "a\nbb\nccc\n";
+        let lines = LineIndex::new(text);
+        assert_eq!(&text[held_bytes(text, &lines, &(0..4))], text);
+        assert_eq!(&text[held_bytes(text, &lines, &(1..3))], "bb\nccc");
+        assert_eq!(&text[held_bytes(text, &lines, &(3..4))], "");
+        // Put back between what is before and after, the text is whole.
+        let b = held_bytes(text, &lines, &(1..2));
+        assert_eq!(
+            format!("{}{}{}", &text[..b.start], "bb", &text[b.end..]),
+            text
+        );
+    }
+
+    #[test]
+    fn utf16_offsets_and_bytes_convert_both_ways() {
+        let s = "a😀é\nb";
+        assert_eq!(utf16_len(s), 1 + 2 + 1 + 1 + 1);
+        assert_eq!(byte_of_utf16(s, 3), 5, "after the emoji");
+        assert_eq!(byte_of_utf16(s, 99), s.len());
+    }
+
+    #[test]
+    fn the_lines_in_view_are_at_least_one_and_inside_the_text() {
+        assert_eq!(in_view(0.0, 400.0, 100), 0..20);
+        assert_eq!(in_view(0.0, 400.0, 3), 0..3);
+        assert_eq!(in_view(1e9, 400.0, 10), 9..10);
+        assert_eq!(in_view(0.0, 0.0, 1), 0..1);
+    }
+
+    #[test]
     fn scrolling_a_little_keeps_the_same_window() {
         let a = window(PAD_PX + 1000.0 * LINE_PX, 400.0, 100_000);
         let b = window(PAD_PX + 1001.0 * LINE_PX, 400.0, 100_000);
@@ -509,8 +741,19 @@ mod tests {
         assert_eq!(utf16_offset(text, &lines, 1, 6), 6, "after the emoji");
         // A column past the line's end stops at its end.
         assert_eq!(utf16_offset(text, &lines, 1, 99), 8);
-        assert_eq!(line_of_utf16_offset(text, 9), 2);
-        assert_eq!(line_of_utf16_offset(text, 8), 1);
-        assert_eq!(line_of_utf16_offset(text, 0), 1);
+        assert_eq!(line_of_utf16_offset(text, &lines, 9), 2);
+        assert_eq!(line_of_utf16_offset(text, &lines, 8), 1);
+        assert_eq!(line_of_utf16_offset(text, &lines, 0), 1);
+    }
+
+    #[test]
+    fn the_caret_line_of_an_ascii_text_is_found_by_its_line_starts() {
+        let text = "process p\np: fork c\n";
+        let lines = LineIndex::new(text);
+        let lines_of = |o| line_of_utf16_offset(text, &lines, o);
+        assert_eq!(
+            [lines_of(0), lines_of(9), lines_of(10), lines_of(20)],
+            [1, 1, 2, 3]
+        );
     }
 }

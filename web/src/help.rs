@@ -73,8 +73,9 @@ pub fn help(props: &HelpProps) -> Html {
             <h3 id="help-editing">{"Editing"}</h3>
             <ul class="help-list">
                 <li>{"The scenario runs again a moment after you stop typing. The line of the step shown is marked ▶ in the margin."}</li>
-                <li>{"While the text has an error, the error's line is marked ⚠, the word is underlined, and the message below the editor says the line and column. The views keep showing the last version that ran."}</li>
+                <li>{"While the text has an error, its line is marked ⚠, the word is underlined, and the message below the editor says the line and column. The views keep showing the last version that ran."}</li>
                 <li>{"Your text is saved in this browser as you type, and is back when you reload. Each lesson keeps its own edited copy."}</li>
+                <li>{format!("A text longer than {} lines is edited a part at a time: the editor holds the lines around what you see, so selecting all selects those.", crate::editor::WHOLE_MAX_LINES)}</li>
             </ul>
             <div class="help-doc" onclick={jump()}>
                 { (*reference).clone() }
