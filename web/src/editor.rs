@@ -244,7 +244,8 @@ impl Component for Editor {
                     <h2 id="editor-title">{"Scenario"}</h2>
                     { status }
                 </header>
-                <div class="ed-scroll" ref={self.scroller.clone()} onscroll={link.callback(|_: Event| Msg::Scroll)}>
+                <div class="ed-scroll" ref={self.scroller.clone()} onscroll={link.callback(|_: Event| Msg::Scroll)}
+                    style={format!("--ed-gutter-w:{}ch", digits + 3)}>
                     <div class="ed-body" style={format!("height:{height}px")}>
                         <div class="ed-gutter" aria-hidden="true" style={format!("width:{}ch", digits + 3)}>
                             <div class="ed-window" style={format!("top:{top}px")}>{ for numbers }</div>

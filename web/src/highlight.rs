@@ -283,13 +283,15 @@ enum Statement {
 enum Hint {
     Name,
     Signal,
+    /// `exec`'s program: any word, shown as text.
+    Program,
     Any,
 }
 
 /// The hint for argument `i` (from 0) of a statement, `prev` the word
 /// before it. Positions follow docs/scenario-language.md: the first
 /// argument of an operation or `process` is a name (a signal for
-/// `signal`, `block`, `unblock`); `kill`'s second is a signal; an expect's
+/// `signal`, `block`, `unblock`; a program, any word, for `exec`); `kill`'s second is a signal; an expect's
 /// subject is a name, and so is the word after `parent` or `shared`; a
 /// signal follows `handled` and `signaled`.
 fn hint(statement: Statement, i: usize, prev: Option<&str>) -> Hint {
@@ -297,6 +299,7 @@ fn hint(statement: Statement, i: usize, prev: Option<&str>) -> Hint {
         Statement::Process => Hint::Name,
         Statement::Op(OpKind::Signal | OpKind::Block | OpKind::Unblock) if i == 0 => Hint::Signal,
         Statement::Op(OpKind::Kill) if i == 1 => Hint::Signal,
+        Statement::Op(OpKind::Exec) if i == 0 => Hint::Program,
         Statement::Op(_) if i == 0 => Hint::Name,
         Statement::Expect if i == 0 => Hint::Name,
         Statement::Expect => match prev {
@@ -335,6 +338,7 @@ fn argument(text: &str, start: usize, end: usize, hint: Hint, out: &mut Vec<Toke
         Hint::Signal if !is_number(word) && Signal::from_str(word).is_ok() => {
             return push(out, start, end, Class::Signal);
         }
+        Hint::Program => return push(out, start, end, Class::String),
         _ => {}
     }
     if let Some(open) = word.find('[').filter(|_| word.ends_with(']')) {
@@ -651,6 +655,10 @@ mod tests {
             ("zero", Class::Keyword)
         );
         assert_eq!(classes("p: fork shared")[3], ("shared", Class::Name));
+        assert_eq!(
+            classes("p: exec /bin/true")[3],
+            ("/bin/true", Class::String)
+        );
     }
 
     #[test]
@@ -758,5 +766,56 @@ mod tests {
         assert!(tokens.iter().all(|t| t.end <= MAX_COLOURED_BYTES));
         let (segs, _) = segments(&text, None);
         assert_eq!(segs.last().map(|s| s.end), Some(text.len()));
+    }
+}
+
+#[cfg(test)]
+mod corpus {
+    //! The highlighter against every scenario the project ships: a line
+    //! that parses has no word left uncoloured as unknown.
+    use super::*;
+
+    fn unknown_words(source: &str) -> Vec<String> {
+        source
+            .lines()
+            .flat_map(|l| {
+                line(l)
+                    .into_iter()
+                    .filter(|t| t.class == Class::Other)
+                    .map(move |t| l[t.start..t.end].to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_word_of_every_lesson_is_coloured_as_a_word_of_the_language() {
+        for lesson in sim_core::lessons::all() {
+            assert_eq!(
+                unknown_words(lesson.source),
+                Vec::<String>::new(),
+                "{}",
+                lesson.name
+            );
+        }
+    }
+
+    #[test]
+    fn every_word_of_every_kernel_fact_is_coloured_as_a_word_of_the_language() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scenarios/facts");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).expect("the facts directory") {
+            let path = entry.expect("a directory entry").path();
+            if path.extension().is_some_and(|e| e == "scn") {
+                let source = std::fs::read_to_string(&path).expect("a fact file");
+                assert_eq!(
+                    unknown_words(&source),
+                    Vec::<String>::new(),
+                    "{}",
+                    path.display()
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen > 10, "only {seen} facts found in {}", dir.display());
     }
 }
