@@ -85,6 +85,9 @@ pub struct Editor {
     reveal: bool,
     /// The caret must be scrolled into view (after typing).
     follow_caret: bool,
+    /// The textarea must be focused, and this line shown, once it holds
+    /// the part the caret was put in.
+    focus_line: Option<u32>,
 }
 
 impl Component for Editor {
@@ -107,6 +110,7 @@ impl Component for Editor {
             selection: None,
             reveal: true,
             follow_caret: false,
+            focus_line: None,
         }
     }
 
@@ -138,20 +142,23 @@ impl Component for Editor {
                     (&ctx.props().error, self.area.cast::<HtmlTextAreaElement>())
                 {
                     let line = (err.pos.line.max(1) as usize - 1).min(self.lines.count() - 1);
-                    self.scroll_to_line(err.pos.line, false);
                     if !self.held.contains(&line) {
-                        // Hold the error's part first; the caret goes there after.
+                        // Hold the error's part first; the caret goes there
+                        // once the textarea has it (`rendered`).
                         self.held = hold(self.lines.count(), &(line..line + 1));
                         self.set_value = true;
                     }
                     let at = utf16_offset(&self.text, &self.lines, err.pos.line, err.pos.col)
                         - utf16_len(&self.text[..self.held_bytes().start]);
-                    area.focus().ok();
                     if self.set_value {
                         self.selection = Some((at, at));
+                        self.focus_line = Some(err.pos.line);
                         return true;
                     }
+                    // Caret first, then focus: focusing scrolls to the caret.
                     area.set_selection_range(at, at).ok();
+                    area.focus().ok();
+                    self.scroll_to_line(err.pos.line, false);
                 }
                 false
             }
@@ -300,6 +307,10 @@ impl Component for Editor {
                 }
                 None => {}
             }
+        }
+        if let (Some(line), Some(area)) = (self.focus_line.take(), &area) {
+            area.focus().ok();
+            self.scroll_to_line(line, false);
         }
         if let Some(area) = &area {
             // The textarea is as big as its text and must not scroll itself
