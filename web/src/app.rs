@@ -8,7 +8,7 @@ use crate::controls::{Controls, Move, SPEEDS};
 use crate::editor::Editor;
 use crate::help::Help;
 use crate::predict::Predict;
-use crate::session::{RunHandle, SLICE_STEPS};
+use crate::session::RunHandle;
 use crate::storage;
 use crate::url::{self, Link, Target};
 use crate::views::kernel::KernelView;
@@ -31,6 +31,8 @@ use yew::prelude::*;
 pub const DEFAULT_LESSON: &str = "cow-after-fork";
 /// The draft slot of text that is no lesson's (from a link or typed).
 const SCRATCH: &str = "scratch";
+/// How long one slice of computing a run may take, in milliseconds.
+const SLICE_MS: f64 = 12.0;
 /// How long typing must pause before the text is run again.
 const RERUN_DELAY_MS: u32 = 250;
 
@@ -96,6 +98,9 @@ pub struct App {
     /// restored.
     notice: Option<String>,
     edits: u64,
+    /// `performance.mark("forkscope-ready")` was set: the first run is
+    /// computed and drawn (the end-to-end tests time first render by it).
+    ready_marked: bool,
     rerun: Option<Timeout>,
     compute: Option<Timeout>,
     _keys: Option<EventListener>,
@@ -159,6 +164,7 @@ impl Component for App {
             embed: link.embed,
             notice,
             edits: 0,
+            ready_marked: false,
             rerun: None,
             compute: None,
             _keys: keys,
@@ -174,7 +180,13 @@ impl Component for App {
                 if id != self.run.id() {
                     return false;
                 }
-                self.run = self.run.advance(SLICE_STEPS);
+                // A slice of about one frame, so the page stays responsive
+                // while a long run computes.
+                let perf = web_sys::window().and_then(|w| w.performance());
+                let start = perf.as_ref().map_or(0.0, |p| p.now());
+                self.run = self
+                    .run
+                    .advance(|| perf.as_ref().is_none_or(|p| p.now() - start > SLICE_MS));
                 if let Some(want) = self.wanted {
                     if self.run.ready() >= want || self.run.is_finished() {
                         self.step = want.min(self.run.ready());
@@ -297,6 +309,27 @@ impl Component for App {
         }
     }
 
+    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        if let Some(document) = window.document() {
+            let title = match self.run.sim().title() {
+                Some(t) => format!("{t} · Forkscope"),
+                None => "Forkscope".to_string(),
+            };
+            if document.title() != title {
+                document.set_title(&title);
+            }
+        }
+        if !self.ready_marked && (self.run.ready() > 0 || self.run.is_finished()) {
+            self.ready_marked = true;
+            if let Some(perf) = window.performance() {
+                perf.mark("forkscope-ready").ok();
+            }
+        }
+    }
+
     fn view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
         let shown = self.shown();
@@ -327,6 +360,7 @@ impl Component for App {
                     <Predict run={run.clone()} step={s} on_reveal={link.callback(|_| Msg::Reveal)} />
                 }
                 <Narration run={run.clone()} step={shown} />
+                { self.up_next() }
                 { self.run_error() }
                 { views }
             </main>
@@ -551,6 +585,29 @@ impl App {
                     { for sim.intro().iter().map(|s| html! { <p class="intro">{s.clone()}</p> }) }
                 }
             </header>
+        }
+    }
+
+    /// The statement the next step runs, so a learner knows what "Next
+    /// step" will do (outside the live region: it is not the narration).
+    fn up_next(&self) -> Html {
+        if self.asking.is_some() {
+            return html! {};
+        }
+        let sim = self.run.sim();
+        match sim.steps().get(self.shown() as usize) {
+            Some(next) => html! {
+                <p class="up-next">
+                    <span class="up-next-label">{"Next: "}</span>
+                    {format!("line {} ", next.pos.line)}
+                    <code>{next.source.clone()}</code>
+                </p>
+            },
+            None if self.run.is_finished() && sim.error().is_none() && self.shown() > 0 => html! {
+                <p class="up-next">{"The end of the scenario. "}
+                    <span class="up-next-label">{"Home"}</span>{" goes back to the start."}</p>
+            },
+            None => html! {},
         }
     }
 
