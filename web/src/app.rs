@@ -103,6 +103,10 @@ pub struct App {
     /// restored.
     notice: Option<String>,
     edits: u64,
+    /// Bumped by `set_text`: which text `link_target` was made from.
+    text_version: u64,
+    /// The link's `lesson=` or `scenario=` part for text `text_version`.
+    link_target: std::cell::RefCell<Option<(u64, String)>>,
     /// `performance.mark("forkscope-ready")` was set: the first run is
     /// computed and drawn (the end-to-end tests time first render by it).
     ready_marked: bool,
@@ -170,12 +174,14 @@ impl Component for App {
             embed: link.embed,
             notice,
             edits: 0,
+            text_version: 0,
+            link_target: Default::default(),
             ready_marked: false,
             rerun: None,
             compute: None,
             _keys: keys,
         };
-        app.text = text;
+        app.set_text(text);
         app.start_run(ctx);
         app
     }
@@ -240,7 +246,7 @@ impl Component for App {
                 if text == self.text {
                     return false;
                 }
-                self.text = text;
+                self.set_text(text);
                 if !storage::save(self.origin.slot(), &self.text) {
                     self.notice = Some(
                         "This browser would not save your text (private mode or storage full): \
@@ -272,7 +278,7 @@ impl Component for App {
                 let (origin, text) = draft_or_lesson(lesson, &mut notice);
                 self.notice = notice;
                 self.origin = origin;
-                self.text = text;
+                self.set_text(text);
                 self.wanted = Some(0);
                 self.playing = None;
                 self.start_run(ctx);
@@ -281,7 +287,7 @@ impl Component for App {
             Msg::RestoreLesson => {
                 if let Origin::Lesson(lesson) = self.origin {
                     storage::forget(lesson.name);
-                    self.text = lesson.source.to_string();
+                    self.set_text(lesson.source.to_string());
                     self.notice = None;
                     self.wanted = Some(0);
                     self.start_run(ctx);
@@ -583,21 +589,34 @@ impl App {
     }
 
     /// Put the state in the address bar, without adding history entries.
+    /// Compressing a large text takes long (860 KB: about 100 ms), so the
+    /// link's target is worked out once per text, not on every step.
     fn sync_url(&self) {
-        let target = match self.lesson_name() {
-            Some(name) => Target::Lesson(name.into()),
-            None => Target::Scenario(self.text.clone()),
-        };
-        let query = url::to_query(&Link {
-            target: Some(target),
-            step: self.asking.unwrap_or(self.step),
-            embed: self.embed,
-        });
+        let mut cached = self.link_target.borrow_mut();
+        if cached
+            .as_ref()
+            .is_none_or(|(version, _)| *version != self.text_version)
+        {
+            let target = match self.lesson_name() {
+                Some(name) => Target::Lesson(name.into()),
+                None => Target::Scenario(self.text.clone()),
+            };
+            *cached = Some((self.text_version, url::target_query(&target)));
+        }
+        let (_, target) = cached.as_ref().expect("just filled");
+        let query = url::query(Some(target), self.asking.unwrap_or(self.step), self.embed);
         if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
             history
                 .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&query))
                 .ok();
         }
+    }
+
+    /// Every change of the text goes through here, so that what is worked
+    /// out once per text (the link) knows it changed.
+    fn set_text(&mut self, text: String) {
+        self.text = text;
+        self.text_version += 1;
     }
 
     fn lesson_intro(&self) -> Html {

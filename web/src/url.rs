@@ -120,16 +120,32 @@ fn set_target(link: &mut Link, target: Target) -> Result<(), LinkError> {
     Ok(())
 }
 
-/// The query string for `link` (with its leading `?`).
+/// The query string for `link` (with its leading `?`). The app builds its
+/// query from parts (`target_query` once per text, then `query`); the
+/// tests build whole links.
+#[cfg(test)]
 pub fn to_query(link: &Link) -> String {
-    let mut parts = Vec::new();
-    match &link.target {
-        Some(Target::Lesson(name)) => parts.push(format!("lesson={name}")),
-        Some(Target::Scenario(text)) => parts.push(format!("scenario={}", encode_text(text))),
-        None => {}
+    query(
+        link.target.as_ref().map(target_query).as_deref(),
+        link.step,
+        link.embed,
+    )
+}
+
+/// The `lesson=NAME` or `scenario=DATA` part of a link (the costly part:
+/// it compresses the text).
+pub fn target_query(target: &Target) -> String {
+    match target {
+        Target::Lesson(name) => format!("lesson={name}"),
+        Target::Scenario(text) => format!("scenario={}", encode_text(text)),
     }
-    parts.push(format!("step={}", link.step));
-    if link.embed {
+}
+
+/// A query string from its target part (`target_query`), step and embed.
+pub fn query(target: Option<&str>, step: u32, embed: bool) -> String {
+    let mut parts: Vec<String> = target.map(str::to_string).into_iter().collect();
+    parts.push(format!("step={step}"));
+    if embed {
         parts.push("embed=1".into());
     }
     format!("?{}", parts.join("&"))
