@@ -31,6 +31,12 @@ use yew::prelude::*;
 pub const DEFAULT_LESSON: &str = "cow-after-fork";
 /// The draft slot of text that is no lesson's (from a link or typed).
 const SCRATCH: &str = "scratch";
+/// The lesson picker's value for that text.
+const SCRATCH_OPTION: &str = "@scratch";
+/// The draft slot of a scratch text that a link's text replaced.
+const EARLIER: &str = "earlier";
+/// The lesson picker's value for that text.
+const EARLIER_OPTION: &str = "@earlier";
 /// How long one slice of computing a run may take, in milliseconds.
 const SLICE_MS: f64 = 12.0;
 /// How long typing must pause before the text is run again.
@@ -63,6 +69,9 @@ pub enum Msg {
     /// Run the text again if it is still edit number `n`.
     Rerun(u64),
     OpenLesson(String),
+    /// Open a saved text that is no lesson's (from a link, or typed): the
+    /// draft slot `SCRATCH`, or `EARLIER` (one a link's text replaced).
+    OpenScratch(&'static str),
     /// Go back to the lesson's own text (the draft is forgotten).
     RestoreLesson,
     Reveal,
@@ -103,6 +112,13 @@ pub struct App {
     /// restored.
     notice: Option<String>,
     edits: u64,
+    /// A text that is no lesson's is saved in this browser.
+    scratch_saved: bool,
+    /// So is an earlier one, which a link's text replaced.
+    earlier_saved: bool,
+    help_button: NodeRef,
+    /// Give the focus back to the Help button after the next render.
+    refocus_help: bool,
     /// Bumped by `set_text`: which text `link_target` was made from.
     text_version: u64,
     /// The link's `lesson=` or `scenario=` part for text `text_version`.
@@ -146,6 +162,15 @@ impl Component for App {
             None => draft_or_lesson(default, &mut notice),
         };
         if matches!(origin, Origin::Scratch) {
+            // A link's text takes the scratch slot; a different text that
+            // was there is kept aside, not lost.
+            if let Some(old) = storage::load(SCRATCH).filter(|old| *old != text) {
+                storage::save(EARLIER, &old);
+                notice.get_or_insert_with(|| {
+                    "This link's scenario is in the editor. Your own earlier scenario is kept:                      \"Your earlier scenario\" in the lesson list opens it."
+                        .into()
+                });
+            }
             storage::save(SCRATCH, &text);
         }
         let keys = web_sys::window().map(|w| {
@@ -174,6 +199,10 @@ impl Component for App {
             embed: link.embed,
             notice,
             edits: 0,
+            scratch_saved: storage::load(SCRATCH).is_some(),
+            earlier_saved: storage::load(EARLIER).is_some(),
+            help_button: NodeRef::default(),
+            refocus_help: false,
             text_version: 0,
             link_target: Default::default(),
             ready_marked: false,
@@ -247,7 +276,11 @@ impl Component for App {
                     return false;
                 }
                 self.set_text(text);
-                if !storage::save(self.origin.slot(), &self.text) {
+                let saved = storage::save(self.origin.slot(), &self.text);
+                if saved && self.origin == Origin::Scratch {
+                    self.scratch_saved = true;
+                }
+                if !saved {
                     self.notice = Some(
                         "This browser would not save your text (private mode or storage full): \
                          copy it somewhere before you close the page."
@@ -318,6 +351,28 @@ impl Component for App {
             }
             Msg::ToggleHelp => {
                 self.help = !self.help;
+                // Closing the panel gives focus back to the button that
+                // opened it (the panel takes it when it opens).
+                self.refocus_help = !self.help;
+                true
+            }
+            Msg::OpenScratch(slot) => {
+                let mut text = storage::load(slot).unwrap_or_default();
+                if slot == EARLIER {
+                    // The earlier text becomes the scratch text again, and
+                    // the one it swaps with is kept as the earlier one.
+                    if let Some(current) = storage::load(SCRATCH) {
+                        storage::save(EARLIER, &current);
+                    }
+                    storage::save(SCRATCH, &text);
+                    text = storage::load(SCRATCH).unwrap_or(text);
+                }
+                self.notice = None;
+                self.origin = Origin::Scratch;
+                self.set_text(text);
+                self.wanted = Some(0);
+                self.playing = None;
+                self.start_run(ctx);
                 true
             }
             Msg::DismissNotice => {
@@ -329,6 +384,11 @@ impl Component for App {
     }
 
     fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        if std::mem::take(&mut self.refocus_help) {
+            if let Some(button) = self.help_button.cast::<web_sys::HtmlElement>() {
+                button.focus().ok();
+            }
+        }
         let Some(window) = web_sys::window() else {
             return;
         };
@@ -392,21 +452,34 @@ impl Component for App {
             return html! { <div class="app embed">{ self.notice_html(ctx) }{ stage }</div> };
         }
         let pick = link.callback(|e: Event| {
-            Msg::OpenLesson(e.target_unchecked_into::<HtmlSelectElement>().value())
+            match e.target_unchecked_into::<HtmlSelectElement>().value() {
+                v if v == SCRATCH_OPTION => Msg::OpenScratch(SCRATCH),
+                v if v == EARLIER_OPTION => Msg::OpenScratch(EARLIER),
+                v => Msg::OpenLesson(v),
+            }
         });
-        let current = self.lesson_name().unwrap_or("");
+        let (current, edited) = match self.origin {
+            Origin::Lesson(l) => (l.name, self.text != l.source),
+            Origin::Scratch => (SCRATCH_OPTION, false),
+        };
+        let scratch = self.scratch_saved || matches!(self.origin, Origin::Scratch);
         html! {
             <div class="app">
                 <header class="top">
                     <h1 class="brand">{"Forkscope"}</h1>
                     <label class="picker">{"Lesson "}
                         <select aria-label="Lesson" onchange={pick}>
-                            if current.is_empty() {
-                                <option value="" selected=true disabled=true>{"Your scenario"}</option>
-                            }
                             { for lessons::all().iter().map(|l| html! {
-                                <option value={l.name} selected={l.name == current}>{l.title()}</option>
+                                <option value={l.name} selected={l.name == current}>
+                                    { if edited && l.name == current { format!("{} (edited)", l.title()) } else { l.title().to_string() } }
+                                </option>
                             }) }
+                            if scratch {
+                                <option value={SCRATCH_OPTION} selected={current == SCRATCH_OPTION}>{"Your own scenario"}</option>
+                            }
+                            if self.earlier_saved {
+                                <option value={EARLIER_OPTION} selected=false>{"Your earlier scenario"}</option>
+                            }
                         </select>
                     </label>
                     <label class="switch">
@@ -414,7 +487,7 @@ impl Component for App {
                             onchange={link.callback(|_| Msg::TogglePredictions)} />
                         {" Predict before each expect"}
                     </label>
-                    <button type="button" aria-label="Help" aria-expanded={self.help.to_string()}
+                    <button type="button" aria-label="Help" ref={self.help_button.clone()} aria-expanded={self.help.to_string()}
                         onclick={link.callback(|_| Msg::ToggleHelp)}>{"?"}</button>
                 </header>
                 { self.notice_html(ctx) }
@@ -574,6 +647,7 @@ impl App {
             }
             "?" => {
                 self.help = !self.help;
+                self.refocus_help = !self.help;
                 return true;
             }
             _ => None,
