@@ -5,7 +5,9 @@ pub mod kernel;
 pub mod log;
 pub mod memory;
 pub mod narration;
+pub mod proctree;
 pub mod queues;
+pub mod sigflow;
 pub mod signals;
 pub mod tree;
 

@@ -1,0 +1,604 @@
+//! Signals as the view draws them, worked out from the worlds and the
+//! step's events: per process, only what is not the default (handlers,
+//! ignored signals, the mask, both pending queues, handler frames waiting
+//! to run, handler runs), processes whose signal state is alike drawn as
+//! one card; and the step's signals as flights from sender to receiver,
+//! each with its fate in order (queued, coalesced, ignored, delivered,
+//! handler ran, killed, stopped).
+
+use sim_core::engine::{Event, KillTarget};
+use sim_core::ids::Pid;
+use sim_core::proc::Process;
+use sim_core::sig::Signal;
+use sim_core::signal::{
+    default_action, DefaultAction, Delivery, Disposition, Fate, IgnoredBy, Queue, SigState,
+};
+use sim_core::world::World;
+use std::collections::BTreeMap;
+
+/// Cards drawn at most; processes past them are counted.
+pub const MAX_CARDS: usize = 24;
+/// Flights drawn at most for one step.
+pub const MAX_FLIGHTS: usize = 12;
+/// Names listed on a card of alike processes before "and N more".
+pub const MAX_NAMES: usize = 6;
+
+/// A signal on a card, and whether the step put it there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chip {
+    pub signal: Signal,
+    /// Instances (pending real-time signals), runs (handlers); 1 otherwise.
+    pub count: u64,
+    pub changed: bool,
+}
+
+/// One line of a card: what it is about and its signals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// What the line is ("handles", "pending (thread)").
+    pub label: &'static str,
+    /// What the line means, for a hover and a screen reader.
+    pub hint: &'static str,
+    /// A CSS class suffix picking the chips' shape.
+    pub kind: &'static str,
+    pub chips: Vec<Chip>,
+}
+
+/// The signal state of one process, or of several alike ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Card {
+    pub first_pid: u32,
+    /// The names (at most `MAX_NAMES`), and how many processes in all.
+    pub names: Vec<String>,
+    pub count: u32,
+    pub lines: Vec<Line>,
+    /// SA_NOCLDWAIT on SIGCHLD.
+    pub nocldwait: bool,
+    /// The step changed this process's signal state.
+    pub changed: bool,
+}
+
+/// The signal state of every live process after a step.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cards {
+    pub cards: Vec<Card>,
+    /// Live processes whose signal state is all default.
+    pub plain: Vec<String>,
+    pub plain_count: u32,
+    /// Processes with non-default state past `MAX_CARDS` cards.
+    pub more: u32,
+}
+
+fn chips(
+    now: impl Iterator<Item = (Signal, u64)>,
+    old: Option<&dyn Fn(Signal) -> u64>,
+) -> Vec<Chip> {
+    now.map(|(signal, count)| Chip {
+        signal,
+        count,
+        changed: old.is_some_and(|f| f(signal) != count),
+    })
+    .collect()
+}
+
+fn lines(s: &SigState, old: Option<&SigState>) -> Vec<Line> {
+    let disp = |d: Disposition| {
+        move |st: &SigState| {
+            st.dispositions()
+                .filter(move |&(_, x)| x == d)
+                .map(|(sig, _)| (sig, 1u64))
+                .collect::<Vec<_>>()
+        }
+    };
+    let handlers = disp(Disposition::Handler);
+    let ignored = disp(Disposition::Ignore);
+    let blocked = |st: &SigState| st.blocked().iter().map(|s| (s, 1u64)).collect::<Vec<_>>();
+    let queue = |q: Queue| {
+        move |st: &SigState| {
+            let pending = st.pending_queue(q);
+            pending
+                .set()
+                .iter()
+                .map(|s| (s, u64::from(pending.count(s))))
+                .collect::<Vec<_>>()
+        }
+    };
+    let frames = |st: &SigState| {
+        let mut by: BTreeMap<Signal, u64> = BTreeMap::new();
+        for sig in st.frames() {
+            *by.entry(sig).or_default() += 1;
+        }
+        by.into_iter().collect::<Vec<_>>()
+    };
+    let runs = |st: &SigState| {
+        st.handled_counts()
+            .iter()
+            .filter(|(_, &n)| n > 0)
+            .map(|(&s, &n)| (s, n))
+            .collect::<Vec<_>>()
+    };
+    type Getter<'a> = Box<dyn Fn(&SigState) -> Vec<(Signal, u64)> + 'a>;
+    let specs: [(&'static str, &'static str, &'static str, Getter); 7] = [
+        ("handles", "a handler is installed (caught)", "handler", Box::new(handlers)),
+        ("ignores", "SIG_IGN: discarded when sent", "ignored", Box::new(ignored)),
+        ("blocks", "in the blocked mask: stays pending until unblocked", "blocked", Box::new(blocked)),
+        (
+            "pending (thread)",
+            "the thread's own queue: signals the kernel raised for it, such as SIGPIPE from a write",
+            "pending",
+            Box::new(queue(Queue::Private)),
+        ),
+        (
+            "pending (process)",
+            "the process's shared queue: kill and SIGCHLD",
+            "pending",
+            Box::new(queue(Queue::Shared)),
+        ),
+        (
+            "handler due",
+            "delivered: the handler's frame is set up, and the handler runs on the way back to user mode",
+            "due",
+            Box::new(frames),
+        ),
+        ("handler ran", "times the handler has run", "ran", Box::new(runs)),
+    ];
+    specs
+        .into_iter()
+        .filter_map(|(label, hint, kind, get)| {
+            let now = get(s);
+            if now.is_empty() {
+                return None;
+            }
+            let before: Option<BTreeMap<Signal, u64>> = old.map(|o| get(o).into_iter().collect());
+            let lookup = before.map(|b| move |sig: Signal| b.get(&sig).copied().unwrap_or(0));
+            Some(Line {
+                label,
+                hint,
+                kind,
+                chips: chips(
+                    now.into_iter(),
+                    lookup.as_ref().map(|f| f as &dyn Fn(Signal) -> u64),
+                ),
+            })
+        })
+        .collect()
+}
+
+fn alive(p: &Process) -> bool {
+    !p.state.is_dead()
+}
+
+/// The signal state of the processes alive after a step. `before` is the
+/// world before it (None at step 0), to mark what changed.
+pub fn cards(now: &World, before: Option<&World>) -> Cards {
+    let mut out = Cards::default();
+    // Alike processes share a card: the key is what the card shows.
+    let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
+    for proc in now.procs().filter(|p| alive(p)) {
+        let old = before
+            .and_then(|b| b.pid_of(&proc.name).map(|pid| b.proc(pid)))
+            .map(|p| &p.signals);
+        let lines = lines(&proc.signals, old);
+        let nocldwait = proc.signals.nocldwait();
+        if lines.is_empty() && !nocldwait {
+            if out.plain.len() < MAX_NAMES {
+                out.plain.push(proc.name.to_string());
+            }
+            out.plain_count += 1;
+            continue;
+        }
+        let changed = old.is_some_and(|o| *o != proc.signals);
+        let key = format!("{lines:?}{nocldwait}{changed}");
+        if let Some(&i) = by_key.get(&key) {
+            let card = &mut out.cards[i];
+            if card.names.len() < MAX_NAMES {
+                card.names.push(proc.name.to_string());
+            }
+            card.count += 1;
+            continue;
+        }
+        if out.cards.len() >= MAX_CARDS {
+            out.more += 1;
+            continue;
+        }
+        by_key.insert(key, out.cards.len());
+        out.cards.push(Card {
+            first_pid: proc.pid.0,
+            names: vec![proc.name.to_string()],
+            count: 1,
+            lines,
+            nocldwait,
+            changed,
+        });
+    }
+    out
+}
+
+/// What became of a signal, as a mark and words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FateKind {
+    Queued,
+    Coalesced,
+    Ignored,
+    Discarded,
+    Delivered,
+    Handler,
+    Interrupted,
+    Killed,
+    Stopped,
+    Continued,
+    Nothing,
+    Failed,
+}
+
+impl FateKind {
+    /// The CSS class suffix.
+    pub fn class(self) -> &'static str {
+        match self {
+            FateKind::Queued => "queued",
+            FateKind::Coalesced => "coalesced",
+            FateKind::Ignored => "ignored",
+            FateKind::Discarded => "discarded",
+            FateKind::Delivered => "delivered",
+            FateKind::Handler => "handler",
+            FateKind::Interrupted => "interrupted",
+            FateKind::Killed => "killed",
+            FateKind::Stopped => "stopped",
+            FateKind::Continued => "continued",
+            FateKind::Nothing => "nothing",
+            FateKind::Failed => "failed",
+        }
+    }
+
+    /// A one-glyph mark, so that no fate is told by colour alone.
+    pub fn mark(self) -> &'static str {
+        match self {
+            FateKind::Queued => "+",
+            FateKind::Coalesced => "=",
+            FateKind::Ignored | FateKind::Discarded | FateKind::Nothing => "∅",
+            FateKind::Delivered => "↓",
+            FateKind::Handler => "ƒ",
+            FateKind::Interrupted => "↯",
+            FateKind::Killed => "✕",
+            FateKind::Stopped => "■",
+            FateKind::Continued => "▶",
+            FateKind::Failed => "!",
+        }
+    }
+}
+
+/// One thing that happened to a signal in flight.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FateLine {
+    pub kind: FateKind,
+    pub words: String,
+}
+
+/// A signal of this step, from its sender to its receiver.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flight {
+    /// Who sent it; None when it was already pending (delivered now).
+    pub from: Option<String>,
+    /// How it came: "kill", "child exited", "send with no reader".
+    pub via: String,
+    pub to: String,
+    pub signal: Signal,
+    pub fates: Vec<FateLine>,
+    /// A delivery of it was seen (a later one is another instance).
+    pub delivered: bool,
+}
+
+impl Flight {
+    /// The flight in one sentence, for a screen reader.
+    pub fn sentence(&self) -> String {
+        let fates: Vec<&str> = self.fates.iter().map(|f| f.words.as_str()).collect();
+        let head = match &self.from {
+            Some(from) if *from == self.to => {
+                format!("{} raised for {} ({})", self.signal, self.to, self.via)
+            }
+            Some(from) => format!("{from} to {}: {} ({})", self.to, self.signal, self.via),
+            None => format!("{} {}: {}", self.to, self.via, self.signal),
+        };
+        if fates.is_empty() {
+            format!("{head}.")
+        } else {
+            format!("{head}: {}.", fates.join("; "))
+        }
+    }
+}
+
+/// The step's signals as flights, at most `MAX_FLIGHTS`, and how many
+/// more there were. `now` names the processes.
+pub fn flights(now: &World, events: &[Event]) -> (Vec<Flight>, usize) {
+    let name = |pid: Pid| now.name_of(pid).to_string();
+    let mut out: Vec<Flight> = Vec::new();
+    // The last child that exited, stopped or continued: the sender of the
+    // SIGCHLD that follows.
+    let mut subject: Option<(Pid, &'static str)> = None;
+    // The flight a later event about (receiver, signal) belongs to.
+    let find = |out: &[Flight], to: &str, sig: Signal| {
+        out.iter().rposition(|f| f.to == to && f.signal == sig)
+    };
+    for event in events {
+        match event {
+            Event::Exited { pid, .. } => subject = Some((*pid, "child exited")),
+            Event::Stopped { pid, signal, .. } => {
+                let to = name(*pid);
+                let fate = FateLine {
+                    kind: FateKind::Stopped,
+                    words: format!("{to} stops until SIGCONT"),
+                };
+                let at = find(&out, &to, *signal);
+                attach(&mut out, at, &to, *signal, fate);
+                subject = Some((*pid, "child stopped"));
+            }
+            Event::Continued { pid, by, .. } => {
+                let to = name(*pid);
+                let fate = FateLine {
+                    kind: FateKind::Continued,
+                    words: format!("{to} continues"),
+                };
+                let at = find(&out, &to, *by);
+                attach(&mut out, at, &to, *by, fate);
+                subject = Some((*pid, "child continued"));
+            }
+            Event::KillCalled {
+                pid,
+                target,
+                signal,
+                found,
+            } => {
+                let to = name(*target);
+                let fates = match found {
+                    KillTarget::Alive => Vec::new(),
+                    KillTarget::Zombie => vec![FateLine {
+                        kind: FateKind::Nothing,
+                        words: format!("{to} is a zombie: kill succeeds, nothing happens"),
+                    }],
+                    KillTarget::Reaped => vec![FateLine {
+                        kind: FateKind::Failed,
+                        words: format!("{to} was reaped: kill fails with ESRCH"),
+                    }],
+                };
+                out.push(Flight {
+                    from: Some(name(*pid)),
+                    via: "kill".into(),
+                    to,
+                    signal: *signal,
+                    fates,
+                    delivered: false,
+                });
+            }
+            Event::SignalSent {
+                pid,
+                signal,
+                queue,
+                fate,
+                flushed,
+                blocked,
+                stopped,
+                wakes_stopped,
+                ..
+            } => {
+                let to = name(*pid);
+                // A kill's flight waits for this; anything else is new.
+                let open = out.last().is_some_and(|f| {
+                    f.via == "kill" && f.to == to && f.signal == *signal && f.fates.is_empty()
+                });
+                if !open {
+                    let (from, via) = if *signal == Signal::SIGCHLD {
+                        match subject {
+                            Some((child, via)) => (Some(name(child)), via.to_string()),
+                            None => (None, "sent by the kernel".to_string()),
+                        }
+                    } else if *queue == Queue::Private {
+                        (
+                            Some(to.clone()),
+                            "by the kernel, for its own write".to_string(),
+                        )
+                    } else {
+                        (None, "sent by the kernel".to_string())
+                    };
+                    out.push(Flight {
+                        from,
+                        via,
+                        to: to.clone(),
+                        signal: *signal,
+                        fates: Vec::new(),
+                        delivered: false,
+                    });
+                }
+                let flight = out.last_mut().expect("a flight was just found or made");
+                if !flushed.is_empty() {
+                    let names: Vec<String> = flushed.iter().map(|s| s.to_string()).collect();
+                    flight.fates.push(FateLine {
+                        kind: FateKind::Discarded,
+                        words: format!("discards the pending {}", sim_core::words::list(names)),
+                    });
+                }
+                let q = match queue {
+                    Queue::Private => "the thread's own queue",
+                    Queue::Shared => "the process's shared queue",
+                };
+                flight.fates.push(match fate {
+                    Fate::Queued { instances } => FateLine {
+                        kind: FateKind::Queued,
+                        words: {
+                            let mut w = format!("queued in {q}");
+                            if *instances > 1 {
+                                w.push_str(&format!(
+                                    " ({instances} instances: real-time signals queue)"
+                                ));
+                            }
+                            if *blocked {
+                                w.push_str(&format!(": {to} blocks it, so it stays pending"));
+                            } else if *stopped && !*wakes_stopped {
+                                w.push_str(&format!(": {to} is stopped, so it waits"));
+                            }
+                            w
+                        },
+                    },
+                    Fate::AlreadyPending => FateLine {
+                        kind: FateKind::Coalesced,
+                        words: format!(
+                            "already pending in {q}: this one is lost (standard signals coalesce)"
+                        ),
+                    },
+                    Fate::Ignored(IgnoredBy::SigIgn) => FateLine {
+                        kind: FateKind::Ignored,
+                        words: format!("discarded: {to} ignores it (SIG_IGN)"),
+                    },
+                    Fate::Ignored(IgnoredBy::DefaultIgnore) => FateLine {
+                        kind: FateKind::Ignored,
+                        words: "discarded: its default action is to ignore it".to_string(),
+                    },
+                });
+            }
+            Event::ParentNotTold {
+                parent,
+                child,
+                exit,
+            } => out.push(Flight {
+                from: Some(name(*child)),
+                via: if *exit {
+                    "child exited"
+                } else {
+                    "child stopped or continued"
+                }
+                .into(),
+                to: name(*parent),
+                signal: Signal::SIGCHLD,
+                fates: vec![FateLine {
+                    kind: FateKind::Nothing,
+                    words: "never sent: the parent sets SIGCHLD to SIG_IGN".into(),
+                }],
+                delivered: false,
+            }),
+            Event::SignalDelivered {
+                pid,
+                signal,
+                delivery,
+            } => {
+                let to = name(*pid);
+                let fate = match delivery {
+                    Delivery::Handler => FateLine {
+                        kind: FateKind::Delivered,
+                        words: "delivered: the handler's frame is set up".into(),
+                    },
+                    Delivery::Ignored => FateLine {
+                        kind: FateKind::Ignored,
+                        words: "delivered and ignored".into(),
+                    },
+                    Delivery::Default { action } => match action {
+                        DefaultAction::Terminate | DefaultAction::CoreDump => FateLine {
+                            kind: FateKind::Killed,
+                            words: format!("delivered: no handler, the default action kills {to}"),
+                        },
+                        // The stop's own event says it.
+                        DefaultAction::Stop => continue,
+                        DefaultAction::Continue | DefaultAction::Ignore => FateLine {
+                            kind: FateKind::Nothing,
+                            words: "delivered: the default action does nothing".into(),
+                        },
+                    },
+                };
+                // A signal sent this step and not yet delivered, else one
+                // pending from before.
+                let at = out.iter().rposition(|f| {
+                    f.to == to
+                        && f.signal == *signal
+                        && !f.delivered
+                        && !f.fates.iter().any(|l| {
+                            matches!(
+                                l.kind,
+                                FateKind::Ignored | FateKind::Nothing | FateKind::Failed
+                            )
+                        })
+                });
+                let i = attach(&mut out, at, &to, *signal, fate);
+                out[i].delivered = true;
+            }
+            Event::Interrupted {
+                pid,
+                signal,
+                call,
+                partial,
+            } => {
+                let to = name(*pid);
+                let fate = FateLine {
+                    kind: FateKind::Interrupted,
+                    words: match partial {
+                        Some(n) => format!(
+                            "interrupts send, which returns the {} it had written",
+                            sim_core::words::bytes(*n)
+                        ),
+                        None => format!("interrupts {call}, which restarts after the handler"),
+                    },
+                };
+                let at = find(&out, &to, *signal);
+                attach(&mut out, at, &to, *signal, fate);
+            }
+            Event::HandlerRan { pid, signal, runs } => {
+                let to = name(*pid);
+                let fate = FateLine {
+                    kind: FateKind::Handler,
+                    words: if *runs == 1 {
+                        "the handler runs (for the first time)".to_string()
+                    } else {
+                        format!("the handler runs (run {runs})")
+                    },
+                };
+                let at = find(&out, &to, *signal);
+                attach(&mut out, at, &to, *signal, fate);
+            }
+            _ => {}
+        }
+    }
+    let more = out.len().saturating_sub(MAX_FLIGHTS);
+    out.truncate(MAX_FLIGHTS);
+    (out, more)
+}
+
+/// Add `fate` to the flight at `at`, or to a new flight of a signal that
+/// was pending before the step (or whose frame was set up before it).
+fn attach(
+    out: &mut Vec<Flight>,
+    at: Option<usize>,
+    to: &str,
+    signal: Signal,
+    fate: FateLine,
+) -> usize {
+    match at {
+        Some(i) => {
+            out[i].fates.push(fate);
+            i
+        }
+        None => {
+            out.push(Flight {
+                from: None,
+                via: if fate.kind == FateKind::Handler {
+                    "handler frame set up before".into()
+                } else {
+                    "pending".into()
+                },
+                to: to.to_string(),
+                signal,
+                fates: vec![fate],
+                delivered: false,
+            });
+            out.len() - 1
+        }
+    }
+}
+
+/// What a signal does when nothing catches it, in a few words (a chip's
+/// hover).
+pub fn default_words(sig: Signal) -> &'static str {
+    match default_action(sig) {
+        DefaultAction::Terminate => "default: terminate",
+        DefaultAction::CoreDump => "default: terminate (core)",
+        DefaultAction::Stop => "default: stop",
+        DefaultAction::Continue => "default: continue",
+        DefaultAction::Ignore => "default: ignore",
+    }
+}
