@@ -229,6 +229,7 @@ pub enum FateKind {
     Continued,
     Nothing,
     Failed,
+    Reaped,
 }
 
 impl FateKind {
@@ -247,6 +248,7 @@ impl FateKind {
             FateKind::Continued => "continued",
             FateKind::Nothing => "nothing",
             FateKind::Failed => "failed",
+            FateKind::Reaped => "reaped",
         }
     }
 
@@ -263,6 +265,7 @@ impl FateKind {
             FateKind::Stopped => "■",
             FateKind::Continued => "▶",
             FateKind::Failed => "!",
+            FateKind::Reaped => "◌",
         }
     }
 }
@@ -294,10 +297,10 @@ impl Flight {
         let fates: Vec<&str> = self.fates.iter().map(|f| f.words.as_str()).collect();
         let head = match &self.from {
             Some(from) if *from == self.to => {
-                format!("{} raised for {} ({})", self.signal, self.to, self.via)
+                format!("{} to itself: {} ({})", self.to, self.signal, self.via)
             }
             Some(from) => format!("{from} to {}: {} ({})", self.to, self.signal, self.via),
-            None => format!("{} {}: {}", self.to, self.via, self.signal),
+            None => format!("{} for {} ({})", self.signal, self.to, self.via),
         };
         if fates.is_empty() {
             format!("{head}.")
@@ -336,7 +339,11 @@ pub fn flights(now: &World, events: &[Event]) -> (Vec<Flight>, usize) {
                 let to = name(*pid);
                 let fate = FateLine {
                     kind: FateKind::Continued,
-                    words: format!("{to} continues"),
+                    words: if *by == Signal::SIGKILL {
+                        format!("{to} wakes from its stop, to die")
+                    } else {
+                        format!("{to} continues")
+                    },
                 };
                 let at = find(&out, &to, *by);
                 attach(&mut out, at, &to, *by, fate);
@@ -448,6 +455,11 @@ pub fn flights(now: &World, events: &[Event]) -> (Vec<Flight>, usize) {
                         kind: FateKind::Ignored,
                         words: format!("discarded: {to} ignores it (SIG_IGN)"),
                     },
+                    // SIGCONT's work is done as it is sent: that its
+                    // default action then ignores it is noise.
+                    Fate::Ignored(IgnoredBy::DefaultIgnore) if *stopped && *wakes_stopped => {
+                        continue
+                    }
                     Fate::Ignored(IgnoredBy::DefaultIgnore) => FateLine {
                         kind: FateKind::Ignored,
                         words: "discarded: its default action is to ignore it".to_string(),
@@ -511,7 +523,10 @@ pub fn flights(now: &World, events: &[Event]) -> (Vec<Flight>, usize) {
                         && !f.fates.iter().any(|l| {
                             matches!(
                                 l.kind,
-                                FateKind::Ignored | FateKind::Nothing | FateKind::Failed
+                                FateKind::Ignored
+                                    | FateKind::Nothing
+                                    | FateKind::Failed
+                                    | FateKind::Handler
                             )
                         })
                 });
@@ -548,8 +563,34 @@ pub fn flights(now: &World, events: &[Event]) -> (Vec<Flight>, usize) {
                         format!("the handler runs (run {runs})")
                     },
                 };
-                let at = find(&out, &to, *signal);
+                // The delivery that set up its frame, this step.
+                let at = out.iter().rposition(|f| {
+                    f.to == to
+                        && f.signal == *signal
+                        && f.delivered
+                        && !f.fates.iter().any(|l| l.kind == FateKind::Handler)
+                });
                 attach(&mut out, at, &to, *signal, fate);
+            }
+            Event::Reaped {
+                child,
+                auto: Some(auto),
+                ..
+            } => {
+                let (from, to) = (name(*child), name(auto.parent));
+                let why = if auto.sig_ign {
+                    "SIGCHLD is SIG_IGN"
+                } else {
+                    "SA_NOCLDWAIT"
+                };
+                if let Some(f) = out.iter_mut().rev().find(|f| {
+                    f.signal == Signal::SIGCHLD && f.to == to && f.from.as_deref() == Some(&from)
+                }) {
+                    f.fates.push(FateLine {
+                        kind: FateKind::Reaped,
+                        words: format!("{from} is reaped at once, never a zombie ({why})"),
+                    });
+                }
             }
             _ => {}
         }
@@ -577,9 +618,9 @@ fn attach(
             out.push(Flight {
                 from: None,
                 via: if fate.kind == FateKind::Handler {
-                    "handler frame set up before".into()
+                    "its frame was set up earlier".into()
                 } else {
-                    "pending".into()
+                    "was pending".into()
                 },
                 to: to.to_string(),
                 signal,
@@ -600,5 +641,300 @@ pub fn default_words(sig: Signal) -> &'static str {
         DefaultAction::Stop => "default: stop",
         DefaultAction::Continue => "default: continue",
         DefaultAction::Ignore => "default: ignore",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::engine::Sim;
+
+    fn run(text: &str) -> Sim {
+        let mut sim = Sim::from_source(text).expect("the test scenario parses");
+        sim.run_to_end().expect("the test scenario runs");
+        sim
+    }
+
+    /// The step of line `line`.
+    fn step_of(sim: &Sim, line: u32) -> u32 {
+        sim.steps()
+            .iter()
+            .find(|s| s.pos.line == line)
+            .expect("a step on that line")
+            .index
+    }
+
+    fn flights_at(sim: &Sim, line: u32) -> Vec<Flight> {
+        let step = step_of(sim, line);
+        let (flights, more) = flights(
+            sim.world(step).unwrap(),
+            &sim.steps()[step as usize - 1].events,
+        );
+        assert_eq!(more, 0);
+        flights
+    }
+
+    fn cards_at(sim: &Sim, line: u32) -> Cards {
+        let step = step_of(sim, line);
+        cards(sim.world(step).unwrap(), sim.world(step - 1))
+    }
+
+    fn fates(f: &Flight) -> Vec<(FateKind, &str)> {
+        f.fates.iter().map(|l| (l.kind, l.words.as_str())).collect()
+    }
+
+    fn line(card: &Card, label: &str) -> Vec<(String, u64, bool)> {
+        card.lines
+            .iter()
+            .find(|l| l.label == label)
+            .map(|l| {
+                l.chips
+                    .iter()
+                    .map(|c| (c.signal.to_string(), c.count, c.changed))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    const COALESCE: &str = "process parent
+parent: signal SIGCHLD handle
+parent: block SIGCHLD
+parent: fork c1
+parent: fork c2
+parent: fork c3
+c1: exit 1
+c2: exit 2
+parent: unblock SIGCHLD
+";
+
+    #[test]
+    fn a_sigchld_while_blocked_is_queued_and_the_next_one_coalesces() {
+        let sim = run(COALESCE);
+        let first = flights_at(&sim, 7);
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].from.as_deref(), Some("c1"));
+        assert_eq!(first[0].to, "parent");
+        assert_eq!(first[0].via, "child exited");
+        assert_eq!(
+            fates(&first[0]),
+            [(
+                FateKind::Queued,
+                "queued in the process's shared queue: parent blocks it, so it stays pending"
+            )]
+        );
+        let second = flights_at(&sim, 8);
+        assert_eq!(second[0].from.as_deref(), Some("c2"));
+        assert_eq!(
+            fates(&second[0]),
+            [(
+                FateKind::Coalesced,
+                "already pending in the process's shared queue: this one is lost (standard signals coalesce)"
+            )]
+        );
+        assert_eq!(
+            second[0].sentence(),
+            "c2 to parent: SIGCHLD (child exited): already pending in the process's shared queue: this one is lost (standard signals coalesce)."
+        );
+    }
+
+    #[test]
+    fn unblocking_delivers_the_pending_signal_and_its_handler_runs_once() {
+        let sim = run(COALESCE);
+        let f = flights_at(&sim, 9);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].from, None, "it was pending from before");
+        assert_eq!(f[0].via, "was pending");
+        assert_eq!(
+            fates(&f[0]),
+            [
+                (
+                    FateKind::Delivered,
+                    "delivered: the handler's frame is set up"
+                ),
+                (FateKind::Handler, "the handler runs (for the first time)")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_card_shows_the_handler_the_mask_and_the_pending_signal_marking_what_is_new() {
+        let sim = run(COALESCE);
+        let cards = cards_at(&sim, 7);
+        let parent = &cards.cards[0];
+        assert_eq!(parent.names, ["parent"]);
+        assert!(parent.changed);
+        assert_eq!(line(parent, "handles"), [("SIGCHLD".into(), 1, false)]);
+        assert_eq!(line(parent, "blocks"), [("SIGCHLD".into(), 1, false)]);
+        assert_eq!(
+            line(parent, "pending (process)"),
+            [("SIGCHLD".into(), 1, true)]
+        );
+        assert_eq!(line(parent, "pending (thread)"), []);
+        // The children inherited handler and mask: one card for the two
+        // alive, c1 being dead; init is all default.
+        let kids = &cards.cards[1];
+        assert_eq!(kids.names, ["c2", "c3"]);
+        assert_eq!(kids.count, 2);
+        assert!(!kids.changed);
+        assert_eq!(cards.plain, ["init"]);
+        let after = cards_at(&sim, 9);
+        assert_eq!(
+            line(&after.cards[0], "handler ran"),
+            [("SIGCHLD".into(), 1, true)]
+        );
+        assert_eq!(line(&after.cards[0], "pending (process)"), []);
+    }
+
+    #[test]
+    fn a_write_with_no_reader_raises_sigpipe_for_the_writer_which_dies_of_it() {
+        let sim = run("process p\np: pipe x\np: close x.r\np: send x.w 10\n");
+        let f = flights_at(&sim, 4);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].from.as_deref(), Some("p"));
+        assert_eq!(f[0].to, "p");
+        assert_eq!(f[0].signal, Signal::SIGPIPE);
+        assert_eq!(
+            fates(&f[0]),
+            [
+                (FateKind::Queued, "queued in the thread's own queue"),
+                (
+                    FateKind::Killed,
+                    "delivered: no handler, the default action kills p"
+                )
+            ]
+        );
+        assert_eq!(
+            f[0].sentence(),
+            "p to itself: SIGPIPE (by the kernel, for its own write): queued in the thread's own queue; delivered: no handler, the default action kills p."
+        );
+    }
+
+    #[test]
+    fn sigpipe_pending_in_both_queues_is_on_both_lines_of_the_card() {
+        let sim = run(
+            "process p\np: signal SIGPIPE handle\np: block SIGPIPE\np: pipe x\np: close x.r\np: send x.w 10\np: kill p SIGPIPE\np: kill p SIGPIPE\n",
+        );
+        let card = &cards_at(&sim, 7).cards[0];
+        assert_eq!(
+            line(card, "pending (thread)"),
+            [("SIGPIPE".into(), 1, false)]
+        );
+        assert_eq!(
+            line(card, "pending (process)"),
+            [("SIGPIPE".into(), 1, true)]
+        );
+        let lost = flights_at(&sim, 8);
+        assert_eq!(lost[0].via, "kill");
+        assert_eq!(lost[0].from.as_deref(), Some("p"));
+        assert_eq!(lost[0].fates[0].kind, FateKind::Coalesced);
+    }
+
+    #[test]
+    fn a_parent_that_ignores_sigchld_is_never_sent_one() {
+        let sim = run("process p\np: signal SIGCHLD ignore\np: fork c\nc: exit 0\n");
+        let f = flights_at(&sim, 4);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].from.as_deref(), Some("c"));
+        assert_eq!(f[0].to, "p");
+        assert_eq!(
+            fates(&f[0]),
+            [
+                (
+                    FateKind::Nothing,
+                    "never sent: the parent sets SIGCHLD to SIG_IGN"
+                ),
+                (
+                    FateKind::Reaped,
+                    "c is reaped at once, never a zombie (SIGCHLD is SIG_IGN)"
+                )
+            ]
+        );
+        let card = &cards_at(&sim, 4).cards[0];
+        assert_eq!(line(card, "ignores"), [("SIGCHLD".into(), 1, false)]);
+    }
+
+    #[test]
+    fn a_stop_and_a_continue_tell_the_parent_and_a_pending_fatal_signal_follows() {
+        let sim = run(
+            "process a\na: signal SIGCHLD handle\na: pipe p\na: fork b\nb: recv p.r 10\na: kill b SIGSTOP\na: block SIGCHLD\na: kill b SIGTERM\na: kill b SIGCONT\n",
+        );
+        let stop = flights_at(&sim, 6);
+        assert_eq!(stop[0].via, "kill");
+        assert_eq!(stop[0].signal, Signal::SIGSTOP);
+        assert!(stop[0]
+            .fates
+            .iter()
+            .any(|l| l.kind == FateKind::Stopped && l.words == "b stops until SIGCONT"));
+        let chld = stop.iter().find(|f| f.signal == Signal::SIGCHLD).unwrap();
+        assert_eq!(chld.from.as_deref(), Some("b"));
+        assert_eq!(chld.via, "child stopped");
+        assert!(chld.fates.iter().any(|l| l.kind == FateKind::Handler));
+        let term = flights_at(&sim, 8);
+        assert_eq!(
+            fates(&term[0]),
+            [(
+                FateKind::Queued,
+                "queued in the process's shared queue: b is stopped, so it waits"
+            )]
+        );
+        let cont = flights_at(&sim, 9);
+        let kinds: Vec<(Signal, Vec<FateKind>)> = cont
+            .iter()
+            .map(|f| (f.signal, f.fates.iter().map(|l| l.kind).collect()))
+            .collect();
+        assert!(
+            kinds.contains(&(Signal::SIGTERM, vec![FateKind::Killed])),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds
+                .iter()
+                .any(|(s, k)| *s == Signal::SIGCONT && k.contains(&FateKind::Continued)),
+            "{kinds:?}"
+        );
+    }
+
+    #[test]
+    fn kill_of_a_reaped_process_fails_with_esrch() {
+        let sim = run("process p\np: fork c\nc: exit 0\np: wait c\np: kill c SIGTERM\n");
+        let f = flights_at(&sim, 5);
+        assert_eq!(
+            fates(&f[0]),
+            [(FateKind::Failed, "c was reaped: kill fails with ESRCH")]
+        );
+    }
+
+    #[test]
+    fn processes_with_only_default_signal_state_have_no_card() {
+        let sim = run("process a\na: fork b\n");
+        let cards = cards_at(&sim, 2);
+        assert!(cards.cards.is_empty());
+        assert_eq!(cards.plain, ["init", "a", "b"]);
+        assert_eq!(cards.plain_count, 3);
+    }
+
+    #[test]
+    fn many_processes_each_with_its_own_signal_state_are_capped() {
+        // Child i has i instances of SIGRTMIN pending: no two alike.
+        let mut text = String::from("process p\n");
+        for i in 1..=60 {
+            text.push_str(&format!("p: fork c{i}\nc{i}: block SIGRTMIN\n"));
+            for _ in 0..i {
+                text.push_str(&format!("c{i}: kill c{i} SIGRTMIN\n"));
+            }
+        }
+        let sim = run(&text);
+        let last = sim.steps().len() as u32;
+        let cards = cards(sim.world(last).unwrap(), sim.world(last - 1));
+        assert!(cards.cards.len() <= MAX_CARDS);
+        assert_eq!(
+            cards.cards.iter().map(|c| c.count).sum::<u32>() + cards.more,
+            60
+        );
+        assert_eq!(cards.cards.len(), MAX_CARDS);
+        assert_eq!(
+            line(&cards.cards[3], "pending (process)"),
+            [("SIGRTMIN".into(), 4, false)]
+        );
     }
 }
