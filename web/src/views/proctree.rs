@@ -168,6 +168,17 @@ pub fn call_words(world: &World, call: &BlockedCall) -> String {
     }
 }
 
+/// The badge of a state (no words: cheap, for counting thousands).
+pub fn badge_of(state: &ProcState) -> Badge {
+    match state {
+        ProcState::Running => Badge::Running,
+        ProcState::Blocked(_) => Badge::Blocked,
+        ProcState::Stopped { .. } => Badge::Stopped,
+        ProcState::Zombie { .. } => Badge::Zombie,
+        ProcState::Gone { .. } => Badge::Reaped,
+    }
+}
+
 /// A process's state as a badge and words.
 pub fn state_text(world: &World, proc: &Process) -> StateText {
     let (badge, words) = match &proc.state {
@@ -197,11 +208,12 @@ pub fn state_text(world: &World, proc: &Process) -> StateText {
 
 /// What can tell alike children apart in a group: the badge, and for a
 /// blocked or stopped process what it is in (zombies group whatever their
-/// status, which each one's own row would show).
-fn alike_key(state: &StateText) -> (Badge, &str) {
-    match state.badge {
-        Badge::Blocked | Badge::Stopped => (state.badge, &state.words),
-        b => (b, ""),
+/// status, which each one's own row would show). Words are made only for
+/// those.
+fn alike_key(world: &World, proc: &Process) -> (Badge, Option<String>) {
+    match badge_of(&proc.state) {
+        b @ (Badge::Blocked | Badge::Stopped) => (b, Some(state_text(world, proc).words)),
+        b => (b, None),
     }
 }
 
@@ -234,8 +246,7 @@ pub fn change_words(old: &ProcState, now: &ProcState) -> Option<&'static str> {
     })
 }
 
-fn marks(now: &World, before: Option<&World>, proc: &Process) -> Marks {
-    let old = before.and_then(|b| b.pid_of(&proc.name).map(|pid| b.proc(pid)));
+fn marks(now: &World, before: Option<&World>, proc: &Process, old: Option<&Process>) -> Marks {
     match old {
         None => Marks {
             born: before.is_some(),
@@ -251,10 +262,32 @@ fn marks(now: &World, before: Option<&World>, proc: &Process) -> Marks {
     }
 }
 
-/// One entry under a parent: a process (with its subtree) or a group.
-enum Entry<'a> {
-    One(&'a Process, Marks),
-    Run(Vec<(&'a Process, StateText)>),
+/// Every process after the step with itself before the step (None: new).
+/// Pids are handed out in order and a world never drops a process, so the
+/// processes before are a prefix of the processes after, in pid order: one
+/// walk pairs them, without a lookup per process.
+pub fn paired<'a>(
+    now: &'a World,
+    before: Option<&'a World>,
+) -> impl Iterator<Item = (&'a Process, Option<&'a Process>)> + 'a {
+    let mut old = before.into_iter().flat_map(World::procs).peekable();
+    now.procs().map(move |proc| {
+        let was = old.next_if(|o| o.pid == proc.pid);
+        (proc, was)
+    })
+}
+
+/// What the tree needs of one process, worked out once.
+struct Info<'a> {
+    proc: &'a Process,
+    marks: Marks,
+}
+
+/// One entry under a parent: a process (with its subtree) or a run of
+/// alike children.
+enum Entry {
+    One(Pid),
+    Run(Vec<Pid>),
 }
 
 /// The tree after a step: `now` is the world after it, `before` the world
@@ -263,29 +296,28 @@ enum Entry<'a> {
 /// the learner sees it go.
 pub fn build(now: &World, before: Option<&World>) -> Tree {
     let mut tree = Tree::default();
-    let mut kids: BTreeMap<Pid, Vec<&Process>> = BTreeMap::new();
-    for proc in now.procs() {
-        let reaped_before = matches!(proc.state, ProcState::Gone { .. })
-            && before
-                .and_then(|b| b.pid_of(&proc.name).map(|pid| b.proc(pid)))
-                .is_none_or(|old| matches!(old.state, ProcState::Gone { .. }));
-        if reaped_before {
+    let mut info: BTreeMap<Pid, Info> = BTreeMap::new();
+    let mut kids: BTreeMap<Pid, Vec<Pid>> = BTreeMap::new();
+    for (proc, old) in paired(now, before) {
+        let gone = matches!(proc.state, ProcState::Gone { .. });
+        if gone && old.is_none_or(|o| matches!(o.state, ProcState::Gone { .. })) {
             tree.reaped_before += 1;
             continue;
         }
-        if !matches!(proc.state, ProcState::Gone { .. }) {
-            *tree.counts.entry(state_text(now, proc).badge).or_default() += 1;
+        if !gone {
+            *tree.counts.entry(badge_of(&proc.state)).or_default() += 1;
         }
         if !proc.is_init() {
-            kids.entry(proc.parent).or_default().push(proc);
+            kids.entry(proc.parent).or_default().push(proc.pid);
         }
+        let marks = marks(now, before, proc, old);
+        info.insert(proc.pid, Info { proc, marks });
     }
-    let init = now.proc(Pid::INIT);
-    let total: u32 = kids.values().map(|v| v.len() as u32).sum::<u32>() + 1;
+    let total: u32 = info.len() as u32;
     let mut drawn = 0u32;
     // Depth-first from a stack, not by recursion: a chain of a thousand
     // forks is a thousand deep.
-    let mut stack: Vec<Work> = vec![Work::Proc(init, 0, marks(now, before, init))];
+    let mut stack: Vec<Work> = vec![Work::Proc(Pid::INIT, 0)];
     while let Some(work) = stack.pop() {
         if tree.rows.len() >= MAX_ROWS {
             tree.rows.push(Row::More {
@@ -295,7 +327,7 @@ pub fn build(now: &World, before: Option<&World>) -> Tree {
             });
             break;
         }
-        let (proc, depth, m) = match work {
+        let (pid, depth) = match work {
             Work::Row(row) => {
                 drawn += match &row {
                     Row::Group(g) => g.count,
@@ -305,48 +337,48 @@ pub fn build(now: &World, before: Option<&World>) -> Tree {
                 tree.rows.push(row);
                 continue;
             }
-            Work::Proc(proc, depth, m) => (proc, depth, m),
+            Work::Proc(pid, depth) => (pid, depth),
         };
-        let children = kids.get(&proc.pid).map(Vec::as_slice).unwrap_or(&[]);
+        let Some(Info { proc, marks }) = info.get(&pid) else {
+            continue;
+        };
+        let children = kids.get(&pid).map(Vec::as_slice).unwrap_or(&[]);
         tree.rows.push(Row::Proc(ProcRow {
-            pid: proc.pid.0,
+            pid: pid.0,
             name: proc.name.to_string(),
             program: (!proc.is_init() && &*proc.program != SCENARIO_PROGRAM)
                 .then(|| proc.program.to_string()),
             depth,
             state: state_text(now, proc),
-            born: m.born,
-            change: m.change,
-            adopted_from: m.adopted_from,
+            born: marks.born,
+            change: marks.change,
+            adopted_from: marks.adopted_from.clone(),
             children: children.len() as u32,
         }));
         drawn += 1;
         let mut under: Vec<Work> = Vec::new();
         let mut hidden = 0u32;
-        for (i, entry) in entries(now, before, children, &kids)
-            .into_iter()
-            .enumerate()
-        {
+        for (i, entry) in entries(now, children, &kids, &info).into_iter().enumerate() {
             if i >= MAX_CHILD_ENTRIES {
                 hidden += match entry {
-                    Entry::One(p, _) => 1 + descendants(p.pid, &kids),
+                    Entry::One(p) => 1 + descendants(p, &kids),
                     Entry::Run(run) => run.len() as u32,
                 };
                 continue;
             }
             under.push(match entry {
-                Entry::One(p, m) => Work::Proc(p, depth + 1, m),
+                Entry::One(p) => Work::Proc(p, depth + 1),
                 Entry::Run(run) => {
-                    let (first, state) = &run[0];
-                    let (last, _) = &run[run.len() - 1];
+                    let first = &info[&run[0]];
+                    let last = &info[&run[run.len() - 1]];
                     Work::Row(Row::Group(GroupRow {
                         depth: depth + 1,
-                        first: first.name.to_string(),
-                        last: last.name.to_string(),
-                        first_pid: first.pid.0,
-                        last_pid: last.pid.0,
+                        first: first.proc.name.to_string(),
+                        last: last.proc.name.to_string(),
+                        first_pid: first.proc.pid.0,
+                        last_pid: last.proc.pid.0,
                         count: run.len() as u32,
-                        state: state.clone(),
+                        state: state_text(now, first.proc),
                     }))
                 }
             });
@@ -355,7 +387,7 @@ pub fn build(now: &World, before: Option<&World>) -> Tree {
             under.push(Work::Row(Row::More {
                 depth: depth + 1,
                 count: hidden,
-                under: proc.pid.0,
+                under: pid.0,
             }));
         }
         // Reversed, so that the oldest child comes off the stack first.
@@ -369,19 +401,19 @@ pub fn build(now: &World, before: Option<&World>) -> Tree {
 const SCENARIO_PROGRAM: &str = "scenario";
 
 /// What is left to draw: a process and its subtree, or a row on its own.
-enum Work<'a> {
-    Proc(&'a Process, u32, Marks),
+enum Work {
+    Proc(Pid, u32),
     Row(Row),
 }
 
 /// How many processes are under `pid` (drawable ones).
-fn descendants(pid: Pid, kids: &BTreeMap<Pid, Vec<&Process>>) -> u32 {
+fn descendants(pid: Pid, kids: &BTreeMap<Pid, Vec<Pid>>) -> u32 {
     let mut n = 0;
     let mut stack = vec![pid];
     while let Some(p) = stack.pop() {
         if let Some(children) = kids.get(&p) {
             n += children.len() as u32;
-            stack.extend(children.iter().map(|c| c.pid));
+            stack.extend(children.iter().copied());
         }
     }
     n
@@ -390,46 +422,36 @@ fn descendants(pid: Pid, kids: &BTreeMap<Pid, Vec<&Process>>) -> u32 {
 /// The children of one parent as entries: each on its own, except that
 /// under a parent with many children, runs of alike, unchanged childless
 /// children become one entry.
-fn entries<'a>(
+fn entries(
     now: &World,
-    before: Option<&World>,
-    children: &[&'a Process],
-    kids: &BTreeMap<Pid, Vec<&'a Process>>,
-) -> Vec<Entry<'a>> {
+    children: &[Pid],
+    kids: &BTreeMap<Pid, Vec<Pid>>,
+    info: &BTreeMap<Pid, Info>,
+) -> Vec<Entry> {
     let collapse = children.len() > COLLAPSE_ABOVE;
-    let mut out: Vec<Entry<'a>> = Vec::new();
-    let mut run: Vec<(&'a Process, StateText)> = Vec::new();
-    let flush = |run: &mut Vec<(&'a Process, StateText)>, out: &mut Vec<Entry<'a>>| {
+    let mut out: Vec<Entry> = Vec::new();
+    let mut run: Vec<Pid> = Vec::new();
+    let mut run_key = (Badge::Running, None);
+    let flush = |run: &mut Vec<Pid>, out: &mut Vec<Entry>| {
         if run.len() >= COLLAPSE_RUN {
             out.push(Entry::Run(std::mem::take(run)));
         } else {
-            for (p, _) in run.drain(..) {
-                out.push(Entry::One(
-                    p,
-                    Marks {
-                        born: false,
-                        change: None,
-                        adopted_from: None,
-                    },
-                ));
-            }
+            out.extend(run.drain(..).map(Entry::One));
         }
     };
     for &child in children {
-        let m = marks(now, before, child);
-        let state = state_text(now, child);
-        let leaf = !kids.contains_key(&child.pid);
-        if collapse && leaf && !m.any() {
-            if run
-                .last()
-                .is_some_and(|(_, s)| alike_key(s) != alike_key(&state))
-            {
+        let me = &info[&child];
+        let groupable = collapse && !kids.contains_key(&child) && !me.marks.any();
+        if groupable {
+            let key = alike_key(now, me.proc);
+            if !run.is_empty() && key != run_key {
                 flush(&mut run, &mut out);
             }
-            run.push((child, state));
+            run_key = key;
+            run.push(child);
         } else {
             flush(&mut run, &mut out);
-            out.push(Entry::One(child, m));
+            out.push(Entry::One(child));
         }
     }
     flush(&mut run, &mut out);

@@ -172,24 +172,26 @@ fn alive(p: &Process) -> bool {
 /// world before it (None at step 0), to mark what changed.
 pub fn cards(now: &World, before: Option<&World>) -> Cards {
     let mut out = Cards::default();
-    // Alike processes share a card: the key is what the card shows.
-    let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
-    for proc in now.procs().filter(|p| alive(p)) {
-        let old = before
-            .and_then(|b| b.pid_of(&proc.name).map(|pid| b.proc(pid)))
-            .map(|p| &p.signals);
-        let lines = lines(&proc.signals, old);
-        let nocldwait = proc.signals.nocldwait();
-        if lines.is_empty() && !nocldwait {
+    // Alike processes share a card: the same signal state, and, if the
+    // step changed it, the same state before (what the chips mark). At
+    // most `MAX_CARDS` keys, so a linear search.
+    let mut keys: Vec<(&SigState, Option<&SigState>)> = Vec::new();
+    for (proc, old) in super::proctree::paired(now, before) {
+        if !alive(proc) {
+            continue;
+        }
+        let state = &proc.signals;
+        if is_plain(state) {
             if out.plain.len() < MAX_NAMES {
                 out.plain.push(proc.name.to_string());
             }
             out.plain_count += 1;
             continue;
         }
-        let changed = old.is_some_and(|o| *o != proc.signals);
-        let key = format!("{lines:?}{nocldwait}{changed}");
-        if let Some(&i) = by_key.get(&key) {
+        let old = old.map(|p| &p.signals);
+        let changed = old.is_some_and(|o| o != state);
+        let key = (state, old.filter(|_| changed));
+        if let Some(i) = keys.iter().position(|k| *k == key) {
             let card = &mut out.cards[i];
             if card.names.len() < MAX_NAMES {
                 card.names.push(proc.name.to_string());
@@ -201,17 +203,28 @@ pub fn cards(now: &World, before: Option<&World>) -> Cards {
             out.more += 1;
             continue;
         }
-        by_key.insert(key, out.cards.len());
+        keys.push(key);
         out.cards.push(Card {
             first_pid: proc.pid.0,
             names: vec![proc.name.to_string()],
             count: 1,
-            lines,
-            nocldwait,
+            lines: lines(state, old),
+            nocldwait: state.nocldwait(),
             changed,
         });
     }
     out
+}
+
+/// Whether every signal is at SIG_DFL, none blocked or pending, no handler
+/// due or ever run: nothing for a card to show.
+fn is_plain(s: &SigState) -> bool {
+    s.dispositions().next().is_none()
+        && !s.nocldwait()
+        && s.blocked().is_empty()
+        && s.pending_set().is_empty()
+        && s.frames().next().is_none()
+        && s.handled_counts().values().all(|&n| n == 0)
 }
 
 /// What became of a signal, as a mark and words.
