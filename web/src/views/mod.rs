@@ -7,6 +7,7 @@ pub mod memory;
 pub mod narration;
 pub mod proctree;
 pub mod queues;
+pub mod sigcards;
 pub mod sigflow;
 pub mod signals;
 pub mod tree;

@@ -72,8 +72,6 @@ pub struct ProcRow {
     pub change: Option<&'static str>,
     /// Adopted by init in this step: the parent it had before.
     pub adopted_from: Option<String>,
-    /// Children it has (shown or not).
-    pub children: u32,
 }
 
 /// Alike children drawn as one row.
@@ -353,7 +351,6 @@ pub fn build(now: &World, before: Option<&World>) -> Tree {
             born: marks.born,
             change: marks.change,
             adopted_from: marks.adopted_from.clone(),
-            children: children.len() as u32,
         }));
         drawn += 1;
         let mut under: Vec<Work> = Vec::new();

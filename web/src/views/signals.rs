@@ -2,8 +2,9 @@
 //! receiver, each with its fate (queued, coalesced, ignored, delivered,
 //! handler ran, killed, stopped), then each live process's signal state,
 //! only what is not the default, alike processes on one card. The content
-//! comes from `sigflow`; this file only draws.
-use super::sigflow::{self, Card, Chip, Flight, Line};
+//! comes from `sigflow` and `sigcards`; this file only draws.
+use super::sigcards::{self, Card, Chip, Line};
+use super::sigflow::{self, Flight};
 use super::ViewProps;
 use sim_core::words::count;
 use yew::prelude::*;
@@ -18,11 +19,14 @@ fn chip_html(chip: &Chip, kind: &str) -> Html {
         "{} (signal {}, {})",
         chip.signal,
         chip.signal.number(),
-        sigflow::default_words(chip.signal)
+        sigcards::default_words(chip.signal)
     );
     html! {
         <li class={classes!("sg-chip", format!("sg-{kind}"), chip.changed.then_some("changed"))} title={title}>
-            if chip.changed { <span class="sg-new" aria-label="new this step">{"★"}</span> }
+            if chip.changed {
+                <span class="sg-new" aria-hidden="true">{"★"}</span>
+                <span class="sg-sr">{"new this step: "}</span>
+            }
             { text }
         </li>
     }
@@ -108,7 +112,7 @@ pub fn view(props: &ViewProps) -> Html {
     let (flights, more_flights) = step
         .map(|s| sigflow::flights(now, &s.events))
         .unwrap_or_default();
-    let cards = sigflow::cards(now, before);
+    let cards = sigcards::cards(now, before);
     html! {
         <section class="view" id="view-signals" aria-labelledby="view-signals-title">
             <h2 id="view-signals-title">{"Signals"}</h2>

@@ -118,7 +118,7 @@ pub fn view(props: &ViewProps) -> Html {
         <section class="view" id="view-tree" aria-labelledby="view-tree-title">
             <h2 id="view-tree-title">{"Processes"}</h2>
             <p class="pt-summary">{ summary }</p>
-            <ul class="pt-tree" role="list" aria-label="Process tree, init at the root; indentation shows who is whose child">
+            <ul class="pt-tree" role="list" tabindex="0" aria-label="Process tree, init at the root; indentation shows who is whose child">
                 { for tree.rows.iter().map(row_html) }
             </ul>
         </section>
