@@ -115,7 +115,7 @@ impl Row {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tree {
     pub rows: Vec<Row>,
-    /// Live or zombie processes per badge, init included.
+    /// Processes drawn per badge, init included (reaped: in this step).
     pub counts: BTreeMap<Badge, u32>,
     /// Processes reaped before this step (not drawn).
     pub reaped_before: u32,
@@ -302,9 +302,7 @@ pub fn build(now: &World, before: Option<&World>) -> Tree {
             tree.reaped_before += 1;
             continue;
         }
-        if !gone {
-            *tree.counts.entry(badge_of(&proc.state)).or_default() += 1;
-        }
+        *tree.counts.entry(badge_of(&proc.state)).or_default() += 1;
         if !proc.is_init() {
             kids.entry(proc.parent).or_default().push(proc.pid);
         }
@@ -550,6 +548,7 @@ mod tests {
         let reaped = tree_at(&sim, 4);
         assert_eq!(proc_row(&reaped, "c").state.badge, Badge::Reaped);
         assert_eq!(proc_row(&reaped, "c").change, Some("reaped"));
+        assert_eq!(reaped.summary(), "3 processes: 2 running, 1 reaped.");
         let later = tree_at(&sim, 5);
         assert!(later
             .rows
