@@ -234,7 +234,10 @@ pub fn change_words(old: &ProcState, now: &ProcState) -> Option<&'static str> {
         return None;
     }
     Some(match (old, now) {
-        (_, ProcState::Zombie { .. }) => "exited",
+        (_, ProcState::Zombie { status }) => match status.try_decode() {
+            Some(ExitStatus::Signaled(_)) => "killed",
+            _ => "exited",
+        },
         (_, ProcState::Gone { .. }) => "reaped",
         (_, ProcState::Stopped { .. }) => "stopped",
         (ProcState::Stopped { .. }, _) => "continued",
@@ -685,6 +688,32 @@ mod tests {
             "{more:?}"
         );
         assert_eq!(tree.counts[&Badge::Zombie], 1000);
+    }
+
+    #[test]
+    fn a_process_killed_by_a_signal_is_marked_killed_not_exited() {
+        let sim = run("process p\np: fork c\np: kill c SIGTERM\n");
+        let c = proc_row(&tree_at(&sim, 3), "c").clone();
+        assert_eq!(c.change, Some("killed"));
+        assert_eq!(c.state.words, "zombie, killed by SIGTERM (not yet reaped)");
+    }
+
+    #[test]
+    fn pairing_finds_each_process_as_a_lookup_by_name_would() {
+        let text = sim_core::lessons::find("orphans").unwrap().source;
+        let sim = run(text);
+        for step in 1..=sim.steps().len() as u32 {
+            let (now, before) = (sim.world(step).unwrap(), sim.world(step - 1).unwrap());
+            for (proc, old) in paired(now, Some(before)) {
+                let looked_up = before.pid_of(&proc.name).map(|pid| before.proc(pid).pid);
+                assert_eq!(
+                    old.map(|o| o.pid),
+                    looked_up,
+                    "{} at step {step}",
+                    proc.name
+                );
+            }
+        }
     }
 
     #[test]
