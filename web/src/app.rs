@@ -374,6 +374,16 @@ impl Component for App {
             </div>
         }
     }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, first_render: bool) {
+        // "First lesson rendered" (the end-to-end speed figure) is read from
+        // this mark: navigation start to the first frame of the app.
+        if first_render {
+            if let Some(perf) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = perf.mark("forkscope-ready");
+            }
+        }
+    }
 }
 
 /// A lesson's saved draft if there is one that differs from it (with a
