@@ -15,7 +15,7 @@ pub fn dir() -> PathBuf {
             dir.display()
         )
     });
-    dir
+    dir.canonicalize().unwrap_or(dir)
 }
 
 /// Write `png` as `NAME.png` in the artifacts directory; returns its path.

@@ -195,6 +195,18 @@ impl Browser {
             .set_window_size(WINDOW.0, WINDOW.1)
             .await
             .expect("the window can be sized");
+        // A timing script over 60 frames of a big run may take a while;
+        // a 100,000-step link is a long page load.
+        let limits = fantoccini::wd::TimeoutConfiguration::new(
+            Some(Duration::from_secs(600)),
+            Some(Duration::from_secs(600)),
+            Some(Duration::ZERO),
+        );
+        browser
+            .client
+            .update_timeouts(limits)
+            .await
+            .expect("the timeouts can be set");
         browser
     }
 

@@ -3,13 +3,19 @@
 //! numbers to print beside a baseline from the same run (never as timed
 //! assertions, which would flake on a shared machine).
 //!
-//! A step is timed inside one animation frame: in a `requestAnimationFrame`
-//! callback the test clicks (or moves the scrubber), yew updates the DOM in
-//! the microtask that follows, the browser lays out and paints that frame,
-//! and a `setTimeout(0)` queued in the callback runs after the frame. So
-//! `frame` = script + DOM update + style + layout + paint of that one
-//! frame, without the wait for the next vsync; `dom` = until the app's
-//! DOM mutations were done (a MutationObserver's first callback).
+//! A step is timed from inside an animation frame: in a
+//! `requestAnimationFrame` callback the test clicks (or moves the
+//! scrubber) at `t0`. yew updates the DOM in the microtask that follows;
+//! when that work passes 16 ms yew yields and goes on in later tasks
+//! (`setTimeout(0)`), so the test polls with `setTimeout(0)` until the
+//! counter shows the step and a whole poll passed with no DOM mutation.
+//! `dom` is `t0` to the last mutation (a MutationObserver's callback).
+//! `frame` is `t0` to the end of the frame that shows it: when every
+//! mutation landed in the click's own frame, the time of the first poll
+//! (a task queued from the rAF callback runs after that frame's paint);
+//! otherwise `dom` plus the style, layout and paint of the next frame
+//! (its rAF callback to a `setTimeout(0)` queued there), without the wait
+//! for that frame's vsync.
 
 use crate::browser::Browser;
 use serde_json::{json, Value};
@@ -18,7 +24,8 @@ use std::fmt::Write as _;
 /// The script: `arguments[0]` is "next" (press Next step) or "scrub"
 /// (set the Step range to each target and fire `input`, as a drag does);
 /// `arguments[1]` the steps the counter must read after each action.
-/// Returns `[{dom, frame, counter}]`, one per action.
+/// Returns `[{dom, frame, counter, tasks}]`, one per action (`tasks`: 1
+/// when the update landed in the click's own frame).
 const TIME_STEPS: &str = r#"
 const done = arguments[arguments.length - 1];
 const kind = arguments[0], targets = arguments[1];
@@ -32,22 +39,39 @@ const act = (target) => {
     r.dispatchEvent(new Event('input', { bubbles: true }));
   }
 };
-const oneFrame = (target) => new Promise((resolve) => {
-  requestAnimationFrame(() => {
+const tick = () => new Promise((r) => setTimeout(r, 0));
+const frame = () => new Promise((r) => requestAnimationFrame(() => r(performance.now())));
+const timeOne = (target) => new Promise((resolve) => {
+  const want = 'Step ' + target + ' of ';
+  let muts = 0, tLast = null;
+  const mo = new MutationObserver(() => { muts += 1; tLast = performance.now(); });
+  mo.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
+  requestAnimationFrame(async () => {
     const t0 = performance.now();
-    let tDom = null;
-    const mo = new MutationObserver(() => { if (tDom === null) tDom = performance.now(); });
-    mo.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
     act(target);
-    setTimeout(() => {
-      mo.disconnect();
-      resolve({ dom: tDom === null ? null : tDom - t0, frame: performance.now() - t0, counter: counter() });
-    }, 0);
+    await tick();
+    const tFirst = performance.now(), mutsFirst = muts;
+    let seen = -1, polls = 0;
+    while (!(counter().startsWith(want) && muts === seen) && polls < 100000) {
+      seen = muts;
+      polls += 1;
+      await tick();
+    }
+    mo.disconnect();
+    const shown = counter();
+    if (tLast === null) return resolve({ dom: null, frame: null, counter: shown, tasks: 0 });
+    if (muts === mutsFirst && tLast <= tFirst) {
+      return resolve({ dom: tLast - t0, frame: tFirst - t0, counter: shown, tasks: 1 });
+    }
+    const tRaf = await frame();
+    await tick();
+    const paint = performance.now() - tRaf;
+    resolve({ dom: tLast - t0, frame: tLast - t0 + paint, counter: shown, tasks: polls + 1 });
   });
 });
 (async () => {
   const out = [];
-  for (const t of targets) out.push(await oneFrame(t));
+  for (const t of targets) out.push(await timeOne(t));
   done(out);
 })().catch((e) => done({ error: String(e) }));
 "#;
@@ -59,6 +83,8 @@ pub struct Timed {
     pub dom: f64,
     /// Until the frame that shows them was painted, ms.
     pub frame: f64,
+    /// The whole update landed in the frame of the click.
+    pub one_frame: bool,
 }
 
 /// How to move: press Next step, or drag the scrubber.
@@ -91,7 +117,7 @@ pub async fn time_steps(b: &Browser, action: Action, targets: &[u32]) -> Vec<Tim
             let counter = row["counter"].as_str().unwrap_or("");
             assert!(
                 counter.starts_with(&format!("Step {want} of ")),
-                "after the action for step {want}, the counter read {counter:?} in the same frame"
+                "after the action for step {want}, the counter read {counter:?}"
             );
             let dom = row["dom"].as_f64().unwrap_or_else(|| {
                 panic!("no DOM change was seen for step {want}: nothing to time")
@@ -99,6 +125,7 @@ pub async fn time_steps(b: &Browser, action: Action, targets: &[u32]) -> Vec<Tim
             Timed {
                 dom,
                 frame: row["frame"].as_f64().expect("a frame time"),
+                one_frame: row["tasks"].as_u64() == Some(1),
             }
         })
         .collect()
@@ -119,11 +146,13 @@ pub fn line(what: &str, timed: &[Timed]) -> String {
     let (dm, d95, dmax) = summary(&dom);
     let (fm, f95, fmax) = summary(&frame);
     let over = frame.iter().filter(|&&f| f > 16.0).count();
+    let later = timed.iter().filter(|t| !t.one_frame).count();
     let mut s = String::new();
     let _ = write!(
         s,
         "{what}: {n} frames; DOM updated median {dm:.1} ms, p95 {d95:.1}, max {dmax:.1}; \
-         frame painted median {fm:.1} ms, p95 {f95:.1}, max {fmax:.1}; {over} of {n} over 16 ms",
+         frame painted median {fm:.1} ms, p95 {f95:.1}, max {fmax:.1}; {over} of {n} over 16 ms; \
+         {later} not drawn in the frame of the action",
         n = timed.len()
     );
     s

@@ -24,7 +24,7 @@ fn in_browser(test: impl std::future::Future<Output = ()>) {
     // A test that failed holding the lock poisoned it; the next may run.
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     tokio::runtime::Builder::new_current_thread()
-        .enable_time()
+        .enable_all()
         .build()
         .expect("a tokio runtime")
         .block_on(test);
@@ -602,7 +602,9 @@ fn scrubbing_a_100000_step_run_is_reported_beside_scrubbing_a_small_lesson() {
         let small = measure::time_steps(&b, Action::Scrub, &small_targets).await;
 
         let text = bench::cases::long_run(100_000);
-        let link = format!("?scenario={}", encode_text(&text));
+        let deflate = Instant::now();
+    let link = format!("?scenario={}", encode_text(&text));
+    let deflate = deflate.elapsed();
         let start = Instant::now();
         b.open_within(&link, std::time::Duration::from_secs(600))
             .await;
@@ -610,7 +612,8 @@ fn scrubbing_a_100000_step_run_is_reported_beside_scrubbing_a_small_lesson() {
         assert_eq!(b.counter().await, (0, 100_000));
         // 60 jumps across the whole run, then 60 one-step moves as a slow drag.
         let jumps: Vec<u32> = (0..60u32).map(|i| (i * 37_813 + 1_009) % 100_001).collect();
-        let far = measure::time_steps(&b, Action::Scrub, &jumps).await;
+        eprintln!("100,000 steps computed in {:.1} s; scrubbing", computed.as_secs_f64());
+    let far = measure::time_steps(&b, Action::Scrub, &jumps).await;
         let drag: Vec<u32> = (50_000..50_060).collect();
         let near = measure::time_steps(&b, Action::Scrub, &drag).await;
         b.shoot_page("100000-steps").await;
