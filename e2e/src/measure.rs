@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 /// The script: `arguments[0]` is "next" (press Next step) or "scrub"
 /// (set the Step range to each target and fire `input`, as a drag does);
 /// `arguments[1]` the steps the counter must read after each action.
-/// Returns `[{dom, frame, counter, tasks}]`, one per action (`tasks`: 1
+/// Returns `[{dom, frame, counter, tasks, url}]`, one per action (`tasks`: 1
 /// when the update landed in the click's own frame).
 const TIME_STEPS: &str = r#"
 const done = arguments[arguments.length - 1];
@@ -39,6 +39,14 @@ const act = (target) => {
     r.dispatchEvent(new Event('input', { bubbles: true }));
   }
 };
+// The app writes its state into the address bar (history.replaceState)
+// at the end of each move: note when, to split the time of a slow step
+// into "before the URL was written" (the update) and after (the render).
+if (!window.__forkscopeUrlTimes) {
+  window.__forkscopeUrlTimes = [];
+  const replace = history.replaceState.bind(history);
+  history.replaceState = (...a) => { window.__forkscopeUrlTimes.push(performance.now()); return replace(...a); };
+}
 const tick = () => new Promise((r) => setTimeout(r, 0));
 const frame = () => new Promise((r) => requestAnimationFrame(() => r(performance.now())));
 const timeOne = (target) => new Promise((resolve) => {
@@ -48,6 +56,7 @@ const timeOne = (target) => new Promise((resolve) => {
   mo.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
   requestAnimationFrame(async () => {
     const t0 = performance.now();
+    window.__forkscopeUrlTimes.length = 0;
     act(target);
     await tick();
     const tFirst = performance.now(), mutsFirst = muts;
@@ -59,14 +68,16 @@ const timeOne = (target) => new Promise((resolve) => {
     }
     mo.disconnect();
     const shown = counter();
-    if (tLast === null) return resolve({ dom: null, frame: null, counter: shown, tasks: 0 });
+    const urls = window.__forkscopeUrlTimes;
+    const url = urls.length ? urls[urls.length - 1] - t0 : null;
+    if (tLast === null) return resolve({ dom: null, frame: null, counter: shown, tasks: 0, url });
     if (muts === mutsFirst && tLast <= tFirst) {
-      return resolve({ dom: tLast - t0, frame: tFirst - t0, counter: shown, tasks: 1 });
+      return resolve({ dom: tLast - t0, frame: tFirst - t0, counter: shown, tasks: 1, url });
     }
     const tRaf = await frame();
     await tick();
     const paint = performance.now() - tRaf;
-    resolve({ dom: tLast - t0, frame: tLast - t0 + paint, counter: shown, tasks: polls + 1 });
+    resolve({ dom: tLast - t0, frame: tLast - t0 + paint, counter: shown, tasks: polls + 1, url });
   });
 });
 (async () => {
@@ -85,6 +96,9 @@ pub struct Timed {
     pub frame: f64,
     /// The whole update landed in the frame of the click.
     pub one_frame: bool,
+    /// Until the app wrote the step into the address bar, ms (None: it
+    /// did not).
+    pub url: Option<f64>,
 }
 
 /// How to move: press Next step, or drag the scrubber.
@@ -126,6 +140,7 @@ pub async fn time_steps(b: &Browser, action: Action, targets: &[u32]) -> Vec<Tim
                 dom,
                 frame: row["frame"].as_f64().expect("a frame time"),
                 one_frame: row["tasks"].as_u64() == Some(1),
+                url: row["url"].as_f64(),
             }
         })
         .collect()
@@ -147,12 +162,18 @@ pub fn line(what: &str, timed: &[Timed]) -> String {
     let (fm, f95, fmax) = summary(&frame);
     let over = frame.iter().filter(|&&f| f > 16.0).count();
     let later = timed.iter().filter(|t| !t.one_frame).count();
+    let urls: Vec<f64> = timed.iter().filter_map(|t| t.url).collect();
+    let url = if urls.is_empty() {
+        "the address bar was not written".to_string()
+    } else {
+        format!("address bar written at median {:.1} ms", summary(&urls).0)
+    };
     let mut s = String::new();
     let _ = write!(
         s,
         "{what}: {n} frames; DOM updated median {dm:.1} ms, p95 {d95:.1}, max {dmax:.1}; \
          frame painted median {fm:.1} ms, p95 {f95:.1}, max {fmax:.1}; {over} of {n} over 16 ms; \
-         {later} not drawn in the frame of the action",
+         {later} not drawn in the frame of the action; {url}",
         n = timed.len()
     );
     s
