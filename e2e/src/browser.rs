@@ -289,6 +289,20 @@ impl Browser {
         }
     }
 
+    /// The `textContent` of the first element matching `css` (all its
+    /// text, an SVG's `<text>` and `<title>` and visually hidden summaries
+    /// included), or "" if there is none.
+    pub async fn text_content(&self, css: &str) -> String {
+        self.js(
+            "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
+            vec![json!(css)],
+        )
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+    }
+
     /// The `innerText` of the first element matching `css` (what a
     /// person sees), or "" if there is none.
     pub async fn inner_text(&self, css: &str) -> String {
