@@ -308,6 +308,31 @@ fn a_broken_line_typed_into_the_editor_is_shown_at_its_line_and_column_and_survi
         )
         .await;
         assert_eq!(b.inner_text("[role=alert]").await.trim(), want);
+
+        // The lesson's own link brings the draft back too (from storage,
+        // not from the address bar), and says so.
+        b.client().goto("about:blank").await.expect("a blank page");
+        b.client()
+            .goto(&b.url(&format!("?lesson={COW}")))
+            .await
+            .expect("the lesson's link opens");
+        b.wait_js(
+            "the editor",
+            "return document.querySelector('textarea[aria-label=Scenario]') !== null;",
+        )
+        .await;
+        let draft = b
+            .js(
+                "return document.querySelector('textarea[aria-label=Scenario]').value;",
+                vec![],
+            )
+            .await;
+        assert_eq!(draft, json!(typed), "the lesson opens with the draft");
+        let notice = b.inner_text("#notice").await;
+        assert!(
+            notice.contains("is back"),
+            "the app says the draft is back; #notice reads {notice:?}"
+        );
         b.close().await;
     });
 }
