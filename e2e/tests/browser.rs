@@ -180,6 +180,53 @@ fn with_predictions_on_next_first_asks_about_a_step_with_expects_and_a_second_ne
 }
 
 #[test]
+fn play_steps_on_by_itself_until_pause_and_first_and_last_jump_to_the_ends() {
+    in_browser(async {
+        let b = Browser::start().await;
+        // A long lesson, so that at 20 steps/s play is still going when the
+        // test presses Pause (about 8 s of play).
+        b.open("?lesson=pipe-fills-up").await;
+        b.set_predictions(false).await;
+        let (_, total) = b.counter().await;
+        b.client()
+            .find(fantoccini::Locator::Css("select[aria-label=Speed]"))
+            .await
+            .expect("a Speed select")
+            .select_by_value("20")
+            .await
+            .expect("20 steps/s can be chosen");
+        b.press("Play").await;
+        b.wait_js(
+            "Play to become Pause",
+            "return document.querySelector('button[aria-label=Pause]') !== null;",
+        )
+        .await;
+        b.wait_js(
+            "play to reach step 3",
+            "const m = /^Step (\\d+) of/.exec(document.getElementById('step-counter').textContent.trim()); \
+             return !!m && Number(m[1]) >= 3;",
+        )
+        .await;
+        b.press("Pause").await;
+        b.wait_js(
+            "Pause to become Play",
+            "return document.querySelector('button[aria-label=Play]') !== null;",
+        )
+        .await;
+        let (paused, _) = b.counter().await;
+        assert!(paused >= 3, "play moved on to step {paused}");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(b.counter().await.0, paused, "paused, the step stays");
+
+        b.press("Last step").await;
+        b.wait_step(total).await;
+        b.press("First step").await;
+        b.wait_step(0).await;
+        b.close().await;
+    });
+}
+
+#[test]
 fn a_shared_link_opens_its_lesson_or_its_scenario_at_its_step() {
     in_browser(async {
         let cow = model(sim_core::lessons::find(COW).expect("the COW lesson").source);
