@@ -7,6 +7,7 @@
 use super::diff::{self, Cell, Sight};
 use super::kernel::snapshot::{Unsettled, UNSETTLED};
 use super::kernel::{interrupted, Failure, Kernel, Limits};
+use super::kernel_steps::{kernel_steps, source_sha256};
 use super::outcome::{
     CheckError, ErrorKind, ExpectCheck, ExpectStatus, Outcome, Status, StepDiff, NEEDS_ROOT,
 };
@@ -188,13 +189,13 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
                 CheckError::new(ErrorKind::Parse, format!("it does not parse: {}", e.kind))
                     .at(e.pos);
             err.help = crate::run::parse_help(&e.kind);
-            return (Outcome::error(name, err, elapsed()), true);
+            return (Outcome::error(name, err, elapsed()).of_source(source), true);
         }
     };
     // Nothing to run would "agree" with nothing: refuse it as `run` does.
     if let Err(e) = sim_core::scenario::source::require_statements(&scenario, source) {
         let err = CheckError::new(ErrorKind::Parse, e.kind.to_string()).at(e.pos);
-        return (Outcome::error(name, err, elapsed()), true);
+        return (Outcome::error(name, err, elapsed()).of_source(source), true);
     }
     let mut sim = Sim::new(scenario);
     let model_error = if kernel_only {
@@ -223,7 +224,7 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
                 ErrorKind::Kernel
             };
             let err = CheckError::new(kind, format!("cannot start the kernel run: {f}"));
-            return (Outcome::error(name, err, elapsed()), true);
+            return (Outcome::error(name, err, elapsed()).of_source(source), true);
         }
     };
     let sight = if run.privileged {
@@ -263,6 +264,11 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
         pages_not_judged,
         expects,
         error,
+        source_sha256: Some(source_sha256(source)),
+        kernel_steps: kernel_steps(
+            run.observations.iter().map(|(pos, obs)| (pos.line, obs)),
+            run.privileged,
+        ),
     };
     (outcome, run.privileged)
 }

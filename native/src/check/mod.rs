@@ -14,13 +14,15 @@
 //!
 //! Modules: `proto` (control messages), `worker` (the process that obeys),
 //! `nofile` (the fd numbers a scenario's processes get, as in the model),
-//! `kernel` (the controller), `probe` (reading /proc), `diff` (comparison and
+//! `kernel` (the controller), `kernel_steps` (what each step changed on
+//! the kernel, for the JSON), `probe` (reading /proc), `diff` (comparison and
 //! tables), `judge` (one scenario, both sides), `outcome` (what it found),
 //! `report` (what a person reads). docs/check-json.md documents `--json`.
 
 mod diff;
 mod judge;
 mod kernel;
+mod kernel_steps;
 mod nofile;
 mod outcome;
 mod probe;
@@ -196,6 +198,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
     let interrupted = interrupted();
     if args.json {
         let doc = serde_json::json!({
+            "kernel_release": probe::kernel_release(),
             "frames_visible": privileged,
             "interrupted": interrupted,
             "accept_unjudged": args.accept_unjudged,
