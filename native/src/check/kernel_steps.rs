@@ -12,7 +12,8 @@
 //! number at every step, so "the same frame" and "a new frame" read as on
 //! the kernel, and two runs that map pages alike record alike. Without root
 //! the frames are not seen (every frame reads 0, with 1 user when the page
-//! is exclusive and 2 when not) and are left so.
+//! is exclusive and 2 when not) and are left so. An end, once listed in
+//! `queued`, stays listed (0 when empty), as the model lists its ends.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -67,11 +68,19 @@ pub fn kernel_steps<'a>(
     let mut before = Observation::default();
     let mut out = Vec::new();
     for (i, (line, obs)) in observations.into_iter().enumerate() {
-        let now = if frames_visible {
+        let mut now = if frames_visible {
             renumber.apply(obs)
         } else {
             obs.clone()
         };
+        // The controller lists an end only while bytes wait there (it
+        // reads FIONREAD on the ends processes hold); an end once listed
+        // stays, with 0, as the model lists every end it made, so that an
+        // end emptied by a read is a change to 0 and not a silence that a
+        // reader replaying the changes would take for "as before".
+        for end in before.queued.keys() {
+            now.queued.entry(end.clone()).or_insert(0);
+        }
         out.push(KernelStep {
             step: i as u32 + 1,
             line,
@@ -160,6 +169,20 @@ mod tests {
         let a = obs(vec![("p", vec![frame(0, 2)])]);
         let steps = kernel_steps([(1, &a)], false);
         assert_eq!(steps[0].changes.processes["p"].pages[0].page, frame(0, 2));
+    }
+
+    #[test]
+    fn an_end_emptied_by_a_read_is_a_change_to_nothing_queued() {
+        let mut full = obs(vec![]);
+        full.queued.insert("s.1".into(), 278);
+        let empty = obs(vec![]);
+        let steps = kernel_steps([(1, &full), (2, &empty)], true);
+        assert_eq!(steps[1].changes.queued.get("s.1"), Some(&0));
+        let mut replayed = Observation::default();
+        for s in &steps {
+            s.changes.replay(&mut replayed);
+        }
+        assert_eq!(replayed.queued.get("s.1"), Some(&0));
     }
 
     #[test]
