@@ -75,7 +75,7 @@ fn missing_note(missing: &Missing) -> Html {
     };
     html! {
         <p class="kernel-note kernel-missing">
-            <span class="kernel-icon" aria-hidden="true">{"ⓘ"}</span>
+            <span class="kernel-icon" aria-hidden="true">{"i"}</span>
             {text}<code>{command}</code>{tail}
         </p>
     }
@@ -89,10 +89,14 @@ fn recorded(rec: &Recording, run: &RunHandle, step: u32) -> Html {
     } else {
         "without root: frames not seen"
     };
-    let verdict = if rec.status == "agree" {
-        html! { <span class="kernel-badge agree">{"✓ the whole lesson agrees"}</span> }
-    } else {
-        html! { <span class="kernel-badge differ">{format!("✗ the check says: {}", rec.status)}</span> }
+    let verdict = match rec.status.as_str() {
+        "agree" => html! { <span class="kernel-badge agree">{"✓ the whole lesson agrees"}</span> },
+        "differ" => {
+            html! { <span class="kernel-badge differ">{"✗ model and Linux differ in this lesson"}</span> }
+        }
+        other => {
+            html! { <span class="kernel-badge differ">{format!("✗ the check could not finish ({other})")}</span> }
+        }
     };
     let head = html! {
         <p class="kernel-head">
@@ -104,7 +108,10 @@ fn recorded(rec: &Recording, run: &RunHandle, step: u32) -> Html {
     let sim = run.sim();
     let body = match step.checked_sub(1).map(|i| sim.steps().get(i as usize)) {
         None => html! {
-            <p class="kernel-note">{"Before the first step. Step forward: each step shows what it changed on Linux beside what it changed in the model."}</p>
+            <>
+                <p class="kernel-note">{ lesson_summary(rec) }</p>
+                <p class="kernel-note">{"Before the first step. Step forward: each step shows what it changed on Linux beside what it changed in the model."}</p>
+            </>
         },
         Some(None) => html! {},
         Some(Some(_)) if step as usize >= rec.kernel.len() => html! {
@@ -141,6 +148,28 @@ fn recorded(rec: &Recording, run: &RunHandle, step: u32) -> Html {
         }
     };
     html! { <>{ head }{ body }</> }
+}
+
+/// The whole recording in a sentence: its steps and how its expects were
+/// judged.
+pub fn lesson_summary(rec: &Recording) -> String {
+    use sim_core::words::{agree, count};
+    let steps = count(rec.kernel.len().saturating_sub(1) as u64, "step", "steps");
+    let n = rec.expects.len();
+    let alike = rec.expects.iter().filter(|e| e.status == "agree").count();
+    let expects = if alike == n {
+        format!(
+            "{} {} judged alike on both",
+            count(n as u64, "expect", "expects"),
+            agree(n as u64, "was", "were")
+        )
+    } else {
+        format!(
+            "{alike} of {} judged alike on both",
+            count(n as u64, "expect", "expects")
+        )
+    };
+    format!("Recorded with forkscope check: {steps} replayed on Linux; {expects}.")
 }
 
 /// The mark of a figure or an expect: a shape and a word, never colour alone.
