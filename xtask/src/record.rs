@@ -1,6 +1,7 @@
 //! `cargo xtask record [LESSON..]`: check every built-in lesson (or those
 //! named) on this machine's kernel and keep what `forkscope check --json
-//! LESSON` prints as the lesson's recording, lessons/kernel/LESSON.json,
+//! --kernel-steps LESSON` prints as the lesson's recording,
+//! lessons/kernel/LESSON.json,
 //! which the web app shows beside the model ("checked on Linux 6.18").
 //!
 //! Root only: without it pagemap hides frame numbers, and a recording
@@ -69,7 +70,7 @@ enum Checked {
 
 fn record_one(forkscope: &Path, dir: &Path, name: &str) -> Result<Checked> {
     let out = Command::new(forkscope)
-        .args(["check", "--json", name])
+        .args(["check", "--json", "--kernel-steps", name])
         .output()
         .map_err(|e| format!("could not run {}: {e}", forkscope.display()))?;
     let why = match out.status.code() {

@@ -177,9 +177,19 @@ fn failure_error(pos: Pos, f: &Failure) -> CheckError {
     CheckError::new(kind, format!("the kernel run stopped: {text}")).at(pos)
 }
 
+/// What a check is asked for besides the comparison.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Wanted {
+    /// Judge the expects on the kernel alone, without the model.
+    pub kernel_only: bool,
+    /// Keep what each step changed on the kernel (`Outcome::kernel_steps`).
+    pub kernel_steps: bool,
+}
+
 /// Check one scenario: the model, then the kernel, then the comparison.
 /// Returns the outcome and whether frame numbers were visible.
-pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -> (Outcome, bool) {
+pub fn check_one(name: &str, source: &str, limits: &Limits, wanted: Wanted) -> (Outcome, bool) {
+    let kernel_only = wanted.kernel_only;
     let started = Instant::now();
     let elapsed = || started.elapsed().as_secs_f64();
     let scenario = match sim_core::scenario::parse(source) {
@@ -265,10 +275,12 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
         expects,
         error,
         source_sha256: Some(source_sha256(source)),
-        kernel_steps: kernel_steps(
-            run.observations.iter().map(|(pos, obs)| (pos.line, obs)),
-            run.privileged,
-        ),
+        kernel_steps: wanted.kernel_steps.then(|| {
+            kernel_steps(
+                run.observations.iter().map(|(pos, obs)| (pos.line, obs)),
+                run.privileged,
+            )
+        }),
     };
     (outcome, run.privileged)
 }

@@ -168,8 +168,8 @@ pub struct Outcome {
     /// read: what a recording of a lesson names its text by.
     pub source_sha256: Option<String>,
     /// What each step replayed on the kernel changed there, as the kernel
-    /// showed it (kernel_steps.rs).
-    pub kernel_steps: Vec<KernelStep>,
+    /// showed it (kernel_steps.rs); None unless asked (`--kernel-steps`).
+    pub kernel_steps: Option<Vec<KernelStep>>,
 }
 
 impl Outcome {
@@ -190,7 +190,7 @@ impl Outcome {
             expects: Vec::new(),
             error: Some(error),
             source_sha256: None,
-            kernel_steps: Vec::new(),
+            kernel_steps: None,
         }
     }
 
@@ -359,7 +359,7 @@ mod tests {
             expects,
             error: None,
             source_sha256: None,
-            kernel_steps: Vec::new(),
+            kernel_steps: None,
         }
     }
 
