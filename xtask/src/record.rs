@@ -50,12 +50,18 @@ fn lesson_names(forkscope: &Path) -> Result<Vec<String>> {
     if !out.status.success() {
         return Err(format!("`forkscope lessons` failed ({})", out.status));
     }
-    Ok(String::from_utf8_lossy(&out.stdout)
+    Ok(names_in(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// The names in a listing of `forkscope lessons`: the first word of each
+/// line, up to the blank line before the hint.
+fn names_in(listing: &str) -> Vec<String> {
+    listing
         .lines()
         .take_while(|l| !l.trim().is_empty())
         .filter_map(|l| l.split_whitespace().next())
         .map(str::to_string)
-        .collect())
+        .collect()
 }
 
 /// What `forkscope check` said of one lesson, by its exit status.
@@ -157,4 +163,18 @@ fn remove_orphans(dir: &Path, lessons: &[String]) -> Result {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_in;
+
+    #[test]
+    fn lesson_names_are_read_from_the_listing_and_not_from_its_hint() {
+        let listing = "cow-after-fork           Copy-on-write after fork\n\
+                       sigpipe                  SIGPIPE when the reader is gone\n\
+                       \n\
+                       Run one with: forkscope run NAME\n";
+        assert_eq!(names_in(listing), ["cow-after-fork", "sigpipe"]);
+    }
 }
