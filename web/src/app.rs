@@ -7,8 +7,8 @@
 use crate::controls::{Controls, Move, SPEEDS};
 use crate::editor::Editor;
 use crate::help::Help;
-use crate::predict::Predict;
-use crate::session::{RunHandle, SLICE_STEPS};
+use crate::predict::{Checks, Predict};
+use crate::session::RunHandle;
 use crate::storage;
 use crate::url::{self, Link, Target};
 use crate::views::kernel::KernelView;
@@ -22,7 +22,7 @@ use gloo::events::EventListener;
 use gloo::timers::callback::{Interval, Timeout};
 use sim_core::lessons::{self, Lesson};
 use sim_core::scenario::ScenarioError;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
@@ -31,6 +31,8 @@ use yew::prelude::*;
 pub const DEFAULT_LESSON: &str = "cow-after-fork";
 /// The draft slot of text that is no lesson's (from a link or typed).
 const SCRATCH: &str = "scratch";
+/// How long one slice of computing a run may take, in milliseconds.
+const SLICE_MS: f64 = 12.0;
 /// How long typing must pause before the text is run again.
 const RERUN_DELAY_MS: u32 = 250;
 
@@ -64,6 +66,8 @@ pub enum Msg {
     /// Go back to the lesson's own text (the draft is forgotten).
     RestoreLesson,
     Reveal,
+    /// The learner answered question `i` of the step being predicted.
+    Pick(usize, String),
     TogglePredictions,
     ToggleHelp,
     Key(KeyboardEvent),
@@ -88,14 +92,20 @@ pub struct App {
     /// A step whose expects the learner is asked to predict; the views
     /// show the step before it until the learner reveals.
     asking: Option<u32>,
-    /// Steps already predicted (per run).
-    answered: BTreeSet<u32>,
+    /// What the learner answered so far for the step being predicted
+    /// (one entry per question; "" for none).
+    draft: Vec<String>,
+    /// Steps already predicted (per run), with what the learner said.
+    answers: BTreeMap<u32, Vec<String>>,
     help: bool,
     embed: bool,
     /// A message for the learner: a link that could not be read, a draft
     /// restored.
     notice: Option<String>,
     edits: u64,
+    /// `performance.mark("forkscope-ready")` was set: the first run is
+    /// computed and drawn (the end-to-end tests time first render by it).
+    ready_marked: bool,
     rerun: Option<Timeout>,
     compute: Option<Timeout>,
     _keys: Option<EventListener>,
@@ -154,11 +164,13 @@ impl Component for App {
             speed: SPEEDS[0].0,
             predictions: true,
             asking: None,
-            answered: BTreeSet::new(),
+            draft: Vec::new(),
+            answers: BTreeMap::new(),
             help: false,
             embed: link.embed,
             notice,
             edits: 0,
+            ready_marked: false,
             rerun: None,
             compute: None,
             _keys: keys,
@@ -174,7 +186,13 @@ impl Component for App {
                 if id != self.run.id() {
                     return false;
                 }
-                self.run = self.run.advance(SLICE_STEPS);
+                // A slice of about one frame, so the page stays responsive
+                // while a long run computes.
+                let perf = web_sys::window().and_then(|w| w.performance());
+                let start = perf.as_ref().map_or(0.0, |p| p.now());
+                self.run = self
+                    .run
+                    .advance(|| perf.as_ref().is_none_or(|p| p.now() - start > SLICE_MS));
                 if let Some(want) = self.wanted {
                     if self.run.ready() >= want || self.run.is_finished() {
                         self.step = want.min(self.run.ready());
@@ -271,10 +289,15 @@ impl Component for App {
                 true
             }
             Msg::Reveal => {
-                if let Some(s) = self.asking.take() {
-                    self.answered.insert(s);
-                    self.step = s;
-                    self.sync_url();
+                self.reveal();
+                true
+            }
+            Msg::Pick(i, value) => {
+                if self.asking.is_none() {
+                    return false;
+                }
+                if let Some(slot) = self.draft.get_mut(i) {
+                    *slot = value;
                 }
                 true
             }
@@ -282,6 +305,8 @@ impl Component for App {
                 self.predictions = !self.predictions;
                 if let Some(s) = self.asking.take() {
                     self.step = s;
+                    self.draft.clear();
+                    self.sync_url();
                 }
                 true
             }
@@ -294,6 +319,27 @@ impl Component for App {
                 true
             }
             Msg::Key(e) => self.key(ctx, &e),
+        }
+    }
+
+    fn rendered(&mut self, _ctx: &Context<Self>, _first_render: bool) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        if let Some(document) = window.document() {
+            let title = match self.run.sim().title() {
+                Some(t) => format!("{t} · Forkscope"),
+                None => "Forkscope".to_string(),
+            };
+            if document.title() != title {
+                document.set_title(&title);
+            }
+        }
+        if !self.ready_marked && (self.run.ready() > 0 || self.run.is_finished()) {
+            self.ready_marked = true;
+            if let Some(perf) = window.performance() {
+                perf.mark("forkscope-ready").ok();
+            }
         }
     }
 
@@ -316,17 +362,22 @@ impl Component for App {
                 <MemoryView run={run.clone()} step={shown} />
                 <QueuesView run={run.clone()} step={shown} />
                 <KernelView run={run.clone()} step={shown} lesson={self.lesson_name().map(AttrValue::from)} />
-                <LogView run={run.clone()} step={shown} />
+                <LogView run={run.clone()} step={shown} on_jump={link.callback(|n| Msg::Move(Move::To(n)))} />
             </div>
         };
         let stage = html! {
             <main class="stage">
                 { self.lesson_intro() }
                 { controls }
-                if let Some(s) = self.asking {
-                    <Predict run={run.clone()} step={s} on_reveal={link.callback(|_| Msg::Reveal)} />
-                }
                 <Narration run={run.clone()} step={shown} />
+                if let Some(s) = self.asking {
+                    <Predict run={run.clone()} step={s} answers={self.draft.clone()}
+                        on_pick={link.callback(|(i, v)| Msg::Pick(i, v))}
+                        on_reveal={link.callback(|_| Msg::Reveal)} />
+                } else {
+                    <Checks run={run.clone()} step={shown} answers={self.answers.get(&shown).cloned()} />
+                }
+                { self.up_next() }
                 { self.run_error() }
                 { views }
             </main>
@@ -401,7 +452,8 @@ impl App {
                 self.parse_error = None;
                 self.run = run;
                 self.asking = None;
-                self.answered.clear();
+                self.draft.clear();
+                self.answers.clear();
                 self.step = 0;
                 ctx.link().send_message(Msg::Compute(self.run.id()));
             }
@@ -450,15 +502,13 @@ impl App {
 
     fn go(&mut self, m: Move) {
         let total = self.run.ready();
-        if let (Some(s), Move::Next) = (self.asking, m) {
+        if let (Some(_), Move::Next) = (self.asking, m) {
             // Next while asked is "reveal".
-            self.answered.insert(s);
-            self.asking = None;
-            self.step = s;
-            self.sync_url();
+            self.reveal();
             return;
         }
         self.asking = None;
+        self.draft.clear();
         let target = match m {
             Move::First => 0,
             Move::Prev => self.step.saturating_sub(1),
@@ -468,6 +518,7 @@ impl App {
         };
         if m == Move::Next && target == self.step + 1 && self.should_ask(target) {
             self.asking = Some(target);
+            self.draft = vec![String::new(); self.expects_at(target)];
         } else {
             self.step = target;
         }
@@ -476,14 +527,24 @@ impl App {
 
     /// Whether stepping onto `step` asks for a prediction first.
     fn should_ask(&self, step: u32) -> bool {
-        self.predictions
-            && !self.answered.contains(&step)
-            && self
-                .run
-                .sim()
-                .steps()
-                .get(step as usize - 1)
-                .is_some_and(|s| !s.expects.is_empty())
+        self.predictions && !self.answers.contains_key(&step) && self.expects_at(step) > 0
+    }
+
+    /// How many expects step `step` has.
+    fn expects_at(&self, step: u32) -> usize {
+        let sim = self.run.sim();
+        step.checked_sub(1)
+            .and_then(|i| sim.steps().get(i as usize))
+            .map_or(0, |s| s.expects.len())
+    }
+
+    /// Show the step being predicted, keeping what the learner said.
+    fn reveal(&mut self) {
+        if let Some(s) = self.asking.take() {
+            self.answers.insert(s, std::mem::take(&mut self.draft));
+            self.step = s;
+            self.sync_url();
+        }
     }
 
     fn key(&mut self, ctx: &Context<Self>, e: &KeyboardEvent) -> bool {
@@ -551,6 +612,29 @@ impl App {
                     { for sim.intro().iter().map(|s| html! { <p class="intro">{s.clone()}</p> }) }
                 }
             </header>
+        }
+    }
+
+    /// The statement the next step runs, so a learner knows what "Next
+    /// step" will do (outside the live region: it is not the narration).
+    fn up_next(&self) -> Html {
+        if self.asking.is_some() {
+            return html! {};
+        }
+        let sim = self.run.sim();
+        match sim.steps().get(self.shown() as usize) {
+            Some(next) => html! {
+                <p class="up-next">
+                    <span class="up-next-label">{"Next: "}</span>
+                    {format!("line {} ", next.pos.line)}
+                    <code>{next.source.clone()}</code>
+                </p>
+            },
+            None if self.run.is_finished() && sim.error().is_none() && self.shown() > 0 => html! {
+                <p class="up-next">{"The end of the scenario. "}
+                    <span class="up-next-label">{"Home"}</span>{" goes back to the start."}</p>
+            },
+            None => html! {},
         }
     }
 

@@ -4,6 +4,24 @@
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
+/// A control's icon: SVG paths in a 24-unit box, drawn in the text colour
+/// (fonts differ in which media symbols they have; a path is the same
+/// everywhere).
+fn icon(paths: &'static [&'static str]) -> Html {
+    html! {
+        <svg class="icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+            { for paths.iter().map(|d| html! { <path d={*d} /> }) }
+        </svg>
+    }
+}
+
+const FIRST: &[&str] = &["M5 5h2.5v14H5z", "M19 5v14L9 12z"];
+const PREV: &[&str] = &["M17 5v14L7 12z"];
+const PLAY: &[&str] = &["M8 5v14l11-7z"];
+const PAUSE: &[&str] = &["M7 5h3.5v14H7z", "M13.5 5H17v14h-3.5z"];
+const NEXT: &[&str] = &["M7 5v14l10-7z"];
+const LAST: &[&str] = &["M5 5v14l10-7z", "M16.5 5H19v14h-2.5z"];
+
 /// Steps per second a learner can choose; the first is the default.
 pub const SPEEDS: &[(f64, &str)] = &[
     (1.0, "1 step/s"),
@@ -59,15 +77,15 @@ pub fn controls(props: &ControlsProps) -> Html {
     html! {
         <nav class="controls" aria-label="Step controls">
             <div class="buttons">
-                <button type="button" aria-label="First step" title="First step (Home)" disabled={at_start} onclick={go(Move::First)}>{"⏮"}</button>
-                <button type="button" aria-label="Previous step" title="Previous step (←)" disabled={at_start} onclick={go(Move::Prev)}>{"◀"}</button>
+                <button type="button" aria-label="First step" title="First step (Home)" disabled={at_start} onclick={go(Move::First)}>{icon(FIRST)}</button>
+                <button type="button" aria-label="Previous step" title="Previous step (←)" disabled={at_start} onclick={go(Move::Prev)}>{icon(PREV)}</button>
                 if props.playing {
-                    <button type="button" class="play" aria-label="Pause" title="Pause (Space)" onclick={play}>{"⏸"}</button>
+                    <button type="button" class="play" aria-label="Pause" title="Pause (Space)" onclick={play}>{icon(PAUSE)}</button>
                 } else {
-                    <button type="button" class="play" aria-label="Play" title="Play (Space)" disabled={at_end} onclick={play}>{"▶"}</button>
+                    <button type="button" class="play" aria-label="Play" title="Play (Space)" disabled={at_end} onclick={play}>{icon(PLAY)}</button>
                 }
-                <button type="button" aria-label="Next step" title="Next step (→)" disabled={at_end} onclick={go(Move::Next)}>{"▶|"}</button>
-                <button type="button" aria-label="Last step" title="Last step (End)" disabled={at_end} onclick={go(Move::Last)}>{"⏭"}</button>
+                <button type="button" aria-label="Next step" title="Next step (→)" disabled={at_end} onclick={go(Move::Next)}>{icon(NEXT)}</button>
+                <button type="button" aria-label="Last step" title="Last step (End)" disabled={at_end} onclick={go(Move::Last)}>{icon(LAST)}</button>
             </div>
             <input type="range" class="scrubber" aria-label="Step" min="0" max={props.total.to_string()}
                 value={props.step.to_string()} oninput={scrub} />

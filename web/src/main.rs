@@ -12,6 +12,7 @@ mod help;
 mod highlight;
 mod panic;
 mod predict;
+mod questions;
 mod session;
 mod storage;
 mod url;

@@ -7,12 +7,13 @@ use sim_core::scenario::ScenarioError;
 use std::cell::{Ref, RefCell};
 use std::rc::Rc;
 
-/// How many steps one slice of work runs before the page gets to draw.
-pub const SLICE_STEPS: u32 = 2_000;
+/// How many steps run between two looks at the clock.
+pub const CLOCK_EVERY: u32 = 64;
 
 /// A shared run and how far it has been computed. Two handles are equal
-/// when they are the same run computed as far, so a view redraws only
-/// when what it can show changed.
+/// when they are the same run: the world after a step never changes once
+/// computed, so a view of step N need not redraw because later steps were
+/// computed (the controls get the count of steps separately).
 #[derive(Clone)]
 pub struct RunHandle {
     sim: Rc<RefCell<Sim>>,
@@ -24,7 +25,7 @@ pub struct RunHandle {
 
 impl PartialEq for RunHandle {
     fn eq(&self, other: &Self) -> bool {
-        self.id == other.id && self.ready == other.ready
+        self.id == other.id
     }
 }
 
@@ -57,16 +58,23 @@ impl RunHandle {
         self.sim.borrow().is_finished()
     }
 
-    /// Run up to `steps` more steps; returns the handle for the run as far
+    /// Run more steps, `CLOCK_EVERY` at a time, until the run ends or
+    /// `enough()` says the slice is over (the app passes a clock, so the
+    /// page draws between slices); returns the handle for the run as far
     /// as it now is. A scenario error stops the run: `sim().error()` says
     /// where and why, and the steps before it stay viewable.
-    pub fn advance(&self, steps: u32) -> RunHandle {
+    pub fn advance(&self, mut enough: impl FnMut() -> bool) -> RunHandle {
         {
             let mut sim = self.sim.borrow_mut();
-            for _ in 0..steps {
-                match sim.step() {
-                    Ok(Some(_)) => {}
-                    Ok(None) | Err(_) => break,
+            'slice: loop {
+                for _ in 0..CLOCK_EVERY {
+                    match sim.step() {
+                        Ok(Some(_)) => {}
+                        Ok(None) | Err(_) => break 'slice,
+                    }
+                }
+                if enough() {
+                    break;
                 }
             }
         }
@@ -86,19 +94,34 @@ mod tests {
     fn a_run_advances_in_slices_and_stops_at_its_end() {
         let run = RunHandle::parse("process p\np: mmap heap 2\np: write heap 0\n", 1).unwrap();
         assert_eq!(run.ready(), 0);
-        let run2 = run.advance(1);
-        assert_eq!(run2.ready(), 1);
-        assert!(run2 != run, "a handle further on is a different view");
-        let run3 = run2.advance(10);
-        assert_eq!(run3.ready(), 3);
-        assert!(run3.is_finished());
+        let run2 = run.advance(|| true);
+        assert_eq!(run2.ready(), 3);
+        assert!(
+            run2 == run,
+            "the same run computed further draws the same steps"
+        );
+        assert!(run2.is_finished());
+        let text = "process p\np: mmap heap 1\n".to_string() + &"p: write heap 0\n".repeat(200);
+        let long = RunHandle::parse(&text, 2).unwrap();
+        let mut slices = 0;
+        let long = long.advance(|| {
+            slices += 1;
+            slices == 2
+        });
+        assert_eq!(
+            long.ready(),
+            2 * CLOCK_EVERY,
+            "two slices of steps, then the clock said stop"
+        );
+        assert!(!long.is_finished());
+        assert!(long.advance(|| false).is_finished());
     }
 
     #[test]
     fn a_run_time_error_stops_the_run_and_keeps_the_steps_before_it() {
         let run = RunHandle::parse("process p\np: write heap 0\n", 1)
             .unwrap()
-            .advance(10);
+            .advance(|| false);
         assert_eq!(run.ready(), 1);
         let sim = run.sim();
         let err = sim.error().expect("writing an unmapped region is an error");

@@ -192,6 +192,15 @@ mod tests {
     }
 
     #[test]
+    fn a_link_made_by_the_documented_python_one_liner_opens() {
+        // docs/url-format.md's one-liner, run on "process p\np: mmap heap 8\n".
+        assert_eq!(
+            decode_text("KyjKT04tLlYo4CqwUsjNTSxQyEgFEhZcAA").unwrap(),
+            "process p\np: mmap heap 8\n"
+        );
+    }
+
+    #[test]
     fn a_truncated_scenario_says_the_link_is_damaged() {
         let query = to_query(&Link {
             target: Some(Target::Scenario("process p\np: mmap heap 8\n".repeat(20))),

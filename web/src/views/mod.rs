@@ -7,6 +7,7 @@ pub mod memory;
 pub mod narration;
 pub mod queues;
 pub mod signals;
+pub mod strace;
 pub mod tree;
 
 use crate::session::RunHandle;
