@@ -67,6 +67,43 @@ fn json_output_names_each_scenario_and_its_status() {
 }
 
 #[test]
+fn kernel_steps_are_given_when_asked_with_the_kernels_changes_at_each_step() {
+    let out = forkscope(&["check", "--json", "cow-after-fork"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &doc["scenarios"][0];
+    assert_eq!(
+        s["kernel_steps"],
+        serde_json::Value::Null,
+        "not asked: {s:#}"
+    );
+    assert!(doc["kernel_release"].is_string(), "{doc:#}");
+    let out = forkscope(&["check", "--json", "--kernel-steps", "cow-after-fork"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &doc["scenarios"][0];
+    let steps = s["kernel_steps"].as_array().expect("asked");
+    assert_eq!(steps.len() as u64, s["steps"].as_u64().unwrap());
+    // Step 3 writes heap[0..8] in `parent`: 8 faults, 8 new frames.
+    let third = &steps[2];
+    assert_eq!(
+        (third["step"].as_u64(), third["line"].as_u64()),
+        (Some(3), Some(5))
+    );
+    let parent = &third["changes"]["processes"]["parent"];
+    assert_eq!(parent["last_op"]["faults"], 8, "{third:#}");
+    assert_eq!(parent["pages"][0]["to"], 8, "{third:#}");
+    if doc["frames_visible"] == true {
+        // Frames numbered 1, 2, 3... by first appearance, not PFNs.
+        let frames: Vec<&str> = third["changes"]["frames"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(frames, ["1", "2", "3", "4", "5", "6", "7", "8"]);
+    }
+}
+
+#[test]
 fn calibrate_measures_the_page_size_and_pipe_size() {
     let out = forkscope(&["calibrate", "--json"]);
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -16,12 +16,17 @@
 use crate::observe::{LastOpObs, Observation, PageObs, ProcObs};
 use crate::scenario::ast::{ExitStatus, StateName};
 use crate::sig::Signal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// What changed between two observations. Replaying the changes of steps
 /// 1..=i onto an empty machine gives the observation after step i.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+///
+/// It reads back from its JSON (`forkscope check --json` records the
+/// kernel's changes in this shape, and the web app reads the recordings);
+/// the flags `ProcChange::born`, `moved` and `reaped` are not in the JSON
+/// and read back as false.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Changes {
     /// Scenario name -> what changed in that process.
     pub processes: BTreeMap<String, ProcChange>,
@@ -34,7 +39,7 @@ pub struct Changes {
 }
 
 /// A frame's user count (map count) before and after.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FrameUsers {
     /// The count before the step (0: the frame was new).
     pub before: u32,
@@ -52,7 +57,7 @@ impl FrameUsers {
 
 /// A process whose observation changed: its small fields whole, its pages
 /// as the runs that changed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcChange {
     /// Its state after the step.
     pub state: StateName,
@@ -87,7 +92,7 @@ pub struct ProcChange {
 /// Pages `from..to` of `region` changed, and are now `page` for `from`;
 /// each next page of the run is the same, except that a frame's number goes
 /// up by one (pages written in order get frames allocated in order).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageRun {
     /// The region's name.
     pub region: String,

@@ -2,6 +2,8 @@
 //! installs what it needs and is missing, so that a fresh machine needs no
 //! other set-up.
 
+mod record;
+
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -14,6 +16,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("serve") => serve(),
         Some("bench") => bench(&args[1..]),
+        Some("record") => record::run(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <job>\n\n\
@@ -21,7 +24,8 @@ fn main() -> ExitCode {
                  serve   build and serve the web app with its lessons\n  \
                  test    every check CI runs: fmt, clippy, all tests, the wasm build\n  \
                  bench   the benchmarks: the model's (criterion), then the scale cases\n          \
-                 (`bench --quick`, `bench model ARGS`, `bench scale [--quick] [CASE..]`)"
+                 (`bench --quick`, `bench model ARGS`, `bench scale [--quick] [CASE..]`)\n  \
+                 record  as root: check the lessons on this kernel into lessons/kernel/ (`record [LESSON..]`)"
             );
             return ExitCode::from(2);
         }

@@ -7,6 +7,7 @@
 use super::diff::{self, Cell, Sight};
 use super::kernel::snapshot::{Unsettled, UNSETTLED};
 use super::kernel::{interrupted, Failure, Kernel, Limits};
+use super::kernel_steps::{kernel_steps, source_sha256};
 use super::outcome::{
     CheckError, ErrorKind, ExpectCheck, ExpectStatus, Outcome, Status, StepDiff, NEEDS_ROOT,
 };
@@ -176,9 +177,19 @@ fn failure_error(pos: Pos, f: &Failure) -> CheckError {
     CheckError::new(kind, format!("the kernel run stopped: {text}")).at(pos)
 }
 
+/// What a check is asked for besides the comparison.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Wanted {
+    /// Judge the expects on the kernel alone, without the model.
+    pub kernel_only: bool,
+    /// Keep what each step changed on the kernel (`Outcome::kernel_steps`).
+    pub kernel_steps: bool,
+}
+
 /// Check one scenario: the model, then the kernel, then the comparison.
 /// Returns the outcome and whether frame numbers were visible.
-pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -> (Outcome, bool) {
+pub fn check_one(name: &str, source: &str, limits: &Limits, wanted: Wanted) -> (Outcome, bool) {
+    let kernel_only = wanted.kernel_only;
     let started = Instant::now();
     let elapsed = || started.elapsed().as_secs_f64();
     let scenario = match sim_core::scenario::parse(source) {
@@ -188,13 +199,13 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
                 CheckError::new(ErrorKind::Parse, format!("it does not parse: {}", e.kind))
                     .at(e.pos);
             err.help = crate::run::parse_help(&e.kind);
-            return (Outcome::error(name, err, elapsed()), true);
+            return (Outcome::error(name, err, elapsed()).of_source(source), true);
         }
     };
     // Nothing to run would "agree" with nothing: refuse it as `run` does.
     if let Err(e) = sim_core::scenario::source::require_statements(&scenario, source) {
         let err = CheckError::new(ErrorKind::Parse, e.kind.to_string()).at(e.pos);
-        return (Outcome::error(name, err, elapsed()), true);
+        return (Outcome::error(name, err, elapsed()).of_source(source), true);
     }
     let mut sim = Sim::new(scenario);
     let model_error = if kernel_only {
@@ -223,7 +234,7 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
                 ErrorKind::Kernel
             };
             let err = CheckError::new(kind, format!("cannot start the kernel run: {f}"));
-            return (Outcome::error(name, err, elapsed()), true);
+            return (Outcome::error(name, err, elapsed()).of_source(source), true);
         }
     };
     let sight = if run.privileged {
@@ -263,6 +274,13 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, kernel_only: bool) -
         pages_not_judged,
         expects,
         error,
+        source_sha256: Some(source_sha256(source)),
+        kernel_steps: wanted.kernel_steps.then(|| {
+            kernel_steps(
+                run.observations.iter().map(|(pos, obs)| (pos.line, obs)),
+                run.privileged,
+            )
+        }),
     };
     (outcome, run.privileged)
 }

@@ -14,13 +14,15 @@
 //!
 //! Modules: `proto` (control messages), `worker` (the process that obeys),
 //! `nofile` (the fd numbers a scenario's processes get, as in the model),
-//! `kernel` (the controller), `probe` (reading /proc), `diff` (comparison and
+//! `kernel` (the controller), `kernel_steps` (what each step changed on
+//! the kernel, for the JSON), `probe` (reading /proc), `diff` (comparison and
 //! tables), `judge` (one scenario, both sides), `outcome` (what it found),
 //! `report` (what a person reads). docs/check-json.md documents `--json`.
 
 mod diff;
 mod judge;
 mod kernel;
+mod kernel_steps;
 mod nofile;
 mod outcome;
 mod probe;
@@ -75,6 +77,12 @@ pub struct CheckArgs {
     /// Print the results as JSON, for tools.
     #[arg(long)]
     json: bool,
+    /// With --json: add what each step changed on the kernel
+    /// (`kernel_steps`, in the shape of the trace's `changes`), as the
+    /// lessons' recordings hold it. Large for a scenario that maps many
+    /// pages: every frame whose users change is listed.
+    #[arg(long, requires = "json")]
+    kernel_steps: bool,
     /// Replay on the kernel only and judge the expects there, without the
     /// model (for scenarios the model cannot run yet).
     #[arg(long)]
@@ -176,7 +184,15 @@ pub fn check(args: CheckArgs) -> ExitCode {
         let (outcome, source) = match t {
             Ok((name, source)) => {
                 bar.set_message(name.clone());
-                let (o, p) = judge::check_one(&name, &source, &limits, args.kernel_only);
+                let (o, p) = judge::check_one(
+                    &name,
+                    &source,
+                    &limits,
+                    judge::Wanted {
+                        kernel_only: args.kernel_only,
+                        kernel_steps: args.kernel_steps,
+                    },
+                );
                 privileged &= p;
                 (o, Some(source))
             }
@@ -196,6 +212,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
     let interrupted = interrupted();
     if args.json {
         let doc = serde_json::json!({
+            "kernel_release": probe::kernel_release(),
             "frames_visible": privileged,
             "interrupted": interrupted,
             "accept_unjudged": args.accept_unjudged,

@@ -3,6 +3,7 @@
 //! and the verdict a person reads. docs/check-json.md documents the JSON.
 
 use super::diff::Row;
+use super::kernel_steps::{source_sha256, KernelStep};
 use serde::Serialize;
 use sim_core::observe::Verdict;
 use sim_core::scenario::ast::Pos;
@@ -163,6 +164,12 @@ pub struct Outcome {
     pub pages_not_judged: Vec<StepDiff>,
     pub expects: Vec<ExpectCheck>,
     pub error: Option<CheckError>,
+    /// The SHA-256 of the scenario's text (lowercase hex), when it was
+    /// read: what a recording of a lesson names its text by.
+    pub source_sha256: Option<String>,
+    /// What each step replayed on the kernel changed there, as the kernel
+    /// showed it (kernel_steps.rs); None unless asked (`--kernel-steps`).
+    pub kernel_steps: Option<Vec<KernelStep>>,
 }
 
 impl Outcome {
@@ -182,7 +189,15 @@ impl Outcome {
             pages_not_judged: Vec::new(),
             expects: Vec::new(),
             error: Some(error),
+            source_sha256: None,
+            kernel_steps: None,
         }
+    }
+
+    /// The outcome, naming the text it was checked from.
+    pub fn of_source(mut self, text: &str) -> Outcome {
+        self.source_sha256 = Some(source_sha256(text));
+        self
     }
 
     /// Count what the verdict is made of.
@@ -343,6 +358,8 @@ mod tests {
             pages_not_judged: Vec::new(),
             expects,
             error: None,
+            source_sha256: None,
+            kernel_steps: None,
         }
     }
 
