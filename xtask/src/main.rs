@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         Some("test") => tools::setup_path().and_then(|()| test::test()),
         Some("serve") => tools::setup_path().and_then(|()| serve::serve(&args[1..])),
         Some("bench") => bench(&args[1..]),
+        Some("tools") => tools::setup_path().and_then(|()| tools::ensure_all()),
         _ => {
             eprintln!(
                 "usage: cargo xtask <job>\n\n\
@@ -26,7 +27,8 @@ fn main() -> ExitCode {
                  test    every check CI runs: fmt, clippy, all tests, the component tests and\n          \
                  the end-to-end tests in headless Chromium, the release wasm's size\n  \
                  bench   the benchmarks: the model's (criterion), then the scale cases\n          \
-                 (`bench --quick`, `bench model ARGS`, `bench scale [--quick] [CASE..]`)"
+                 (`bench --quick`, `bench model ARGS`, `bench scale [--quick] [CASE..]`)\n  \
+                 tools   find, or install when missing, every tool serve and test use"
             );
             return ExitCode::from(2);
         }

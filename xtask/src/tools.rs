@@ -120,6 +120,17 @@ pub fn ensure_toolchain(wasm: bool) -> Result {
     Ok(())
 }
 
+/// Every tool `serve` and `test` use (`cargo xtask tools`: a CI cache
+/// step, or a check of what a machine has).
+pub fn ensure_all() -> Result {
+    ensure_toolchain(true)?;
+    ensure_trunk()?;
+    ensure_wasm_bindgen()?;
+    ensure_wasm_opt()?;
+    ensure_chromium()?;
+    Ok(())
+}
+
 /// Say which tool is used, or that it is being installed and why.
 fn found(name: &str, version: &str) {
     let at = which(name).map(|p| p.display().to_string());

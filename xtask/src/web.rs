@@ -23,15 +23,20 @@ fn trunk() -> Command {
     cmd
 }
 
-/// Install what the build needs, then `trunk build --release` into dist/;
-/// returns dist's absolute path.
+/// The cargo profile of the release build (Cargo.toml: small, not fast).
+pub const PROFILE: &str = "web-release";
+
+/// Install what the build needs, then `trunk build --release` with the
+/// web-release profile into dist/; returns dist's absolute path.
 pub fn build_release() -> Result<PathBuf> {
     tools::ensure_toolchain(true)?;
     tools::ensure_wasm_bindgen()?;
     tools::ensure_wasm_opt()?;
     tools::ensure_trunk()?;
     let dist = root().join("dist");
-    run(trunk().args(["build", "--release", "--dist"]).arg(&dist))?;
+    run(trunk()
+        .args(["build", "--release", "--cargo-profile", PROFILE, "--dist"])
+        .arg(&dist))?;
     Ok(dist)
 }
 
