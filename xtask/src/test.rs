@@ -101,7 +101,9 @@ pub fn test() -> Result {
                     cargo()
                         .args(["test", "-p", "e2e", "--features", "browser"])
                         .env("FORKSCOPE_DIST", &dist)
-                        .env("CHROMEDRIVER", &driver),
+                        // The brief's name and the one the e2e crate reads.
+                        .env("CHROMEDRIVER", &driver)
+                        .env("FORKSCOPE_CHROMEDRIVER", &driver),
                 );
             } else {
                 tally
