@@ -6,6 +6,8 @@
 //! components draw them.
 
 mod app;
+#[cfg(all(test, target_arch = "wasm32"))]
+mod component_tests;
 mod controls;
 mod editor;
 mod help;

@@ -1,0 +1,268 @@
+//! Component tests: the app's components rendered by yew into a real DOM
+//! in headless Chromium (`cargo test -p web --target
+//! wasm32-unknown-unknown`, run by `cargo xtask test`), checked through
+//! what a learner and a screen reader get: aria-labels, disabled states,
+//! the narration's text, the alert of a broken scenario.
+//!
+//! Each test mounts into its own element and takes it down after; the App
+//! tests set the page's query (the link) first, since the App reads it
+//! when it starts, and forget the drafts they leave in localStorage.
+
+use crate::app::App;
+use crate::controls::{Controls, ControlsProps, Move};
+use sim_core::engine::Sim;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{Element, HtmlButtonElement, HtmlTextAreaElement};
+use yew::prelude::*;
+use yew::AppHandle;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// How long a test waits for the app to show something before failing.
+const PATIENCE_MS: u32 = 10_000;
+
+fn document() -> web_sys::Document {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a browser page has a document")
+}
+
+/// A fresh element in the page's body to render into.
+fn mount() -> Element {
+    let root = document().create_element("div").unwrap();
+    document().body().unwrap().append_child(&root).unwrap();
+    root
+}
+
+/// Let the browser run timers and yew's scheduler for `ms`.
+async fn sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// Wait until `find` gives something (the app renders asynchronously and
+/// computes its run in slices); fail, naming `what`, after PATIENCE_MS.
+async fn wait_for<T>(what: &str, mut find: impl FnMut() -> Option<T>) -> T {
+    let mut waited = 0;
+    loop {
+        if let Some(found) = find() {
+            return found;
+        }
+        assert!(waited < PATIENCE_MS, "after {waited} ms, still no {what}");
+        sleep(20).await;
+        waited += 20;
+    }
+}
+
+fn select(root: &Element, selector: &str) -> Option<Element> {
+    root.query_selector(selector).ok().flatten()
+}
+
+fn button(root: &Element, label: &str) -> HtmlButtonElement {
+    select(root, &format!("button[aria-label=\"{label}\"]"))
+        .unwrap_or_else(|| panic!("no button labelled {label:?}"))
+        .dyn_into()
+        .unwrap()
+}
+
+fn text(root: &Element, selector: &str) -> Option<String> {
+    select(root, selector).and_then(|e| e.text_content())
+}
+
+/// Point the page at `query` (a link's `?...`) and forget every draft, so
+/// that the App opens what the link says.
+fn open_link(query: &str) {
+    let window = web_sys::window().unwrap();
+    window
+        .history()
+        .unwrap()
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(query))
+        .unwrap();
+    window.local_storage().unwrap().unwrap().clear().unwrap();
+}
+
+/// Controls at `step` of `total`, reporting moves and plays into `log`.
+fn controls(
+    step: u32,
+    total: u32,
+    computing: bool,
+    log: &Rc<RefCell<Vec<String>>>,
+) -> ControlsProps {
+    let (moves, plays) = (Rc::clone(log), Rc::clone(log));
+    ControlsProps {
+        step,
+        total,
+        computing,
+        playing: false,
+        speed: 1.0,
+        on_move: Callback::from(move |m: Move| moves.borrow_mut().push(format!("{m:?}"))),
+        on_play: Callback::from(move |()| plays.borrow_mut().push("play".into())),
+        on_speed: Callback::noop(),
+    }
+}
+
+async fn render_controls(props: ControlsProps) -> (Element, AppHandle<Controls>) {
+    let root = mount();
+    let handle = yew::Renderer::<Controls>::with_root_and_props(root.clone(), props).render();
+    wait_for("step counter", || text(&root, "#step-counter")).await;
+    (root, handle)
+}
+
+const LABELS: [&str; 5] = [
+    "First step",
+    "Previous step",
+    "Play",
+    "Next step",
+    "Last step",
+];
+
+fn disabled(root: &Element) -> Vec<bool> {
+    LABELS.iter().map(|l| button(root, l).disabled()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn at_the_first_step_only_going_back_is_disabled() {
+    let log = Rc::default();
+    let (root, handle) = render_controls(controls(0, 5, false, &log)).await;
+    assert_eq!(disabled(&root), [true, true, false, false, false]);
+    assert_eq!(text(&root, "#step-counter").unwrap(), "Step 0 of 5");
+    let scrubber = select(&root, "input[type=range][aria-label=Step]").expect("the scrubber");
+    assert_eq!(scrubber.get_attribute("max").as_deref(), Some("5"));
+    handle.destroy();
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn at_the_last_step_only_going_back_is_enabled_unless_steps_are_still_coming() {
+    let log = Rc::default();
+    let (root, handle) = render_controls(controls(5, 5, false, &log)).await;
+    assert_eq!(disabled(&root), [false, false, true, true, true]);
+    assert_eq!(text(&root, "#step-counter").unwrap(), "Step 5 of 5");
+    handle.destroy();
+    root.remove();
+
+    let (root, handle) = render_controls(controls(5, 5, true, &log)).await;
+    assert_eq!(disabled(&root), [false, false, false, false, false]);
+    assert_eq!(text(&root, "#step-counter").unwrap(), "Step 5 of 5…");
+    handle.destroy();
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn clicking_the_buttons_reports_each_move_and_play() {
+    let log: Rc<RefCell<Vec<String>>> = Rc::default();
+    let (root, handle) = render_controls(controls(2, 5, false, &log)).await;
+    for label in [
+        "Next step",
+        "Previous step",
+        "First step",
+        "Last step",
+        "Play",
+    ] {
+        button(&root, label).click();
+    }
+    assert_eq!(*log.borrow(), ["Next", "Prev", "First", "Last", "play"]);
+    handle.destroy();
+    root.remove();
+}
+
+/// The narration of step `n` (from 1) of `source` and its say lines, as
+/// the model gives them.
+fn narration_of(source: &str, n: usize) -> (String, Vec<String>) {
+    let mut sim = Sim::from_source(source).unwrap();
+    for _ in 0..n {
+        sim.step().unwrap().expect("the lesson has that many steps");
+    }
+    let step = &sim.steps()[n - 1];
+    (step.narration.clone(), step.says.clone())
+}
+
+#[wasm_bindgen_test]
+async fn a_lesson_link_opens_at_its_step_and_narrates_exactly_what_the_model_says() {
+    let lesson = sim_core::lessons::find("cow-after-fork").unwrap();
+    let (narration, says) = narration_of(lesson.source, 6);
+    assert!(!narration.is_empty());
+
+    open_link("?lesson=cow-after-fork&step=6");
+    let root = mount();
+    let handle = yew::Renderer::<App>::with_root(root.clone()).render();
+    let counter = wait_for("step 6 on the counter", || {
+        text(&root, "#step-counter").filter(|t| t.starts_with("Step 6 of "))
+    })
+    .await;
+    assert!(!counter.ends_with('…'), "the lesson is short: {counter}");
+    let shown = wait_for("narration", || {
+        text(&root, "#narration").filter(|t| !t.trim().is_empty())
+    })
+    .await;
+    assert!(shown.contains(&narration), "{shown:?} lacks {narration:?}");
+    for say in &says {
+        assert!(shown.contains(say.as_str()), "{shown:?} lacks {say:?}");
+    }
+    let live = select(&root, "#narration").unwrap();
+    assert_eq!(live.get_attribute("aria-live").as_deref(), Some("polite"));
+    handle.destroy();
+    root.remove();
+}
+
+#[wasm_bindgen_test]
+async fn a_broken_scenario_in_the_editor_shows_an_alert_at_its_line_and_column() {
+    open_link("?lesson=cow-after-fork");
+    let root = mount();
+    let handle = yew::Renderer::<App>::with_root(root.clone()).render();
+    let editor: HtmlTextAreaElement = wait_for("the Scenario textarea", || {
+        select(&root, "textarea[aria-label=Scenario]")
+    })
+    .await
+    .dyn_into()
+    .unwrap();
+    assert!(
+        select(&root, "[role=alert]").is_none(),
+        "the lesson parses: no alert"
+    );
+
+    let broken = "process p\np: mmap heap 2\np: frobnicate heap 0\n";
+    let Err(error) = Sim::from_source(broken) else {
+        panic!("frobnicate is no operation, yet the text parsed");
+    };
+    editor.set_value(broken);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let input = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
+    editor.dispatch_event(&input).unwrap();
+
+    let alert = wait_for("an alert", || text(&root, "[role=alert]")).await;
+    let at = format!("Line {}, column {}", error.pos.line, error.pos.col);
+    assert_eq!(error.pos.line, 3);
+    assert!(alert.contains(&at), "{alert:?} does not say {at:?}");
+    handle.destroy();
+    root.remove();
+    open_link("?");
+}
+
+#[wasm_bindgen_test]
+async fn a_malformed_link_opens_the_first_lesson_with_a_notice_saying_so() {
+    open_link("?lesson=no-such-lesson&step=3");
+    let root = mount();
+    let handle = yew::Renderer::<App>::with_root(root.clone()).render();
+    let notice = wait_for("the notice", || text(&root, "#notice")).await;
+    assert!(notice.contains("could not be opened"), "{notice:?}");
+    let counter = wait_for("the step counter", || text(&root, "#step-counter")).await;
+    assert!(counter.starts_with("Step 0 of "), "{counter:?}");
+    let lesson = select(&root, "select[aria-label=Lesson]")
+        .unwrap()
+        .dyn_into::<web_sys::HtmlSelectElement>()
+        .unwrap();
+    assert_eq!(lesson.value(), crate::app::DEFAULT_LESSON);
+    handle.destroy();
+    root.remove();
+    open_link("?");
+}

@@ -1,0 +1,138 @@
+//! The web app's release build (trunk, offline, with wasm-opt) and the
+//! size of its wasm, raw and gzipped, against the budget.
+
+use crate::{root, run, tools, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The budget for the release wasm, gzipped: 350 KB (of 1000
+/// bytes, the stricter reading).
+pub const GZIP_BUDGET: u64 = 350_000;
+
+/// gzip's header (10 bytes, no file name) and trailer (CRC-32 and size,
+/// 8 bytes) around the raw DEFLATE stream (RFC 1952, section 2.3).
+const GZIP_FRAMING: u64 = 18;
+
+/// trunk, told never to download tools or check for a newer trunk (the
+/// `--offline` flag would swallow the next word: the environment is used).
+fn trunk() -> Command {
+    let mut cmd = Command::new("trunk");
+    cmd.current_dir(root())
+        .env("TRUNK_OFFLINE", "true")
+        .env("TRUNK_SKIP_VERSION_CHECK", "true");
+    cmd
+}
+
+/// The cargo profile of the release build (Cargo.toml: small, not fast).
+pub const PROFILE: &str = "web-release";
+
+/// Install what the build needs, then `trunk build --release` with the
+/// web-release profile into dist/; returns dist's absolute path.
+pub fn build_release() -> Result<PathBuf> {
+    tools::ensure_toolchain(true)?;
+    tools::ensure_wasm_bindgen()?;
+    tools::ensure_wasm_opt()?;
+    tools::ensure_trunk()?;
+    let dist = root().join("dist");
+    run(trunk()
+        .args(["build", "--release", "--cargo-profile", PROFILE, "--dist"])
+        .arg(&dist))?;
+    Ok(dist)
+}
+
+/// The release wasm's size, raw and gzipped.
+#[derive(Debug)]
+pub struct WasmSize {
+    pub file: PathBuf,
+    pub raw: u64,
+    pub gzip: u64,
+}
+
+impl WasmSize {
+    pub fn within_budget(&self) -> bool {
+        self.gzip <= GZIP_BUDGET
+    }
+
+    /// "web-1a2b_bg.wasm: 812.4 KB, 251.0 KB gzipped (budget 350 KB)".
+    pub fn summary(&self) -> String {
+        let name = self.file.file_name().unwrap_or_default().to_string_lossy();
+        format!(
+            "{name}: {} raw, {} gzipped (level 9; budget {}{})",
+            kb(self.raw),
+            kb(self.gzip),
+            kb(GZIP_BUDGET),
+            if self.within_budget() {
+                ""
+            } else {
+                ": OVER BUDGET"
+            }
+        )
+    }
+}
+
+/// Bytes in KB of 1000, one decimal.
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1000.0)
+}
+
+/// The one .wasm file trunk wrote into `dist`, measured.
+pub fn wasm_size(dist: &Path) -> Result<WasmSize> {
+    let entries =
+        std::fs::read_dir(dist).map_err(|e| format!("cannot read {}: {e}", dist.display()))?;
+    let wasm: Vec<PathBuf> = entries
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .collect();
+    let [file] = wasm.as_slice() else {
+        return Err(format!(
+            "expected one .wasm file in {}, found {}",
+            dist.display(),
+            wasm.len()
+        ));
+    };
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    Ok(WasmSize {
+        file: file.clone(),
+        raw: bytes.len() as u64,
+        gzip: gzip_len(&bytes),
+    })
+}
+
+/// The size of `bytes` gzipped at level 9 (miniz: on this app within 0.5%
+/// of `gzip -9`, a little larger).
+fn gzip_len(bytes: &[u8]) -> u64 {
+    miniz_oxide::deflate::compress_to_vec(bytes, 9).len() as u64 + GZIP_FRAMING
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repetitive_file_gzips_to_a_small_fraction_with_its_framing() {
+        let bytes = vec![b'a'; 100_000];
+        let len = gzip_len(&bytes);
+        assert!(len > GZIP_FRAMING && len < 1_000, "{len}");
+        assert_eq!(
+            gzip_len(&[]),
+            2 + GZIP_FRAMING,
+            "an empty DEFLATE stream is 2 bytes"
+        );
+    }
+
+    #[test]
+    fn the_summary_names_the_file_and_says_when_it_is_over_budget() {
+        let mut size = WasmSize {
+            file: PathBuf::from("dist/web-1a2b_bg.wasm"),
+            raw: 812_400,
+            gzip: 251_000,
+        };
+        assert_eq!(
+            size.summary(),
+            "web-1a2b_bg.wasm: 812.4 KB raw, 251.0 KB gzipped (level 9; budget 350.0 KB)"
+        );
+        size.gzip = 350_001;
+        assert!(!size.within_budget());
+        assert!(size.summary().ends_with("budget 350.0 KB: OVER BUDGET)"));
+    }
+}
