@@ -4,7 +4,9 @@
 pub mod kernel;
 pub mod log;
 pub mod memory;
+pub mod memory_layout;
 pub mod narration;
+pub mod queue_layout;
 pub mod queues;
 pub mod signals;
 pub mod tree;
