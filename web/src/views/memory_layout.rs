@@ -501,6 +501,8 @@ pub fn layout(
                 row += 1;
             }
         }
+        // Two rows at least: the header's name and its fault counts.
+        row = row.max(block.row + 2);
         block.rows = row - block.row;
         let index = out.procs.len();
         for (c, cell) in block.cells.iter().enumerate() {
