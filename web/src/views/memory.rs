@@ -134,8 +134,8 @@ fn proc_block(p: &ProcBlock) -> Html {
     let y = y_of(p.row);
     let h = p.rows as f64 * ROW - 6.0;
     let faults = match p.faults_now {
-        Some(n) => format!("{} now · {} in all", count(n, "fault", "faults"), p.faults),
-        None => format!("{} in all", count(p.faults, "fault", "faults")),
+        Some(n) if n > 0 => format!("{} now · {} in all", count(n, "fault", "faults"), p.faults),
+        _ => format!("{} in all", count(p.faults, "fault", "faults")),
     };
     let class = classes!(
         "mem-proc",
@@ -193,7 +193,7 @@ fn zero_page() -> Html {
         <g key="zero" class="mem-frame zero" style={format!("transform: translate({FRAME_X}px, {}px)", y_of(0))}>
             <rect class="mem-frame-box" width={FRAME_W.to_string()} height={BOX_H.to_string()} rx="4" />
             <text class="mem-frame-label" x="8" y="16">{"zero page"}</text>
-            <text class="mem-frame-users" x={(FRAME_W - 8.0).to_string()} y="16" text-anchor="end">{"shared, read-only"}</text>
+            <text class="mem-frame-users" x={(FRAME_W - 8.0).to_string()} y="16" text-anchor="end">{"read-only"}</text>
         </g>
     }
 }
@@ -222,7 +222,7 @@ fn frame(f: &FrameSeg) -> Html {
         "mem-frame",
         kind,
         f.shm.then_some("shm"),
-        (f.new || f.users_before.is_some()).then_some("changed"),
+        (f.new || f.reshared).then_some("changed"),
         f.new.then_some("new")
     );
     let label = if f.shm {

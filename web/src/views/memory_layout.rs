@@ -63,7 +63,8 @@ pub struct Cell {
     pub maps: Maps,
     /// A shared mapping (MAP_SHARED): its frames belong to a shmem object.
     pub shared_mapping: bool,
-    /// What it maps changed at this step, or its frames' user counts did.
+    /// What it maps changed at this step, or one of its frames went from
+    /// one user to several or back.
     pub changed: bool,
     /// Its row on the processes' side.
     pub row: usize,
@@ -118,6 +119,10 @@ pub struct FrameSeg {
     pub new: bool,
     /// The user count before this step, when it changed (and was not 0).
     pub users_before: Option<u32>,
+    /// It went from one user to several or back at this step
+    /// (`FrameUsers::reshared`): highlighted, unlike a count that went
+    /// from 64 to 63.
+    pub reshared: bool,
     /// Freed at this step: drawn fading, with no line.
     pub freed: bool,
     pub row: usize,
@@ -362,6 +367,7 @@ pub fn layout(
     }
     let new_ranges = key_ranges(&changes.frames, |u| u.before == 0);
     let moved_ranges = key_ranges(&changes.frames, |u| u.before != 0);
+    let reshared_ranges = key_ranges(&changes.frames, FrameUsers::reshared);
     for &(a, b) in new_ranges.iter().chain(&moved_ranges) {
         cuts.insert(a as u32);
         cuts.insert(b as u32);
@@ -384,6 +390,7 @@ pub fn layout(
                 shm: world.frames().owner(FrameId(lo)) == Some(FrameUse::Shm),
                 new: change.is_some_and(|c| c.before == 0),
                 users_before: change.filter(|c| c.before != 0).map(|c| c.before),
+                reshared: change.is_some_and(|c| c.reshared()),
                 freed: is_freed,
                 row: 0,
             });
@@ -485,7 +492,7 @@ pub fn layout(
                 let mut changed = changed_runs.iter().any(|&(a, b)| a < to && from < b);
                 if let Maps::Frames { first, .. } = maps {
                     let end = first + (to - from);
-                    changed |= moved_ranges
+                    changed |= reshared_ranges
                         .iter()
                         .any(|&(a, b)| a < u64::from(end) && u64::from(first) < b);
                 }

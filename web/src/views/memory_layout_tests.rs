@@ -236,6 +236,37 @@ fn sixty_four_processes_of_1024_pages_are_capped_and_counted() {
         })
         .collect();
     assert_eq!(users, [63, 1, 63, 64]);
+    // p63's copy took F64 from 64 users to 63: told as "was 64" on the
+    // frame, but nobody's run is highlighted for it, as nothing went from
+    // shared to private; only p63's own copy is.
+    let wide = at_step(
+        &sim,
+        step,
+        Limits {
+            frame_rows: 200,
+            ..Limits::default()
+        },
+    );
+    let f64 = wide
+        .frames
+        .iter()
+        .find(|s| s.first == 64)
+        .expect("F64 is drawn");
+    assert_eq!(
+        (f64.count, f64.users, f64.users_before, f64.reshared),
+        (1, 63, Some(64), false)
+    );
+    let changed: Vec<(String, String)> = l
+        .procs
+        .iter()
+        .flat_map(|p| {
+            p.cells
+                .iter()
+                .filter(|c| c.changed)
+                .map(|c| (p.name.clone(), c.label()))
+        })
+        .collect();
+    assert!(changed.iter().all(|(p, _)| p == "p63"), "{changed:?}");
     assert!(l.frames.len() <= Limits::default().frame_rows);
     assert!(
         l.frames_left_out.0 > 0,

@@ -99,35 +99,37 @@ fn lane(c: &Channel, l: &Lane) -> Html {
         Some((cap, _)) => format!("{} of {} in use", n, count(cap, "slot", "slots")),
         None => count(n as u64, "skb", "skbs"),
     };
+    // Drawn as the data flows, writer on the left and reader on the
+    // right: free slots first, then the newest item, the oldest last.
     html! {
         <div class={classes!("q-lane", l.changed().then_some("changed"))}>
-            <div class="q-end q-from">
-                <span class="q-end-name">{l.from.clone()}</span>
-                <span class="q-files">{format!("{} open", count(l.files.0, "file", "files"))}</span>
-                { sleepers(&l.writers, "asleep writing") }
+            <div class="q-head">
+                <div class="q-end q-from">
+                    <span class="q-end-name">{l.from.clone()}</span>
+                    <span class="q-files">{format!("writes · {} open", count(l.files.0, "file", "files"))}</span>
+                    { sleepers(&l.writers, "asleep writing") }
+                </div>
+                <div class="q-flow" aria-hidden="true"></div>
+                <div class="q-end q-to">
+                    <span class="q-end-name">{l.to.clone()}</span>
+                    <span class="q-files">{format!("reads · {} open", count(l.files.1, "file", "files"))}</span>
+                    { sleepers(&l.readers, "asleep reading") }
+                </div>
             </div>
-            <div class="q-queue">
-                <ol class="q-items" aria-label={format!("{} → {}, oldest first", l.from, l.to)}>
-                    { for l.items.iter().enumerate().map(|(i, it)| item(i, it, pipe, scale)) }
-                    if l.more.0 > 0 {
-                        <li class="q-more">{format!("+{} more ({})", l.more.0, bytes(l.more.1))}</li>
-                    }
-                    { for (0..l.free_slots).map(|_| html! { <li class="q-item free" aria-hidden="true"><span class="q-bar"></span><span class="q-len">{"free"}</span></li> }) }
-                </ol>
-                <p class="q-stats">
-                    <span class="q-arrow" aria-hidden="true">{"writes enter here → … → read from the oldest"}</span>
-                    <span>{format!("{} queued · {}", bytes(l.queued), fill)}</span>
-                    { delta }
-                </p>
-                if let Some((charged, sndbuf)) = l.charge {
-                    { charge(&l.from, charged, sndbuf) }
+            <ol class="q-items" aria-label={format!("{} → {}, newest first", l.from, l.to)}>
+                { for (0..l.free_slots).map(|_| html! { <li class="q-item free" aria-hidden="true"><span class="q-bar"></span><span class="q-len">{"free"}</span></li> }) }
+                if l.more.0 > 0 {
+                    <li class="q-more">{format!("+{} newer ({})", l.more.0, bytes(l.more.1))}</li>
                 }
-            </div>
-            <div class="q-end q-to">
-                <span class="q-end-name">{l.to.clone()}</span>
-                <span class="q-files">{format!("{} open", count(l.files.1, "file", "files"))}</span>
-                { sleepers(&l.readers, "asleep reading") }
-            </div>
+                { for l.items.iter().enumerate().rev().map(|(i, it)| item(i, it, pipe, scale)) }
+            </ol>
+            <p class="q-stats">
+                <span>{format!("{} queued · {}", bytes(l.queued), fill)}</span>
+                { delta }
+            </p>
+            if let Some((charged, sndbuf)) = l.charge {
+                { charge(&l.from, charged, sndbuf) }
+            }
         </div>
     }
 }
