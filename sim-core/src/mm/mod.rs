@@ -354,7 +354,7 @@ mod tests {
             touch_one(&mut frames, &mut space, page, Access::Write);
         }
         touch_one(&mut frames, &mut space, 200, Access::Read);
-        let (_, child) = fork(&mut frames, &mut space);
+        let (child, _) = fork(&mut frames, &mut space);
         for region in [&space.regions[0], &child.regions[0]] {
             let mut seen = Vec::new();
             region.for_each_mapped(|page, view| seen.push((page, view)));
