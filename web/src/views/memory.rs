@@ -40,8 +40,8 @@ pub fn view(props: &ViewProps) -> Html {
             let changes = sim.changes(step);
             let layout =
                 memory_layout::layout(world, before, changes.as_ref(), step, Limits::default());
-            if layout.procs.is_empty() {
-                html! { <p class="mem-empty">{"No process has memory yet."}</p> }
+            if layout.frames.is_empty() && layout.procs.iter().all(|p| p.cells.is_empty()) {
+                html! { <p class="mem-empty">{"No memory mapped yet: a process maps a region with mmap."}</p> }
             } else {
                 draw(&layout)
             }

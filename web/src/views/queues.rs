@@ -74,17 +74,9 @@ fn channel(c: &Channel) -> Html {
 fn lane(c: &Channel, l: &Lane) -> Html {
     let pipe = c.slots.is_some();
     let page = c.slots.map_or(0, |(_, p)| p);
-    // Bars are scaled to a page for a pipe, to the largest skb for a socket.
-    let scale = if pipe {
-        u64::from(page.max(1))
-    } else {
-        l.items
-            .iter()
-            .map(|i| u64::from(i.unread + i.read))
-            .max()
-            .unwrap_or(1)
-            .max(1)
-    };
+    // A pipe slot's bar is its page; an skb's is its truesize, so that a
+    // 1-byte skb looks as empty as the 768 bytes it costs make it.
+    let page = u64::from(page.max(1));
     let delta = match l.queued_before {
         Some(b) if b < l.queued => {
             html! { <span class="q-delta up">{format!("▲ +{}", l.queued - b)}</span> }
@@ -121,7 +113,7 @@ fn lane(c: &Channel, l: &Lane) -> Html {
                 if l.more.0 > 0 {
                     <li class="q-more">{format!("+{} newer ({})", l.more.0, bytes(l.more.1))}</li>
                 }
-                { for l.items.iter().enumerate().rev().map(|(i, it)| item(i, it, pipe, scale)) }
+                { for l.items.iter().enumerate().rev().map(|(i, it)| item(i, it, pipe, page)) }
             </ol>
             <p class="q-stats">
                 <span>{format!("{} queued · {}", bytes(l.queued), fill)}</span>
@@ -134,9 +126,10 @@ fn lane(c: &Channel, l: &Lane) -> Html {
     }
 }
 
-fn item(i: usize, it: &Item, pipe: bool, scale: u64) -> Html {
-    let unread_pct = 100.0 * it.unread as f64 / scale as f64;
-    let read_pct = 100.0 * it.read as f64 / scale as f64;
+fn item(i: usize, it: &Item, pipe: bool, page: u64) -> Html {
+    let scale = if pipe { page } else { it.cost.max(1) };
+    let unread_pct = (100.0 * it.unread as f64 / scale as f64).min(100.0);
+    let read_pct = (100.0 * it.read as f64 / scale as f64).min(100.0);
     let what = if pipe { "slot" } else { "skb" };
     let mut label = format!("{} {}: {} unread", what, i + 1, bytes(it.unread));
     if it.read > 0 {
@@ -217,6 +210,7 @@ fn legend() -> Html {
         <ul class="q-legend" aria-label="Legend">
             <li><span class="q-key unread"></span>{"unread bytes"}</li>
             <li><span class="q-key read"></span>{"already read (hatched)"}</li>
+            <li><span class="q-key"></span>{"bar: a slot's page, an skb's truesize (ts)"}</li>
             <li><span class="q-key changed"></span>{"changed at this step (thick outline, ▲▼ bytes)"}</li>
             <li><span class="q-key sleeper">{"z"}</span>{"process asleep at that end"}</li>
         </ul>
