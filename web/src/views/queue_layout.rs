@@ -50,8 +50,10 @@ pub struct Lane {
     pub to: String,
     /// Oldest first (the reader's side), capped at `MAX_ITEMS`.
     pub items: Vec<Item>,
-    /// Items not drawn, and their unread bytes.
+    /// Items not drawn, and their unread bytes: they sit after the first
+    /// `gap` items drawn (the oldest), before the newest ones.
     pub more: (usize, u64),
+    pub gap: usize,
     /// Free places drawn after the items (pipe slots; 0 for sockets).
     pub free_slots: u32,
     /// Unread bytes in the queue now, and before the step (None: the
@@ -156,28 +158,35 @@ fn mark_changed<T: PartialEq>(before: Option<&[T]>, now: &[T]) -> Vec<bool> {
     (0..now.len()).map(|i| !same(best.1, i)).collect()
 }
 
+/// The items drawn, and the ones left out: a long queue is drawn as its
+/// oldest and its newest `MAX_ITEMS / 2` (where reads and writes happen),
+/// the middle counted.
 fn items<T>(
     all: &[T],
     changed: &[bool],
     item: impl Fn(&T) -> (u32, u32, u64),
-) -> (Vec<Item>, (usize, u64)) {
-    let drawn = all
-        .iter()
-        .zip(changed)
-        .take(MAX_ITEMS)
-        .map(|(x, &c)| {
-            let (unread, read, cost) = item(x);
-            Item {
-                unread,
-                read,
-                cost,
-                changed: c,
-            }
-        })
-        .collect();
-    let rest = all.get(MAX_ITEMS..).unwrap_or(&[]);
-    let more_bytes = rest.iter().map(|x| u64::from(item(x).0)).sum();
-    (drawn, (rest.len(), more_bytes))
+) -> (Vec<Item>, (usize, u64), usize) {
+    let draw = |(x, &c): (&T, &bool)| {
+        let (unread, read, cost) = item(x);
+        Item {
+            unread,
+            read,
+            cost,
+            changed: c,
+        }
+    };
+    if all.len() <= MAX_ITEMS {
+        let drawn: Vec<Item> = all.iter().zip(changed).map(draw).collect();
+        let n = drawn.len();
+        return (drawn, (0, 0), n);
+    }
+    let half = MAX_ITEMS / 2;
+    let tail = all.len() - half;
+    let mut drawn: Vec<Item> = all[..half].iter().zip(&changed[..half]).map(draw).collect();
+    drawn.extend(all[tail..].iter().zip(&changed[tail..]).map(draw));
+    let middle = &all[half..tail];
+    let bytes = middle.iter().map(|x| u64::from(item(x).0)).sum();
+    (drawn, (middle.len(), bytes), half)
 }
 
 /// Every pipe and socketpair of `world` (after the step), with what
@@ -195,7 +204,7 @@ pub fn channels(world: &World, before: Option<&World>, page_size: u32) -> Vec<Ch
                 let slots: Vec<Slot> = pipe.slots().collect();
                 let old_slots: Option<Vec<Slot>> = old.map(|b| b.pipe(id).slots().collect());
                 let changed = mark_changed(old_slots.as_deref(), &slots);
-                let (items, more) = items(&slots, &changed, |s| {
+                let (items, more, gap) = items(&slots, &changed, |s| {
                     (s.len, s.offset, u64::from(page_size))
                 });
                 let cap = pipe.capacity_slots();
@@ -213,6 +222,7 @@ pub fn channels(world: &World, before: Option<&World>, page_size: u32) -> Vec<Ch
                         to: world.end_name(r),
                         items,
                         more,
+                        gap,
                         free_slots: drawn_free,
                         queued: pipe.queued(),
                         queued_before: old.map(|b| b.pipe(id).queued()),
@@ -237,7 +247,7 @@ pub fn channels(world: &World, before: Option<&World>, page_size: u32) -> Vec<Ch
                         let old_skbs: Option<Vec<Skb>> =
                             old.map(|b| b.socks(id).socket(to).queue().collect());
                         let changed = mark_changed(old_skbs.as_deref(), &skbs);
-                        let (items, more) =
+                        let (items, more, gap) =
                             items(&skbs, &changed, |s| (s.unread(), s.consumed, s.truesize));
                         let w = EndRef::Sock(id, from);
                         let r = EndRef::Sock(id, to);
@@ -246,6 +256,7 @@ pub fn channels(world: &World, before: Option<&World>, page_size: u32) -> Vec<Ch
                             to: world.end_name(r),
                             items,
                             more,
+                            gap,
                             free_slots: 0,
                             queued: receiver.queued_bytes(),
                             queued_before: old.map(|b| b.socks(id).socket(to).queued_bytes()),

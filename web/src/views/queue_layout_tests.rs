@@ -124,7 +124,11 @@ fn a_long_queue_is_cut_at_sixteen_with_the_rest_counted() {
     let c = at(&sim, "a: send s.0 3 nonblock", 20);
     let lane = &c[0].lanes[0];
     assert_eq!(lane.items.len(), MAX_ITEMS);
-    assert_eq!(lane.more, (4, 12));
+    // The oldest 8 and the newest 8 are drawn, the 4 between counted; the
+    // skb this step added is among those drawn.
+    assert_eq!((lane.more, lane.gap), ((4, 12), 8));
+    assert!(lane.items[15].changed);
+    assert!(lane.items[..15].iter().all(|i| !i.changed));
     assert_eq!(lane.queued, 60);
 }
 

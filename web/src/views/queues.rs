@@ -110,10 +110,14 @@ fn lane(c: &Channel, l: &Lane) -> Html {
             </div>
             <ol class="q-items" aria-label={format!("{} → {}, newest first", l.from, l.to)}>
                 { for (0..l.free_slots).map(|_| html! { <li class="q-item free" aria-hidden="true"><span class="q-bar"></span><span class="q-len">{"free"}</span></li> }) }
-                if l.more.0 > 0 {
-                    <li class="q-more">{format!("+{} newer ({})", l.more.0, bytes(l.more.1))}</li>
-                }
-                { for l.items.iter().enumerate().rev().map(|(i, it)| item(i, it, pipe, page)) }
+                { for l.items.iter().enumerate().rev().map(|(i, it)| html! {
+                    <>
+                        { item(i, it, pipe, page) }
+                        if l.more.0 > 0 && i == l.gap {
+                            <li class="q-more">{format!("+{} more ({})", l.more.0, bytes(l.more.1))}</li>
+                        }
+                    </>
+                }) }
             </ol>
             <p class="q-stats">
                 <span>{format!("{} queued · {}", bytes(l.queued), fill)}</span>
