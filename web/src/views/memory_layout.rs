@@ -160,7 +160,8 @@ pub struct Layout {
     pub procs: Vec<ProcBlock>,
     /// Rows used on the processes' side (note rows included).
     pub rows: usize,
-    /// Processes not drawn for want of room.
+    /// Processes not drawn for want of room (past the cap, the ones the
+    /// step changed are still drawn).
     pub procs_left_out: usize,
     /// Whether the zero page row (row 0 on the frames' side) is drawn.
     pub zero_page: bool,
@@ -431,12 +432,14 @@ pub fn layout(
 
     // The processes' side.
     let mut row = 0;
-    for (n, (p, regions)) in procs.iter().enumerate() {
-        if row >= limits.rows {
-            out.procs_left_out = procs.len() - n;
-            break;
-        }
+    for (p, regions) in &procs {
         let change = changes.processes.get(&*p.name);
+        // Past the cap, only the processes this step changed are drawn (a
+        // few more rows), so that what the step did is always in sight.
+        if row >= limits.rows && (change.is_none() || row >= 2 * limits.rows) {
+            out.procs_left_out += 1;
+            continue;
+        }
         let mut block = ProcBlock {
             name: p.name.to_string(),
             pid: p.pid.0,

@@ -216,8 +216,16 @@ fn sixty_four_processes_of_1024_pages_are_capped_and_counted() {
     let sim = run(&text);
     let step = sim.steps().len() as u32;
     let l = at_step(&sim, step, Limits::default());
-    // A block starts only below the cap, and a block here is 4 rows at most.
-    assert!(l.rows < Limits::default().rows + 4, "{} rows", l.rows);
+    // A block starts only below the cap, and a block here is 4 rows at
+    // most; past it, only p63, which this step changed, is drawn.
+    assert!(l.rows < Limits::default().rows + 8, "{} rows", l.rows);
+    assert_eq!(l.procs.last().unwrap().name, "p63");
+    let p63 = block(&l, "p63");
+    assert_eq!(p63.faults_now, Some(1));
+    assert!(p63
+        .cells
+        .iter()
+        .any(|c| c.changed && c.label() == "heap[63]"));
     assert!(l.procs_left_out > 0);
     assert_eq!(l.procs.len() + l.procs_left_out, 64);
     // A child's heap is four runs: pages the others share (63 users), its
