@@ -58,7 +58,8 @@ pub fn view(props: &ViewProps) -> Html {
 
 fn draw(l: &Layout) -> Html {
     let rows = l.rows.max(l.frame_rows).max(1);
-    let height = y_of(rows) + 4.0;
+    // A last row for "and N more processes" when some are left out.
+    let height = y_of(rows + usize::from(l.procs_left_out > 0)) + 4.0;
     let summary = memory_layout::summary(l);
     let totals = totals(l);
     html! {

@@ -413,8 +413,23 @@ pub fn layout(
     let first_frame_row = usize::from(out.zero_page);
     let frame_room = limits.frame_rows.saturating_sub(first_frame_row).max(2);
     if segs.len() > frame_room {
-        let left: Vec<FrameSeg> = segs.split_off(frame_room - 1);
-        out.frames_left_out = (left.len(), left.iter().map(|s| u64::from(s.count)).sum());
+        // The first frames in number order, then (a few rows more) the
+        // ones this step made, freed or flipped between one user and
+        // several, so that the step's news is always drawn.
+        let keep = frame_room - 1;
+        let mut kept = Vec::with_capacity(keep);
+        for s in std::mem::take(&mut segs) {
+            let news = s.new || s.freed || s.reshared;
+            if kept.len() < keep || (news && kept.len() < 2 * keep) {
+                kept.push(s);
+            } else {
+                out.frames_left_out.0 += 1;
+                if !s.freed {
+                    out.frames_left_out.1 += u64::from(s.count);
+                }
+            }
+        }
+        segs = kept;
     }
     for (i, s) in segs.iter_mut().enumerate() {
         s.row = first_frame_row + i;

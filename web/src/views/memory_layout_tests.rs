@@ -275,7 +275,19 @@ fn sixty_four_processes_of_1024_pages_are_capped_and_counted() {
         })
         .collect();
     assert!(changed.iter().all(|(p, _)| p == "p63"), "{changed:?}");
-    assert!(l.frames.len() <= Limits::default().frame_rows);
+    assert!(l.frames.len() <= 2 * Limits::default().frame_rows);
+    let new = l
+        .frames
+        .iter()
+        .find(|s| s.new)
+        .expect("the new frame is drawn past the cap");
+    assert_eq!((new.first, new.users), (1088, 1));
+    let p63 = l.procs.iter().position(|p| p.name == "p63").unwrap();
+    let copy = l.links.iter().find(|k| k.proc == p63 && k.changed).unwrap();
+    assert_eq!(
+        copy.to_first, new.row,
+        "p63's new line reaches its new frame"
+    );
     assert!(
         l.frames_left_out.0 > 0,
         "the frames past the cap are counted"
