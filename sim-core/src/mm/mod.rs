@@ -347,6 +347,30 @@ mod tests {
     }
 
     #[test]
+    fn for_each_mapped_visits_exactly_the_mapped_pages_as_view_sees_them() {
+        let mut frames = Frames::default();
+        let mut space = space_with_region(300);
+        for page in [3, 70, 299] {
+            touch_one(&mut frames, &mut space, page, Access::Write);
+        }
+        touch_one(&mut frames, &mut space, 200, Access::Read);
+        let (child, _) = fork(&mut frames, &mut space);
+        for region in [&space.regions[0], &child.regions[0]] {
+            let mut seen = Vec::new();
+            region.for_each_mapped(|page, view| seen.push((page, view)));
+            let expected: Vec<(u32, PteView)> = (0..region.pages())
+                .map(|p| (p, region.view(p)))
+                .filter(|(_, v)| *v != PteView::Absent)
+                .collect();
+            assert_eq!(seen, expected);
+            assert_eq!(
+                seen.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+                [3, 70, 200, 299]
+            );
+        }
+    }
+
+    #[test]
     fn a_first_write_zero_fills_a_fresh_frame() {
         let mut frames = Frames::default();
         let mut space = space_with_region(4);

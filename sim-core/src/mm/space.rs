@@ -106,6 +106,21 @@ impl Region {
         }
     }
 
+    /// Every mapped page in index order, `f(page, view)`, skipping the
+    /// parts of the page table never touched: how a view draws a 1 GiB
+    /// region that holds a few pages without reading 262,144 entries.
+    /// Pages not visited are absent.
+    pub fn for_each_mapped(&self, mut f: impl FnMut(u32, PteView)) {
+        self.ptes.for_each_leaf(|base, leaf| {
+            for (k, pte) in leaf.iter().enumerate() {
+                if let Some(frame) = pte.frame() {
+                    let writable = pte.wgen() != 0 && pte.wgen() == self.wgen;
+                    f(base + k as u32, PteView::Mapped { frame, writable });
+                }
+            }
+        });
+    }
+
     /// Map `frame` at `page`, writable or read-only.
     pub(crate) fn map(&mut self, page: u32, frame: FrameId, writable: bool) {
         let wgen = if writable { self.wgen } else { 0 };

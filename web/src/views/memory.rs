@@ -1,13 +1,289 @@
-//! The Memory view.
+//! The Memory view: each process's pages (in runs) beside the physical
+//! frames, with a line from every run to the frames it maps, so that
+//! sharing after fork, a copy-on-write copy (a new frame, a line that
+//! moves), a reuse, the zero page and freeing are seen at a glance.
+//!
+//! The rows come from `memory_layout` (pure, tested); this module only
+//! turns them into SVG. Elements are keyed by what they stand for (a run's
+//! process, region and first page; a frame's number), so that a line that
+//! moves is the same element moving: CSS animates it, except under
+//! prefers-reduced-motion.
+
+use super::memory_layout::{self, Cell, FrameSeg, Layout, Limits, Maps, ProcBlock};
 use super::ViewProps;
+use sim_core::words::count;
 use yew::prelude::*;
+
+/// Geometry of the drawing, in SVG user units (the SVG scales to its box).
+const ROW: f64 = 30.0;
+const TOP: f64 = 26.0;
+const WIDTH: f64 = 780.0;
+const PROC_X: f64 = 0.0;
+const PROC_W: f64 = 200.0;
+const CELL_X: f64 = 210.0;
+const CELL_W: f64 = 170.0;
+const FRAME_X: f64 = 570.0;
+const FRAME_W: f64 = 210.0;
+const BOX_H: f64 = ROW - 6.0;
+
+fn y_of(row: usize) -> f64 {
+    TOP + row as f64 * ROW
+}
 
 #[function_component(MemoryView)]
 pub fn view(props: &ViewProps) -> Html {
-    let _ = props;
+    let sim = props.run.sim();
+    let step = props.step;
+    let body = match sim.world(step) {
+        Some(world) => {
+            let before = step.checked_sub(1).and_then(|s| sim.world(s));
+            let changes = sim.changes(step);
+            let layout =
+                memory_layout::layout(world, before, changes.as_ref(), step, Limits::default());
+            if layout.frames.is_empty() && layout.procs.iter().all(|p| p.cells.is_empty()) {
+                html! { <p class="mem-empty">{"No memory mapped yet: a process maps a region with mmap."}</p> }
+            } else {
+                draw(&layout)
+            }
+        }
+        None => html! {},
+    };
     html! {
         <section class="view" id="view-memory" aria-labelledby="view-memory-title">
             <h2 id="view-memory-title">{"Memory"}</h2>
+            { body }
         </section>
+    }
+}
+
+fn draw(l: &Layout) -> Html {
+    let rows = l.rows.max(l.frame_rows).max(1);
+    // A last row for "and N more processes" when some are left out.
+    let height = y_of(rows + usize::from(l.procs_left_out > 0)) + 4.0;
+    let summary = memory_layout::summary(l);
+    let totals = totals(l);
+    html! {
+        <>
+            <p class="mem-totals">{ totals }</p>
+            <div class="mem-scroll">
+                <svg class="mem" viewBox={format!("0 0 {WIDTH} {height}")}
+                    width={WIDTH.to_string()} height={height.to_string()}
+                    role="img" aria-labelledby="mem-svg-title" aria-describedby="mem-summary">
+                    <title id="mem-svg-title">{"Pages of each process, with a line to the physical frame each maps"}</title>
+                    { defs() }
+                    <text class="mem-col" x={PROC_X.to_string()} y="14">{"Process"}</text>
+                    <text class="mem-col" x={CELL_X.to_string()} y="14">{"Pages (virtual)"}</text>
+                    <text class="mem-col" x={FRAME_X.to_string()} y="14">{"Frames (physical)"}</text>
+                    <g class="mem-links">
+                        { for l.links.iter().map(|k| link(l, k)) }
+                    </g>
+                    { for l.procs.iter().map(proc_block) }
+                    if l.zero_page {
+                        { zero_page() }
+                    }
+                    { for l.frames.iter().map(frame) }
+                    if l.frames_left_out.0 > 0 {
+                        <g class="mem-more" transform={format!("translate({FRAME_X},{})", y_of(l.frame_rows - 1))}>
+                            <rect class="mem-more-box" width={FRAME_W.to_string()} height={BOX_H.to_string()} rx="4" />
+                            <text x="8" y="16">{format!("and {} more ({})", count(l.frames_left_out.0 as u64, "run", "runs"), count(l.frames_left_out.1, "frame", "frames"))}</text>
+                        </g>
+                    }
+                    if l.procs_left_out > 0 {
+                        <text class="mem-note" x={PROC_X.to_string()} y={(y_of(l.rows) + 16.0).to_string()}>
+                            {format!("and {} more, not drawn", count(l.procs_left_out as u64, "process", "processes"))}
+                        </text>
+                    }
+                </svg>
+            </div>
+            { legend() }
+            <ul id="mem-summary" class="mem-sr">
+                { for summary.into_iter().map(|s| html! { <li>{s}</li> }) }
+            </ul>
+        </>
+    }
+}
+
+/// One line of totals: frames in use, new and freed at this step.
+fn totals(l: &Layout) -> String {
+    let mut s = format!("{} in use", count(l.frames_in_use, "frame", "frames"));
+    if l.frames_new > 0 {
+        s.push_str(&format!(" · {} new", l.frames_new));
+    }
+    if l.frames_freed > 0 {
+        s.push_str(&format!(" · {} freed", l.frames_freed));
+    }
+    s
+}
+
+/// The fills that say "shared" and "zero page" without colour.
+fn defs() -> Html {
+    html! {
+        <defs>
+            <pattern id="mem-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+                <rect class="mem-hatch-bg" width="6" height="6" />
+                <line class="mem-hatch-line" x1="0" y1="0" x2="0" y2="6" />
+            </pattern>
+            <pattern id="mem-dots" width="6" height="6" patternUnits="userSpaceOnUse">
+                <rect class="mem-dots-bg" width="6" height="6" />
+                <circle class="mem-dots-dot" cx="3" cy="3" r="1.2" />
+            </pattern>
+        </defs>
+    }
+}
+
+fn proc_block(p: &ProcBlock) -> Html {
+    let y = y_of(p.row);
+    let h = p.rows as f64 * ROW - 6.0;
+    let faults = match p.faults_now {
+        Some(n) if n > 0 => format!("{} now · {} in all", count(n, "fault", "faults"), p.faults),
+        _ => format!("{} in all", count(p.faults, "fault", "faults")),
+    };
+    let class = classes!(
+        "mem-proc",
+        p.changed.then_some("changed"),
+        (p.state == "zombie" || p.state == "gone").then_some("dead")
+    );
+    html! {
+        <g key={format!("p-{}", p.name)} class={class} style={format!("transform: translate({PROC_X}px, {y}px)")}>
+            <rect class="mem-proc-box" width={PROC_W.to_string()} height={h.to_string()} rx="6" />
+            <text class="mem-proc-name" x="8" y="16">{format!("{} ", p.name)}
+                <tspan class="mem-proc-pid">{format!("pid {} · {}", p.pid, p.state)}</tspan>
+            </text>
+            <text class="mem-proc-faults" x="8" y="38">{faults}</text>
+            { for p.cells.iter().map(|c| cell(p, c)) }
+            { for p.notes.iter().map(|(row, text)| html! {
+                <text class="mem-note" x={(CELL_X - PROC_X).to_string()} y={(y_of(*row) - y + 16.0).to_string()}>{text.clone()}</text>
+            }) }
+        </g>
+    }
+}
+
+fn cell(p: &ProcBlock, c: &Cell) -> Html {
+    let dy = y_of(c.row) - y_of(p.row);
+    let (kind, badge) = match c.maps {
+        Maps::Absent => ("absent", "not mapped"),
+        Maps::Zero => ("zero", "zero page"),
+        Maps::Frames {
+            users, writable, ..
+        } => (
+            if users > 1 { "shared" } else { "private" },
+            if writable { "rw" } else { "read-only" },
+        ),
+    };
+    let class = classes!(
+        "mem-cell",
+        kind,
+        c.changed.then_some("changed"),
+        c.shared_mapping.then_some("shm")
+    );
+    html! {
+        <g key={format!("c-{}-{}", c.region, c.from)} class={class}
+            style={format!("transform: translate({}px, {dy}px)", CELL_X - PROC_X)}>
+            <rect class="mem-cell-box" width={CELL_W.to_string()} height={BOX_H.to_string()} rx="4" />
+            <text class="mem-cell-label" x="7" y="16">{c.label()}</text>
+            <text class="mem-cell-badge" x={(CELL_W - 6.0).to_string()} y="16" text-anchor="end">{badge}</text>
+            if c.changed {
+                <circle class="mem-changed-dot" cx={(CELL_W + 4.0).to_string()} cy="4" r="4" />
+            }
+        </g>
+    }
+}
+
+fn zero_page() -> Html {
+    html! {
+        <g key="zero" class="mem-frame zero" style={format!("transform: translate({FRAME_X}px, {}px)", y_of(0))}>
+            <rect class="mem-frame-box" width={FRAME_W.to_string()} height={BOX_H.to_string()} rx="4" />
+            <text class="mem-frame-label" x="8" y="16">{"zero page"}</text>
+            <text class="mem-frame-users" x={(FRAME_W - 8.0).to_string()} y="16" text-anchor="end">{"read-only"}</text>
+        </g>
+    }
+}
+
+fn frame(f: &FrameSeg) -> Html {
+    let users = if f.freed {
+        "freed".to_string()
+    } else {
+        let mut s = count(f.users, "user", "users");
+        if f.count > 1 {
+            s.push_str(" each");
+        }
+        if let Some(b) = f.users_before {
+            s.push_str(&format!(" (was {b})"));
+        }
+        s
+    };
+    let kind = if f.freed {
+        "freed"
+    } else if f.users > 1 {
+        "shared"
+    } else {
+        "private"
+    };
+    let class = classes!(
+        "mem-frame",
+        kind,
+        f.shm.then_some("shm"),
+        (f.new || f.reshared).then_some("changed"),
+        f.new.then_some("new")
+    );
+    let label = if f.shm {
+        format!("{} shm", f.label())
+    } else {
+        f.label()
+    };
+    html! {
+        <g key={format!("f-{}", f.first)} class={class}
+            style={format!("transform: translate({FRAME_X}px, {}px)", y_of(f.row))}>
+            <rect class="mem-frame-box" width={FRAME_W.to_string()} height={BOX_H.to_string()} rx="4" />
+            <text class="mem-frame-label" x="8" y="16">{label}</text>
+            <text class="mem-frame-users" x={(FRAME_W - 8.0).to_string()} y="16" text-anchor="end">{users}</text>
+            if f.new {
+                <g class="mem-badge" transform={format!("translate({},{})", FRAME_W - 30.0, -7.0)}>
+                    <rect width="30" height="13" rx="6" />
+                    <text x="15" y="10" text-anchor="middle">{"NEW"}</text>
+                </g>
+            }
+        </g>
+    }
+}
+
+fn link(l: &Layout, k: &memory_layout::Link) -> Html {
+    let p = &l.procs[k.proc];
+    let c = &p.cells[k.cell];
+    let x1 = CELL_X + CELL_W;
+    let y1 = y_of(c.row) + BOX_H / 2.0;
+    let x2 = FRAME_X;
+    // A run of frames is reached over the whole span of its rows.
+    let top = y_of(k.to_first) + 3.0;
+    let bottom = y_of(k.to_last) + BOX_H - 3.0;
+    let y2 = ((top + bottom) / 2.0).clamp(top, bottom);
+    let mid = (x1 + x2) / 2.0;
+    let d = format!("M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}");
+    let class = classes!(
+        "mem-link",
+        if k.zero {
+            "zero"
+        } else if k.shared {
+            "shared"
+        } else {
+            "private"
+        },
+        k.changed.then_some("changed")
+    );
+    html! {
+        <path key={format!("l-{}-{}-{}", p.name, c.region, c.from)} class={class} d={d.clone()}
+            style={format!("d: path('{d}')")} />
+    }
+}
+
+fn legend() -> Html {
+    html! {
+        <ul class="mem-legend" aria-label="Legend">
+            <li><svg width="22" height="14" aria-hidden="true"><rect class="mem-key private" x="1" y="1" width="20" height="12" rx="3" /></svg>{"private: 1 user"}</li>
+            <li><svg width="22" height="14" aria-hidden="true"><rect class="mem-key shared" x="1" y="1" width="20" height="12" rx="3" /></svg>{"shared: 2 or more users (hatched)"}</li>
+            <li><svg width="22" height="14" aria-hidden="true"><rect class="mem-key zero" x="1" y="1" width="20" height="12" rx="3" /></svg>{"zero page (dotted)"}</li>
+            <li><svg width="22" height="14" aria-hidden="true"><rect class="mem-key absent" x="1" y="1" width="20" height="12" rx="3" /></svg>{"not mapped (dashed)"}</li>
+            <li><svg width="22" height="14" aria-hidden="true"><circle class="mem-changed-dot" cx="11" cy="7" r="5" /></svg>{"changed at this step (thick line); NEW: frame allocated"}</li>
+        </ul>
     }
 }

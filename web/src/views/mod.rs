@@ -4,8 +4,10 @@
 pub mod kernel;
 pub mod log;
 pub mod memory;
+pub mod memory_layout;
 pub mod narration;
 pub mod proctree;
+pub mod queue_layout;
 pub mod queues;
 pub mod sigcards;
 pub mod sigflow;
