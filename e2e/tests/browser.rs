@@ -307,7 +307,10 @@ fn a_broken_line_typed_into_the_editor_is_shown_at_its_line_and_column_and_survi
             .expect("typing reaches the editor");
         b.wait_js(
             "the parse error",
-            "return document.querySelector('[role=alert]') !== null;",
+            // The alert region is always on the page (a screen reader hears
+            // what is put in it); the error is there once the text re-ran.
+            "const a = document.querySelector('#editor-error[role=alert]'); \
+             return a !== null && a.innerText.trim() !== '';",
         )
         .await;
         let typed = b
@@ -329,7 +332,7 @@ fn a_broken_line_typed_into_the_editor_is_shown_at_its_line_and_column_and_survi
             err.pos.line, err.pos.col, err.kind
         );
         assert_eq!(
-            b.inner_text("[role=alert]").await.trim(),
+            b.inner_text("#editor-error[role=alert]").await.trim(),
             want,
             "the inline error is the parser's, at its line and column"
         );
@@ -355,10 +358,13 @@ fn a_broken_line_typed_into_the_editor_is_shown_at_its_line_and_column_and_survi
         assert_eq!(after, json!(typed), "the typed text survived the reload");
         b.wait_js(
             "the parse error after the reload",
-            "return document.querySelector('[role=alert]') !== null;",
+            // The alert region is always on the page (a screen reader hears
+            // what is put in it); the error is there once the text re-ran.
+            "const a = document.querySelector('#editor-error[role=alert]'); \
+             return a !== null && a.innerText.trim() !== '';",
         )
         .await;
-        assert_eq!(b.inner_text("[role=alert]").await.trim(), want);
+        assert_eq!(b.inner_text("#editor-error[role=alert]").await.trim(), want);
 
         // The lesson's own link brings the draft back too (from storage,
         // not from the address bar), and says so.
