@@ -1,22 +1,25 @@
 //! The help panel: the keys, how the editor behaves, and the scenario
-//! language reference, docs/scenario-language.md, built into the app and
-//! drawn from its markdown (pulldown-cmark, without its HTML writer: the
-//! events become yew nodes, so no HTML string is ever injected, and the
-//! reference's scenarios get the editor's colours).
+//! language reference, docs/scenario-language.md, built into the app as
+//! HTML. web/build.rs renders the markdown at build time (so the app
+//! carries neither the markdown nor a parser); here its `scn` examples get
+//! the editor's colours (`colour_examples`, every piece of text escaped)
+//! and the result is put in the panel. It is our own compiled-in document,
+//! with any HTML in the markdown escaped by build.rs, so injecting it is
+//! safe.
 
 use crate::highlight;
-use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag};
-use std::collections::BTreeMap;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, KeyboardEvent};
 use yew::prelude::*;
 
-/// The language reference, as the repository has it.
-pub const REFERENCE: &str = include_str!("../../docs/scenario-language.md");
+/// The language reference as HTML, rendered by web/build.rs from
+/// docs/scenario-language.md (headings with `help-` ids, `scn` examples
+/// as `<pre class="scn"><code>` with their text escaped).
+pub const REFERENCE_HTML: &str = include_str!(concat!(env!("OUT_DIR"), "/scenario-language.html"));
 
-/// What the ids of the reference's headings start with, so that they
-/// cannot clash with the app's own ids (`view-...`, `editor-...`).
-const ID_PREFIX: &str = "help-";
+/// Where build.rs opens and closes a `scn` example's text.
+const SCN_OPEN: &str = "<pre class=\"scn\"><code>";
+const SCN_CLOSE: &str = "</code></pre>";
 
 #[derive(Properties, PartialEq)]
 pub struct HelpProps {
@@ -25,7 +28,9 @@ pub struct HelpProps {
 
 #[function_component(Help)]
 pub fn help(props: &HelpProps) -> Html {
-    let reference = use_memo((), |_| render(REFERENCE));
+    let reference = use_memo((), |_| {
+        Html::from_html_unchecked(AttrValue::from(colour_examples(REFERENCE_HTML)))
+    });
     let heading = use_node_ref();
     {
         // Move focus into the panel when it opens, so that a keyboard or
@@ -105,291 +110,180 @@ fn jump() -> Callback<MouseEvent> {
     })
 }
 
-/// The id GitHub gives a heading: lowercase, punctuation dropped, spaces
-/// as `-` (so the reference's own "Contents" links work here too).
-pub fn slug(heading: &str) -> String {
-    heading
-        .chars()
-        .filter_map(|c| match c {
-            ' ' => Some('-'),
-            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c.to_ascii_lowercase()),
-            _ => None,
-        })
-        .collect()
-}
-
-#[cfg(test)]
-/// The headings of a markdown text, with the ids `render` gives them
-/// (prefixed; a repeated heading gets `-1`, `-2`... as on GitHub).
-pub fn heading_ids(markdown: &str) -> Vec<String> {
-    let mut ids = Vec::new();
-    let mut seen = BTreeMap::new();
-    let mut text: Option<String> = None;
-    for event in Parser::new_ext(markdown, options()) {
-        match event {
-            Event::Start(Tag::Heading { .. }) => text = Some(String::new()),
-            Event::Text(t) | Event::Code(t) => {
-                if let Some(s) = text.as_mut() {
-                    s.push_str(&t);
-                }
+/// The reference's HTML with each `scn` example's text coloured as the
+/// editor colours it: its lines cut by `highlight::segments`, each piece
+/// escaped again and wrapped in a span of its class.
+pub fn colour_examples(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() * 2);
+    let mut rest = html;
+    while let Some(at) = rest.find(SCN_OPEN) {
+        let body_at = at + SCN_OPEN.len();
+        let Some(len) = rest[body_at..].find(SCN_CLOSE) else {
+            break;
+        };
+        out.push_str(&rest[..body_at]);
+        let text = unescape(&rest[body_at..body_at + len]);
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                out.push('\n');
             }
-            Event::End(pulldown_cmark::TagEnd::Heading(_)) => {
-                ids.push(unique_id(&mut seen, &text.take().unwrap_or_default()));
-            }
-            _ => {}
-        }
-    }
-    ids
-}
-
-#[cfg(test)]
-/// The links of a markdown text that point inside it (`#...`).
-pub fn internal_links(markdown: &str) -> Vec<String> {
-    Parser::new_ext(markdown, options())
-        .filter_map(|e| match e {
-            Event::Start(Tag::Link { dest_url, .. }) => dest_url
-                .strip_prefix('#')
-                .map(|s| format!("{ID_PREFIX}{s}")),
-            _ => None,
-        })
-        .collect()
-}
-
-fn options() -> Options {
-    Options::ENABLE_TABLES
-}
-
-fn unique_id(seen: &mut BTreeMap<String, u32>, heading: &str) -> String {
-    let base = slug(heading);
-    let n = seen.entry(base.clone()).or_insert(0);
-    let id = match *n {
-        0 => format!("{ID_PREFIX}{base}"),
-        k => format!("{ID_PREFIX}{base}-{k}"),
-    };
-    *n += 1;
-    id
-}
-
-/// An element being built: its tag and what is inside it so far.
-struct Open<'a> {
-    tag: Tag<'a>,
-    children: Vec<Html>,
-    /// The plain text inside (headings need it for their id, code blocks
-    /// are drawn from it).
-    text: String,
-}
-
-/// Markdown drawn as yew nodes: headings one level down (the panel's own
-/// heading is the h2), `scn` examples coloured as the editor colours them,
-/// links inside the reference kept inside the panel, links to files of
-/// the repository shown as text (the app has no such files).
-pub fn render(markdown: &str) -> Html {
-    let mut stack: Vec<Open> = vec![Open {
-        tag: Tag::Paragraph,
-        children: Vec::new(),
-        text: String::new(),
-    }];
-    let mut seen = BTreeMap::new();
-    let mut in_head = false;
-    for event in Parser::new_ext(markdown, options()) {
-        match event {
-            Event::Start(tag) => {
-                if matches!(tag, Tag::TableHead) {
-                    in_head = true;
-                }
-                stack.push(Open {
-                    tag,
-                    children: Vec::new(),
-                    text: String::new(),
-                });
-            }
-            Event::End(_) => {
-                let Some(open) = stack.pop() else { break };
-                if matches!(open.tag, Tag::TableHead) {
-                    in_head = false;
-                }
-                let node = element(open, in_head, &mut seen);
-                if let Some(parent) = stack.last_mut() {
-                    parent.children.push(node);
-                }
-            }
-            Event::Text(t) => {
-                if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t);
-                    top.children.push(html! { {t.to_string()} });
-                }
-                // A heading's id needs the text of its inline children too.
-                if let Some(h) = stack
-                    .iter_mut()
-                    .rev()
-                    .skip(1)
-                    .find(|o| matches!(o.tag, Tag::Heading { .. }))
-                {
-                    h.text.push_str(&t);
-                }
-            }
-            Event::Code(t) => {
-                for open in stack.iter_mut().rev() {
-                    if matches!(open.tag, Tag::Heading { .. }) {
-                        open.text.push_str(&t);
-                        break;
-                    }
-                }
-                if let Some(top) = stack.last_mut() {
-                    top.children.push(html! { <code>{t.to_string()}</code> });
-                }
-            }
-            Event::SoftBreak => push(&mut stack, html! { {" "} }),
-            Event::HardBreak => push(&mut stack, html! { <br /> }),
-            Event::Rule => push(&mut stack, html! { <hr /> }),
-            // The reference has no raw HTML; show any as text, never as markup.
-            Event::Html(t) | Event::InlineHtml(t) => push(&mut stack, html! { {t.to_string()} }),
-            _ => {}
-        }
-    }
-    let root = stack.swap_remove(0);
-    html! { <>{ for root.children }</> }
-}
-
-fn push(stack: &mut [Open], node: Html) {
-    if let Some(top) = stack.last_mut() {
-        top.children.push(node);
-    }
-}
-
-/// The element an open tag becomes once closed.
-fn element(open: Open, in_head: bool, seen: &mut BTreeMap<String, u32>) -> Html {
-    let Open {
-        tag,
-        children,
-        text,
-    } = open;
-    let kids = html! { <>{ for children }</> };
-    match tag {
-        Tag::Paragraph => html! { <p>{kids}</p> },
-        Tag::Heading { level, .. } => {
-            let id = unique_id(seen, &text);
-            match level {
-                HeadingLevel::H1 => html! { <h2 {id}>{kids}</h2> },
-                HeadingLevel::H2 => html! { <h3 {id}>{kids}</h3> },
-                HeadingLevel::H3 => html! { <h4 {id}>{kids}</h4> },
-                HeadingLevel::H4 => html! { <h5 {id}>{kids}</h5> },
-                HeadingLevel::H5 | HeadingLevel::H6 => html! { <h6 {id}>{kids}</h6> },
-            }
-        }
-        Tag::BlockQuote(_) => html! { <blockquote>{kids}</blockquote> },
-        Tag::CodeBlock(kind) => {
-            let info = match &kind {
-                CodeBlockKind::Fenced(info) => info.to_string(),
-                CodeBlockKind::Indented => String::new(),
-            };
-            code_block(&info, &text)
-        }
-        Tag::List(Some(start)) => {
-            html! { <ol start={start.to_string()}>{kids}</ol> }
-        }
-        Tag::List(None) => html! { <ul>{kids}</ul> },
-        Tag::Item => html! { <li>{kids}</li> },
-        Tag::Table(_) => html! { <div class="help-table"><table>{kids}</table></div> },
-        Tag::TableHead => html! { <thead><tr>{kids}</tr></thead> },
-        Tag::TableRow => html! { <tr>{kids}</tr> },
-        Tag::TableCell if in_head => html! { <th>{kids}</th> },
-        Tag::TableCell => html! { <td>{kids}</td> },
-        Tag::Emphasis => html! { <em>{kids}</em> },
-        Tag::Strong => html! { <strong>{kids}</strong> },
-        Tag::Strikethrough => html! { <s>{kids}</s> },
-        Tag::Link { dest_url, .. } => match dest_url.strip_prefix('#') {
-            Some(anchor) => {
-                let href = format!("#{ID_PREFIX}{anchor}");
-                html! { <a {href}>{kids}</a> }
-            }
-            None if dest_url.starts_with("https://") => {
-                html! { <a href={dest_url.to_string()} target="_blank" rel="noopener">{kids}</a> }
-            }
-            None => html! { <span class="help-file">{kids}</span> },
-        },
-        _ => kids,
-    }
-}
-
-/// A fenced block: `scn` examples coloured (the `scn error` and `scn
-/// fails` ones captioned as such), `syntax` lines as the language's
-/// forms, anything else (a trace, an error print) as plain text.
-fn code_block(info: &str, text: &str) -> Html {
-    let text = text.strip_suffix('\n').unwrap_or(text);
-    let mut words = info.split_whitespace();
-    let lang = words.next().unwrap_or("");
-    let caption = match (lang, words.next()) {
-        ("scn", Some("error")) => Some("Example that stops with an error"),
-        ("scn", Some("fails")) => Some("Example whose expect fails"),
-        ("scn", _) => Some("Example"),
-        ("syntax", _) => Some("Form"),
-        _ => None,
-    };
-    let body = if lang == "scn" {
-        let lines = text.split('\n').map(|line| {
             let (segments, _) = highlight::segments(line, None);
-            let spans = segments.into_iter().map(|s| {
+            for s in segments {
                 let piece = &line[s.start..s.end];
                 match s.class {
-                    Some(c) => html! { <span class={c.css()}>{piece}</span> },
-                    None => html! { {piece} },
+                    Some(c) => {
+                        out.push_str("<span class=\"");
+                        out.push_str(c.css());
+                        out.push_str("\">");
+                        escape(piece, &mut out);
+                        out.push_str("</span>");
+                    }
+                    None => escape(piece, &mut out),
                 }
-            });
-            html! { <>{ for spans }{"\n"}</> }
-        });
-        html! { <code>{ for lines }</code> }
-    } else {
-        html! { <code>{text.to_string()}</code> }
-    };
-    html! {
-        <figure class={classes!("help-code", format!("lang-{lang}"))}>
-            if let Some(caption) = caption {
-                <figcaption>{caption}</figcaption>
             }
-            <pre>{body}</pre>
-        </figure>
+        }
+        rest = &rest[body_at + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Text escaped for HTML, as build.rs escapes it.
+fn escape(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
     }
 }
+
+/// The text build.rs escaped (the four entities it writes; `&amp;` last,
+/// so that an escaped `&lt;` in the text stays `&lt;`).
+fn unescape(html: &str) -> String {
+    html.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
+/// build.rs's renderer, run here on small texts.
+#[cfg(test)]
+#[path = "../build/reference.rs"]
+mod reference;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The values of `attr="..."` in an HTML text, in order.
+    fn attrs(html: &str, attr: &str) -> Vec<String> {
+        let open = format!(" {attr}=\"");
+        html.match_indices(&open)
+            .filter_map(|(at, _)| {
+                let rest = &html[at + open.len()..];
+                rest.find('"').map(|end| rest[..end].to_string())
+            })
+            .collect()
+    }
+
     #[test]
     fn a_heading_slug_is_lowercase_with_dashes_and_no_punctuation() {
-        assert_eq!(slug("A first scenario"), "a-first-scenario");
+        assert_eq!(reference::slug("A first scenario"), "a-first-scenario");
         assert_eq!(
-            slug("Pages: shared, private, absent, zero"),
+            reference::slug("Pages: shared, private, absent, zero"),
             "pages-shared-private-absent-zero"
         );
-        assert_eq!(slug("read, write"), "read-write");
+        assert_eq!(reference::slug("read, write"), "read-write");
     }
 
     #[test]
     fn every_link_inside_the_reference_leads_to_one_of_its_headings() {
-        let ids = heading_ids(REFERENCE);
-        let links = internal_links(REFERENCE);
+        let ids = attrs(REFERENCE_HTML, "id");
+        let links: Vec<_> = attrs(REFERENCE_HTML, "href")
+            .into_iter()
+            .filter_map(|h| h.strip_prefix('#').map(str::to_string))
+            .collect();
         assert!(links.len() >= 15, "the contents alone link 15 sections");
         for link in &links {
+            assert!(link.starts_with("help-"), "{link} is not a help id");
             assert!(ids.contains(link), "{link} is no heading's id");
         }
     }
 
     #[test]
     fn the_reference_headings_get_distinct_ids() {
-        let ids = heading_ids(REFERENCE);
+        let ids = attrs(REFERENCE_HTML, "id");
         let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
         assert_eq!(distinct.len(), ids.len());
         assert!(ids.contains(&"help-the-scenario-language".to_string()));
         assert!(ids.contains(&"help-mmap".to_string()));
+        assert!(REFERENCE_HTML.starts_with("<h2 id=\"help-the-scenario-language\">"));
     }
 
     #[test]
     fn a_repeated_heading_gets_a_numbered_id() {
+        let html = reference::render("# Notes\n\n## Notes\n\n## Other\n");
         assert_eq!(
-            heading_ids("# Notes\n\n## Notes\n\n## Other\n"),
+            attrs(&html, "id"),
             vec!["help-notes", "help-notes-1", "help-other"]
         );
+    }
+
+    #[test]
+    fn markup_in_the_markdown_is_shown_as_text_and_files_are_not_links() {
+        let html =
+            reference::render("A <b>bold</b> claim & [the facts](tests/facts.rs), [up](#top).\n");
+        assert_eq!(
+            html,
+            "<p>A &lt;b&gt;bold&lt;/b&gt; claim &amp; \
+             <span class=\"help-file\">the facts</span>, <a href=\"#help-top\">up</a>.</p>"
+        );
+    }
+
+    #[test]
+    fn a_scn_example_is_captioned_and_marked_for_colouring() {
+        let html = reference::render("```scn error\nP: write <1> \"a\"\n```\n");
+        assert_eq!(
+            html,
+            "<figure class=\"help-code lang-scn\">\
+             <figcaption>Example that stops with an error</figcaption>\
+             <pre class=\"scn\"><code>P: write &lt;1&gt; &quot;a&quot;</code></pre></figure>\n"
+        );
+    }
+
+    #[test]
+    fn the_examples_are_coloured_with_every_piece_escaped() {
+        let html = colour_examples(
+            "<p>x &lt; y</p><pre class=\"scn\"><code>process P\n# a &lt;note&gt; &amp;</code></pre>",
+        );
+        assert!(html.starts_with("<p>x &lt; y</p><pre class=\"scn\"><code><span class=\""));
+        assert!(html.contains("\"t-stmt\">process</span>"), "{html}");
+        assert!(
+            html.contains("# a &lt;note&gt; &amp;</span></code></pre>"),
+            "{html}"
+        );
+        assert!(!html.contains("<note>"));
+    }
+
+    #[test]
+    fn every_example_of_the_reference_gets_colours() {
+        let html = colour_examples(REFERENCE_HTML);
+        let examples = html.matches(SCN_OPEN).count();
+        assert_eq!(examples, REFERENCE_HTML.matches(SCN_OPEN).count());
+        assert!(
+            examples >= 60,
+            "the reference has 61 scn examples, found {examples}"
+        );
+        for block in html.split(SCN_OPEN).skip(1) {
+            let body = &block[..block.find(SCN_CLOSE).expect("every example is closed")];
+            assert!(
+                body.contains("<span class=\"t-"),
+                "an example without colour: {body}"
+            );
+        }
     }
 }
