@@ -129,7 +129,7 @@ pub struct Recording {
 pub enum Missing {
     /// The text is not a built-in lesson's (edited, or from a link).
     NotALesson,
-    /// The lesson has no recording compiled in.
+    /// The lesson has no recording served with the app.
     NotRecorded(String),
     /// The lesson's text changed since its recording was made.
     Stale(String),
