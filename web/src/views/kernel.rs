@@ -5,7 +5,10 @@
 //! each marked as agreeing or not; the step's expects as the check judged
 //! them on both sides; and the check's own differences at the step. Any
 //! text that is not a lesson's own has no recording, and the view says how
-//! to check it.
+//! to check it. Recordings are fetched from the server when their lesson
+//! first opens (kernel/NAME.json next to the app) and kept for the page's
+//! life; until one arrives the view says it is loading, and a failed fetch
+//! says why.
 
 mod figures;
 mod recording;
@@ -14,6 +17,11 @@ use crate::session::RunHandle;
 use figures::{Figure, Side};
 use recording::{ExpectCheck, Missing, Recording};
 use sim_core::engine::Step;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use yew::prelude::*;
 
 /// Figures shown at one step; the rest are counted ("and 3 more").
@@ -27,18 +35,103 @@ pub struct KernelProps {
     pub lesson: Option<AttrValue>,
 }
 
+/// A lesson's recording as far as it got: read (or why not), or still on
+/// its way.
+type Loaded = Option<Rc<Result<Recording, Missing>>>;
+
+thread_local! {
+    /// Lesson name -> its recording, fetched once per page (None: the
+    /// fetch is under way).
+    static FETCHED: RefCell<BTreeMap<String, Loaded>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// What is known of `name`'s recording now: None if it is not here yet.
+fn fetched(name: &str) -> Loaded {
+    FETCHED.with(|f| f.borrow().get(name).cloned().flatten())
+}
+
+/// Fetches `name`'s recording unless it is here or on its way (a failed
+/// fetch is tried again when its lesson opens again), then redraws.
+fn fetch(name: &str, redraw: impl FnOnce() + 'static) {
+    let start = FETCHED.with(|f| {
+        let mut f = f.borrow_mut();
+        let again = match f.get(name) {
+            None => true,
+            Some(None) => false,
+            Some(Some(got)) => matches!(**got, Err(Missing::Unfetched(..))),
+        };
+        if again {
+            f.insert(name.to_string(), None);
+        }
+        again
+    });
+    if !start {
+        return;
+    }
+    let name = name.to_string();
+    wasm_bindgen_futures::spawn_local(async move {
+        let text = sim_core::lessons::find(&name).map_or("", |l| l.source);
+        let got = match fetch_text(&recording::url(&name)).await {
+            Ok(json) => recording::read(&name, &json, text),
+            Err(why) => Err(Missing::Unfetched(name.clone(), why)),
+        };
+        FETCHED.with(|f| f.borrow_mut().insert(name, Some(Rc::new(got))));
+        redraw();
+    });
+}
+
+/// The body of the file at `url` (relative to the page), or why not.
+async fn fetch_text(url: &str) -> Result<String, String> {
+    let window = web_sys::window().ok_or("there is no window")?;
+    let answer = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(js_why)?;
+    let answer: web_sys::Response = answer
+        .dyn_into()
+        .map_err(|_| "the answer is not an HTTP response".to_string())?;
+    if !answer.ok() {
+        return Err(format!(
+            "the server answered {} {} for {url}",
+            answer.status(),
+            answer.status_text()
+        ));
+    }
+    let body = JsFuture::from(answer.text().map_err(js_why)?)
+        .await
+        .map_err(js_why)?;
+    body.as_string()
+        .ok_or_else(|| "the answer is not text".to_string())
+}
+
+/// A JavaScript error in words.
+fn js_why(e: JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "the network failed".into())
+}
+
 #[function_component(KernelView)]
 pub fn view(props: &KernelProps) -> Html {
-    let recording = use_memo(props.lesson.clone(), |lesson| {
-        let name = lesson.as_deref();
-        let text = name
-            .and_then(sim_core::lessons::find)
-            .map_or("", |l| l.source);
-        recording::find(name, text)
+    let redraw = use_force_update();
+    let name = recording::recorded(props.lesson.as_deref()).map(str::to_string);
+    use_effect_with(name.clone(), move |name| {
+        if let Ok(name) = name {
+            fetch(name, move || redraw.force_update());
+        }
     });
-    let body = match &*recording {
-        Err(missing) => missing_note(missing),
-        Ok(rec) => recorded(rec, &props.run, props.step),
+    let body = match name.map(|n| fetched(&n)) {
+        Err(missing) => missing_note(&missing),
+        Ok(None) => html! {
+            <p class="kernel-note kernel-loading" role="status">
+                <span class="kernel-icon" aria-hidden="true">{"…"}</span>
+                {"Loading the kernel's recording…"}
+            </p>
+        },
+        Ok(Some(got)) => match &*got {
+            Err(missing) => missing_note(missing),
+            Ok(rec) => recorded(rec, &props.run, props.step),
+        },
     };
     html! {
         <section class="view" id="view-kernel" aria-labelledby="view-kernel-title">
@@ -67,6 +160,14 @@ fn missing_note(missing: &Missing) -> Html {
             format!("The kernel recording of {name} cannot be read ({why}); as root, run "),
             format!("cargo xtask record {name}"),
         ),
+        Missing::Unfetched(name, why) => {
+            return html! {
+                <p class="kernel-note kernel-missing" role="alert">
+                    <span class="kernel-icon" aria-hidden="true">{"!"}</span>
+                    {format!("The kernel recording of {name} could not be loaded: {why}. Open the lesson again or reload the page to try again; the model's views work without it.")}
+                </p>
+            };
+        }
     };
     let tail = if matches!(missing, Missing::NotALesson) {
         " on it (as root, to see frames) to compare it with Linux."

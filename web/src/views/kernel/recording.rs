@@ -1,35 +1,55 @@
-//! The lessons' kernel recordings, compiled in: what `forkscope check
-//! --json LESSON` printed on a real kernel as root (lessons/kernel/, made by
-//! `cargo xtask record`; docs/check-json.md), read back into the little the
-//! kernel view shows. A recording counts only for the exact text it names
-//! by SHA-256; any other text has none.
+//! The lessons' kernel recordings: what `forkscope check --json LESSON`
+//! printed on a real kernel as root (lessons/kernel/, made by `cargo xtask
+//! record`; docs/check-json.md), read back into the little the kernel view
+//! shows. They are served next to the app (trunk copies lessons/kernel/ to
+//! dist/kernel/) and fetched when a lesson opens, not compiled in: the
+//! 11 of them would be most of the wasm. A recording counts only for the
+//! exact text it names by SHA-256; any other text has none.
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use sim_core::changes::Changes;
 use sim_core::observe::Observation;
 
-macro_rules! recordings {
+/// Calls `$then!` with the names of the lessons that have a recording, as
+/// `sim_core::lessons` lists them (a test holds the two lists equal): one
+/// list for the names the app knows and, in tests, the files themselves.
+macro_rules! with_recorded {
+    ($then:ident) => {
+        $then![
+            "cow-after-fork",
+            "read-then-write",
+            "fork-then-exec",
+            "orphans",
+            "zombies-and-wait",
+            "pipe-fills-up",
+            "pipe-buf-atomic-writes",
+            "socketpair-buffer-fills",
+            "sigchld-coalesces",
+            "sigpipe",
+            "sigchld-ignored",
+        ]
+    };
+}
+
+macro_rules! names {
+    ($($name:literal),* $(,)?) => { &[$($name),*] };
+}
+
+/// The lessons that have a recording served at `url(name)`.
+static RECORDED: &[&str] = with_recorded!(names);
+
+/// In tests (natively) the recordings are read from the repository, as the
+/// app would fetch them: lesson name -> its recording's JSON.
+#[cfg(test)]
+macro_rules! jsons {
     ($($name:literal),* $(,)?) => {
         &[$(($name, include_str!(concat!("../../../../lessons/kernel/", $name, ".json"))),)*]
     };
 }
 
-/// Lesson name -> its recording's JSON, as `sim_core::lessons` lists them
-/// (a test holds the two lists equal).
-static RECORDINGS: &[(&str, &str)] = recordings![
-    "cow-after-fork",
-    "read-then-write",
-    "fork-then-exec",
-    "orphans",
-    "zombies-and-wait",
-    "pipe-fills-up",
-    "pipe-buf-atomic-writes",
-    "socketpair-buffer-fills",
-    "sigchld-coalesces",
-    "sigpipe",
-    "sigchld-ignored",
-];
+#[cfg(test)]
+static RECORDINGS: &[(&str, &str)] = with_recorded!(jsons);
 
 /// The JSON document, as much of it as is read.
 #[derive(Deserialize)]
@@ -109,12 +129,14 @@ pub struct Recording {
 pub enum Missing {
     /// The text is not a built-in lesson's (edited, or from a link).
     NotALesson,
-    /// The lesson has no recording compiled in.
+    /// The lesson has no recording served with the app.
     NotRecorded(String),
     /// The lesson's text changed since its recording was made.
     Stale(String),
     /// The recording could not be read (a broken file).
     Unreadable(String, String),
+    /// The recording could not be fetched from the server (and why).
+    Unfetched(String, String),
 }
 
 /// The SHA-256 of `text` in lowercase hex, as `check --json` names a text.
@@ -125,15 +147,26 @@ pub fn sha256(text: &str) -> String {
         .collect()
 }
 
-/// The recording of `lesson` (a built-in lesson's name) if it was made
-/// from `text`, read.
-pub fn find(lesson: Option<&str>, text: &str) -> Result<Recording, Missing> {
+/// The name of the recording to fetch for `lesson` (a built-in lesson's
+/// name), or why there is none.
+pub fn recorded(lesson: Option<&str>) -> Result<&str, Missing> {
     let name = lesson.ok_or(Missing::NotALesson)?;
-    let json = RECORDINGS
+    RECORDED
         .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, json)| *json)
-        .ok_or_else(|| Missing::NotRecorded(name.to_string()))?;
+        .find(|n| **n == name)
+        .copied()
+        .ok_or_else(|| Missing::NotRecorded(name.to_string()))
+}
+
+/// Where the app fetches the recording of lesson `name`, relative to the
+/// page (trunk's copy-dir of lessons/kernel/ in index.html).
+pub fn url(name: &str) -> String {
+    format!("kernel/{name}.json")
+}
+
+/// The recording of lesson `name`, fetched as `json`, if it was made from
+/// `text`, read.
+pub fn read(name: &str, json: &str, text: &str) -> Result<Recording, Missing> {
     let unreadable = |why: String| Missing::Unreadable(name.to_string(), why);
     let doc: Doc = serde_json::from_str(json).map_err(|e| unreadable(e.to_string()))?;
     let [scenario] = <[Scenario; 1]>::try_from(doc.scenarios)
@@ -168,15 +201,48 @@ pub fn short_release(release: &str) -> &str {
     &release[..end]
 }
 
+/// The recording of `lesson` if it was made from `text`, read from the
+/// repository's copy (tests only: the app fetches it).
+#[cfg(test)]
+pub fn find(lesson: Option<&str>, text: &str) -> Result<Recording, Missing> {
+    let name = recorded(lesson)?;
+    let json = RECORDINGS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, json)| *json)
+        .ok_or_else(|| Missing::NotRecorded(name.to_string()))?;
+    read(name, json, text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn every_lesson_has_its_recording_compiled_in_and_no_other() {
+    fn every_lesson_has_its_recording_served_and_no_other() {
         let lessons: Vec<&str> = sim_core::lessons::all().iter().map(|l| l.name).collect();
-        let recorded: Vec<&str> = RECORDINGS.iter().map(|(n, _)| *n).collect();
-        assert_eq!(lessons, recorded);
+        assert_eq!(lessons, RECORDED);
+        let files: Vec<&str> = RECORDINGS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(lessons, files);
+        for name in RECORDED {
+            let served = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("lessons")
+                .join(url(name));
+            assert!(served.is_file(), "{name}: {} is served", served.display());
+        }
+    }
+
+    #[test]
+    fn a_broken_recording_says_it_cannot_be_read() {
+        let lesson = &sim_core::lessons::all()[0];
+        match read(lesson.name, "{\"scenarios\": [", lesson.source) {
+            Err(Missing::Unreadable(name, why)) => {
+                assert_eq!(name, lesson.name);
+                assert!(why.contains("EOF"), "{why}");
+            }
+            other => panic!("a cut-off file was read as {other:?}"),
+        }
     }
 
     #[test]
