@@ -193,11 +193,3 @@ pub fn many_big_processes(n: u32, pages: u32) -> String {
     }
     text
 }
-
-/// Bytes of `data` compressed with gzip at its best level (`gzip -9`).
-pub fn gzip_len(data: &[u8]) -> usize {
-    use std::io::Write as _;
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    enc.write_all(data).expect("gzip into memory");
-    enc.finish().expect("gzip into memory").len()
-}
