@@ -251,9 +251,10 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("cannot open {}: {e}", short(query)));
         self.wait_js_within(
-            "the step counter to show a finished run",
+            "the step counter to show a finished run, and a lesson's kernel recording fetched",
             "const c = document.getElementById('step-counter'); \
-             return !!c && /^Step \\d+ of \\d+$/.test(c.textContent.trim());",
+             return !!c && /^Step \\d+ of \\d+$/.test(c.textContent.trim()) \
+               && document.querySelector('#view-kernel .kernel-loading') === null;",
             limit,
         )
         .await;
