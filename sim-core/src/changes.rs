@@ -231,13 +231,14 @@ impl Changes {
     /// (`World::observe`).
     pub fn between(before: &Observation, after: &Observation) -> Changes {
         let users_before = frame_users(before);
-        let frames: BTreeMap<u64, FrameUsers> = frame_users(after)
-            .into_iter()
-            .filter_map(|(frame, now)| {
-                let before = users_before.get(&frame).copied().unwrap_or(0);
-                (before != now).then_some((frame, FrameUsers { before, now }))
-            })
-            .collect();
+        // Maps here are filled by `extend` (insert one by one) rather than
+        // `collect` (sort, then build): the result is the same and the web
+        // build does not carry one sort per key type.
+        let mut frames: BTreeMap<u64, FrameUsers> = BTreeMap::new();
+        frames.extend(frame_users(after).into_iter().filter_map(|(frame, now)| {
+            let before = users_before.get(&frame).copied().unwrap_or(0);
+            (before != now).then_some((frame, FrameUsers { before, now }))
+        }));
         let mut processes = BTreeMap::new();
         for (name, now) in &after.processes {
             let old = before.processes.get(name);
@@ -282,12 +283,14 @@ impl Changes {
                 processes.insert(name.clone(), change);
             }
         }
-        let queued = after
-            .queued
-            .iter()
-            .filter(|(end, bytes)| before.queued.get(*end) != Some(bytes))
-            .map(|(end, bytes)| (end.clone(), *bytes))
-            .collect();
+        let mut queued = BTreeMap::new();
+        queued.extend(
+            after
+                .queued
+                .iter()
+                .filter(|(end, bytes)| before.queued.get(*end) != Some(bytes))
+                .map(|(end, bytes)| (end.clone(), *bytes)),
+        );
         Changes {
             processes,
             frames,

@@ -356,16 +356,15 @@ impl World {
 
     /// A process as an observation reports it.
     fn observe_proc(&self, proc: &Process, pages: impl Fn(&str) -> Option<u32>) -> ProcObs {
-        let regions = proc
-            .mm
-            .regions
-            .iter()
-            .filter_map(|region| {
-                let n = pages(&region.name)?.min(region.pages());
-                let obs = (0..n).map(|i| self.observe_page(region.view(i))).collect();
-                Some((region.name.to_string(), obs))
-            })
-            .collect();
+        // Maps in this file are filled by `extend` (insert one by one)
+        // rather than `collect` (sort, then build): the same map, without
+        // one sort per key type in the web build.
+        let mut regions = BTreeMap::new();
+        regions.extend(proc.mm.regions.iter().filter_map(|region| {
+            let n = pages(&region.name)?.min(region.pages());
+            let obs = (0..n).map(|i| self.observe_page(region.view(i))).collect();
+            Some((region.name.to_string(), obs))
+        }));
         ProcObs {
             state: proc.state.name(),
             parent: self.name_of(proc.parent).to_string(),
@@ -406,22 +405,21 @@ impl World {
         want_proc: impl Fn(&str) -> bool,
         pages: impl Fn(&str, &str) -> Option<u32>,
     ) -> Observation {
-        let processes = self
-            .names
-            .iter()
-            .filter(|(name, _)| want_proc(name))
-            .map(|(name, pid)| {
+        let mut processes = BTreeMap::new();
+        processes.extend(self.names.iter().filter(|(name, _)| want_proc(name)).map(
+            |(name, pid)| {
                 (
                     name.to_string(),
                     self.observe_proc(self.proc(*pid), |region| pages(name, region)),
                 )
-            })
-            .collect();
-        let queued = self
-            .ends()
-            .into_iter()
-            .map(|(name, end)| (name, self.queued(end)))
-            .collect();
+            },
+        ));
+        let mut queued = BTreeMap::new();
+        queued.extend(
+            self.ends()
+                .into_iter()
+                .map(|(name, end)| (name, self.queued(end))),
+        );
         Observation { processes, queued }
     }
 
@@ -440,7 +438,8 @@ impl World {
                     frames.insert(u64::from(frame.0), FrameUsers { before: was, now });
                 }
             });
-        let mut pids: BTreeSet<Pid> = written(&before.procs, &self.procs).collect();
+        let mut pids: BTreeSet<Pid> = BTreeSet::new();
+        pids.extend(written(&before.procs, &self.procs));
         let reshared = self.reshared_pages(before, &frames);
         pids.extend(reshared.keys().copied());
         let mut processes = BTreeMap::new();
@@ -451,10 +450,12 @@ impl World {
                 processes.insert(proc.name.to_string(), change);
             }
         }
-        let objects: BTreeSet<Object> = written(&before.pipes, &self.pipes)
-            .map(Object::Pipe)
-            .chain(written(&before.socks, &self.socks).map(Object::Socks))
-            .collect();
+        let mut objects: BTreeSet<Object> = BTreeSet::new();
+        objects.extend(
+            written(&before.pipes, &self.pipes)
+                .map(Object::Pipe)
+                .chain(written(&before.socks, &self.socks).map(Object::Socks)),
+        );
         let mut queued = BTreeMap::new();
         for (name, end) in self.ends_of(&objects) {
             let now = self.queued(end);
@@ -503,11 +504,13 @@ impl World {
         before: &World,
         frames: &BTreeMap<u64, FrameUsers>,
     ) -> BTreeMap<Pid, BTreeSet<Arc<str>>> {
-        let flipped: BTreeSet<FrameId> = frames
-            .iter()
-            .filter(|(_, users)| users.reshared())
-            .map(|(&frame, _)| FrameId(frame as u32))
-            .collect();
+        let mut flipped: BTreeSet<FrameId> = BTreeSet::new();
+        flipped.extend(
+            frames
+                .iter()
+                .filter(|(_, users)| users.reshared())
+                .map(|(&frame, _)| FrameId(frame as u32)),
+        );
         let mut found: BTreeMap<Pid, BTreeSet<Arc<str>>> = BTreeMap::new();
         if flipped.is_empty() {
             return found;
@@ -588,7 +591,8 @@ impl World {
         reshared: Option<&BTreeSet<Arc<str>>>,
     ) -> Option<ProcChange> {
         let mut regions: Vec<_> = proc.mm.regions.iter().collect();
-        regions.sort_by(|a, b| a.name.cmp(&b.name));
+        // Region names are unique: unstable sorting gives the same order.
+        regions.sort_unstable_by(|a, b| a.name.cmp(&b.name));
         let mut runs = Runs::default();
         for region in regions {
             let page = |i: u32| self.observe_page(region.view(i));
@@ -620,7 +624,7 @@ impl World {
                     .collect()
             })
             .unwrap_or_default();
-        unmapped.sort();
+        unmapped.sort_unstable();
         let reshared = reshared
             .map(|set| set.iter().map(|r| r.to_string()).collect())
             .unwrap_or_default();

@@ -295,7 +295,8 @@ fn question(sim: &Sim, world: &World, expect: &Expect, outcome: &ExpectOutcome) 
             let found = proc.map(|p| p.parent.clone());
             let mut names = vec![INIT_NAME.to_string(), parent.text.clone()];
             names.extend(found.clone());
-            names.sort_by_key(|n| (n != INIT_NAME, n.clone()));
+            // Equal keys are equal names: unstable sorting is enough.
+            names.sort_unstable_by_key(|n| (n != INIT_NAME, n.clone()));
             names.dedup();
             q.input = Input::Choices(
                 names
@@ -345,7 +346,7 @@ fn question(sim: &Sim, world: &World, expect: &Expect, outcome: &ExpectOutcome) 
                 ExitStatus::Signaled(Signal::SIGKILL),
             ];
             statuses.extend(found);
-            statuses.sort_by_key(|s| match s {
+            statuses.sort_unstable_by_key(|s| match s {
                 ExitStatus::Exited(c) => (0, u32::from(*c)),
                 ExitStatus::Signaled(sig) => (1, u32::from(sig.number())),
             });

@@ -28,7 +28,8 @@ impl Cx<'_> {
                     _ => None,
                 })
                 .collect();
-            blocked.sort_by_key(|&(pid, key)| (key, pid));
+            // Pids are unique: an unstable sort gives the same order.
+            blocked.sort_unstable_by_key(|&(pid, key)| (key, pid));
             let mut progressed = false;
             for (pid, _) in blocked {
                 if self.try_complete(pid) {

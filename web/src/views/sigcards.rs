@@ -142,7 +142,13 @@ fn lines(s: &SigState, old: Option<&SigState>) -> Vec<Line> {
             if now.is_empty() {
                 return None;
             }
-            let before: Option<BTreeMap<Signal, u64>> = old.map(|o| get(o).into_iter().collect());
+            // Filled by `extend`, not `collect`: the same map without a sort
+            // instantiated for it in the wasm.
+            let before: Option<BTreeMap<Signal, u64>> = old.map(|o| {
+                let mut map = BTreeMap::new();
+                map.extend(get(o));
+                map
+            });
             let lookup = before.map(|b| move |sig: Signal| b.get(&sig).copied().unwrap_or(0));
             Some(Line {
                 label,

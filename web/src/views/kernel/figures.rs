@@ -53,15 +53,22 @@ impl<'a> Side<'a> {
 }
 
 /// Every frame some page of `obs` maps.
+///
+/// The sets in this file are filled by `extend` (insert one by one) rather
+/// than `collect` (sort, then build): the same set, without one stable sort
+/// per element type in the wasm.
 fn frames_of(obs: &Observation) -> BTreeSet<u64> {
-    obs.processes
-        .values()
-        .flat_map(|p| p.regions.values().flatten())
-        .filter_map(|p| match p {
-            PageObs::Frame { frame, .. } => Some(*frame),
-            _ => None,
-        })
-        .collect()
+    let mut frames = BTreeSet::new();
+    frames.extend(
+        obs.processes
+            .values()
+            .flat_map(|p| p.regions.values().flatten())
+            .filter_map(|p| match p {
+                PageObs::Frame { frame, .. } => Some(*frame),
+                _ => None,
+            }),
+    );
+    frames
 }
 
 /// A call's return, as a learner reads it.
@@ -129,10 +136,12 @@ fn field<T: PartialEq>(
 /// of pages alike on both sides), then queues by end.
 pub fn figures(model: Side, kernel: Side) -> Vec<Figure> {
     let mut t = Table { out: Vec::new() };
-    let names: BTreeSet<&String> = [model.before, model.after, kernel.before, kernel.after]
-        .iter()
-        .flat_map(|o| o.processes.keys())
-        .collect();
+    let mut names: BTreeSet<&String> = BTreeSet::new();
+    names.extend(
+        [model.before, model.after, kernel.before, kernel.after]
+            .iter()
+            .flat_map(|o| o.processes.keys()),
+    );
     let old_frames = (frames_of(model.before), frames_of(kernel.before));
     for name in names {
         let (m, k) = (model.procs(name), kernel.procs(name));
@@ -166,11 +175,13 @@ pub fn figures(model: Side, kernel: Side) -> Vec<Figure> {
             let (_, mv, kv) = pair(&ret);
             t.add(format!("{name} returned"), true, mv, kv);
         }
-        let signals: BTreeSet<_> = [m.0, m.1, k.0, k.1]
-            .iter()
-            .flatten()
-            .flat_map(|p| p.handled.keys().copied())
-            .collect();
+        let mut signals = BTreeSet::new();
+        signals.extend(
+            [m.0, m.1, k.0, k.1]
+                .iter()
+                .flatten()
+                .flat_map(|p| p.handled.keys().copied()),
+        );
         for sig in signals {
             let (c, mv, kv) = pair(&|p| p.handled.get(&sig).copied().unwrap_or(0).to_string());
             t.add(format!("{name} {sig} handler runs"), c, mv, kv);
@@ -182,10 +193,12 @@ pub fn figures(model: Side, kernel: Side) -> Vec<Figure> {
         t.add(format!("{name} last child reaped"), c, mv, kv);
         pages(&mut t, name, (m, &old_frames.0), (k, &old_frames.1));
     }
-    let ends: BTreeSet<&String> = [model.before, model.after, kernel.before, kernel.after]
-        .iter()
-        .flat_map(|o| o.queued.keys())
-        .collect();
+    let mut ends: BTreeSet<&String> = BTreeSet::new();
+    ends.extend(
+        [model.before, model.after, kernel.before, kernel.after]
+            .iter()
+            .flat_map(|o| o.queued.keys()),
+    );
     for end in ends {
         let queued = |o: &Observation| o.queued.get(end).copied().unwrap_or(0);
         let show = |n: u64| {
