@@ -189,10 +189,14 @@ impl Component for Editor {
         let digits = count.to_string().len();
         let error_line = props.error.as_ref().map(|e| e.pos.line as usize);
         let current = props.line.map(|l| l as usize);
-        let top = PAD_PX + self.window.start as f64 * LINE_PX;
+        // The window in view was worked out for the text before an edit
+        // or a paste that may have made it shorter; it moves on in
+        // `rendered`, so here it is only kept inside the text.
+        let window = self.window.start.min(count)..self.window.end.min(count);
+        let top = PAD_PX + window.start as f64 * LINE_PX;
         let height = 2.0 * PAD_PX + (count + 1) as f64 * LINE_PX;
 
-        let numbers = self.window.clone().map(|i| {
+        let numbers = window.clone().map(|i| {
             let n = i + 1;
             let mark = if error_line == Some(n) {
                 "⚠"
@@ -208,7 +212,7 @@ impl Component for Editor {
             );
             html! { <div {class}><span class="ed-mark">{mark}</span>{n}</div> }
         });
-        let code = self.window.clone().map(|i| {
+        let code = window.map(|i| {
             let n = i + 1;
             let error_col = props
                 .error
