@@ -12,6 +12,8 @@
 //! its text escaped: the panel colours those with the editor's highlighter
 //! (web/src/help.rs), so the colours follow sim-core's word tables.
 
+#[path = "build/escape.rs"]
+mod escape;
 #[path = "build/reference.rs"]
 mod reference;
 
@@ -24,6 +26,7 @@ fn main() {
     println!("cargo::rerun-if-changed={SOURCE}");
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=build/reference.rs");
+    println!("cargo::rerun-if-changed=build/escape.rs");
     let markdown = match std::fs::read_to_string(SOURCE) {
         Ok(text) => text,
         Err(e) => {

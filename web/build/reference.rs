@@ -2,6 +2,7 @@
 //! build time; web/src/help.rs includes this file in its tests too, so the
 //! rules below are tested with the app's tests).
 
+use crate::escape::escape;
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -34,18 +35,6 @@ fn unique_id(seen: &mut BTreeMap<String, u32>, heading: &str) -> String {
     };
     *n += 1;
     id
-}
-
-fn escape(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// An element being built: its tag and what is inside it so far.

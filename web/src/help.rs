@@ -7,6 +7,7 @@
 //! with any HTML in the markdown escaped by build.rs, so injecting it is
 //! safe.
 
+use crate::escape::escape;
 use crate::highlight;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, KeyboardEvent};
@@ -146,19 +147,6 @@ pub fn colour_examples(html: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Text escaped for HTML, as build.rs escapes it.
-fn escape(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// The text build.rs escaped (the four entities it writes; `&amp;` last,

@@ -10,6 +10,9 @@ mod app;
 mod component_tests;
 mod controls;
 mod editor;
+/// HTML escaping, the same code build.rs writes the reference with.
+#[path = "../build/escape.rs"]
+mod escape;
 mod help;
 mod highlight;
 mod panic;

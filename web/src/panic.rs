@@ -23,11 +23,8 @@ fn show(message: &str) {
     };
     panel.set_class_name("crash");
     panel.set_attribute("role", "alert").ok();
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-    };
+    let mut escaped = String::new();
+    crate::escape::escape(message, &mut escaped);
     panel.set_inner_html(&format!(
         "<h1>Forkscope stopped</h1>\
          <p>Something inside the simulator went wrong, and it stopped rather than show a wrong machine.</p>\
@@ -35,7 +32,7 @@ fn show(message: &str) {
          <p><button type=\"button\" onclick=\"location.reload()\">Reload</button> \
          or <a href=\"?\">open the first lesson</a>.</p>\
          <details><summary>What happened (for a bug report)</summary><pre>{}</pre></details>",
-        escape(message)
+        escaped
     ));
     body.set_inner_html("");
     if let Some(panel) = panel.dyn_ref::<web_sys::Node>() {

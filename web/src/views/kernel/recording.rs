@@ -11,46 +11,6 @@ use sha2::{Digest, Sha256};
 use sim_core::changes::Changes;
 use sim_core::observe::Observation;
 
-/// Calls `$then!` with the names of the lessons that have a recording, as
-/// `sim_core::lessons` lists them (a test holds the two lists equal): one
-/// list for the names the app knows and, in tests, the files themselves.
-macro_rules! with_recorded {
-    ($then:ident) => {
-        $then![
-            "cow-after-fork",
-            "read-then-write",
-            "fork-then-exec",
-            "orphans",
-            "zombies-and-wait",
-            "pipe-fills-up",
-            "pipe-buf-atomic-writes",
-            "socketpair-buffer-fills",
-            "sigchld-coalesces",
-            "sigpipe",
-            "sigchld-ignored",
-        ]
-    };
-}
-
-macro_rules! names {
-    ($($name:literal),* $(,)?) => { &[$($name),*] };
-}
-
-/// The lessons that have a recording served at `url(name)`.
-static RECORDED: &[&str] = with_recorded!(names);
-
-/// In tests (natively) the recordings are read from the repository, as the
-/// app would fetch them: lesson name -> its recording's JSON.
-#[cfg(test)]
-macro_rules! jsons {
-    ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../../../../lessons/kernel/", $name, ".json"))),)*]
-    };
-}
-
-#[cfg(test)]
-static RECORDINGS: &[(&str, &str)] = with_recorded!(jsons);
-
 /// The JSON document, as much of it as is read.
 #[derive(Deserialize)]
 struct Doc {
@@ -148,13 +108,12 @@ pub fn sha256(text: &str) -> String {
 }
 
 /// The name of the recording to fetch for `lesson` (a built-in lesson's
-/// name), or why there is none.
-pub fn recorded(lesson: Option<&str>) -> Result<&str, Missing> {
+/// name), or why there is none. Every built-in lesson has one
+/// (native/tests/lesson_recordings.rs holds it so).
+pub fn recorded(lesson: Option<&str>) -> Result<&'static str, Missing> {
     let name = lesson.ok_or(Missing::NotALesson)?;
-    RECORDED
-        .iter()
-        .find(|n| **n == name)
-        .copied()
+    sim_core::lessons::find(name)
+        .map(|l| l.name)
         .ok_or_else(|| Missing::NotRecorded(name.to_string()))
 }
 
@@ -206,12 +165,18 @@ pub fn short_release(release: &str) -> &str {
 #[cfg(test)]
 pub fn find(lesson: Option<&str>, text: &str) -> Result<Recording, Missing> {
     let name = recorded(lesson)?;
-    let json = RECORDINGS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, json)| *json)
-        .ok_or_else(|| Missing::NotRecorded(name.to_string()))?;
-    read(name, json, text)
+    let json = std::fs::read_to_string(served(name))
+        .map_err(|e| Missing::NotRecorded(format!("{name} ({e})")))?;
+    read(name, &json, text)
+}
+
+/// The repository's copy of the file the app fetches at `url(name)`.
+#[cfg(test)]
+fn served(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("lessons")
+        .join(url(name))
 }
 
 #[cfg(test)]
@@ -220,16 +185,15 @@ mod tests {
 
     #[test]
     fn every_lesson_has_its_recording_served_and_no_other() {
-        let lessons: Vec<&str> = sim_core::lessons::all().iter().map(|l| l.name).collect();
-        assert_eq!(lessons, RECORDED);
-        let files: Vec<&str> = RECORDINGS.iter().map(|(n, _)| *n).collect();
-        assert_eq!(lessons, files);
-        for name in RECORDED {
-            let served = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("..")
-                .join("lessons")
-                .join(url(name));
-            assert!(served.is_file(), "{name}: {} is served", served.display());
+        for lesson in sim_core::lessons::all() {
+            assert_eq!(recorded(Some(lesson.name)), Ok(lesson.name));
+            let served = served(lesson.name);
+            assert!(
+                served.is_file(),
+                "{}: {} is served",
+                lesson.name,
+                served.display()
+            );
         }
     }
 
