@@ -12,7 +12,7 @@
 //! session with a plain blocking HTTP request (it cannot await) and kills
 //! the chromedriver it started, by its pid.
 
-use crate::serve::StaticServer;
+use dist_server::DistServer;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{json, Value};
@@ -168,13 +168,13 @@ pub struct Browser {
     client: Client,
     // Dropped after `client`: the session ends before the server stops.
     driver: Driver,
-    server: StaticServer,
+    server: DistServer,
 }
 
 impl Browser {
     /// Serve `FORKSCOPE_DIST`, start chromedriver and open a session.
     pub async fn start() -> Browser {
-        let server = StaticServer::start(dist()).expect("the static server starts on 127.0.0.1");
+        let server = DistServer::start(dist(), 0).expect("the static server starts on 127.0.0.1");
         let mut driver = Driver::start();
         let chromium = std::env::var("FORKSCOPE_CHROMIUM").unwrap_or("/usr/bin/chromium".into());
         let caps = json!({

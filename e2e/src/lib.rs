@@ -1,5 +1,5 @@
 //! End-to-end tests of the web app (issue 9): the release build of `web/`
-//! served on 127.0.0.1 by a tiny static server, driven by real headless
+//! served on 127.0.0.1 by the `dist-server` crate, driven by real headless
 //! Chromium through chromedriver (WebDriver), with the speed figures the
 //! issue asks for printed from the same run.
 //!
@@ -20,5 +20,3 @@ pub mod browser;
 pub mod link;
 #[cfg(feature = "browser")]
 pub mod measure;
-#[cfg(feature = "browser")]
-pub mod serve;
