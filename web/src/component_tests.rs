@@ -274,3 +274,42 @@ async fn a_malformed_link_opens_the_first_lesson_with_a_notice_saying_so() {
     root.remove();
     open_link("?");
 }
+
+#[wasm_bindgen_test]
+async fn a_draft_saved_by_the_earlier_app_opens_with_its_lesson_and_moves_to_the_new_form() {
+    let lesson = sim_core::lessons::find("cow-after-fork").unwrap();
+    let draft = format!("{}\n# my note: \"quoted\" and \\ kept\n", lesson.source);
+    open_link("?lesson=cow-after-fork");
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    // What gloo's LocalStorage wrote: the text as a JSON string.
+    let encoded = js_sys::JSON::stringify(&draft.as_str().into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let old = crate::storage::old_key(lesson.name);
+    storage.set_item(&old, &encoded).unwrap();
+
+    let root = mount();
+    let handle = yew::Renderer::<App>::with_root(root.clone()).render();
+    let shown = wait_for("the editor with the draft", || {
+        select(&root, "textarea[aria-label=Scenario]")
+            .and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok())
+            .map(|t| t.value())
+            .filter(|v| v.contains("# my note"))
+    })
+    .await;
+    assert_eq!(shown, draft, "the editor holds the draft, decoded");
+    assert_eq!(
+        storage.get_item(&crate::storage::key(lesson.name)).unwrap(),
+        Some(draft.clone()),
+        "the draft is saved as plain text under the new key"
+    );
+    assert_eq!(
+        storage.get_item(&old).unwrap(),
+        None,
+        "the old key is gone once the new one is written"
+    );
+    handle.destroy();
+    root.remove();
+    storage.clear().unwrap();
+}
