@@ -27,20 +27,30 @@ enum Reference {
     Failed(String),
 }
 
+/// A panel's redraw, waiting for the reference.
+type Redraw = Box<dyn FnOnce()>;
+
 thread_local! {
     static REFERENCE: RefCell<Option<Reference>> = const { RefCell::new(None) };
+    /// The panels to redraw when the fetch under way ends: a panel closed
+    /// and opened again meanwhile is a new one, and waits too.
+    static WAITING: RefCell<Vec<Redraw>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Fetches the reference unless it is here or on its way, then redraws.
+/// Fetches the reference unless it is here or on its way; while it is on
+/// its way, `redraw` is called when it ends.
 fn fetch_reference(redraw: impl FnOnce() + 'static) {
-    let start = REFERENCE.with(|r| {
+    let (start, loading) = REFERENCE.with(|r| {
         let mut r = r.borrow_mut();
-        let again = matches!(*r, None | Some(Reference::Failed(_)));
-        if again {
+        let start = matches!(*r, None | Some(Reference::Failed(_)));
+        if start {
             *r = Some(Reference::Loading);
         }
-        again
+        (start, matches!(*r, Some(Reference::Loading)))
     });
+    if loading {
+        WAITING.with(|w| w.borrow_mut().push(Box::new(redraw)));
+    }
     if !start {
         return;
     }
@@ -50,7 +60,9 @@ fn fetch_reference(redraw: impl FnOnce() + 'static) {
             Err(why) => Reference::Failed(why),
         };
         REFERENCE.with(|r| *r.borrow_mut() = Some(got));
-        redraw();
+        for redraw in WAITING.with(|w| std::mem::take(&mut *w.borrow_mut())) {
+            redraw();
+        }
     });
 }
 
