@@ -17,40 +17,43 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, KeyboardEvent};
 use yew::prelude::*;
 
-/// The reference as far as it got this page: None before the panel first
-/// opened; `Loading` while it is fetched; then its HTML, coloured, or why
-/// it could not be fetched (fetched again when the panel opens again).
-#[derive(Clone)]
-enum Reference {
-    Loading,
-    Ready(AttrValue),
-    Failed(String),
-}
-
 /// A panel's redraw, waiting for the reference.
 type Redraw = Box<dyn FnOnce()>;
 
+/// The reference as far as it got this page (none before the panel first
+/// opened).
+enum Reference {
+    /// On its way, with the panels to redraw when it arrives (a panel
+    /// closed and opened again meanwhile is a new one, and waits too).
+    Loading(Vec<Redraw>),
+    /// Its HTML, coloured.
+    Ready(AttrValue),
+    /// Why it could not be fetched (it is fetched again when the panel
+    /// opens again).
+    Failed(String),
+}
+
 thread_local! {
     static REFERENCE: RefCell<Option<Reference>> = const { RefCell::new(None) };
-    /// The panels to redraw when the fetch under way ends: a panel closed
-    /// and opened again meanwhile is a new one, and waits too.
-    static WAITING: RefCell<Vec<Redraw>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Fetches the reference unless it is here or on its way; while it is on
-/// its way, `redraw` is called when it ends.
+/// its way, `redraw` is called when it arrives.
 fn fetch_reference(redraw: impl FnOnce() + 'static) {
-    let (start, loading) = REFERENCE.with(|r| {
+    let start = REFERENCE.with(|r| {
         let mut r = r.borrow_mut();
-        let start = matches!(*r, None | Some(Reference::Failed(_)));
-        if start {
-            *r = Some(Reference::Loading);
+        match &mut *r {
+            Some(Reference::Loading(waiting)) => {
+                waiting.push(Box::new(redraw));
+                false
+            }
+            Some(Reference::Ready(_)) => false,
+            None | Some(Reference::Failed(_)) => {
+                *r = Some(Reference::Loading(vec![Box::new(redraw)]));
+                true
+            }
         }
-        (start, matches!(*r, Some(Reference::Loading)))
     });
-    if loading {
-        WAITING.with(|w| w.borrow_mut().push(Box::new(redraw)));
-    }
     if !start {
         return;
     }
@@ -59,9 +62,10 @@ fn fetch_reference(redraw: impl FnOnce() + 'static) {
             Ok(html) => Reference::Ready(colour_examples(&html).into()),
             Err(why) => Reference::Failed(why),
         };
-        REFERENCE.with(|r| *r.borrow_mut() = Some(got));
-        for redraw in WAITING.with(|w| std::mem::take(&mut *w.borrow_mut())) {
-            redraw();
+        if let Some(Reference::Loading(waiting)) = REFERENCE.with(|r| r.borrow_mut().replace(got)) {
+            for redraw in waiting {
+                redraw();
+            }
         }
     });
 }
@@ -79,17 +83,17 @@ pub struct HelpProps {
 pub fn help(props: &HelpProps) -> Html {
     let redraw = use_force_update();
     use_effect_with((), move |_| fetch_reference(move || redraw.force_update()));
-    let reference = match REFERENCE.with(|r| r.borrow().clone()) {
-        Some(Reference::Ready(html)) => Html::from_html_unchecked(html),
+    let reference = REFERENCE.with(|r| match &*r.borrow() {
+        Some(Reference::Ready(html)) => Html::from_html_unchecked(html.clone()),
         Some(Reference::Failed(why)) => html! {
             <p class="help-note help-failed" role="alert">
                 {format!("The language reference could not be loaded: {why}. Close and open the help to try again; the same text is docs/scenario-language.md in the repository.")}
             </p>
         },
-        None | Some(Reference::Loading) => html! {
+        None | Some(Reference::Loading(_)) => html! {
             <p class="help-note help-loading" role="status">{"Loading the language reference…"}</p>
         },
-    };
+    });
     let heading = use_node_ref();
     {
         // Move focus into the panel when it opens, so that a keyboard or

@@ -42,35 +42,48 @@ enum Digest {
     },
 }
 
-/// A lesson's digest as far as it got: read, or why it could not be
-/// fetched or read; None while it is on its way.
-type Loaded = Option<Rc<Result<Digest, String>>>;
+/// A view's redraw, waiting for a digest.
+type Redraw = Box<dyn FnOnce()>;
 
-thread_local! {
-    /// Lesson name -> its digest, fetched once per page (None: the fetch
-    /// is under way).
-    static FETCHED: RefCell<BTreeMap<String, Loaded>> = const { RefCell::new(BTreeMap::new()) };
+/// A lesson's digest as far as it got.
+enum State {
+    /// On its way, with the views to redraw when it arrives (a view drawn
+    /// again meanwhile, as a new component, waits too).
+    Waiting(Vec<Redraw>),
+    /// Read, or why it could not be fetched or read.
+    Done(Rc<Result<Digest, String>>),
 }
 
-/// What is known of `name`'s digest now: None if it is not here yet.
-fn fetched(name: &str) -> Loaded {
-    FETCHED.with(|f| f.borrow().get(name).cloned().flatten())
+thread_local! {
+    /// Lesson name -> its digest, fetched once per page.
+    static FETCHED: RefCell<BTreeMap<String, State>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// `name`'s digest (or why there is none), if its fetch has ended.
+fn fetched(name: &str) -> Option<Rc<Result<Digest, String>>> {
+    FETCHED.with(|f| match f.borrow().get(name) {
+        Some(State::Done(got)) => Some(Rc::clone(got)),
+        _ => None,
+    })
 }
 
 /// Fetches `name`'s digest unless it is here or on its way (a failed fetch
-/// is tried again when its lesson opens again), then redraws.
+/// is tried again when its lesson opens again); while it is on its way,
+/// `redraw` is called when it arrives.
 fn fetch(name: &str, redraw: impl FnOnce() + 'static) {
     let start = FETCHED.with(|f| {
         let mut f = f.borrow_mut();
-        let again = match f.get(name) {
-            None => true,
-            Some(None) => false,
-            Some(Some(got)) => got.is_err(),
-        };
-        if again {
-            f.insert(name.to_string(), None);
+        match f.get_mut(name) {
+            Some(State::Waiting(waiting)) => {
+                waiting.push(Box::new(redraw));
+                false
+            }
+            Some(State::Done(got)) if got.is_ok() => false,
+            _ => {
+                f.insert(name.to_string(), State::Waiting(vec![Box::new(redraw)]));
+                true
+            }
         }
-        again
     });
     if !start {
         return;
@@ -80,8 +93,12 @@ fn fetch(name: &str, redraw: impl FnOnce() + 'static) {
         let got = crate::fetch::text(&served::kernel_digest(&name))
             .await
             .and_then(|json| read(&json));
-        FETCHED.with(|f| f.borrow_mut().insert(name, Some(Rc::new(got))));
-        redraw();
+        let before = FETCHED.with(|f| f.borrow_mut().insert(name, State::Done(Rc::new(got))));
+        if let Some(State::Waiting(waiting)) = before {
+            for redraw in waiting {
+                redraw();
+            }
+        }
     });
 }
 
