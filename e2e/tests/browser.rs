@@ -688,3 +688,44 @@ fn scrubbing_a_100000_step_run_is_reported_beside_scrubbing_a_small_lesson() {
         b.close().await;
     });
 }
+
+#[test]
+fn the_help_fetches_the_language_reference_with_coloured_examples_and_the_kernel_view_its_recording(
+) {
+    in_browser(async {
+        let b = Browser::start().await;
+        b.open(&format!("?lesson={COW}&step=1")).await;
+        // The kernel view: the digest served next to the app, inserted.
+        b.wait_js(
+            "the kernel view's head",
+            "const h = document.querySelector('#view-kernel .kernel-head'); \
+             return h !== null && h.textContent.startsWith('Checked on Linux');",
+        )
+        .await;
+        assert!(
+            b.exists("#view-kernel table.kernel-figures caption").await,
+            "step 1 of {COW} shows its figures on both sides"
+        );
+
+        b.press("Help").await;
+        b.wait_js(
+            "the language reference in the help panel",
+            "return document.querySelector('.help-doc #help-the-scenario-language') !== null;",
+        )
+        .await;
+        assert!(
+            b.exists(".help-doc pre.scn span.t-stmt").await,
+            "the reference's examples are coloured as the editor colours them"
+        );
+        assert_eq!(
+            b.js(
+                "return document.activeElement && document.activeElement.id;",
+                vec![]
+            )
+            .await,
+            json!("help-title"),
+            "opening the help takes focus to its heading"
+        );
+        b.close().await;
+    });
+}

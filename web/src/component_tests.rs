@@ -274,3 +274,81 @@ async fn a_malformed_link_opens_the_first_lesson_with_a_notice_saying_so() {
     root.remove();
     open_link("?");
 }
+
+#[wasm_bindgen_test]
+async fn a_draft_saved_by_the_earlier_app_opens_with_its_lesson_and_moves_to_the_new_form() {
+    let lesson = sim_core::lessons::find("cow-after-fork").unwrap();
+    let draft = format!("{}\n# my note: \"quoted\" and \\ kept\n", lesson.source);
+    open_link("?lesson=cow-after-fork");
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    // What gloo's LocalStorage wrote: the text as a JSON string.
+    let encoded = js_sys::JSON::stringify(&draft.as_str().into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let old = crate::storage::old_key(lesson.name);
+    storage.set_item(&old, &encoded).unwrap();
+
+    let root = mount();
+    let handle = yew::Renderer::<App>::with_root(root.clone()).render();
+    let shown = wait_for("the editor with the draft", || {
+        select(&root, "textarea[aria-label=Scenario]")
+            .and_then(|t| t.dyn_into::<HtmlTextAreaElement>().ok())
+            .map(|t| t.value())
+            .filter(|v| v.contains("# my note"))
+    })
+    .await;
+    assert_eq!(shown, draft, "the editor holds the draft, decoded");
+    // Let the run finish before the App is taken down.
+    wait_for("the whole run on the counter", || {
+        text(&root, "#step-counter").filter(|t| t.starts_with("Step 0 of ") && !t.ends_with('…'))
+    })
+    .await;
+    assert_eq!(
+        storage.get_item(&crate::storage::key(lesson.name)).unwrap(),
+        Some(draft.clone()),
+        "the draft is saved as plain text under the new key"
+    );
+    assert_eq!(
+        storage.get_item(&old).unwrap(),
+        None,
+        "the old key is gone once the new one is written"
+    );
+    handle.destroy();
+    root.remove();
+    open_link("?");
+}
+
+#[wasm_bindgen_test]
+async fn the_help_says_why_the_reference_could_not_be_loaded_and_where_the_same_text_is() {
+    use crate::help::{Help, HelpProps};
+    let root = mount();
+    let handle = yew::Renderer::<Help>::with_root_and_props(
+        root.clone(),
+        HelpProps {
+            on_close: Callback::noop(),
+        },
+    )
+    .render();
+    // While the reference is fetched the panel says so (not asserted:
+    // the test runner's answer, a 404, can come before the first look).
+    wait_for("the panel's heading", || select(&root, "#help-title")).await;
+    let focused = document().active_element().map(|e| e.id());
+    assert_eq!(
+        focused.as_deref(),
+        Some("help-title"),
+        "the panel's heading takes focus"
+    );
+    // The test runner serves no help/ directory, so the fetch fails.
+    let failed = wait_for("the failure note", || text(&root, ".help-doc [role=alert]")).await;
+    assert!(
+        failed.starts_with("The language reference could not be loaded: "),
+        "{failed}"
+    );
+    assert!(
+        failed.contains("docs/scenario-language.md in the repository"),
+        "{failed}"
+    );
+    handle.destroy();
+    root.remove();
+}

@@ -1,24 +1,76 @@
 //! The help panel: the keys, how the editor behaves, and the scenario
-//! language reference, docs/scenario-language.md, built into the app as
-//! HTML. web/build.rs renders the markdown at build time (so the app
-//! carries neither the markdown nor a parser); here its `scn` examples get
-//! the editor's colours (`colour_examples`, every piece of text escaped)
-//! and the result is put in the panel. It is our own compiled-in document,
-//! with any HTML in the markdown escaped by build.rs, so injecting it is
-//! safe.
+//! language reference, docs/scenario-language.md, served next to the app
+//! as HTML. The web-assets crate renders the markdown at every build
+//! (web-assets/src/reference.rs: headings with `help-` ids, `scn` examples
+//! as `<pre class="scn"><code>` with their text escaped), so the app
+//! carries neither the markdown nor a parser, nor the reference itself: it
+//! is fetched when the panel first opens and kept for the page's life.
+//! Here its `scn` examples get the editor's colours (`colour_examples`,
+//! every piece of text escaped) and the result is put in the panel. It is
+//! our own document, served with the app, with any HTML in the markdown
+//! escaped when it was rendered, so injecting it is safe.
 
 use crate::escape::escape;
 use crate::highlight;
+use std::cell::RefCell;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, KeyboardEvent};
 use yew::prelude::*;
 
-/// The language reference as HTML, rendered by web/build.rs from
-/// docs/scenario-language.md (headings with `help-` ids, `scn` examples
-/// as `<pre class="scn"><code>` with their text escaped).
-pub const REFERENCE_HTML: &str = include_str!(concat!(env!("OUT_DIR"), "/scenario-language.html"));
+/// A panel's redraw, waiting for the reference.
+type Redraw = Box<dyn FnOnce()>;
 
-/// Where build.rs opens and closes a `scn` example's text.
+/// The reference as far as it got this page (none before the panel first
+/// opened).
+enum Reference {
+    /// On its way, with the panels to redraw when it arrives (a panel
+    /// closed and opened again meanwhile is a new one, and waits too).
+    Loading(Vec<Redraw>),
+    /// Its HTML, coloured.
+    Ready(AttrValue),
+    /// Why it could not be fetched (it is fetched again when the panel
+    /// opens again).
+    Failed(String),
+}
+
+thread_local! {
+    static REFERENCE: RefCell<Option<Reference>> = const { RefCell::new(None) };
+}
+
+/// Fetches the reference unless it is here or on its way; while it is on
+/// its way, `redraw` is called when it arrives.
+fn fetch_reference(redraw: impl FnOnce() + 'static) {
+    let start = REFERENCE.with(|r| {
+        let mut r = r.borrow_mut();
+        match &mut *r {
+            Some(Reference::Loading(waiting)) => {
+                waiting.push(Box::new(redraw));
+                false
+            }
+            Some(Reference::Ready(_)) => false,
+            None | Some(Reference::Failed(_)) => {
+                *r = Some(Reference::Loading(vec![Box::new(redraw)]));
+                true
+            }
+        }
+    });
+    if !start {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        let got = match crate::fetch::text(crate::served::REFERENCE).await {
+            Ok(html) => Reference::Ready(colour_examples(&html).into()),
+            Err(why) => Reference::Failed(why),
+        };
+        if let Some(Reference::Loading(waiting)) = REFERENCE.with(|r| r.borrow_mut().replace(got)) {
+            for redraw in waiting {
+                redraw();
+            }
+        }
+    });
+}
+
+/// Where the reference's renderer opens and closes a `scn` example's text.
 const SCN_OPEN: &str = "<pre class=\"scn\"><code>";
 const SCN_CLOSE: &str = "</code></pre>";
 
@@ -29,8 +81,18 @@ pub struct HelpProps {
 
 #[function_component(Help)]
 pub fn help(props: &HelpProps) -> Html {
-    let reference = use_memo((), |_| {
-        Html::from_html_unchecked(AttrValue::from(colour_examples(REFERENCE_HTML)))
+    let redraw = use_force_update();
+    use_effect_with((), move |_| fetch_reference(move || redraw.force_update()));
+    let reference = REFERENCE.with(|r| match &*r.borrow() {
+        Some(Reference::Ready(html)) => Html::from_html_unchecked(html.clone()),
+        Some(Reference::Failed(why)) => html! {
+            <p class="help-note help-failed" role="alert">
+                {format!("The language reference could not be loaded: {why}. Close and open the help to try again; the same text is docs/scenario-language.md in the repository.")}
+            </p>
+        },
+        None | Some(Reference::Loading(_)) => html! {
+            <p class="help-note help-loading" role="status">{"Loading the language reference…"}</p>
+        },
     });
     let heading = use_node_ref();
     {
@@ -84,14 +146,15 @@ pub fn help(props: &HelpProps) -> Html {
                 <li>{format!("A text longer than {} lines is edited a part at a time: the editor holds the lines around what you see, so selecting all selects those.", crate::editor::WHOLE_MAX_LINES)}</li>
             </ul>
             <div class="help-doc" onclick={jump()}>
-                { (*reference).clone() }
+                { reference }
             </div>
         </aside>
     }
 }
 
 /// A click on a link to a heading of the panel scrolls the panel to it,
-/// without changing the page's address (the app keeps its state there).
+/// without changing the page's address (the app keeps its state there),
+/// also while the reference it may lead into is not here yet.
 fn jump() -> Callback<MouseEvent> {
     Callback::from(|e: MouseEvent| {
         let Some(link) = e
@@ -104,8 +167,8 @@ fn jump() -> Callback<MouseEvent> {
         let Some(id) = link.get_attribute("href").map(|h| h[1..].to_string()) else {
             return;
         };
+        e.prevent_default();
         if let Some(target) = gloo::utils::document().get_element_by_id(&id) {
-            e.prevent_default();
             target.scroll_into_view();
         }
     })
@@ -149,7 +212,7 @@ pub fn colour_examples(html: &str) -> String {
     out
 }
 
-/// The text build.rs escaped (the four entities it writes; `&amp;` last,
+/// The text the reference's renderer escaped (the four entities it writes; `&amp;` last,
 /// so that an escaped `&lt;` in the text stays `&lt;`).
 fn unescape(html: &str) -> String {
     html.replace("&lt;", "<")
@@ -158,89 +221,18 @@ fn unescape(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// build.rs's renderer, run here on small texts.
-#[cfg(test)]
-#[path = "../build/reference.rs"]
-mod reference;
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The values of `attr="..."` in an HTML text, in order.
-    fn attrs(html: &str, attr: &str) -> Vec<String> {
-        let open = format!(" {attr}=\"");
-        html.match_indices(&open)
-            .filter_map(|(at, _)| {
-                let rest = &html[at + open.len()..];
-                rest.find('"').map(|end| rest[..end].to_string())
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_heading_slug_is_lowercase_with_dashes_and_no_punctuation() {
-        assert_eq!(reference::slug("A first scenario"), "a-first-scenario");
-        assert_eq!(
-            reference::slug("Pages: shared, private, absent, zero"),
-            "pages-shared-private-absent-zero"
-        );
-        assert_eq!(reference::slug("read, write"), "read-write");
-    }
-
-    #[test]
-    fn every_link_inside_the_reference_leads_to_one_of_its_headings() {
-        let ids = attrs(REFERENCE_HTML, "id");
-        let links: Vec<_> = attrs(REFERENCE_HTML, "href")
-            .into_iter()
-            .filter_map(|h| h.strip_prefix('#').map(str::to_string))
-            .collect();
-        assert!(links.len() >= 15, "the contents alone link 15 sections");
-        for link in &links {
-            assert!(link.starts_with("help-"), "{link} is not a help id");
-            assert!(ids.contains(link), "{link} is no heading's id");
-        }
-    }
-
-    #[test]
-    fn the_reference_headings_get_distinct_ids() {
-        let ids = attrs(REFERENCE_HTML, "id");
-        let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
-        assert_eq!(distinct.len(), ids.len());
-        assert!(ids.contains(&"help-the-scenario-language".to_string()));
-        assert!(ids.contains(&"help-mmap".to_string()));
-        assert!(REFERENCE_HTML.starts_with("<h2 id=\"help-the-scenario-language\">"));
-    }
-
-    #[test]
-    fn a_repeated_heading_gets_a_numbered_id() {
-        let html = reference::render("# Notes\n\n## Notes\n\n## Other\n");
-        assert_eq!(
-            attrs(&html, "id"),
-            vec!["help-notes", "help-notes-1", "help-other"]
-        );
-    }
-
-    #[test]
-    fn markup_in_the_markdown_is_shown_as_text_and_files_are_not_links() {
-        let html =
-            reference::render("A <b>bold</b> claim & [the facts](tests/facts.rs), [up](#top).\n");
-        assert_eq!(
-            html,
-            "<p>A &lt;b&gt;bold&lt;/b&gt; claim &amp; \
-             <span class=\"help-file\">the facts</span>, <a href=\"#help-top\">up</a>.</p>"
-        );
-    }
-
-    #[test]
-    fn a_scn_example_is_captioned_and_marked_for_colouring() {
-        let html = reference::render("```scn error\nP: write <1> \"a\"\n```\n");
-        assert_eq!(
-            html,
-            "<figure class=\"help-code lang-scn\">\
-             <figcaption>Example that stops with an error</figcaption>\
-             <pre class=\"scn\"><code>P: write &lt;1&gt; &quot;a&quot;</code></pre></figure>\n"
-        );
+    /// The reference as the app fetches it: docs/scenario-language.md
+    /// rendered by web-assets.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn reference_html() -> String {
+        let root = web_assets::repository();
+        let markdown = std::fs::read_to_string(root.join("docs/scenario-language.md"))
+            .expect("docs/scenario-language.md is there");
+        web_assets::reference::render(&markdown)
     }
 
     #[test]
@@ -258,10 +250,12 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(target_arch = "wasm32"))]
     fn every_example_of_the_reference_gets_colours() {
-        let html = colour_examples(REFERENCE_HTML);
+        let reference = reference_html();
+        let html = colour_examples(&reference);
         let examples = html.matches(SCN_OPEN).count();
-        assert_eq!(examples, REFERENCE_HTML.matches(SCN_OPEN).count());
+        assert_eq!(examples, reference.matches(SCN_OPEN).count());
         assert!(
             examples >= 60,
             "the reference has 61 scn examples, found {examples}"

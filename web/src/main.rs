@@ -10,14 +10,14 @@ mod app;
 mod component_tests;
 mod controls;
 mod editor;
-/// HTML escaping, the same code build.rs writes the reference with.
-#[path = "../build/escape.rs"]
 mod escape;
+mod fetch;
 mod help;
 mod highlight;
 mod panic;
 mod predict;
 mod questions;
+mod served;
 mod session;
 mod storage;
 mod url;

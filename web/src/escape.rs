@@ -1,6 +1,7 @@
-//! HTML escaping, shared by build.rs (the language reference it renders)
-//! and the app (the help panel's colouring, the panic page), so that the
-//! help panel's `unescape` undoes exactly what was written.
+//! HTML escaping, shared by the app (the help panel's colouring, the panic
+//! page) and web-assets (the language reference and the kernel digests it
+//! writes at build time; it includes this file), so that the help panel's
+//! `unescape` undoes exactly what was written.
 
 /// `text` with `&`, `<`, `>` and `"` written as entities, appended to `out`.
 pub fn escape(text: &str, out: &mut String) {

@@ -1,6 +1,15 @@
-//! The reference's markdown to HTML (see web/build.rs, which runs it at
-//! build time; web/src/help.rs includes this file in its tests too, so the
-//! rules below are tested with the app's tests).
+//! The language reference's markdown (docs/scenario-language.md) to the
+//! HTML the help panel shows (web/src/help.rs fetches it, served as
+//! help/scenario-language.html).
+//!
+//! The HTML is what the help panel showed when it rendered the markdown at
+//! run time: headings one level down (the panel's own heading is the h2),
+//! ids as GitHub gives them with a `help-` prefix (so the reference's own
+//! Contents links work inside the panel), links to files of the repository
+//! shown as text (the app has no such files), fenced blocks as captioned
+//! figures. A `scn` example is written as `<pre class="scn"><code>` with
+//! its text escaped: the panel colours those with the editor's highlighter,
+//! so the colours follow sim-core's word tables.
 
 use crate::escape::escape;
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
@@ -207,4 +216,92 @@ fn code_block(info: &str, text: &str) -> String {
     escape(text, &mut out);
     out.push_str("</code></pre></figure>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference as the app fetches it.
+    fn reference_html() -> String {
+        let path = crate::repository().join("docs/scenario-language.md");
+        render(&std::fs::read_to_string(path).expect("docs/scenario-language.md is there"))
+    }
+
+    /// The values of `attr="..."` in an HTML text, in order.
+    fn attrs(html: &str, attr: &str) -> Vec<String> {
+        let open = format!(" {attr}=\"");
+        html.match_indices(&open)
+            .filter_map(|(at, _)| {
+                let rest = &html[at + open.len()..];
+                rest.find('"').map(|end| rest[..end].to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_heading_slug_is_lowercase_with_dashes_and_no_punctuation() {
+        assert_eq!(slug("A first scenario"), "a-first-scenario");
+        assert_eq!(
+            slug("Pages: shared, private, absent, zero"),
+            "pages-shared-private-absent-zero"
+        );
+        assert_eq!(slug("read, write"), "read-write");
+    }
+
+    #[test]
+    fn every_link_inside_the_reference_leads_to_one_of_its_headings() {
+        let reference = reference_html();
+        let ids = attrs(&reference, "id");
+        let links: Vec<_> = attrs(&reference, "href")
+            .into_iter()
+            .filter_map(|h| h.strip_prefix('#').map(str::to_string))
+            .collect();
+        assert!(links.len() >= 15, "the contents alone link 15 sections");
+        for link in &links {
+            assert!(link.starts_with("help-"), "{link} is not a help id");
+            assert!(ids.contains(link), "{link} is no heading's id");
+        }
+    }
+
+    #[test]
+    fn the_reference_headings_get_distinct_ids() {
+        let reference = reference_html();
+        let ids = attrs(&reference, "id");
+        let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        assert!(ids.contains(&"help-the-scenario-language".to_string()));
+        assert!(ids.contains(&"help-mmap".to_string()));
+        assert!(reference.starts_with("<h2 id=\"help-the-scenario-language\">"));
+    }
+
+    #[test]
+    fn a_repeated_heading_gets_a_numbered_id() {
+        let html = render("# Notes\n\n## Notes\n\n## Other\n");
+        assert_eq!(
+            attrs(&html, "id"),
+            vec!["help-notes", "help-notes-1", "help-other"]
+        );
+    }
+
+    #[test]
+    fn markup_in_the_markdown_is_shown_as_text_and_files_are_not_links() {
+        let html = render("A <b>bold</b> claim & [the facts](tests/facts.rs), [up](#top).\n");
+        assert_eq!(
+            html,
+            "<p>A &lt;b&gt;bold&lt;/b&gt; claim &amp; \
+             <span class=\"help-file\">the facts</span>, <a href=\"#help-top\">up</a>.</p>"
+        );
+    }
+
+    #[test]
+    fn a_scn_example_is_captioned_and_marked_for_colouring() {
+        let html = render("```scn error\nP: write <1> \"a\"\n```\n");
+        assert_eq!(
+            html,
+            "<figure class=\"help-code lang-scn\">\
+             <figcaption>Example that stops with an error</figcaption>\
+             <pre class=\"scn\"><code>P: write &lt;1&gt; &quot;a&quot;</code></pre></figure>\n"
+        );
+    }
 }

@@ -1,10 +1,9 @@
 //! The lessons' kernel recordings: what `forkscope check --json LESSON`
 //! printed on a real kernel as root (lessons/kernel/, made by `cargo xtask
 //! record`; docs/check-json.md), read back into the little the kernel view
-//! shows. They are served next to the app (trunk copies lessons/kernel/ to
-//! dist/kernel/) and fetched when a lesson opens, not compiled in: the
-//! 11 of them would be most of the wasm. A recording counts only for the
-//! exact text it names by SHA-256; any other text has none.
+//! shows. `digest` turns what is read here into the HTML the app fetches
+//! (kernel/LESSON.json next to it). A recording counts only for the exact
+//! text it names by SHA-256; any other text has none.
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -84,19 +83,30 @@ pub struct Recording {
     pub error: Option<String>,
 }
 
-/// Why a text has no recording to show.
+/// Why a lesson has no recording to show.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Missing {
-    /// The text is not a built-in lesson's (edited, or from a link).
-    NotALesson,
-    /// The lesson has no recording served with the app.
+    /// The lesson has no recording in lessons/kernel/.
     NotRecorded(String),
     /// The lesson's text changed since its recording was made.
     Stale(String),
-    /// The recording could not be read (a broken file).
+    /// The recording could not be read (a broken file), and why.
     Unreadable(String, String),
-    /// The recording could not be fetched from the server (and why).
-    Unfetched(String, String),
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Missing::NotRecorded(name) => write!(f, "{name} has no kernel recording"),
+            Missing::Stale(name) => write!(
+                f,
+                "{name} changed since its kernel recording was made (as root: cargo xtask record {name})"
+            ),
+            Missing::Unreadable(name, why) => {
+                write!(f, "the kernel recording of {name} cannot be read: {why}")
+            }
+        }
+    }
 }
 
 /// The SHA-256 of `text` in lowercase hex, as `check --json` names a text.
@@ -107,23 +117,15 @@ pub fn sha256(text: &str) -> String {
         .collect()
 }
 
-/// The name of the recording to fetch for `lesson` (a built-in lesson's
-/// name), or why there is none. Every built-in lesson has one
-/// (native/tests/lesson_recordings.rs holds it so).
-pub fn recorded(lesson: Option<&str>) -> Result<&'static str, Missing> {
-    let name = lesson.ok_or(Missing::NotALesson)?;
-    sim_core::lessons::find(name)
-        .map(|l| l.name)
-        .ok_or_else(|| Missing::NotRecorded(name.to_string()))
+/// The repository's recording of lesson `name` (`cargo xtask record`
+/// writes it), under the repository at `root`.
+pub fn recording_path(root: &std::path::Path, name: &str) -> std::path::PathBuf {
+    root.join("lessons")
+        .join("kernel")
+        .join(format!("{name}.json"))
 }
 
-/// Where the app fetches the recording of lesson `name`, relative to the
-/// page (trunk's copy-dir of lessons/kernel/ in index.html).
-pub fn url(name: &str) -> String {
-    format!("kernel/{name}.json")
-}
-
-/// The recording of lesson `name`, fetched as `json`, if it was made from
+/// The recording of lesson `name`, `json`, if it was made from
 /// `text`, read.
 pub fn read(name: &str, json: &str, text: &str) -> Result<Recording, Missing> {
     let unreadable = |why: String| Missing::Unreadable(name.to_string(), why);
@@ -160,23 +162,13 @@ pub fn short_release(release: &str) -> &str {
     &release[..end]
 }
 
-/// The recording of `lesson` if it was made from `text`, read from the
-/// repository's copy (tests only: the app fetches it).
-#[cfg(test)]
-pub fn find(lesson: Option<&str>, text: &str) -> Result<Recording, Missing> {
-    let name = recorded(lesson)?;
-    let json = std::fs::read_to_string(served(name))
-        .map_err(|e| Missing::NotRecorded(format!("{name} ({e})")))?;
-    read(name, &json, text)
-}
-
-/// The repository's copy of the file the app fetches at `url(name)`.
-#[cfg(test)]
-fn served(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("lessons")
-        .join(url(name))
+/// The repository's recording of `lesson` if it was made from `text`,
+/// read.
+pub fn find(lesson: &str, text: &str) -> Result<Recording, Missing> {
+    let path = recording_path(&crate::repository(), lesson);
+    let json =
+        std::fs::read_to_string(path).map_err(|_| Missing::NotRecorded(lesson.to_string()))?;
+    read(lesson, &json, text)
 }
 
 #[cfg(test)]
@@ -184,15 +176,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_lesson_has_its_recording_served_and_no_other() {
+    fn every_lesson_has_its_recording_in_the_repository() {
         for lesson in sim_core::lessons::all() {
-            assert_eq!(recorded(Some(lesson.name)), Ok(lesson.name));
-            let served = served(lesson.name);
+            let path = recording_path(&crate::repository(), lesson.name);
             assert!(
-                served.is_file(),
-                "{}: {} is served",
+                path.is_file(),
+                "{}: {} is there",
                 lesson.name,
-                served.display()
+                path.display()
             );
         }
     }
@@ -212,7 +203,7 @@ mod tests {
     #[test]
     fn every_lesson_reads_its_recording_with_every_step_it_has() {
         for lesson in sim_core::lessons::all() {
-            let rec = find(Some(lesson.name), lesson.source)
+            let rec = find(lesson.name, lesson.source)
                 .unwrap_or_else(|e| panic!("{}: {e:?}", lesson.name));
             let mut sim = sim_core::engine::Sim::from_source(lesson.source).unwrap();
             sim.run_to_end().unwrap();
@@ -226,12 +217,11 @@ mod tests {
         let lesson = &sim_core::lessons::all()[0];
         let edited = format!("{}\n# my note\n", lesson.source);
         assert_eq!(
-            find(Some(lesson.name), &edited),
+            find(lesson.name, &edited),
             Err(Missing::Stale(lesson.name.to_string()))
         );
-        assert_eq!(find(None, lesson.source), Err(Missing::NotALesson));
         assert_eq!(
-            find(Some("no-such-lesson"), "x"),
+            find("no-such-lesson", "x"),
             Err(Missing::NotRecorded("no-such-lesson".into()))
         );
     }
