@@ -86,6 +86,9 @@ pub enum Msg {
 pub struct App {
     origin: Origin,
     text: String,
+    /// The same text as the editor's prop: shared, so that drawing a step
+    /// neither copies nor compares the text (a megabyte, for a long run).
+    shared_text: AttrValue,
     /// The last run whose text parsed (shown while the text is broken).
     run: RunHandle,
     next_id: u64,
@@ -184,6 +187,7 @@ impl Component for App {
         let mut app = App {
             origin,
             text: String::new(),
+            shared_text: AttrValue::default(),
             run: RunHandle::parse("", 0).expect("the empty scenario parses"),
             next_id: 1,
             parse_error: None,
@@ -492,7 +496,7 @@ impl Component for App {
                 </header>
                 { self.notice_html(ctx) }
                 <div class="workspace">
-                    <Editor text={AttrValue::from(self.text.clone())}
+                    <Editor text={self.shared_text.clone()}
                         error={self.parse_error.clone()}
                         line={self.shown_line()}
                         on_edit={link.callback(Msg::Edit)} />
@@ -689,6 +693,7 @@ impl App {
     /// Every change of the text goes through here, so that what is worked
     /// out once per text (the link) knows it changed.
     fn set_text(&mut self, text: String) {
+        self.shared_text = AttrValue::from(text.clone());
         self.text = text;
         self.text_version += 1;
     }

@@ -1,6 +1,10 @@
 //! The step controls: first, back, play/pause, next, last, the speed, and
 //! a scrubber with "Step N of M". Every control is a button (or input)
 //! with an aria-label, which the end-to-end tests find them by.
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -55,13 +59,89 @@ pub struct ControlsProps {
     pub on_speed: Callback<f64>,
 }
 
+/// A scrubber drag sends an `input` for every step it passes, often many
+/// between two frames: the first of a frame moves at once, the rest wait
+/// for the next frame, where only the last of them moves (a drag never
+/// queues work the screen would not show).
+#[derive(Default)]
+struct Scrub {
+    /// A move was made since the last animation frame.
+    moved: bool,
+    /// The step the drag reached since, to go to at the next frame.
+    pending: Option<u32>,
+    on_move: Option<Callback<Move>>,
+    /// The animation frame callback, and the frame asked for.
+    frame: Option<Closure<dyn FnMut()>>,
+    asked: Option<i32>,
+}
+
+impl Scrub {
+    fn input(this: &Rc<RefCell<Scrub>>, step: u32) {
+        let mut s = this.borrow_mut();
+        if s.moved {
+            s.pending = Some(step);
+            return;
+        }
+        s.moved = true;
+        let on_move = s.on_move.clone();
+        Scrub::ask_frame(this, &mut s);
+        drop(s);
+        if let Some(on_move) = on_move {
+            on_move.emit(Move::To(step));
+        }
+    }
+
+    /// At the next frame: the frame is over, and a step still pending is
+    /// gone to.
+    fn ask_frame(this: &Rc<RefCell<Scrub>>, s: &mut Scrub) {
+        let Some(window) = web_sys::window() else {
+            s.moved = false;
+            return;
+        };
+        let scrub = Rc::downgrade(this);
+        let frame = s.frame.get_or_insert_with(|| {
+            Closure::new(move || {
+                let Some(scrub) = scrub.upgrade() else {
+                    return;
+                };
+                let step = {
+                    let mut s = scrub.borrow_mut();
+                    s.moved = false;
+                    s.asked = None;
+                    s.pending.take()
+                };
+                if let Some(step) = step {
+                    Scrub::input(&scrub, step);
+                }
+            })
+        });
+        match window.request_animation_frame(frame.as_ref().unchecked_ref()) {
+            Ok(id) => s.asked = Some(id),
+            Err(_) => s.moved = false,
+        }
+    }
+
+    /// The controls are gone: no frame may call back into them.
+    fn cancel(&mut self) {
+        if let (Some(id), Some(window)) = (self.asked.take(), web_sys::window()) {
+            window.cancel_animation_frame(id).ok();
+        }
+    }
+}
+
 #[function_component(Controls)]
 pub fn controls(props: &ControlsProps) -> Html {
     let go = |m: Move| props.on_move.reform(move |_: MouseEvent| m);
     let play = props.on_play.reform(|_: MouseEvent| ());
-    let scrub = props.on_move.reform(|e: InputEvent| {
+    let state = use_mut_ref(Scrub::default);
+    state.borrow_mut().on_move = Some(props.on_move.clone());
+    {
+        let state = Rc::clone(&state);
+        use_effect_with((), move |_| move || state.borrow_mut().cancel());
+    }
+    let scrub = Callback::from(move |e: InputEvent| {
         let value = e.target_unchecked_into::<HtmlInputElement>().value();
-        Move::To(value.parse().unwrap_or(0))
+        Scrub::input(&state, value.parse().unwrap_or(0));
     });
     let speed = props.on_speed.reform(|e: Event| {
         let value = e.target_unchecked_into::<HtmlSelectElement>().value();

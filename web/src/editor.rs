@@ -22,8 +22,12 @@
 //! selection.
 
 use crate::highlight::{self, Segment};
+use gloo::events::EventListener;
+use gloo::timers::callback::Timeout;
 use sim_core::scenario::ScenarioError;
 use std::ops::Range;
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -47,6 +51,9 @@ const HOLD_MARGIN: usize = 300;
 /// ... and is given a new part when the view comes this close to an edge
 /// of the part it holds.
 const HOLD_SLACK: usize = 60;
+/// ... once the view has rested this long (unless the text is being
+/// typed in): scrubbing through a long run moves the view at every step.
+const REHOLD_DELAY_MS: u32 = 150;
 
 #[derive(Properties, PartialEq)]
 pub struct EditorProps {
@@ -65,6 +72,12 @@ pub enum Msg {
     Scroll,
     /// Put the caret at the parse error and focus the text.
     GoToError,
+    /// The view has rested: give the textarea the part in view, if it
+    /// does not hold it.
+    Rehold,
+    /// The box is being scrolled to show the step's line: draw the lines
+    /// there now, from where it will be.
+    Revealed,
 }
 
 pub struct Editor {
@@ -72,6 +85,9 @@ pub struct Editor {
     scroller: NodeRef,
     /// The whole text (what the lines are drawn from).
     text: String,
+    /// The same text, shared with the drawn lines (a new one at each
+    /// change, so that a line knows to redraw by a pointer compare).
+    shared: Rc<str>,
     lines: LineIndex,
     /// The lines drawn.
     window: Range<usize>,
@@ -88,6 +104,13 @@ pub struct Editor {
     /// The textarea must be focused, and this line shown, once it holds
     /// the part the caret was put in.
     focus_line: Option<u32>,
+    /// The box's scroll offset and height as last measured or set (None:
+    /// to be measured), so that showing a step's line reads no layout.
+    view: Option<(f64, f64)>,
+    /// Giving the textarea the part in view waits until the view rests
+    /// (a scrubber drag moves it at every step).
+    rehold_later: Option<Timeout>,
+    _resize: Option<EventListener>,
 }
 
 impl Component for Editor {
@@ -102,6 +125,7 @@ impl Component for Editor {
         Editor {
             area: NodeRef::default(),
             scroller: NodeRef::default(),
+            shared: Rc::from(text.as_str()),
             text,
             lines,
             window,
@@ -111,6 +135,12 @@ impl Component for Editor {
             reveal: true,
             follow_caret: false,
             focus_line: None,
+            view: None,
+            rehold_later: None,
+            _resize: web_sys::window().map(|w| {
+                let link = ctx.link().clone();
+                EventListener::new(&w, "resize", move |_| link.send_message(Msg::Scroll))
+            }),
         }
     }
 
@@ -129,14 +159,34 @@ impl Component for Editor {
                 let held_lines = value.bytes().filter(|&b| b == b'\n').count() + 1;
                 self.held = self.held.start..self.held.start + held_lines;
                 self.text = text;
-                self.lines = LineIndex::new(&self.text);
+                self.reindex();
                 // The window and the held part follow once the caret is in
                 // view (`rendered`), so that a paste keeps its caret.
                 self.follow_caret = true;
                 ctx.props().on_edit.emit(self.text.clone());
                 true
             }
-            Msg::Scroll => self.update_window(),
+            Msg::Scroll => match self.measure() {
+                Some(view) => self.update_window(ctx, view),
+                None => false,
+            },
+            Msg::Revealed => match self.view {
+                Some(view) => self.update_window(ctx, view),
+                None => false,
+            },
+            Msg::Rehold => {
+                self.rehold_later = None;
+                let Some((top, height)) = self.view else {
+                    return false;
+                };
+                let count = self.lines.count();
+                let view = in_view(top, height, count);
+                if !needs_rehold(&self.held, &view, count) {
+                    return false;
+                }
+                self.rehold(&view);
+                true
+            }
             Msg::GoToError => {
                 if let (Some(err), Some(area)) =
                     (&ctx.props().error, self.area.cast::<HtmlTextAreaElement>())
@@ -170,7 +220,7 @@ impl Component for Editor {
         if props.text != old.text && *props.text != *self.text {
             // Text from elsewhere: a lesson opened, a draft restored.
             self.text = props.text.to_string();
-            self.lines = LineIndex::new(&self.text);
+            self.reindex();
             self.held = hold(self.lines.count(), &(0..1));
             self.set_value = true;
             self.selection = None;
@@ -178,6 +228,11 @@ impl Component for Editor {
         }
         if props.line != old.line {
             self.reveal = true;
+        }
+        if props.error != old.error {
+            // The alert below the box opens or closes: the box's height
+            // changes.
+            self.view = None;
         }
         true
     }
@@ -196,21 +251,17 @@ impl Component for Editor {
         let top = PAD_PX + window.start as f64 * LINE_PX;
         let height = 2.0 * PAD_PX + (count + 1) as f64 * LINE_PX;
 
+        // Each line is its own component, redrawn only when what it shows
+        // changes: moving on a step redraws the two lines whose mark
+        // moved, not the whole window (and its colouring). They are not
+        // keyed: a window that moves far gives each line drawn new props
+        // (a redraw in place) instead of making and dropping them all.
+        let shared = SharedText(self.shared.clone());
         let numbers = window.clone().map(|i| {
             let n = i + 1;
-            let mark = if error_line == Some(n) {
-                "⚠"
-            } else if current == Some(n) {
-                "▶"
-            } else {
-                ""
-            };
-            let class = classes!(
-                "ed-num",
-                (current == Some(n)).then_some("current"),
-                (error_line == Some(n)).then_some("has-error"),
-            );
-            html! { <div {class}><span class="ed-mark">{mark}</span>{n}</div> }
+            html! {
+                <LineNumber {n} current={current == Some(n)} error={error_line == Some(n)} />
+            }
         });
         let code = window.map(|i| {
             let n = i + 1;
@@ -219,12 +270,11 @@ impl Component for Editor {
                 .as_ref()
                 .filter(|e| e.pos.line as usize == n)
                 .map(|e| e.pos.col);
-            let class = classes!(
-                "ed-line",
-                (current == Some(n)).then_some("current"),
-                (error_line == Some(n)).then_some("has-error"),
-            );
-            html! { <div {class}>{ line_html(self.lines.line(&self.text, i), error_col) }</div> }
+            let bytes = self.lines.bytes(&self.text, i);
+            html! {
+                <CodeLine text={shared.clone()} start={bytes.start} end={bytes.end}
+                    current={current == Some(n)} error={error_line == Some(n)} {error_col} />
+            }
         });
 
         let status = match &props.error {
@@ -289,6 +339,11 @@ impl Component for Editor {
     fn rendered(&mut self, ctx: &Context<Self>, first_render: bool) {
         let area = self.area.cast::<HtmlTextAreaElement>();
         let scroller = self.scroller.cast::<HtmlElement>();
+        // Only new text, typing or a caret put somewhere can scroll the
+        // textarea itself; a step shown cannot (and setting its scroll
+        // would make the browser lay the page out at once).
+        let settle =
+            first_render || self.set_value || self.follow_caret || self.focus_line.is_some();
         if let (true, Some(area)) = (self.set_value, &area) {
             self.set_value = false;
             let bytes = self.held_bytes();
@@ -297,7 +352,7 @@ impl Component for Editor {
             let value = area.value();
             if value != self.text[bytes.clone()] {
                 self.text.replace_range(bytes, &value);
-                self.lines = LineIndex::new(&self.text);
+                self.reindex();
                 ctx.link().send_message(Msg::Scroll);
             }
             match self.selection.take() {
@@ -307,6 +362,7 @@ impl Component for Editor {
                 None if !first_render => {
                     if let Some(s) = &scroller {
                         s.set_scroll_top(0);
+                        self.view = None;
                     }
                 }
                 None => {}
@@ -316,7 +372,7 @@ impl Component for Editor {
             area.focus().ok();
             self.scroll_to_line(line, false);
         }
-        if let Some(area) = &area {
+        if let (true, Some(area)) = (settle, &area) {
             // The textarea is as big as its text and must not scroll itself
             // (it can, for a moment, when a paste outgrows it).
             area.set_scroll_top(0);
@@ -340,8 +396,8 @@ impl Component for Editor {
                 gloo::utils::document().active_element().as_ref() == Some(a.unchecked_ref())
             });
             if let (Some(line), false) = (ctx.props().line, typing) {
-                if self.scroll_to_line(line, false) {
-                    ctx.link().send_message(Msg::Scroll);
+                if self.reveal_line(line) {
+                    ctx.link().send_message(Msg::Revealed);
                 }
             }
         }
@@ -349,23 +405,35 @@ impl Component for Editor {
 }
 
 impl Editor {
-    /// Measure the box and move the drawn window if the view left it;
-    /// true when it moved.
-    fn update_window(&mut self) -> bool {
-        let Some(scroller) = self.scroller.cast::<HtmlElement>() else {
-            return false;
-        };
-        let height = match scroller.client_height() {
-            0 => DEFAULT_VIEW_PX,
-            h => f64::from(h),
-        };
-        let top = f64::from(scroller.scroll_top());
+    /// The text changed: index its lines and share it anew.
+    fn reindex(&mut self) {
+        self.lines = LineIndex::new(&self.text);
+        self.shared = Rc::from(self.text.as_str());
+    }
+
+    /// Move the drawn window if the view (the box's scroll offset and
+    /// height) left it; true when it moved.
+    fn update_window(&mut self, ctx: &Context<Self>, (top, height): (f64, f64)) -> bool {
         let count = self.lines.count();
         let next = window(top, height, count);
         let view = in_view(top, height, count);
-        let rehold = needs_rehold(&self.held, &view, count);
+        let mut rehold = needs_rehold(&self.held, &view, count);
         if rehold {
-            self.rehold(&view);
+            let typing = self
+                .area
+                .cast::<web_sys::Element>()
+                .is_some_and(|a| gloo::utils::document().active_element().as_ref() == Some(&a));
+            if typing || count <= WHOLE_MAX_LINES {
+                self.rehold(&view);
+            } else {
+                // Not being typed in: the part follows once the view rests
+                // (the coloured lines show the text meanwhile).
+                rehold = false;
+                let link = ctx.link().clone();
+                self.rehold_later = Some(Timeout::new(REHOLD_DELAY_MS, move || {
+                    link.send_message(Msg::Rehold)
+                }));
+            }
         }
         if next == self.window && !rehold {
             return false;
@@ -410,10 +478,59 @@ impl Editor {
         self.set_value = true;
     }
 
+    /// The box's scroll offset and height, measured now (the page is laid
+    /// out if it must be).
+    fn measure(&mut self) -> Option<(f64, f64)> {
+        let scroller = self.scroller.cast::<HtmlElement>()?;
+        let height = match scroller.client_height() {
+            0 => DEFAULT_VIEW_PX,
+            h => f64::from(h),
+        };
+        let view = (f64::from(scroller.scroll_top()), height);
+        self.view = Some(view);
+        Some(view)
+    }
+
+    /// Scroll the box a third down to `line` (1-based) if it is not in
+    /// view, judged from the view as last measured (or set): showing a
+    /// step reads no layout. True when it scrolled.
+    fn reveal_line(&mut self, line: u32) -> bool {
+        let Some((view_top, view_height)) = self.view.or_else(|| self.measure()) else {
+            return false;
+        };
+        let top = PAD_PX + f64::from(line.saturating_sub(1)) * LINE_PX;
+        if top >= view_top && top + LINE_PX <= view_top + view_height {
+            return false;
+        }
+        let Some(window) = web_sys::window() else {
+            return false;
+        };
+        let target = (top - view_height / 3.0).max(0.0);
+        // Scrolled at the next frame, when the browser lays the page out
+        // anyway (scrolling now would lay it out at once, and again after
+        // the lines there are drawn); the lines are drawn for where the box
+        // will be (`Revealed`), and the `Scroll` that follows measures
+        // where it went (the box may not scroll that far).
+        let scroller = self.scroller.clone();
+        let scroll = Closure::once_into_js(move || {
+            if let Some(s) = scroller.cast::<HtmlElement>() {
+                s.set_scroll_top(target as i32);
+            }
+        });
+        if window
+            .request_animation_frame(scroll.unchecked_ref())
+            .is_err()
+        {
+            return false;
+        }
+        self.view = Some((target, view_height));
+        true
+    }
+
     /// Scroll the box so that `line` (1-based) is in view, if it is not:
     /// just into view when following the caret, else a third down the
     /// box. True when it scrolled.
-    fn scroll_to_line(&self, line: u32, nearest: bool) -> bool {
+    fn scroll_to_line(&mut self, line: u32, nearest: bool) -> bool {
         let Some(scroller) = self.scroller.cast::<HtmlElement>() else {
             return false;
         };
@@ -433,8 +550,73 @@ impl Editor {
             top - view_height / 3.0
         };
         scroller.set_scroll_top(target.max(0.0) as i32);
+        self.view = None;
         true
     }
+}
+
+/// The editor's text as the drawn lines share it: equal when it is the
+/// same text (a pointer compare, not a walk over a megabyte).
+#[derive(Clone)]
+struct SharedText(Rc<str>);
+
+impl PartialEq for SharedText {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct LineNumberProps {
+    /// The line's number (from 1).
+    n: usize,
+    /// The shown step's line.
+    current: bool,
+    /// The parse error's line.
+    error: bool,
+}
+
+/// A line's number in the gutter, marked ▶ at the shown step's line and
+/// ⚠ at the error's.
+#[function_component(LineNumber)]
+fn line_number(props: &LineNumberProps) -> Html {
+    let mark = if props.error {
+        "⚠"
+    } else if props.current {
+        "▶"
+    } else {
+        ""
+    };
+    let class = classes!(
+        "ed-num",
+        props.current.then_some("current"),
+        props.error.then_some("has-error"),
+    );
+    html! { <div {class}><span class="ed-mark">{mark}</span>{props.n}</div> }
+}
+
+#[derive(Properties, PartialEq)]
+struct CodeLineProps {
+    text: SharedText,
+    /// The line's bytes in the text, without its line end.
+    start: usize,
+    end: usize,
+    current: bool,
+    error: bool,
+    /// The error's column when it is on this line.
+    error_col: Option<u32>,
+}
+
+/// One coloured line of the text.
+#[function_component(CodeLine)]
+fn code_line(props: &CodeLineProps) -> Html {
+    let class = classes!(
+        "ed-line",
+        props.current.then_some("current"),
+        props.error.then_some("has-error"),
+    );
+    let text = &props.text.0[props.start..props.end];
+    html! { <div {class}>{ line_html(text, props.error_col) }</div> }
 }
 
 /// One line drawn: its segments as spans, the error's piece underlined.
@@ -509,10 +691,15 @@ impl LineIndex {
 
     /// Line `i` (from 0) of `text`, without its line end.
     pub fn line<'t>(&self, text: &'t str, i: usize) -> &'t str {
+        &text[self.bytes(text, i)]
+    }
+
+    /// The bytes of line `i` (from 0) of `text`, without its line end.
+    pub fn bytes(&self, text: &str, i: usize) -> Range<usize> {
         let start = self.starts[i];
         let end = self.starts.get(i + 1).map_or(text.len(), |&next| next - 1);
-        let line = &text[start..end];
-        line.strip_suffix('\r').unwrap_or(line)
+        let cr = text[start..end].ends_with('\r');
+        start..end - usize::from(cr)
     }
 }
 

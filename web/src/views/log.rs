@@ -7,6 +7,7 @@ use super::strace::{self, LineKind, LogLine};
 use crate::session::RunHandle;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 use yew::prelude::*;
@@ -28,12 +29,23 @@ pub struct LogProps {
 pub fn view(props: &LogProps) -> Html {
     let scroller = use_node_ref();
     {
-        // Keep the newest line (the shown step's) in sight: scroll the
-        // log's own box, never the page.
+        // Keep the newest line (the shown step's) in sight. The box is a
+        // reversed column (story.css), so it stays at its end as lines
+        // come without any script; if the learner scrolled it away, it goes
+        // back at the next frame, when the page is laid out already
+        // (scrolling now would make the browser lay it out at once).
         let scroller = scroller.clone();
         use_effect_with((props.step, props.run.id()), move |_| {
-            if let Some(el) = scroller.cast::<Element>() {
-                el.set_scroll_top(el.scroll_height());
+            let back = Closure::once_into_js(move || {
+                if let Some(el) = scroller.cast::<Element>() {
+                    // The end of a reversed column is its scroll origin.
+                    if el.scroll_top() != 0 {
+                        el.set_scroll_top(0);
+                    }
+                }
+            });
+            if let Some(window) = web_sys::window() {
+                window.request_animation_frame(back.unchecked_ref()).ok();
             }
         });
     }
@@ -95,10 +107,12 @@ pub fn view(props: &LogProps) -> Html {
             <h2 id="view-log-title">{"System calls"}</h2>
             <div class="log-scroll" ref={scroller} tabindex="0"
                 aria-label={format!("System calls up to step {}", props.step)}>
-                if earlier > 0 {
-                    <p class="log-earlier">{format!("{earlier} earlier {} not shown", if earlier == 1 { "step" } else { "steps" })}</p>
-                }
-                { body }
+                <div class="log-inner">
+                    if earlier > 0 {
+                        <p class="log-earlier">{format!("{earlier} earlier {} not shown", if earlier == 1 { "step" } else { "steps" })}</p>
+                    }
+                    { body }
+                </div>
             </div>
         </section>
     }

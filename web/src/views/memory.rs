@@ -77,11 +77,14 @@ fn draw(l: &Layout) -> Html {
                     <g class="mem-links">
                         { for l.links.iter().map(|k| link(l, k)) }
                     </g>
-                    { for l.procs.iter().map(proc_block) }
+                    // Lists of changing length are each one node of the
+                    // drawing (`collect`), so that a run or frame more or
+                    // less does not shift, and redraw, what comes before.
+                    { l.procs.iter().map(proc_block).collect::<Html>() }
                     if l.zero_page {
                         { zero_page() }
                     }
-                    { for l.frames.iter().map(frame) }
+                    { l.frames.iter().map(frame).collect::<Html>() }
                     if l.frames_left_out.0 > 0 {
                         <g class="mem-more" transform={format!("translate({FRAME_X},{})", y_of(l.frame_rows - 1))}>
                             <rect class="mem-more-box" width={FRAME_W.to_string()} height={BOX_H.to_string()} rx="4" />
@@ -150,10 +153,10 @@ fn proc_block(p: &ProcBlock) -> Html {
                 <tspan class="mem-proc-pid">{format!("pid {} · {}", p.pid, p.state)}</tspan>
             </text>
             <text class="mem-proc-faults" x="8" y="38">{faults}</text>
-            { for p.cells.iter().map(|c| cell(p, c)) }
-            { for p.notes.iter().map(|(row, text)| html! {
+            { p.cells.iter().map(|c| cell(p, c)).collect::<Html>() }
+            { p.notes.iter().map(|(row, text)| html! {
                 <text class="mem-note" x={(CELL_X - PROC_X).to_string()} y={(y_of(*row) - y + 16.0).to_string()}>{text.clone()}</text>
-            }) }
+            }).collect::<Html>() }
         </g>
     }
 }
