@@ -66,5 +66,6 @@ pub mod profile;
 pub mod scenario;
 pub mod sig;
 pub mod signal;
+pub mod vecmap;
 pub mod words;
 pub mod world;

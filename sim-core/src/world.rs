@@ -16,7 +16,7 @@ use crate::observe::{LastOpObs, Observation, PageObs, ProcObs};
 use crate::proc::{ProcState, Process};
 use crate::scenario::ast::INIT_NAME;
 use crate::signal::SigState;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The simulated machine.
@@ -64,6 +64,29 @@ fn written<'a, K: Ord + Copy, V: PartialEq>(
         | imbl::ordmap::DiffItem::Update { new: (key, _), .. } => Some(*key),
         imbl::ordmap::DiffItem::Remove(..) => None,
     })
+}
+
+/// Adds `item` to a sorted vector without duplicates, unless it is there.
+/// The small sets a step's changes are worked out with are such vectors,
+/// searched by halves, rather than a BTreeSet type each: in the web build
+/// each BTreeSet or BTreeMap type is its own copy of the B-tree code
+/// (issue 9, the wasm's size). Fast when items come in order.
+fn insert_sorted<T: Ord>(set: &mut Vec<T>, item: T) {
+    if let Err(at) = set.binary_search(&item) {
+        set.insert(at, item);
+    }
+}
+
+/// Records that page `index` of the region `name` maps a flipped frame.
+fn add_position(positions: &mut Vec<(Arc<str>, Vec<u32>)>, name: &Arc<str>, index: u32) {
+    let at = match positions.iter().position(|(n, _)| n == name) {
+        Some(at) => at,
+        None => {
+            positions.push((name.clone(), Vec::new()));
+            positions.len() - 1
+        }
+    };
+    insert_sorted(&mut positions[at].1, index);
 }
 
 /// A named IPC object.
@@ -438,24 +461,30 @@ impl World {
                     frames.insert(u64::from(frame.0), FrameUsers { before: was, now });
                 }
             });
-        let mut pids: BTreeSet<Pid> = BTreeSet::new();
-        pids.extend(written(&before.procs, &self.procs));
         let reshared = self.reshared_pages(before, &frames);
-        pids.extend(reshared.keys().copied());
+        let mut pids: Vec<Pid> = Vec::new();
+        for pid in written(&before.procs, &self.procs).chain(reshared.iter().map(|(p, _)| *p)) {
+            insert_sorted(&mut pids, pid);
+        }
         let mut processes = BTreeMap::new();
         for pid in pids.into_iter().filter(|&p| p != Pid::INIT) {
             let proc = self.proc(pid);
             let old = before.procs.get(&pid).map(|p| &*p.0);
-            if let Some(change) = self.proc_change(before, old, proc, reshared.get(&pid)) {
+            let names = reshared
+                .binary_search_by_key(&pid, |(p, _)| *p)
+                .ok()
+                .map(|at| reshared[at].1.as_slice());
+            if let Some(change) = self.proc_change(before, old, proc, names) {
                 processes.insert(proc.name.to_string(), change);
             }
         }
-        let mut objects: BTreeSet<Object> = BTreeSet::new();
-        objects.extend(
-            written(&before.pipes, &self.pipes)
-                .map(Object::Pipe)
-                .chain(written(&before.socks, &self.socks).map(Object::Socks)),
-        );
+        let mut objects: Vec<Object> = Vec::new();
+        for object in written(&before.pipes, &self.pipes)
+            .map(Object::Pipe)
+            .chain(written(&before.socks, &self.socks).map(Object::Socks))
+        {
+            insert_sorted(&mut objects, object);
+        }
         let mut queued = BTreeMap::new();
         for (name, end) in self.ends_of(&objects) {
             let now = self.queued(end);
@@ -475,23 +504,25 @@ impl World {
     }
 
     /// The ends of `objects`, with their names.
-    fn ends_of(&self, objects: &BTreeSet<Object>) -> Vec<(String, EndRef)> {
+    fn ends_of(&self, objects: &[Object]) -> Vec<(String, EndRef)> {
         if objects.is_empty() {
             return Vec::new();
         }
         self.ends()
             .into_iter()
             .filter(|(_, end)| {
-                objects.contains(&match *end {
+                let object = match *end {
                     EndRef::Pipe(id, _) => Object::Pipe(id),
                     EndRef::Sock(id, _) => Object::Socks(id),
-                })
+                };
+                objects.binary_search(&object).is_ok()
             })
             .collect()
     }
 
     /// Pid -> regions with a page that maps the same frame as in `before`
-    /// while the frame went from one user to several or back.
+    /// while the frame went from one user to several or back, in pid order,
+    /// each process's region names in name order.
     ///
     /// A frame's user count changes only when a page-table entry that maps
     /// it changes, in a process the step changed; and every entry that maps
@@ -503,22 +534,23 @@ impl World {
         &self,
         before: &World,
         frames: &BTreeMap<u64, FrameUsers>,
-    ) -> BTreeMap<Pid, BTreeSet<Arc<str>>> {
-        let mut flipped: BTreeSet<FrameId> = BTreeSet::new();
-        flipped.extend(
-            frames
-                .iter()
-                .filter(|(_, users)| users.reshared())
-                .map(|(&frame, _)| FrameId(frame as u32)),
-        );
-        let mut found: BTreeMap<Pid, BTreeSet<Arc<str>>> = BTreeMap::new();
+    ) -> Vec<(Pid, Vec<Arc<str>>)> {
+        let mut flipped: Vec<FrameId> = Vec::new();
+        for (&frame, users) in frames {
+            if users.reshared() {
+                insert_sorted(&mut flipped, FrameId(frame as u32));
+            }
+        }
+        let mut found: Vec<(Pid, Vec<Arc<str>>)> = Vec::new();
         if flipped.is_empty() {
             return found;
         }
-        let is_flipped =
-            |pte: crate::mm::space::Pte| pte.frame().is_some_and(|f| flipped.contains(&f));
+        let is_flipped = |pte: crate::mm::space::Pte| {
+            pte.frame()
+                .is_some_and(|f| flipped.binary_search(&f).is_ok())
+        };
         // Where the flipped frames are mapped: region name -> page indexes.
-        let mut positions: BTreeMap<Arc<str>, BTreeSet<u32>> = BTreeMap::new();
+        let mut positions: Vec<(Arc<str>, Vec<u32>)> = Vec::new();
         for pid in written(&before.procs, &self.procs) {
             let now = &self.proc(pid).mm;
             let old = before.procs.get(&pid).map(|p| &p.0.mm);
@@ -531,7 +563,7 @@ impl World {
                 let (a, b) = (old.and_then(|o| o.region(name)), now.region(name));
                 let mut at = |region: &crate::mm::Region, i: u32| {
                     if i < region.pages() && is_flipped(region.ptes.get(i)) {
-                        positions.entry(name.clone()).or_default().insert(i);
+                        add_position(&mut positions, name, i);
                     }
                 };
                 match (a, b) {
@@ -543,10 +575,7 @@ impl World {
                         only.ptes.for_each_leaf(|base, ptes| {
                             for (i, pte) in ptes.iter().enumerate() {
                                 if is_flipped(*pte) {
-                                    positions
-                                        .entry(name.clone())
-                                        .or_default()
-                                        .insert(base + i as u32);
+                                    add_position(&mut positions, name, base + i as u32);
                                 }
                             }
                         })
@@ -572,10 +601,14 @@ impl World {
                         && old_region.ptes.get(index).frame() == region.ptes.get(index).frame()
                 });
                 if hit {
-                    found
-                        .entry(proc.pid)
-                        .or_default()
-                        .insert(region.name.clone());
+                    // `procs` goes in pid order: this process's entry, if
+                    // any, is the last.
+                    match found.last_mut() {
+                        Some((pid, names)) if *pid == proc.pid => {
+                            insert_sorted(names, region.name.clone())
+                        }
+                        _ => found.push((proc.pid, vec![region.name.clone()])),
+                    }
                 }
             }
         }
@@ -588,7 +621,7 @@ impl World {
         before: &World,
         old: Option<&Process>,
         proc: &Process,
-        reshared: Option<&BTreeSet<Arc<str>>>,
+        reshared: Option<&[Arc<str>]>,
     ) -> Option<ProcChange> {
         let mut regions: Vec<_> = proc.mm.regions.iter().collect();
         // Region names are unique: unstable sorting gives the same order.

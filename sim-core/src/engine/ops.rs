@@ -51,7 +51,7 @@ pub(crate) fn apply(
                 profile,
                 events: Vec::new(),
                 pos: stmt.pos,
-                restarts: std::collections::BTreeMap::new(),
+                restarts: crate::vecmap::VecMap::new(),
                 max_settle_rounds,
             };
             cx.op(op).map_err(|kind| {
@@ -171,7 +171,7 @@ pub(super) struct Cx<'a> {
     /// the process has taken its pending signals (a stopped call was
     /// interrupted with -ERESTARTSYS; get_signal goes on dequeuing after
     /// the stop, and the restart comes only as the process returns).
-    pub restarts: std::collections::BTreeMap<Pid, BlockedCall>,
+    pub restarts: crate::vecmap::VecMap<Pid, BlockedCall>,
     /// The bound on wake-up rounds in one step (`settle`).
     pub max_settle_rounds: u32,
 }
@@ -290,8 +290,7 @@ impl Cx<'_> {
     /// `take_signals` can do something: one the world says may (see
     /// `World::wanted_after`), or one with a call to start again.
     fn next_wanted(&mut self, after: Pid) -> Option<Pid> {
-        use std::ops::Bound::{Excluded, Unbounded};
-        let restart = self.restarts.range((Excluded(after), Unbounded)).next();
+        let restart = self.restarts.first_after(&after);
         let restart = restart.map(|(&pid, _)| pid);
         self.world
             .wanted_after(after)

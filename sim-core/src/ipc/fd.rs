@@ -15,8 +15,8 @@ use super::pipe::PipeEnd;
 use super::socket::Side;
 use crate::errno::Errno;
 use crate::ids::{Fd, PipeId, SockPairId};
+use crate::vecmap::VecMap;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt;
 
 /// The first fd a scenario's objects get: 0, 1 and 2 are stdio.
@@ -51,7 +51,7 @@ impl EndRef {
 /// One process's fd table (`struct files_struct`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FdTable {
-    fds: BTreeMap<Fd, EndRef>,
+    fds: VecMap<Fd, EndRef>,
 }
 
 impl FdTable {
@@ -141,7 +141,11 @@ impl FdTable {
 
     /// How many numbers from 3 up to `nofile` less one are free.
     pub(crate) fn free_count(&self, nofile: u32) -> u32 {
-        let below = self.fds.range(Fd(FIRST_FREE_FD)..Fd(nofile)).count() as u32;
+        let below = self
+            .fds
+            .keys()
+            .filter(|&&Fd(n)| (FIRST_FREE_FD..nofile).contains(&n))
+            .count() as u32;
         nofile.saturating_sub(FIRST_FREE_FD).saturating_sub(below)
     }
 

@@ -9,8 +9,8 @@
 use super::pvec::{PVec, WIDTH};
 use super::space::Pte;
 use crate::ids::{FrameId, ShmId};
+use crate::vecmap::VecMap;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 /// What one frame holds, for visualisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -57,7 +57,7 @@ impl Default for FrameId {
 pub struct Frames {
     slots: PVec<FrameSlot>,
     live: u32,
-    shms: BTreeMap<ShmId, Shm>,
+    shms: VecMap<ShmId, Shm>,
     next_shm: u32,
 }
 
@@ -69,7 +69,7 @@ impl Default for Frames {
         Frames {
             slots,
             live: 0,
-            shms: BTreeMap::new(),
+            shms: VecMap::new(),
             next_shm: 1,
         }
     }

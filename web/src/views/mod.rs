@@ -1,6 +1,7 @@
 //! The views of the machine at one step, each drawn from the model's world
 //! after the step and from the step's events and changes.
 
+mod bits;
 pub mod kernel;
 pub mod log;
 pub mod memory;

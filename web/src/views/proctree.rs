@@ -13,7 +13,6 @@ use sim_core::ids::Pid;
 use sim_core::proc::{BlockedCall, BlockedOn, ProcState, Process, WaitStatus};
 use sim_core::scenario::ast::ExitStatus;
 use sim_core::world::World;
-use std::collections::BTreeMap;
 
 /// Rows drawn at most; the rest are counted in one "and N more" row.
 pub const MAX_ROWS: usize = 200;
@@ -36,6 +35,15 @@ pub enum Badge {
 }
 
 impl Badge {
+    /// Every badge, in the order of the enum (the summary's order).
+    pub const ALL: [Badge; 5] = [
+        Badge::Running,
+        Badge::Blocked,
+        Badge::Stopped,
+        Badge::Zombie,
+        Badge::Reaped,
+    ];
+
     /// The CSS class suffix and the word for the badge.
     pub fn word(self) -> &'static str {
         match self {
@@ -115,8 +123,9 @@ impl Row {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tree {
     pub rows: Vec<Row>,
-    /// Processes drawn per badge, init included (reaped: in this step).
-    pub counts: BTreeMap<Badge, u32>,
+    /// Processes drawn per badge (indexed by `Badge as usize`), init
+    /// included (reaped: in this step).
+    pub counts: [u32; Badge::ALL.len()],
     /// Processes reaped before this step (not drawn).
     pub reaped_before: u32,
 }
@@ -124,11 +133,11 @@ pub struct Tree {
 impl Tree {
     /// The tree in one sentence, for a screen reader and the view's header.
     pub fn summary(&self) -> String {
-        let total: u32 = self.counts.values().sum();
-        let mut parts: Vec<String> = self
-            .counts
+        let total: u32 = self.counts.iter().sum();
+        let mut parts: Vec<String> = Badge::ALL
             .iter()
-            .filter(|(_, &n)| n > 0)
+            .zip(self.counts)
+            .filter(|&(_, n)| n > 0)
             .map(|(b, n)| format!("{n} {}", b.word()))
             .collect();
         if self.reaped_before > 0 {
@@ -278,6 +287,22 @@ pub fn paired<'a>(
     })
 }
 
+/// A pid-keyed table, sorted by pid: a vector searched by halves rather
+/// than a BTreeMap, because each BTreeMap type is its own copy of the
+/// B-tree code in the wasm (issue 9).
+type Table<V> = Vec<(Pid, V)>;
+
+/// The entry for `pid` in a table sorted by pid.
+fn find<V>(table: &[(Pid, V)], pid: Pid) -> Option<&V> {
+    let at = table.binary_search_by_key(&pid, |e| e.0).ok()?;
+    Some(&table[at].1)
+}
+
+/// The entry for a pid the table was built with.
+fn known<'t, 'a>(info: &'t [(Pid, Info<'a>)], pid: Pid) -> &'t Info<'a> {
+    find(info, pid).expect("every drawn child has its info")
+}
+
 /// What the tree needs of one process, worked out once.
 struct Info<'a> {
     proc: &'a Process,
@@ -297,20 +322,28 @@ enum Entry {
 /// the learner sees it go.
 pub fn build(now: &World, before: Option<&World>) -> Tree {
     let mut tree = Tree::default();
-    let mut info: BTreeMap<Pid, Info> = BTreeMap::new();
-    let mut kids: BTreeMap<Pid, Vec<Pid>> = BTreeMap::new();
+    let mut info: Table<Info> = Vec::new();
+    let mut kids: Table<Vec<Pid>> = Vec::new();
     for (proc, old) in paired(now, before) {
         let gone = matches!(proc.state, ProcState::Gone { .. });
         if gone && old.is_none_or(|o| matches!(o.state, ProcState::Gone { .. })) {
             tree.reaped_before += 1;
             continue;
         }
-        *tree.counts.entry(badge_of(&proc.state)).or_default() += 1;
+        tree.counts[badge_of(&proc.state) as usize] += 1;
         if !proc.is_init() {
-            kids.entry(proc.parent).or_default().push(proc.pid);
+            let at = match kids.binary_search_by_key(&proc.parent, |e| e.0) {
+                Ok(at) => at,
+                Err(at) => {
+                    kids.insert(at, (proc.parent, Vec::new()));
+                    at
+                }
+            };
+            kids[at].1.push(proc.pid);
         }
         let marks = marks(now, before, proc, old);
-        info.insert(proc.pid, Info { proc, marks });
+        // `paired` goes in pid order, so the table stays sorted.
+        info.push((proc.pid, Info { proc, marks }));
     }
     let total: u32 = info.len() as u32;
     let mut drawn = 0u32;
@@ -338,10 +371,10 @@ pub fn build(now: &World, before: Option<&World>) -> Tree {
             }
             Work::Proc(pid, depth) => (pid, depth),
         };
-        let Some(Info { proc, marks }) = info.get(&pid) else {
+        let Some(Info { proc, marks }) = find(&info, pid) else {
             continue;
         };
-        let children = kids.get(&pid).map(Vec::as_slice).unwrap_or(&[]);
+        let children = find(&kids, pid).map(Vec::as_slice).unwrap_or(&[]);
         tree.rows.push(Row::Proc(ProcRow {
             pid: pid.0,
             name: proc.name.to_string(),
@@ -367,8 +400,8 @@ pub fn build(now: &World, before: Option<&World>) -> Tree {
             under.push(match entry {
                 Entry::One(p) => Work::Proc(p, depth + 1),
                 Entry::Run(run) => {
-                    let first = &info[&run[0]];
-                    let last = &info[&run[run.len() - 1]];
+                    let first = known(&info, run[0]);
+                    let last = known(&info, run[run.len() - 1]);
                     Work::Row(Row::Group(GroupRow {
                         depth: depth + 1,
                         first: first.proc.name.to_string(),
@@ -405,11 +438,11 @@ enum Work {
 }
 
 /// How many processes are under `pid` (drawable ones).
-fn descendants(pid: Pid, kids: &BTreeMap<Pid, Vec<Pid>>) -> u32 {
+fn descendants(pid: Pid, kids: &Table<Vec<Pid>>) -> u32 {
     let mut n = 0;
     let mut stack = vec![pid];
     while let Some(p) = stack.pop() {
-        if let Some(children) = kids.get(&p) {
+        if let Some(children) = find(kids, p) {
             n += children.len() as u32;
             stack.extend(children.iter().copied());
         }
@@ -423,8 +456,8 @@ fn descendants(pid: Pid, kids: &BTreeMap<Pid, Vec<Pid>>) -> u32 {
 fn entries(
     now: &World,
     children: &[Pid],
-    kids: &BTreeMap<Pid, Vec<Pid>>,
-    info: &BTreeMap<Pid, Info>,
+    kids: &Table<Vec<Pid>>,
+    info: &Table<Info>,
 ) -> Vec<Entry> {
     let collapse = children.len() > COLLAPSE_ABOVE;
     let mut out: Vec<Entry> = Vec::new();
@@ -438,8 +471,8 @@ fn entries(
         }
     };
     for &child in children {
-        let me = &info[&child];
-        let groupable = collapse && !kids.contains_key(&child) && !me.marks.any();
+        let me = known(info, child);
+        let groupable = collapse && find(kids, child).is_none() && !me.marks.any();
         if groupable {
             let key = alike_key(now, me.proc);
             if !run.is_empty() && key != run_key {
@@ -687,7 +720,7 @@ mod tests {
             matches!(more, Row::More { count, depth: 2, .. } if *count > 1900),
             "{more:?}"
         );
-        assert_eq!(tree.counts[&Badge::Zombie], 1000);
+        assert_eq!(tree.counts[Badge::Zombie as usize], 1000);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! turns it into HTML, which is text already, plus a visually hidden
 //! summary of each queue in one sentence.
 
+use super::bits::span;
 use super::queue_layout::{self, Channel, Item, Lane, Sleeper};
 use super::ViewProps;
 use sim_core::words::{bytes, count};
@@ -61,8 +62,8 @@ fn channel(c: &Channel) -> Html {
     html! {
         <article class={class} aria-label={format!("{} {}", c.kind, c.name)}>
             <h3 class="q-title">
-                <span class="q-name">{c.name.clone()}</span>
-                <span class="q-kind">{format!("{} · {}", c.kind, size)}</span>
+                { span("q-name", c.name.clone()) }
+                { span("q-kind", format!("{} · {}", c.kind, size)) }
                 if c.closed { <span class="q-tag">{"closed"}</span> }
                 if c.new { <span class="q-tag new">{"NEW"}</span> }
             </h3>
@@ -78,12 +79,8 @@ fn lane(c: &Channel, l: &Lane) -> Html {
     // 1-byte skb looks as empty as the 768 bytes it costs make it.
     let page = u64::from(page.max(1));
     let delta = match l.queued_before {
-        Some(b) if b < l.queued => {
-            html! { <span class="q-delta up">{format!("▲ +{}", l.queued - b)}</span> }
-        }
-        Some(b) if b > l.queued => {
-            html! { <span class="q-delta down">{format!("▼ −{}", b - l.queued)}</span> }
-        }
+        Some(b) if b < l.queued => span("q-delta up", format!("▲ +{}", l.queued - b)),
+        Some(b) if b > l.queued => span("q-delta down", format!("▼ −{}", b - l.queued)),
         _ => html! {},
     };
     let n = l.items.len() + l.more.0;
@@ -97,14 +94,14 @@ fn lane(c: &Channel, l: &Lane) -> Html {
         <div class={classes!("q-lane", l.changed().then_some("changed"))}>
             <div class="q-head">
                 <div class="q-end q-from">
-                    <span class="q-end-name">{l.from.clone()}</span>
-                    <span class="q-files">{format!("writes · {} open", count(l.files.0, "file", "files"))}</span>
+                    { span("q-end-name", l.from.clone()) }
+                    { span("q-files", format!("writes · {} open", count(l.files.0, "file", "files"))) }
                     { sleepers(&l.writers, "asleep writing") }
                 </div>
                 <div class="q-flow" aria-hidden="true"></div>
                 <div class="q-end q-to">
-                    <span class="q-end-name">{l.to.clone()}</span>
-                    <span class="q-files">{format!("reads · {} open", count(l.files.1, "file", "files"))}</span>
+                    { span("q-end-name", l.to.clone()) }
+                    { span("q-files", format!("reads · {} open", count(l.files.1, "file", "files"))) }
                     { sleepers(&l.readers, "asleep reading") }
                 </div>
             </div>
@@ -132,8 +129,8 @@ fn lane(c: &Channel, l: &Lane) -> Html {
 
 fn item(i: usize, it: &Item, pipe: bool, page: u64) -> Html {
     let scale = if pipe { page } else { it.cost.max(1) };
-    let unread_pct = (100.0 * it.unread as f64 / scale as f64).min(100.0);
-    let read_pct = (100.0 * it.read as f64 / scale as f64).min(100.0);
+    let unread_pct = percent(u64::from(it.unread), scale);
+    let read_pct = percent(u64::from(it.read), scale);
     let what = if pipe { "slot" } else { "skb" };
     let mut label = format!("{} {}: {} unread", what, i + 1, bytes(it.unread));
     if it.read > 0 {
@@ -148,14 +145,14 @@ fn item(i: usize, it: &Item, pipe: bool, page: u64) -> Html {
     html! {
         <li class={classes!("q-item", it.changed.then_some("changed"))} aria-label={label.clone()} title={label}>
             <span class="q-bar">
-                <span class="q-read" style={format!("height: {read_pct:.1}%")}></span>
-                <span class="q-unread" style={format!("height: {unread_pct:.1}%")}></span>
+                <span class="q-read" style={format!("height: {read_pct}%")}></span>
+                <span class="q-unread" style={format!("height: {unread_pct}%")}></span>
             </span>
-            <span class="q-len">{compact(u64::from(it.unread))}</span>
+            { span("q-len", compact(u64::from(it.unread))) }
             if !pipe {
-                <span class="q-truesize">{format!("ts {}", compact(it.cost))}</span>
+                { span("q-truesize", format!("ts {}", compact(it.cost))) }
             } else if it.read > 0 {
-                <span class="q-truesize">{format!("@{}", it.read)}</span>
+                { span("q-truesize", format!("@{}", it.read)) }
             }
         </li>
     }
@@ -166,23 +163,39 @@ fn compact(n: u64) -> String {
     if n < 10_000 {
         n.to_string()
     } else {
-        format!("{:.1}k", n as f64 / 1000.0)
+        format!("{}k", tenths(n, 1000))
     }
+}
+
+/// `part` as a percentage of `whole`, at most 100, to one decimal: "37.5".
+fn percent(part: u64, whole: u64) -> String {
+    tenths(
+        part.saturating_mul(100).min(whole.saturating_mul(100)),
+        whole,
+    )
+}
+
+/// `num / den` to one decimal, rounded half up: "61.5". Integer
+/// arithmetic, so the wasm carries no float formatting code (issue 9).
+fn tenths(num: u64, den: u64) -> String {
+    let den = den.max(1);
+    let t = (num.saturating_mul(10) + den / 2) / den;
+    format!("{}.{}", t / 10, t % 10)
 }
 
 /// The sender's charged truesize against its SO_SNDBUF: admitted while
 /// below it, so the bar may overshoot the mark.
 fn charge(from: &str, charged: u64, sndbuf: u32) -> Html {
-    let full = charged.max(u64::from(sndbuf)).max(1) as f64;
-    let used = 100.0 * charged as f64 / full;
-    let mark = 100.0 * f64::from(sndbuf) / full;
+    let full = charged.max(u64::from(sndbuf));
+    let used = percent(charged, full);
+    let mark = percent(u64::from(sndbuf), full);
     let over = charged >= u64::from(sndbuf);
     html! {
         <div class={classes!("q-charge", over.then_some("full"))}>
             <span class="q-meter" role="meter" aria-valuemin="0" aria-valuemax={sndbuf.to_string()}
                 aria-valuenow={charged.to_string()} aria-label={format!("{from} send buffer charge")}>
-                <span class="q-meter-fill" style={format!("width: {used:.1}%")}></span>
-                <span class="q-meter-mark" style={format!("left: {mark:.1}%")}></span>
+                <span class="q-meter-fill" style={format!("width: {used}%")}></span>
+                <span class="q-meter-mark" style={format!("left: {mark}%")}></span>
             </span>
             <span class="q-charge-text">
                 {format!("{charged} of SO_SNDBUF {sndbuf} charged to {from}")}

@@ -9,7 +9,6 @@ use sim_core::proc::Process;
 use sim_core::sig::Signal;
 use sim_core::signal::{default_action, DefaultAction, Disposition, Queue, SigState};
 use sim_core::world::World;
-use std::collections::BTreeMap;
 
 /// Cards drawn at most; processes past them are counted.
 pub const MAX_CARDS: usize = 24;
@@ -96,12 +95,17 @@ fn lines(s: &SigState, old: Option<&SigState>) -> Vec<Line> {
                 .collect::<Vec<_>>()
         }
     };
+    // Counted into a vector kept in signal order, not a BTreeMap: one
+    // B-tree type less in the wasm (issue 9).
     let frames = |st: &SigState| {
-        let mut by: BTreeMap<Signal, u64> = BTreeMap::new();
+        let mut by: Vec<(Signal, u64)> = Vec::new();
         for sig in st.frames() {
-            *by.entry(sig).or_default() += 1;
+            match by.binary_search_by_key(&sig, |&(s, _)| s) {
+                Ok(at) => by[at].1 += 1,
+                Err(at) => by.insert(at, (sig, 1)),
+            }
         }
-        by.into_iter().collect::<Vec<_>>()
+        by
     };
     let runs = |st: &SigState| {
         st.handled_counts()
@@ -142,14 +146,11 @@ fn lines(s: &SigState, old: Option<&SigState>) -> Vec<Line> {
             if now.is_empty() {
                 return None;
             }
-            // Filled by `extend`, not `collect`: the same map without a sort
-            // instantiated for it in the wasm.
-            let before: Option<BTreeMap<Signal, u64>> = old.map(|o| {
-                let mut map = BTreeMap::new();
-                map.extend(get(o));
-                map
+            // At most 64 signals a line: a linear search, no map.
+            let before: Option<Vec<(Signal, u64)>> = old.map(&get);
+            let lookup = before.map(|b| {
+                move |sig: Signal| b.iter().find(|&&(s, _)| s == sig).map_or(0, |&(_, n)| n)
             });
-            let lookup = before.map(|b| move |sig: Signal| b.get(&sig).copied().unwrap_or(0));
             Some(Line {
                 label,
                 hint,
