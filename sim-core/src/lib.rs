@@ -66,6 +66,5 @@ pub mod profile;
 pub mod scenario;
 pub mod sig;
 pub mod signal;
-pub mod vecmap;
 pub mod words;
 pub mod world;

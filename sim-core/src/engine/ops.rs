@@ -51,7 +51,7 @@ pub(crate) fn apply(
                 profile,
                 events: Vec::new(),
                 pos: stmt.pos,
-                restarts: crate::vecmap::VecMap::new(),
+                restarts: litemap::LiteMap::new(),
                 max_settle_rounds,
             };
             cx.op(op).map_err(|kind| {
@@ -171,7 +171,7 @@ pub(super) struct Cx<'a> {
     /// the process has taken its pending signals (a stopped call was
     /// interrupted with -ERESTARTSYS; get_signal goes on dequeuing after
     /// the stop, and the restart comes only as the process returns).
-    pub restarts: crate::vecmap::VecMap<Pid, BlockedCall>,
+    pub restarts: litemap::LiteMap<Pid, BlockedCall>,
     /// The bound on wake-up rounds in one step (`settle`).
     pub max_settle_rounds: u32,
 }
@@ -290,8 +290,11 @@ impl Cx<'_> {
     /// `take_signals` can do something: one the world says may (see
     /// `World::wanted_after`), or one with a call to start again.
     fn next_wanted(&mut self, after: Pid) -> Option<Pid> {
-        let restart = self.restarts.first_after(&after);
-        let restart = restart.map(|(&pid, _)| pid);
+        let next = match self.restarts.find_index(&after) {
+            Ok(at) => at + 1,
+            Err(at) => at,
+        };
+        let restart = self.restarts.get_indexed(next).map(|(&pid, _)| pid);
         self.world
             .wanted_after(after)
             .into_iter()

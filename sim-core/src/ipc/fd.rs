@@ -15,7 +15,7 @@ use super::pipe::PipeEnd;
 use super::socket::Side;
 use crate::errno::Errno;
 use crate::ids::{Fd, PipeId, SockPairId};
-use crate::vecmap::VecMap;
+use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -51,7 +51,7 @@ impl EndRef {
 /// One process's fd table (`struct files_struct`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FdTable {
-    fds: VecMap<Fd, EndRef>,
+    fds: LiteMap<Fd, EndRef>,
 }
 
 impl FdTable {
@@ -136,7 +136,11 @@ impl FdTable {
     /// Close everything (exit): answers the ends in fd order, one per fd,
     /// for the caller to release.
     pub(crate) fn close_all(&mut self) -> Vec<EndRef> {
-        std::mem::take(&mut self.fds).into_values().collect()
+        std::mem::take(&mut self.fds)
+            .into_tuple_vec()
+            .into_iter()
+            .map(|(_, end)| end)
+            .collect()
     }
 
     /// How many numbers from 3 up to `nofile` less one are free.

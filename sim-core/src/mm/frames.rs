@@ -9,7 +9,7 @@
 use super::pvec::{PVec, WIDTH};
 use super::space::Pte;
 use crate::ids::{FrameId, ShmId};
-use crate::vecmap::VecMap;
+use litemap::LiteMap;
 use serde::Serialize;
 
 /// What one frame holds, for visualisation.
@@ -57,7 +57,7 @@ impl Default for FrameId {
 pub struct Frames {
     slots: PVec<FrameSlot>,
     live: u32,
-    shms: VecMap<ShmId, Shm>,
+    shms: LiteMap<ShmId, Shm>,
     next_shm: u32,
 }
 
@@ -69,7 +69,7 @@ impl Default for Frames {
         Frames {
             slots,
             live: 0,
-            shms: VecMap::new(),
+            shms: LiteMap::new(),
             next_shm: 1,
         }
     }

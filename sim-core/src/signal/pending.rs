@@ -19,7 +19,7 @@ use super::action::{is_legacy, SYNCHRONOUS};
 use super::set::SigSet;
 use super::state::Fate;
 use crate::sig::Signal;
-use crate::vecmap::VecMap;
+use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
 
 /// Which of a process's two pending queues (__send_signal_locked: `pending
@@ -48,7 +48,7 @@ pub struct SigPending {
     /// interchangeable and the kernel's FIFO order among them reduces to a
     /// count; across signals the lowest number goes first (next_signal), so
     /// arrival order never matters either. No entry holds 0.
-    realtime: VecMap<Signal, u32>,
+    realtime: LiteMap<Signal, u32>,
 }
 
 impl SigPending {
@@ -81,7 +81,7 @@ impl SigPending {
                 Fate::Queued { instances: 1 }
             }
         } else {
-            let n = self.realtime.get_or_insert_with(sig, || 0);
+            let n = self.realtime.entry(sig).or_insert(0);
             *n = n.saturating_add(1);
             Fate::Queued { instances: *n }
         }

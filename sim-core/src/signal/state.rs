@@ -17,7 +17,7 @@ use super::set::SigSet;
 use crate::errno::Errno;
 use crate::scenario::ast::Action;
 use crate::sig::Signal;
-use crate::vecmap::VecMap;
+use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 pub struct SigState {
     /// Signals whose disposition is not `Default`; absent means SIG_DFL.
     /// SIGKILL and SIGSTOP never appear (do_sigaction refuses them).
-    actions: VecMap<Signal, Disposition>,
+    actions: LiteMap<Signal, Disposition>,
     /// SA_NOCLDWAIT on SIGCHLD's sigaction: children are reaped at exit
     /// instead of becoming zombies (do_notify_parent). The flag is kept for
     /// SIGCHLD only, the one signal whose flag the kernel consults.
