@@ -41,6 +41,18 @@ const EARLIER_OPTION: &str = "@earlier";
 const SLICE_MS: f64 = 12.0;
 /// How long typing must pause before the text is run again.
 const RERUN_DELAY_MS: u32 = 250;
+/// How long after the last move the address bar is written. Writing it
+/// costs milliseconds for a long text's link (a 76 KB query), which a
+/// scrub or a fast play would pay on every step; the link is written once
+/// the motion pauses, and at once when playing stops.
+const URL_DELAY_MS: u32 = 200;
+
+/// Send `msg` to the App in `ms` milliseconds, unless the timer is dropped
+/// first (one closure for every such timer keeps the wasm smaller).
+fn later(ctx: &Context<App>, ms: u32, msg: Msg) -> Timeout {
+    let link = ctx.link().clone();
+    Timeout::new(ms, move || link.send_message(msg))
+}
 
 /// Where the text came from: a lesson (possibly edited), or elsewhere.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,7 +76,8 @@ pub enum Msg {
     Move(Move),
     TogglePlay,
     Tick,
-    Speed(f64),
+    /// The time between steps while playing, ms.
+    Speed(u32),
     Edit(String),
     /// Run the text again if it is still edit number `n`.
     Rerun(u64),
@@ -81,6 +94,8 @@ pub enum Msg {
     ToggleHelp,
     Key(KeyboardEvent),
     DismissNotice,
+    /// Write the address bar (the moves before it were left unwritten).
+    WriteUrl,
 }
 
 pub struct App {
@@ -99,7 +114,8 @@ pub struct App {
     /// A step the link asked for, reached once it is computed.
     wanted: Option<u32>,
     playing: Option<Interval>,
-    speed: f64,
+    /// The time between steps while playing, ms.
+    step_ms: u32,
     predictions: bool,
     /// A step whose expects the learner is asked to predict; the views
     /// show the step before it until the learner reveals.
@@ -131,6 +147,8 @@ pub struct App {
     ready_marked: bool,
     rerun: Option<Timeout>,
     compute: Option<Timeout>,
+    /// The pending address-bar write after a move (dropping it cancels it).
+    url_later: Option<Timeout>,
     _keys: Option<EventListener>,
 }
 
@@ -194,7 +212,7 @@ impl Component for App {
             step: 0,
             wanted: Some(link.step),
             playing: None,
-            speed: SPEEDS[0].0,
+            step_ms: SPEEDS[0].1,
             predictions: true,
             asking: None,
             draft: Vec::new(),
@@ -212,6 +230,7 @@ impl Component for App {
             ready_marked: false,
             rerun: None,
             compute: None,
+            url_later: None,
             _keys: keys,
         };
         app.set_text(text);
@@ -242,13 +261,12 @@ impl Component for App {
                 self.compute = if self.run.is_finished() {
                     None
                 } else {
-                    let link = ctx.link().clone();
-                    Some(Timeout::new(0, move || link.send_message(Msg::Compute(id))))
+                    Some(later(ctx, 0, Msg::Compute(id)))
                 };
                 true
             }
             Msg::Move(m) => {
-                self.go(m);
+                self.go(ctx, m);
                 true
             }
             Msg::TogglePlay => {
@@ -257,19 +275,26 @@ impl Component for App {
                         self.step = 0;
                     }
                     self.start_playing(ctx);
+                } else {
+                    self.flush_url();
                 }
                 true
             }
             Msg::Tick => {
                 if self.asking.is_some() || self.at_end() {
                     self.playing = None;
+                    self.flush_url();
                 } else {
-                    self.go(Move::Next);
+                    self.go(ctx, Move::Next);
                 }
                 true
             }
-            Msg::Speed(speed) => {
-                self.speed = speed;
+            Msg::WriteUrl => {
+                self.flush_url();
+                false
+            }
+            Msg::Speed(ms) => {
+                self.step_ms = ms;
                 if self.playing.is_some() {
                     self.start_playing(ctx);
                 }
@@ -293,10 +318,7 @@ impl Component for App {
                 }
                 self.edits += 1;
                 let n = self.edits;
-                let link = ctx.link().clone();
-                self.rerun = Some(Timeout::new(RERUN_DELAY_MS, move || {
-                    link.send_message(Msg::Rerun(n))
-                }));
+                self.rerun = Some(later(ctx, RERUN_DELAY_MS, Msg::Rerun(n)));
                 true
             }
             Msg::Rerun(n) => {
@@ -419,7 +441,7 @@ impl Component for App {
         let controls = html! {
             <Controls step={self.asking.unwrap_or(self.step)} total={self.run.ready()}
                 computing={!self.run.is_finished()} playing={self.playing.is_some()}
-                speed={self.speed}
+                step_ms={self.step_ms}
                 on_move={link.callback(Msg::Move)}
                 on_play={link.callback(|_| Msg::TogglePlay)}
                 on_speed={link.callback(Msg::Speed)} />
@@ -552,8 +574,9 @@ impl App {
 
     fn start_playing(&mut self, ctx: &Context<Self>) {
         let link = ctx.link().clone();
-        let ms = (1000.0 / self.speed).round() as u32;
-        self.playing = Some(Interval::new(ms, move || link.send_message(Msg::Tick)));
+        self.playing = Some(Interval::new(self.step_ms, move || {
+            link.send_message(Msg::Tick)
+        }));
     }
 
     fn at_end(&self) -> bool {
@@ -583,7 +606,7 @@ impl App {
         }
     }
 
-    fn go(&mut self, m: Move) {
+    fn go(&mut self, ctx: &Context<Self>, m: Move) {
         let total = self.run.ready();
         if let (Some(_), Move::Next) = (self.asking, m) {
             // Next while asked is "reveal".
@@ -605,7 +628,14 @@ impl App {
         } else {
             self.step = target;
         }
-        self.sync_url();
+        self.url_later = Some(later(ctx, URL_DELAY_MS, Msg::WriteUrl));
+    }
+
+    /// Write the address bar now if a move left it unwritten.
+    fn flush_url(&mut self) {
+        if self.url_later.take().is_some() {
+            self.sync_url();
+        }
     }
 
     /// Whether stepping onto `step` asks for a prediction first.
@@ -659,7 +689,7 @@ impl App {
         match m {
             Some(m) => {
                 e.prevent_default();
-                self.go(m);
+                self.go(ctx, m);
                 true
             }
             None => false,

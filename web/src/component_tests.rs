@@ -102,7 +102,7 @@ fn controls(
         total,
         computing,
         playing: false,
-        speed: 1.0,
+        step_ms: 1000,
         on_move: Callback::from(move |m: Move| moves.borrow_mut().push(format!("{m:?}"))),
         on_play: Callback::from(move |()| plays.borrow_mut().push("play".into())),
         on_speed: Callback::noop(),

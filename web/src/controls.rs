@@ -26,15 +26,27 @@ const PAUSE: &[&str] = &["M7 5h3.5v14H7z", "M13.5 5H17v14h-3.5z"];
 const NEXT: &[&str] = &["M7 5v14l10-7z"];
 const LAST: &[&str] = &["M5 5v14l10-7z", "M16.5 5H19v14h-2.5z"];
 
-/// Steps per second a learner can choose; the first is the default.
-pub const SPEEDS: &[(f64, &str)] = &[
-    (1.0, "1 step/s"),
-    (0.5, "1 step/2 s"),
-    (2.0, "2 steps/s"),
-    (5.0, "5 steps/s"),
-    (20.0, "20 steps/s"),
-    (100.0, "100 steps/s"),
+/// The speeds a learner can choose, the first the default: the option's
+/// value (steps per second), the time between steps in ms, the label.
+/// Whole milliseconds and written-out values: no float is parsed or
+/// printed (that code would be kilobytes of wasm).
+pub const SPEEDS: &[(&str, u32, &str)] = &[
+    ("1", 1000, "1 step/s"),
+    ("0.5", 2000, "1 step/2 s"),
+    ("2", 500, "2 steps/s"),
+    ("5", 200, "5 steps/s"),
+    ("20", 50, "20 steps/s"),
+    ("100", 10, "100 steps/s"),
 ];
+
+/// The time between steps for a Speed option's value (the default for
+/// one that is not in `SPEEDS`).
+pub fn step_ms_of(value: &str) -> u32 {
+    SPEEDS
+        .iter()
+        .find(|(v, _, _)| *v == value)
+        .map_or(SPEEDS[0].1, |&(_, ms, _)| ms)
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Move {
@@ -53,10 +65,11 @@ pub struct ControlsProps {
     /// Still computing further steps.
     pub computing: bool,
     pub playing: bool,
-    pub speed: f64,
+    /// The time between steps while playing, ms (one of `SPEEDS`).
+    pub step_ms: u32,
     pub on_move: Callback<Move>,
     pub on_play: Callback<()>,
-    pub on_speed: Callback<f64>,
+    pub on_speed: Callback<u32>,
 }
 
 /// A scrubber drag sends an `input` for every step it passes, often many
@@ -143,10 +156,9 @@ pub fn controls(props: &ControlsProps) -> Html {
         let value = e.target_unchecked_into::<HtmlInputElement>().value();
         Scrub::input(&state, value.parse().unwrap_or(0));
     });
-    let speed = props.on_speed.reform(|e: Event| {
-        let value = e.target_unchecked_into::<HtmlSelectElement>().value();
-        value.parse().unwrap_or(1.0)
-    });
+    let speed = props
+        .on_speed
+        .reform(|e: Event| step_ms_of(&e.target_unchecked_into::<HtmlSelectElement>().value()));
     let at_start = props.step == 0;
     let at_end = props.step >= props.total && !props.computing;
     let counter = if props.computing {
@@ -172,11 +184,32 @@ pub fn controls(props: &ControlsProps) -> Html {
             <output id="step-counter" aria-live="off">{counter}</output>
             <label class="speed">{"Speed "}
                 <select aria-label="Speed" onchange={speed}>
-                    { for SPEEDS.iter().map(|(v, label)| html! {
-                        <option value={v.to_string()} selected={*v == props.speed}>{*label}</option>
+                    { for SPEEDS.iter().map(|&(value, ms, label)| html! {
+                        <option {value} selected={ms == props.step_ms}>{label}</option>
                     }) }
                 </select>
             </label>
         </nav>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_speed_waits_a_second_divided_by_its_steps_per_second() {
+        for &(value, ms, label) in SPEEDS {
+            let per_second: f64 = value.parse().expect("a number");
+            assert_eq!(f64::from(ms), (1000.0 / per_second).round(), "{label}");
+        }
+    }
+
+    #[test]
+    fn a_speed_option_value_gives_its_time_between_steps_and_an_unknown_one_the_default() {
+        assert_eq!(step_ms_of("20"), 50);
+        assert_eq!(step_ms_of("0.5"), 2000);
+        assert_eq!(step_ms_of("100"), 10);
+        assert_eq!(step_ms_of("fast"), 1000);
     }
 }

@@ -33,9 +33,13 @@ use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 /// The height of a line in CSS pixels (web/css/editor.css `--ed-lh`).
-const LINE_PX: f64 = 20.0;
+/// Styles are written from the whole-number forms, so that no float is
+/// formatted (float printing is kilobytes of wasm).
+const LINE: usize = 20;
+const LINE_PX: f64 = LINE as f64;
 /// The padding above the first line and left of the text (`--ed-pad`).
-const PAD_PX: f64 = 8.0;
+const PAD: usize = 8;
+const PAD_PX: f64 = PAD as f64;
 /// Lines coloured beyond each edge of the view, so that a scroll shows
 /// coloured lines before the next render.
 const OVERSCAN: usize = 40;
@@ -248,8 +252,8 @@ impl Component for Editor {
         // or a paste that may have made it shorter; it moves on in
         // `rendered`, so here it is only kept inside the text.
         let window = self.window.start.min(count)..self.window.end.min(count);
-        let top = PAD_PX + window.start as f64 * LINE_PX;
-        let height = 2.0 * PAD_PX + (count + 1) as f64 * LINE_PX;
+        let top = PAD + window.start * LINE;
+        let height = 2 * PAD + (count + 1) * LINE;
 
         // Each line is its own component, redrawn only when what it shows
         // changes: moving on a step redraws the two lines whose mark
@@ -319,8 +323,8 @@ impl Component for Editor {
                                 spellcheck="false" autocomplete="off" autocapitalize="off"
                                 wrap="off"
                                 style={format!("top:{}px;height:{}px",
-                                    self.held.start as f64 * LINE_PX,
-                                    2.0 * PAD_PX + (self.held.len() + 1) as f64 * LINE_PX)}
+                                    self.held.start * LINE,
+                                    2 * PAD + (self.held.len() + 1) * LINE)}
                                 oninput={link.callback(|_: InputEvent| Msg::Input)} />
                         </div>
                     </div>

@@ -15,19 +15,42 @@ use sim_core::words::count;
 use yew::prelude::*;
 
 /// Geometry of the drawing, in SVG user units (the SVG scales to its box).
-const ROW: f64 = 30.0;
-const TOP: f64 = 26.0;
-const WIDTH: f64 = 780.0;
-const PROC_X: f64 = 0.0;
-const PROC_W: f64 = 200.0;
-const CELL_X: f64 = 210.0;
-const CELL_W: f64 = 170.0;
-const FRAME_X: f64 = 570.0;
-const FRAME_W: f64 = 210.0;
-const BOX_H: f64 = ROW - 6.0;
+/// Whole numbers: every coordinate is one, and formatting integers keeps
+/// float printing out of the wasm.
+const ROW: usize = 30;
+const TOP: usize = 26;
+const WIDTH: usize = 780;
+const PROC_X: usize = 0;
+#[cfg(test)] // drawn from PROC_W_S
+const PROC_W: usize = 200;
+const CELL_X: usize = 210;
+const CELL_W: usize = 170;
+const FRAME_X: usize = 570;
+#[cfg(test)] // drawn from FRAME_W_S
+const FRAME_W: usize = 210;
+const BOX_H: usize = ROW - 6;
 
-fn y_of(row: usize) -> f64 {
-    TOP + row as f64 * ROW
+/// The fixed attributes, written out: formatting a constant at every draw
+/// costs code and time (a test checks that each says its number).
+const WIDTH_S: &str = "780";
+const PROC_X_S: &str = "0";
+const PROC_W_S: &str = "200";
+const CELL_X_S: &str = "210";
+const CELL_W_S: &str = "170";
+const FRAME_X_S: &str = "570";
+const FRAME_W_S: &str = "210";
+const BOX_H_S: &str = "24";
+/// A cell's badge, right-aligned 6 in from its right edge.
+const CELL_BADGE_X_S: &str = "164";
+/// A cell's changed dot, 4 out from its right edge.
+const CELL_DOT_X_S: &str = "174";
+/// A frame's users, right-aligned 8 in from its right edge.
+const FRAME_USERS_X_S: &str = "202";
+/// The NEW badge, 30 wide, at a frame's top right corner.
+const FRAME_BADGE_S: &str = "translate(180,-7)";
+
+fn y_of(row: usize) -> usize {
+    TOP + row * ROW
 }
 
 #[function_component(MemoryView)]
@@ -59,7 +82,7 @@ pub fn view(props: &ViewProps) -> Html {
 fn draw(l: &Layout) -> Html {
     let rows = l.rows.max(l.frame_rows).max(1);
     // A last row for "and N more processes" when some are left out.
-    let height = y_of(rows + usize::from(l.procs_left_out > 0)) + 4.0;
+    let height = y_of(rows + usize::from(l.procs_left_out > 0)) + 4;
     let summary = memory_layout::summary(l);
     let totals = totals(l);
     html! {
@@ -67,13 +90,13 @@ fn draw(l: &Layout) -> Html {
             <p class="mem-totals">{ totals }</p>
             <div class="mem-scroll">
                 <svg class="mem" viewBox={format!("0 0 {WIDTH} {height}")}
-                    width={WIDTH.to_string()} height={height.to_string()}
+                    width={WIDTH_S} height={height.to_string()}
                     role="img" aria-labelledby="mem-svg-title" aria-describedby="mem-summary">
                     <title id="mem-svg-title">{"Pages of each process, with a line to the physical frame each maps"}</title>
                     { defs() }
-                    <text class="mem-col" x={PROC_X.to_string()} y="14">{"Process"}</text>
-                    <text class="mem-col" x={CELL_X.to_string()} y="14">{"Pages (virtual)"}</text>
-                    <text class="mem-col" x={FRAME_X.to_string()} y="14">{"Frames (physical)"}</text>
+                    <text class="mem-col" x={PROC_X_S} y="14">{"Process"}</text>
+                    <text class="mem-col" x={CELL_X_S} y="14">{"Pages (virtual)"}</text>
+                    <text class="mem-col" x={FRAME_X_S} y="14">{"Frames (physical)"}</text>
                     <g class="mem-links">
                         { for l.links.iter().map(|k| link(l, k)) }
                     </g>
@@ -87,12 +110,12 @@ fn draw(l: &Layout) -> Html {
                     { l.frames.iter().map(frame).collect::<Html>() }
                     if l.frames_left_out.0 > 0 {
                         <g class="mem-more" transform={format!("translate({FRAME_X},{})", y_of(l.frame_rows - 1))}>
-                            <rect class="mem-more-box" width={FRAME_W.to_string()} height={BOX_H.to_string()} rx="4" />
+                            <rect class="mem-more-box" width={FRAME_W_S} height={BOX_H_S} rx="4" />
                             <text x="8" y="16">{format!("and {} more ({})", count(l.frames_left_out.0 as u64, "run", "runs"), count(l.frames_left_out.1, "frame", "frames"))}</text>
                         </g>
                     }
                     if l.procs_left_out > 0 {
-                        <text class="mem-note" x={PROC_X.to_string()} y={(y_of(l.rows) + 16.0).to_string()}>
+                        <text class="mem-note" x={PROC_X_S} y={(y_of(l.rows) + 16).to_string()}>
                             {format!("and {} more, not drawn", count(l.procs_left_out as u64, "process", "processes"))}
                         </text>
                     }
@@ -136,7 +159,7 @@ fn defs() -> Html {
 
 fn proc_block(p: &ProcBlock) -> Html {
     let y = y_of(p.row);
-    let h = p.rows as f64 * ROW - 6.0;
+    let h = p.rows * ROW - 6;
     let faults = match p.faults_now {
         Some(n) if n > 0 => format!("{} now · {} in all", count(n, "fault", "faults"), p.faults),
         _ => format!("{} in all", count(p.faults, "fault", "faults")),
@@ -148,14 +171,14 @@ fn proc_block(p: &ProcBlock) -> Html {
     );
     html! {
         <g key={format!("p-{}", p.name)} class={class} style={format!("transform: translate({PROC_X}px, {y}px)")}>
-            <rect class="mem-proc-box" width={PROC_W.to_string()} height={h.to_string()} rx="6" />
+            <rect class="mem-proc-box" width={PROC_W_S} height={h.to_string()} rx="6" />
             <text class="mem-proc-name" x="8" y="16">{format!("{} ", p.name)}
                 <tspan class="mem-proc-pid">{format!("pid {} · {}", p.pid, p.state)}</tspan>
             </text>
             <text class="mem-proc-faults" x="8" y="38">{faults}</text>
             { p.cells.iter().map(|c| cell(p, c)).collect::<Html>() }
             { p.notes.iter().map(|(row, text)| html! {
-                <text class="mem-note" x={(CELL_X - PROC_X).to_string()} y={(y_of(*row) - y + 16.0).to_string()}>{text.clone()}</text>
+                <text class="mem-note" x={CELL_X_S} y={(y_of(*row) - y + 16).to_string()}>{text.clone()}</text>
             }).collect::<Html>() }
         </g>
     }
@@ -182,11 +205,11 @@ fn cell(p: &ProcBlock, c: &Cell) -> Html {
     html! {
         <g key={format!("c-{}-{}", c.region, c.from)} class={class}
             style={format!("transform: translate({}px, {dy}px)", CELL_X - PROC_X)}>
-            <rect class="mem-cell-box" width={CELL_W.to_string()} height={BOX_H.to_string()} rx="4" />
+            <rect class="mem-cell-box" width={CELL_W_S} height={BOX_H_S} rx="4" />
             <text class="mem-cell-label" x="7" y="16">{c.label()}</text>
-            <text class="mem-cell-badge" x={(CELL_W - 6.0).to_string()} y="16" text-anchor="end">{badge}</text>
+            <text class="mem-cell-badge" x={CELL_BADGE_X_S} y="16" text-anchor="end">{badge}</text>
             if c.changed {
-                <circle class="mem-changed-dot" cx={(CELL_W + 4.0).to_string()} cy="4" r="4" />
+                <circle class="mem-changed-dot" cx={CELL_DOT_X_S} cy="4" r="4" />
             }
         </g>
     }
@@ -195,9 +218,9 @@ fn cell(p: &ProcBlock, c: &Cell) -> Html {
 fn zero_page() -> Html {
     html! {
         <g key="zero" class="mem-frame zero" style={format!("transform: translate({FRAME_X}px, {}px)", y_of(0))}>
-            <rect class="mem-frame-box" width={FRAME_W.to_string()} height={BOX_H.to_string()} rx="4" />
+            <rect class="mem-frame-box" width={FRAME_W_S} height={BOX_H_S} rx="4" />
             <text class="mem-frame-label" x="8" y="16">{"zero page"}</text>
-            <text class="mem-frame-users" x={(FRAME_W - 8.0).to_string()} y="16" text-anchor="end">{"read-only"}</text>
+            <text class="mem-frame-users" x={FRAME_USERS_X_S} y="16" text-anchor="end">{"read-only"}</text>
         </g>
     }
 }
@@ -237,11 +260,11 @@ fn frame(f: &FrameSeg) -> Html {
     html! {
         <g key={format!("f-{}", f.first)} class={class}
             style={format!("transform: translate({FRAME_X}px, {}px)", y_of(f.row))}>
-            <rect class="mem-frame-box" width={FRAME_W.to_string()} height={BOX_H.to_string()} rx="4" />
+            <rect class="mem-frame-box" width={FRAME_W_S} height={BOX_H_S} rx="4" />
             <text class="mem-frame-label" x="8" y="16">{label}</text>
-            <text class="mem-frame-users" x={(FRAME_W - 8.0).to_string()} y="16" text-anchor="end">{users}</text>
+            <text class="mem-frame-users" x={FRAME_USERS_X_S} y="16" text-anchor="end">{users}</text>
             if f.new {
-                <g class="mem-badge" transform={format!("translate({},{})", FRAME_W - 30.0, -7.0)}>
+                <g class="mem-badge" transform={FRAME_BADGE_S}>
                     <rect width="30" height="13" rx="6" />
                     <text x="15" y="10" text-anchor="middle">{"NEW"}</text>
                 </g>
@@ -254,13 +277,15 @@ fn link(l: &Layout, k: &memory_layout::Link) -> Html {
     let p = &l.procs[k.proc];
     let c = &p.cells[k.cell];
     let x1 = CELL_X + CELL_W;
-    let y1 = y_of(c.row) + BOX_H / 2.0;
+    let y1 = y_of(c.row) + BOX_H / 2;
     let x2 = FRAME_X;
     // A run of frames is reached over the whole span of its rows.
-    let top = y_of(k.to_first) + 3.0;
-    let bottom = y_of(k.to_last) + BOX_H - 3.0;
-    let y2 = ((top + bottom) / 2.0).clamp(top, bottom);
-    let mid = (x1 + x2) / 2.0;
+    let top = y_of(k.to_first) + 3;
+    let bottom = y_of(k.to_last) + BOX_H - 3;
+    // A whole number: top + bottom = 2 TOP + BOX_H + ROW (first + last)
+    // is even (TOP, BOX_H and ROW are), as the drawing always was.
+    let y2 = (top + bottom) / 2;
+    let mid = (x1 + x2) / 2;
     let d = format!("M{x1},{y1} C{mid},{y1} {mid},{y2} {x2},{y2}");
     let class = classes!(
         "mem-link",
@@ -288,5 +313,31 @@ fn legend() -> Html {
             <li><svg width="22" height="14" aria-hidden="true"><rect class="mem-key absent" x="1" y="1" width="20" height="12" rx="3" /></svg>{"not mapped (dashed)"}</li>
             <li><svg width="22" height="14" aria-hidden="true"><circle class="mem-changed-dot" cx="11" cy="7" r="5" /></svg>{"changed at this step (thick line); NEW: frame allocated"}</li>
         </ul>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_written_out_attribute_says_the_number_of_the_geometry() {
+        let said = [
+            (WIDTH_S, WIDTH.to_string()),
+            (PROC_X_S, PROC_X.to_string()),
+            (PROC_W_S, PROC_W.to_string()),
+            (CELL_X_S, CELL_X.to_string()),
+            (CELL_W_S, CELL_W.to_string()),
+            (FRAME_X_S, FRAME_X.to_string()),
+            (FRAME_W_S, FRAME_W.to_string()),
+            (BOX_H_S, BOX_H.to_string()),
+            (CELL_BADGE_X_S, (CELL_W - 6).to_string()),
+            (CELL_DOT_X_S, (CELL_W + 4).to_string()),
+            (FRAME_USERS_X_S, (FRAME_W - 8).to_string()),
+            (FRAME_BADGE_S, format!("translate({},-7)", FRAME_W - 30)),
+        ];
+        for (written, number) in said {
+            assert_eq!(written, number);
+        }
     }
 }
