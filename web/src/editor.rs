@@ -46,6 +46,13 @@ const OVERSCAN: usize = 40;
 /// The coloured window moves in steps of this many lines, so scrolling
 /// re-renders only now and then.
 const CHUNK: usize = 32;
+/// A step far away draws only the lines in view and this many either
+/// side: a scrub through a long run jumps every frame, and each jump
+/// would otherwise draw three screens of lines that nobody scrolls to.
+const SNUG: usize = 6;
+/// A scroll keeps the drawn lines while they cover the view and this
+/// many lines either side; past that it draws the view and `OVERSCAN`.
+const KEEP: usize = 3;
 /// The view's height assumed before it is measured.
 const DEFAULT_VIEW_PX: f64 = 800.0;
 /// Texts up to this many lines are held whole by the textarea.
@@ -171,11 +178,11 @@ impl Component for Editor {
                 true
             }
             Msg::Scroll => match self.measure() {
-                Some(view) => self.update_window(ctx, view),
+                Some(view) => self.update_window(ctx, view, false),
                 None => false,
             },
             Msg::Revealed => match self.view {
-                Some(view) => self.update_window(ctx, view),
+                Some(view) => self.update_window(ctx, view, true),
                 None => false,
             },
             Msg::Rehold => {
@@ -416,10 +423,16 @@ impl Editor {
     }
 
     /// Move the drawn window if the view (the box's scroll offset and
-    /// height) left it; true when it moved.
-    fn update_window(&mut self, ctx: &Context<Self>, (top, height): (f64, f64)) -> bool {
+    /// height) left it (`jump`: the box was scrolled to show a step);
+    /// true when it moved.
+    fn update_window(
+        &mut self,
+        ctx: &Context<Self>,
+        (top, height): (f64, f64),
+        jump: bool,
+    ) -> bool {
         let count = self.lines.count();
-        let next = window(top, height, count);
+        let next = next_window(&self.window, top, height, count, jump);
         let view = in_view(top, height, count);
         let mut rehold = needs_rehold(&self.held, &view, count);
         if rehold {
@@ -726,6 +739,30 @@ pub fn window(top: f64, height: f64, count: usize) -> Range<usize> {
     start.min(count)..end.min(count)
 }
 
+/// The lines to draw next, from those drawn (`current`) and the view: the
+/// same while they cover it (with `KEEP` lines either side after a
+/// scroll); after a jump to show a step, the view and `SNUG` lines either
+/// side; after a scroll, `window`.
+pub fn next_window(
+    current: &Range<usize>,
+    top: f64,
+    height: f64,
+    count: usize,
+    jump: bool,
+) -> Range<usize> {
+    let view = in_view(top, height, count);
+    let margin = if jump { 0 } else { KEEP };
+    let wanted = view.start.saturating_sub(margin)..(view.end + margin).min(count);
+    if current.start <= wanted.start && wanted.end <= current.end && current.end <= count {
+        return current.clone();
+    }
+    if jump {
+        view.start.saturating_sub(SNUG)..(view.end + SNUG).min(count)
+    } else {
+        window(top, height, count)
+    }
+}
+
 /// The lines the textarea should hold for a text of `count` lines whose
 /// lines `view` are in view: all of them for a short text, else the view
 /// and `HOLD_MARGIN` either side.
@@ -929,6 +966,28 @@ mod tests {
         assert_eq!(in_view(0.0, 400.0, 3), 0..3);
         assert_eq!(in_view(1e9, 400.0, 10), 9..10);
         assert_eq!(in_view(0.0, 0.0, 1), 0..1);
+    }
+
+    #[test]
+    fn a_jump_draws_the_view_and_a_few_lines_and_a_scroll_then_widens_it() {
+        let at = |line: f64| PAD_PX + line * LINE_PX;
+        let drawn = window(at(0.0), 400.0, 100_000);
+        // A step at line 50,000: only the view and SNUG lines either side.
+        let jumped = next_window(&drawn, at(50_000.0), 400.0, 100_000, true);
+        let view = in_view(at(50_000.0), 400.0, 100_000);
+        assert_eq!(jumped, view.start - SNUG..view.end + SNUG);
+        // The scroll that shows it changes nothing; one past KEEP lines
+        // draws the overscan.
+        let same = next_window(&jumped, at(50_000.0), 400.0, 100_000, false);
+        assert_eq!(same, jumped);
+        let further = at(50_000.0 + (SNUG - KEEP + 1) as f64);
+        let wide = next_window(&jumped, further, 400.0, 100_000, false);
+        assert_eq!(wide, window(further, 400.0, 100_000));
+        // A jump within what is drawn keeps it.
+        assert_eq!(next_window(&wide, at(50_001.0), 400.0, 100_000, true), wide);
+        // A shorter text after an edit: never beyond its end.
+        let short = next_window(&wide, at(0.0), 400.0, 10, false);
+        assert_eq!(short, window(at(0.0), 400.0, 10));
     }
 
     #[test]
