@@ -297,7 +297,10 @@ impl FrameReader {
         let mut at = 0;
         while let Some(head) = self.pending.get(at..at + 4) {
             let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-            let Some(body) = self.pending.get(at + 4..at + 4 + len) else {
+            // A length near 4 GiB overflows a 32-bit usize (wasm32): such a
+            // frame has not arrived yet either.
+            let end = (at + 4).checked_add(len);
+            let Some(body) = end.and_then(|end| self.pending.get(at + 4..end)) else {
                 break;
             };
             frames.push(body.to_vec());

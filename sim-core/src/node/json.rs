@@ -18,8 +18,8 @@ use super::date;
 use super::send_error::{check_message_type, SendError};
 use super::value::{number_to_string, JsObject, JsValue};
 
-/// JSON.parse nests at most this deep here, so that a hostile line cannot
-/// exhaust the stack.
+/// The reader's JSON.parse nests at most this deep, so that a hostile line
+/// cannot exhaust the stack.
 pub const MAX_PARSE_DEPTH: u32 = 500;
 
 /// What `send(message)` writes in json mode: `JSON.stringify(message)`
@@ -39,7 +39,8 @@ pub fn stringify(message: &JsValue) -> Result<String, SendError> {
 /// `JSON.parse` of the line, or what `send` threw (then nothing arrives).
 pub fn received(message: &JsValue) -> Result<JsValue, SendError> {
     let line = stringify(message)?;
-    match parse(line.trim_end_matches('\n')) {
+    // No depth limit here: the value was already walked to this depth.
+    match parse_nested(line.trim_end_matches('\n'), u32::MAX) {
         Ok(v) => Ok(v),
         // stringify writes JSON, which parse reads; a failure here is a
         // bug in one of them.
@@ -296,10 +297,15 @@ pub fn read_chunks<'a>(
 /// JSON.parse of `text` into a value. A `\u` escape of a lone surrogate
 /// becomes U+FFFD, since the model's strings are Unicode text.
 pub fn parse(text: &str) -> Result<JsValue, JsonError> {
+    parse_nested(text, MAX_PARSE_DEPTH)
+}
+
+fn parse_nested(text: &str, max_depth: u32) -> Result<JsValue, JsonError> {
     let mut p = JsonParser {
         s: text.as_bytes(),
         text,
         at: 0,
+        max_depth,
     };
     p.space();
     let v = p.value(0)?;
@@ -314,6 +320,7 @@ struct JsonParser<'a> {
     s: &'a [u8],
     text: &'a str,
     at: usize,
+    max_depth: u32,
 }
 
 impl JsonParser<'_> {
@@ -349,7 +356,7 @@ impl JsonParser<'_> {
     }
 
     fn value(&mut self, depth: u32) -> Result<JsValue, JsonError> {
-        if depth > MAX_PARSE_DEPTH {
+        if depth > self.max_depth {
             return Err(self.err("nested too deep for the model"));
         }
         self.space();

@@ -18,95 +18,16 @@
 
 use super::bigint::JsBigInt;
 use super::date;
-use super::value::{
-    number_to_string, JsError, JsFunction, JsMap, JsObject, JsRegExp, JsSet, JsValue,
-};
+pub use super::literal_error::{LiteralError, LiteralErrorKind};
+use super::value::{number_to_string, JsError, JsMap, JsObject, JsSet, JsValue};
 use crate::scenario::ast::Pos;
 use crate::scenario::error::{suggest, Cut};
-use std::fmt;
-use thiserror::Error;
 
 /// Arrays, objects, Maps and Sets nest at most this deep, so that a hostile
 /// text cannot exhaust the stack of the parser or of the serializers after.
 pub const MAX_DEPTH: u32 = 100;
 /// The most digits a BigInt literal may have (about 33,000 bits).
 pub const MAX_BIGINT_DIGITS: usize = 10_000;
-
-/// A value literal that cannot be read: where, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-#[error("{pos}: {kind}")]
-pub struct LiteralError {
-    pub pos: Pos,
-    pub kind: LiteralErrorKind,
-}
-
-/// Why a value literal cannot be read, in a learner's words.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum LiteralErrorKind {
-    #[error("expected {expected}, found {found}")]
-    Expected { expected: String, found: String },
-    #[error("unterminated string: a closing {quote} is missing")]
-    UnterminatedString { quote: char },
-    #[error("a string cannot run over a line break: write \\n for one")]
-    LineBreakInString,
-    #[error("bad escape \"{escape}\": {why}")]
-    BadEscape { escape: String, why: String },
-    #[error("\\u{unit:04X} is half of a surrogate pair without its other half; the model's strings are Unicode text, which cannot hold it alone")]
-    LoneSurrogate { unit: u16 },
-    #[error(
-        "\"{}\": only 0 itself may start with 0 (JavaScript reads 010 as the octal number 8)",
-        Cut(text)
-    )]
-    LeadingZero { text: String },
-    #[error("\"{}\" is not a number: {why}", Cut(text))]
-    BadNumber { text: String, why: String },
-    #[error("\"{}\" is not a value{}; a value is a number, a string, true, false, null, undefined, NaN, Infinity, [...], {{...}}, new Map/Set/Date/Error, /regex/, Buffer.from(...), Symbol(...), a function or [Circular]", Cut(word), Suggest(suggestion))]
-    UnknownWord {
-        word: String,
-        suggestion: Option<String>,
-    },
-    #[error(
-        "\"new {}\" is not supported{}: only new Map, new Set, new Date and new Error are",
-        Cut(name),
-        Suggest(suggestion)
-    )]
-    UnknownConstructor {
-        name: String,
-        suggestion: Option<String>,
-    },
-    #[error("\"__proto__\" as a key sets the object's prototype in JavaScript instead of making a property, so the model does not take it")]
-    ProtoKey,
-    #[error("[Circular] stands for the outermost value, so it must be inside it: in an array, an object, a Map or a Set")]
-    CircularOutside,
-    #[error("an array hole (a comma with nothing before it) is not supported; write undefined")]
-    Hole,
-    #[error("new Date() reads the clock, which the model does not: give the time, as new Date(0) or new Date(\"2024-01-31T12:00:00Z\")")]
-    DateNeedsTime,
-    #[error("\"{}\" is not a date the model reads: {why}", Cut(text))]
-    BadDate { text: String, why: String },
-    #[error("Buffer.from([...]) takes bytes from 0 to 255, not {value}")]
-    BadByte { value: String },
-    #[error("bad regular expression: {why}")]
-    BadRegExp { why: String },
-    #[error("a function's body must be empty here ({{}}): the model sends functions but never runs them")]
-    FunctionBody,
-    #[error("values nested more than {max} deep are not supported")]
-    TooDeep { max: u32 },
-    #[error("a BigInt of more than {max} digits is not supported")]
-    TooLong { max: usize },
-}
-
-/// Formats `; did you mean "x"?` when there is a suggestion.
-struct Suggest<'a>(&'a Option<String>);
-
-impl fmt::Display for Suggest<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(s) => write!(f, " (did you mean \"{s}\"?)"),
-            None => Ok(()),
-        }
-    }
-}
 
 /// The words that begin a value, for suggestions.
 const VALUE_WORDS: [&str; 11] = [
@@ -144,22 +65,22 @@ pub fn parse_value_prefix(text: &str, origin: Pos) -> Result<(JsValue, usize), L
     Ok((value, p.at))
 }
 
-struct Parser<'a> {
-    src: &'a str,
-    at: usize,
-    line: u32,
-    col: u32,
-    depth: u32,
-    first_circular: Option<Pos>,
+pub(super) struct Parser<'a> {
+    pub(super) src: &'a str,
+    pub(super) at: usize,
+    pub(super) line: u32,
+    pub(super) col: u32,
+    pub(super) depth: u32,
+    pub(super) first_circular: Option<Pos>,
 }
 
-type Parsed<T> = Result<T, LiteralError>;
+pub(super) type Parsed<T> = Result<T, LiteralError>;
 
-fn is_ident_start(c: char) -> bool {
+pub(super) fn is_ident_start(c: char) -> bool {
     c.is_alphabetic() || c == '_' || c == '$'
 }
 
-fn is_ident_part(c: char) -> bool {
+pub(super) fn is_ident_part(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '$'
 }
 
@@ -175,22 +96,22 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn pos(&self) -> Pos {
+    pub(super) fn pos(&self) -> Pos {
         Pos {
             line: self.line,
             col: self.col,
         }
     }
 
-    fn rest(&self) -> &'a str {
+    pub(super) fn rest(&self) -> &'a str {
         &self.src[self.at..]
     }
 
-    fn peek(&self) -> Option<char> {
+    pub(super) fn peek(&self) -> Option<char> {
         self.rest().chars().next()
     }
 
-    fn bump(&mut self) -> Option<char> {
+    pub(super) fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
         self.at += c.len_utf8();
         if c == '\n' {
@@ -202,13 +123,13 @@ impl<'a> Parser<'a> {
         Some(c)
     }
 
-    fn skip_space(&mut self) {
+    pub(super) fn skip_space(&mut self) {
         while self.peek().is_some_and(char::is_whitespace) {
             self.bump();
         }
     }
 
-    fn err(&self, kind: LiteralErrorKind) -> LiteralError {
+    pub(super) fn err(&self, kind: LiteralErrorKind) -> LiteralError {
         LiteralError {
             pos: self.pos(),
             kind,
@@ -231,7 +152,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn expected(&self, what: &str) -> LiteralError {
+    pub(super) fn expected(&self, what: &str) -> LiteralError {
         self.err(LiteralErrorKind::Expected {
             expected: what.to_string(),
             found: self.found(),
@@ -239,7 +160,7 @@ impl<'a> Parser<'a> {
     }
 
     /// Skips spaces, then takes `c` or fails naming `what` was expected.
-    fn expect(&mut self, c: char, what: &str) -> Parsed<()> {
+    pub(super) fn expect(&mut self, c: char, what: &str) -> Parsed<()> {
         self.skip_space();
         if self.peek() == Some(c) {
             self.bump();
@@ -249,7 +170,7 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn eat(&mut self, c: char) -> bool {
+    pub(super) fn eat(&mut self, c: char) -> bool {
         self.skip_space();
         let ok = self.peek() == Some(c);
         if ok {
@@ -258,7 +179,7 @@ impl<'a> Parser<'a> {
         ok
     }
 
-    fn word(&mut self) -> &'a str {
+    pub(super) fn word(&mut self) -> &'a str {
         let start = self.at;
         while self.peek().is_some_and(is_ident_part) {
             self.bump();
@@ -462,164 +383,6 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn optional_string(&mut self) -> Parsed<Option<String>> {
-        self.skip_space();
-        match self.peek() {
-            Some('\'' | '"') => Ok(Some(self.string()?)),
-            _ => Ok(None),
-        }
-    }
-
-    fn string_arg(&mut self, what: &str) -> Parsed<String> {
-        self.skip_space();
-        match self.peek() {
-            Some('\'' | '"') => self.string(),
-            _ => Err(self.expected(what)),
-        }
-    }
-
-    /// A quoted string with JavaScript's escapes.
-    fn string(&mut self) -> Parsed<String> {
-        let open_pos = self.pos();
-        let quote = self.bump().unwrap_or('"');
-        let mut out = String::new();
-        // A high surrogate from \uD83D waits for its low half.
-        let mut high: Option<(u16, Pos)> = None;
-        loop {
-            let pos = self.pos();
-            let Some(c) = self.bump() else {
-                return Err(LiteralError {
-                    pos: open_pos,
-                    kind: LiteralErrorKind::UnterminatedString { quote },
-                });
-            };
-            let unit = match c {
-                c if c == quote => None,
-                '\n' | '\r' => {
-                    return Err(LiteralError {
-                        pos,
-                        kind: LiteralErrorKind::LineBreakInString,
-                    })
-                }
-                '\\' => self.escape(pos)?,
-                c => Some(Unit::Char(c)),
-            };
-            match (high.take(), unit) {
-                (Some((h, _)), Some(Unit::Code(l))) if (0xDC00..0xE000).contains(&l) => {
-                    let cp = 0x10000 + ((u32::from(h) - 0xD800) << 10) + (u32::from(l) - 0xDC00);
-                    out.extend(char::from_u32(cp));
-                    continue;
-                }
-                (Some((h, hpos)), _) => {
-                    return Err(LiteralError {
-                        pos: hpos,
-                        kind: LiteralErrorKind::LoneSurrogate { unit: h },
-                    });
-                }
-                (None, _) => {}
-            }
-            match unit {
-                None => return Ok(out),
-                Some(Unit::Char(c)) => out.push(c),
-                Some(Unit::Skip) => {}
-                Some(Unit::Code(u)) if (0xD800..0xDC00).contains(&u) => high = Some((u, pos)),
-                Some(Unit::Code(u)) => match char::from_u32(u32::from(u)) {
-                    Some(c) => out.push(c),
-                    None => {
-                        return Err(LiteralError {
-                            pos,
-                            kind: LiteralErrorKind::LoneSurrogate { unit: u },
-                        })
-                    }
-                },
-            }
-        }
-    }
-
-    /// The escape after a `\` (at `pos`).
-    fn escape(&mut self, pos: Pos) -> Parsed<Option<Unit>> {
-        let bad = |escape: String, why: &str| LiteralError {
-            pos,
-            kind: LiteralErrorKind::BadEscape {
-                escape,
-                why: why.into(),
-            },
-        };
-        let Some(c) = self.bump() else {
-            return Err(bad("\\".into(), "nothing follows the backslash"));
-        };
-        Ok(Some(match c {
-            'n' => Unit::Char('\n'),
-            't' => Unit::Char('\t'),
-            'r' => Unit::Char('\r'),
-            'b' => Unit::Char('\u{8}'),
-            'f' => Unit::Char('\u{c}'),
-            'v' => Unit::Char('\u{b}'),
-            '0' if !self.peek().is_some_and(|c| c.is_ascii_digit()) => Unit::Char('\0'),
-            '0'..='9' => {
-                return Err(bad(
-                    format!("\\{c}"),
-                    "octal escapes are legacy JavaScript; write \\x or \\u",
-                ));
-            }
-            '\n' | '\u{2028}' | '\u{2029}' => Unit::Skip,
-            '\r' => {
-                if self.peek() == Some('\n') {
-                    self.bump();
-                }
-                Unit::Skip
-            }
-            'x' => {
-                let hex = self.hex_digits(2);
-                let v = u16::from_str_radix(&hex, 16)
-                    .ok()
-                    .filter(|_| hex.len() == 2)
-                    .ok_or_else(|| bad(format!("\\x{hex}"), "\\x takes two hex digits"))?;
-                Unit::Code(v)
-            }
-            'u' if self.peek() == Some('{') => {
-                self.bump();
-                let hex = self.hex_digits(8);
-                let closed = self.peek() == Some('}');
-                if closed {
-                    self.bump();
-                }
-                let cp = u32::from_str_radix(&hex, 16)
-                    .ok()
-                    .filter(|&v| closed && v <= 0x10FFFF);
-                let Some(cp) = cp else {
-                    return Err(bad(
-                        format!("\\u{{{hex}"),
-                        "\\u{...} takes hex digits up to 10FFFF and a closing }",
-                    ));
-                };
-                match u16::try_from(cp) {
-                    Ok(u) => Unit::Code(u),
-                    Err(_) => Unit::Char(char::from_u32(cp).unwrap_or('\u{FFFD}')),
-                }
-            }
-            'u' => {
-                let hex = self.hex_digits(4);
-                let v = u16::from_str_radix(&hex, 16)
-                    .ok()
-                    .filter(|_| hex.len() == 4)
-                    .ok_or_else(|| {
-                        bad(format!("\\u{hex}"), "\\u takes four hex digits, or {...}")
-                    })?;
-                Unit::Code(v)
-            }
-            c => Unit::Char(c),
-        }))
-    }
-
-    fn hex_digits(&mut self, max: usize) -> String {
-        let mut hex = String::new();
-        while hex.len() < max && self.peek().is_some_and(|c| c.is_ascii_hexdigit()) {
-            hex.extend(self.bump());
-        }
-        hex
-    }
-
     fn array(&mut self) -> Parsed<JsValue> {
         self.bump(); // [
         self.skip_space();
@@ -723,6 +486,8 @@ impl<'a> Parser<'a> {
                         if p.eat(']') {
                             break;
                         }
+                        p.skip_space();
+                        let entry_pos = p.pos();
                         p.expect('[', "a Map entry [key, value]")?;
                         let pair =
                             p.nested(|p| p.items(']', "\"]\" after a Map entry's key and value"))?;
@@ -730,10 +495,13 @@ impl<'a> Parser<'a> {
                         match (pair.next(), pair.next(), pair.next()) {
                             (Some(k), Some(v), None) => entries.push((k, v)),
                             _ => {
-                                return Err(p.err(LiteralErrorKind::Expected {
-                                    expected: "a Map entry of two values, [key, value]".into(),
-                                    found: "another number of values".into(),
-                                }))
+                                return Err(LiteralError {
+                                    pos: entry_pos,
+                                    kind: LiteralErrorKind::Expected {
+                                        expected: "a Map entry of two values, [key, value]".into(),
+                                        found: "another number of values".into(),
+                                    },
+                                })
                             }
                         }
                         if !p.eat(',') {
@@ -819,163 +587,4 @@ impl<'a> Parser<'a> {
         self.expect(')', "\")\" to close Buffer.from(...)")?;
         Ok(JsValue::Buffer(bytes))
     }
-
-    /// `/source/flags`.
-    fn regexp(&mut self) -> Parsed<JsValue> {
-        let pos = self.pos();
-        self.bump();
-        let start = self.at;
-        let mut in_class = false;
-        loop {
-            let bad = |why: &str| LiteralError {
-                pos,
-                kind: LiteralErrorKind::BadRegExp { why: why.into() },
-            };
-            match self.peek() {
-                None | Some('\n' | '\r' | '\u{2028}' | '\u{2029}') => {
-                    return Err(bad("it has no closing \"/\" on its line"))
-                }
-                Some('\\') => {
-                    self.bump();
-                    if matches!(self.peek(), None | Some('\n' | '\r')) {
-                        return Err(bad("it ends in a backslash"));
-                    }
-                    self.bump();
-                }
-                Some('[') => {
-                    in_class = true;
-                    self.bump();
-                }
-                Some(']') => {
-                    in_class = false;
-                    self.bump();
-                }
-                Some('/') if !in_class => break,
-                Some(_) => {
-                    self.bump();
-                }
-            }
-        }
-        let source = self.src[start..self.at].to_string();
-        self.bump(); // the closing /
-        if source.is_empty() {
-            return Err(LiteralError {
-                pos,
-                kind: LiteralErrorKind::BadRegExp {
-                    why: "// begins a comment in JavaScript; an empty pattern is /(?:)/".into(),
-                },
-            });
-        }
-        let flags_pos = self.pos();
-        let written = self.word();
-        let mut flags = String::new();
-        for flag in "dgimsuvy".chars() {
-            match written.matches(flag).count() {
-                0 => {}
-                1 => flags.push(flag),
-                _ => {
-                    return Err(LiteralError {
-                        pos: flags_pos,
-                        kind: LiteralErrorKind::BadRegExp {
-                            why: format!("the flag \"{flag}\" is given twice"),
-                        },
-                    })
-                }
-            }
-        }
-        if let Some(c) = written.chars().find(|c| !"dgimsuvy".contains(*c)) {
-            return Err(LiteralError {
-                pos: flags_pos,
-                kind: LiteralErrorKind::BadRegExp {
-                    why: format!("\"{c}\" is not a flag (they are d, g, i, m, s, u, v, y)"),
-                },
-            });
-        }
-        if flags.contains('u') && flags.contains('v') {
-            return Err(LiteralError {
-                pos: flags_pos,
-                kind: LiteralErrorKind::BadRegExp {
-                    why: "the flags u and v cannot go together".into(),
-                },
-            });
-        }
-        Ok(JsValue::RegExp(JsRegExp { source, flags }))
-    }
-
-    /// `function name(params) {}`, `function` already read from `start`.
-    fn function(&mut self, start: usize) -> Parsed<JsValue> {
-        self.skip_space();
-        let name = if self.peek().is_some_and(is_ident_start) {
-            self.word().to_string()
-        } else {
-            String::new()
-        };
-        self.expect('(', "\"(\" and the parameters")?;
-        self.params()?;
-        self.body()?;
-        Ok(JsValue::Function(JsFunction {
-            source: self.src[start..self.at].to_string(),
-            name,
-        }))
-    }
-
-    /// `(params) => {}`.
-    fn arrow(&mut self) -> Parsed<JsValue> {
-        let start = self.at;
-        self.bump(); // (
-        self.params()?;
-        self.skip_space();
-        if !self.rest().starts_with("=>") {
-            return Err(self.expected("\"=>\" (a value in parentheses must be an arrow function)"));
-        }
-        self.arrow_body(start)
-    }
-
-    /// `=> {}` of an arrow function that began at `start`.
-    fn arrow_body(&mut self, start: usize) -> Parsed<JsValue> {
-        self.bump();
-        self.bump(); // =>
-        self.body()?;
-        Ok(JsValue::Function(JsFunction {
-            source: self.src[start..self.at].to_string(),
-            name: String::new(),
-        }))
-    }
-
-    /// Parameter names up to `)`, the `(` taken.
-    fn params(&mut self) -> Parsed<()> {
-        loop {
-            self.skip_space();
-            if self.eat(')') {
-                return Ok(());
-            }
-            if !self.peek().is_some_and(is_ident_start) {
-                return Err(self.expected("a parameter name or \")\""));
-            }
-            self.word();
-            if !self.eat(',') {
-                return self.expect(')', "\",\" or \")\" after a parameter");
-            }
-        }
-    }
-
-    fn body(&mut self) -> Parsed<()> {
-        self.expect('{', "\"{\" and the function's body")?;
-        self.skip_space();
-        if self.peek() == Some('}') {
-            self.bump();
-            Ok(())
-        } else {
-            Err(self.err(LiteralErrorKind::FunctionBody))
-        }
-    }
-}
-
-/// One UTF-16 unit of a string as its escapes give it, or a whole char.
-#[derive(Clone, Copy)]
-enum Unit {
-    Char(char),
-    Code(u16),
-    /// A line continuation: a backslash before a line break adds nothing.
-    Skip,
 }

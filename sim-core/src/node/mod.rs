@@ -15,6 +15,8 @@ pub mod bigint;
 pub mod date;
 pub mod json;
 pub mod literal;
+mod literal_error;
+mod literal_text;
 pub mod send_error;
 pub mod v8_numbers;
 pub mod value;
@@ -23,3 +25,6 @@ pub use json::is_internal;
 pub use literal::{parse_value, parse_value_prefix, LiteralError, LiteralErrorKind};
 pub use send_error::SendError;
 pub use value::JsValue;
+
+#[cfg(test)]
+mod tests;
