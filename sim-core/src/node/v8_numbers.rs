@@ -27,8 +27,13 @@
 //!   a literal's constant parts first (nested constant literals before the
 //!   property that holds them), then its other values in order, each
 //!   having been evaluated in turn. A Double field holds even its integers
-//!   as heap numbers (`[{a: 1.5}, {a: 2}]` writes 2 as `N`); reaching
-//!   Tagged from Smi or HeapObject keeps what was stored. A property whose
+//!   as heap numbers (`[{a: 1.5}, {a: 2}]` writes 2 as `N`). A field made
+//!   Double after a Smi was stored boxes that Smi only if both belong to
+//!   the making of one literal (which migrates its objects to the new map
+//!   when done, JSObjectWalkVisitor): an object from a literal made earlier
+//!   keeps its old map and its Smi (`[{a: 1.5, b: undefined}, {a: 2, b: 1}]`
+//!   writes 2 as `I`: the second object, all constant, is made first).
+//!   Reaching Tagged from Smi or HeapObject keeps what was stored. A property whose
 //!   value is not constant first gets a placeholder that counts as a heap
 //!   object. Objects with 128 named properties or more are dictionaries,
 //!   and integer keys are elements: there a number is a heap number only if
@@ -63,6 +68,8 @@ impl HeapNumbers {
         let mut sim = Sim {
             fields: HashMap::new(),
             boxed: HashSet::new(),
+            unit: 0,
+            making: 0,
         };
         if root.has_circular() {
             sim.cyclic_root(root);
@@ -156,13 +163,19 @@ type FieldKey<'v> = (usize, Vec<&'v str>);
 
 struct Field<'v> {
     rep: Rep,
-    /// Smis stored while the field was Smi: boxed if it becomes Double.
-    smis: Vec<&'v JsValue>,
+    /// Smis stored while the field was Smi, each with the literal creation
+    /// that stored it: boxed if the field becomes Double in that creation.
+    smis: Vec<(&'v JsValue, u32)>,
 }
 
 struct Sim<'v> {
     fields: HashMap<FieldKey<'v>, Field<'v>>,
     boxed: HashSet<*const JsValue>,
+    /// The literal creation under way: each literal that runs (not one made
+    /// as a constant part of another) is one.
+    unit: u32,
+    /// How deep inside the making of a literal's constant parts we are.
+    making: u32,
 }
 
 /// Object literals with this many named properties or more are made as
@@ -171,6 +184,13 @@ struct Sim<'v> {
 const MAP_CACHE_SIZE: usize = 128;
 
 impl<'v> Sim<'v> {
+    /// A literal starts to run, unless it is a constant part of another.
+    fn begin_literal(&mut self) {
+        if self.making == 0 {
+            self.unit += 1;
+        }
+    }
+
     fn mark(&mut self, v: &'v JsValue) {
         self.boxed.insert(v as *const JsValue);
     }
@@ -207,6 +227,7 @@ impl<'v> Sim<'v> {
     /// An array literal: its kind from its constants, their nested literals
     /// made, then its other elements evaluated and stored in order.
     fn array(&mut self, elems: &[Elem<'v>]) {
+        self.begin_literal();
         let mut kind = Kind::Smi;
         for &e in elems.iter().filter(|e| e.is_constant()) {
             match e {
@@ -219,9 +240,11 @@ impl<'v> Sim<'v> {
                 _ => kind = Kind::Elements,
             }
         }
+        self.making += 1;
         for &e in elems.iter().filter(|e| e.is_constant()) {
             self.eval_elem(e);
         }
+        self.making -= 1;
         let mut boxed_all = false;
         for &e in elems.iter().filter(|e| !e.is_constant()) {
             self.eval_elem(e);
@@ -252,6 +275,7 @@ impl<'v> Sim<'v> {
     /// `[Circular]`, whose parts that refer back are `null` in the literal
     /// and stored after it.
     fn object(&mut self, o: &'v JsObject, patched: bool) {
+        self.begin_literal();
         let defs = o.written();
         let is_named = |k: &str| array_index(k).is_none();
         let count = defs.iter().filter(|(k, _)| is_named(k)).count();
@@ -275,6 +299,7 @@ impl<'v> Sim<'v> {
         }
         let later = |v: &JsValue| patched && v.has_circular();
         // The constant parts, with placeholders for the rest.
+        self.making += 1;
         for ((_, v), field) in defs.iter().zip(&field_of) {
             let constant = is_constant(v) && !later(v);
             if constant {
@@ -289,6 +314,7 @@ impl<'v> Sim<'v> {
                 self.store(field.clone(), what);
             }
         }
+        self.making -= 1;
         // The other values, then (for the outermost object) the parts that
         // refer back, each evaluated and stored in order.
         for pass_later in [false, true] {
@@ -312,15 +338,26 @@ impl<'v> Sim<'v> {
         let mut boxed: Vec<&'v JsValue> = Vec::new();
         field.rep = match (field.rep, what) {
             (Rep::None | Rep::Smi, Stored::Smi(v)) => {
-                field.smis.push(v);
+                field.smis.push((v, self.unit));
                 Rep::Smi
             }
             (Rep::Double, Stored::Smi(v)) => {
                 boxed.push(v);
                 Rep::Double
             }
+            // The field's map is deprecated. The literal being made walks
+            // its objects when it is done and migrates them, boxing their
+            // Smis; objects of literals made before keep the old map, and
+            // their Smis, to the end.
             (Rep::None | Rep::Smi, Stored::Double) => {
-                boxed.append(&mut field.smis);
+                let unit = self.unit;
+                boxed.extend(
+                    field
+                        .smis
+                        .drain(..)
+                        .filter(|(_, u)| *u == unit)
+                        .map(|(v, _)| v),
+                );
                 Rep::Double
             }
             (Rep::None, Stored::Object) => Rep::HeapObject,

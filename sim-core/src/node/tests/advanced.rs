@@ -102,6 +102,12 @@ fn objects_sharing_a_map_share_their_fields_representation() {
         bytes("[{a: 2}, {a: 'x'}, {a: 3}]"),
         "00000020ff0f41036f22016149047b016f2201612201787b016f22016149067b01240003"
     );
+    // The second object, all constant, is made with the array; the first
+    // is made after, turns field a Double, but does not migrate it.
+    assert_eq!(
+        bytes("[{a: 1.5, b: undefined}, {a: 2, b: 1}]"),
+        "00000027ff0f41026f2201614e000000000000f83f2201625f7b026f220161490422016249027b02240002"
+    );
     // Different numbers of properties: different maps.
     assert_eq!(
         bytes("{a: 1.5, b: {a: 2}}"),
