@@ -45,6 +45,11 @@
 //!   trace, the JSON trace, the web app's highlights).
 //! - `profile`: `KernelProfile`, every kernel-dependent figure, which
 //!   `forkscope calibrate` measures.
+//! - `node`: what Node.js does with a value on a child_process IPC channel:
+//!   `JsValue` and its literal parser (`parse_value`, `LiteralError` with
+//!   line:column), `json` (`stringify`, `received`, `JsonReader`),
+//!   `advanced` (`frame`, `received`, `FrameReader`), `SendError` (what
+//!   `send()` throws, as node words it).
 //! - `lessons`: the built-in lessons. `sig`, `errno`, `ids`: signals,
 //!   errnos and handles as values. `words`: counts and lists in sentences.
 #![forbid(unsafe_code)]
@@ -60,6 +65,7 @@ pub mod ids;
 pub mod ipc;
 pub mod lessons;
 pub mod mm;
+pub mod node;
 pub mod observe;
 pub mod proc;
 pub mod profile;
