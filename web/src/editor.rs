@@ -106,6 +106,10 @@ pub struct Editor {
     held: Range<usize>,
     /// The textarea must be given the held lines at the next render...
     set_value: bool,
+    /// What the textarea holds as it is made (its default value): it has
+    /// the text from the start, so that what is typed into it before the
+    /// first `rendered` (yew may yield in between) is never overwritten.
+    initial: AttrValue,
     /// ... and then this selection (UTF-16 offsets in the held text).
     selection: Option<(u32, u32)>,
     /// The shown step's line must be scrolled into view if it is not.
@@ -133,6 +137,7 @@ impl Component for Editor {
         let lines = LineIndex::new(&text);
         let window = window(0.0, DEFAULT_VIEW_PX, lines.count());
         let held = hold(lines.count(), &in_view(0.0, DEFAULT_VIEW_PX, lines.count()));
+        let initial = AttrValue::from(text[held_bytes(&text, &lines, &held)].to_string());
         Editor {
             area: NodeRef::default(),
             scroller: NodeRef::default(),
@@ -141,7 +146,8 @@ impl Component for Editor {
             lines,
             window,
             held,
-            set_value: true,
+            set_value: false,
+            initial,
             selection: None,
             reveal: true,
             follow_caret: false,
@@ -325,6 +331,7 @@ impl Component for Editor {
                         <div class="ed-text" style={format!("width:max(100%, calc({}ch + 3rem))", self.lines.widest)}>
                             <pre class="ed-code" aria-hidden="true" style={format!("top:{top}px")}>{ for code }</pre>
                             <textarea ref={self.area.clone()} aria-label="Scenario"
+                                defaultvalue={self.initial.clone()}
                                 aria-invalid={props.error.is_some().to_string()}
                                 aria-describedby="editor-error"
                                 spellcheck="false" autocomplete="off" autocapitalize="off"
@@ -355,10 +362,11 @@ impl Component for Editor {
         // would make the browser lay the page out at once).
         let settle =
             first_render || self.set_value || self.follow_caret || self.focus_line.is_some();
-        if let (true, Some(area)) = (self.set_value, &area) {
-            self.set_value = false;
+        if let (true, Some(area)) = (self.set_value || first_render, &area) {
             let bytes = self.held_bytes();
-            area.set_value(&self.text[bytes.clone()]);
+            if std::mem::take(&mut self.set_value) {
+                area.set_value(&self.text[bytes.clone()]);
+            }
             // The textarea keeps `\n` line ends only: draw what it holds.
             let value = area.value();
             if value != self.text[bytes.clone()] {
