@@ -12,7 +12,7 @@ use crate::ipc::fd::{EndRef, FdTable};
 use crate::ipc::pipe::{Pipe, PipeEnd};
 use crate::ipc::socket::{Side, SocketPair};
 use crate::mm::{AddressSpace, Frames, PteView};
-use crate::observe::{LastOpObs, Observation, PageObs, ProcObs};
+use crate::observe::{FdObs, LastOpObs, Observation, PageObs, ProcObs};
 use crate::proc::{ProcState, Process};
 use crate::scenario::ast::INIT_NAME;
 use crate::signal::SigState;
@@ -33,6 +33,9 @@ pub struct World {
     socks: imbl::OrdMap<SockPairId, SocketPair>,
     /// Pipe and socketpair names -> the object, for every one ever created.
     objects: imbl::OrdMap<Arc<str>, (Object, u32)>,
+    /// The other way: each object's name, so that an end is named without
+    /// a walk over every object.
+    object_names: imbl::OrdMap<Object, Arc<str>>,
     next_object: u32,
     /// The next `tick`.
     next_tick: u64,
@@ -127,6 +130,7 @@ impl World {
             pipes: imbl::OrdMap::new(),
             socks: imbl::OrdMap::new(),
             objects: imbl::OrdMap::new(),
+            object_names: imbl::OrdMap::new(),
             next_object: 1,
             next_tick: 1,
             attention: Attention::default(),
@@ -182,8 +186,7 @@ impl World {
         let id = PipeId(self.next_object);
         self.next_object += 1;
         self.pipes.insert(id, pipe);
-        self.objects
-            .insert(Arc::from(name), (Object::Pipe(id), line));
+        self.name_object(name, Object::Pipe(id), line);
         id
     }
 
@@ -192,9 +195,15 @@ impl World {
         let id = SockPairId(self.next_object);
         self.next_object += 1;
         self.socks.insert(id, pair);
-        self.objects
-            .insert(Arc::from(name), (Object::Socks(id), line));
+        self.name_object(name, Object::Socks(id), line);
         id
+    }
+
+    /// Record that the statement on `line` named `object` `name`.
+    fn name_object(&mut self, name: &str, object: Object, line: u32) {
+        let name: Arc<str> = Arc::from(name);
+        self.objects.insert(name.clone(), (object, line));
+        self.object_names.insert(object, name);
     }
 
     /// The pipe or socketpair a scenario named `name`, if one was made.
@@ -244,11 +253,7 @@ impl World {
             EndRef::Pipe(id, _) => Object::Pipe(id),
             EndRef::Sock(id, _) => Object::Socks(id),
         };
-        let name = self
-            .objects
-            .iter()
-            .find(|(_, (o, _))| *o == object)
-            .map_or("?", |(n, _)| &**n);
+        let name = self.object_names.get(&object).map_or("?", |n| &**n);
         EndName::new(name, end.which()).to_string()
     }
 
@@ -399,7 +404,19 @@ impl World {
             }),
             handled: proc.signals.handled_counts().clone(),
             last_reaped: proc.last_reaped,
+            fds: self.observe_fds(proc),
         }
+    }
+
+    /// The fds `proc` holds, by the name of their end.
+    fn observe_fds(&self, proc: &Process) -> BTreeMap<String, FdObs> {
+        let mut fds = BTreeMap::new();
+        fds.extend(
+            proc.fds
+                .iter_with_flags()
+                .map(|(fd, end, cloexec)| (self.end_name(end), FdObs { fd: fd.0, cloexec })),
+        );
+        fds
     }
 
     /// A page-table entry as an observation shows it.

@@ -54,7 +54,7 @@ impl Kernel {
         let pid = child.id() as i32;
         // Registered before it is ready, so that a failure still reaps it.
         self.by_pid.insert(pid, name.to_string());
-        let ready = self.ready_within(&ours, &format!("starting {name}"))?;
+        let (_, published) = self.ready_within(&ours, &format!("starting {name}"))?;
         self.procs.insert(
             name.to_string(),
             KProc {
@@ -63,7 +63,7 @@ impl Kernel {
                 life: Life::Alive,
                 regions: BTreeMap::new(),
                 fds: BTreeMap::new(),
-                published: ready.published,
+                published,
                 last_op: None,
                 pending: None,
                 last_reaped: None,
@@ -104,16 +104,24 @@ impl Kernel {
             Op::Fork { .. } => Cmd::Fork,
             Op::Exec { .. } => Cmd::Exec,
             Op::Exit { code } => Cmd::Exit { code: *code },
-            Op::Wait { child } => Cmd::Wait {
+            Op::Wait { child, nohang } => Cmd::Wait {
                 pid: match child {
                     Some(c) => self.pid_of(c.as_str())?,
                     None => -1,
                 },
+                nohang: *nohang,
             },
-            Op::Pipe { .. } => Cmd::Pipe,
-            Op::Socketpair { dgram, .. } => Cmd::Socketpair { dgram: *dgram },
+            Op::Pipe { cloexec, .. } => Cmd::Pipe { cloexec: *cloexec },
+            Op::Socketpair { dgram, cloexec, .. } => Cmd::Socketpair {
+                dgram: *dgram,
+                cloexec: *cloexec,
+            },
             Op::Close { end } => Cmd::Close {
                 fd: self.fd_of(actor, end)?,
+            },
+            Op::Cloexec { end, on } => Cmd::Cloexec {
+                fd: self.fd_of(actor, end)?,
+                on: *on,
             },
             Op::Send {
                 end,
@@ -151,6 +159,7 @@ impl Kernel {
                 signal,
                 action,
                 nocldwait,
+                full_mask,
             } => Cmd::Signal {
                 sig: sig(signal),
                 action: match action {
@@ -159,6 +168,7 @@ impl Kernel {
                     Action::Default => Disposition::Default,
                 },
                 nocldwait: *nocldwait,
+                full_mask: *full_mask,
             },
             Op::Block { signals } => Cmd::Block {
                 sigs: signals.iter().map(sig).collect(),
@@ -230,7 +240,7 @@ impl Kernel {
             (Op::Mmap { region, pages, .. }, Extra::Addr(addr)) => {
                 p.regions.insert(region.text.clone(), (addr, *pages));
             }
-            (Op::Pipe { pipe }, Extra::Fds(r, w)) => {
+            (Op::Pipe { pipe, .. }, Extra::Fds(r, w)) => {
                 for (which, fd) in Which::PIPE.into_iter().zip([r, w]) {
                     p.fds.insert(EndName::new(pipe, which).to_string(), fd);
                 }
@@ -376,7 +386,7 @@ impl Kernel {
         ours: OwnedFd,
     ) -> Res<()> {
         let ctrl = self.proc(actor)?.ctrl.as_ref().expect("live");
-        let reply = match self.recv_within(ctrl, &format!("line {line}: fork"))? {
+        let reply = match self.recv_within(ctrl, &format!("line {line}: fork"))?.0 {
             Msg::Reply(r) => r,
             Msg::Ready(_) => return broken(format!("line {line}: {actor} answered out of turn")),
         };
@@ -386,7 +396,8 @@ impl Kernel {
         }
         let pid = reply.ret as i32;
         self.by_pid.insert(pid, child.to_string());
-        let ready = self.ready_within(&ours, &format!("line {line}: the child of fork"))?;
+        let (_, published) =
+            self.ready_within(&ours, &format!("line {line}: the child of fork"))?;
         let parent = self.proc(actor)?;
         let kid = KProc {
             pid,
@@ -394,7 +405,7 @@ impl Kernel {
             life: Life::Alive,
             regions: parent.regions.clone(),
             fds: parent.fds.clone(),
-            published: ready.published,
+            published,
             last_op: Some(LastOpObs {
                 step,
                 faults: 0,
@@ -422,10 +433,18 @@ impl Kernel {
     fn finish_exec(&mut self, step: u32, line: u32, actor: &str) -> Res<()> {
         let ctrl = self.proc(actor)?.ctrl.as_ref().expect("live");
         match self.recv_within(ctrl, &format!("line {line}: exec"))? {
-            Msg::Ready(ready) => {
+            (Msg::Ready(_), None) => {
+                return broken(format!("line {line}: exec: no counters came with Ready"))
+            }
+            (Msg::Ready(_), Some(published)) => {
+                let pid = self.pid_of(actor)?;
+                // execve closed the close-on-exec fds (do_close_on_exec):
+                // the ends the kernel no longer shows open are no longer held.
+                let open = probe::open_fds(pid).unwrap_or_default();
                 let p = self.procs.get_mut(actor).expect("actor");
+                p.fds.retain(|_, fd| open.contains(fd));
                 p.regions.clear();
-                p.published = ready.published;
+                p.published = published;
                 // The new image's own start-up faults are not the operation's:
                 // like the model, count none.
                 p.last_op = Some(LastOpObs {
@@ -434,7 +453,7 @@ impl Kernel {
                     result: Some(OpResult::Value(0)),
                 });
             }
-            Msg::Reply(r) => self.complete(actor, r, Pending::Other),
+            (Msg::Reply(r), _) => self.complete(actor, r, Pending::Other),
         }
         Ok(())
     }
