@@ -195,6 +195,19 @@ impl Kernel {
             return broken(format!("{actor} is still blocked on the kernel"));
         }
         let cmd = self.translate(actor, op)?;
+        // The ends an exec will close: those whose fd has FD_CLOEXEC now,
+        // as the kernel shows it (do_close_on_exec closes exactly these;
+        // the worker changes no fd between this look and its execve).
+        let closing: Vec<String> = if matches!(op, Op::Exec { .. }) {
+            let p = self.proc(actor)?;
+            p.fds
+                .iter()
+                .filter(|(_, &fd)| probe::cloexec(p.pid, fd) == Some(true))
+                .map(|(end, _)| end.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let before = self.last.clone();
         let misbehave = self.misbehave.get(&line).copied();
         let p = self.procs.get_mut(actor).expect("checked above");
@@ -223,7 +236,7 @@ impl Kernel {
                 drop(theirs);
                 self.finish_fork(step, line, actor, child.as_str(), ours)?;
             }
-            Op::Exec { .. } => self.finish_exec(step, line, actor)?,
+            Op::Exec { .. } => self.finish_exec(step, line, actor, &closing)?,
             Op::Exit { .. } => self.finish_exit(line, actor)?,
             Op::Wait { .. } => self.await_reply(line, actor, Pending::Wait, false)?,
             // kill and unblock cannot sleep: if they leave their process
@@ -430,19 +443,19 @@ impl Kernel {
         Ok(())
     }
 
-    fn finish_exec(&mut self, step: u32, line: u32, actor: &str) -> Res<()> {
+    /// An exec's `Ready`: the new image runs, without the ends in
+    /// `closing` (close-on-exec), which the controller forgets.
+    fn finish_exec(&mut self, step: u32, line: u32, actor: &str, closing: &[String]) -> Res<()> {
         let ctrl = self.proc(actor)?.ctrl.as_ref().expect("live");
         match self.recv_within(ctrl, &format!("line {line}: exec"))? {
             (Msg::Ready(_), None) => {
                 return broken(format!("line {line}: exec: no counters came with Ready"))
             }
             (Msg::Ready(_), Some(published)) => {
-                let pid = self.pid_of(actor)?;
-                // execve closed the close-on-exec fds (do_close_on_exec):
-                // the ends the kernel no longer shows open are no longer held.
-                let open = probe::open_fds(pid).unwrap_or_default();
                 let p = self.procs.get_mut(actor).expect("actor");
-                p.fds.retain(|_, fd| open.contains(fd));
+                for end in closing {
+                    p.fds.remove(end);
+                }
                 p.regions.clear();
                 p.published = published;
                 // The new image's own start-up faults are not the operation's:
