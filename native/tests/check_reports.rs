@@ -576,10 +576,7 @@ fn an_fd_whose_close_on_exec_flag_differs_is_a_row_and_so_is_the_fd_exec_did_not
         [row("p holds x.w", "fd 4, close-on-exec", "fd 4")],
         "{s:#}"
     );
-    assert!(
-        rows(5).contains(&row("c holds x.w", "-", "fd 4")),
-        "{s:#}"
-    );
+    assert!(rows(5).contains(&row("c holds x.w", "-", "fd 4")), "{s:#}");
 }
 
 #[test]

@@ -169,7 +169,6 @@ pub(crate) struct Head<'a> {
     pub(crate) last_op: Option<LastOpObs>,
     pub(crate) handled: &'a BTreeMap<Signal, u64>,
     pub(crate) last_reaped: Option<ExitStatus>,
-    pub(crate) fds: &'a BTreeMap<String, FdObs>,
 }
 
 impl<'a> Head<'a> {
@@ -180,14 +179,13 @@ impl<'a> Head<'a> {
             last_op: p.last_op.clone(),
             handled: &p.handled,
             last_reaped: p.last_reaped,
-            fds: &p.fds,
         }
     }
 }
 
 /// The ends whose fd differs from `old` to `now`: the new fd, or None
 /// when it was closed.
-fn fd_changes(
+pub(crate) fn fd_changes(
     old: Option<&BTreeMap<String, FdObs>>,
     now: &BTreeMap<String, FdObs>,
 ) -> BTreeMap<String, Option<FdObs>> {
@@ -207,11 +205,13 @@ fn fd_changes(
     changed
 }
 
-/// The change of one process, or None when nothing seen changed. Both
-/// ways of finding changes end here, so that they judge alike.
+/// The change of one process, or None when nothing seen changed (`fds`:
+/// the ends whose fd changed). Both ways of finding changes end here, so
+/// that they judge alike.
 pub(crate) fn proc_change(
     old: Option<&Head>,
     now: &Head,
+    fds: BTreeMap<String, Option<FdObs>>,
     pages: Vec<PageRun>,
     reshared: Vec<String>,
     unmapped: Vec<String>,
@@ -222,7 +222,6 @@ pub(crate) fn proc_change(
     let others = old.is_none_or(|o| {
         o.last_op != now.last_op || o.handled != now.handled || o.last_reaped != now.last_reaped
     });
-    let fds = fd_changes(old.map(|o| o.fds), now.fds);
     let quiet = !(moved || others || !fds.is_empty());
     if quiet && pages.is_empty() && reshared.is_empty() && unmapped.is_empty() {
         return None;
@@ -308,6 +307,7 @@ impl Changes {
             if let Some(change) = proc_change(
                 old_head.as_ref(),
                 &Head::of(now),
+                fd_changes(old.map(|o| &o.fds), &now.fds),
                 runs.finish(),
                 reshared,
                 unmapped,

@@ -382,8 +382,15 @@ impl World {
         &self.proc(pid).name
     }
 
-    /// A process as an observation reports it.
-    fn observe_proc(&self, proc: &Process, pages: impl Fn(&str) -> Option<u32>) -> ProcObs {
+    /// A process as an observation reports it; its fds only `with_fds`
+    /// (the changes of a step diff the fd tables themselves, so that a
+    /// process holding a thousand fds does not name them all each step).
+    fn observe_proc(
+        &self,
+        proc: &Process,
+        pages: impl Fn(&str) -> Option<u32>,
+        with_fds: bool,
+    ) -> ProcObs {
         // Maps in this file are filled by `extend` (insert one by one)
         // rather than `collect` (sort, then build): the same map, without
         // one sort per key type in the web build.
@@ -404,7 +411,11 @@ impl World {
             }),
             handled: proc.signals.handled_counts().clone(),
             last_reaped: proc.last_reaped,
-            fds: self.observe_fds(proc),
+            fds: if with_fds {
+                self.observe_fds(proc)
+            } else {
+                BTreeMap::new()
+            },
         }
     }
 
@@ -417,6 +428,36 @@ impl World {
                 .map(|(fd, end, cloexec)| (self.end_name(end), FdObs { fd: fd.0, cloexec })),
         );
         fds
+    }
+
+    /// The ends whose fd differs from the table `old` (an earlier one of
+    /// the same process) to `now`, as `changes::fd_changes` finds them from
+    /// two observations, from one walk of the two tables in fd order. An
+    /// fd that went names its end (None) and one that came or changed its
+    /// flag names its own: a process holds at most one fd per end, and
+    /// never one for an end again once it closed it (the language has no
+    /// dup and no fd passing), so an end that went is held nowhere else.
+    fn fd_changes(&self, old: Option<&FdTable>, now: &FdTable) -> BTreeMap<String, Option<FdObs>> {
+        let mut changed = BTreeMap::new();
+        let mut was = old.into_iter().flat_map(|t| t.iter_with_flags()).peekable();
+        for (fd, end, cloexec) in now.iter_with_flags() {
+            while let Some((_, e, _)) = was.next_if(|(f, ..)| *f < fd) {
+                changed.insert(self.end_name(e), None);
+            }
+            if let Some((_, e, c)) = was.next_if(|(f, ..)| *f == fd) {
+                if e == end && c == cloexec {
+                    continue;
+                }
+                if e != end {
+                    changed.insert(self.end_name(e), None);
+                }
+            }
+            changed.insert(self.end_name(end), Some(FdObs { fd: fd.0, cloexec }));
+        }
+        for (_, e, _) in was {
+            changed.insert(self.end_name(e), None);
+        }
+        changed
     }
 
     /// A page-table entry as an observation shows it.
@@ -450,7 +491,7 @@ impl World {
             |(name, pid)| {
                 (
                     name.to_string(),
-                    self.observe_proc(self.proc(*pid), |region| pages(name, region)),
+                    self.observe_proc(self.proc(*pid), |region| pages(name, region), true),
                 )
             },
         ));
@@ -678,12 +719,17 @@ impl World {
         let reshared = reshared
             .map(|set| set.iter().map(|r| r.to_string()).collect())
             .unwrap_or_default();
-        // The small fields, as an observation shows them (no pages).
-        let now = self.observe_proc(proc, |_| None);
-        let was = old.map(|o| before.observe_proc(o, |_| None));
+        // The small fields, as an observation shows them (no pages, no fds).
+        let now = self.observe_proc(proc, |_| None, false);
+        let was = old.map(|o| before.observe_proc(o, |_| None, false));
+        let fds = match old {
+            Some(o) if o.fds == proc.fds => BTreeMap::new(),
+            _ => self.fd_changes(old.map(|o| &o.fds), &proc.fds),
+        };
         changes::proc_change(
             was.as_ref().map(Head::of).as_ref(),
             &Head::of(&now),
+            fds,
             runs.finish(),
             reshared,
             unmapped,

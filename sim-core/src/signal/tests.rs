@@ -842,6 +842,98 @@ expect a status signaled SIGTERM
 }
 
 #[test]
+fn a_full_mask_handler_holds_a_pending_fatal_signal_off_until_it_returns() {
+    let mut p = SigState::new();
+    p.set_action(Signal::SIGUSR1, Action::Handle, false, true)
+        .unwrap();
+    p.block(&[Signal::SIGUSR1, Signal::SIGTERM]);
+    p.generate(Signal::SIGUSR1);
+    p.generate(Signal::SIGTERM);
+    p.unblock(&[Signal::SIGUSR1, Signal::SIGTERM]);
+    assert_eq!(p.deliver_next(), Some((Signal::SIGUSR1, Delivery::Handler)));
+    // signal_setup_done: every signal blocked but SIGKILL and SIGSTOP,
+    // which set_current_blocked leaves out.
+    assert!(p.blocked().contains(Signal::SIGTERM));
+    assert!(!p.blocked().contains(Signal::SIGKILL));
+    assert!(!p.blocked().contains(Signal::SIGSTOP));
+    assert_eq!(p.next_deliverable(), None, "SIGTERM waits");
+    assert_eq!(
+        p.run_handler(),
+        Some(HandlerRun {
+            signal: Signal::SIGUSR1,
+            runs: 1
+        })
+    );
+    assert_eq!(p.blocked(), SigSet::EMPTY, "sigreturn restores the mask");
+    assert_eq!(
+        p.deliver_next(),
+        Some((
+            Signal::SIGTERM,
+            Delivery::Default {
+                action: DefaultAction::Terminate
+            }
+        ))
+    );
+
+    let sim = run_holds(
+        "process a
+a: fork b
+b: signal SIGUSR1 handle mask all
+b: block SIGUSR1 SIGTERM
+b: kill b SIGUSR1
+b: kill b SIGTERM
+b: unblock SIGUSR1 SIGTERM
+expect b handled SIGUSR1 1
+a: wait b
+expect a status signaled SIGTERM
+",
+    );
+    let narration = &sim.steps()[6].narration;
+    assert!(
+        narration.contains("so the pending SIGTERM waits until it returns. b's SIGUSR1 handler runs (for the first time). b has no handler for SIGTERM"),
+        "{narration}"
+    );
+}
+
+#[test]
+fn sigkill_is_not_held_off_by_a_full_mask_and_kills_before_the_handler_runs() {
+    let mut p = SigState::new();
+    p.set_action(Signal::SIGUSR1, Action::Handle, false, true)
+        .unwrap();
+    p.block(&[Signal::SIGUSR1]);
+    p.generate(Signal::SIGUSR1);
+    p.unblock(&[Signal::SIGUSR1]);
+    assert_eq!(p.deliver_next(), Some((Signal::SIGUSR1, Delivery::Handler)));
+    p.generate(Signal::SIGKILL);
+    assert_eq!(p.next_deliverable(), Some(Signal::SIGKILL));
+}
+
+#[test]
+fn the_full_mask_belongs_to_the_handler_fork_copies_it_and_exec_or_another_action_drops_it() {
+    let mut p = SigState::new();
+    p.set_action(Signal::SIGCHLD, Action::Handle, false, true)
+        .unwrap();
+    assert_eq!(
+        p.sa_mask(Signal::SIGCHLD),
+        SigSet::from_bits(!(1 << 31 | 1 << 32))
+    );
+    assert_eq!(p.sa_mask(Signal::SIGUSR1), SigSet::EMPTY);
+    let child = p.fork_child();
+    assert_eq!(child.sa_mask(Signal::SIGCHLD), p.sa_mask(Signal::SIGCHLD));
+    let mut execd = p.clone();
+    execd.exec();
+    assert_eq!(execd.sa_mask(Signal::SIGCHLD), SigSet::EMPTY);
+    // Only a handler keeps a mask: `mask all` with SIG_IGN is not a
+    // handler's (the parser takes it only after `handle`).
+    p.set_action(Signal::SIGCHLD, Action::Ignore, false, true)
+        .unwrap();
+    assert_eq!(p.sa_mask(Signal::SIGCHLD), SigSet::EMPTY);
+    p.set_action(Signal::SIGCHLD, Action::Handle, false, false)
+        .unwrap();
+    assert_eq!(p.sa_mask(Signal::SIGCHLD), SigSet::EMPTY);
+}
+
+#[test]
 fn two_handled_signals_pending_together_stack_frames_and_the_newer_runs_first() {
     let mut p = handling(Signal::SIGUSR1);
     p.set_action(Signal::SIGUSR2, Action::Handle, false, false)

@@ -24,6 +24,7 @@ use super::worker::ANCHOR_DEATH_SIGNAL;
 use sim_core::observe::{LastOpObs, Observation};
 use sim_core::scenario::ast::{End, ExitStatus};
 use sim_core::sig::Signal;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -124,6 +125,12 @@ struct KProc {
     /// The memfd of its program image's `Published` counters
     /// (worker.rs), readable even once the worker is dead.
     published: OwnedFd,
+    /// Each open fd's FD_CLOEXEC as fdinfo last showed it. Only the
+    /// process's own calls change its fds' flags (F_SETFD on the fd it
+    /// names; pipe2 and socketpair on new numbers), so a flag is read again
+    /// only for an fd not open at the last look or named by the process's
+    /// `cloexec` or `close` since (observe.rs, ops.rs).
+    cloexec_seen: RefCell<BTreeMap<i32, bool>>,
     last_op: Option<LastOpObs>,
     pending: Option<Pending>,
     last_reaped: Option<ExitStatus>,

@@ -226,18 +226,28 @@ impl Kernel {
     /// the model's RLIMIT_NOFILE; its control socket sits above), as
     /// /proc/PID/fd and fdinfo show them, each named by the end the
     /// controller gave that number to (`fd N` for a number it gave none:
-    /// a difference the table shows).
+    /// a difference the table shows). The listing is read at every look;
+    /// an fd's flag only when it is new since the last look or the
+    /// process's own call named it since (`KProc::cloexec_seen`).
     fn observe_fds(&self, p: &KProc) -> BTreeMap<String, FdObs> {
         let by_fd: BTreeMap<i32, &String> = p.fds.iter().map(|(end, &fd)| (fd, end)).collect();
         let nofile = nofile::ctrl_fd();
+        let mut seen = p.cloexec_seen.borrow_mut();
+        let open: Vec<i32> = probe::open_fds(p.pid)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|fd| (3..nofile).contains(fd))
+            .collect();
+        seen.retain(|fd, _| open.binary_search(fd).is_ok());
         let mut fds = BTreeMap::new();
-        for fd in probe::open_fds(p.pid).unwrap_or_default() {
-            if !(3..nofile).contains(&fd) {
-                continue;
-            }
-            // An fd closed between the two reads is not open.
-            let Some(cloexec) = probe::cloexec(p.pid, fd) else {
-                continue;
+        for fd in open {
+            let cloexec = match seen.get(&fd) {
+                Some(&cloexec) => cloexec,
+                // An fd closed between the two reads is not open.
+                None => match probe::cloexec(p.pid, fd) {
+                    Some(cloexec) => *seen.entry(fd).or_insert(cloexec),
+                    None => continue,
+                },
             };
             let key = by_fd
                 .get(&fd)

@@ -64,6 +64,7 @@ impl Kernel {
                 regions: BTreeMap::new(),
                 fds: BTreeMap::new(),
                 published,
+                cloexec_seen: Default::default(),
                 last_op: None,
                 pending: None,
                 last_reaped: None,
@@ -212,6 +213,12 @@ impl Kernel {
         let misbehave = self.misbehave.get(&line).copied();
         let p = self.procs.get_mut(actor).expect("checked above");
         p.before = before;
+        // F_SETFD changes the flag of the fd it names, and close frees its
+        // number; a pipe or socketpair takes numbers that were not open at
+        // the last look, exec only closes. So that fd's flag is read again.
+        if let Cmd::Cloexec { fd, .. } | Cmd::Close { fd } = &cmd {
+            p.cloexec_seen.get_mut().remove(fd);
+        }
         p.last_op = Some(LastOpObs {
             step,
             faults: 0,
@@ -419,6 +426,7 @@ impl Kernel {
             regions: parent.regions.clone(),
             fds: parent.fds.clone(),
             published,
+            cloexec_seen: Default::default(),
             last_op: Some(LastOpObs {
                 step,
                 faults: 0,
