@@ -538,6 +538,48 @@ c: write heap 0..262144
 }
 
 #[test]
+fn an_fd_whose_close_on_exec_flag_differs_is_a_row_and_so_is_the_fd_exec_did_not_close() {
+    // Line 3 is skipped on the kernel: the flag is never set there, so the
+    // kernel's exec keeps the fd the model's closes.
+    let path = common::scenario_file(
+        "cloexec-skipped",
+        "process p\np: pipe x\np: cloexec x.w on\np: fork c\nc: exec node\n",
+    );
+    let (out, _) = timed(
+        &["check", "--json", path.to_str().unwrap()],
+        &[("FORKSCOPE_TEST_SKIP_LINE", "3")],
+    );
+    let doc = json(&out);
+    assert_eq!(out.status.code(), Some(1), "{doc:#}");
+    let s = &doc["scenarios"][0];
+    assert_eq!(s["status"], "differ", "{s:#}");
+    let rows = |line: u64| -> Vec<(String, String, String)> {
+        let diffs = s["differences"].as_array().unwrap();
+        let found = diffs.iter().find(|d| d["line"] == line);
+        found.map_or_else(Vec::new, |d| {
+            d["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let get = |k: &str| r[k].as_str().unwrap().to_string();
+                    (get("what"), get("model"), get("kernel"))
+                })
+                .collect()
+        })
+    };
+    let row = |what: &str, model: &str, kernel: &str| {
+        (what.to_string(), model.to_string(), kernel.to_string())
+    };
+    assert_eq!(
+        rows(3),
+        [row("p holds x.w", "fd 4, close-on-exec", "fd 4")],
+        "{s:#}"
+    );
+    assert!(rows(5).contains(&row("c holds x.w", "-", "fd 4")), "{s:#}");
+}
+
+#[test]
 fn only_a_named_race_may_explain_a_disagreement_and_earn_a_rerun() {
     let sigchld = serde_json::json!({
         "status": "differ",

@@ -13,7 +13,7 @@
 //! told once in `frames`, not again for every page that maps the frame.
 //! Pages are listed when what they map changed.
 
-use crate::observe::{LastOpObs, Observation, PageObs, ProcObs};
+use crate::observe::{FdObs, LastOpObs, Observation, PageObs, ProcObs};
 use crate::scenario::ast::{ExitStatus, StateName};
 use crate::sig::Signal;
 use serde::{Deserialize, Serialize};
@@ -69,6 +69,11 @@ pub struct ProcChange {
     pub handled: BTreeMap<Signal, u64>,
     /// How the last child it reaped ended, after the step.
     pub last_reaped: Option<ExitStatus>,
+    /// The ends whose fd in this process changed: opened, closed (None),
+    /// or its close-on-exec flag set or cleared. (Recordings made before
+    /// fds were observed read back with none.)
+    #[serde(default)]
+    pub fds: BTreeMap<String, Option<FdObs>>,
     /// Runs of pages whose mapping changed (absent, the zero page, which
     /// frame), in region and page order. A new region has all its pages
     /// here.
@@ -178,11 +183,35 @@ impl<'a> Head<'a> {
     }
 }
 
-/// The change of one process, or None when nothing seen changed. Both
-/// ways of finding changes end here, so that they judge alike.
+/// The ends whose fd differs from `old` to `now`: the new fd, or None
+/// when it was closed.
+pub(crate) fn fd_changes(
+    old: Option<&BTreeMap<String, FdObs>>,
+    now: &BTreeMap<String, FdObs>,
+) -> BTreeMap<String, Option<FdObs>> {
+    let mut changed = BTreeMap::new();
+    changed.extend(
+        now.iter()
+            .filter(|(end, fd)| old.and_then(|o| o.get(*end)) != Some(fd))
+            .map(|(end, fd)| (end.clone(), Some(*fd))),
+    );
+    if let Some(old) = old {
+        changed.extend(
+            old.keys()
+                .filter(|end| !now.contains_key(*end))
+                .map(|end| (end.clone(), None)),
+        );
+    }
+    changed
+}
+
+/// The change of one process, or None when nothing seen changed (`fds`:
+/// the ends whose fd changed). Both ways of finding changes end here, so
+/// that they judge alike.
 pub(crate) fn proc_change(
     old: Option<&Head>,
     now: &Head,
+    fds: BTreeMap<String, Option<FdObs>>,
     pages: Vec<PageRun>,
     reshared: Vec<String>,
     unmapped: Vec<String>,
@@ -193,7 +222,8 @@ pub(crate) fn proc_change(
     let others = old.is_none_or(|o| {
         o.last_op != now.last_op || o.handled != now.handled || o.last_reaped != now.last_reaped
     });
-    if !(moved || others || !pages.is_empty() || !reshared.is_empty() || !unmapped.is_empty()) {
+    let quiet = !(moved || others || !fds.is_empty());
+    if quiet && pages.is_empty() && reshared.is_empty() && unmapped.is_empty() {
         return None;
     }
     Some(ProcChange {
@@ -202,6 +232,7 @@ pub(crate) fn proc_change(
         last_op: now.last_op.clone(),
         handled: now.handled.clone(),
         last_reaped: now.last_reaped,
+        fds,
         pages,
         reshared,
         unmapped,
@@ -276,6 +307,7 @@ impl Changes {
             if let Some(change) = proc_change(
                 old_head.as_ref(),
                 &Head::of(now),
+                fd_changes(old.map(|o| &o.fds), &now.fds),
                 runs.finish(),
                 reshared,
                 unmapped,
@@ -312,12 +344,19 @@ impl Changes {
                     last_op: None,
                     handled: BTreeMap::new(),
                     last_reaped: None,
+                    fds: BTreeMap::new(),
                 });
             proc.state = change.state;
             proc.parent.clone_from(&change.parent);
             proc.last_op.clone_from(&change.last_op);
             proc.handled.clone_from(&change.handled);
             proc.last_reaped = change.last_reaped;
+            for (end, fd) in &change.fds {
+                match fd {
+                    Some(fd) => proc.fds.insert(end.clone(), *fd),
+                    None => proc.fds.remove(end),
+                };
+            }
             for region in &change.unmapped {
                 proc.regions.remove(region);
             }

@@ -34,10 +34,11 @@
 //!   and the radix vector behind page tables are internal.
 //! - `ipc`: `Pipe` (its slot ring), `SocketPair`, `Socket` and `Skb` (the
 //!   queues and buffer accounting), `FdTable` and `EndRef` (who holds which
-//!   end), `end_name` (the spelling `p.r`, `s.0`, shared with `check`).
+//!   end, and which fds are close-on-exec), `end_name` (the spelling `p.r`,
+//!   `s.0`, shared with `check`).
 //!   Reads only; the syscalls on them are internal.
-//! - `signal`: `SigState` read-only (mask, both pending queues, handlers,
-//!   handler frames, counts), `SigSet`, `Disposition`, `default_action`,
+//! - `signal`: `SigState` read-only (mask, both pending queues, handlers
+//!   and their sa_mask, handler frames, counts), `SigSet`, `Disposition`, `default_action`,
 //!   and the `Delivery`, `Fate` and `Queue` that events carry.
 //! - `observe`: `Observation`, the common ground of model and kernel that
 //!   `check` compares, and `evaluate`, which judges an expect on either.

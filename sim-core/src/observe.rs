@@ -7,7 +7,9 @@
 //! Frame numbers are opaque: only "which pages share a frame" and "how many
 //! users a frame has" mean the same on both sides.
 
-use crate::scenario::ast::{ExitStatus, Expect, OpResult, PageCheck, StateName, INIT_NAME};
+use crate::scenario::ast::{
+    ExitStatus, Expect, FdState, OpResult, PageCheck, StateName, INIT_NAME,
+};
 use crate::sig::Signal;
 use crate::words;
 use serde::{Deserialize, Serialize};
@@ -36,6 +38,26 @@ pub struct LastOpObs {
     pub result: Option<OpResult>,
 }
 
+/// An fd a process holds for an end, as seen (/proc/PID/fdinfo).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FdObs {
+    /// Its number.
+    pub fd: u32,
+    /// FD_CLOEXEC: exec closes it.
+    pub cloexec: bool,
+}
+
+impl FdObs {
+    /// What `expect P fd END ...` calls it.
+    pub fn state(self) -> FdState {
+        if self.cloexec {
+            FdState::Cloexec
+        } else {
+            FdState::Open
+        }
+    }
+}
+
 /// One scenario process, as seen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProcObs {
@@ -54,6 +76,10 @@ pub struct ProcObs {
     pub handled: BTreeMap<Signal, u64>,
     /// How the last child this process reaped ended.
     pub last_reaped: Option<ExitStatus>,
+    /// End (`p.r`, `s.0`) -> the fd it holds for it (a scenario never
+    /// holds two for one end: it has no dup). Empty once it is dead.
+    #[serde(default)]
+    pub fds: BTreeMap<String, FdObs>,
 }
 
 /// The whole machine, as seen after one step.
@@ -295,6 +321,24 @@ pub fn evaluate(
             Some(found) => Err(format!("the last child it reaped {found}")),
             None => Err(format!("{process} has reaped no child")),
         },
+        Expect::Fd {
+            process,
+            end,
+            state,
+        } => {
+            let held = now.proc(process.as_str())?.fds.get(&end.to_string());
+            match held {
+                Some(fd) if fd.state() == *state => Ok(()),
+                None if *state == FdState::Closed => Ok(()),
+                Some(FdObs { fd, cloexec: true }) => {
+                    Err(format!("it holds {end} as fd {fd}, close-on-exec"))
+                }
+                Some(FdObs { fd, .. }) => Err(format!(
+                    "it holds {end} as fd {fd}, not close-on-exec (it survives exec)"
+                )),
+                None => Err(format!("it holds no fd for {end}")),
+            }
+        }
     }
 }
 
@@ -318,6 +362,7 @@ mod tests {
             last_op: None,
             handled: BTreeMap::new(),
             last_reaped: None,
+            fds: BTreeMap::new(),
         };
         Observation {
             processes: BTreeMap::from([("p".to_string(), proc)]),

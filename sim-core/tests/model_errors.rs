@@ -205,6 +205,22 @@ fn a_wrong_kind_of_object_reads_as_a_sentence_with_its_articles() {
 }
 
 #[test]
+fn cloexec_and_an_fd_expect_name_an_object_that_exists_and_of_the_right_kind() {
+    assert_eq!(
+        run_error("process p\np: pipe x\np: cloexec y.w on\n"),
+        "3:12: no pipe or socketpair is named \"y\""
+    );
+    assert_eq!(
+        run_error("process p\np: pipe x\np: cloexec x.0 on\n"),
+        "3:12: \"x\" is a pipe (whose ends are .r and .w), not a socketpair (whose ends are .0 and .1)"
+    );
+    assert_eq!(
+        run_error("process p\np: pipe pipe1\nexpect p fd pip1.w open\n"),
+        "3:13: no pipe or socketpair is named \"pip1\"; did you mean \"pipe1\"?"
+    );
+}
+
+#[test]
 fn a_page_past_the_end_of_a_one_page_region_counts_one_page() {
     assert_eq!(
         run_error("process p\np: mmap one 1\np: write one 1\n"),

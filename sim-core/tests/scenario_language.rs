@@ -5,8 +5,8 @@
 use proptest::prelude::*;
 use sim_core::errno::Errno;
 use sim_core::scenario::{
-    parse, print, Action, End, ErrorKind, ExitStatus, Expect, Name, Op, OpResult, PageCheck,
-    PageRange, Payload, Pos, Scenario, StateName, Statement, StatementKind,
+    parse, print, Action, End, ErrorKind, ExitStatus, Expect, FdState, Name, Op, OpResult,
+    PageCheck, PageRange, Payload, Pos, Scenario, StateName, Statement, StatementKind,
 };
 use sim_core::sig::Signal;
 
@@ -254,30 +254,120 @@ fn process_operations_parse() {
     assert_eq!(op("p: exit 0"), Op::Exit { code: 0 });
     assert_eq!(op("p: exit -1"), Op::Exit { code: -1 });
     assert_eq!(op("p: exit 256"), Op::Exit { code: 256 });
-    assert_eq!(op("p: wait"), Op::Wait { child: None });
+    assert_eq!(
+        op("p: wait"),
+        Op::Wait {
+            child: None,
+            nohang: false
+        }
+    );
     assert_eq!(
         op("p: wait child"),
         Op::Wait {
-            child: Some(name("child"))
+            child: Some(name("child")),
+            nohang: false
+        }
+    );
+    assert_eq!(
+        op("p: wait child nohang"),
+        Op::Wait {
+            child: Some(name("child")),
+            nohang: true
         }
     );
 }
 
 #[test]
+fn a_lone_nohang_after_wait_is_the_flag_and_a_second_one_names_the_child() {
+    assert_eq!(
+        op("p: wait nohang"),
+        Op::Wait {
+            child: None,
+            nohang: true
+        }
+    );
+    let both = Op::Wait {
+        child: Some(name("nohang")),
+        nohang: true,
+    };
+    assert_eq!(op("p: wait nohang nohang"), both);
+    let printed = print(&Scenario {
+        title: None,
+        statements: vec![Statement {
+            pos: AT,
+            kind: StatementKind::Op {
+                actor: name("p"),
+                op: both.clone(),
+            },
+        }],
+    });
+    assert_eq!(printed, "p: wait nohang nohang\n");
+    assert_eq!(op(&printed), both);
+    assert_eq!(
+        error("process p\np: wait c nohang nohang\n"),
+        "2:18: expected the end of the line, found \"nohang\""
+    );
+}
+
+#[test]
 fn pipe_and_socket_operations_parse() {
-    assert_eq!(op("p: pipe x"), Op::Pipe { pipe: name("x") });
+    assert_eq!(
+        op("p: pipe x"),
+        Op::Pipe {
+            pipe: name("x"),
+            cloexec: false
+        }
+    );
+    assert_eq!(
+        op("p: pipe x cloexec"),
+        Op::Pipe {
+            pipe: name("x"),
+            cloexec: true
+        }
+    );
     assert_eq!(
         op("p: socketpair s"),
         Op::Socketpair {
             pair: name("s"),
-            dgram: false
+            dgram: false,
+            cloexec: false
         }
     );
     assert_eq!(
         op("p: socketpair s dgram"),
         Op::Socketpair {
             pair: name("s"),
-            dgram: true
+            dgram: true,
+            cloexec: false
+        }
+    );
+    // The flags come in any order, each once.
+    for line in [
+        "p: socketpair s dgram cloexec",
+        "p: socketpair s cloexec dgram",
+    ] {
+        assert_eq!(
+            op(line),
+            Op::Socketpair {
+                pair: name("s"),
+                dgram: true,
+                cloexec: true
+            },
+            "{line}"
+        );
+    }
+    assert_eq!(
+        op("p: cloexec s.1 on"),
+        Op::Cloexec {
+            end: socket("s", 1),
+            on: true
+        }
+    );
+    assert_eq!(
+        op("p: cloexec x.w off"),
+        Op::Cloexec {
+            end: pipe_write("x"),
+            on: false
         }
     );
     assert_eq!(
@@ -477,7 +567,8 @@ fn signal_operations_parse() {
         Op::Signal {
             signal: Signal::SIGUSR1,
             action: Action::Handle,
-            nocldwait: false
+            nocldwait: false,
+            full_mask: false
         }
     );
     assert_eq!(
@@ -485,7 +576,8 @@ fn signal_operations_parse() {
         Op::Signal {
             signal: Signal::SIGTERM,
             action: Action::Ignore,
-            nocldwait: false
+            nocldwait: false,
+            full_mask: false
         }
     );
     assert_eq!(
@@ -493,9 +585,25 @@ fn signal_operations_parse() {
         Op::Signal {
             signal: Signal::SIGCHLD,
             action: Action::Default,
-            nocldwait: true
+            nocldwait: true,
+            full_mask: false
         }
     );
+    for line in [
+        "p: signal SIGCHLD handle mask all nocldwait",
+        "p: signal SIGCHLD handle nocldwait mask all",
+    ] {
+        assert_eq!(
+            op(line),
+            Op::Signal {
+                signal: Signal::SIGCHLD,
+                action: Action::Handle,
+                nocldwait: true,
+                full_mask: true
+            },
+            "{line}"
+        );
+    }
     assert_eq!(
         op("p: block SIGINT 15 SIGRTMIN+2"),
         Op::Block {
@@ -732,7 +840,7 @@ fn a_misspelt_expectation_suggests_the_right_one() {
     assert_eq!(
         error("expect p fualts 1"),
         "1:10: \"fualts\" is not something expect can check \
-         (R[I], faults, result, state, parent, handled or status); did you mean \"faults\"?"
+         (R[I], faults, result, state, parent, handled, status or fd); did you mean \"faults\"?"
     );
 }
 
@@ -1072,10 +1180,22 @@ fn arb_op() -> impl Strategy<Value = Op> {
         arb_declared().prop_map(|child| Op::Fork { child }),
         "[a-z/._-]{1,12}".prop_map(|program| Op::Exec { program }),
         any::<i32>().prop_map(|code| Op::Exit { code }),
-        prop::option::of(arb_name()).prop_map(|child| Op::Wait { child }),
-        arb_declared().prop_map(|pipe| Op::Pipe { pipe }),
-        (arb_declared(), any::<bool>()).prop_map(|(pair, dgram)| Op::Socketpair { pair, dgram }),
+        // `wait nohang` is the flag, never a child named nohang.
+        (prop::option::of(arb_name()), any::<bool>())
+            .prop_filter("a lone nohang is the flag", |(child, nohang)| {
+                *nohang || child.as_ref().is_none_or(|c| c.text != "nohang")
+            })
+            .prop_map(|(child, nohang)| Op::Wait { child, nohang }),
+        (arb_declared(), any::<bool>()).prop_map(|(pipe, cloexec)| Op::Pipe { pipe, cloexec }),
+        (arb_declared(), any::<bool>(), any::<bool>()).prop_map(|(pair, dgram, cloexec)| {
+            Op::Socketpair {
+                pair,
+                dgram,
+                cloexec,
+            }
+        }),
         arb_end().prop_map(|end| Op::Close { end }),
+        (arb_end(), any::<bool>()).prop_map(|(end, on)| Op::Cloexec { end, on }),
         (
             arb_end(),
             prop_oneof![
@@ -1099,12 +1219,15 @@ fn arb_op() -> impl Strategy<Value = Op> {
         (
             arb_signal(),
             prop::sample::select(vec![Action::Handle, Action::Ignore, Action::Default]),
+            any::<bool>(),
             any::<bool>()
         )
-            .prop_map(|(signal, action, nocldwait)| Op::Signal {
+            // `mask all` goes with `handle` only.
+            .prop_map(|(signal, action, nocldwait, full)| Op::Signal {
                 signal,
                 action,
-                nocldwait
+                nocldwait,
+                full_mask: full && action == Action::Handle
             }),
         prop::collection::vec(arb_signal(), 1..4).prop_map(|signals| Op::Block { signals }),
         prop::collection::vec(arb_signal(), 1..4).prop_map(|signals| Op::Unblock { signals }),
@@ -1158,6 +1281,16 @@ fn arb_expect() -> impl Strategy<Value = Expect> {
             }
         }),
         (arb_name(), status).prop_map(|(process, status)| Expect::Status { process, status }),
+        (
+            arb_name(),
+            arb_end(),
+            prop::sample::select(vec![FdState::Open, FdState::Cloexec, FdState::Closed])
+        )
+            .prop_map(|(process, end, state)| Expect::Fd {
+                process,
+                end,
+                state
+            }),
     ]
 }
 

@@ -1,13 +1,14 @@
 //! Properties of the step engine on random scenarios that mix processes
-//! (fork, exec, exit, wait), pipes and socketpairs (close, blocking and
-//! nonblocking send/recv, pipesize, sndbuf) and signals (sigaction, block,
-//! unblock, kill):
+//! (fork, exec, exit, wait), pipes and socketpairs (close, close-on-exec,
+//! blocking and nonblocking send/recv, pipesize, sndbuf) and signals
+//! (sigaction, block, unblock, kill):
 //! - bytes are conserved in every queue after every step: what the step
 //!   events say was sent into it equals what they say was received from it
 //!   plus what it holds, until an end of it is released for good (then the
 //!   kernel may drop what is left: a freed pipe, a purged socket), and even
 //!   then no byte appears from nowhere;
-//! - no fd stays open in a process that is a zombie or gone;
+//! - no fd stays open in a process that is a zombie or gone, and none that
+//!   is close-on-exec in a process that just exec'd;
 //! - every frame's map count equals the page-table entries that map it;
 //! - the model never panics: a scenario error is a value, a panic a bug;
 //! - the world's index of processes the end of a step must visit (asleep
@@ -78,6 +79,15 @@ fn check_properties(text: &str) -> Result<(), TestCaseError> {
         let index = sim.steps().len() as u32;
         let w = sim.world(index).expect("the world after a step is kept");
         for event in &events {
+            if let Event::Exec { pid, .. } = event {
+                let proc = w.proc(*pid);
+                prop_assert!(
+                    proc.state.is_dead()
+                        || !proc.fds.iter_with_flags().any(|(_, _, cloexec)| cloexec),
+                    "after step {index}, {} exec'd but holds a close-on-exec fd\n{text}",
+                    proc.name
+                );
+            }
             if let Event::Moved { end, op, bytes, .. } = event {
                 let ledger = ledgers.entry(queue_of(end, op)).or_default();
                 match op.as_str() {

@@ -1,4 +1,4 @@
-//! Every fork/COW/exit, pipe, socketpair and signal fact the model reproduces,
+//! Every fork/COW/exit, pipe, socketpair, fd and signal fact the model reproduces,
 //! as a scenario in `tests/scenarios/facts/`, run through the model: each
 //! must run without a scenario error, and every expect in it must hold.
 //!
@@ -182,6 +182,11 @@ facts! {
     sigsegv_sent_by_kill_kills_a_sleeping_reader => "signal-sigsegv-sent-by-kill-kills-a-sleeping-reader",
     exec_starts_handler_counts_from_zero => "signal-exec-starts-handler-counts-from-zero",
     sigpoll_is_another_name_for_sigio => "signal-sigpoll-is-sigio",
+    exec_closes_the_close_on_exec_fds_only_and_fork_copies_the_flag => "fd-exec-closes-close-on-exec-fds-and-fork-copies-the-flag",
+    a_reader_asleep_on_a_close_on_exec_pipe_reads_eof_when_the_last_writer_execs => "fd-a-reader-asleep-on-a-close-on-exec-pipe-sees-eof-when-the-writer-execs",
+    an_exec_that_closes_the_last_fd_of_an_end_has_every_effect_of_a_close => "fd-an-exec-closing-the-last-end-has-every-effect-of-a-close",
+    wait_with_wnohang_returns_0_the_pid_or_echild_and_never_sleeps => "wait-nohang-returns-0-the-pid-or-echild",
+    a_full_mask_handler_holds_a_pending_fatal_signal_off_until_it_returns => "signal-a-full-mask-handler-holds-a-pending-fatal-signal-off-until-it-returns",
 }
 
 #[test]

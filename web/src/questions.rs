@@ -12,7 +12,7 @@ use sim_core::engine::{ExpectOutcome, Sim};
 use sim_core::errno::Errno;
 use sim_core::observe::{self, Observation, PageObs};
 use sim_core::scenario::ast::{
-    ExitStatus, Expect, Name, OpResult, PageCheck, StateName, StatementKind, INIT_NAME,
+    ExitStatus, Expect, FdState, Name, OpResult, PageCheck, StateName, StatementKind, INIT_NAME,
 };
 use sim_core::sig::Signal;
 use sim_core::world::World;
@@ -365,6 +365,28 @@ fn question(sim: &Sim, world: &World, expect: &Expect, outcome: &ExpectOutcome) 
                 None => q.truth = unknown(),
             }
         }
+        Expect::Fd { process, end, .. } => {
+            q.prompt = format!(
+                "After this step, does {process} hold an fd for {end}, and would exec close it?"
+            );
+            q.input = Input::Choices(
+                [FdState::Open, FdState::Cloexec, FdState::Closed]
+                    .into_iter()
+                    .map(|s| choice(s.keyword(), fd_words(s)))
+                    .collect(),
+            );
+            match proc {
+                Some(p) => {
+                    let state = p
+                        .fds
+                        .get(&end.to_string())
+                        .map_or(FdState::Closed, |fd| fd.state());
+                    q.right.push(state.keyword().into());
+                    q.truth = fd_words(state).into();
+                }
+                None => q.truth = unknown(),
+            }
+        }
     }
     q
 }
@@ -387,6 +409,7 @@ fn expected_value(expect: &Expect) -> String {
         Expect::Parent { parent, .. } => parent.text.clone(),
         Expect::Queued { bytes, .. } => bytes.to_string(),
         Expect::Status { status, .. } => status.to_string(),
+        Expect::Fd { state, .. } => state.keyword().into(),
     }
 }
 
@@ -410,6 +433,14 @@ fn state_words(state: StateName) -> &'static str {
         StateName::Stopped => "stopped (until SIGCONT)",
         StateName::Zombie => "a zombie (dead, not yet reaped)",
         StateName::Gone => "gone (reaped)",
+    }
+}
+
+fn fd_words(state: FdState) -> &'static str {
+    match state {
+        FdState::Open => "an fd that survives exec",
+        FdState::Cloexec => "an fd that exec closes (close-on-exec)",
+        FdState::Closed => "no fd",
     }
 }
 
@@ -453,6 +484,7 @@ mod tests {
 
     fn kind(q: &Question) -> &'static str {
         match &q.input {
+            Input::Choices(_) if q.prompt.contains("hold an fd") => "fd",
             Input::Choices(_) if q.prompt.contains("frame it mapped before") => "frame",
             Input::Choices(_) if q.prompt.contains("map?") => "page",
             Input::Choices(_) if q.prompt.contains("state") => "state",
@@ -507,6 +539,7 @@ mod tests {
         assert_eq!(failing, 0, "the lessons and facts all hold");
         let all: BTreeSet<&str> = [
             "frame", "page", "state", "parent", "status", "faults", "queued", "handled", "result",
+            "fd",
         ]
         .into();
         assert_eq!(kinds, all, "every kind of expect is asked");

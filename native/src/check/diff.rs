@@ -249,6 +249,10 @@ pub fn flatten(
         if let Some(s) = p.last_reaped {
             field("last reaped", s.to_string());
         }
+        for (end, fd) in &p.fds {
+            let flag = if fd.cloexec { ", close-on-exec" } else { "" };
+            field(&format!("holds {end}"), format!("fd {}{flag}", fd.fd));
+        }
         for (region, pages) in &p.regions {
             let before = prev
                 .and_then(|o| o.processes.get(name))
@@ -513,6 +517,7 @@ mod tests {
             }),
             handled: BTreeMap::new(),
             last_reaped: None,
+            fds: BTreeMap::new(),
         }
     }
 

@@ -114,6 +114,7 @@ mod tests {
             last_op: None,
             handled: BTreeMap::new(),
             last_reaped: None,
+            fds: BTreeMap::new(),
         }
     }
 

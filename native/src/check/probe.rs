@@ -1,8 +1,9 @@
 //! Reading a worker from outside, without disturbing it: /proc/PID/stat and
 //! status, /proc/PID/pagemap with /proc/kpagecount, its published counters
-//! (process_vm_readv), and FIONREAD / SIOCOUTQ on a copy of one of its fds
-//! (pidfd_getfd; the copy shares the open file, so it changes no pipe's
-//! reader or writer count, and is closed at once).
+//! (the memfd it handed over), its open fds and their close-on-exec flags
+//! (/proc/PID/fd and fdinfo), and FIONREAD / SIOCOUTQ on a copy of one of
+//! its fds (pidfd_getfd; the copy shares the open file, so it changes no
+//! pipe's reader or writer count, and is closed at once).
 
 use super::worker::{PAGE, PUBLISHED_WORDS};
 use std::fs::File;
@@ -266,20 +267,52 @@ pub fn zero_pfn() -> Option<u64> {
     }
 }
 
-/// Read a worker's `Published` block.
-pub fn published(pid: i32, addr: u64) -> Option<[u64; PUBLISHED_WORDS]> {
+/// Read a worker's `Published` block from the memfd it handed over (the
+/// page it maps shared), whether the worker runs, sleeps or is dead.
+pub fn published(memfd: &OwnedFd) -> Option<[u64; PUBLISHED_WORDS]> {
+    let mut bytes = [0u8; PUBLISHED_WORDS * 8];
+    // Safety: pread writes at most `bytes.len()` bytes into our buffer.
+    let n = unsafe { libc::pread(memfd.as_raw_fd(), bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+    if n != bytes.len() as isize {
+        return None;
+    }
     let mut words = [0u64; PUBLISHED_WORDS];
-    let local = libc::iovec {
-        iov_base: words.as_mut_ptr().cast(),
-        iov_len: PUBLISHED_WORDS * 8,
-    };
-    let remote = libc::iovec {
-        iov_base: addr as *mut libc::c_void,
-        iov_len: PUBLISHED_WORDS * 8,
-    };
-    // Safety: the local iovec covers `words`; the remote one is only read.
-    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
-    (n == (PUBLISHED_WORDS * 8) as isize).then_some(words)
+    for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+        *word = u64::from_ne_bytes(chunk.try_into().expect("chunks of 8 bytes"));
+    }
+    Some(words)
+}
+
+/// The fd numbers process `pid` has open (/proc/PID/fd), in order; None
+/// when it cannot be read (the process is gone).
+pub fn open_fds(pid: i32) -> Option<Vec<i32>> {
+    let mut fds: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    fds.sort_unstable();
+    Some(fds)
+}
+
+/// O_CLOEXEC as fdinfo's `flags` show it (octal 02000000,
+/// include/uapi/asm-generic/fcntl.h): seq_show in fs/proc/fd.c adds it to
+/// the file's flags when the fd has FD_CLOEXEC.
+const O_CLOEXEC_BIT: u64 = 0o2_000_000;
+
+/// Whether fd `fd` of process `pid` has FD_CLOEXEC (/proc/PID/fdinfo/FD's
+/// `flags`); None when it cannot be read (closed, or the process gone).
+pub fn cloexec(pid: i32, fd: i32) -> Option<bool> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")).ok()?;
+    parse_fdinfo_cloexec(&text)
+}
+
+/// The close-on-exec bit of an fdinfo text's `flags:` line (octal).
+pub fn parse_fdinfo_cloexec(text: &str) -> Option<bool> {
+    let flags = text
+        .lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 8).ok())?;
+    Some(flags & O_CLOEXEC_BIT != 0)
 }
 
 /// A copy of fd `fd` of process `pid`, closed when dropped.
@@ -328,6 +361,34 @@ mod tests {
                 switches: 10
             }
         );
+    }
+
+    #[test]
+    fn fdinfo_flags_are_octal_and_carry_o_cloexec_for_a_close_on_exec_fd() {
+        let text = |flags: &str| format!("pos:\t0\nflags:\t{flags}\nmnt_id:\t15\nino:\t1\n");
+        assert_eq!(parse_fdinfo_cloexec(&text("02000000")), Some(true));
+        assert_eq!(parse_fdinfo_cloexec(&text("02000002")), Some(true));
+        assert_eq!(parse_fdinfo_cloexec(&text("01")), Some(false));
+        assert_eq!(parse_fdinfo_cloexec("pos:\t0\n"), None);
+    }
+
+    #[test]
+    fn this_process_sees_its_own_pipes_close_on_exec_flag_in_fdinfo() {
+        let me = std::process::id() as i32;
+        let mut fds = [0; 2];
+        // Safety: pipe2 writes two fds into a local array; both are closed below.
+        assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        // Safety: F_SETFD on our own fd.
+        unsafe { libc::fcntl(fds[1], libc::F_SETFD, 0) };
+        let open = open_fds(me).expect("our own fds are readable");
+        assert!(open.contains(&fds[0]) && open.contains(&fds[1]));
+        assert_eq!(cloexec(me, fds[0]), Some(true));
+        assert_eq!(cloexec(me, fds[1]), Some(false));
+        // Safety: closing the two fds made above.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
     }
 
     #[test]

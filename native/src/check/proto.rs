@@ -52,16 +52,27 @@ pub enum Cmd {
     Exit {
         code: i32,
     },
-    /// `pid` -1 waits for any child.
+    /// `pid` -1 waits for any child; `nohang` is WNOHANG.
     Wait {
         pid: i32,
+        nohang: bool,
     },
-    Pipe,
+    /// pipe2, with O_CLOEXEC if `cloexec`.
+    Pipe {
+        cloexec: bool,
+    },
+    /// socketpair, with SOCK_CLOEXEC if `cloexec`.
     Socketpair {
         dgram: bool,
+        cloexec: bool,
     },
     Close {
         fd: i32,
+    },
+    /// fcntl(F_SETFD) with FD_CLOEXEC if `on`, else 0.
+    Cloexec {
+        fd: i32,
+        on: bool,
     },
     Send {
         fd: i32,
@@ -86,10 +97,12 @@ pub enum Cmd {
         fd: i32,
         bytes: i32,
     },
+    /// sigaction; `full_mask`: the handler's sa_mask is sigfillset.
     Signal {
         sig: i32,
         action: Disposition,
         nocldwait: bool,
+        full_mask: bool,
     },
     Block {
         sigs: Vec<i32>,
@@ -148,12 +161,12 @@ pub struct Reply {
     pub extra: Extra,
 }
 
-/// A worker's first message, after start, fork or exec.
+/// A worker's first message, after start, fork or exec. Beside it comes
+/// the memfd that holds the image's `Published` block (handler counters),
+/// which the controller keeps and reads, even once the worker is dead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ready {
     pub pid: i32,
-    /// Address of the worker's `Published` block (handler counters).
-    pub published: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

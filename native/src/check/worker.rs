@@ -18,9 +18,9 @@ use super::nofile::{self, under_scenario_limit};
 use super::proto::{self, Cmd, Disposition, Extra, Misbehave, Msg, Ready, Reply, Request};
 use std::collections::BTreeMap;
 use std::ffi::CString;
-use std::os::fd::{BorrowedFd, IntoRawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Bytes in a page (the model's too: x86_64).
@@ -31,8 +31,13 @@ const REGION_ALIGN: usize = 65536;
 const MADV_POPULATE_READ: i32 = 22;
 const MADV_POPULATE_WRITE: i32 = 23;
 
-/// What the controller reads from a worker's memory (process_vm_readv), so
-/// that it can be read even while the worker is blocked in the kernel.
+/// What the controller reads of a worker: a page of a memfd that the
+/// worker maps shared and hands the controller beside its `Ready`, so that
+/// the controller reads it while the worker is blocked in the kernel, and
+/// after it died (a handler that ran just before a fatal signal was taken
+/// still counts). Each program image has its own: a fork child maps a new
+/// one over the inherited mapping, and exec drops the mapping with the
+/// rest of the address space.
 #[repr(C)]
 pub struct Published {
     /// Runs of the counting handler, by signal number.
@@ -44,15 +49,56 @@ pub struct Published {
 /// Words in `Published`.
 pub const PUBLISHED_WORDS: usize = 66;
 
-pub static PUBLISHED: Published = Published {
-    handled: [const { AtomicU64::new(0) }; 65],
-    pre_op_minflt: AtomicU64::new(0),
-};
+/// Where this image's `Published` is mapped; null until `publish`.
+static PUBLISHED: AtomicPtr<Published> = AtomicPtr::new(std::ptr::null_mut());
+
+/// This image's `Published`, once mapped.
+fn published() -> Option<&'static Published> {
+    // Safety: the pointer is null or a page mapped by `publish`, which is
+    // never unmapped while the image runs (a fork child maps its own page
+    // over it, at the same address); an all-zero page is a valid Published.
+    unsafe { PUBLISHED.load(Ordering::Relaxed).as_ref() }
+}
+
+/// Map a fresh, zeroed `Published` page from a new memfd (over the old
+/// mapping, in a fork child, so that the pointer stays the same), and
+/// answer the memfd for `Ready` to hand over. The page is touched here, so
+/// that no counter's write ever faults in a scenario operation.
+fn publish() -> Option<OwnedFd> {
+    // Safety: memfd_create, ftruncate and mmap with plain arguments; the
+    // new fd is ours. MAP_FIXED replaces only our own earlier Published page.
+    unsafe {
+        let fd = libc::memfd_create(c"forkscope-published".as_ptr(), libc::MFD_CLOEXEC);
+        if fd < 0 {
+            return None;
+        }
+        let fd = OwnedFd::from_raw_fd(fd);
+        if libc::ftruncate(fd.as_raw_fd(), PAGE as libc::off_t) != 0 {
+            return None;
+        }
+        let old = PUBLISHED.load(Ordering::Relaxed);
+        let fixed = if old.is_null() { 0 } else { libc::MAP_FIXED };
+        let p = libc::mmap(
+            old.cast(),
+            PAGE,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | fixed,
+            fd.as_raw_fd(),
+            0,
+        );
+        if p == libc::MAP_FAILED {
+            return None;
+        }
+        std::ptr::write_volatile(p.cast::<u64>(), 0);
+        PUBLISHED.store(p.cast(), Ordering::Relaxed);
+        Some(fd)
+    }
+}
 
 /// The handler `signal SIG handle` installs: it only counts (an atomic add
 /// is async-signal-safe).
 extern "C" fn count_run(sig: libc::c_int) {
-    if let Some(slot) = PUBLISHED.handled.get(sig as usize) {
+    if let Some(slot) = published().and_then(|p| p.handled.get(sig as usize)) {
         slot.fetch_add(1, Ordering::Relaxed);
     }
 }
@@ -122,7 +168,7 @@ fn errno() -> i32 {
 #[inline(always)]
 fn bracket(op: impl FnOnce() -> i64) -> Reply {
     let before = minflt();
-    PUBLISHED.pre_op_minflt.store(before, Ordering::Relaxed);
+    note_pre_op_minflt(before);
     let ret = op();
     let err = if ret < 0 { errno() } else { 0 };
     let after = minflt();
@@ -131,6 +177,13 @@ fn bracket(op: impl FnOnce() -> i64) -> Reply {
         errno: err,
         faults: after - before,
         extra: Extra::None,
+    }
+}
+
+/// Publish ru_minflt before an operation, for a blocked one's faults.
+fn note_pre_op_minflt(minflt: u64) {
+    if let Some(p) = published() {
+        p.pre_op_minflt.store(minflt, Ordering::Relaxed);
     }
 }
 
@@ -429,12 +482,14 @@ pub fn run(opts: WorkerArgs) -> ExitCode {
 }
 
 impl Worker {
+    /// Map this image's `Published` and say `Ready` with its memfd beside
+    /// it (then closed here: the mapping keeps it alive).
     fn ready(&self) {
+        let Some(published) = publish() else { quit() };
         let ready = Msg::Ready(Ready {
             pid: std::process::id() as i32,
-            published: &PUBLISHED as *const Published as u64,
         });
-        if proto::send(ctrl(), &ready, None).is_err() {
+        if proto::send(ctrl(), &ready, Some(published.as_raw_fd())).is_err() {
             quit();
         }
     }
@@ -530,11 +585,13 @@ impl Worker {
                 // Safety: _exit ends the process at once, as the scenario asks.
                 unsafe { libc::_exit(code) }
             }
-            Cmd::Wait { pid } => {
+            Cmd::Wait { pid, nohang } => {
                 let mut status = 0;
+                let flags = if nohang { libc::WNOHANG } else { 0 };
                 // Safety: waitpid writes the status into a local.
-                let mut r = bracket(|| unsafe { libc::waitpid(pid, &mut status, 0) } as i64);
-                if r.errno == 0 {
+                let mut r = bracket(|| unsafe { libc::waitpid(pid, &mut status, flags) } as i64);
+                // 0 (WNOHANG, no child changed state) reaped nothing.
+                if r.errno == 0 && r.ret > 0 {
                     r.extra = Extra::Waited(status);
                 }
                 r
@@ -543,23 +600,24 @@ impl Worker {
             // allocate fds: they run under the model's RLIMIT_NOFILE
             // (see `nofile`). A failed one hands back no fds: the kernel
             // installs both or neither (__do_pipe_flags, __sys_socketpair).
-            Cmd::Pipe => {
+            Cmd::Pipe { cloexec } => {
                 let mut fds = [0; 2];
+                let flags = if cloexec { libc::O_CLOEXEC } else { 0 };
                 let mut r = under_scenario_limit(|| {
                     // Safety: pipe2 writes two fds into a local array.
-                    bracket(|| unsafe { libc::pipe2(fds.as_mut_ptr(), 0) } as i64)
+                    bracket(|| unsafe { libc::pipe2(fds.as_mut_ptr(), flags) } as i64)
                 });
                 if r.errno == 0 {
                     r.extra = Extra::Fds(fds[0], fds[1]);
                 }
                 r
             }
-            Cmd::Socketpair { dgram } => {
+            Cmd::Socketpair { dgram, cloexec } => {
                 let kind = if dgram {
                     libc::SOCK_DGRAM
                 } else {
                     libc::SOCK_STREAM
-                };
+                } | if cloexec { libc::SOCK_CLOEXEC } else { 0 };
                 let mut fds = [0; 2];
                 let mut r = under_scenario_limit(|| {
                     // Safety: socketpair writes two fds into a local array.
@@ -575,6 +633,11 @@ impl Worker {
             }
             // Safety: closing a scenario fd the controller named.
             Cmd::Close { fd } => bracket(|| unsafe { libc::close(fd) } as i64),
+            Cmd::Cloexec { fd, on } => {
+                let flag = if on { libc::FD_CLOEXEC } else { 0 };
+                // Safety: F_SETFD on a scenario fd the controller named.
+                bracket(|| unsafe { libc::fcntl(fd, libc::F_SETFD, flag) } as i64)
+            }
             Cmd::Send {
                 fd,
                 len,
@@ -654,6 +717,7 @@ impl Worker {
                 sig,
                 action,
                 nocldwait,
+                full_mask,
             } => {
                 // Safety: a zeroed sigaction is valid; we fill handler, mask and flags.
                 let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
@@ -663,8 +727,16 @@ impl Worker {
                     Disposition::Default => libc::SIG_DFL,
                 };
                 sa.sa_flags = libc::SA_RESTART | if nocldwait { libc::SA_NOCLDWAIT } else { 0 };
-                // Safety: sa_mask is part of sa, which we own.
-                unsafe { libc::sigemptyset(&mut sa.sa_mask) };
+                // Safety: sa_mask is part of sa, which we own. sigfillset
+                // is glibc's, as libuv calls it: every signal but the two
+                // it keeps for its threads.
+                unsafe {
+                    if full_mask {
+                        libc::sigfillset(&mut sa.sa_mask);
+                    } else {
+                        libc::sigemptyset(&mut sa.sa_mask);
+                    }
+                }
                 // Safety: installs a handler that only does an atomic add.
                 bracket(|| unsafe { libc::sigaction(sig, &sa, std::ptr::null_mut()) } as i64)
             }
@@ -768,7 +840,7 @@ impl Worker {
 
     fn fork(&mut self, child_ctrl: i32) -> Reply {
         let before = minflt();
-        PUBLISHED.pre_op_minflt.store(before, Ordering::Relaxed);
+        note_pre_op_minflt(before);
         let pid = raw_fork(self.scratch);
         if pid == 0 {
             // Safety: dup2/close of fds we own; the child's channel replaces
@@ -778,9 +850,8 @@ impl Worker {
                 libc::dup2(child_ctrl, nofile::ctrl_fd());
                 libc::close(child_ctrl);
             }
-            for slot in &PUBLISHED.handled {
-                slot.store(0, Ordering::Relaxed);
-            }
+            // `ready` maps the child's own Published over the parent's,
+            // its counters at 0.
             prefault(&self.regions);
             self.ready();
             self.serve();
@@ -813,7 +884,7 @@ impl Worker {
         }
         args.push(c"--after-exec".to_owned());
         let before = minflt();
-        PUBLISHED.pre_op_minflt.store(before, Ordering::Relaxed);
+        note_pre_op_minflt(before);
         let err = nix::unistd::execv(c"/proc/self/exe", &args).unwrap_err();
         Reply {
             ret: -1,

@@ -2,7 +2,7 @@
 //! it in the model: so the test can say that each of them is in most
 //! scenarios, not only that the generator has code for it.
 
-use sim_core::engine::Sim;
+use sim_core::engine::{Event, Sim};
 use sim_core::errno::Errno;
 use sim_core::ipc::end_name::EndName;
 use sim_core::ipc::fd::EndRef;
@@ -15,7 +15,7 @@ use sim_core::world::World;
 use std::collections::BTreeSet;
 
 /// Every feature, as `features` names them.
-pub const ALL: [&str; 14] = [
+pub const ALL: [&str; 18] = [
     "a call sleeps",
     "a step wakes another process's call",
     "a wait sleeps on a running child",
@@ -30,6 +30,10 @@ pub const ALL: [&str; 14] = [
     "exec with a handler, SIG_IGN, a mask and a pending signal",
     "mmap of 0 pages",
     "a size beyond 1 GiB or negative",
+    "exec closes a close-on-exec fd",
+    "an exec's close wakes another process's call",
+    "wait nohang returns 0 while a child runs",
+    "a full-mask handler holds a pending signal off",
 ];
 
 /// Races on the kernel that the generator leaves out
@@ -52,6 +56,10 @@ pub fn features(text: &str) -> BTreeSet<&'static str> {
         };
         let source = step.source.clone();
         let actor = step.actor.clone();
+        let held_off = step
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::HeldOff { .. }));
         let after = sim.current();
         let words: Vec<&str> = source.split_whitespace().collect();
         let Some(actor) = actor else {
@@ -140,6 +148,26 @@ pub fn features(text: &str) -> BTreeSet<&'static str> {
         }
         if op == "exec" && exec_keeps_signal_state(was) {
             see("exec with a handler, SIG_IGN, a mask and a pending signal");
+        }
+        if op == "exec" && was.fds.iter_with_flags().any(|(_, _, cloexec)| cloexec) {
+            see("exec closes a close-on-exec fd");
+            let woke = before.procs().any(|p| {
+                p.pid != me
+                    && matches!(p.state, ProcState::Blocked(_))
+                    && matches!(after.proc(p.pid).state, ProcState::Running)
+            });
+            if woke {
+                see("an exec's close wakes another process's call");
+            }
+        }
+        if op == "wait"
+            && words.last() == Some(&"nohang")
+            && now.last_op.as_ref().and_then(|o| o.result) == Some(OpResult::Value(0))
+        {
+            see("wait nohang returns 0 while a child runs");
+        }
+        if held_off {
+            see("a full-mask handler holds a pending signal off");
         }
         if op == "mmap" && words.get(3) == Some(&"0") {
             see("mmap of 0 pages");

@@ -60,14 +60,19 @@ pub enum Event {
         regions: Vec<ForkedRegion>,
         /// The ends the child's fd table got a copy of.
         inherited: Vec<String>,
+        /// Those of them whose fd is close-on-exec (the flag is copied).
+        cloexec: Vec<String>,
     },
-    /// exec: the old address space was released.
+    /// exec: the old address space was released; the fds with FD_CLOEXEC
+    /// are closed (a `closed` event each, with `exec` set, follows).
     Exec {
         pid: Pid,
         program: String,
         freed: u32,
-        /// The process held fds, which survive exec.
+        /// The process still holds fds, which survive exec.
         keeps_fds: bool,
+        /// How many fds exec closed because they were close-on-exec.
+        cloexec_closed: u32,
     },
     /// The process exited (became a zombie) and its memory was released.
     Exited {
@@ -109,11 +114,14 @@ pub enum Event {
         /// The child died (else it stopped or continued).
         exit: bool,
     },
-    /// `wait` was called; `found` is what it found at once.
+    /// `wait` was called; `found` is what it found at once. With
+    /// `nohang` (WNOHANG), children still running make it return 0 at once
+    /// instead of sleeping.
     WaitCalled {
         pid: Pid,
         child: Option<Pid>,
         found: WaitFound,
+        nohang: bool,
     },
     /// A sleeping wait found no child left it could reap: ECHILD.
     WaitFailed { pid: Pid },
@@ -136,6 +144,8 @@ pub enum Event {
         result: Result<[u32; 2], NoFds>,
         slots: u32,
         bytes: u64,
+        /// O_CLOEXEC: both fds are close-on-exec.
+        cloexec: bool,
     },
     /// A socketpair was made; `result` holds the fds of ends 0 and 1, or
     /// why the actor got neither.
@@ -145,6 +155,8 @@ pub enum Event {
         dgram: bool,
         result: Result<[u32; 2], NoFds>,
         sndbuf: u32,
+        /// SOCK_CLOEXEC: both fds are close-on-exec.
+        cloexec: bool,
     },
     /// A pipe or socketpair was created; its ends got these fds.
     Opened { pid: Pid, end: String, fd: u32 },
@@ -157,7 +169,8 @@ pub enum Event {
         target: String,
         why: Refusal,
     },
-    /// An fd was closed.
+    /// An fd was closed: by `close`, or by exec (`exec`: it was
+    /// close-on-exec).
     Closed {
         pid: Pid,
         end: String,
@@ -166,6 +179,15 @@ pub enum Event {
         left: u32,
         /// The end's kind.
         kind: EndKind,
+        exec: bool,
+    },
+    /// fcntl(F_SETFD): the fd's FD_CLOEXEC is now `on` (it was `was`).
+    CloexecSet {
+        pid: Pid,
+        end: String,
+        fd: u32,
+        on: bool,
+        was: bool,
     },
     /// A `send` was called and ended as `progress` (Blocked: it sleeps).
     SendCalled {
@@ -259,12 +281,14 @@ pub enum Event {
         queued: u64,
     },
     /// sigaction: `result` is Err when the signal cannot be caught or
-    /// ignored; `discarded` pending instances went with the change.
+    /// ignored; `discarded` pending instances went with the change;
+    /// `full_mask`: the handler's sa_mask holds every signal.
     ActionSet {
         pid: Pid,
         signal: Signal,
         action: Action,
         nocldwait: bool,
+        full_mask: bool,
         result: Result<(), Errno>,
         discarded: u32,
     },
@@ -320,6 +344,14 @@ pub enum Event {
         signal: Signal,
         call: String,
         partial: Option<u64>,
+    },
+    /// The frame of `signal`'s handler, whose sa_mask holds every signal,
+    /// was set up: the `held` signals, pending and deliverable a moment
+    /// ago, are blocked until the handler returns.
+    HeldOff {
+        pid: Pid,
+        signal: Signal,
+        held: Vec<Signal>,
     },
     /// A handler whose frame was set up ran (back in user mode); `runs`
     /// counts this run.
@@ -413,6 +445,7 @@ pub struct NoFds {
 #[serde(rename_all = "snake_case")]
 pub enum Call {
     Close,
+    Cloexec,
     Send,
     Recv,
     Pipesize,

@@ -62,11 +62,12 @@ impl Cx<'_> {
     /// table as it was. The new object is then released at once, as the
     /// kernel's fput of both files (or sock_release) frees it: it keeps its
     /// name, and no one holds an end of it.
-    fn open_ends(&mut self, ends: [EndRef; 2]) -> Result<[u32; 2], NoFds> {
+    fn open_ends(&mut self, ends: [EndRef; 2], cloexec: bool) -> Result<[u32; 2], NoFds> {
         let nofile = self.profile.nofile;
         // A new pipe or socket starts with one reference per end: the fds
         // installed here.
-        match self.world.proc_mut(self.pid).fds.open_pair(ends, nofile) {
+        let fds = &mut self.world.proc_mut(self.pid).fds;
+        match fds.open_pair(ends, nofile, cloexec) {
             Ok(fds) => {
                 for (end, fd) in ends.into_iter().zip(fds) {
                     let name = self.world.end_name(end);
@@ -91,21 +92,24 @@ impl Cx<'_> {
         }
     }
 
-    pub(super) fn pipe(&mut self, pipe: &Name) -> Result<(), ErrorKind> {
+    /// pipe2(fds, O_CLOEXEC if `cloexec`).
+    pub(super) fn pipe(&mut self, pipe: &Name, cloexec: bool) -> Result<(), ErrorKind> {
         unused_name(self.world, pipe)?;
         let id = self
             .world
             .new_pipe(pipe.as_str(), Pipe::new(self.profile), self.pos.line);
-        let result = self.open_ends([
+        let ends = [
             EndRef::Pipe(id, PipeEnd::Read),
             EndRef::Pipe(id, PipeEnd::Write),
-        ]);
+        ];
+        let result = self.open_ends(ends, cloexec);
         self.events.push(Event::PipeMade {
             pid: self.pid,
             pipe: pipe.text.clone(),
             result,
             slots: self.world.pipe(id).capacity_slots(),
             bytes: self.world.pipe(id).size_bytes(self.profile),
+            cloexec,
         });
         self.returned(
             0,
@@ -114,7 +118,14 @@ impl Cx<'_> {
         Ok(())
     }
 
-    pub(super) fn socketpair(&mut self, pair: &Name, dgram: bool) -> Result<(), ErrorKind> {
+    /// socketpair(AF_UNIX, SOCK_STREAM or SOCK_DGRAM, with SOCK_CLOEXEC if
+    /// `cloexec`).
+    pub(super) fn socketpair(
+        &mut self,
+        pair: &Name,
+        dgram: bool,
+        cloexec: bool,
+    ) -> Result<(), ErrorKind> {
         unused_name(self.world, pair)?;
         let kind = if dgram {
             SockType::Dgram
@@ -126,13 +137,15 @@ impl Cx<'_> {
             SocketPair::new(self.profile, kind),
             self.pos.line,
         );
-        let result = self.open_ends([EndRef::Sock(id, Side::Zero), EndRef::Sock(id, Side::One)]);
+        let ends = [EndRef::Sock(id, Side::Zero), EndRef::Sock(id, Side::One)];
+        let result = self.open_ends(ends, cloexec);
         self.events.push(Event::SocketpairMade {
             pid: self.pid,
             pair: pair.text.clone(),
             dgram,
             result,
             sndbuf: self.world.socks(id).socket(Side::Zero).sndbuf(),
+            cloexec,
         });
         self.returned(
             0,
@@ -148,11 +161,22 @@ impl Cx<'_> {
             self.returned(0, OpResult::Error(Errno::EBADF));
             return Ok(());
         };
-        self.world
-            .proc_mut(self.pid)
+        self.close_fd(self.pid, crate::ids::Fd(fd), false);
+        self.returned(0, OpResult::Value(0));
+        Ok(())
+    }
+
+    /// `pid` closes `fd` (by `close`, or, `exec` set, because exec closes
+    /// it): the end loses a reference, and what follows from its last one
+    /// going (readers see end of file, writers EPIPE, a peer end of file)
+    /// is `settle`'s, at the end of the step, as after any close.
+    pub(super) fn close_fd(&mut self, pid: Pid, fd: crate::ids::Fd, exec: bool) {
+        let end_ref = self
+            .world
+            .proc_mut(pid)
             .fds
-            .close(crate::ids::Fd(fd))
-            .expect("the fd was just found in the table");
+            .close(fd)
+            .expect("the fd to close is in the table");
         self.world.release(end_ref);
         let kind = match end_ref {
             EndRef::Pipe(_, PipeEnd::Read) => EndKind::PipeRead,
@@ -161,11 +185,36 @@ impl Cx<'_> {
             EndRef::Sock(..) => EndKind::Stream,
         };
         self.events.push(Event::Closed {
+            pid,
+            end: self.world.end_name(end_ref),
+            fd: fd.0,
+            left: self.open_count(end_ref),
+            kind,
+            exec,
+        });
+    }
+
+    /// fcntl(fd, F_SETFD, on ? FD_CLOEXEC : 0) on the actor's fd of `end`
+    /// (do_fcntl: F_SETFD sets or clears the fd's close_on_exec bit and
+    /// returns 0; EBADF for an fd not open).
+    pub(super) fn set_cloexec(&mut self, end: &End, on: bool) -> Result<(), ErrorKind> {
+        let end_ref = self.resolve(end)?;
+        let Some(fd) = self.fd_of(end_ref) else {
+            self.refused(Call::Cloexec, end.to_string(), Refusal::NotHeld);
+            self.returned(0, OpResult::Error(Errno::EBADF));
+            return Ok(());
+        };
+        let fds = &mut self.world.proc_mut(self.pid).fds;
+        let fd_id = crate::ids::Fd(fd);
+        let was = fds.cloexec(fd_id).expect("the fd was just found");
+        fds.set_cloexec(fd_id, on)
+            .expect("the fd was just found in the table");
+        self.events.push(Event::CloexecSet {
             pid: self.pid,
             end: end.to_string(),
             fd,
-            left: self.open_count(end_ref),
-            kind,
+            on,
+            was,
         });
         self.returned(0, OpResult::Value(0));
         Ok(())

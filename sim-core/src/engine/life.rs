@@ -35,9 +35,15 @@ impl Cx<'_> {
             .collect();
         // The child gets a copy of the fd table (each end gains a reference)
         // and of the dispositions and mask, with nothing pending.
+        // The fds keep their close-on-exec flags (dup_fd).
         let fds = proc.fds.dup_all();
         let signals = proc.signals.fork_child();
         let ends: Vec<_> = fds.iter().map(|(_, end)| end).collect();
+        let cloexec: Vec<_> = fds
+            .iter_with_flags()
+            .filter(|&(_, _, c)| c)
+            .map(|(_, end, _)| end)
+            .collect();
         for &end in &ends {
             self.world.retain(end);
         }
@@ -57,6 +63,7 @@ impl Cx<'_> {
             result: Some(OpResult::Value(0)),
         });
         let inherited = ends.iter().map(|&e| self.world.end_name(e)).collect();
+        let cloexec = cloexec.iter().map(|&e| self.world.end_name(e)).collect();
         self.events.push(Event::Forked {
             parent: self.pid,
             child: child_pid,
@@ -64,25 +71,36 @@ impl Cx<'_> {
             copied,
             regions,
             inherited,
+            cloexec,
         });
         self.returned(0, OpResult::Value(i64::from(child_pid.0)));
         Ok(())
     }
 
+    /// execve, in begin_new_exec's order: the old address space goes
+    /// (exec_mmap), the close-on-exec fds are closed (do_close_on_exec),
+    /// and the handlers are reset (flush_signal_handlers). What a closed
+    /// end's last reference going sets off (a reader's end of file, a
+    /// writer's EPIPE) happens as after `close`, at the end of the step.
     pub(super) fn exec(&mut self, program: &str) {
         let (proc, frames) = self.world.proc_and_frames(self.pid);
         let old = std::mem::take(&mut proc.mm);
         let freed = mm::release(frames, old);
         proc.program = Arc::from(program);
+        let cloexec = proc.fds.close_on_exec();
         // flush_signal_handlers: handlers go back to SIG_DFL, SIG_IGN stays.
         proc.signals.exec();
-        let keeps_fds = !proc.fds.is_empty();
+        let keeps_fds = proc.fds.len() as usize > cloexec.len();
         self.events.push(Event::Exec {
             pid: self.pid,
             program: program.to_string(),
             freed,
             keeps_fds,
+            cloexec_closed: cloexec.len() as u32,
         });
+        for fd in cloexec {
+            self.close_fd(self.pid, fd, true);
+        }
         self.returned(0, OpResult::Value(0));
     }
 

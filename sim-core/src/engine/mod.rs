@@ -284,7 +284,7 @@ impl Sim {
                 )),
             }
         };
-        if let Expect::Queued { end, .. } = expect {
+        if let Some(end) = expect.end() {
             let object = end.object();
             if world.object(object.as_str()).is_none() {
                 return Err(ScenarioError::new(

@@ -2,7 +2,8 @@
 //! operation statement in a `Cx` (the context of one operation), whose
 //! methods, spread over this module's siblings, are the rules: memory.rs
 //! (mmap, munmap, touching pages), life.rs (fork, exec, exit, death),
-//! wait.rs (wait and reaping), ipc.rs (pipes and sockets), signals.rs and
+//! wait.rs (wait and reaping), ipc.rs (pipes and sockets, fds and their
+//! close-on-exec flag), signals.rs and
 //! settle.rs (the wake-ups at the end of a step). Every rule only changes
 //! the world and pushes `Event`s; narrate builds the sentences from them.
 
@@ -84,10 +85,11 @@ fn op_pos(op: &Op, kind: &ErrorKind) -> Option<Pos> {
         | Op::Read { region, .. }
         | Op::Write { region, .. } => region.pos,
         Op::Fork { child } => child.pos,
-        Op::Wait { child } => child.as_ref()?.pos,
-        Op::Pipe { pipe } | Op::Pipesize { pipe, .. } => pipe.pos,
+        Op::Wait { child, .. } => child.as_ref()?.pos,
+        Op::Pipe { pipe, .. } | Op::Pipesize { pipe, .. } => pipe.pos,
         Op::Socketpair { pair, .. } => pair.pos,
         Op::Close { end }
+        | Op::Cloexec { end, .. }
         | Op::Send { end, .. }
         | Op::Recv { end, .. }
         | Op::Sndbuf { end, .. } => end.object().pos,
@@ -246,10 +248,15 @@ impl Cx<'_> {
             Op::Fork { child } => self.fork(child)?,
             Op::Exec { program } => self.exec(program),
             Op::Exit { code } => self.exit(*code),
-            Op::Wait { child } => self.wait(child.as_ref())?,
-            Op::Pipe { pipe } => self.pipe(pipe)?,
-            Op::Socketpair { pair, dgram } => self.socketpair(pair, *dgram)?,
+            Op::Wait { child, nohang } => self.wait(child.as_ref(), *nohang)?,
+            Op::Pipe { pipe, cloexec } => self.pipe(pipe, *cloexec)?,
+            Op::Socketpair {
+                pair,
+                dgram,
+                cloexec,
+            } => self.socketpair(pair, *dgram, *cloexec)?,
             Op::Close { end } => self.close(end)?,
+            Op::Cloexec { end, on } => self.set_cloexec(end, *on)?,
             Op::Send {
                 end,
                 payload,
@@ -262,7 +269,8 @@ impl Cx<'_> {
                 signal,
                 action,
                 nocldwait,
-            } => self.sigaction(*signal, *action, *nocldwait),
+                full_mask,
+            } => self.sigaction(*signal, *action, *nocldwait, *full_mask),
             Op::Block { signals } => self.sigprocmask(signals, true),
             Op::Unblock { signals } => self.sigprocmask(signals, false),
             Op::Kill { target, signal } => self.kill(target, *signal)?,

@@ -28,18 +28,25 @@ use crate::sig::Signal;
 use crate::signal::{DefaultAction, Delivery, Generation};
 
 impl Cx<'_> {
-    pub(super) fn sigaction(&mut self, sig: Signal, action: Action, nocldwait: bool) {
+    pub(super) fn sigaction(
+        &mut self,
+        sig: Signal,
+        action: Action,
+        nocldwait: bool,
+        full_mask: bool,
+    ) {
         let change = self
             .world
             .proc_mut(self.pid)
             .signals
-            .set_action(sig, action, nocldwait);
+            .set_action(sig, action, nocldwait, full_mask);
         let result = change.map(|_| ());
         self.events.push(Event::ActionSet {
             pid: self.pid,
             signal: sig,
             action,
             nocldwait,
+            full_mask,
             result,
             discarded: change.map_or(0, |c| c.discarded),
         });
@@ -222,6 +229,9 @@ impl Cx<'_> {
                 signals.next_deliverable().is_some(),
                 signals.frames().next().is_some(),
             );
+            // What could be taken now, to tell which of it a handler's
+            // full sa_mask holds off.
+            let pending_before = signals.pending_set().difference(signals.blocked());
             let delivered = deliverable
                 .then(|| self.world.proc_mut(pid).signals.deliver_next())
                 .flatten();
@@ -266,6 +276,7 @@ impl Cx<'_> {
                     if let ProcState::Blocked(call) = state {
                         self.interrupted(pid, &call, sig);
                     }
+                    self.held_off(pid, sig, pending_before);
                 }
                 Delivery::Ignored => {}
                 Delivery::Default { action } => match action {
@@ -288,6 +299,29 @@ impl Cx<'_> {
                     DefaultAction::Continue | DefaultAction::Ignore => {}
                 },
             }
+        }
+    }
+
+    /// The frame of `sig`'s handler was just set up: if its sa_mask is
+    /// full, the signals that were pending and deliverable (`could`, `sig`
+    /// aside) are now blocked until it returns, and wait; a fatal one
+    /// kills the process only after the handler ran.
+    fn held_off(&mut self, pid: Pid, sig: Signal, could: crate::signal::SigSet) {
+        let signals = &self.world.proc(pid).signals;
+        if signals.sa_mask(sig).is_empty() {
+            return;
+        }
+        let held: Vec<Signal> = could
+            .without(sig)
+            .iter()
+            .filter(|&s| signals.blocked().contains(s) && signals.pending_count(s) > 0)
+            .collect();
+        if !held.is_empty() {
+            self.events.push(Event::HeldOff {
+                pid,
+                signal: sig,
+                held,
+            });
         }
     }
 

@@ -1,6 +1,7 @@
 //! `wait`: what a wait finds (a zombie to reap, children still running, or
 //! nothing to wait for), as kernel/exit.c do_wait decides it, at the call
-//! and each time a sleeping wait is woken.
+//! and each time a sleeping wait is woken; and WNOHANG, which returns 0
+//! where a wait would sleep.
 
 use super::event::{Event, WaitFound};
 use super::ops::{unknown_process, Cx};
@@ -21,7 +22,8 @@ enum Waitable {
 }
 
 impl Cx<'_> {
-    pub(super) fn wait(&mut self, child: Option<&Name>) -> Result<(), ErrorKind> {
+    /// wait4(child or -1, WNOHANG if `nohang`).
+    pub(super) fn wait(&mut self, child: Option<&Name>, nohang: bool) -> Result<(), ErrorKind> {
         let wanted = match child {
             Some(name) => Some(
                 self.world
@@ -37,6 +39,7 @@ impl Cx<'_> {
                     pid: self.pid,
                     child: wanted,
                     found: WaitFound::NoChild,
+                    nohang,
                 });
                 self.returned(0, OpResult::Error(Errno::ECHILD));
             }
@@ -45,6 +48,7 @@ impl Cx<'_> {
                     pid: self.pid,
                     child: wanted,
                     found: WaitFound::Zombie { child: c },
+                    nohang,
                 });
                 self.returned(0, OpResult::Value(i64::from(c.0)));
                 self.reap(self.pid, c, status);
@@ -54,8 +58,16 @@ impl Cx<'_> {
                     pid: self.pid,
                     child: wanted,
                     found: WaitFound::Running { children },
+                    nohang,
                 });
-                self.block(BlockedOn::Wait { child: wanted });
+                if nohang {
+                    // do_wait: with WNOHANG, children that exist but have
+                    // not changed state leave `retval` 0 and it returns
+                    // rather than sleeping.
+                    self.returned(0, OpResult::Value(0));
+                } else {
+                    self.block(BlockedOn::Wait { child: wanted });
+                }
             }
         }
         Ok(())

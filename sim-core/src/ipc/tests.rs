@@ -815,18 +815,27 @@ fn pipe_end(n: u32, end: PipeEnd) -> EndRef {
 fn fds_start_at_3_and_reuse_the_lowest_free_number() {
     let mut table = FdTable::new();
     let nofile = k().nofile;
-    assert_eq!(table.open(pipe_end(0, PipeEnd::Read), nofile), Ok(Fd(3)));
-    assert_eq!(table.open(pipe_end(0, PipeEnd::Write), nofile), Ok(Fd(4)));
     assert_eq!(
-        table.open(EndRef::Sock(SockPairId(0), Side::Zero), nofile),
+        table.open(pipe_end(0, PipeEnd::Read), nofile, false),
+        Ok(Fd(3))
+    );
+    assert_eq!(
+        table.open(pipe_end(0, PipeEnd::Write), nofile, false),
+        Ok(Fd(4))
+    );
+    assert_eq!(
+        table.open(EndRef::Sock(SockPairId(0), Side::Zero), nofile, false),
         Ok(Fd(5))
     );
     assert_eq!(table.close(Fd(3)), Ok(pipe_end(0, PipeEnd::Read)));
     assert_eq!(
-        table.open(EndRef::Sock(SockPairId(0), Side::One), nofile),
+        table.open(EndRef::Sock(SockPairId(0), Side::One), nofile, false),
         Ok(Fd(3))
     );
-    assert_eq!(table.open(pipe_end(1, PipeEnd::Read), nofile), Ok(Fd(6)));
+    assert_eq!(
+        table.open(pipe_end(1, PipeEnd::Read), nofile, false),
+        Ok(Fd(6))
+    );
     assert_eq!(table.find(pipe_end(0, PipeEnd::Write)), Some(Fd(4)));
 }
 
@@ -841,10 +850,10 @@ fn closing_an_fd_that_is_not_open_is_ebadf() {
 fn the_fd_after_the_nofile_limit_is_emfile() {
     let mut table = FdTable::new();
     for n in 3..10 {
-        assert_eq!(table.open(pipe_end(n, PipeEnd::Read), 10), Ok(Fd(n)));
+        assert_eq!(table.open(pipe_end(n, PipeEnd::Read), 10, false), Ok(Fd(n)));
     }
     assert_eq!(
-        table.open(pipe_end(99, PipeEnd::Read), 10),
+        table.open(pipe_end(99, PipeEnd::Read), 10, false),
         Err(Errno::EMFILE)
     );
 }
@@ -853,46 +862,76 @@ fn the_fd_after_the_nofile_limit_is_emfile() {
 fn a_pair_with_one_free_number_left_is_emfile_and_installs_nothing() {
     let mut table = FdTable::new();
     for n in 3..9 {
-        table.open(pipe_end(n, PipeEnd::Read), 10).unwrap();
+        table.open(pipe_end(n, PipeEnd::Read), 10, false).unwrap();
     }
     let before = table.clone();
     assert_eq!(
         table.open_pair(
             [pipe_end(99, PipeEnd::Read), pipe_end(99, PipeEnd::Write)],
-            10
+            10,
+            false
         ),
         Err(Errno::EMFILE)
     );
     assert_eq!(table, before, "fd 9 stays free");
-    assert_eq!(table.open(pipe_end(98, PipeEnd::Read), 10), Ok(Fd(9)));
+    assert_eq!(
+        table.open(pipe_end(98, PipeEnd::Read), 10, false),
+        Ok(Fd(9))
+    );
 }
 
 #[test]
 fn a_pair_takes_the_two_lowest_free_numbers_however_far_apart() {
     let mut table = FdTable::new();
     for n in 3..9 {
-        table.open(pipe_end(n, PipeEnd::Read), 10).unwrap();
+        table.open(pipe_end(n, PipeEnd::Read), 10, false).unwrap();
     }
     table.close(Fd(4)).unwrap();
     let ends = [
         EndRef::Sock(SockPairId(7), Side::Zero),
         EndRef::Sock(SockPairId(7), Side::One),
     ];
-    assert_eq!(table.open_pair(ends, 10), Ok([Fd(4), Fd(9)]));
-    assert_eq!(table.open_pair(ends, 10), Err(Errno::EMFILE));
+    assert_eq!(table.open_pair(ends, 10, false), Ok([Fd(4), Fd(9)]));
+    assert_eq!(table.open_pair(ends, 10, false), Err(Errno::EMFILE));
 }
 
 #[test]
 fn fork_copies_the_table_with_the_same_numbers() {
     let mut parent = FdTable::new();
-    parent.open(pipe_end(0, PipeEnd::Read), 1024).unwrap();
-    parent.open(pipe_end(0, PipeEnd::Write), 1024).unwrap();
+    parent
+        .open(pipe_end(0, PipeEnd::Read), 1024, false)
+        .unwrap();
+    parent
+        .open(pipe_end(0, PipeEnd::Write), 1024, false)
+        .unwrap();
     let mut child = parent.dup_all();
     assert_eq!(child, parent);
     child.close(Fd(4)).unwrap();
     assert_eq!(parent.get(Fd(4)), Ok(pipe_end(0, PipeEnd::Write)));
     assert_eq!(child.close_all(), [pipe_end(0, PipeEnd::Read)]);
     assert!(child.is_empty());
+}
+
+#[test]
+fn fork_copies_each_fds_close_on_exec_flag_and_exec_closes_only_those() {
+    let mut parent = FdTable::new();
+    let ends = [pipe_end(0, PipeEnd::Read), pipe_end(0, PipeEnd::Write)];
+    assert_eq!(parent.open_pair(ends, 1024, true), Ok([Fd(3), Fd(4)]));
+    parent
+        .open(pipe_end(1, PipeEnd::Read), 1024, false)
+        .unwrap();
+    assert_eq!(parent.set_cloexec(Fd(3), false), Ok(()));
+    assert_eq!(parent.set_cloexec(Fd(9), true), Err(Errno::EBADF));
+    let child = parent.dup_all();
+    let flags = |t: &FdTable| {
+        t.iter_with_flags()
+            .map(|(fd, _, c)| (fd.0, c))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(flags(&child), [(3, false), (4, true), (5, false)]);
+    assert_eq!(child.close_on_exec(), [Fd(4)]);
+    assert_eq!(child.cloexec(Fd(4)), Ok(true));
+    assert_eq!(child.cloexec(Fd(6)), Err(Errno::EBADF));
 }
 
 // --------------------------------------------------------------- profile
@@ -1100,7 +1139,7 @@ proptest! {
                 5 => { pair.release(side); pipe.release(if nb { PipeEnd::Read } else { PipeEnd::Write }); }
                 6 => { pair.retain(side); pipe.retain(if nb { PipeEnd::Read } else { PipeEnd::Write }); }
                 7 => { let _ = pair.shutdown(side, if nb { How::Read } else { How::Both }); }
-                8 => { let _ = table.open(EndRef::Sock(SockPairId(v as u32), side), (n % 64) as u32); }
+                8 => { let _ = table.open(EndRef::Sock(SockPairId(v as u32), side), (n % 64) as u32, nb); }
                 _ => { let _ = table.close(Fd((n % 70) as u32)); }
             }
             pair.inq(side);

@@ -235,18 +235,30 @@ pub enum Op {
     Exit {
         code: i32,
     },
+    /// wait4; `nohang` is WNOHANG: 0 at once instead of sleeping.
     Wait {
         child: Option<Name>,
+        nohang: bool,
     },
+    /// pipe2; `cloexec` is O_CLOEXEC on both ends.
     Pipe {
         pipe: Name,
+        cloexec: bool,
     },
+    /// socketpair; `cloexec` is SOCK_CLOEXEC on both sockets.
     Socketpair {
         pair: Name,
         dgram: bool,
+        cloexec: bool,
     },
     Close {
         end: End,
+    },
+    /// fcntl(F_SETFD): FD_CLOEXEC set (`on`) or cleared on the actor's fd
+    /// of `end`.
+    Cloexec {
+        end: End,
+        on: bool,
     },
     Send {
         end: End,
@@ -268,10 +280,13 @@ pub enum Op {
         end: End,
         bytes: i32,
     },
+    /// sigaction; `full_mask` (`mask all`) is a handler's sa_mask filled
+    /// with every signal (sigfillset), as libuv installs its handlers.
     Signal {
         signal: Signal,
         action: Action,
         nocldwait: bool,
+        full_mask: bool,
     },
     Block {
         signals: Vec<Signal>,
@@ -320,6 +335,18 @@ impl StateName {
     pub fn as_str(self) -> &'static str {
         self.keyword()
     }
+}
+
+/// What `expect P fd END ...` says of the fd a process holds for an end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FdState {
+    /// Held, FD_CLOEXEC clear: it survives exec.
+    Open,
+    /// Held, FD_CLOEXEC set: exec closes it.
+    Cloexec,
+    /// Not held.
+    Closed,
 }
 
 /// An operation's return value: a number, or an errno.
@@ -407,13 +434,20 @@ pub enum Expect {
         process: Name,
         status: ExitStatus,
     },
+    /// `P fd END open|cloexec|closed`: whether P holds an fd for END, and
+    /// with FD_CLOEXEC or not.
+    Fd {
+        process: Name,
+        end: End,
+        state: FdState,
+    },
 }
 
 impl Expect {
     /// The process the expect is about: whose page, faults, result, state,
     /// parent, handler count or reaped child it judges, and whose last
-    /// operation `frame same|new` looks from. None for `queued`, which is
-    /// about an end.
+    /// operation `frame same|new` looks from, or whose fds `fd` looks at.
+    /// None for `queued`, which is about an end.
     pub fn subject(&self) -> Option<&Name> {
         match self {
             Expect::Page { process, .. }
@@ -422,7 +456,8 @@ impl Expect {
             | Expect::State { process, .. }
             | Expect::Parent { process, .. }
             | Expect::Handled { process, .. }
-            | Expect::Status { process, .. } => Some(process),
+            | Expect::Status { process, .. }
+            | Expect::Fd { process, .. } => Some(process),
             Expect::Queued { .. } => None,
         }
     }
@@ -441,6 +476,15 @@ impl Expect {
             _ => None,
         };
         self.subject().into_iter().chain(other).collect()
+    }
+
+    /// The end an `expect END queued ...` or `expect P fd END ...` names,
+    /// whose pipe or socketpair must exist when the expect is judged.
+    pub fn end(&self) -> Option<&End> {
+        match self {
+            Expect::Queued { end, .. } | Expect::Fd { end, .. } => Some(end),
+            _ => None,
+        }
     }
 
     /// The region and page index an `expect P R[I] ...` is about.

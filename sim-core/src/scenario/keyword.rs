@@ -7,7 +7,7 @@
 //! (native/tests/language_reference.rs) checks that
 //! docs/scenario-language.md documents every word the parser accepts.
 
-use super::ast::{Action, Op, StateName, INIT_NAME};
+use super::ast::{Action, FdState, Op, StateName, INIT_NAME};
 use std::fmt;
 
 /// `impl` of a keyword table for a fieldless enum: each variant's word,
@@ -85,6 +85,7 @@ pub enum OpKind {
     Pipesize,
     Socketpair,
     Close,
+    Cloexec,
     Send,
     Recv,
     Sndbuf,
@@ -107,6 +108,7 @@ keywords!(OpKind {
     Pipesize => "pipesize",
     Socketpair => "socketpair",
     Close => "close",
+    Cloexec => "cloexec",
     Send => "send",
     Recv => "recv",
     Sndbuf => "sndbuf",
@@ -117,27 +119,31 @@ keywords!(OpKind {
 });
 
 impl OpKind {
-    /// The optional word the operation's line may end with, if it has one.
-    pub fn flag(self) -> Option<Flag> {
+    /// The optional words the operation's line may end with, in the
+    /// order the printer writes them (the parser takes them in any
+    /// order, each at most once). `signal` takes `mask all` only after
+    /// `handle` (`Flag::Mask`).
+    pub fn flags(self) -> &'static [Flag] {
         match self {
-            OpKind::Mmap => Some(Flag::Shared),
-            OpKind::Socketpair => Some(Flag::Dgram),
-            OpKind::Send | OpKind::Recv => Some(Flag::Nonblock),
-            OpKind::Signal => Some(Flag::Nocldwait),
+            OpKind::Mmap => &[Flag::Shared],
+            OpKind::Pipe => &[Flag::Cloexec],
+            OpKind::Socketpair => &[Flag::Dgram, Flag::Cloexec],
+            OpKind::Send | OpKind::Recv => &[Flag::Nonblock],
+            OpKind::Wait => &[Flag::Nohang],
+            OpKind::Signal => &[Flag::Mask, Flag::Nocldwait],
             OpKind::Munmap
             | OpKind::Read
             | OpKind::Write
             | OpKind::Fork
             | OpKind::Exec
             | OpKind::Exit
-            | OpKind::Wait
-            | OpKind::Pipe
             | OpKind::Pipesize
             | OpKind::Close
+            | OpKind::Cloexec
             | OpKind::Sndbuf
             | OpKind::Block
             | OpKind::Unblock
-            | OpKind::Kill => None,
+            | OpKind::Kill => &[],
         }
     }
 }
@@ -158,6 +164,7 @@ impl Op {
             Op::Pipesize { .. } => OpKind::Pipesize,
             Op::Socketpair { .. } => OpKind::Socketpair,
             Op::Close { .. } => OpKind::Close,
+            Op::Cloexec { .. } => OpKind::Cloexec,
             Op::Send { .. } => OpKind::Send,
             Op::Recv { .. } => OpKind::Recv,
             Op::Sndbuf { .. } => OpKind::Sndbuf,
@@ -184,6 +191,7 @@ pub enum CheckWord {
     Parent,
     Handled,
     Status,
+    Fd,
 }
 
 keywords!(CheckWord {
@@ -193,6 +201,7 @@ keywords!(CheckWord {
     Parent => "parent",
     Handled => "handled",
     Status => "status",
+    Fd => "fd",
 });
 
 /// What `expect END WORD N` checks of a pipe or socket end.
@@ -255,8 +264,15 @@ pub enum Flag {
     Shared,
     /// `socketpair S dgram`: SOCK_DGRAM.
     Dgram,
+    /// `pipe P cloexec`, `socketpair S cloexec`: O_CLOEXEC, SOCK_CLOEXEC.
+    Cloexec,
     /// `send`/`recv ... nonblock`: MSG_DONTWAIT.
     Nonblock,
+    /// `wait [C] nohang`: WNOHANG.
+    Nohang,
+    /// `signal SIG handle mask all`: the handler's sa_mask holds every
+    /// signal (a `MaskWord` follows).
+    Mask,
     /// `signal SIGCHLD ... nocldwait`: SA_NOCLDWAIT.
     Nocldwait,
 }
@@ -264,8 +280,40 @@ pub enum Flag {
 keywords!(Flag {
     Shared => "shared",
     Dgram => "dgram",
+    Cloexec => "cloexec",
     Nonblock => "nonblock",
+    Nohang => "nohang",
+    Mask => "mask",
     Nocldwait => "nocldwait",
+});
+
+/// The word after `mask`: which signals a handler's sa_mask holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum MaskWord {
+    /// Every signal (sigfillset), as libuv's handlers have.
+    All,
+}
+
+keywords!(MaskWord {
+    All => "all",
+});
+
+/// The word after `cloexec END`: set FD_CLOEXEC or clear it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+keywords!(Switch {
+    On => "on",
+    Off => "off",
+});
+
+keywords!(FdState {
+    Open => "open",
+    Cloexec => "cloexec",
+    Closed => "closed",
 });
 
 keywords!(Action {
@@ -305,8 +353,14 @@ pub enum Role {
     Frame,
     Status,
     Flag,
+    /// The word after `mask`.
+    Mask,
+    /// The word after `cloexec END`.
+    Switch,
     Action,
     State,
+    /// The word after `expect P fd END`.
+    FdState,
     /// `init`: the one name no line declares, which `parent` may name.
     ReservedName,
 }
@@ -323,7 +377,7 @@ pub struct Keyword {
 /// may come twice under two roles (`shared`: a flag of `mmap` and a page
 /// check).
 pub fn all() -> Vec<Keyword> {
-    let groups: [(Role, &[&'static str]); 11] = [
+    let groups: [(Role, &[&'static str]); 14] = [
         (Role::Statement, StatementWord::KEYWORDS),
         (Role::Operation, OpKind::KEYWORDS),
         (Role::Check, CheckWord::KEYWORDS),
@@ -332,8 +386,11 @@ pub fn all() -> Vec<Keyword> {
         (Role::Frame, FrameWord::KEYWORDS),
         (Role::Status, StatusWord::KEYWORDS),
         (Role::Flag, Flag::KEYWORDS),
+        (Role::Mask, MaskWord::KEYWORDS),
+        (Role::Switch, Switch::KEYWORDS),
         (Role::Action, Action::KEYWORDS),
         (Role::State, StateName::KEYWORDS),
+        (Role::FdState, FdState::KEYWORDS),
         (Role::ReservedName, &[INIT_NAME]),
     ];
     groups

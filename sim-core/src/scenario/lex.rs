@@ -4,7 +4,7 @@
 
 use super::ast::{End, Name, OpResult, PageRange, Payload, Pos, INIT_NAME};
 use super::error::{suggest, Cut, ErrorKind, ScenarioError};
-use super::keyword::{Flag, BYTE_UNITS};
+use super::keyword::BYTE_UNITS;
 use super::parse::{MAX_IO_BYTES, MAX_PAGES};
 use crate::errno::Errno;
 use crate::ipc::end_name::{self, EndName, Which};
@@ -213,6 +213,11 @@ impl<'a> Line<'a> {
         self.tokens.get(self.next).copied()
     }
 
+    /// How many tokens are left to read.
+    pub(super) fn remaining(&self) -> usize {
+        self.tokens.len().saturating_sub(self.next)
+    }
+
     pub(super) fn advance(&mut self) {
         self.next += 1;
     }
@@ -263,15 +268,6 @@ impl<'a> Line<'a> {
             .find(|(word, _)| *word == token.text)
             .map(|(_, value)| value.clone())
             .ok_or_else(|| expected(token.pos(self.number), &what, token.describe()))
-    }
-
-    /// Consume an optional trailing word such as `shared`.
-    pub(super) fn flag(&mut self, flag: Flag) -> bool {
-        let present = self.peek().is_some_and(|t| t.is_word(flag.keyword()));
-        if present {
-            self.advance();
-        }
-        present
     }
 
     /// The line must end here; `flags` are optional words that could have

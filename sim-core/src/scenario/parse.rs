@@ -14,12 +14,13 @@
 //! earlier lines.
 
 use super::ast::{
-    Action, ExitStatus, Expect, Name, Op, PageCheck, Pos, Scenario, StateName, Statement,
+    Action, ExitStatus, Expect, FdState, Name, Op, PageCheck, Pos, Scenario, StateName, Statement,
     StatementKind, INIT_NAME,
 };
 use super::error::{suggest, ErrorKind, ScenarioError};
 use super::keyword::{
-    CheckWord, EndCheckWord, Flag, FrameWord, OpKind, PageWord, StatementWord, StatusWord,
+    CheckWord, EndCheckWord, Flag, FrameWord, MaskWord, OpKind, PageWord, StatementWord,
+    StatusWord, Switch,
 };
 use super::lex::*;
 use crate::words::alternatives;
@@ -209,7 +210,10 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
             },
         ));
     };
-    let op = match kind {
+    // The optional words a line of this operation may end with (`signal`
+    // takes `mask all` only after `handle`).
+    let mut allowed: Vec<Flag> = kind.flags().to_vec();
+    let mut op = match kind {
         OpKind::Mmap => {
             let region = line.declared_name("a region name")?;
             // 0 pages is mmap's EINVAL, a result the run reports.
@@ -217,7 +221,7 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
             Op::Mmap {
                 region,
                 pages,
-                shared: line.flag(Flag::Shared),
+                shared: false,
             }
         }
         OpKind::Munmap => Op::Munmap {
@@ -244,30 +248,42 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
             code: line.exit_code()?,
         },
         OpKind::Wait => {
+            // `wait nohang` is the flag; `wait nohang nohang` waits with
+            // it for a child named nohang (so a lone `nohang` never names
+            // the child, and the printer's `wait C nohang` reads back).
+            let nohang = Flag::Nohang.keyword();
+            let flag_first =
+                line.peek().is_some_and(|t| t.is_word(nohang)) && line.remaining() == 1;
             let child = match line.peek() {
-                Some(_) => Some(line.name("the name of a child")?),
-                None => None,
+                Some(_) if !flag_first => Some(line.name("the name of a child")?),
+                _ => None,
             };
-            Op::Wait { child }
+            Op::Wait {
+                child,
+                nohang: false,
+            }
         }
         OpKind::Pipe => Op::Pipe {
             pipe: line.declared_name("a pipe name")?,
+            cloexec: false,
         },
-        OpKind::Socketpair => {
-            let pair = line.declared_name("a socketpair name")?;
-            Op::Socketpair {
-                pair,
-                dgram: line.flag(Flag::Dgram),
-            }
-        }
+        OpKind::Socketpair => Op::Socketpair {
+            pair: line.declared_name("a socketpair name")?,
+            dgram: false,
+            cloexec: false,
+        },
         OpKind::Close => Op::Close { end: line.end()? },
+        OpKind::Cloexec => Op::Cloexec {
+            end: line.end()?,
+            on: line.one_of(Switch::WORDS)? == Switch::On,
+        },
         OpKind::Send => {
             let end = line.end()?;
             let payload = line.payload()?;
             Op::Send {
                 end,
                 payload,
-                nonblock: line.flag(Flag::Nonblock),
+                nonblock: false,
             }
         }
         OpKind::Recv => {
@@ -276,7 +292,7 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
             Op::Recv {
                 end,
                 max,
-                nonblock: line.flag(Flag::Nonblock),
+                nonblock: false,
             }
         }
         OpKind::Pipesize => {
@@ -293,10 +309,14 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
         OpKind::Signal => {
             let signal = line.signal()?;
             let action = line.one_of(Action::WORDS)?;
+            if action != Action::Handle {
+                allowed.retain(|f| *f != Flag::Mask);
+            }
             Op::Signal {
                 signal,
                 action,
-                nocldwait: line.flag(Flag::Nocldwait),
+                nocldwait: false,
+                full_mask: false,
             }
         }
         OpKind::Block => Op::Block {
@@ -316,26 +336,57 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
             }
         }
     };
-    // Say which optional word was possible, so `mmap heap 8 shraed` reads
-    // well; once given, only the end of the line may follow.
-    let may_follow: Vec<&str> = kind
-        .flag()
-        .filter(|f| !op_has_flag(&op, *f))
-        .map(Flag::keyword)
-        .into_iter()
+    let given = flags(line, &allowed)?;
+    for flag in &given {
+        set_flag(&mut op, *flag);
+    }
+    // Say which optional words were possible, so `mmap heap 8 shraed`
+    // reads well; each may come once, in any order.
+    let may_follow: Vec<&str> = allowed
+        .iter()
+        .filter(|f| !given.contains(f))
+        .map(|f| match f {
+            Flag::Mask => "mask all",
+            f => f.keyword(),
+        })
         .collect();
     line.finish(&may_follow)?;
     Ok(op)
 }
 
-/// Did the line give the operation's optional word?
-fn op_has_flag(op: &Op, flag: Flag) -> bool {
+/// The optional words at the end of an operation's line: any of
+/// `allowed`, in any order, each at most once (`mask` with its `all`).
+fn flags(line: &mut Line<'_>, allowed: &[Flag]) -> Result<Vec<Flag>, ScenarioError> {
+    let mut given: Vec<Flag> = Vec::new();
+    while let Some(flag) = line.peek().and_then(|t| {
+        allowed
+            .iter()
+            .copied()
+            .find(|f| !given.contains(f) && t.is_word(f.keyword()))
+    }) {
+        line.advance();
+        if flag == Flag::Mask {
+            line.one_of(MaskWord::WORDS)?;
+        }
+        given.push(flag);
+    }
+    Ok(given)
+}
+
+/// Set the field of `op` that `flag` stands for.
+fn set_flag(op: &mut Op, flag: Flag) {
     match (op, flag) {
-        (Op::Mmap { shared, .. }, Flag::Shared) => *shared,
-        (Op::Socketpair { dgram, .. }, Flag::Dgram) => *dgram,
-        (Op::Send { nonblock, .. } | Op::Recv { nonblock, .. }, Flag::Nonblock) => *nonblock,
-        (Op::Signal { nocldwait, .. }, Flag::Nocldwait) => *nocldwait,
-        _ => false,
+        (Op::Mmap { shared, .. }, Flag::Shared) => *shared = true,
+        (Op::Socketpair { dgram, .. }, Flag::Dgram) => *dgram = true,
+        (Op::Pipe { cloexec, .. } | Op::Socketpair { cloexec, .. }, Flag::Cloexec) => {
+            *cloexec = true
+        }
+        (Op::Send { nonblock, .. } | Op::Recv { nonblock, .. }, Flag::Nonblock) => *nonblock = true,
+        (Op::Wait { nohang, .. }, Flag::Nohang) => *nohang = true,
+        (Op::Signal { full_mask, .. }, Flag::Mask) => *full_mask = true,
+        (Op::Signal { nocldwait, .. }, Flag::Nocldwait) => *nocldwait = true,
+        // `OpKind::flags` offers each operation only its own flags.
+        (op, flag) => unreachable!("{} takes no flag {flag}", op.keyword()),
     }
 }
 
@@ -417,6 +468,11 @@ fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
                 count,
             }
         }
+        CheckWord::Fd => Expect::Fd {
+            process,
+            end: line.end()?,
+            state: line.one_of(FdState::WORDS)?,
+        },
         CheckWord::Status => {
             let status = match line.one_of(StatusWord::WORDS)? {
                 StatusWord::Exited => {

@@ -11,7 +11,9 @@
 //! not validate.
 
 use super::ast::{Expect, Op, PageCheck, PageRange, Payload, Scenario, Statement, StatementKind};
-use super::keyword::{CheckWord, EndCheckWord, Flag, FrameWord, PageWord, StatementWord};
+use super::keyword::{
+    CheckWord, EndCheckWord, Flag, FrameWord, MaskWord, PageWord, StatementWord, Switch,
+};
 use std::fmt::{self, Write};
 
 /// Print a scenario in canonical form.
@@ -81,14 +83,30 @@ fn op_args(f: &mut fmt::Formatter<'_>, op: &Op) -> fmt::Result {
         Op::Fork { child } => write!(f, " {child}"),
         Op::Exec { program } => write!(f, " {program}"),
         Op::Exit { code } => write!(f, " {code}"),
-        Op::Wait { child: Some(child) } => write!(f, " {child}"),
-        Op::Wait { child: None } => Ok(()),
-        Op::Pipe { pipe } => write!(f, " {pipe}"),
-        Op::Socketpair { pair, dgram } => {
+        Op::Wait { child, nohang } => {
+            if let Some(child) = child {
+                write!(f, " {child}")?;
+            }
+            flag(f, *nohang, Flag::Nohang)
+        }
+        Op::Pipe { pipe, cloexec } => {
+            write!(f, " {pipe}")?;
+            flag(f, *cloexec, Flag::Cloexec)
+        }
+        Op::Socketpair {
+            pair,
+            dgram,
+            cloexec,
+        } => {
             write!(f, " {pair}")?;
-            flag(f, *dgram, Flag::Dgram)
+            flag(f, *dgram, Flag::Dgram)?;
+            flag(f, *cloexec, Flag::Cloexec)
         }
         Op::Close { end } => write!(f, " {end}"),
+        Op::Cloexec { end, on } => {
+            let switch = if *on { Switch::On } else { Switch::Off };
+            write!(f, " {end} {switch}")
+        }
         Op::Send {
             end,
             payload,
@@ -110,8 +128,12 @@ fn op_args(f: &mut fmt::Formatter<'_>, op: &Op) -> fmt::Result {
             signal,
             action,
             nocldwait,
+            full_mask,
         } => {
             write!(f, " {signal} {action}")?;
+            if *full_mask {
+                write!(f, " {} {}", Flag::Mask, MaskWord::All)?;
+            }
             flag(f, *nocldwait, Flag::Nocldwait)
         }
         Op::Block { signals } | Op::Unblock { signals } => {
@@ -156,6 +178,11 @@ fn expect_args(f: &mut fmt::Formatter<'_>, expect: &Expect) -> fmt::Result {
         Expect::Status { process, status } => {
             write!(f, "{process} {} {status}", CheckWord::Status)
         }
+        Expect::Fd {
+            process,
+            end,
+            state,
+        } => write!(f, "{process} {} {end} {state}", CheckWord::Fd),
     }
 }
 

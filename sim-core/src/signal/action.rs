@@ -26,6 +26,11 @@ pub(crate) const KERNEL_SIGRTMIN: u8 = 32;
 /// can be neither caught, ignored nor blocked.
 pub(crate) const KERNEL_ONLY: SigSet = SigSet::from_bits(bit(9) | bit(19));
 
+/// What glibc's sigfillset puts in a set: every signal 1 to 64 but 32 and
+/// 33 (SIGCANCEL and SIGSETXID, which it keeps for its threads). libuv
+/// fills its handlers' sa_mask with it (uv__signal_register_handler).
+pub(crate) const SIGFILLSET: SigSet = SigSet::from_bits(!(bit(32) | bit(33)));
+
 /// SIG_KERNEL_STOP_MASK (include/linux/signal.h): SIGSTOP, SIGTSTP, SIGTTIN,
 /// SIGTTOU.
 pub(crate) const KERNEL_STOP: SigSet = SigSet::from_bits(bit(19) | bit(20) | bit(21) | bit(22));

@@ -10,7 +10,7 @@
 
 use super::action::{
     default_action, is_default_ignored, is_kernel_only, is_stop_signal, DefaultAction, Disposition,
-    KERNEL_ONLY, KERNEL_STOP,
+    KERNEL_ONLY, KERNEL_STOP, SIGFILLSET,
 };
 use super::pending::{Queue, SigPending};
 use super::set::SigSet;
@@ -36,6 +36,11 @@ pub struct SigState {
     /// instead of becoming zombies (do_notify_parent). The flag is kept for
     /// SIGCHLD only, the one signal whose flag the kernel consults.
     nocldwait: bool,
+    /// The signals whose handler was installed with a full sa_mask
+    /// (sigfillset, `mask all`, as libuv installs every handler): while it
+    /// runs, every signal but SIGKILL and SIGSTOP is blocked. The others'
+    /// sa_mask is empty. Only handlers are in it.
+    full_mask: SigSet,
     /// The blocked mask. Never holds SIGKILL or SIGSTOP (sys_rt_sigprocmask
     /// removes them before sigprocmask sees the set).
     blocked: SigSet,
@@ -65,8 +70,8 @@ pub struct SigState {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) struct Frame {
     pub(crate) signal: Signal,
-    /// The blocked mask before signal_delivered added the signal (and the
-    /// handler's empty sa_mask) to it.
+    /// The blocked mask before signal_delivered added the signal and the
+    /// handler's sa_mask to it.
     pub(crate) restore: SigSet,
 }
 
@@ -123,9 +128,10 @@ pub(crate) struct Generation {
 #[serde(rename_all = "snake_case", tag = "delivery")]
 pub enum Delivery {
     /// The handler's frame was set up (handle_signal), and signal_delivered
-    /// blocked the signal until the handler returns (the handler has an
-    /// empty sa_mask and no SA_NODEFER). The handler has not run yet:
-    /// `run_handler` runs it, once nothing more is deliverable.
+    /// blocked the signal and the handler's sa_mask (empty, or every
+    /// signal) until the handler returns (no SA_NODEFER). The handler has
+    /// not run yet: `run_handler` runs it, once nothing more is
+    /// deliverable.
     Handler,
     /// SIG_IGN at delivery time: nothing happens. (Rare: installing SIG_IGN
     /// already discards pending instances.)
@@ -178,7 +184,9 @@ impl SigState {
     /// `sigaction(sig, action)` with SA_NOCLDWAIT if `nocldwait` (kept for
     /// SIGCHLD only; the kernel stores the flag for any signal but consults
     /// it for SIGCHLD alone). `Handle` installs a counting handler with
-    /// SA_RESTART.
+    /// SA_RESTART, and with every signal in its sa_mask if `full_mask`
+    /// (the kernel stores any action's sa_mask, but only a handler's is
+    /// ever used).
     ///
     /// EINVAL for SIGKILL and SIGSTOP (do_sigaction: `act &&
     /// sig_kernel_only(sig)`). When the new disposition ignores the signal
@@ -190,6 +198,7 @@ impl SigState {
         sig: Signal,
         action: Action,
         nocldwait: bool,
+        full_mask: bool,
     ) -> Result<ActionChange, Errno> {
         if is_kernel_only(sig) {
             return Err(Errno::EINVAL);
@@ -201,6 +210,11 @@ impl SigState {
         } else {
             self.actions.insert(sig, new);
         }
+        self.full_mask = if full_mask && new == Disposition::Handler {
+            self.full_mask.with(sig)
+        } else {
+            self.full_mask.without(sig)
+        };
         if sig == Signal::SIGCHLD {
             self.nocldwait = nocldwait;
         }
@@ -395,13 +409,16 @@ impl SigState {
         Some(match self.disposition(sig) {
             Disposition::Ignore => Delivery::Ignored,
             Disposition::Handler => {
-                // signal_delivered: block sa_mask (empty) and, without
-                // SA_NODEFER, the signal itself until sigreturn.
+                // signal_delivered -> signal_setup_done: block the
+                // handler's sa_mask (empty, or every signal) and, without
+                // SA_NODEFER, the signal itself until sigreturn;
+                // set_current_blocked leaves SIGKILL and SIGSTOP out.
                 self.frames.push(Frame {
                     signal: sig,
                     restore: self.blocked,
                 });
-                self.blocked = self.blocked.with(sig);
+                let mask = self.sa_mask(sig);
+                self.set_blocked(self.blocked.union(mask).with(sig));
                 Delivery::Handler
             }
             Disposition::Default => Delivery::Default {
@@ -453,6 +470,7 @@ impl SigState {
         SigState {
             actions: self.actions.clone(),
             nocldwait: self.nocldwait,
+            full_mask: self.full_mask,
             blocked: self.blocked,
             private: SigPending::default(),
             shared: SigPending::default(),
@@ -463,13 +481,15 @@ impl SigState {
 
     /// What exec does (flush_signal_handlers(t, 0) from begin_new_exec in
     /// fs/exec.c): handlers reset to SIG_DFL, SIG_IGN stays, every sa_flags
-    /// cleared (so SA_NOCLDWAIT goes); the mask and both pending queues
-    /// are kept. A pending signal whose handler was reset meets its default
-    /// action when delivered. Handler counts start again from zero: they
-    /// count runs of the image's handlers, and the new image has none.
+    /// cleared (so SA_NOCLDWAIT goes) and every sa_mask emptied; the mask
+    /// and both pending queues are kept. A pending signal whose handler was
+    /// reset meets its default action when delivered. Handler counts start
+    /// again from zero: they count runs of the image's handlers, and the
+    /// new image has none.
     pub(crate) fn exec(&mut self) {
         self.actions.retain(|_, d| *d == Disposition::Ignore);
         self.nocldwait = false;
+        self.full_mask = SigSet::EMPTY;
         self.handled.clear();
         self.frames.clear();
     }
@@ -509,6 +529,16 @@ impl SigState {
     /// SA_NOCLDWAIT on SIGCHLD.
     pub fn nocldwait(&self) -> bool {
         self.nocldwait
+    }
+
+    /// The sa_mask of `sig`'s action: every signal (sigfillset) for a
+    /// handler installed with `mask all`, else none.
+    pub fn sa_mask(&self, sig: Signal) -> SigSet {
+        if self.full_mask.contains(sig) {
+            SIGFILLSET
+        } else {
+            SigSet::EMPTY
+        }
     }
 
     /// The blocked mask.

@@ -20,7 +20,7 @@ fn sig(name: &str) -> Signal {
 /// A process with a counting handler for `s`.
 fn handling(s: Signal) -> SigState {
     let mut st = SigState::new();
-    st.set_action(s, Action::Handle, false).unwrap();
+    st.set_action(s, Action::Handle, false, false).unwrap();
     st
 }
 
@@ -131,7 +131,7 @@ fn a_parent_with_default_sigchld_leaves_a_zombie_and_discards_the_sigchld() {
 fn a_parent_ignoring_sigchld_auto_reaps_and_gets_no_sigchld() {
     let mut parent = SigState::new();
     parent
-        .set_action(Signal::SIGCHLD, Action::Ignore, false)
+        .set_action(Signal::SIGCHLD, Action::Ignore, false, false)
         .unwrap();
     parent.block(&[Signal::SIGCHLD]);
     let notice = parent.notify_child_exit();
@@ -147,7 +147,7 @@ fn a_parent_ignoring_sigchld_auto_reaps_and_gets_no_sigchld() {
 fn a_parent_with_nocldwait_auto_reaps_and_still_gets_sigchld() {
     let mut parent = SigState::new();
     parent
-        .set_action(Signal::SIGCHLD, Action::Handle, true)
+        .set_action(Signal::SIGCHLD, Action::Handle, true, false)
         .unwrap();
     assert!(parent.child_exit_auto_reaps());
     let notice = parent.notify_child_exit();
@@ -163,7 +163,7 @@ fn a_parent_with_nocldwait_auto_reaps_and_still_gets_sigchld() {
 fn nocldwait_under_sig_dfl_auto_reaps_and_queues_sigchld_only_while_blocked() {
     let mut parent = SigState::new();
     parent
-        .set_action(Signal::SIGCHLD, Action::Default, true)
+        .set_action(Signal::SIGCHLD, Action::Default, true, false)
         .unwrap();
     let notice = parent.notify_child_exit();
     assert!(notice.auto_reap);
@@ -183,7 +183,7 @@ fn nocldwait_under_sig_dfl_auto_reaps_and_queues_sigchld_only_while_blocked() {
 fn nocldwait_on_another_signal_does_not_auto_reap() {
     let mut parent = SigState::new();
     parent
-        .set_action(Signal::SIGUSR1, Action::Handle, true)
+        .set_action(Signal::SIGUSR1, Action::Handle, true, false)
         .unwrap();
     assert!(!parent.notify_child_exit().auto_reap);
 }
@@ -287,7 +287,7 @@ fn default_actions_follow_the_kernel_tables() {
 fn lower_numbered_signals_are_delivered_first() {
     let mut p = SigState::new();
     for s in ["SIGUSR2", "SIGRTMIN", "SIGUSR1", "SIGHUP"] {
-        p.set_action(sig(s), Action::Handle, false).unwrap();
+        p.set_action(sig(s), Action::Handle, false, false).unwrap();
     }
     p.block(&[
         Signal::SIGUSR1,
@@ -312,7 +312,7 @@ fn lower_numbered_signals_are_delivered_first() {
 fn synchronous_signals_are_delivered_before_lower_numbered_ones() {
     let mut p = SigState::new();
     for s in ["SIGHUP", "SIGINT", "SIGSEGV", "SIGSYS"] {
-        p.set_action(sig(s), Action::Handle, false).unwrap();
+        p.set_action(sig(s), Action::Handle, false, false).unwrap();
     }
     let all = ["SIGSYS", "SIGSEGV", "SIGINT", "SIGHUP"].map(sig);
     p.block(&all);
@@ -349,7 +349,7 @@ fn sigkill_and_sigstop_cannot_be_caught_or_ignored() {
     let mut p = SigState::new();
     for s in [Signal::SIGKILL, Signal::SIGSTOP] {
         for a in [Action::Handle, Action::Ignore, Action::Default] {
-            assert_eq!(p.set_action(s, a, false), Err(Errno::EINVAL));
+            assert_eq!(p.set_action(s, a, false, false), Err(Errno::EINVAL));
         }
         assert_eq!(p.disposition(s), Disposition::Default);
     }
@@ -391,7 +391,7 @@ fn sigkill_and_sigcont_wake_a_stopped_process() {
     let mut p = SigState::new();
     assert!(p.generate(Signal::SIGKILL).wakes_stopped);
     assert!(!p.generate(Signal::SIGTERM).wakes_stopped);
-    p.set_action(Signal::SIGCONT, Action::Ignore, false)
+    p.set_action(Signal::SIGCONT, Action::Ignore, false, false)
         .unwrap();
     let cont = p.generate(Signal::SIGCONT);
     assert!(cont.wakes_stopped, "SIGCONT resumes even when ignored");
@@ -444,7 +444,7 @@ fn sigcont_under_sig_dfl_is_discarded_unless_blocked() {
 #[test]
 fn an_ignored_unblocked_signal_is_discarded_at_generation() {
     let mut p = SigState::new();
-    p.set_action(Signal::SIGTERM, Action::Ignore, false)
+    p.set_action(Signal::SIGTERM, Action::Ignore, false, false)
         .unwrap();
     assert_eq!(
         p.generate(Signal::SIGTERM).fate,
@@ -469,14 +469,14 @@ fn default_ignore_signals_are_discarded_at_generation() {
 #[test]
 fn a_blocked_ignored_signal_is_queued_since_the_disposition_may_change() {
     let mut p = SigState::new();
-    p.set_action(Signal::SIGUSR1, Action::Ignore, false)
+    p.set_action(Signal::SIGUSR1, Action::Ignore, false, false)
         .unwrap();
     p.block(&[Signal::SIGUSR1]);
     assert_eq!(
         p.generate(Signal::SIGUSR1).fate,
         Fate::Queued { instances: 1 }
     );
-    p.set_action(Signal::SIGUSR1, Action::Handle, false)
+    p.set_action(Signal::SIGUSR1, Action::Handle, false, false)
         .unwrap();
     p.unblock(&[Signal::SIGUSR1]);
     assert_eq!(p.deliver_next(), Some((Signal::SIGUSR1, Delivery::Handler)));
@@ -488,7 +488,7 @@ fn setting_sig_ign_discards_a_pending_signal() {
     p.block(&[Signal::SIGUSR1, Signal::SIGRTMIN]);
     p.generate(Signal::SIGUSR1);
     let change = p
-        .set_action(Signal::SIGUSR1, Action::Ignore, false)
+        .set_action(Signal::SIGUSR1, Action::Ignore, false, false)
         .unwrap();
     assert_eq!(change.previous, Disposition::Handler);
     assert_eq!(change.discarded, 1);
@@ -498,7 +498,7 @@ fn setting_sig_ign_discards_a_pending_signal() {
         p.generate(Signal::SIGRTMIN);
     }
     let change = p
-        .set_action(Signal::SIGRTMIN, Action::Ignore, false)
+        .set_action(Signal::SIGRTMIN, Action::Ignore, false, false)
         .unwrap();
     assert_eq!(change.discarded, 3);
     assert_eq!(p.pending_set(), SigSet::EMPTY);
@@ -507,19 +507,19 @@ fn setting_sig_ign_discards_a_pending_signal() {
 #[test]
 fn setting_sig_dfl_discards_a_pending_default_ignore_signal_only() {
     let mut p = handling(Signal::SIGCHLD);
-    p.set_action(Signal::SIGTERM, Action::Handle, false)
+    p.set_action(Signal::SIGTERM, Action::Handle, false, false)
         .unwrap();
     p.block(&[Signal::SIGCHLD, Signal::SIGTERM]);
     p.generate(Signal::SIGCHLD);
     p.generate(Signal::SIGTERM);
     assert_eq!(
-        p.set_action(Signal::SIGCHLD, Action::Default, false)
+        p.set_action(Signal::SIGCHLD, Action::Default, false, false)
             .unwrap()
             .discarded,
         1
     );
     assert_eq!(
-        p.set_action(Signal::SIGTERM, Action::Default, false)
+        p.set_action(Signal::SIGTERM, Action::Default, false, false)
             .unwrap()
             .discarded,
         0
@@ -533,7 +533,7 @@ fn setting_sig_dfl_discards_a_pending_default_ignore_signal_only() {
 fn a_fork_child_starts_with_empty_pending_and_zero_counts() {
     let mut parent = handling(Signal::SIGUSR1);
     parent
-        .set_action(Signal::SIGCHLD, Action::Ignore, true)
+        .set_action(Signal::SIGCHLD, Action::Ignore, true, false)
         .unwrap();
     parent.generate(Signal::SIGUSR1);
     parent.deliver_next();
@@ -556,8 +556,10 @@ fn a_fork_child_starts_with_empty_pending_and_zero_counts() {
 #[test]
 fn exec_resets_handlers_but_keeps_ignore_mask_and_pending() {
     let mut p = handling(Signal::SIGTERM);
-    p.set_action(Signal::SIGINT, Action::Ignore, false).unwrap();
-    p.set_action(Signal::SIGCHLD, Action::Handle, true).unwrap();
+    p.set_action(Signal::SIGINT, Action::Ignore, false, false)
+        .unwrap();
+    p.set_action(Signal::SIGCHLD, Action::Handle, true, false)
+        .unwrap();
     p.block(&[Signal::SIGTERM]);
     p.generate(Signal::SIGTERM);
 
@@ -585,7 +587,7 @@ fn exec_resets_handlers_but_keeps_ignore_mask_and_pending() {
 #[test]
 fn sigchld_ignored_survives_exec_and_keeps_auto_reaping() {
     let mut p = SigState::new();
-    p.set_action(Signal::SIGCHLD, Action::Ignore, false)
+    p.set_action(Signal::SIGCHLD, Action::Ignore, false, false)
         .unwrap();
     p.exec();
     assert!(p.child_exit_auto_reaps());
@@ -637,7 +639,7 @@ fn a_standard_signal_can_be_pending_once_in_each_queue() {
 #[test]
 fn the_private_queue_is_drained_before_the_shared_one() {
     let mut p = handling(Signal::SIGUSR1);
-    p.set_action(Signal::SIGUSR2, Action::Handle, false)
+    p.set_action(Signal::SIGUSR2, Action::Handle, false, false)
         .unwrap();
     p.block(&[Signal::SIGUSR1, Signal::SIGUSR2, Signal::SIGSEGV]);
     p.generate(Signal::SIGUSR1);
@@ -659,7 +661,7 @@ fn sig_ign_and_the_stop_and_continue_flushes_empty_both_queues() {
     p.generate_to(Signal::SIGPIPE, Queue::Private);
     p.generate(Signal::SIGPIPE);
     let change = p
-        .set_action(Signal::SIGPIPE, Action::Ignore, false)
+        .set_action(Signal::SIGPIPE, Action::Ignore, false, false)
         .unwrap();
     assert_eq!(change.discarded, 2);
     assert_eq!(p.pending_count(Signal::SIGPIPE), 0);
@@ -840,9 +842,101 @@ expect a status signaled SIGTERM
 }
 
 #[test]
+fn a_full_mask_handler_holds_a_pending_fatal_signal_off_until_it_returns() {
+    let mut p = SigState::new();
+    p.set_action(Signal::SIGUSR1, Action::Handle, false, true)
+        .unwrap();
+    p.block(&[Signal::SIGUSR1, Signal::SIGTERM]);
+    p.generate(Signal::SIGUSR1);
+    p.generate(Signal::SIGTERM);
+    p.unblock(&[Signal::SIGUSR1, Signal::SIGTERM]);
+    assert_eq!(p.deliver_next(), Some((Signal::SIGUSR1, Delivery::Handler)));
+    // signal_setup_done: every signal blocked but SIGKILL and SIGSTOP,
+    // which set_current_blocked leaves out.
+    assert!(p.blocked().contains(Signal::SIGTERM));
+    assert!(!p.blocked().contains(Signal::SIGKILL));
+    assert!(!p.blocked().contains(Signal::SIGSTOP));
+    assert_eq!(p.next_deliverable(), None, "SIGTERM waits");
+    assert_eq!(
+        p.run_handler(),
+        Some(HandlerRun {
+            signal: Signal::SIGUSR1,
+            runs: 1
+        })
+    );
+    assert_eq!(p.blocked(), SigSet::EMPTY, "sigreturn restores the mask");
+    assert_eq!(
+        p.deliver_next(),
+        Some((
+            Signal::SIGTERM,
+            Delivery::Default {
+                action: DefaultAction::Terminate
+            }
+        ))
+    );
+
+    let sim = run_holds(
+        "process a
+a: fork b
+b: signal SIGUSR1 handle mask all
+b: block SIGUSR1 SIGTERM
+b: kill b SIGUSR1
+b: kill b SIGTERM
+b: unblock SIGUSR1 SIGTERM
+expect b handled SIGUSR1 1
+a: wait b
+expect a status signaled SIGTERM
+",
+    );
+    let narration = &sim.steps()[6].narration;
+    assert!(
+        narration.contains("so the pending SIGTERM waits until it returns. b's SIGUSR1 handler runs (for the first time). b has no handler for SIGTERM"),
+        "{narration}"
+    );
+}
+
+#[test]
+fn sigkill_is_not_held_off_by_a_full_mask_and_kills_before_the_handler_runs() {
+    let mut p = SigState::new();
+    p.set_action(Signal::SIGUSR1, Action::Handle, false, true)
+        .unwrap();
+    p.block(&[Signal::SIGUSR1]);
+    p.generate(Signal::SIGUSR1);
+    p.unblock(&[Signal::SIGUSR1]);
+    assert_eq!(p.deliver_next(), Some((Signal::SIGUSR1, Delivery::Handler)));
+    p.generate(Signal::SIGKILL);
+    assert_eq!(p.next_deliverable(), Some(Signal::SIGKILL));
+}
+
+#[test]
+fn the_full_mask_belongs_to_the_handler_fork_copies_it_and_exec_or_another_action_drops_it() {
+    let mut p = SigState::new();
+    p.set_action(Signal::SIGCHLD, Action::Handle, false, true)
+        .unwrap();
+    assert_eq!(
+        p.sa_mask(Signal::SIGCHLD),
+        SigSet::from_bits(!(1 << 31 | 1 << 32))
+    );
+    assert_eq!(p.sa_mask(Signal::SIGUSR1), SigSet::EMPTY);
+    let child = p.fork_child();
+    assert_eq!(child.sa_mask(Signal::SIGCHLD), p.sa_mask(Signal::SIGCHLD));
+    let mut execd = p.clone();
+    execd.exec();
+    assert_eq!(execd.sa_mask(Signal::SIGCHLD), SigSet::EMPTY);
+    // Only a handler keeps a mask: `mask all` with SIG_IGN is not a
+    // handler's (the parser takes it only after `handle`).
+    p.set_action(Signal::SIGCHLD, Action::Ignore, false, true)
+        .unwrap();
+    assert_eq!(p.sa_mask(Signal::SIGCHLD), SigSet::EMPTY);
+    p.set_action(Signal::SIGCHLD, Action::Handle, false, false)
+        .unwrap();
+    assert_eq!(p.sa_mask(Signal::SIGCHLD), SigSet::EMPTY);
+}
+
+#[test]
 fn two_handled_signals_pending_together_stack_frames_and_the_newer_runs_first() {
     let mut p = handling(Signal::SIGUSR1);
-    p.set_action(Signal::SIGUSR2, Action::Handle, false)
+    p.set_action(Signal::SIGUSR2, Action::Handle, false, false)
         .unwrap();
     p.block(&[Signal::SIGUSR1, Signal::SIGUSR2]);
     p.generate(Signal::SIGUSR2);
@@ -980,7 +1074,7 @@ expect p handled SIGPOLL 1
 
 #[derive(Clone, Debug)]
 enum Op {
-    SetAction(Signal, Action, bool),
+    SetAction(Signal, Action, bool, bool),
     Block(Vec<Signal>),
     Unblock(Vec<Signal>),
     Generate(Signal),
@@ -1003,7 +1097,8 @@ fn any_action() -> impl Strategy<Value = Action> {
 
 fn any_op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (any_signal(), any_action(), any::<bool>()).prop_map(|(s, a, n)| Op::SetAction(s, a, n)),
+        (any_signal(), any_action(), any::<bool>(), any::<bool>())
+            .prop_map(|(s, a, n, m)| Op::SetAction(s, a, n, m)),
         prop::collection::vec(any_signal(), 0..4).prop_map(Op::Block),
         prop::collection::vec(any_signal(), 0..4).prop_map(Op::Unblock),
         any_signal().prop_map(Op::Generate),
@@ -1023,8 +1118,8 @@ proptest! {
         let mut p = SigState::new();
         for op in ops {
             match op {
-                Op::SetAction(s, a, n) => {
-                    let r = p.set_action(s, a, n);
+                Op::SetAction(s, a, n, m) => {
+                    let r = p.set_action(s, a, n, m);
                     prop_assert_eq!(r.is_err(), s.is_uncatchable());
                 }
                 Op::Block(v) => p.block(&v),

@@ -10,7 +10,9 @@
 //!   sleeps and the step that wakes it, a stop with signals sent while
 //!   stopped and the SIGCONT, several signals made pending at once and
 //!   then unblocked, a write that raises SIGPIPE, an exec with handlers,
-//!   SIG_IGN, a mask and pending signals;
+//!   SIG_IGN, a mask and pending signals, libuv's spawn (a close-on-exec
+//!   pipe whose reader sleeps until the child's exec closes the last
+//!   writer, then SIGCHLD and `wait nohang`);
 //! - the races the kernel's scheduler decides, which are never drawn
 //!   (`socket_race`, `racy`).
 //!
@@ -107,6 +109,8 @@ enum Kind {
     Pipe,
     Socketpair,
     Close,
+    /// `cloexec END on|off` (fcntl F_SETFD).
+    Cloexec,
     Send,
     Recv,
     Resize,
@@ -127,10 +131,14 @@ enum Kind {
     Sigpipe,
     /// exec with handlers, SIG_IGN, a mask and pending signals.
     ExecSignals,
+    /// libuv's spawn: a close-on-exec pipe, fork, the parent asleep
+    /// reading it until the child's exec closes the last write end; then
+    /// the child's exit, SIGCHLD to a full-mask handler, `wait nohang`.
+    Spawn,
 }
 
 /// The kinds, their weights and groups: the mix of a random scenario.
-const KINDS: [(Kind, usize, Group); 23] = [
+const KINDS: [(Kind, usize, Group); 25] = [
     (Kind::Mmap, 5, Group::Memory),
     (Kind::Read, 5, Group::Memory),
     (Kind::Write, 6, Group::Memory),
@@ -142,6 +150,7 @@ const KINDS: [(Kind, usize, Group); 23] = [
     (Kind::Pipe, 1, Group::Ipc),
     (Kind::Socketpair, 1, Group::Ipc),
     (Kind::Close, 2, Group::Ipc),
+    (Kind::Cloexec, 2, Group::Ipc),
     (Kind::Send, 3, Group::Ipc),
     (Kind::Recv, 3, Group::Ipc),
     (Kind::Resize, 4, Group::Ipc),
@@ -154,6 +163,7 @@ const KINDS: [(Kind, usize, Group); 23] = [
     (Kind::Pending, 5, Group::Signals),
     (Kind::Sigpipe, 6, Group::Signals),
     (Kind::ExecSignals, 5, Group::Signals),
+    (Kind::Spawn, 4, Group::Ipc),
 ];
 
 /// xorshift64*: small, deterministic, good enough to pick operations.
@@ -442,6 +452,7 @@ impl Gen {
             Kind::Pending => self.pending(w, me),
             Kind::Sigpipe => self.sigpipe(w, me),
             Kind::ExecSignals => self.exec_signals(w, me),
+            Kind::Spawn => self.spawn(w, me),
             _ => return self.single(kind, w, me),
         };
         let mut lines = episode?.into_iter();
@@ -487,19 +498,26 @@ impl Gen {
             Kind::Exit if name != "p0" || rng.one_in(8) => format!("exit {}", rng.below(4)),
             Kind::Wait => {
                 let children = w.children(me.pid);
+                let nohang = if rng.one_in(3) { " nohang" } else { "" };
                 if children.is_empty() || rng.one_in(3) {
-                    "wait".to_string()
+                    format!("wait{nohang}")
                 } else {
-                    format!("wait {}", w.name_of(*rng.pick(&children)))
+                    format!("wait {}{nohang}", w.name_of(*rng.pick(&children)))
                 }
             }
             Kind::Exec => "exec node".to_string(),
-            Kind::Pipe if objects < MAX_OBJECTS => format!("pipe o{n}"),
+            Kind::Pipe if objects < MAX_OBJECTS => format!("pipe o{n}{}", cloexec(rng)),
             Kind::Socketpair if objects < MAX_OBJECTS => format!(
-                "socketpair o{n}{}",
-                if rng.one_in(2) { " dgram" } else { "" }
+                "socketpair o{n}{}{}",
+                if rng.one_in(2) { " dgram" } else { "" },
+                cloexec(rng)
             ),
             Kind::Close if !ends.is_empty() => format!("close {}", w.end_name(*rng.pick(&ends))),
+            Kind::Cloexec if !ends.is_empty() => format!(
+                "cloexec {} {}",
+                w.end_name(*rng.pick(&ends)),
+                rng.pick(&["on", "on", "off"])
+            ),
             Kind::Send | Kind::Recv if !ends.is_empty() => {
                 let (op, wrong_end) = match kind {
                     Kind::Send => ("send", PipeEnd::Read),
@@ -535,9 +553,10 @@ impl Gen {
             }
             Kind::Disposition => {
                 let sig = *rng.pick(&SIGNALS);
+                let action = *rng.pick(&["handle", "ignore", "default"]);
                 format!(
-                    "signal {sig} {}{}",
-                    rng.pick(&["handle", "ignore", "default"]),
+                    "signal {sig} {action}{}{}",
+                    if action == "handle" { mask(rng) } else { "" },
                     if sig == "SIGCHLD" && rng.one_in(3) {
                         " nocldwait"
                     } else {
@@ -661,6 +680,25 @@ fn some_signals(rng: &mut Rng, from: &[&'static str], count: usize) -> Vec<&'sta
 /// Signals as a scenario writes them, separated by spaces.
 fn signal_list(sigs: impl Iterator<Item = Signal>) -> String {
     sigs.map(|s| s.to_string()).collect::<Vec<_>>().join(" ")
+}
+
+/// ` cloexec` one time in three: a pipe or socketpair made with
+/// O_CLOEXEC or SOCK_CLOEXEC.
+fn cloexec(rng: &mut Rng) -> &'static str {
+    if rng.one_in(3) {
+        " cloexec"
+    } else {
+        ""
+    }
+}
+
+/// ` mask all` half the time: a handler with a full sa_mask, as libuv's.
+fn mask(rng: &mut Rng) -> &'static str {
+    if rng.one_in(2) {
+        " mask all"
+    } else {
+        ""
+    }
 }
 
 /// A page range of a region of `pages` pages: one page or `i..j`.

@@ -1,7 +1,9 @@
-//! Random scenarios that mix processes (fork, exec, exit, wait), pipes and
-//! socketpairs (close, blocking and nonblocking send/recv, pipesize,
-//! sndbuf) and signals (sigaction, block, unblock, kill), for the step
-//! engine's properties (tests/tests/ipc_signal_properties.rs).
+//! Random scenarios that mix processes (fork, exec, exit, wait with and
+//! without WNOHANG), pipes and socketpairs (with and without
+//! close-on-exec, close, F_SETFD, blocking and nonblocking send/recv,
+//! pipesize, sndbuf) and signals (sigaction with an empty or a full mask,
+//! block, unblock, kill), for the step engine's properties
+//! (tests/tests/ipc_signal_properties.rs).
 //!
 //! A scenario is written as text one line at a time, each line chosen by
 //! looking at the world the lines before it left: only a process that is
@@ -65,16 +67,18 @@ fn next_line(w: &World, (op, a, b, c): Choice) -> Option<String> {
     let nonblock = if c & 3 != 0 { " nonblock" } else { "" };
     let size = pick(&SIZES, c >> 2);
     let sig = pick(&SIGNALS, b);
-    let op = match op % 18 {
+    let cloexec = if c & 8 == 8 { " cloexec" } else { "" };
+    let nohang = if c & 16 == 16 { " nohang" } else { "" };
+    let op = match op % 19 {
         0 if procs.len() < MAX_PROCS => format!("fork p{}", procs.len()),
         // p0 stays to the end, so that the run goes on.
         1 if me != "p0" => format!("exit {}", b % 4),
-        2 => "wait".to_string(),
-        3 => format!("wait {}", pick(&procs, b)),
-        4 if objects < MAX_OBJECTS => format!("pipe o{objects}"),
+        2 => format!("wait{nohang}"),
+        3 => format!("wait {}{nohang}", pick(&procs, b)),
+        4 if objects < MAX_OBJECTS => format!("pipe o{objects}{cloexec}"),
         5 if objects < MAX_OBJECTS => {
             format!(
-                "socketpair o{objects}{}",
+                "socketpair o{objects}{}{cloexec}",
                 if b & 1 == 1 { " dgram" } else { "" }
             )
         }
@@ -103,7 +107,7 @@ fn next_line(w: &World, (op, a, b, c): Choice) -> Option<String> {
         ),
         13 => format!(
             "signal {sig} {}{}",
-            pick(&["handle", "ignore", "default"], c),
+            pick(&["handle", "handle mask all", "ignore", "default"], c),
             if c & 4 == 4 && sig == "SIGCHLD" {
                 " nocldwait"
             } else {
@@ -114,6 +118,11 @@ fn next_line(w: &World, (op, a, b, c): Choice) -> Option<String> {
         15 => format!("unblock {sig}"),
         16 if pick(&procs, c) != "p0" => format!("kill {} {sig}", pick(&procs, c)),
         17 => "exec node".to_string(),
+        18 if !ends.is_empty() => format!(
+            "cloexec {} {}",
+            ends[usize::from(b) % ends.len()],
+            if c & 1 == 1 { "on" } else { "off" }
+        ),
         // An operation that is not possible yet: start something instead.
         _ if objects < MAX_OBJECTS => format!("pipe o{objects}"),
         _ => format!("kill {me} {}", pick(&["SIGCHLD", "SIGCONT"], c)),

@@ -301,16 +301,29 @@ pub fn call_text(op: &Op) -> String {
         Op::Fork { .. } => "fork()".into(),
         Op::Exec { program } => format!("execve(\"{program}\")"),
         Op::Exit { code } => format!("exit_group({code})"),
-        Op::Wait { child } => match child {
-            Some(c) => format!("wait4({c})"),
-            None => "wait4(-1)".into(),
+        Op::Wait { child, nohang } => {
+            let who = child.as_ref().map_or("-1".to_string(), |c| c.to_string());
+            let flags = if *nohang { ", WNOHANG" } else { "" };
+            format!("wait4({who}{flags})")
+        }
+        Op::Pipe { pipe, cloexec } => match cloexec {
+            true => format!("pipe2({pipe}, O_CLOEXEC)"),
+            false => format!("pipe({pipe})"),
         },
-        Op::Pipe { pipe } => format!("pipe({pipe})"),
-        Op::Socketpair { pair, dgram } => {
+        Op::Socketpair {
+            pair,
+            dgram,
+            cloexec,
+        } => {
             let kind = if *dgram { "SOCK_DGRAM" } else { "SOCK_STREAM" };
-            format!("socketpair(AF_UNIX, {kind}, {pair})")
+            let flags = if *cloexec { "|SOCK_CLOEXEC" } else { "" };
+            format!("socketpair(AF_UNIX, {kind}{flags}, {pair})")
         }
         Op::Close { end } => format!("close({end})"),
+        Op::Cloexec { end, on } => {
+            let flag = if *on { "FD_CLOEXEC" } else { "0" };
+            format!("fcntl({end}, F_SETFD, {flag})")
+        }
         Op::Send {
             end,
             payload,
@@ -340,11 +353,13 @@ pub fn call_text(op: &Op) -> String {
             signal,
             action,
             nocldwait,
+            full_mask,
         } => {
-            let act = match action {
-                Action::Handle => "{handler, SA_RESTART}",
-                Action::Ignore => "SIG_IGN",
-                Action::Default => "SIG_DFL",
+            let act = match (action, full_mask) {
+                (Action::Handle, false) => "{handler, SA_RESTART}",
+                (Action::Handle, true) => "{handler, ~[], SA_RESTART}",
+                (Action::Ignore, _) => "SIG_IGN",
+                (Action::Default, _) => "SIG_DFL",
             };
             let extra = if *nocldwait { " SA_NOCLDWAIT" } else { "" };
             format!("rt_sigaction({signal}, {act}{extra})")
@@ -416,7 +431,7 @@ fn result_text(op: &Op, step: &Step, actor: Option<Pid>, after: &World) -> Strin
                 _ => None,
             })
             .unwrap_or_default(),
-        (Op::Pipe { pipe }, _) | (Op::Socketpair { pair: pipe, .. }, _) => {
+        (Op::Pipe { pipe, .. }, _) | (Op::Socketpair { pair: pipe, .. }, _) => {
             fds_text(&step.events, pipe.as_str())
         }
         _ => String::new(),
@@ -612,6 +627,24 @@ mod tests {
             "p write(q.w, \"hi\\n\") O_NONBLOCK = -1 EPIPE (broken pipe)"
         );
         assert_eq!(lines[6], "p write(q.w, 1 byte) = -1 EPIPE (broken pipe)");
+    }
+
+    #[test]
+    fn close_on_exec_wnohang_and_a_full_mask_show_as_their_flags() {
+        let lines = log(
+            "process p\np: pipe q cloexec\np: socketpair s dgram cloexec\np: cloexec q.r off\np: fork c\np: wait c nohang\np: signal SIGCHLD handle mask all\n",
+        );
+        assert_eq!(lines[1], "p pipe2(q, O_CLOEXEC) = 0 [q.r=3, q.w=4]");
+        assert_eq!(
+            lines[2],
+            "p socketpair(AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC, s) = 0 [s.0=5, s.1=6]"
+        );
+        assert_eq!(lines[3], "p fcntl(q.r, F_SETFD, 0) = 0");
+        assert_eq!(lines[5], "p wait4(c, WNOHANG) = 0");
+        assert_eq!(
+            lines[6],
+            "p rt_sigaction(SIGCHLD, {handler, ~[], SA_RESTART}) = 0"
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ use super::worker::ANCHOR_DEATH_SIGNAL;
 use sim_core::observe::{LastOpObs, Observation};
 use sim_core::scenario::ast::{End, ExitStatus};
 use sim_core::sig::Signal;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
@@ -121,7 +122,15 @@ struct KProc {
     regions: BTreeMap<String, (u64, u32)>,
     /// End key (`p.r`) -> fd in this process.
     fds: BTreeMap<String, i32>,
-    published: u64,
+    /// The memfd of its program image's `Published` counters
+    /// (worker.rs), readable even once the worker is dead.
+    published: OwnedFd,
+    /// Each open fd's FD_CLOEXEC as fdinfo last showed it. Only the
+    /// process's own calls change its fds' flags (F_SETFD on the fd it
+    /// names; pipe2 and socketpair on new numbers), so a flag is read again
+    /// only for an fd not open at the last look or named by the process's
+    /// `cloexec` or `close` since (observe.rs, ops.rs).
+    cloexec_seen: RefCell<BTreeMap<i32, bool>>,
     last_op: Option<LastOpObs>,
     pending: Option<Pending>,
     last_reaped: Option<ExitStatus>,
@@ -333,14 +342,15 @@ impl Kernel {
         ))
     }
 
-    /// Receive one message on `fd` within the step bound.
-    fn recv_within(&self, fd: &OwnedFd, what: &str) -> Res<Msg> {
+    /// Receive one message on `fd` within the step bound, and the fd
+    /// beside it, if any.
+    fn recv_within(&self, fd: &OwnedFd, what: &str) -> Res<(Msg, Option<OwnedFd>)> {
         let until = Instant::now() + self.limits.step;
         loop {
             self.check_time()?;
             if readable(fd, 5) {
                 return match recv_msg(fd) {
-                    Ok(Some((msg, _))) => Ok(msg),
+                    Ok(Some(got)) => Ok(got),
                     Ok(None) => broken(format!("{what}: the worker closed its channel")),
                     Err(e) => broken(format!("{what}: {e}")),
                 };
@@ -351,10 +361,12 @@ impl Kernel {
         }
     }
 
-    fn ready_within(&self, fd: &OwnedFd, what: &str) -> Res<Ready> {
+    /// A worker's `Ready`, with the memfd of its published counters.
+    fn ready_within(&self, fd: &OwnedFd, what: &str) -> Res<(Ready, OwnedFd)> {
         match self.recv_within(fd, what)? {
-            Msg::Ready(r) => Ok(r),
-            Msg::Reply(r) => broken(format!("{what}: failed with errno {}", r.errno)),
+            (Msg::Ready(r), Some(published)) => Ok((r, published)),
+            (Msg::Ready(_), None) => broken(format!("{what}: no counters came with Ready")),
+            (Msg::Reply(r), _) => broken(format!("{what}: failed with errno {}", r.errno)),
         }
     }
 

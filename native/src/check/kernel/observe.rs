@@ -1,10 +1,12 @@
-//! Observing: the machine as /proc and pagemap show it after a step.
+//! Observing: the machine as /proc and pagemap show it after a step, and
+//! each worker's published counters.
 
-use super::{snapshot, Kernel, Life};
+use super::{snapshot, KProc, Kernel, Life};
+use crate::check::nofile;
 use crate::check::probe;
 use crate::check::worker::PAGE;
 use sim_core::ipc::end_name::{EndName, Which};
-use sim_core::observe::{Observation, PageObs, ProcObs};
+use sim_core::observe::{FdObs, Observation, PageObs, ProcObs};
 use sim_core::scenario::ast::{StateName, INIT_NAME};
 use sim_core::sig::Signal;
 use std::collections::{BTreeMap, BTreeSet};
@@ -143,11 +145,10 @@ impl Kernel {
             } else {
                 BTreeMap::new()
             };
-            let words = if p.life == Life::Alive {
-                probe::published(p.pid, p.published)
-            } else {
-                None
-            };
+            // Read whatever the life: the memfd outlives the worker, so
+            // the runs of a handler that ran just before a fatal signal
+            // are seen.
+            let words = probe::published(&p.published);
             let mut last_op = p.last_op.clone();
             if let (Some(last), Some(_), Some(w), Some(s)) = (&mut last_op, p.pending, &words, stat)
             {
@@ -160,6 +161,11 @@ impl Kernel {
                     .collect(),
                 None => p.handled.clone(),
             };
+            let fds = if p.life == Life::Alive {
+                self.observe_fds(p)
+            } else {
+                BTreeMap::new()
+            };
             obs.processes.insert(
                 name.clone(),
                 ProcObs {
@@ -169,6 +175,7 @@ impl Kernel {
                     last_op,
                     handled: handled.clone(),
                     last_reaped: p.last_reaped,
+                    fds,
                 },
             );
             let p = self.procs.get_mut(name).expect("listed");
@@ -213,6 +220,47 @@ impl Kernel {
         self.last = Rc::new(obs.clone());
         self.unsettled = unsettled;
         obs
+    }
+
+    /// The fds a live worker has open in the scenario's range (3 up to
+    /// the model's RLIMIT_NOFILE; its control socket sits above), as
+    /// /proc/PID/fd and fdinfo show them, each named by the end the
+    /// controller gave that number to (`fd N` for a number it gave none:
+    /// a difference the table shows). The listing is read at every look;
+    /// an fd's flag only when it is new since the last look or the
+    /// process's own call named it since (`KProc::cloexec_seen`).
+    fn observe_fds(&self, p: &KProc) -> BTreeMap<String, FdObs> {
+        let by_fd: BTreeMap<i32, &String> = p.fds.iter().map(|(end, &fd)| (fd, end)).collect();
+        let nofile = nofile::ctrl_fd();
+        let mut seen = p.cloexec_seen.borrow_mut();
+        let open: Vec<i32> = probe::open_fds(p.pid)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|fd| (3..nofile).contains(fd))
+            .collect();
+        seen.retain(|fd, _| open.binary_search(fd).is_ok());
+        let mut fds = BTreeMap::new();
+        for fd in open {
+            let cloexec = match seen.get(&fd) {
+                Some(&cloexec) => cloexec,
+                // An fd closed between the two reads is not open.
+                None => match probe::cloexec(p.pid, fd) {
+                    Some(cloexec) => *seen.entry(fd).or_insert(cloexec),
+                    None => continue,
+                },
+            };
+            let key = by_fd
+                .get(&fd)
+                .map_or_else(|| format!("fd {fd}"), |end| end.to_string());
+            fds.insert(
+                key,
+                FdObs {
+                    fd: fd as u32,
+                    cloexec,
+                },
+            );
+        }
+        fds
     }
 
     /// The pages of the last observation that gave no consistent reading.

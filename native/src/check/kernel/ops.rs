@@ -54,7 +54,7 @@ impl Kernel {
         let pid = child.id() as i32;
         // Registered before it is ready, so that a failure still reaps it.
         self.by_pid.insert(pid, name.to_string());
-        let ready = self.ready_within(&ours, &format!("starting {name}"))?;
+        let (_, published) = self.ready_within(&ours, &format!("starting {name}"))?;
         self.procs.insert(
             name.to_string(),
             KProc {
@@ -63,7 +63,8 @@ impl Kernel {
                 life: Life::Alive,
                 regions: BTreeMap::new(),
                 fds: BTreeMap::new(),
-                published: ready.published,
+                published,
+                cloexec_seen: Default::default(),
                 last_op: None,
                 pending: None,
                 last_reaped: None,
@@ -104,16 +105,24 @@ impl Kernel {
             Op::Fork { .. } => Cmd::Fork,
             Op::Exec { .. } => Cmd::Exec,
             Op::Exit { code } => Cmd::Exit { code: *code },
-            Op::Wait { child } => Cmd::Wait {
+            Op::Wait { child, nohang } => Cmd::Wait {
                 pid: match child {
                     Some(c) => self.pid_of(c.as_str())?,
                     None => -1,
                 },
+                nohang: *nohang,
             },
-            Op::Pipe { .. } => Cmd::Pipe,
-            Op::Socketpair { dgram, .. } => Cmd::Socketpair { dgram: *dgram },
+            Op::Pipe { cloexec, .. } => Cmd::Pipe { cloexec: *cloexec },
+            Op::Socketpair { dgram, cloexec, .. } => Cmd::Socketpair {
+                dgram: *dgram,
+                cloexec: *cloexec,
+            },
             Op::Close { end } => Cmd::Close {
                 fd: self.fd_of(actor, end)?,
+            },
+            Op::Cloexec { end, on } => Cmd::Cloexec {
+                fd: self.fd_of(actor, end)?,
+                on: *on,
             },
             Op::Send {
                 end,
@@ -151,6 +160,7 @@ impl Kernel {
                 signal,
                 action,
                 nocldwait,
+                full_mask,
             } => Cmd::Signal {
                 sig: sig(signal),
                 action: match action {
@@ -159,6 +169,7 @@ impl Kernel {
                     Action::Default => Disposition::Default,
                 },
                 nocldwait: *nocldwait,
+                full_mask: *full_mask,
             },
             Op::Block { signals } => Cmd::Block {
                 sigs: signals.iter().map(sig).collect(),
@@ -185,10 +196,29 @@ impl Kernel {
             return broken(format!("{actor} is still blocked on the kernel"));
         }
         let cmd = self.translate(actor, op)?;
+        // The ends an exec will close: those whose fd has FD_CLOEXEC now,
+        // as the kernel shows it (do_close_on_exec closes exactly these;
+        // the worker changes no fd between this look and its execve).
+        let closing: Vec<String> = if matches!(op, Op::Exec { .. }) {
+            let p = self.proc(actor)?;
+            p.fds
+                .iter()
+                .filter(|(_, &fd)| probe::cloexec(p.pid, fd) == Some(true))
+                .map(|(end, _)| end.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
         let before = self.last.clone();
         let misbehave = self.misbehave.get(&line).copied();
         let p = self.procs.get_mut(actor).expect("checked above");
         p.before = before;
+        // F_SETFD changes the flag of the fd it names, and close frees its
+        // number; a pipe or socketpair takes numbers that were not open at
+        // the last look, exec only closes. So that fd's flag is read again.
+        if let Cmd::Cloexec { fd, .. } | Cmd::Close { fd } = &cmd {
+            p.cloexec_seen.get_mut().remove(fd);
+        }
         p.last_op = Some(LastOpObs {
             step,
             faults: 0,
@@ -213,7 +243,7 @@ impl Kernel {
                 drop(theirs);
                 self.finish_fork(step, line, actor, child.as_str(), ours)?;
             }
-            Op::Exec { .. } => self.finish_exec(step, line, actor)?,
+            Op::Exec { .. } => self.finish_exec(step, line, actor, &closing)?,
             Op::Exit { .. } => self.finish_exit(line, actor)?,
             Op::Wait { .. } => self.await_reply(line, actor, Pending::Wait, false)?,
             // kill and unblock cannot sleep: if they leave their process
@@ -230,7 +260,7 @@ impl Kernel {
             (Op::Mmap { region, pages, .. }, Extra::Addr(addr)) => {
                 p.regions.insert(region.text.clone(), (addr, *pages));
             }
-            (Op::Pipe { pipe }, Extra::Fds(r, w)) => {
+            (Op::Pipe { pipe, .. }, Extra::Fds(r, w)) => {
                 for (which, fd) in Which::PIPE.into_iter().zip([r, w]) {
                     p.fds.insert(EndName::new(pipe, which).to_string(), fd);
                 }
@@ -376,7 +406,7 @@ impl Kernel {
         ours: OwnedFd,
     ) -> Res<()> {
         let ctrl = self.proc(actor)?.ctrl.as_ref().expect("live");
-        let reply = match self.recv_within(ctrl, &format!("line {line}: fork"))? {
+        let reply = match self.recv_within(ctrl, &format!("line {line}: fork"))?.0 {
             Msg::Reply(r) => r,
             Msg::Ready(_) => return broken(format!("line {line}: {actor} answered out of turn")),
         };
@@ -386,7 +416,8 @@ impl Kernel {
         }
         let pid = reply.ret as i32;
         self.by_pid.insert(pid, child.to_string());
-        let ready = self.ready_within(&ours, &format!("line {line}: the child of fork"))?;
+        let (_, published) =
+            self.ready_within(&ours, &format!("line {line}: the child of fork"))?;
         let parent = self.proc(actor)?;
         let kid = KProc {
             pid,
@@ -394,7 +425,8 @@ impl Kernel {
             life: Life::Alive,
             regions: parent.regions.clone(),
             fds: parent.fds.clone(),
-            published: ready.published,
+            published,
+            cloexec_seen: Default::default(),
             last_op: Some(LastOpObs {
                 step,
                 faults: 0,
@@ -419,13 +451,21 @@ impl Kernel {
         Ok(())
     }
 
-    fn finish_exec(&mut self, step: u32, line: u32, actor: &str) -> Res<()> {
+    /// An exec's `Ready`: the new image runs, without the ends in
+    /// `closing` (close-on-exec), which the controller forgets.
+    fn finish_exec(&mut self, step: u32, line: u32, actor: &str, closing: &[String]) -> Res<()> {
         let ctrl = self.proc(actor)?.ctrl.as_ref().expect("live");
         match self.recv_within(ctrl, &format!("line {line}: exec"))? {
-            Msg::Ready(ready) => {
+            (Msg::Ready(_), None) => {
+                return broken(format!("line {line}: exec: no counters came with Ready"))
+            }
+            (Msg::Ready(_), Some(published)) => {
                 let p = self.procs.get_mut(actor).expect("actor");
+                for end in closing {
+                    p.fds.remove(end);
+                }
                 p.regions.clear();
-                p.published = ready.published;
+                p.published = published;
                 // The new image's own start-up faults are not the operation's:
                 // like the model, count none.
                 p.last_op = Some(LastOpObs {
@@ -434,7 +474,7 @@ impl Kernel {
                     result: Some(OpResult::Value(0)),
                 });
             }
-            Msg::Reply(r) => self.complete(actor, r, Pending::Other),
+            (Msg::Reply(r), _) => self.complete(actor, r, Pending::Other),
         }
         Ok(())
     }

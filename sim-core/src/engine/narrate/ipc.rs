@@ -31,13 +31,15 @@ impl Teller<'_> {
                 result,
                 slots,
                 bytes,
+                cloexec,
             } => {
                 let me = self.name(*pid);
                 match result {
                     Ok([r, w]) => format!(
-                        "{me} creates pipe {pipe}: fd {r} is its read end {pipe}.r, fd {w} its write end {pipe}.w. It holds {} ({} KiB).",
+                        "{me} creates pipe {pipe}: fd {r} is its read end {pipe}.r, fd {w} its write end {pipe}.w. It holds {} ({} KiB).{}",
                         count(*slots, "page slot", "page slots"),
-                        bytes / 1024
+                        bytes / 1024,
+                        both_cloexec(*cloexec, "O_CLOEXEC")
                     ),
                     Err(no) => no_fds(me, "pipe", no),
                 }
@@ -48,12 +50,14 @@ impl Teller<'_> {
                 dgram,
                 result,
                 sndbuf,
+                cloexec,
             } => {
                 let me = self.name(*pid);
                 match result {
                     Ok([a, b]) => format!(
-                        "{me} creates a {} AF_UNIX socketpair {pair}: fd {a} is {pair}.0, fd {b} is {pair}.1. What one end sends, the other receives; each may have {sndbuf} bytes of buffers in flight (SO_SNDBUF), counted by their true size, not their payload.",
+                        "{me} creates a {} AF_UNIX socketpair {pair}: fd {a} is {pair}.0, fd {b} is {pair}.1. What one end sends, the other receives; each may have {sndbuf} bytes of buffers in flight (SO_SNDBUF), counted by their true size, not their payload.{}",
                         if *dgram { "datagram" } else { "stream" },
+                        both_cloexec(*cloexec, "SOCK_CLOEXEC")
                     ),
                     Err(no) => no_fds(me, "socketpair", no),
                 }
@@ -67,6 +71,7 @@ impl Teller<'_> {
                 let me = self.name(*pid);
                 match (call, why) {
                     (Call::Close, _) => format!("{me} does not hold {target} (it closed it, or never had it): close fails with EBADF."),
+                    (Call::Cloexec, _) => format!("{me} does not hold {target}: fcntl F_SETFD fails with EBADF."),
                     (Call::Send, Refusal::WrongEnd) => format!("{me} cannot write to a read end like {target}: send fails with EBADF."),
                     (Call::Send, _) => format!("{me} does not hold {target}: send fails with EBADF."),
                     (Call::Recv, Refusal::WrongEnd) => format!("{me} cannot read from a write end like {target}: recv fails with EBADF."),
@@ -82,9 +87,15 @@ impl Teller<'_> {
                 fd,
                 left,
                 kind,
+                exec,
             } => {
                 let me = self.name(*pid);
-                let mut story = format!("{me} closes {end} (fd {fd}).");
+                // Closed by exec: the exec's sentence came first.
+                let mut story = if *exec {
+                    format!(" {end} (fd {fd}) is closed.")
+                } else {
+                    format!("{me} closes {end} (fd {fd}).")
+                };
                 story.push_str(&match (kind, left) {
                     (EndKind::PipeWrite, 0) => {
                         " That was the last write end: readers will now see end of file once the pipe is empty.".to_string()
@@ -101,6 +112,21 @@ impl Teller<'_> {
                     (_, n) => format!(" {} still open elsewhere.", if *n == 1 { "1 fd of it is".into() } else { format!("{n} fds of it are") }),
                 });
                 story
+            }
+            Event::CloexecSet {
+                pid,
+                end,
+                fd,
+                on,
+                was,
+            } => {
+                let me = self.name(*pid);
+                match (on, was) {
+                    (true, false) => format!("{me} sets close-on-exec on {end} (fd {fd}; fcntl F_SETFD, FD_CLOEXEC): exec will close it."),
+                    (true, true) => format!("{me} sets close-on-exec on {end} (fd {fd}; fcntl F_SETFD, FD_CLOEXEC), which it had already: exec will close it."),
+                    (false, true) => format!("{me} clears close-on-exec on {end} (fd {fd}; fcntl F_SETFD, 0): it will survive exec."),
+                    (false, false) => format!("{me} clears close-on-exec on {end} (fd {fd}; fcntl F_SETFD, 0), which was clear already: it survives exec."),
+                }
             }
             Event::SendCalled {
                 pid,
@@ -315,6 +341,15 @@ impl Teller<'_> {
 
 /// A pipe or socketpair that got no fds: how many the actor had free
 /// against the two the call needs.
+/// What a new pipe's or socketpair's `flag` means, when it was given.
+fn both_cloexec(cloexec: bool, flag: &str) -> String {
+    if cloexec {
+        format!(" Both fds are close-on-exec ({flag}): an exec by a process that holds them closes them.")
+    } else {
+        String::new()
+    }
+}
+
 fn no_fds(me: &str, call: &str, no: &NoFds) -> String {
     let free = match no.free {
         0 => "no fd free".to_string(),

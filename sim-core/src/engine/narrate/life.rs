@@ -73,25 +73,39 @@ impl Teller<'_> {
                 " {} ignores SIGCHLD (SIG_IGN), so it is not told.",
                 self.name(*parent)
             ),
-            Event::WaitCalled { pid, child, found } => {
+            Event::WaitCalled {
+                pid,
+                child,
+                found,
+                nohang,
+            } => {
                 let me = self.name(*pid);
                 let child = child.map(|c| self.name(c));
+                let call = if *nohang { "wait with WNOHANG" } else { "wait" };
                 match found {
                     WaitFound::NoChild => match child {
-                        Some(c) => format!("{me} calls wait for {c}, but {c} is not a child it can still reap: wait fails with ECHILD."),
-                        None => format!("{me} calls wait, but it has no child left to reap: wait fails with ECHILD."),
+                        Some(c) => format!("{me} calls {call} for {c}, but {c} is not a child it can still reap: wait fails with ECHILD."),
+                        None => format!("{me} calls {call}, but it has no child left to reap: wait fails with ECHILD."),
                     },
                     WaitFound::Zombie { .. } => format!(
-                        "{me} calls wait{}.",
+                        "{me} calls {call}{}.",
                         child.map(|c| format!(" for {c}")).unwrap_or_default()
                     ),
                     WaitFound::Running { children } => {
                         let names: Vec<String> =
                             children.iter().map(|&c| self.name(c).to_string()).collect();
-                        format!(
-                            "{me} calls wait, but {} still running, so {me} blocks until a child exits.",
-                            list_is_are(&names)
-                        )
+                        if *nohang {
+                            format!(
+                                "{me} calls {call}{}, but {} still running: with WNOHANG, wait does not sleep, it returns 0 at once.",
+                                child.map(|c| format!(" for {c}")).unwrap_or_default(),
+                                list_is_are(&names)
+                            )
+                        } else {
+                            format!(
+                                "{me} calls wait, but {} still running, so {me} blocks until a child exits.",
+                                list_is_are(&names)
+                            )
+                        }
                     }
                 }
             }

@@ -63,12 +63,20 @@ impl Teller<'_> {
                 copied,
                 regions,
                 inherited,
+                cloexec,
             } => {
                 let mut story = fork(self.name(*parent), name, *child, *copied, regions);
                 if !inherited.is_empty() {
                     story.push_str(&format!(
                         " {name} inherits {}: each end now has one more open fd.",
                         inherited.join(", ")
+                    ));
+                }
+                if !cloexec.is_empty() {
+                    story.push_str(&format!(
+                        " {} {} close-on-exec in {name} too: the flag is copied with the fd.",
+                        short_list(cloexec, cloexec.len()),
+                        agree(cloexec.len() as u64, "is", "are")
                     ));
                 }
                 story
@@ -78,11 +86,17 @@ impl Teller<'_> {
                 program,
                 freed,
                 keeps_fds,
+                cloexec_closed,
             } => {
                 let mut story = exec(self.name(*pid), program, *freed);
-                if *keeps_fds {
-                    story.push_str(" Its open fds survive exec.");
-                }
+                story.push_str(match (*cloexec_closed > 0, *keeps_fds) {
+                    (true, true) => {
+                        " exec closes its close-on-exec fds; its other open fds survive."
+                    }
+                    (true, false) => " exec closes its fds: every one was close-on-exec.",
+                    (false, true) => " Its open fds survive exec.",
+                    (false, false) => "",
+                });
                 story
             }
             _ => String::new(),

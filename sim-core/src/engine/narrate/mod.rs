@@ -68,6 +68,7 @@ impl Teller<'_> {
             | Event::SocketpairMade { .. }
             | Event::Refused { .. }
             | Event::Closed { .. }
+            | Event::CloexecSet { .. }
             | Event::SendCalled { .. }
             | Event::RecvCalled { .. }
             | Event::SendWentOn { .. }
@@ -82,6 +83,7 @@ impl Teller<'_> {
             | Event::SignalSent { .. }
             | Event::SignalDelivered { .. }
             | Event::Interrupted { .. }
+            | Event::HeldOff { .. }
             | Event::HandlerRan { .. }
             | Event::Stopped { .. }
             | Event::Continued { .. } => self.signals(event),

@@ -17,6 +17,7 @@ impl Teller<'_> {
                 signal: sig,
                 action,
                 nocldwait,
+                full_mask,
                 result,
                 discarded,
             } => {
@@ -31,6 +32,9 @@ impl Teller<'_> {
                     Action::Ignore => format!("{me} ignores {sig} (SIG_IGN): it will be discarded when sent."),
                     Action::Default => format!("{me} restores {sig}'s default action (SIG_DFL)."),
                 };
+                if *full_mask && *action == Action::Handle {
+                    story.push_str(" Its sa_mask holds every signal (sigfillset, as libuv's handlers have): while it runs, every other signal is blocked, and waits until it returns.");
+                }
                 if *nocldwait && sig == Signal::SIGCHLD {
                     story.push_str(" With SA_NOCLDWAIT, children are reaped at once when they die; SIGCHLD is still sent.");
                 }
@@ -95,6 +99,15 @@ impl Teller<'_> {
                     " {sig} interrupts {call}; the call restarts (SA_RESTART) once the handler returns."
                 ),
             },
+            Event::HeldOff { pid, signal, held } => {
+                let n = held.len() as u64;
+                format!(
+                    " {}'s {signal} handler blocks every signal while it runs (its sa_mask is full), so the pending {} {} until it returns.",
+                    self.name(*pid),
+                    list(held.iter().copied()),
+                    agree(n, "waits", "wait")
+                )
+            }
             Event::HandlerRan {
                 pid,
                 signal,

@@ -1,7 +1,8 @@
 //! The generator's episodes: lines strung together around one kernel
 //! behaviour (a sleeper and its waker, a stop and its SIGCONT, signals
-//! pending at once, SIGPIPE from a write, exec with signal state). Each
-//! returns its lines; `Gen::draw` plays the first and plans the rest.
+//! pending at once, SIGPIPE from a write, exec with signal state, libuv's
+//! spawn). Each returns its lines; `Gen::draw` plays the first and plans
+//! the rest.
 
 use super::*;
 
@@ -242,7 +243,10 @@ impl Gen {
         }
         for sig in &sigs {
             match rng.below(8) {
-                0..=3 => plan.push(Planned::Line(format!("{name}: signal {sig} handle"))),
+                0..=3 => plan.push(Planned::Line(format!(
+                    "{name}: signal {sig} handle{}",
+                    mask(rng)
+                ))),
                 4 => plan.push(Planned::Line(format!("{name}: signal {sig} ignore"))),
                 _ => {}
             }
@@ -347,6 +351,55 @@ impl Gen {
                 .chain(plan.into_iter().map(Planned::Line))
                 .collect(),
         )
+    }
+
+    /// libuv's uv_spawn: a close-on-exec pipe (mostly; otherwise one the
+    /// child makes close-on-exec with F_SETFD), a fork, the parent closes
+    /// its write end and sleeps reading; the child's exec closes the last
+    /// write end and the parent wakes with end of file. Then, mostly, the
+    /// child exits, the parent's SIGCHLD handler (full sa_mask, as libuv's)
+    /// runs, and `wait nohang` reaps it; a `wait nohang` before the exit
+    /// returns 0.
+    pub(super) fn spawn(&mut self, w: &World, me: &Process) -> Option<Vec<Planned>> {
+        if alive(w).len() >= MAX_PROCS || w.object_names().count() >= MAX_OBJECTS {
+            return None;
+        }
+        let me = &*me.name;
+        let n = self.fresh();
+        let (child, pipe) = (format!("c{n}"), format!("o{n}"));
+        let (r, wr) = (end(&pipe, READ), end(&pipe, WRITE));
+        let rng = &mut self.rng;
+        let mut plan = Vec::new();
+        let mut line = |s: String| plan.push(Planned::Line(s));
+        let handler = rng.one_in(2);
+        if handler {
+            line(format!("{me}: signal SIGCHLD handle{}", mask(rng)));
+        }
+        let by_flag = !rng.one_in(4);
+        line(format!(
+            "{me}: pipe {pipe}{}",
+            if by_flag { " cloexec" } else { "" }
+        ));
+        line(format!("{me}: fork {child}"));
+        if !by_flag {
+            line(format!("{child}: cloexec {wr} on"));
+        }
+        line(format!("{me}: close {wr}"));
+        line(format!("{me}: recv {r} 4"));
+        line(format!("{child}: exec node"));
+        if rng.one_in(3) {
+            line(format!("{me}: wait {child} nohang"));
+        }
+        if !rng.one_in(4) {
+            line(format!("{child}: exit {}", rng.below(4)));
+            let arg = if rng.one_in(2) {
+                String::new()
+            } else {
+                format!(" {child}")
+            };
+            line(format!("{me}: wait{arg} nohang"));
+        }
+        Some(plan)
     }
 
     /// Who does an episode that may kill its actor: p0 forks a child for

@@ -1,18 +1,19 @@
 //! The whole simulated machine as one value (turmoil's `World`): processes,
 //! frames, pipes and socketpairs. Cloning a `World` is
 //! cheap, every table sharing structure with the clone, and that is how the
-//! step engine keeps every earlier state.
+//! step engine keeps every earlier state. What can be seen of it (its
+//! observation, and what a step changed) is in `seen.rs`.
+
+mod seen;
 
 use crate::attention::Attention;
-use crate::changes::{self, Changes, FrameUsers, Head, ProcChange, Runs};
 use crate::ids::{FrameId, Pid};
 use crate::ids::{PipeId, SockPairId};
 use crate::ipc::end_name::EndName;
 use crate::ipc::fd::{EndRef, FdTable};
 use crate::ipc::pipe::{Pipe, PipeEnd};
 use crate::ipc::socket::{Side, SocketPair};
-use crate::mm::{AddressSpace, Frames, PteView};
-use crate::observe::{LastOpObs, Observation, PageObs, ProcObs};
+use crate::mm::{AddressSpace, Frames};
 use crate::proc::{ProcState, Process};
 use crate::scenario::ast::INIT_NAME;
 use crate::signal::SigState;
@@ -33,6 +34,9 @@ pub struct World {
     socks: imbl::OrdMap<SockPairId, SocketPair>,
     /// Pipe and socketpair names -> the object, for every one ever created.
     objects: imbl::OrdMap<Arc<str>, (Object, u32)>,
+    /// The other way: each object's name, so that an end is named without
+    /// a walk over every object.
+    object_names: imbl::OrdMap<Object, Arc<str>>,
     next_object: u32,
     /// The next `tick`.
     next_tick: u64,
@@ -50,43 +54,6 @@ impl PartialEq for Shared {
     fn eq(&self, other: &Shared) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
-}
-
-/// The keys of `after` whose entry is new or differs from `before`'s (no
-/// entry is ever removed from a world's tables), skipping the subtrees
-/// the two maps share.
-fn written<'a, K: Ord + Copy, V: PartialEq>(
-    before: &'a imbl::OrdMap<K, V>,
-    after: &'a imbl::OrdMap<K, V>,
-) -> impl Iterator<Item = K> + 'a {
-    before.diff(after).filter_map(|item| match item {
-        imbl::ordmap::DiffItem::Add(key, _)
-        | imbl::ordmap::DiffItem::Update { new: (key, _), .. } => Some(*key),
-        imbl::ordmap::DiffItem::Remove(..) => None,
-    })
-}
-
-/// Adds `item` to a sorted vector without duplicates, unless it is there.
-/// The small sets a step's changes are worked out with are such vectors,
-/// searched by halves, rather than a BTreeSet type each: in the web build
-/// each BTreeSet or BTreeMap type is its own copy of the B-tree code
-/// (issue 9, the wasm's size). Fast when items come in order.
-fn insert_sorted<T: Ord>(set: &mut Vec<T>, item: T) {
-    if let Err(at) = set.binary_search(&item) {
-        set.insert(at, item);
-    }
-}
-
-/// Records that page `index` of the region `name` maps a flipped frame.
-fn add_position(positions: &mut Vec<(Arc<str>, Vec<u32>)>, name: &Arc<str>, index: u32) {
-    let at = match positions.iter().position(|(n, _)| n == name) {
-        Some(at) => at,
-        None => {
-            positions.push((name.clone(), Vec::new()));
-            positions.len() - 1
-        }
-    };
-    insert_sorted(&mut positions[at].1, index);
 }
 
 /// A named IPC object.
@@ -127,6 +94,7 @@ impl World {
             pipes: imbl::OrdMap::new(),
             socks: imbl::OrdMap::new(),
             objects: imbl::OrdMap::new(),
+            object_names: imbl::OrdMap::new(),
             next_object: 1,
             next_tick: 1,
             attention: Attention::default(),
@@ -182,8 +150,7 @@ impl World {
         let id = PipeId(self.next_object);
         self.next_object += 1;
         self.pipes.insert(id, pipe);
-        self.objects
-            .insert(Arc::from(name), (Object::Pipe(id), line));
+        self.name_object(name, Object::Pipe(id), line);
         id
     }
 
@@ -192,9 +159,15 @@ impl World {
         let id = SockPairId(self.next_object);
         self.next_object += 1;
         self.socks.insert(id, pair);
-        self.objects
-            .insert(Arc::from(name), (Object::Socks(id), line));
+        self.name_object(name, Object::Socks(id), line);
         id
+    }
+
+    /// Record that the statement on `line` named `object` `name`.
+    fn name_object(&mut self, name: &str, object: Object, line: u32) {
+        let name: Arc<str> = Arc::from(name);
+        self.objects.insert(name.clone(), (object, line));
+        self.object_names.insert(object, name);
     }
 
     /// The pipe or socketpair a scenario named `name`, if one was made.
@@ -244,11 +217,7 @@ impl World {
             EndRef::Pipe(id, _) => Object::Pipe(id),
             EndRef::Sock(id, _) => Object::Socks(id),
         };
-        let name = self
-            .objects
-            .iter()
-            .find(|(_, (o, _))| *o == object)
-            .map_or("?", |(n, _)| &**n);
+        let name = self.object_names.get(&object).map_or("?", |n| &**n);
         EndName::new(name, end.which()).to_string()
     }
 
@@ -375,302 +344,6 @@ impl World {
     /// The scenario name of the process `pid`.
     pub fn name_of(&self, pid: Pid) -> &str {
         &self.proc(pid).name
-    }
-
-    /// A process as an observation reports it.
-    fn observe_proc(&self, proc: &Process, pages: impl Fn(&str) -> Option<u32>) -> ProcObs {
-        // Maps in this file are filled by `extend` (insert one by one)
-        // rather than `collect` (sort, then build): the same map, without
-        // one sort per key type in the web build.
-        let mut regions = BTreeMap::new();
-        regions.extend(proc.mm.regions.iter().filter_map(|region| {
-            let n = pages(&region.name)?.min(region.pages());
-            let obs = (0..n).map(|i| self.observe_page(region.view(i))).collect();
-            Some((region.name.to_string(), obs))
-        }));
-        ProcObs {
-            state: proc.state.name(),
-            parent: self.name_of(proc.parent).to_string(),
-            regions,
-            last_op: proc.last_op.as_ref().map(|l| LastOpObs {
-                step: l.step,
-                faults: l.faults,
-                result: l.result,
-            }),
-            handled: proc.signals.handled_counts().clone(),
-            last_reaped: proc.last_reaped,
-        }
-    }
-
-    /// A page-table entry as an observation shows it.
-    pub fn observe_page(&self, pte: PteView) -> PageObs {
-        match pte {
-            PteView::Absent => PageObs::Absent,
-            PteView::Mapped { frame, .. } if frame == FrameId::ZERO => PageObs::Zero,
-            PteView::Mapped { frame, .. } => PageObs::Frame {
-                frame: u64::from(frame.0),
-                users: self.frames.mapcount(frame),
-            },
-        }
-    }
-
-    /// Everything a scenario can name, as `forkscope check` compares it.
-    pub fn observe(&self) -> Observation {
-        self.observe_scoped(|_| true, |_, _| Some(u32::MAX))
-    }
-
-    /// An observation of only the processes `want_proc` keeps, and of their
-    /// regions only the first `pages(proc, region)` pages (None: leave the
-    /// region out). Expects use this to look at a page without walking a
-    /// 1 GiB page table.
-    pub fn observe_scoped(
-        &self,
-        want_proc: impl Fn(&str) -> bool,
-        pages: impl Fn(&str, &str) -> Option<u32>,
-    ) -> Observation {
-        let mut processes = BTreeMap::new();
-        processes.extend(self.names.iter().filter(|(name, _)| want_proc(name)).map(
-            |(name, pid)| {
-                (
-                    name.to_string(),
-                    self.observe_proc(self.proc(*pid), |region| pages(name, region)),
-                )
-            },
-        ));
-        let mut queued = BTreeMap::new();
-        queued.extend(
-            self.ends()
-                .into_iter()
-                .map(|(name, end)| (name, self.queued(end))),
-        );
-        Observation { processes, queued }
-    }
-
-    /// What changed from `before` (an earlier world of the same run) to
-    /// this one, as `Changes::between` would find it from the two worlds'
-    /// observations, but looking only at what the two do not share: the
-    /// processes, page-table leaves, frame slots, pipes and socketpairs
-    /// written in between. The one walk over every process is for frames
-    /// that went from one user to several or back, to find the pages that
-    /// map them (there is no reverse map), and only when there are some.
-    pub fn changes_since(&self, before: &World) -> Changes {
-        let mut frames = BTreeMap::new();
-        self.frames
-            .changed_counts(&before.frames, |frame, was, now| {
-                if now > 0 {
-                    frames.insert(u64::from(frame.0), FrameUsers { before: was, now });
-                }
-            });
-        let reshared = self.reshared_pages(before, &frames);
-        let mut pids: Vec<Pid> = Vec::new();
-        for pid in written(&before.procs, &self.procs).chain(reshared.iter().map(|(p, _)| *p)) {
-            insert_sorted(&mut pids, pid);
-        }
-        let mut processes = BTreeMap::new();
-        for pid in pids.into_iter().filter(|&p| p != Pid::INIT) {
-            let proc = self.proc(pid);
-            let old = before.procs.get(&pid).map(|p| &*p.0);
-            let names = reshared
-                .binary_search_by_key(&pid, |(p, _)| *p)
-                .ok()
-                .map(|at| reshared[at].1.as_slice());
-            if let Some(change) = self.proc_change(before, old, proc, names) {
-                processes.insert(proc.name.to_string(), change);
-            }
-        }
-        let mut objects: Vec<Object> = Vec::new();
-        for object in written(&before.pipes, &self.pipes)
-            .map(Object::Pipe)
-            .chain(written(&before.socks, &self.socks).map(Object::Socks))
-        {
-            insert_sorted(&mut objects, object);
-        }
-        let mut queued = BTreeMap::new();
-        for (name, end) in self.ends_of(&objects) {
-            let now = self.queued(end);
-            let known = match end {
-                EndRef::Pipe(id, _) => before.pipes.contains_key(&id),
-                EndRef::Sock(id, _) => before.socks.contains_key(&id),
-            };
-            if !known || before.queued(end) != now {
-                queued.insert(name, now);
-            }
-        }
-        Changes {
-            processes,
-            frames,
-            queued,
-        }
-    }
-
-    /// The ends of `objects`, with their names.
-    fn ends_of(&self, objects: &[Object]) -> Vec<(String, EndRef)> {
-        if objects.is_empty() {
-            return Vec::new();
-        }
-        self.ends()
-            .into_iter()
-            .filter(|(_, end)| {
-                let object = match *end {
-                    EndRef::Pipe(id, _) => Object::Pipe(id),
-                    EndRef::Sock(id, _) => Object::Socks(id),
-                };
-                objects.binary_search(&object).is_ok()
-            })
-            .collect()
-    }
-
-    /// Pid -> regions with a page that maps the same frame as in `before`
-    /// while the frame went from one user to several or back, in pid order,
-    /// each process's region names in name order.
-    ///
-    /// A frame's user count changes only when a page-table entry that maps
-    /// it changes, in a process the step changed; and every entry that maps
-    /// a frame is at the same region and page (frames are shared by fork,
-    /// which copies regions by name and index). So the pages to look at are
-    /// those positions, found by diffing the changed processes' page
-    /// tables, and not every page of every process.
-    fn reshared_pages(
-        &self,
-        before: &World,
-        frames: &BTreeMap<u64, FrameUsers>,
-    ) -> Vec<(Pid, Vec<Arc<str>>)> {
-        let mut flipped: Vec<FrameId> = Vec::new();
-        for (&frame, users) in frames {
-            if users.reshared() {
-                insert_sorted(&mut flipped, FrameId(frame as u32));
-            }
-        }
-        let mut found: Vec<(Pid, Vec<Arc<str>>)> = Vec::new();
-        if flipped.is_empty() {
-            return found;
-        }
-        let is_flipped = |pte: crate::mm::space::Pte| {
-            pte.frame()
-                .is_some_and(|f| flipped.binary_search(&f).is_ok())
-        };
-        // Where the flipped frames are mapped: region name -> page indexes.
-        let mut positions: Vec<(Arc<str>, Vec<u32>)> = Vec::new();
-        for pid in written(&before.procs, &self.procs) {
-            let now = &self.proc(pid).mm;
-            let old = before.procs.get(&pid).map(|p| &p.0.mm);
-            let names = now
-                .regions
-                .iter()
-                .chain(old.into_iter().flat_map(|o| o.regions.iter()))
-                .map(|r| &r.name);
-            for name in names {
-                let (a, b) = (old.and_then(|o| o.region(name)), now.region(name));
-                let mut at = |region: &crate::mm::Region, i: u32| {
-                    if i < region.pages() && is_flipped(region.ptes.get(i)) {
-                        add_position(&mut positions, name, i);
-                    }
-                };
-                match (a, b) {
-                    (Some(a), Some(b)) => a.ptes.diff(&b.ptes, |i| {
-                        at(a, i);
-                        at(b, i);
-                    }),
-                    (Some(only), None) | (None, Some(only)) => {
-                        only.ptes.for_each_leaf(|base, ptes| {
-                            for (i, pte) in ptes.iter().enumerate() {
-                                if is_flipped(*pte) {
-                                    add_position(&mut positions, name, base + i as u32);
-                                }
-                            }
-                        })
-                    }
-                    (None, None) => {}
-                }
-            }
-        }
-        for proc in self.procs() {
-            let Some(old) = before.procs.get(&proc.pid) else {
-                continue;
-            };
-            for (name, pages) in &positions {
-                let (Some(region), Some(old_region)) =
-                    (proc.mm.region(name), old.0.mm.region(name))
-                else {
-                    continue;
-                };
-                let hit = pages.iter().any(|&index| {
-                    index < region.pages()
-                        && index < old_region.pages()
-                        && is_flipped(region.ptes.get(index))
-                        && old_region.ptes.get(index).frame() == region.ptes.get(index).frame()
-                });
-                if hit {
-                    // `procs` goes in pid order: this process's entry, if
-                    // any, is the last.
-                    match found.last_mut() {
-                        Some((pid, names)) if *pid == proc.pid => {
-                            insert_sorted(names, region.name.clone())
-                        }
-                        _ => found.push((proc.pid, vec![region.name.clone()])),
-                    }
-                }
-            }
-        }
-        found
-    }
-
-    /// The change of one process from `old` (in `before`) to `proc`.
-    fn proc_change(
-        &self,
-        before: &World,
-        old: Option<&Process>,
-        proc: &Process,
-        reshared: Option<&[Arc<str>]>,
-    ) -> Option<ProcChange> {
-        let mut regions: Vec<_> = proc.mm.regions.iter().collect();
-        // Region names are unique: unstable sorting gives the same order.
-        regions.sort_unstable_by(|a, b| a.name.cmp(&b.name));
-        let mut runs = Runs::default();
-        for region in regions {
-            let page = |i: u32| self.observe_page(region.view(i));
-            match old.and_then(|o| o.mm.region(&region.name)) {
-                Some(was) if was.pages() == region.pages() => {
-                    was.ptes.diff(&region.ptes, |i| {
-                        if was.ptes.get(i).frame() != region.ptes.get(i).frame() {
-                            runs.push(&region.name, i, page(i));
-                        }
-                    });
-                }
-                was => {
-                    for i in 0..region.pages() {
-                        let old_frame =
-                            was.filter(|w| i < w.pages()).map(|w| w.ptes.get(i).frame());
-                        if old_frame != Some(region.ptes.get(i).frame()) {
-                            runs.push(&region.name, i, page(i));
-                        }
-                    }
-                }
-            }
-        }
-        let mut unmapped: Vec<String> = old
-            .map(|o| {
-                o.mm.regions
-                    .iter()
-                    .filter(|r| proc.mm.region(&r.name).is_none())
-                    .map(|r| r.name.to_string())
-                    .collect()
-            })
-            .unwrap_or_default();
-        unmapped.sort_unstable();
-        let reshared = reshared
-            .map(|set| set.iter().map(|r| r.to_string()).collect())
-            .unwrap_or_default();
-        // The small fields, as an observation shows them (no pages).
-        let now = self.observe_proc(proc, |_| None);
-        let was = old.map(|o| before.observe_proc(o, |_| None));
-        changes::proc_change(
-            was.as_ref().map(Head::of).as_ref(),
-            &Head::of(&now),
-            runs.finish(),
-            reshared,
-            unmapped,
-        )
     }
 
     /// Check the attention invariant: the index of processes the end of a
