@@ -76,6 +76,7 @@ pub fn test() -> Result {
         "warnings",
     ]))?;
 
+    tools::ensure_node()?;
     let mut tally = Tally::default();
     tally.suite("workspace tests", cargo().args(["test", "--workspace"]));
 

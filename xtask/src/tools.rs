@@ -23,6 +23,9 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const TRUNK_VERSION: &str = "0.21.14";
 /// binaryen's release number; Trunk.toml asks trunk for `version_132`.
 pub const BINARYEN_VERSION: &str = "132";
+/// The oldest Node.js whose behaviour the Node layer reproduces (node 20,
+/// as measured; CI has it).
+const NODE_MAJOR: u32 = 20;
 
 /// Put the directories the tools are installed into first on PATH, for
 /// this process and every command it starts.
@@ -128,6 +131,7 @@ pub fn ensure_all() -> Result {
     ensure_wasm_bindgen()?;
     ensure_wasm_opt()?;
     ensure_chromium()?;
+    ensure_node()?;
     Ok(())
 }
 
@@ -231,6 +235,35 @@ pub fn ensure_chromium() -> Result<PathBuf> {
     };
     eprintln!("xtask: browser {} with {}", b.display(), d.display());
     Ok(d)
+}
+
+/// Node.js 20 or later, which the tests of the Node layer run (they
+/// compare the model's bytes with what a real `node` writes).
+pub fn ensure_node() -> Result {
+    let major = || {
+        let line = version_line("node", &["--version"])?;
+        line.trim()
+            .trim_start_matches('v')
+            .split('.')
+            .next()?
+            .parse::<u32>()
+            .ok()
+    };
+    if major().is_none_or(|m| m < NODE_MAJOR) {
+        eprintln!("xtask: node {NODE_MAJOR} or later is needed for the Node layer's tests: installing nodejs with apt");
+        apt_install(&["nodejs"])?;
+    }
+    match major() {
+        Some(m) if m >= NODE_MAJOR => {
+            let path = which("node").map_or_else(String::new, |p| p.display().to_string());
+            eprintln!("xtask: node {m} ({path})");
+            Ok(())
+        }
+        other => Err(format!(
+            "node {NODE_MAJOR} or later is needed, and PATH gives {}",
+            other.map_or_else(|| "none".to_string(), |m| format!("node {m}"))
+        )),
+    }
 }
 
 /// `apt-get install` as root (through sudo when not root), after
