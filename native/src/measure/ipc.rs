@@ -6,6 +6,12 @@
 //! worker_threads of one process (Atomics.store + Atomics.notify, and the
 //! other side's Atomics.wait wakes; then the same back).
 //!
+//! Both are the wake-up of a sleeping thread or process, and where it
+//! sleeps matters as much as how it is woken: on another CPU, that CPU's
+//! wake-up (tens of microseconds on a virtual machine) can hide the rest.
+//! So the program runs twice: held to one CPU, where the figures show what
+//! each way's software costs, and where the scheduler puts it.
+//!
 //! The program is `PROGRAM`, embedded here and written into a directory of
 //! this process's own for the run (node's fork needs a file to start), then
 //! removed. One node process measures both, timing each round trip with
@@ -126,11 +132,28 @@ if (role === 'child') {
 /// How long node may take, beyond its budgets, before it is killed.
 const NODE_SLACK: Duration = Duration::from_secs(60);
 
-/// Everything `measure ipc` found.
+/// Everything `measure ipc` found: the program run twice, once held to one
+/// CPU and once where the scheduler puts it.
 #[derive(Clone, Debug, Serialize)]
 pub struct IpcFigures {
     /// process.version of the node that ran.
     pub node: String,
+    /// Every thread and process of the run on one CPU (sched_setaffinity
+    /// before exec; the fork child inherits it): a handoff is a context
+    /// switch on that CPU, and the figures show what each way's software
+    /// costs.
+    pub one_cpu: Placement,
+    /// Where the scheduler puts them: a handoff to a thread asleep on
+    /// another CPU also pays that CPU's wake-up (an interrupt, and on a
+    /// virtual machine an exit to the host), which both ways pay alike.
+    pub any_cpu: Placement,
+}
+
+/// The two round trips of one run of the program.
+#[derive(Clone, Debug, Serialize)]
+pub struct Placement {
+    /// The CPU the run was held to, or `None` for the scheduler's choice.
+    pub cpu: Option<usize>,
     /// A `send()` of `{seq, hello: 'world'}` to a forked node child (json
     /// mode) until its reply arrives.
     pub send_round_trip: Spread,
@@ -147,16 +170,50 @@ struct Printed {
     shared: Vec<u64>,
 }
 
-/// Run `node` on the program with `plan`'s runs for each of the two.
+/// Run `node` on the program with `plan`'s runs for each round trip, held
+/// to one CPU, then free.
 pub fn measure(node: &Path, plan: Plan) -> Result<IpcFigures, String> {
     let dir = std::env::temp_dir().join(format!("forkscope-measure-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("could not make {}: {e}", dir.display()))?;
-    let result = run_in(&dir, node, plan);
+    let result = first_allowed_cpu().and_then(|cpu| {
+        let (version, one_cpu) = run_in(&dir, node, plan, Some(cpu))?;
+        let (_, any_cpu) = run_in(&dir, node, plan, None)?;
+        Ok(IpcFigures {
+            node: version,
+            one_cpu,
+            any_cpu,
+        })
+    });
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-fn run_in(dir: &Path, node: &Path, plan: Plan) -> Result<IpcFigures, String> {
+/// The lowest CPU this process may run on.
+fn first_allowed_cpu() -> Result<usize, String> {
+    // Safety: a zeroed cpu_set_t is an empty set; sched_getaffinity fills
+    // it, and CPU_ISSET reads inside it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return Err(format!(
+                "could not read this process's CPUs: {}",
+                std::io::Error::last_os_error()
+            ));
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .find(|&cpu| libc::CPU_ISSET(cpu, &set))
+            .ok_or_else(|| "this process may run on no CPU".to_string())
+    }
+}
+
+/// One run of the program, on `cpu` alone or anywhere: node's version and
+/// the figures.
+fn run_in(
+    dir: &Path,
+    node: &Path,
+    plan: Plan,
+    cpu: Option<usize>,
+) -> Result<(String, Placement), String> {
     let script = dir.join("measure-ipc.js");
     let out_path = dir.join("out.json");
     let err_path = dir.join("err.txt");
@@ -177,11 +234,28 @@ fn run_in(dir: &Path, node: &Path, plan: Plan) -> Result<IpcFigures, String> {
         .stdin(Stdio::null())
         .stdout(file(&out_path)?)
         .stderr(file(&err_path)?);
-    // Safety: prctl is async-signal-safe and allocates nothing; it asks the
-    // kernel to kill node when this (single-threaded) process dies.
+    // Made before the fork: the child may not allocate.
+    let set = cpu.map(|cpu| {
+        // Safety: a zeroed cpu_set_t is an empty set; CPU_SET writes inside
+        // it (cpu < CPU_SETSIZE, as first_allowed_cpu found it there).
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(cpu, &mut set);
+            set
+        }
+    });
+    // Safety: prctl and sched_setaffinity are async-signal-safe system
+    // calls that allocate nothing. The first asks the kernel to kill node
+    // when this (single-threaded) process dies; the second holds node, and
+    // so every thread and child it makes, to one CPU.
     unsafe {
-        cmd.pre_exec(|| {
+        cmd.pre_exec(move || {
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            if let Some(set) = &set {
+                if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
             Ok(())
         });
     }
@@ -218,10 +292,13 @@ fn run_in(dir: &Path, node: &Path, plan: Plan) -> Result<IpcFigures, String> {
         .map_err(|e| format!("node's output could not be read ({e}): {}", out.trim()))?;
     let send = Spread::of(printed.send).ok_or("node timed no send() round trip")?;
     let shared = Spread::of(printed.shared).ok_or("node timed no shared-memory round trip")?;
-    Ok(IpcFigures {
-        node: printed.node,
-        ratio: send.median_ns as f64 / shared.median_ns.max(1) as f64,
-        send_round_trip: send,
-        shared_memory_round_trip: shared,
-    })
+    Ok((
+        printed.node,
+        Placement {
+            cpu,
+            ratio: send.median_ns as f64 / shared.median_ns.max(1) as f64,
+            send_round_trip: send,
+            shared_memory_round_trip: shared,
+        },
+    ))
 }

@@ -256,7 +256,7 @@ fn ipc_plan(args: &MeasureArgs) -> Plan {
         (None, false) => Plan {
             min_runs: 101,
             max_runs: 100_000,
-            budget: Duration::from_secs(2),
+            budget: Duration::from_secs(1),
         },
     }
 }
@@ -367,26 +367,48 @@ fn fork_report(f: &fork::ForkFigures) -> String {
 }
 
 fn ipc_report(i: &ipc::IpcFigures) -> String {
+    let p = [&i.one_cpu, &i.any_cpu];
+    let one = i
+        .one_cpu
+        .cpu
+        .map_or_else(|| "on one CPU".into(), |c| format!("on one CPU (CPU {c})"));
     let rows = [
-        ["how".to_string(), "round trip".into(), "runs".into()],
+        ["how".to_string(), one, "on any CPU".into()],
         [
             "send() to a forked node child and back (json mode)".into(),
-            i.send_round_trip.text(),
-            i.send_round_trip.runs.to_string(),
+            p[0].send_round_trip.text(),
+            p[1].send_round_trip.text(),
         ],
         [
             "SharedArrayBuffer between two worker_threads".into(),
-            i.shared_memory_round_trip.text(),
-            i.shared_memory_round_trip.runs.to_string(),
+            p[0].shared_memory_round_trip.text(),
+            p[1].shared_memory_round_trip.text(),
+        ],
+        [
+            "send() against shared memory".into(),
+            ratio_text(Some(p[0].ratio)),
+            ratio_text(Some(p[1].ratio)),
+        ],
+        [
+            "runs (send(), shared memory)".into(),
+            format!(
+                "{}, {}",
+                p[0].send_round_trip.runs, p[0].shared_memory_round_trip.runs
+            ),
+            format!(
+                "{}, {}",
+                p[1].send_round_trip.runs, p[1].shared_memory_round_trip.runs
+            ),
         ],
     ];
     format!(
         "\nShared memory against IPC, a small message there and back (lesson 10),\n\
-         with node {}\n{}  a send() round trip takes {} times as long as a shared-memory one ({} against {})\n",
+         with node {}: the median and the middle half of the runs\n{}  on one CPU a \
+         send() round trip takes {} times as long as a shared-memory one ({} against {})\n",
         i.node,
         crate::check::table(&rows),
-        ratio_text(Some(i.ratio)).trim_start_matches('×'),
-        duration(i.send_round_trip.median_ns),
-        duration(i.shared_memory_round_trip.median_ns),
+        ratio_text(Some(p[0].ratio)).trim_start_matches('×'),
+        duration(p[0].send_round_trip.median_ns),
+        duration(p[0].shared_memory_round_trip.median_ns),
     )
 }
