@@ -155,12 +155,14 @@ pub fn measure(sizes_mib: &[u64], plan: Plan) -> Result<ForkFigures, String> {
     })
 }
 
+/// One way of running a child to its end, timed.
+type Way = fn(&Child) -> Result<Duration, String>;
+
 /// The three ways, one run each in turn (after one untimed run each, which
 /// pays for first-time costs such as loading /bin/true), until each has
 /// what `plan` asks.
 fn time_in_turn(plan: Plan, child: &Child) -> Result<[Spread; 3], String> {
-    let ways: [fn(&Child) -> Result<Duration, String>; 3] =
-        [fork_then_exit, fork_then_exec, spawn_program];
+    let ways: [Way; 3] = [fork_then_exit, fork_then_exec, spawn_program];
     let mut samples: [Vec<u64>; 3] = Default::default();
     let mut spent = [Duration::ZERO; 3];
     for way in ways {

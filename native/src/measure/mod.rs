@@ -90,7 +90,7 @@ fn parse_runs(text: &str) -> Result<usize, String> {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum IpcPart {
-    Measured(ipc::IpcFigures),
+    Measured(Box<ipc::IpcFigures>),
     Skipped { skipped: String },
 }
 
@@ -168,7 +168,7 @@ pub fn measure(args: MeasureArgs) -> ExitCode {
                 IpcPart::Skipped { skipped: reason }
             }
             Some(node) => match ipc::measure(node, ipc_plan(&args)) {
-                Ok(figures) => IpcPart::Measured(figures),
+                Ok(figures) => IpcPart::Measured(Box::new(figures)),
                 Err(e) => return error(&e),
             },
         })

@@ -154,9 +154,9 @@ mod tests {
 
     #[test]
     fn a_spread_reads_as_median_then_middle_half() {
-        let s = Spread::of(vec![90_200, 95_100, 101_000]).unwrap();
+        let s = Spread::of(vec![88_000, 90_200, 95_100, 101_000, 120_000]).unwrap();
         assert_eq!(s.text(), "95.1 µs (90.2-101 µs)");
-        let s = Spread::of(vec![950, 990, 1_020]).unwrap();
+        let s = Spread::of(vec![900, 950, 990, 1_020, 1_100]).unwrap();
         assert_eq!(s.text(), "990 ns (950 ns-1.02 µs)");
     }
 
