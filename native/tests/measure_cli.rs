@@ -27,12 +27,30 @@ fn measure(args: &[&str], path: Option<&str>) -> Output {
     cmd.output().expect("forkscope runs")
 }
 
-/// A directory of this test process's own with no node in it, for PATH.
-fn dir_without_node() -> String {
-    let dir = std::env::temp_dir().join(format!("forkscope-measure-nonode-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    assert!(!dir.join("node").exists());
-    dir.display().to_string()
+/// An empty directory of this test's own, for PATH: no node in it.
+/// Removed on drop.
+struct NoNode(PathBuf);
+
+impl NoNode {
+    fn new(test: &str) -> NoNode {
+        let dir = std::env::temp_dir().join(format!(
+            "forkscope-measure-nonode-{}-{test}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        assert!(!dir.join("node").exists());
+        NoNode(dir)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("a UTF-8 temporary directory")
+    }
+}
+
+impl Drop for NoNode {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
 }
 
 #[track_caller]
@@ -214,7 +232,8 @@ fn the_table_has_a_row_for_each_size_and_names_the_machine() {
 
 #[test]
 fn ipc_without_node_on_path_says_so_and_fails() {
-    let (stdout, stderr) = exited(&measure(&["ipc"], Some(&dir_without_node())), 1);
+    let no_node = NoNode::new("ipc");
+    let (stdout, stderr) = exited(&measure(&["ipc"], Some(no_node.path())), 1);
     assert!(
         stderr.contains("error: forkscope measure: node is not on PATH"),
         "{stderr}"
@@ -225,10 +244,11 @@ fn ipc_without_node_on_path_says_so_and_fails() {
 
 #[test]
 fn all_without_node_measures_fork_and_says_what_it_left_out() {
+    let no_node = NoNode::new("all");
     let doc = json(
         &measure(
             &["--json", "--sizes", "1", "--runs", "3"],
-            Some(&dir_without_node()),
+            Some(no_node.path()),
         ),
         0,
     );
