@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 mod calibrate;
 mod check;
+mod measure;
 mod output;
 mod run;
 mod source;
@@ -29,6 +30,8 @@ enum Command {
     Check(check::CheckArgs),
     /// Measure the kernel figures the model's profile holds, and compare.
     Calibrate(calibrate::CalibrateArgs),
+    /// Measure the figures the Node lessons show (fork cost by memory, send() against shared memory).
+    Measure(measure::MeasureArgs),
     /// (internal) Run as a scenario worker process under a controller.
     #[command(hide = true)]
     Worker(check::WorkerArgs),
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Lessons(args) => run::lessons(args),
         Command::Check(args) => check::check(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
+        Command::Measure(args) => measure::measure(args),
         Command::Worker(args) => check::worker(args),
     };
     // A closed or full stdout ends here, as a status, never as a panic.

@@ -452,9 +452,9 @@ pub fn rows(cells: &[Cell], names: &Names) -> Vec<Row> {
     out
 }
 
-/// A plain text table; the first row is the header.
-pub fn table(rows: &[[String; 4]]) -> String {
-    let mut width = [0usize; 4];
+/// A plain text table of `N` columns; the first row is the header.
+pub fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut width = [0usize; N];
     for r in rows {
         for (w, cell) in width.iter_mut().zip(r) {
             *w = (*w).max(cell.chars().count());
