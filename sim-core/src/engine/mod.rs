@@ -39,6 +39,13 @@ pub use event::{
 pub use crate::node::state::NodeEvent;
 pub use node_step::StepGroup;
 
+/// A Node statement's line told from what it does and its Node events
+/// (what a group's last step holds in `StepGroup::narration`; for a group
+/// a run stopped in).
+pub fn group_narration<'a>(what: &str, events: impl IntoIterator<Item = &'a NodeEvent>) -> String {
+    narrate::node::group(what, events)
+}
+
 /// An expect and its verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ExpectOutcome {
@@ -73,6 +80,7 @@ pub struct Step {
     pub expects: Vec<ExpectOutcome>,
     /// The Node statement this step is part of, if it is one of the
     /// kernel steps a Node statement expands into.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<StepGroup>,
 }
 

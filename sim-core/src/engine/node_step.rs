@@ -32,8 +32,15 @@ pub struct StepGroup {
     pub why: String,
     /// The Node events emitted once this step ran.
     pub events: Vec<NodeEvent>,
-    /// The Node statement's own line, told from every Node event of the
-    /// group: on its last step only.
+    /// What the Node statement does, in a sentence.
+    pub what: String,
+    /// The kernel statement this step ran (None for a step node takes
+    /// alone, such as a `send()` that threw): what `forkscope check`
+    /// replays. Its text is the step's `source`.
+    #[serde(skip)]
+    pub kernel: Option<Statement>,
+    /// The Node statement's own line, told from what it does and every
+    /// Node event of the group: on its last step only.
     pub narration: Option<String>,
 }
 
@@ -43,6 +50,8 @@ pub(crate) struct GroupRun {
     source: String,
     pos: Pos,
     actor: Option<String>,
+    /// What the statement does, in a sentence (`narrate::node::what`).
+    what: String,
     index: u32,
     pending: VecDeque<Planned>,
     events: Vec<NodeEvent>,
@@ -61,6 +70,7 @@ impl GroupRun {
             source: stmt.to_string(),
             pos: stmt.pos,
             actor,
+            what: narrate::node::what(stmt),
             index: 0,
             pending,
             events: Vec::new(),
@@ -105,7 +115,9 @@ impl GroupRun {
             last,
             why,
             events,
-            narration: last.then(|| narrate::node::group(&self.events)),
+            what: self.what.clone(),
+            kernel: planned.stmt.clone(),
+            narration: last.then(|| narrate::node::group(&self.what, &self.events)),
         };
         self.index += 1;
         group

@@ -5,7 +5,8 @@
 
 use crate::node::expand::{Why, CHANNEL_READ, SIGNAL_MESSAGE, SIGNAL_READ};
 use crate::node::state::NodeEvent;
-use crate::scenario::node_syntax::PROCESS_OBJECT;
+use crate::scenario::ast::{Statement, StatementKind};
+use crate::scenario::node_syntax::{NodeObject, NodeStmt, PROCESS_OBJECT};
 
 /// Why node or libuv made this kernel step, in a sentence; `actor` is the
 /// process that makes it.
@@ -90,12 +91,49 @@ pub(crate) fn events(events: &[NodeEvent]) -> String {
         .join(" ")
 }
 
-/// A group's line: its Node events told, or that it emitted none.
-pub(crate) fn group<'a>(all: impl IntoIterator<Item = &'a NodeEvent>) -> String {
+/// What a Node statement does, in a sentence, before its events.
+pub(crate) fn what(stmt: &Statement) -> String {
+    match &stmt.kind {
+        StatementKind::NodeProcess { name } => format!(
+            "{name} starts running node: a process, and its libuv loop's signal pipe."
+        ),
+        StatementKind::Node { actor, stmt } => match stmt {
+            NodeStmt::Fork { child, module } => format!(
+                "{actor} calls child_process.fork({}): libuv spawns {child}, a new node with an IPC channel to {actor}.",
+                module.text
+            ),
+            NodeStmt::Send { to, .. } => {
+                let to = match to {
+                    NodeObject::Child { name } => name.to_string(),
+                    NodeObject::Process => format!("{actor}'s parent"),
+                };
+                format!("{actor} sends a message to {to} on the IPC channel.")
+            }
+            NodeStmt::Exit { code } => format!(
+                "{actor} calls process.exit({}).",
+                NodeStmt::exit_code(code)
+            ),
+            NodeStmt::Kill { child, signal } => format!(
+                "{actor} kills {child} with {}.",
+                NodeStmt::kill_signal(signal)
+            ),
+        },
+        _ => String::new(),
+    }
+}
+
+/// A group's line: what its statement does (`what`), then its Node
+/// events told, or that it emitted none.
+pub(crate) fn group<'a>(what: &str, all: impl IntoIterator<Item = &'a NodeEvent>) -> String {
     let all: Vec<NodeEvent> = all.into_iter().cloned().collect();
-    if all.is_empty() {
+    let told = if all.is_empty() {
         "No Node event is emitted.".to_string()
     } else {
         events(&all)
+    };
+    if what.is_empty() {
+        told
+    } else {
+        format!("{what} {told}")
     }
 }
