@@ -544,12 +544,13 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     );
     // uv__wait_children: waitpid(pid, WNOHANG) for each child process
     // the loop still watches.
-    for name in node
+    let mut watched: Vec<_> = node
         .children
         .iter()
         .filter(|(_, c)| c.exit.is_none())
-        .map(|(name, _)| name)
-    {
+        .collect();
+    watched.sort_by_key(|(_, c)| c.order);
+    for (name, _) in watched {
         let target = plan.name(name);
         plan.op(
             &parent,

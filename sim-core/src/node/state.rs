@@ -52,6 +52,10 @@ pub struct ChildObject {
     pub exit: Option<ExitStatus>,
     /// Whether the channel is still open in the parent.
     pub connected: bool,
+    /// Its place among its parent's children in the order they were
+    /// spawned: the order of libuv's process handle queue, which the
+    /// SIGCHLD watcher walks.
+    pub order: u32,
 }
 
 /// A process running node.
@@ -184,6 +188,7 @@ impl NodeState {
             } => {
                 world.node.channels.insert(channel.clone(), Channel::default());
                 if let Some(p) = world.node.procs.get_mut(parent) {
+                    let order = p.children.len() as u32;
                     p.children.insert(
                         child.clone(),
                         ChildObject {
@@ -191,6 +196,7 @@ impl NodeState {
                             events: imbl::Vector::new(),
                             exit: None,
                             connected: true,
+                            order,
                         },
                     );
                 }

@@ -6,6 +6,7 @@
 use crate::node::expand::{Why, CHANNEL_READ, SIGNAL_MESSAGE, SIGNAL_READ};
 use crate::node::state::NodeEvent;
 use crate::scenario::ast::{Statement, StatementKind};
+use crate::words::count;
 use crate::scenario::node_syntax::{NodeObject, NodeStmt, PROCESS_OBJECT};
 
 /// Why node or libuv made this kernel step, in a sentence; `actor` is the
@@ -102,12 +103,20 @@ pub(crate) fn what(stmt: &Statement) -> String {
                 "{actor} calls child_process.fork({}): libuv spawns {child}, a new node with an IPC channel to {actor}.",
                 module.text
             ),
-            NodeStmt::Send { to, .. } => {
+            NodeStmt::Send { to, message } => {
                 let to = match to {
                     NodeObject::Child { name } => name.to_string(),
                     NodeObject::Process => format!("{actor}'s parent"),
                 };
-                format!("{actor} sends a message to {to} on the IPC channel.")
+                match crate::node::json::stringify(&message.value) {
+                    Ok(line) => format!(
+                        "{actor} sends a message to {to} on the IPC channel: {}.",
+                        count(line.len() as u64, "byte", "bytes")
+                    ),
+                    Err(e) => format!(
+                        "{actor} calls send() for {to}, which throws {e}: nothing is written."
+                    ),
+                }
             }
             NodeStmt::Exit { code } => format!(
                 "{actor} calls process.exit({}).",
