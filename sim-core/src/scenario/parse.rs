@@ -253,6 +253,21 @@ fn node_expect(line: &mut Line<'_>) -> Result<Option<Expect>, ScenarioError> {
     let event = line.one_of(NodeEventName::WORDS)?;
     let start = name_token.map_or(line.text.len(), |t| t.end);
     let args = node_syntax::parse_values(line.text, line.number, start)?;
+    // Arguments are compared as JSON text, as node's own would print.
+    if let Some((arg, e)) = args.iter().find_map(|a| {
+        crate::node::json::stringify(&a.value)
+            .err()
+            .map(|e| (a, e))
+    }) {
+        return Err(ScenarioError::new(
+            arg.pos,
+            ErrorKind::BadValue {
+                why: format!(
+                    "an event's argument is compared as JSON text, and JSON.stringify throws {e}"
+                ),
+            },
+        ));
+    }
     if !args.is_empty() && args.len() != event.arity() {
         return Err(ScenarioError::new(
             args[0].pos,
