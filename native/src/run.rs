@@ -5,7 +5,7 @@ use crate::output;
 use crate::source::{load, LoadError, Loaded};
 use serde::Serialize;
 use sim_core::changes::Changes;
-use sim_core::engine::{ExpectOutcome, Sim, Step};
+use sim_core::engine::{ExpectOutcome, Sim, Step, StepGroup};
 use sim_core::mm::Region;
 use sim_core::observe::PageObs;
 use sim_core::scenario::ast::Pos;
@@ -263,12 +263,21 @@ pub fn render_text(loaded: &Loaded, sim: &Sim, error: Option<&ScenarioError>) ->
     for say in sim.intro() {
         let _ = writeln!(out, "{say}");
     }
-    for step in sim.steps() {
+    let steps = sim.steps();
+    for (i, step) in steps.iter().enumerate() {
         let lines = match (sim.changes(step.index), sim.world(step.index)) {
             (Some(changes), Some(after)) => change_lines(&changes, after),
             _ => Vec::new(),
         };
-        render_step(&mut out, step, &lines);
+        match &step.group {
+            Some(group) => {
+                if group.index == 0 {
+                    render_group_head(&mut out, &steps[i..]);
+                }
+                render_group_step(&mut out, step, group, &lines);
+            }
+            None => render_step(&mut out, step, &lines),
+        }
     }
     let _ = writeln!(out);
     out.push_str(&summary(sim, error));
@@ -340,6 +349,62 @@ fn render_step(out: &mut String, step: &Step, changes: &[String]) {
     }
     for line in changes {
         let _ = writeln!(out, "  | {line}");
+    }
+    for e in &step.expects {
+        match &e.verdict {
+            Ok(()) => {
+                let _ = writeln!(out, "  ok    {}", e.text);
+            }
+            Err(found) => {
+                let _ = writeln!(out, "  FAIL  {} (line {}): {found}", e.text, e.pos.line);
+            }
+        }
+    }
+}
+
+/// A Node statement's line, before its kernel steps: the statement, and
+/// its Node events told (`steps` begins with the group's first step).
+fn render_group_head(out: &mut String, steps: &[Step]) {
+    let Some(group) = steps.first().and_then(|s| s.group.as_ref()) else {
+        return;
+    };
+    let _ = writeln!(out, "\nnode (line {}): {}", group.pos.line, group.source);
+    let mut ended = false;
+    let events: Vec<_> = steps
+        .iter()
+        .map_while(|s| {
+            let g = s.group.as_ref().filter(|g| !ended && g.pos == group.pos)?;
+            ended = g.last;
+            Some(g)
+        })
+        .collect();
+    let told = match events.last().and_then(|g| g.narration.as_ref()) {
+        Some(narration) => narration.clone(),
+        // A group the run stopped in: the events it got to.
+        None => {
+            sim_core::engine::group_narration(&group.what, events.iter().flat_map(|g| &g.events))
+        }
+    };
+    let _ = writeln!(out, "{}", wrap(&told, "  "));
+}
+
+/// One kernel step of a Node statement, indented under it: why node makes
+/// it, then the step as any other; the statement's says and expects after
+/// its last step.
+fn render_group_step(out: &mut String, step: &Step, group: &StepGroup, changes: &[String]) {
+    let _ = writeln!(out, "\n  step {}: {}", step.index, step.source);
+    let _ = writeln!(out, "{}", wrap(&group.why, "    "));
+    if !step.narration.is_empty() {
+        let _ = writeln!(out, "{}", wrap(&step.narration, "    "));
+    }
+    for line in changes {
+        let _ = writeln!(out, "    | {line}");
+    }
+    if !group.last {
+        return;
+    }
+    for say in &step.says {
+        let _ = writeln!(out, "{}", wrap(say, "  > "));
     }
     for e in &step.expects {
         match &e.verdict {

@@ -15,7 +15,9 @@
 //!
 //! - `engine`: `Sim` (parse and step a scenario, the world after every
 //!   step, its observation and `Changes`, the first error), `Step` (events,
-//!   narration, `say` lines, expect outcomes), `ExpectOutcome`, `Event`.
+//!   narration, `say` lines, expect outcomes, and its `StepGroup` when it is
+//!   a kernel step of a Node statement), `ExpectOutcome`, `Event`,
+//!   `NodeEvent`.
 //! - `scenario`: `parse` and `print`, the AST with positions (`ast`),
 //!   `ScenarioError { pos, kind }` and `ErrorKind` (every message a learner
 //!   sees, with line:column), `keyword` (every word of the language and its
@@ -50,7 +52,10 @@
 //!   `JsValue` and its literal parser (`parse_value`, `LiteralError` with
 //!   line:column), `json` (`stringify`, `received`, `JsonReader`),
 //!   `advanced` (`frame`, `received`, `FrameReader`), `SendError` (what
-//!   `send()` throws, as node words it).
+//!   `send()` throws, as node words it), `state` (`NodeState`, read
+//!   through `World::node`: node processes, child objects and their
+//!   events). The expansion of a Node statement into kernel steps is
+//!   internal.
 //! - `lessons`: the built-in lessons. `sig`, `errno`, `ids`: signals,
 //!   errnos and handles as values. `words`: counts and lists in sentences.
 #![forbid(unsafe_code)]

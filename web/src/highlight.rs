@@ -180,7 +180,7 @@ pub fn line(text: &str) -> Vec<Token> {
                 }
                 rest = &[];
             }
-            Some(StatementWord::Process | StatementWord::Expect) => {
+            Some(StatementWord::Process | StatementWord::Node | StatementWord::Expect) => {
                 push(&mut out, first.start, first.end, Class::Statement);
                 statement = if word == StatementWord::Expect.keyword() {
                     Statement::Expect

@@ -387,6 +387,18 @@ fn question(sim: &Sim, world: &World, expect: &Expect, outcome: &ExpectOutcome) 
                 None => q.truth = unknown(),
             }
         }
+        // The Node layer's own view comes later: until then, whether the
+        // expect holds.
+        Expect::Event { .. } | Expect::Events { .. } => {
+            q.prompt = format!("After this step, does this hold: {}?", outcome.text);
+            q.input = Input::Choices(vec![choice("yes", "yes"), choice("no", "no")]);
+            q.right
+                .push(if verdict.is_ok() { "yes" } else { "no" }.into());
+            q.truth = match &verdict {
+                Ok(()) => "it holds".into(),
+                Err(found) => found.clone(),
+            };
+        }
     }
     q
 }
@@ -410,6 +422,7 @@ fn expected_value(expect: &Expect) -> String {
         Expect::Queued { bytes, .. } => bytes.to_string(),
         Expect::Status { status, .. } => status.to_string(),
         Expect::Fd { state, .. } => state.keyword().into(),
+        Expect::Event { .. } | Expect::Events { .. } => "yes".into(),
     }
 }
 

@@ -13,8 +13,8 @@ use super::outcome::{
 };
 use super::proto::Misbehave;
 use sim_core::engine::Sim;
-use sim_core::observe::{evaluate, Observation, Verdict};
-use sim_core::scenario::ast::{Expect, Pos, Scenario, StatementKind};
+use sim_core::observe::{evaluate, Observation, Verdict, NOT_OBSERVED};
+use sim_core::scenario::ast::{Expect, Pos, Scenario, Statement, StatementKind};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -79,19 +79,60 @@ fn reads_an_unsettled_page(expect: &Expect, now: &Unsettled, ever: &Unsettled) -
 /// step's source position), the kernel's verdict on each expect it could
 /// judge, and why it could not judge the others it reached.
 struct KernelRun {
-    observations: BTreeMap<Pos, Observation>,
+    /// By step number (the model's `Step::index`): where the step's
+    /// statement is, and the observation after it. A Node statement's
+    /// kernel steps share its position.
+    observations: BTreeMap<u32, (Pos, Observation)>,
     verdicts: BTreeMap<Pos, Verdict>,
     unjudged: BTreeMap<Pos, &'static str>,
     /// The pages each step's observation could not read consistently
-    /// (snapshot.rs: the kernel was migrating them), by the step's position.
-    unsettled: BTreeMap<Pos, Unsettled>,
+    /// (snapshot.rs: the kernel was migrating them), by step number.
+    unsettled: BTreeMap<u32, Unsettled>,
     /// The statement the run stopped at, and why.
     failure: Option<(Pos, Failure)>,
     privileged: bool,
 }
 
+/// One thing the replay does: run a kernel statement (a scenario's own,
+/// or one of the kernel steps a Node statement expanded into in the
+/// model, which the replay runs as they are), take a step that changed
+/// nothing in the kernel (a Node `send()` that threw), or judge an expect.
+enum Replayed<'a> {
+    Kernel(Pos, &'a Statement),
+    NodeOnly(Pos),
+    Expect(Pos, &'a Expect),
+}
+
+/// The scenario as the replay runs it: each Node statement as the kernel
+/// steps the model ran for it.
+fn replayed<'a>(scenario: &'a Scenario, sim: &'a Sim) -> Vec<Replayed<'a>> {
+    let mut out = Vec::new();
+    for stmt in &scenario.statements {
+        match &stmt.kind {
+            StatementKind::Process { .. } | StatementKind::Op { .. } => {
+                out.push(Replayed::Kernel(stmt.pos, stmt))
+            }
+            StatementKind::Expect { expect } => out.push(Replayed::Expect(stmt.pos, expect)),
+            StatementKind::Node { .. } | StatementKind::NodeProcess { .. } => {
+                for step in sim.steps() {
+                    let Some(group) = step.group.as_ref().filter(|g| g.pos == stmt.pos) else {
+                        continue;
+                    };
+                    out.push(match &group.kernel {
+                        Some(kernel) => Replayed::Kernel(stmt.pos, kernel),
+                        None => Replayed::NodeOnly(stmt.pos),
+                    });
+                }
+            }
+            StatementKind::Say { .. } => {}
+        }
+    }
+    out
+}
+
 fn replay(
     scenario: &Scenario,
+    sim: &Sim,
     stop_at: Option<Pos>,
     model_pids: BTreeMap<String, i64>,
     limits: Limits,
@@ -107,32 +148,45 @@ fn replay(
     };
     // The observation after the last step run (none before the first).
     let empty = Observation::default();
-    let mut last_pos: Option<Pos> = None;
+    let mut last_step: Option<u32> = None;
     // Every page that was unsettled at some step so far: `frame same|new`
     // compares with an earlier observation of the page.
     let mut ever_unsettled = Unsettled::new();
     let mut last_unsettled = Unsettled::new();
     let mut step = 0;
-    for stmt in &scenario.statements {
-        if stop_at.is_some_and(|p| stmt.pos >= p) {
+    for item in replayed(scenario, sim) {
+        let pos = match item {
+            Replayed::Kernel(pos, _) | Replayed::NodeOnly(pos) | Replayed::Expect(pos, _) => pos,
+        };
+        if stop_at.is_some_and(|p| pos >= p) {
             break;
         }
-        let done = match &stmt.kind {
-            StatementKind::Process { name } => {
+        let done = match item {
+            Replayed::Kernel(_, stmt) => {
                 step += 1;
-                kernel.spawn(name.as_str())
+                match &stmt.kind {
+                    StatementKind::Process { name } => kernel.spawn(name.as_str()),
+                    StatementKind::Op { actor, op } => {
+                        kernel.op(step, pos.line, actor.as_str(), op)
+                    }
+                    _ => continue,
+                }
             }
-            StatementKind::Op { actor, op } => {
+            Replayed::NodeOnly(_) => {
                 step += 1;
-                kernel.op(step, stmt.pos.line, actor.as_str(), op)
+                Ok(())
             }
-            StatementKind::Expect { expect } => {
+            Replayed::Expect(_, expect) => {
+                if expect.is_node() {
+                    run.unjudged.insert(pos, NOT_OBSERVED);
+                    continue;
+                }
                 if !run.privileged && needs_frames(expect) {
-                    run.unjudged.insert(stmt.pos, NEEDS_ROOT);
+                    run.unjudged.insert(pos, NEEDS_ROOT);
                     continue;
                 }
                 if reads_an_unsettled_page(expect, &last_unsettled, &ever_unsettled) {
-                    run.unjudged.insert(stmt.pos, UNSETTLED);
+                    run.unjudged.insert(pos, UNSETTLED);
                     continue;
                 }
                 // The observation before the subject's last operation
@@ -140,25 +194,23 @@ fn replay(
                 let before = expect
                     .subject()
                     .and_then(|p| kernel.before_last_op(p.as_str()));
-                let last = last_pos
-                    .and_then(|p| run.observations.get(&p))
-                    .unwrap_or(&empty);
-                run.verdicts
-                    .insert(stmt.pos, evaluate(expect, last, before));
+                let last = last_step
+                    .and_then(|s| run.observations.get(&s))
+                    .map_or(&empty, |(_, obs)| obs);
+                run.verdicts.insert(pos, evaluate(expect, last, before));
                 continue;
             }
-            _ => continue,
         };
         if let Err(f) = done.and_then(|()| kernel.settle()) {
-            run.failure = Some((stmt.pos, f));
+            run.failure = Some((pos, f));
             break;
         }
-        run.observations.insert(stmt.pos, kernel.observe());
-        last_pos = Some(stmt.pos);
+        run.observations.insert(step, (pos, kernel.observe()));
+        last_step = Some(step);
         last_unsettled = kernel.unsettled().clone();
         if !last_unsettled.is_empty() {
             ever_unsettled.extend(last_unsettled.iter().cloned());
-            run.unsettled.insert(stmt.pos, last_unsettled.clone());
+            run.unsettled.insert(step, last_unsettled.clone());
         }
     }
     Ok(run)
@@ -207,8 +259,19 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, wanted: Wanted) -> (
         let err = CheckError::new(ErrorKind::Parse, e.kind.to_string()).at(e.pos);
         return (Outcome::error(name, err, elapsed()).of_source(source), true);
     }
+    let has_node = scenario.statements.iter().any(|s| {
+        matches!(
+            s.kind,
+            StatementKind::Node { .. } | StatementKind::NodeProcess { .. }
+        )
+    });
     let mut sim = Sim::new(scenario);
     let model_error = if kernel_only {
+        // The kernel steps of a Node statement are the model's expansion:
+        // the model runs for them, and is not compared.
+        if has_node {
+            let _ = sim.run_to_end();
+        }
         None
     } else {
         sim.run_to_end().err()
@@ -222,6 +285,7 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, wanted: Wanted) -> (
         .collect();
     let run = match replay(
         scenario,
+        &sim,
         model_error.as_ref().map(|e| e.pos),
         model_pids,
         limits.clone(),
@@ -277,7 +341,7 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, wanted: Wanted) -> (
         source_sha256: Some(source_sha256(source)),
         kernel_steps: wanted.kernel_steps.then(|| {
             kernel_steps(
-                run.observations.iter().map(|(pos, obs)| (pos.line, obs)),
+                run.observations.values().map(|(pos, obs)| (pos.line, obs)),
                 run.privileged,
             )
         }),
@@ -298,7 +362,7 @@ fn compare(sim: &Sim, run: &KernelRun, sight: Sight) -> Compared {
     let mut model_prev = sim.observe(0).unwrap_or_default();
     let mut prev_cells: Vec<Cell> = Vec::new();
     for step in sim.steps() {
-        let Some(kernel_obs) = run.observations.get(&step.pos) else {
+        let Some((_, kernel_obs)) = run.observations.get(&step.index) else {
             break;
         };
         let model_obs = sim.observe(step.index).unwrap_or_default();
@@ -315,7 +379,7 @@ fn compare(sim: &Sim, run: &KernelRun, sight: Sight) -> Compared {
         // A page the kernel was moving while it was read is not compared:
         // at this step, nor at the next (whose "new frame" compares with
         // it). It is listed as not judged instead.
-        let unsettled = run.unsettled.get(&step.pos).unwrap_or(&none);
+        let unsettled = run.unsettled.get(&step.index).unwrap_or(&none);
         let cells = if unsettled.is_empty() && prev_unsettled.is_empty() {
             cells
         } else {

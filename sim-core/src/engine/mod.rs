@@ -18,6 +18,7 @@ mod ipc;
 mod life;
 mod memory;
 mod narrate;
+mod node_step;
 mod ops;
 mod settle;
 mod signals;
@@ -31,10 +32,19 @@ use crate::world::World;
 use serde::Serialize;
 use std::sync::Arc;
 
+pub use crate::node::state::NodeEvent;
 pub use event::{
     AutoReap, Call, EndKind, Event, ForkedRegion, KillTarget, QueueFigures, Refusal, RegionFork,
     WaitFound,
 };
+pub use node_step::StepGroup;
+
+/// A Node statement's line told from what it does and its Node events
+/// (what a group's last step holds in `StepGroup::narration`; for a group
+/// a run stopped in).
+pub fn group_narration<'a>(what: &str, events: impl IntoIterator<Item = &'a NodeEvent>) -> String {
+    narrate::node::group(what, events)
+}
 
 /// An expect and its verdict.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -68,6 +78,10 @@ pub struct Step {
     /// The scenario's own `say` lines for this step.
     pub says: Vec<String>,
     pub expects: Vec<ExpectOutcome>,
+    /// The Node statement this step is part of, if it is one of the
+    /// kernel steps a Node statement expands into.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<StepGroup>,
 }
 
 /// A scenario being run.
@@ -86,6 +100,8 @@ pub struct Sim {
     /// The bound on wake-up rounds in one step (`settle::MAX_SETTLE_ROUNDS`;
     /// lower in a test of the error it gives).
     settle_rounds: u32,
+    /// The Node statement being run, and its kernel steps still to run.
+    group: Option<node_step::GroupRun>,
 }
 
 impl Sim {
@@ -103,6 +119,7 @@ impl Sim {
             next: 0,
             error: None,
             settle_rounds: settle::MAX_SETTLE_ROUNDS,
+            group: None,
         };
         while let Some(stmt) = sim.scenario.statements.get(sim.next) {
             match &stmt.kind {
@@ -190,11 +207,14 @@ impl Sim {
     }
 
     pub fn is_finished(&self) -> bool {
-        self.error.is_some() || self.next >= self.scenario.statements.len()
+        self.error.is_some()
+            || (self.group.is_none() && self.next >= self.scenario.statements.len())
     }
 
     /// Run the next step. `Ok(None)` at the end; an error stops the run for
-    /// good (the steps before it stay viewable).
+    /// good (the steps before it stay viewable). A Node statement is run
+    /// as the kernel steps it expands into, one a call; its `say` and
+    /// `expect` lines belong to its last step.
     pub fn step(&mut self) -> Result<Option<&Step>, ScenarioError> {
         if let Some(err) = &self.error {
             return Err(err.clone());
@@ -202,35 +222,73 @@ impl Sim {
         // The scenario is shared, so holding it costs a reference count,
         // not a copy of the statement.
         let scenario = Arc::clone(&self.scenario);
-        let Some(stmt) = scenario.statements.get(self.next) else {
-            return Ok(None);
+        if self.group.is_none() {
+            let Some(stmt) = scenario.statements.get(self.next) else {
+                return Ok(None);
+            };
+            if let StatementKind::Node { .. } | StatementKind::NodeProcess { .. } = &stmt.kind {
+                match node_step::GroupRun::start(self.current(), stmt) {
+                    Ok(group) => {
+                        self.group = Some(group);
+                        self.next += 1;
+                    }
+                    Err(err) => {
+                        self.error = Some(err.clone());
+                        return Err(err);
+                    }
+                }
+            }
+        }
+        let planned = self.group.as_mut().and_then(node_step::GroupRun::next);
+        let stmt = match &planned {
+            Some(p) => p.stmt.as_ref(),
+            None => scenario.statements.get(self.next),
         };
         let index = self.steps.len() as u32 + 1;
         let mut world = self.current().clone();
-        let outcome = ops::apply(&mut world, stmt, index, &self.profile, self.settle_rounds);
-        let events = match outcome {
-            Ok(events) => events,
-            Err(err) => {
-                self.error = Some(err.clone());
-                return Err(err);
+        let events = match stmt {
+            Some(stmt) => {
+                match ops::apply(&mut world, stmt, index, &self.profile, self.settle_rounds) {
+                    Ok(events) => events,
+                    Err(err) => {
+                        self.error = Some(err.clone());
+                        return Err(err);
+                    }
+                }
             }
+            None => Vec::new(),
         };
         let narration = narrate::step(&events, self.current(), &world);
-        self.next += 1;
+        let group = match (&planned, self.group.as_mut()) {
+            (Some(p), Some(run)) => Some(run.after(p, &mut world)),
+            _ => {
+                self.next += 1;
+                None
+            }
+        };
+        let (pos, source, actor) = match (stmt, &group) {
+            (Some(stmt), _) => (stmt.pos, stmt.to_string(), actor_of(stmt)),
+            // A step node takes alone: told as its Node statement.
+            (None, Some(g)) => (g.pos, g.source.clone(), g.actor.clone()),
+            (None, None) => unreachable!("a step with no statement belongs to a group"),
+        };
         let mut step = Step {
             index,
-            pos: stmt.pos,
-            source: stmt.to_string(),
-            actor: match &stmt.kind {
-                StatementKind::Op { actor, .. } => Some(actor.text.clone()),
-                _ => None,
-            },
+            pos,
+            source,
+            actor,
             events,
             narration,
             says: Vec::new(),
             expects: Vec::new(),
+            group,
         };
         self.history.push(world);
+        if step.group.as_ref().is_some_and(|g| !g.last) {
+            self.steps.push(step);
+            return Ok(self.steps.last());
+        }
+        self.group = None;
         while let Some(next) = self.scenario.statements.get(self.next) {
             match &next.kind {
                 StatementKind::Say { text } => step.says.push(text.clone()),
@@ -261,6 +319,12 @@ impl Sim {
         Ok(())
     }
 
+    /// Whether the run is inside a Node statement's group (its next step
+    /// is one of the group's kernel steps).
+    pub fn in_group(&self) -> bool {
+        self.group.is_some()
+    }
+
     /// Every expect that failed so far.
     pub fn failed_expects(&self) -> impl Iterator<Item = &ExpectOutcome> {
         self.steps
@@ -272,6 +336,9 @@ impl Sim {
     /// Judge an expect on the current world. Names it uses must exist.
     fn check(&self, expect: &Expect) -> Result<Result<(), String>, ScenarioError> {
         let world = self.current();
+        if expect.is_node() {
+            return node_step::judge(world, expect);
+        }
         let known = |name: &crate::scenario::ast::Name| -> Result<(), ScenarioError> {
             match world.pid_of(name.as_str()) {
                 Some(_) => Ok(()),
@@ -372,5 +439,15 @@ impl Sim {
             }),
             Some(_) => Ok(()),
         }
+    }
+}
+
+/// The process that acts in a kernel statement (None for `process`).
+fn actor_of(stmt: &crate::scenario::ast::Statement) -> Option<String> {
+    match &stmt.kind {
+        StatementKind::Op { actor, .. } | StatementKind::Node { actor, .. } => {
+            Some(actor.text.clone())
+        }
+        _ => None,
     }
 }

@@ -65,8 +65,11 @@ pub(crate) fn apply(
             })?;
             Ok(cx.events)
         }
-        StatementKind::Say { .. } | StatementKind::Expect { .. } => {
-            unreachable!("the engine hands only process and operation statements to apply")
+        StatementKind::Say { .. }
+        | StatementKind::Expect { .. }
+        | StatementKind::NodeProcess { .. }
+        | StatementKind::Node { .. } => {
+            unreachable!("the engine hands only process and operation statements to apply (a Node statement's kernel steps are)")
         }
     }
 }

@@ -13,11 +13,13 @@
 pub mod advanced;
 pub mod bigint;
 pub mod date;
+pub(crate) mod expand;
 pub mod json;
 pub mod literal;
 mod literal_error;
 mod literal_text;
 pub mod send_error;
+pub mod state;
 pub mod v8_numbers;
 pub mod value;
 

@@ -4,7 +4,8 @@
 //! Every statement keeps its source position, so that any error, in the
 //! parser, the model or the native replay, can name a line and column.
 
-use super::keyword::StatusWord;
+use super::keyword::{NodeEventName, StatusWord};
+pub use super::node_syntax::{NodeObject, NodeStmt, NodeValue};
 use crate::errno::Errno;
 use crate::ipc::end_name::{EndName, Which};
 use crate::ipc::pipe::PipeEnd;
@@ -77,6 +78,11 @@ pub enum StatementKind {
     Say { text: String },
     /// `expect ...`: checked after the step before it.
     Expect { expect: Expect },
+    /// `node NAME`: a new process running `node NAME.js`, child of init.
+    NodeProcess { name: Name },
+    /// `ACTOR: JAVASCRIPT`: a Node statement, run as the group of kernel
+    /// steps it expands into (`node::expand`).
+    Node { actor: Name, stmt: NodeStmt },
 }
 
 /// Pages `start..end` (half-open); `read R 3` is `3..4`. Keeps where it
@@ -441,6 +447,22 @@ pub enum Expect {
         end: End,
         state: FdState,
     },
+    /// `P event OBJ NAME [ARGS]`: OBJ (a child object of node process P,
+    /// or P's own `process`) has emitted NAME, with these arguments when
+    /// they are given (compared as JSON text).
+    Event {
+        process: Name,
+        object: NodeObject,
+        event: NodeEventName,
+        args: Vec<NodeValue>,
+    },
+    /// `P events OBJ NAME...`: the names of every event OBJ has emitted,
+    /// exactly these, in this order.
+    Events {
+        process: Name,
+        object: NodeObject,
+        events: Vec<NodeEventName>,
+    },
 }
 
 impl Expect {
@@ -457,7 +479,9 @@ impl Expect {
             | Expect::Parent { process, .. }
             | Expect::Handled { process, .. }
             | Expect::Status { process, .. }
-            | Expect::Fd { process, .. } => Some(process),
+            | Expect::Fd { process, .. }
+            | Expect::Event { process, .. }
+            | Expect::Events { process, .. } => Some(process),
             Expect::Queued { .. } => None,
         }
     }
@@ -485,6 +509,12 @@ impl Expect {
             Expect::Queued { end, .. } | Expect::Fd { end, .. } => Some(end),
             _ => None,
         }
+    }
+
+    /// Whether the expect is about Node events, which the model's Node
+    /// layer judges (the kernel has no such thing to observe).
+    pub fn is_node(&self) -> bool {
+        matches!(self, Expect::Event { .. } | Expect::Events { .. })
     }
 
     /// The region and page index an `expect P R[I] ...` is about.

@@ -151,7 +151,26 @@ pub enum ErrorKind {
         suggestion: Option<String>,
     },
 
+    #[error("bad JavaScript value: {why}")]
+    BadValue { why: String },
+    #[error("{event} takes {} (as node passes them), not {given}", crate::words::count(*arity as u64, "argument", "arguments"))]
+    EventArity {
+        event: String,
+        arity: usize,
+        given: usize,
+    },
+
     // --- running ---
+    #[error("{process} is not a node process: only a process started with \"node NAME\" (or forked by child_process.fork) runs JavaScript")]
+    NotNode { process: String },
+    #[error("{process} has no child object named \"{}\"{}: a child object is made by \"const {} = child_process.fork(...)\"", Cut(name), Suggest(suggestion), Cut(name))]
+    UnknownChildObject {
+        process: String,
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("{process} has no IPC channel to a parent: only a process made by child_process.fork has process.send")]
+    NoParentChannel { process: String },
     #[error("no process is named \"{}\"{}", Cut(name), Suggest(suggestion))]
     UnknownProcess {
         name: String,

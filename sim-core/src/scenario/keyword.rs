@@ -60,6 +60,8 @@ pub enum StatementWord {
     Process,
     Say,
     Expect,
+    /// `node NAME`: a process running node.
+    Node,
 }
 
 keywords!(StatementWord {
@@ -67,6 +69,7 @@ keywords!(StatementWord {
     Process => "process",
     Say => "say",
     Expect => "expect",
+    Node => "node",
 });
 
 /// Which operation an `ACTOR: KEYWORD ...` line is: the one name of an
@@ -192,6 +195,10 @@ pub enum CheckWord {
     Handled,
     Status,
     Fd,
+    /// `expect P event OBJ NAME [ARGS]`: a Node event OBJ emitted in P.
+    Event,
+    /// `expect P events OBJ NAME...`: every Node event OBJ emitted, in order.
+    Events,
 }
 
 keywords!(CheckWord {
@@ -202,6 +209,55 @@ keywords!(CheckWord {
     Handled => "handled",
     Status => "status",
     Fd => "fd",
+    Event => "event",
+    Events => "events",
+});
+
+/// The Node events an expect can name: what a child object emits in its
+/// parent (lib/internal/child_process.js), and what `process` emits in a
+/// child for its channel.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeEventName {
+    Spawn,
+    Message,
+    Exit,
+    Disconnect,
+    Close,
+}
+
+keywords!(NodeEventName {
+    Spawn => "spawn",
+    Message => "message",
+    Exit => "exit",
+    Disconnect => "disconnect",
+    Close => "close",
+});
+
+impl NodeEventName {
+    /// How many arguments node passes its listeners (a message's
+    /// sendHandle, always undefined here, aside).
+    pub fn arity(self) -> usize {
+        match self {
+            NodeEventName::Spawn | NodeEventName::Disconnect => 0,
+            NodeEventName::Message => 1,
+            NodeEventName::Exit | NodeEventName::Close => 2,
+        }
+    }
+}
+
+/// The JavaScript word of a Node statement that is also a word of the
+/// scenario's syntax lines (the rest, `child_process.fork(...)`,
+/// `W.send(...)`, are written with dots and parentheses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeWord {
+    Const,
+}
+
+keywords!(NodeWord {
+    Const => "const",
 });
 
 /// What `expect END WORD N` checks of a pipe or socket end.
@@ -363,6 +419,10 @@ pub enum Role {
     FdState,
     /// `init`: the one name no line declares, which `parent` may name.
     ReservedName,
+    /// A Node event's name, after `expect P event(s) OBJ`.
+    NodeEvent,
+    /// `const`, which begins a Node statement.
+    Node,
 }
 
 /// One word the parser accepts, and where.
@@ -377,7 +437,7 @@ pub struct Keyword {
 /// may come twice under two roles (`shared`: a flag of `mmap` and a page
 /// check).
 pub fn all() -> Vec<Keyword> {
-    let groups: [(Role, &[&'static str]); 14] = [
+    let groups: [(Role, &[&'static str]); 16] = [
         (Role::Statement, StatementWord::KEYWORDS),
         (Role::Operation, OpKind::KEYWORDS),
         (Role::Check, CheckWord::KEYWORDS),
@@ -392,6 +452,8 @@ pub fn all() -> Vec<Keyword> {
         (Role::State, StateName::KEYWORDS),
         (Role::FdState, FdState::KEYWORDS),
         (Role::ReservedName, &[INIT_NAME]),
+        (Role::NodeEvent, NodeEventName::KEYWORDS),
+        (Role::Node, NodeWord::KEYWORDS),
     ];
     groups
         .into_iter()

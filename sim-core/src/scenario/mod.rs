@@ -14,6 +14,7 @@ pub mod ast;
 pub mod error;
 pub mod keyword;
 mod lex;
+pub mod node_syntax;
 mod parse;
 mod print;
 pub mod source;

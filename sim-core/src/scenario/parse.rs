@@ -18,11 +18,13 @@ use super::ast::{
     StatementKind, INIT_NAME,
 };
 use super::error::{suggest, ErrorKind, ScenarioError};
+use super::keyword::NodeEventName;
 use super::keyword::{
     CheckWord, EndCheckWord, Flag, FrameWord, MaskWord, OpKind, PageWord, StatementWord,
     StatusWord, Switch,
 };
 use super::lex::*;
+use super::node_syntax::{self, starts_node_statement, NodeObject, PROCESS_OBJECT};
 use crate::words::alternatives;
 
 /// The most pages one `mmap` may ask for: 1,048,576 pages of 4 KiB = 4 GiB.
@@ -78,7 +80,8 @@ pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
                 text: line.rest_text("the text to say")?,
             }
         } else {
-            line.check_strings()?;
+            // Strings are checked by each kind of statement: a Node
+            // statement's JavaScript quotes its own way.
             statement(&mut line)?
         };
         statements.push(Statement { pos, kind });
@@ -96,9 +99,16 @@ fn statement(line: &mut Line<'_>) -> Result<StatementKind, ScenarioError> {
         return Err(unknown_statement(line, first));
     }
     if first.is_word(StatementWord::Process.keyword()) {
+        line.check_strings()?;
         let name = line.declared_name("a process name")?;
         line.finish(&[])?;
         return Ok(StatementKind::Process { name });
+    }
+    if first.is_word(StatementWord::Node.keyword()) {
+        line.check_strings()?;
+        let name = line.declared_name("a process name")?;
+        line.finish(&[])?;
+        return Ok(StatementKind::NodeProcess { name });
     }
     if first.is_word(StatementWord::Expect.keyword()) {
         let expect = expect(line)?;
@@ -195,8 +205,85 @@ fn op_statement(line: &mut Line<'_>, actor: Token<'_>) -> Result<StatementKind, 
         name_from(actor, line.number)?,
         "it does none of a scenario's operations",
     )?;
+    if let Some(js) = line
+        .peek()
+        .filter(|t| t.kind == Kind::Word && starts_node_statement(t.text))
+    {
+        let stmt = node_syntax::parse_statement(line.text, line.number, js.start)?;
+        return Ok(StatementKind::Node { actor, stmt });
+    }
+    line.check_strings()?;
     let op = op(line)?;
     Ok(StatementKind::Op { actor, op })
+}
+
+/// `expect P event OBJ NAME [ARGS]` or `expect P events OBJ NAME...`, when
+/// the line is one (None when it is another expect).
+fn node_expect(line: &mut Line<'_>) -> Result<Option<Expect>, ScenarioError> {
+    let is_node = |t: Option<Token<'_>>| {
+        t.is_some_and(|t| {
+            t.is_word(CheckWord::Event.keyword()) || t.is_word(CheckWord::Events.keyword())
+        })
+    };
+    if !is_node(line.tokens.get(line.next + 1).copied()) {
+        return Ok(None);
+    }
+    let process = scenario_process(line.name("a node process")?, NOT_CHECKED)?;
+    let many = line.word("event or events")?.text == CheckWord::Events.keyword();
+    let object_token = line.word("a child object, or process")?;
+    let object = if object_token.text == PROCESS_OBJECT {
+        NodeObject::Process
+    } else {
+        NodeObject::Child {
+            name: name_from(object_token, line.number)?,
+        }
+    };
+    if many {
+        let mut events = Vec::new();
+        while line.peek().is_some() {
+            events.push(line.one_of(NodeEventName::WORDS)?);
+        }
+        return Ok(Some(Expect::Events {
+            process,
+            object,
+            events,
+        }));
+    }
+    let name_token = line.peek();
+    let event = line.one_of(NodeEventName::WORDS)?;
+    let start = name_token.map_or(line.text.len(), |t| t.end);
+    let args = node_syntax::parse_values(line.text, line.number, start)?;
+    // Arguments are compared as JSON text, as node's own would print.
+    if let Some((arg, e)) = args
+        .iter()
+        .find_map(|a| crate::node::json::stringify(&a.value).err().map(|e| (a, e)))
+    {
+        return Err(ScenarioError::new(
+            arg.pos,
+            ErrorKind::BadValue {
+                why: format!(
+                    "an event's argument is compared as JSON text, and JSON.stringify throws {e}"
+                ),
+            },
+        ));
+    }
+    if !args.is_empty() && args.len() != event.arity() {
+        return Err(ScenarioError::new(
+            args[0].pos,
+            ErrorKind::EventArity {
+                event: format!("'{event}'"),
+                arity: event.arity(),
+                given: args.len(),
+            },
+        ));
+    }
+    line.next = line.tokens.len();
+    Ok(Some(Expect::Event {
+        process,
+        object,
+        event,
+        args,
+    }))
 }
 
 fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
@@ -411,6 +498,10 @@ fn scenario_process(name: Name, consequence: &str) -> Result<Name, ScenarioError
 
 /// Everything after `expect`.
 fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
+    if let Some(node) = node_expect(line)? {
+        return Ok(node);
+    }
+    line.check_strings()?;
     let subject = line.word("a process, or a pipe or socket end, to check")?;
     let subject_pos = subject.pos(line.number);
     if subject.text.contains('[') {
@@ -442,6 +533,14 @@ fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
         ));
     };
     Ok(match check {
+        // `node_expect` reads these, whose subject is always a process.
+        CheckWord::Event | CheckWord::Events => {
+            return Err(expected(
+                what.pos(line.number),
+                "a node process before event or events",
+                what.describe(),
+            ))
+        }
         CheckWord::Faults => Expect::Faults {
             process,
             count: line.count("a number of faults", "the number of faults", u64::MAX)?,

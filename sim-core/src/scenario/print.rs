@@ -55,6 +55,8 @@ impl fmt::Display for Line<'_> {
                 write!(f, "{} ", StatementWord::Expect)?;
                 expect_args(f, expect)
             }
+            StatementKind::NodeProcess { name } => write!(f, "{} {name}", StatementWord::Node),
+            StatementKind::Node { actor, stmt } => write!(f, "{actor}: {stmt}"),
         }
     }
 }
@@ -183,6 +185,23 @@ fn expect_args(f: &mut fmt::Formatter<'_>, expect: &Expect) -> fmt::Result {
             end,
             state,
         } => write!(f, "{process} {} {end} {state}", CheckWord::Fd),
+        Expect::Event {
+            process,
+            object,
+            event,
+            args,
+        } => {
+            write!(f, "{process} {} {object} {event}", CheckWord::Event)?;
+            args.iter().try_for_each(|a| write!(f, " {}", a.text))
+        }
+        Expect::Events {
+            process,
+            object,
+            events,
+        } => {
+            write!(f, "{process} {} {object}", CheckWord::Events)?;
+            events.iter().try_for_each(|e| write!(f, " {e}"))
+        }
     }
 }
 

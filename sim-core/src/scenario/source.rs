@@ -67,7 +67,10 @@ pub fn require_statements(scenario: &Scenario, text: &str) -> Result<(), Scenari
     let runs = scenario.statements.iter().any(|s| {
         matches!(
             s.kind,
-            StatementKind::Process { .. } | StatementKind::Op { .. }
+            StatementKind::Process { .. }
+                | StatementKind::Op { .. }
+                | StatementKind::NodeProcess { .. }
+                | StatementKind::Node { .. }
         )
     });
     if runs {

@@ -42,6 +42,9 @@ pub struct World {
     next_tick: u64,
     /// Which processes the end of a step must look at (`Attention`).
     attention: Attention,
+    /// The Node layer: node processes, child objects, their events, the
+    /// channels' bytes (`node::state`).
+    pub(crate) node: crate::node::state::NodeState,
 }
 
 /// A process behind an `Arc`, equal to another only when it is the same
@@ -98,7 +101,14 @@ impl World {
             next_object: 1,
             next_tick: 1,
             attention: Attention::default(),
+            node: crate::node::state::NodeState::default(),
         }
+    }
+
+    /// The Node layer's state: node processes, child objects and their
+    /// events, the channels' unread bytes.
+    pub fn node(&self) -> &crate::node::state::NodeState {
+        &self.node
     }
 
     /// Create a process named `name` with `parent`, running the scenario's

@@ -52,7 +52,11 @@ pub struct LogLine {
 
 /// The statement written at `step`'s position (statements are in source
 /// order, so a binary search finds it).
-pub fn statement_of<'a>(scenario: &'a Scenario, step: &Step) -> Option<&'a Statement> {
+pub fn statement_of<'a>(scenario: &'a Scenario, step: &'a Step) -> Option<&'a Statement> {
+    // A kernel step of a Node statement ran the statement its group holds.
+    if let Some(group) = &step.group {
+        return group.kernel.as_ref();
+    }
     scenario
         .statements
         .binary_search_by_key(&step.pos, |s| s.pos)

@@ -13,6 +13,7 @@
 mod ipc;
 mod life;
 mod memory;
+pub(crate) mod node;
 mod signals;
 
 use super::event::Event;

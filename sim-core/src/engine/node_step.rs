@@ -1,0 +1,227 @@
+//! A Node statement in the step engine: the group of kernel steps it
+//! expanded into (`node::expand`), run one a step, with the Node layer's
+//! effect applied after each (`NodeState::apply`) and the group's record
+//! on every step (`StepGroup`); and the judging of the Node event expects
+//! on the Node state.
+
+use super::narrate;
+use crate::node::expand::{self, Guard, Planned};
+use crate::node::state::{NodeEvent, NodeState};
+use crate::scenario::ast::{Expect, Pos, Statement, StatementKind};
+use crate::scenario::node_syntax::NodeObject;
+use crate::scenario::{ErrorKind, ScenarioError};
+use crate::world::World;
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// What a kernel step of a Node statement's group records of its group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StepGroup {
+    /// The Node statement, in its canonical form.
+    pub source: String,
+    /// Where the Node statement is.
+    pub pos: Pos,
+    /// The process whose statement it is (the new process, for `node`).
+    pub actor: Option<String>,
+    /// This step's place in the group, from 0.
+    pub index: u32,
+    /// Whether this is the group's last step, after which its `say` and
+    /// `expect` lines are taken.
+    pub last: bool,
+    /// Why node or libuv makes this step.
+    pub why: String,
+    /// The Node events emitted once this step ran.
+    pub events: Vec<NodeEvent>,
+    /// What the Node statement does, in a sentence.
+    pub what: String,
+    /// The kernel statement this step ran (None for a step node takes
+    /// alone, such as a `send()` that threw): what `forkscope check`
+    /// replays. Its text is the step's `source`.
+    #[serde(skip)]
+    pub kernel: Option<Statement>,
+    /// The Node statement's own line, told from what it does and every
+    /// Node event of the group: on its last step only.
+    pub narration: Option<String>,
+}
+
+/// A Node statement being run: its steps still to come.
+#[derive(Clone, Debug)]
+pub(crate) struct GroupRun {
+    source: String,
+    pos: Pos,
+    actor: Option<String>,
+    /// What the statement does, in a sentence (`narrate::node::what`).
+    what: String,
+    index: u32,
+    pending: VecDeque<Planned>,
+    events: Vec<NodeEvent>,
+}
+
+impl GroupRun {
+    /// The group of `stmt`, a Node statement, planned on `world`.
+    pub(crate) fn start(world: &World, stmt: &Statement) -> Result<GroupRun, ScenarioError> {
+        let pending: VecDeque<Planned> = expand::expand(world, stmt)?.into();
+        let actor = match &stmt.kind {
+            StatementKind::Node { actor, .. } => Some(actor.text.clone()),
+            StatementKind::NodeProcess { name } => Some(name.text.clone()),
+            _ => None,
+        };
+        Ok(GroupRun {
+            source: stmt.to_string(),
+            pos: stmt.pos,
+            actor,
+            what: narrate::node::what(stmt),
+            index: 0,
+            pending,
+            events: Vec::new(),
+        })
+    }
+
+    /// The next step to run.
+    pub(crate) fn next(&mut self) -> Option<Planned> {
+        self.pending.pop_front()
+    }
+
+    /// After `planned` ran on `world`: its Node effect, the steps whose
+    /// guard no longer holds dropped, and the step's record of its group.
+    pub(crate) fn after(&mut self, planned: &Planned, world: &mut World) -> StepGroup {
+        let events = NodeState::apply(world, &planned.effect);
+        while self
+            .pending
+            .front()
+            .is_some_and(|next| !holds(world, &next.guard))
+        {
+            self.pending.pop_front();
+        }
+        self.events.extend(events.iter().cloned());
+        let last = self.pending.is_empty();
+        let actor = match &planned.stmt {
+            Some(Statement {
+                kind: StatementKind::Op { actor, .. },
+                ..
+            }) => actor.text.clone(),
+            _ => self.actor.clone().unwrap_or_default(),
+        };
+        let mut why = narrate::node::why(&planned.why, &actor);
+        if !events.is_empty() {
+            why.push(' ');
+            why.push_str(&narrate::node::events(&events));
+        }
+        let group = StepGroup {
+            source: self.source.clone(),
+            pos: self.pos,
+            actor: self.actor.clone(),
+            index: self.index,
+            last,
+            why,
+            events,
+            what: self.what.clone(),
+            kernel: planned.stmt.clone(),
+            narration: last.then(|| narrate::node::group(&self.what, &self.events)),
+        };
+        self.index += 1;
+        group
+    }
+}
+
+/// Whether a planned step's guard holds on `world`.
+fn holds(world: &World, guard: &Guard) -> bool {
+    match guard {
+        Guard::Always => true,
+        Guard::Dead(name) => world
+            .pid_of(name)
+            .is_some_and(|pid| world.proc(pid).state.is_dead()),
+    }
+}
+
+/// An event argument as the expects compare it: JSON text.
+fn json_text(value: &crate::node::JsValue) -> String {
+    match crate::node::json::stringify(value) {
+        Ok(line) => line.trim_end_matches('\n').to_string(),
+        Err(e) => format!("({e})"),
+    }
+}
+
+/// Judge `expect P event ...` or `expect P events ...` on the Node state.
+pub(crate) fn judge(world: &World, expect: &Expect) -> Result<Result<(), String>, ScenarioError> {
+    let (process, object) = match expect {
+        Expect::Event {
+            process, object, ..
+        }
+        | Expect::Events {
+            process, object, ..
+        } => (process, object),
+        _ => unreachable!("judge is given Node event expects only"),
+    };
+    if world.pid_of(process.as_str()).is_none() {
+        return Err(ScenarioError::new(
+            process.pos,
+            ErrorKind::UnknownProcess {
+                name: process.text.clone(),
+                suggestion: crate::scenario::error::suggest(process.as_str(), world.names()),
+            },
+        ));
+    }
+    let Some(node) = world.node().proc(process.as_str()) else {
+        return Err(ScenarioError::new(
+            process.pos,
+            ErrorKind::NotNode {
+                process: process.text.clone(),
+            },
+        ));
+    };
+    let child = match object {
+        NodeObject::Child { name } => Some(name),
+        NodeObject::Process => None,
+    };
+    let Some(events) = world
+        .node()
+        .events(process.as_str(), child.map(|c| c.as_str()))
+    else {
+        let name = child.expect("process always has its events");
+        return Err(ScenarioError::new(
+            name.pos,
+            ErrorKind::UnknownChildObject {
+                process: process.text.clone(),
+                name: name.text.clone(),
+                suggestion: crate::scenario::error::suggest(
+                    name.as_str(),
+                    node.children.keys().map(|k| &**k),
+                ),
+            },
+        ));
+    };
+    let emitted = || match events.len() {
+        0 => format!("{object} emitted no event"),
+        _ => format!(
+            "{object} emitted {}",
+            events
+                .iter()
+                .map(NodeEvent::call)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Ok(match expect {
+        Expect::Event { event, args, .. } => {
+            let want: Vec<String> = args.iter().map(|a| json_text(&a.value)).collect();
+            let found = events
+                .iter()
+                .any(|e| e.event == *event && (want.is_empty() || e.args == want));
+            if found {
+                Ok(())
+            } else {
+                Err(emitted())
+            }
+        }
+        Expect::Events { events: want, .. } => {
+            let names: Vec<_> = events.iter().map(|e| e.event).collect();
+            if &names == want {
+                Ok(())
+            } else {
+                Err(emitted())
+            }
+        }
+        _ => unreachable!("judge is given Node event expects only"),
+    })
+}
