@@ -394,7 +394,8 @@ fn render_group_head(out: &mut String, steps: &[Step]) {
 fn render_group_step(out: &mut String, step: &Step, group: &StepGroup, changes: &[String]) {
     let _ = writeln!(out, "\n  step {}: {}", step.index, step.source);
     let _ = writeln!(out, "{}", wrap(&group.why, "    "));
-    if !step.narration.is_empty() {
+    // A step node takes alone is narrated by its why: not twice.
+    if !step.narration.is_empty() && step.narration != group.why {
         let _ = writeln!(out, "{}", wrap(&step.narration, "    "));
     }
     for line in changes {

@@ -38,6 +38,13 @@ static LESSONS: &[Lesson] = lessons![
     "sigchld-coalesces",
     "sigpipe",
     "sigchld-ignored",
+    "node-what-a-child-process-is",
+    "node-ipc-messages",
+    "node-fork-is-a-new-node",
+    "node-ipc-channel-setup",
+    "node-one-send",
+    "node-exit-to-close",
+    "node-pros-and-cons",
 ];
 
 /// Every built-in lesson, in teaching order.

@@ -479,7 +479,7 @@ fn judge_expects(
     });
     let mut out = Vec::new();
     for stmt in &scenario.statements {
-        let StatementKind::Expect { .. } = &stmt.kind else {
+        let StatementKind::Expect { expect } = &stmt.kind else {
             continue;
         };
         let m = if kernel_only {
@@ -498,7 +498,9 @@ fn judge_expects(
                 .clone()
                 .unwrap_or_else(|| "the kernel run did not reach it".into()),
         };
-        let (status, reason) = if !kernel_only && m.is_none() {
+        let (status, reason) = if expect.is_node() && m.is_some() && !kernel_only {
+            (ExpectStatus::ModelOnly, None)
+        } else if !kernel_only && m.is_none() {
             (ExpectStatus::NotJudged, Some(model_reason()))
         } else if k.is_none() {
             (ExpectStatus::NotJudged, Some(kernel_reason()))

@@ -135,7 +135,10 @@ fn exit_code(outcomes: &[Outcome], interrupted: bool, accept_unjudged: bool) -> 
     if interrupted || any(&|o| matches!(o.status, Status::Error | Status::Interrupted)) {
         2
     } else if any(&|o| {
-        o.status == Status::Differ || o.counts.fail_on_both > 0 || o.counts.kernel_fails > 0
+        o.status == Status::Differ
+            || o.counts.fail_on_both > 0
+            || o.counts.kernel_fails > 0
+            || o.counts.model_fails > 0
     }) {
         1
     } else if !accept_unjudged && any(&|o| o.counts.not_judged > 0 || o.counts.pages_not_judged > 0)

@@ -29,6 +29,11 @@ pub enum ExpectStatus {
     NotJudged,
     /// `--kernel-only`: judged on the kernel, compared with nothing.
     KernelOnly,
+    /// A Node event expect (`expect P event ...`): the kernel shows no
+    /// Node events, so only the model judged it; `check --node` compares
+    /// it with a real node. Not a gap in this check: it is not the
+    /// kernel's to judge.
+    ModelOnly,
 }
 
 /// An expect, judged on both sides.
@@ -145,6 +150,10 @@ pub struct Counts {
     /// `--kernel-only`: expects judged on the kernel, of which `kernel_fails` fail.
     pub kernel_only: usize,
     pub kernel_fails: usize,
+    /// Node event expects, judged by the model alone, of which
+    /// `model_fails` fail.
+    pub model_only: usize,
+    pub model_fails: usize,
 }
 
 /// What checking one scenario found.
@@ -224,6 +233,10 @@ impl Outcome {
                     c.kernel_only += 1;
                     c.kernel_fails += usize::from(e.fails());
                 }
+                ExpectStatus::ModelOnly => {
+                    c.model_only += 1;
+                    c.model_fails += usize::from(e.fails());
+                }
             }
         }
         c
@@ -297,6 +310,23 @@ impl Outcome {
                 "{} {} on both",
                 count(c.fail_on_both as u64, "expect", "expects"),
                 agree(c.fail_on_both as u64, "fails", "fail")
+            ));
+        }
+        if c.model_only > 0 {
+            let fails = if c.model_fails > 0 {
+                format!(
+                    ", {} {} in the model",
+                    c.model_fails,
+                    agree(c.model_fails as u64, "fails", "fail")
+                )
+            } else {
+                String::new()
+            };
+            parts.push(format!(
+                "{} Node event {} judged by the model only{fails} (check --node compares {} with real node)",
+                c.model_only,
+                agree(c.model_only as u64, "expect", "expects"),
+                agree(c.model_only as u64, "it", "them"),
             ));
         }
         if c.not_judged > 0 {
@@ -411,6 +441,33 @@ mod tests {
         assert_eq!(
             o.verdict(),
             "agree; 2 expects not judged (frame numbers need root)"
+        );
+    }
+
+    #[test]
+    fn node_event_expects_are_the_models_alone_and_a_failing_one_is_said() {
+        let holds = expect(ExpectStatus::ModelOnly, Some(Ok(())), None);
+        let fails = expect(ExpectStatus::ModelOnly, Some(Err("no".into())), None);
+        let o = outcome(Status::Agree, vec![], vec![holds.clone()]);
+        assert_eq!(
+            (
+                o.counts.model_only,
+                o.counts.model_fails,
+                o.counts.not_judged
+            ),
+            (1, 0, 0)
+        );
+        assert_eq!(
+            o.verdict(),
+            "agree; 1 Node event expect judged by the model only (check --node compares it with real node)"
+        );
+        let o = outcome(Status::Agree, vec![], vec![holds, fails]);
+        assert_eq!((o.counts.model_only, o.counts.model_fails), (2, 1));
+        assert!(
+            o.verdict()
+                .contains("2 Node event expects judged by the model only, 1 fails in the model"),
+            "{}",
+            o.verdict()
         );
     }
 

@@ -17,7 +17,10 @@ fn verdict_text(v: &Verdict) -> String {
 pub fn worth_showing(o: &Outcome) -> bool {
     match o.status {
         Status::Agree => {
-            o.counts.fail_on_both > 0 || o.counts.not_judged > 0 || o.counts.pages_not_judged > 0
+            o.counts.fail_on_both > 0
+                || o.counts.model_fails > 0
+                || o.counts.not_judged > 0
+                || o.counts.pages_not_judged > 0
         }
         Status::KernelOnly => o.counts.kernel_fails > 0 || o.counts.not_judged > 0,
         Status::Differ | Status::Error | Status::Interrupted => true,
@@ -39,6 +42,9 @@ fn expect_cells(e: &ExpectCheck) -> (String, String) {
     };
     let kernel = match &e.kernel {
         Some(v) => verdict_text(v),
+        None if e.status == ExpectStatus::ModelOnly => {
+            "- (a Node event: check --node compares it with node)".into()
+        }
         None if e.model.is_none() && e.status == ExpectStatus::NotJudged => "-".into(),
         None => not_judged(),
     };
@@ -98,7 +104,7 @@ pub fn render(outcome: &Outcome, source: Option<&str>) -> String {
     }
     for e in &outcome.expects {
         let shown = match e.status {
-            ExpectStatus::Agree | ExpectStatus::KernelOnly => e.fails(),
+            ExpectStatus::Agree | ExpectStatus::KernelOnly | ExpectStatus::ModelOnly => e.fails(),
             ExpectStatus::Differ | ExpectStatus::NotJudged => true,
         };
         if shown {

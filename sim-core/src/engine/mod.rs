@@ -266,6 +266,12 @@ impl Sim {
                 None
             }
         };
+        // A step node takes alone (a send that throws) has no kernel
+        // events to tell: its narration is what node did.
+        let narration = match (stmt, &group) {
+            (None, Some(g)) => g.why.clone(),
+            _ => narration,
+        };
         let (pos, source, actor) = match (stmt, &group) {
             (Some(stmt), _) => (stmt.pos, stmt.to_string(), actor_of(stmt)),
             // A step node takes alone: told as its Node statement.
