@@ -19,7 +19,7 @@ w: process.send([1, 2, 3])
 main: mmap heap 2
 main: write heap 0..2
 w: process.exit(0)
-expect main events w spawn message exit disconnect close
+expect main events w spawn message disconnect exit close
 expect main heap[1] private
 expect w state gone
 ";

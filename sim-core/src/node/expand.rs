@@ -524,10 +524,12 @@ fn send(
     Ok(())
 }
 
-/// What the parent's loop does once `child` has died: libuv's SIGCHLD
-/// chain to 'exit', then the channel's end of file to 'disconnect' and
-/// 'close'. Each step runs only if `child` is dead by then; none is
-/// planned when its parent runs no node or holds no object for it.
+/// What the parent's loop does once `child` has died: its SIGCHLD
+/// handler writes to the signal pipe; the loop reads the channel's end of
+/// file ('disconnect'), then runs the SIGCHLD watcher ('exit', and
+/// 'close' now that the channel is closed too). Each step runs only if
+/// `child` is dead by then; none is planned when its parent runs no node
+/// or holds no object for it.
 fn after_death(world: &World, plan: &mut Plan, child: &str) {
     let Some(pid) = world.pid_of(child) else {
         return;
@@ -555,6 +557,37 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
         },
         Why::HandlerWrites,
         Effect::None,
+    );
+    // The channel's end of file comes first: the child's fds closed as it
+    // died, before SIGCHLD was sent, and libuv runs its signal watcher
+    // last in a poll round; so 'disconnect' comes before 'exit' (as node
+    // 20 shows: spawn, disconnect, exit, close).
+    let chan = object.channel.clone();
+    let end = plan.end(&chan, Which::Sock(Side::Zero));
+    plan.op(
+        &parent,
+        Op::Recv {
+            end,
+            max: CHANNEL_READ,
+            nonblock: false,
+        },
+        Why::ReadEof,
+        Effect::Read {
+            process: parent.as_str().into(),
+            object: child.into(),
+            channel: chan.clone(),
+            side: Side::Zero.index(),
+        },
+    );
+    let end = plan.end(&chan, Which::Sock(Side::Zero));
+    plan.op(
+        &parent,
+        Op::Close { end },
+        Why::CloseChannel,
+        Effect::Closed {
+            parent: parent.as_str().into(),
+            child: child.into(),
+        },
     );
     let end = plan.end(&sig, Which::Pipe(PipeEnd::Read));
     plan.op(
@@ -590,33 +623,6 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
             },
         );
     }
-    let chan = object.channel.clone();
-    let end = plan.end(&chan, Which::Sock(Side::Zero));
-    plan.op(
-        &parent,
-        Op::Recv {
-            end,
-            max: CHANNEL_READ,
-            nonblock: false,
-        },
-        Why::ReadEof,
-        Effect::Read {
-            process: parent.as_str().into(),
-            object: child.into(),
-            channel: chan.clone(),
-            side: Side::Zero.index(),
-        },
-    );
-    let end = plan.end(&chan, Which::Sock(Side::Zero));
-    plan.op(
-        &parent,
-        Op::Close { end },
-        Why::CloseChannel,
-        Effect::Closed {
-            parent: parent.as_str().into(),
-            child: child.into(),
-        },
-    );
     for step in &mut plan.steps[first..] {
         step.guard = Guard::Dead(child.into());
     }

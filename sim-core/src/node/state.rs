@@ -290,6 +290,7 @@ impl NodeState {
                     .pid_of(parent)
                     .and_then(|pid| world.proc(pid).last_reaped);
                 if let (true, Some(status)) = (reaped, status) {
+                    let mut connected = true;
                     if let Some(c) = world
                         .node
                         .procs
@@ -297,6 +298,7 @@ impl NodeState {
                         .and_then(|p| p.children.get_mut(child))
                     {
                         c.exit = Some(status);
+                        connected = c.connected;
                     }
                     events.push(world.node.emit(
                         parent,
@@ -304,6 +306,16 @@ impl NodeState {
                         NodeEventName::Exit,
                         exit_args(status),
                     ));
+                    // 'close' once the child has exited and its channel
+                    // is closed, whichever came last.
+                    if !connected {
+                        events.push(world.node.emit(
+                            parent,
+                            child,
+                            NodeEventName::Close,
+                            exit_args(status),
+                        ));
+                    }
                 }
             }
             Effect::Closed { parent, child } => {

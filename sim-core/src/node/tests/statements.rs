@@ -56,7 +56,7 @@ fn node_statements_print_as_written_and_parse_back_the_same() {
                 expect main event w message {\"hello\": \"world\"}\n\
                 expect main event w exit null 'SIGTERM'\n\
                 expect w event process spawn\n\
-                expect main events w spawn message exit disconnect close\n";
+                expect main events w spawn message disconnect exit close\n";
     let parsed = scenario::parse(text).unwrap();
     let printed = scenario::print(&parsed);
     assert_eq!(
@@ -72,7 +72,7 @@ fn node_statements_print_as_written_and_parse_back_the_same() {
          expect main event w message {\"hello\": \"world\"}\n\
          expect main event w exit null 'SIGTERM'\n\
          expect w event process spawn\n\
-         expect main events w spawn message exit disconnect close\n"
+         expect main events w spawn message disconnect exit close\n"
     );
     assert_eq!(scenario::parse(&printed).unwrap(), parsed);
     // The value keeps where it was written.
@@ -316,10 +316,10 @@ fn a_childs_exit_reaches_its_parent_through_libuvs_sigchld_chain() {
         [
             "w: exit 7",
             "main: send main-sig.w 16 nonblock",
-            "main: recv main-sig.r 512 nonblock",
-            "main: wait w nohang",
             "main: recv w-ipc.0 65536",
             "main: close w-ipc.0",
+            "main: recv main-sig.r 512 nonblock",
+            "main: wait w nohang",
         ]
     );
     assert_eq!(
@@ -327,8 +327,8 @@ fn a_childs_exit_reaches_its_parent_through_libuvs_sigchld_chain() {
         [
             "main w 'spawn'",
             "main w 'message' ([1,2,3])",
-            "main w 'exit' (7, null)",
             "main w 'disconnect'",
+            "main w 'exit' (7, null)",
             "main w 'close' (7, null)",
         ]
     );
@@ -350,8 +350,8 @@ fn kill_sends_sigterm_and_exit_gets_null_and_the_signal() {
     assert_eq!(
         events(&sim)[1..],
         [
-            "main w 'exit' (null, \"SIGTERM\")",
             "main w 'disconnect'",
+            "main w 'exit' (null, \"SIGTERM\")",
             "main w 'close' (null, \"SIGTERM\")",
         ]
     );
