@@ -381,10 +381,9 @@ fn render_group_head(out: &mut String, steps: &[Step]) {
     let told = match events.last().and_then(|g| g.narration.as_ref()) {
         Some(narration) => narration.clone(),
         // A group the run stopped in: the events it got to.
-        None => sim_core::engine::group_narration(
-            &group.what,
-            events.iter().flat_map(|g| &g.events),
-        ),
+        None => {
+            sim_core::engine::group_narration(&group.what, events.iter().flat_map(|g| &g.events))
+        }
     };
     let _ = writeln!(out, "{}", wrap(&told, "  "));
 }

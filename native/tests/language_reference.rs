@@ -280,7 +280,8 @@ fn agrees_but_on_node_events(result: &serde_json::Value) -> bool {
     result["status"] == "agree"
         && result["error"].is_null()
         && result["expects"].as_array().into_iter().flatten().all(|e| {
-            node_only(e) || (e["status"] == "agree" && e["kernel"] == serde_json::json!({"Ok": null}))
+            node_only(e)
+                || (e["status"] == "agree" && e["kernel"] == serde_json::json!({"Ok": null}))
         })
 }
 

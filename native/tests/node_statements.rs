@@ -30,7 +30,12 @@ fn run_json(path: &std::path::Path) -> Value {
         .arg(path)
         .output()
         .expect("forkscope runs");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     serde_json::from_slice(&out.stdout).expect("the trace is JSON")
 }
 
@@ -51,7 +56,10 @@ fn the_json_trace_gives_each_kernel_step_its_node_statement() {
         .filter(|s| s["group"]["pos"]["line"] == 4)
         .collect();
     assert_eq!(send.len(), 2);
-    assert_eq!(send[0]["source"], "main: send w-ipc.0 \"{\\\"hello\\\":\\\"world\\\"}\\n\"");
+    assert_eq!(
+        send[0]["source"],
+        "main: send w-ipc.0 \"{\\\"hello\\\":\\\"world\\\"}\\n\""
+    );
     assert_eq!(send[1]["source"], "w: recv w-ipc.1 65536");
     assert_eq!(send[0]["pos"], json!({"line": 4, "col": 1}));
     assert_eq!(send[1]["group"]["source"], "main: w.send({hello: 'world'})");
@@ -63,12 +71,11 @@ fn the_json_trace_gives_each_kernel_step_its_node_statement() {
         json!([{"process": "w", "object": "process", "event": "message", "args": ["{\"hello\":\"world\"}"]}])
     );
     assert_eq!(send[1]["changes"]["queued"]["w-ipc.1"], 0);
-    assert_eq!(
-        send[1]["expects"][0]["verdict"],
-        json!({"Ok": null})
-    );
+    assert_eq!(send[1]["expects"][0]["verdict"], json!({"Ok": null}));
     assert!(send[0]["group"]["narration"].is_null());
-    let told = send[1]["group"]["narration"].as_str().expect("the group's line");
+    let told = send[1]["group"]["narration"]
+        .as_str()
+        .expect("the group's line");
     assert!(told.contains("18 bytes"), "{told}");
 }
 
@@ -81,7 +88,10 @@ fn check_replays_the_kernel_steps_of_node_statements_and_agrees() {
     assert!(result["error"].is_null(), "{}", common::describe(result));
     // Every kernel step of the model ran on the kernel.
     let model = run_json(&path);
-    assert_eq!(result["steps"], model["steps"].as_array().map(Vec::len).unwrap_or(0));
+    assert_eq!(
+        result["steps"],
+        model["steps"].as_array().map(Vec::len).unwrap_or(0)
+    );
     let expects = result["expects"].as_array().expect("expects");
     let by_line = |line: u64| {
         expects

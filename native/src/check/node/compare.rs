@@ -106,7 +106,11 @@ fn calls(events: &[&Seen]) -> String {
     if events.is_empty() {
         "none".into()
     } else {
-        events.iter().map(|e| e.call()).collect::<Vec<_>>().join(", ")
+        events
+            .iter()
+            .map(|e| e.call())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -220,7 +224,11 @@ fn statement_rows(
         });
     }
     if let (Some(bytes), Some(actor)) = (bytes, actor) {
-        let pid = observed.known.iter().find(|k| k.name == actor).map(|k| k.pid);
+        let pid = observed
+            .known
+            .iter()
+            .find(|k| k.name == actor)
+            .map(|k| k.pid);
         if let Some(pid) = pid {
             let got = bytes.get(&(pid, i)).cloned().unwrap_or_default();
             node_writes = Some(got.iter().map(|b| escaped(b)).collect());
@@ -288,7 +296,10 @@ pub(super) fn compare(
                     .at_expect
                     .get(&i)
                     .map_or(&[][..], |&n| &observed.all[..n]);
-                let node = expect.is_node().then(|| judge_on_node(expect, so_far)).flatten();
+                let node = expect
+                    .is_node()
+                    .then(|| judge_on_node(expect, so_far))
+                    .flatten();
                 let (status, reason) = match (&model_verdict, &node) {
                     (_, None) => (ExpectStatus::NotJudged, Some(KERNEL_EXPECT.to_string())),
                     (None, _) => (
@@ -369,7 +380,10 @@ mod tests {
 
     #[test]
     fn an_events_expect_holds_only_for_the_same_names_in_the_same_order() {
-        let so_far = [seen("w", "disconnect", &[]), seen("w", "exit", &["0", "null"])];
+        let so_far = [
+            seen("w", "disconnect", &[]),
+            seen("w", "exit", &["0", "null"]),
+        ];
         assert_eq!(
             judge_on_node(&expect("expect main events w exit disconnect"), &so_far),
             Some(Err("w emitted 'disconnect', 'exit' (0, null)".into()))

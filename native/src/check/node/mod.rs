@@ -51,9 +51,12 @@ fn find_strace() -> Option<PathBuf> {
 /// Whether `text` has a Node statement (a built-in lesson for `--all-node`).
 fn has_node(text: &str) -> bool {
     sim_core::scenario::parse(text).is_ok_and(|s| {
-        s.statements
-            .iter()
-            .any(|st| matches!(st.kind, sim_core::scenario::ast::StatementKind::NodeProcess { .. }))
+        s.statements.iter().any(|st| {
+            matches!(
+                st.kind,
+                sim_core::scenario::ast::StatementKind::NodeProcess { .. }
+            )
+        })
     })
 }
 
@@ -147,25 +150,34 @@ fn check_one(name: &str, text: &str, tools: &run::Tools, args: &CheckArgs) -> No
         Err(e) => {
             return fail(
                 outcome,
-                CheckError::new(ErrorKind::Node, format!("cannot make a directory to run node in: {e}")),
+                CheckError::new(
+                    ErrorKind::Node,
+                    format!("cannot make a directory to run node in: {e}"),
+                ),
             )
         }
     };
     let (observed, broke) = run::run(tools, &dir.0, &programs, &expected, args.step_timeout);
-    let reached = broke.as_ref().map_or(programs.plan.len(), |b| b.statement + 1);
+    let reached = broke
+        .as_ref()
+        .map_or(programs.plan.len(), |b| b.statement + 1);
     outcome.statements = programs
         .plan
         .iter()
         .take(reached)
-        .filter(|p| matches!(p.todo, program::Todo::Start { .. } | program::Todo::Run { .. }))
+        .filter(|p| {
+            matches!(
+                p.todo,
+                program::Todo::Start { .. } | program::Todo::Run { .. }
+            )
+        })
         .count();
     match &observed.strace {
         Some(_) => outcome.bytes_compared = true,
-        None => {
-            outcome.bytes_not_compared = Some(
-                "strace is not on PATH nor at /usr/bin/strace, so the channel bytes were not recorded".into(),
-            )
-        }
+        None => outcome.bytes_not_compared = Some(
+            "strace is not on PATH nor at /usr/bin/strace, so the channel bytes were not recorded"
+                .into(),
+        ),
     }
     let (diffs, expects, record) = compare::compare(&programs, &model, &observed, reached);
     outcome.record = record;
@@ -210,7 +222,9 @@ pub(super) fn check(args: &CheckArgs) -> ExitCode {
             .filter(|l| has_node(l.source))
             .collect();
         if lessons.is_empty() && args.targets.is_empty() {
-            crate::output::print("No built-in lesson has Node statements yet: nothing to check with node.\n");
+            crate::output::print(
+                "No built-in lesson has Node statements yet: nothing to check with node.\n",
+            );
             return ExitCode::SUCCESS;
         }
         for l in lessons {
@@ -220,7 +234,10 @@ pub(super) fn check(args: &CheckArgs) -> ExitCode {
     for t in &args.targets {
         todo.push(match crate::source::load(t) {
             Ok(loaded) => (loaded.label, Ok(loaded.text)),
-            Err(e) => (t.clone(), Err(CheckError::new(ErrorKind::Target, e.to_string()))),
+            Err(e) => (
+                t.clone(),
+                Err(CheckError::new(ErrorKind::Target, e.to_string())),
+            ),
         });
     }
     let mut outcomes = Vec::new();

@@ -71,7 +71,9 @@ pub(super) struct Refused {
 fn module_file(module: &JsValue, pos: Pos) -> Result<String, Refused> {
     let refuse = |why: &str| Refused {
         pos,
-        message: format!("check --node writes the modules it runs into its own directory, so {why}"),
+        message: format!(
+            "check --node writes the modules it runs into its own directory, so {why}"
+        ),
     };
     let JsValue::String(path) = module else {
         return Err(refuse("fork() must name its module by a string"));
@@ -79,7 +81,9 @@ fn module_file(module: &JsValue, pos: Pos) -> Result<String, Refused> {
     let rel = path.strip_prefix("./").unwrap_or(path);
     if rel.is_empty()
         || path.starts_with('/')
-        || rel.split('/').any(|part| part == ".." || part == "." || part.is_empty())
+        || rel
+            .split('/')
+            .any(|part| part == ".." || part == "." || part.is_empty())
     {
         return Err(refuse(&format!(
             "the module \"{path}\" must be a relative path inside it, like './worker.js'"
@@ -106,11 +110,13 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
     for (i, stmt) in scenario.statements.iter().enumerate() {
         let pos = stmt.pos;
         let source = stmt.to_string();
-        let not_node = |actor: &str| Refused {
+        let not_node = |actor: &str| {
+            Refused {
             pos,
             message: format!(
                 "{actor} runs no node here: check --node runs node processes only (`node NAME` and children made by fork())"
             ),
+        }
         };
         let mut code = |actor: &str, js: String| -> Result<(), Refused> {
             let file = file_of.get(actor).ok_or_else(|| not_node(actor))?;
@@ -267,9 +273,17 @@ mod tests {
         )
         .expect("builds");
         let file = |name: &str| &p.files.iter().find(|(f, _)| f == name).expect("written").1;
-        assert!(file("main.js").contains("1: () => { h.fork(\"./worker.js\", \"w\"); }"));
-        assert!(file("main.js").contains("o[\"w\"].send({a: 1})"));
-        assert!(file("worker.js").contains("\"w\": {\n    3: () => { process.exit(3); }"));
+        let main = file("main.js");
+        assert!(
+            main.contains("1: () => { h.fork(\"./worker.js\", \"w\"); }"),
+            "{main}"
+        );
+        assert!(main.contains("2: () => { o[\"w\"].send("), "{main}");
+        let worker = file("worker.js");
+        assert!(
+            worker.contains("\"w\": {\n    3: () => { process.exit(3); }"),
+            "{worker}"
+        );
     }
 
     #[test]
@@ -283,6 +297,10 @@ mod tests {
     fn a_module_outside_the_directory_is_refused() {
         let e = programs("node main\nmain: const w = child_process.fork('../w.js')\n")
             .expect_err("refused");
-        assert!(e.message.contains("relative path inside it"), "{}", e.message);
+        assert!(
+            e.message.contains("relative path inside it"),
+            "{}",
+            e.message
+        );
     }
 }

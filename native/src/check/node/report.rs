@@ -10,7 +10,9 @@ use sim_core::words::{agree, count};
 /// Does this outcome need its table shown?
 pub(super) fn worth_showing(o: &NodeOutcome) -> bool {
     match o.status {
-        Status::Agree => o.counts.fail_on_both > 0 || o.counts.not_judged > 0 || !o.notes.is_empty(),
+        Status::Agree => {
+            o.counts.fail_on_both > 0 || o.counts.not_judged > 0 || !o.notes.is_empty()
+        }
         _ => true,
     }
 }
@@ -80,12 +82,19 @@ pub(super) fn render(o: &NodeOutcome, source: Option<&str>) -> String {
         Status::Differ => "DIFFER",
         _ => "ERROR",
     };
-    let title = o.title.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
+    let title = o
+        .title
+        .as_deref()
+        .map(|t| format!(" ({t})"))
+        .unwrap_or_default();
     let mut out = format!("{mark}: {}{title} (with node)\n", o.name);
     if let Some(e) = &o.error {
         match e.pos {
             Some(p) => {
-                out.push_str(&format!("  {}:{}:{}: {}\n", o.name, p.line, p.col, e.message));
+                out.push_str(&format!(
+                    "  {}:{}:{}: {}\n",
+                    o.name, p.line, p.col, e.message
+                ));
                 let pointer = source.map_or_else(String::new, |s| crate::run::pointer(s, p));
                 for line in pointer.lines() {
                     out.push_str(&format!("  {line}\n"));
@@ -111,7 +120,10 @@ pub(super) fn render(o: &NodeOutcome, source: Option<&str>) -> String {
             } else {
                 String::new()
             };
-            rows.push((d.line, [src, r.what.clone(), r.model.clone(), r.node.clone()]));
+            rows.push((
+                d.line,
+                [src, r.what.clone(), r.model.clone(), r.node.clone()],
+            ));
         }
     }
     for e in &o.expects {

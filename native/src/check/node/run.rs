@@ -271,16 +271,29 @@ impl Runner<'_> {
     }
 
     /// Start `node FILE` as `name`, under strace when there is one.
-    fn start(&mut self, tools: &Tools, name: &str, file: &str, started: &mut Started) -> Result<(), String> {
+    fn start(
+        &mut self,
+        tools: &Tools,
+        name: &str,
+        file: &str,
+        started: &mut Started,
+    ) -> Result<(), String> {
         let stderr = std::fs::File::create(self.dir.join(format!("{name}.stderr")))
             .map_err(|e| format!("cannot make a file for node's stderr: {e}"))?;
         let mut cmd = match &tools.strace {
             Some(strace) => {
                 let mut c = Command::new(strace);
-                c.args(["-f", "-qq", "-e", "trace=write,writev,sendmsg", "-e", "signal=none"])
-                    .args(["-xx", "-s", "100000", "-o"])
-                    .arg(self.dir.join(format!("{name}.strace")))
-                    .arg(&tools.node);
+                c.args([
+                    "-f",
+                    "-qq",
+                    "-e",
+                    "trace=write,writev,sendmsg",
+                    "-e",
+                    "signal=none",
+                ])
+                .args(["-xx", "-s", "100000", "-o"])
+                .arg(self.dir.join(format!("{name}.strace")))
+                .arg(&tools.node);
                 c
             }
             None => Command::new(&tools.node),
@@ -328,7 +341,9 @@ pub(super) fn run(
     std::thread::spawn(move || {
         for (conn, stream) in (0u64..).zip(listener.incoming()) {
             let Ok(stream) = stream else { return };
-            let Ok(writer) = stream.try_clone() else { continue };
+            let Ok(writer) = stream.try_clone() else {
+                continue;
+            };
             if tx.send(Incoming::Connected(conn, writer)).is_err() {
                 return;
             }
@@ -390,9 +405,14 @@ pub(super) fn run(
     for planned in &programs.plan {
         if let super::program::Todo::Start { name, .. } = &planned.todo {
             if tools.strace.is_some() {
-                strace.push_str(&std::fs::read_to_string(dir.join(format!("{name}.strace"))).unwrap_or_default());
+                strace.push_str(
+                    &std::fs::read_to_string(dir.join(format!("{name}.strace")))
+                        .unwrap_or_default(),
+                );
             }
-            stderr.push_str(&std::fs::read_to_string(dir.join(format!("{name}.stderr"))).unwrap_or_default());
+            stderr.push_str(
+                &std::fs::read_to_string(dir.join(format!("{name}.stderr"))).unwrap_or_default(),
+            );
         }
     }
     r.seen.strace = tools.strace.is_some().then_some(strace);
@@ -433,7 +453,9 @@ fn one(
         }
         Todo::Run { actor, ends, forks } => {
             if !r.alive(actor) {
-                return Err(format!("{actor}'s node is not running, so it cannot run this statement"));
+                return Err(format!(
+                    "{actor}'s node is not running, so it cannot run this statement"
+                ));
             }
             r.ran = None;
             r.tell(actor, &serde_json::json!({ "run": i }));
@@ -455,11 +477,19 @@ fn one(
                 }
                 // Each expected event matched by one that came, by process,
                 // object and name (the arguments are compared after).
-                let got = r.seen.statements.get(&i).map(|s| s.events.clone()).unwrap_or_default();
+                let got = r
+                    .seen
+                    .statements
+                    .get(&i)
+                    .map(|s| s.events.clone())
+                    .unwrap_or_default();
                 let mut used = vec![false; got.len()];
                 for w in &want {
                     let found = got.iter().enumerate().position(|(k, g)| {
-                        !used[k] && g.process == w.process && g.object == w.object && g.name == w.name
+                        !used[k]
+                            && g.process == w.process
+                            && g.object == w.object
+                            && g.name == w.name
                     });
                     match found {
                         Some(k) => used[k] = true,
@@ -471,7 +501,10 @@ fn one(
             r.wait(&|r: &Runner| over(r).is_empty());
             let missing = over(r);
             if !missing.is_empty() {
-                r.real().missing = missing.iter().map(|m| format!("{m} did not come within {secs:.1} s")).collect();
+                r.real().missing = missing
+                    .iter()
+                    .map(|m| format!("{m} did not come within {secs:.1} s"))
+                    .collect();
             }
         }
     }
