@@ -392,7 +392,8 @@ fn question(sim: &Sim, world: &World, expect: &Expect, outcome: &ExpectOutcome) 
         Expect::Event { .. } | Expect::Events { .. } => {
             q.prompt = format!("After this step, does this hold: {}?", outcome.text);
             q.input = Input::Choices(vec![choice("yes", "yes"), choice("no", "no")]);
-            q.right.push(if verdict.is_ok() { "yes" } else { "no" }.into());
+            q.right
+                .push(if verdict.is_ok() { "yes" } else { "no" }.into());
             q.truth = match &verdict {
                 Ok(()) => "it holds".into(),
                 Err(found) => found.clone(),

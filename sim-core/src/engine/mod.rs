@@ -32,11 +32,11 @@ use crate::world::World;
 use serde::Serialize;
 use std::sync::Arc;
 
+pub use crate::node::state::NodeEvent;
 pub use event::{
     AutoReap, Call, EndKind, Event, ForkedRegion, KillTarget, QueueFigures, Refusal, RegionFork,
     WaitFound,
 };
-pub use crate::node::state::NodeEvent;
 pub use node_step::StepGroup;
 
 /// A Node statement's line told from what it does and its Node events

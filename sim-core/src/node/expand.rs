@@ -237,7 +237,12 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                     child_object(world, actor, child)?;
                     let signal = NodeStmt::kill_signal(signal);
                     let target = child.clone();
-                    plan.op(&actor.text, Op::Kill { target, signal }, Why::Kill, Effect::None);
+                    plan.op(
+                        &actor.text,
+                        Op::Kill { target, signal },
+                        Why::Kill,
+                        Effect::None,
+                    );
                     after_death(world, &mut plan, &child.text);
                 }
             }
@@ -301,7 +306,12 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
         },
     );
     let end = plan.end(&err, Which::Pipe(PipeEnd::Write));
-    plan.op(parent, Op::Close { end }, Why::CloseErrorWrite, Effect::None);
+    plan.op(
+        parent,
+        Op::Close { end },
+        Why::CloseErrorWrite,
+        Effect::None,
+    );
     let end = plan.end(&err, Which::Pipe(PipeEnd::Read));
     plan.op(
         parent,
@@ -344,10 +354,20 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
         .map(|s| s.blocked().iter().collect())
         .unwrap_or_default();
     if !blocked.is_empty() {
-        plan.op(c, Op::Unblock { signals: blocked }, Why::EmptyMask, Effect::None);
+        plan.op(
+            c,
+            Op::Unblock { signals: blocked },
+            Why::EmptyMask,
+            Effect::None,
+        );
     }
     let end = plan.end(&ipc, Which::Sock(Side::One));
-    plan.op(c, Op::Cloexec { end, on: false }, Why::PlaceChannel, Effect::None);
+    plan.op(
+        c,
+        Op::Cloexec { end, on: false },
+        Why::PlaceChannel,
+        Effect::None,
+    );
     plan.op(
         c,
         Op::Exec {
@@ -375,7 +395,12 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
         Effect::None,
     );
     let end = plan.end(&ipc, Which::Sock(Side::One));
-    plan.op(c, Op::Cloexec { end, on: true }, Why::ChannelCloexec, Effect::None);
+    plan.op(
+        c,
+        Op::Cloexec { end, on: true },
+        Why::ChannelCloexec,
+        Effect::None,
+    );
 }
 
 /// The channel of `actor`'s child object `child`, or the error that it has

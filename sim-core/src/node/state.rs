@@ -101,14 +101,27 @@ pub struct NodeState {
 pub(crate) enum Effect {
     None,
     /// `node NAME` started: NAME runs node, with this signal pipe.
-    Boot { process: Arc<str>, signal_pipe: Arc<str> },
+    Boot {
+        process: Arc<str>,
+        signal_pipe: Arc<str>,
+    },
     /// libuv installed its SIGCHLD handler in `process`.
-    WatchSigchld { process: Arc<str> },
+    WatchSigchld {
+        process: Arc<str>,
+    },
     /// `fork()` made the child object `child` in `parent`.
-    Forked { parent: Arc<str>, child: Arc<str>, channel: Arc<str> },
+    Forked {
+        parent: Arc<str>,
+        child: Arc<str>,
+        channel: Arc<str>,
+    },
     /// The child's exec returned control to the parent's uv_spawn, which
     /// read the error pipe: EOF is 'spawn'. The child now runs node.
-    Execed { parent: Arc<str>, child: Arc<str>, signal_pipe: Arc<str> },
+    Execed {
+        parent: Arc<str>,
+        child: Arc<str>,
+        signal_pipe: Arc<str>,
+    },
     /// `writer`'s `send()` wrote `bytes` into `channel`, toward side `to`
     /// (as much of them as its kernel step moved).
     Wrote {
@@ -127,10 +140,16 @@ pub(crate) enum Effect {
     },
     /// libuv's `waitpid(pid, WNOHANG)` for `child` in `parent`: a reaped
     /// child is 'exit'.
-    Waited { parent: Arc<str>, child: Arc<str> },
+    Waited {
+        parent: Arc<str>,
+        child: Arc<str>,
+    },
     /// The parent closed the channel after its EOF: 'disconnect', then
     /// 'close' once 'exit' came.
-    Closed { parent: Arc<str>, child: Arc<str> },
+    Closed {
+        parent: Arc<str>,
+        child: Arc<str>,
+    },
 }
 
 impl NodeState {
@@ -171,10 +190,10 @@ impl NodeState {
                 process,
                 signal_pipe,
             } => {
-                world.node.procs.insert(
-                    process.clone(),
-                    NodeProc::new(signal_pipe.clone(), None),
-                );
+                world
+                    .node
+                    .procs
+                    .insert(process.clone(), NodeProc::new(signal_pipe.clone(), None));
             }
             Effect::WatchSigchld { process } => {
                 if let Some(p) = world.node.procs.get_mut(process) {
@@ -186,7 +205,10 @@ impl NodeState {
                 child,
                 channel,
             } => {
-                world.node.channels.insert(channel.clone(), Channel::default());
+                world
+                    .node
+                    .channels
+                    .insert(channel.clone(), Channel::default());
                 if let Some(p) = world.node.procs.get_mut(parent) {
                     let order = p.children.len() as u32;
                     p.children.insert(
@@ -212,10 +234,10 @@ impl NodeState {
                     .get(parent)
                     .and_then(|p| p.children.get(child))
                     .map(|c| c.channel.clone());
-                world.node.procs.insert(
-                    child.clone(),
-                    NodeProc::new(signal_pipe.clone(), channel),
-                );
+                world
+                    .node
+                    .procs
+                    .insert(child.clone(), NodeProc::new(signal_pipe.clone(), channel));
                 if result_of(world, parent) == Some(OpResult::Value(0)) {
                     events.push(world.node.emit(parent, child, NodeEventName::Spawn, vec![]));
                 }
@@ -295,7 +317,11 @@ impl NodeState {
                 };
                 c.connected = false;
                 let exit = c.exit;
-                events.push(world.node.emit(parent, child, NodeEventName::Disconnect, vec![]));
+                events.push(
+                    world
+                        .node
+                        .emit(parent, child, NodeEventName::Disconnect, vec![]),
+                );
                 if let Some(status) = exit {
                     events.push(world.node.emit(
                         parent,

@@ -216,7 +216,9 @@ keywords!(CheckWord {
 /// The Node events an expect can name: what a child object emits in its
 /// parent (lib/internal/child_process.js), and what `process` emits in a
 /// child for its channel.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeEventName {
     Spawn,

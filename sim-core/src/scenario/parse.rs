@@ -18,11 +18,11 @@ use super::ast::{
     StatementKind, INIT_NAME,
 };
 use super::error::{suggest, ErrorKind, ScenarioError};
+use super::keyword::NodeEventName;
 use super::keyword::{
     CheckWord, EndCheckWord, Flag, FrameWord, MaskWord, OpKind, PageWord, StatementWord,
     StatusWord, Switch,
 };
-use super::keyword::NodeEventName;
 use super::lex::*;
 use super::node_syntax::{self, starts_node_statement, NodeObject, PROCESS_OBJECT};
 use crate::words::alternatives;
@@ -254,11 +254,10 @@ fn node_expect(line: &mut Line<'_>) -> Result<Option<Expect>, ScenarioError> {
     let start = name_token.map_or(line.text.len(), |t| t.end);
     let args = node_syntax::parse_values(line.text, line.number, start)?;
     // Arguments are compared as JSON text, as node's own would print.
-    if let Some((arg, e)) = args.iter().find_map(|a| {
-        crate::node::json::stringify(&a.value)
-            .err()
-            .map(|e| (a, e))
-    }) {
+    if let Some((arg, e)) = args
+        .iter()
+        .find_map(|a| crate::node::json::stringify(&a.value).err().map(|e| (a, e)))
+    {
         return Err(ScenarioError::new(
             arg.pos,
             ErrorKind::BadValue {

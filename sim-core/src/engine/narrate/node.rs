@@ -6,8 +6,8 @@
 use crate::node::expand::{Why, CHANNEL_READ, SIGNAL_MESSAGE, SIGNAL_READ};
 use crate::node::state::NodeEvent;
 use crate::scenario::ast::{Statement, StatementKind};
-use crate::words::count;
 use crate::scenario::node_syntax::{NodeObject, NodeStmt, PROCESS_OBJECT};
+use crate::words::count;
 
 /// Why node or libuv made this kernel step, in a sentence; `actor` is the
 /// process that makes it.
@@ -20,9 +20,7 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
         Why::IpcSocketpair => format!(
             "libuv's uv_spawn in {actor} makes a socketpair for the child's 'ipc' stdio slot: the channel."
         ),
-        Why::ErrorPipe => format!(
-            "uv_spawn makes a close-on-exec pipe to learn whether the child's exec works: an exec closes its write end, a failure writes the errno to it."
-        ),
+        Why::ErrorPipe => "uv_spawn makes a close-on-exec pipe to learn whether the child's exec works: an exec closes its write end, a failure writes the errno to it.".to_string(),
         Why::SigchldHandler => format!(
             "The first spawn starts libuv's SIGCHLD watcher in {actor}: a handler with every signal in its sa_mask and SA_RESTART, as libuv installs every handler."
         ),

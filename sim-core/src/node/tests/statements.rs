@@ -115,8 +115,16 @@ fn a_node_statement_that_does_not_parse_names_its_line_and_column() {
             (2, 20),
             "bad JavaScript value",
         ),
-        ("node main\nmain: w.send('abc)\n", (2, 14), "unterminated string"),
-        ("node main\nmain: w.snd(1)\n", (2, 9), "expected send or kill"),
+        (
+            "node main\nmain: w.send('abc)\n",
+            (2, 14),
+            "unterminated string",
+        ),
+        (
+            "node main\nmain: w.snd(1)\n",
+            (2, 9),
+            "expected send or kill",
+        ),
         (
             "node main\nmain: process.kill()\n",
             (2, 15),
@@ -162,7 +170,10 @@ fn a_node_statement_in_a_process_that_runs_no_node_or_on_no_child_object_is_an_e
     assert!(said.contains("p is not a node process"), "{said}");
     let (pos, said) = error(&format!("{FORKED}main: x.send(1)\n"));
     assert_eq!(pos, Pos { line: 3, col: 7 });
-    assert!(said.contains("main has no child object named \"x\""), "{said}");
+    assert!(
+        said.contains("main has no child object named \"x\""),
+        "{said}"
+    );
     let (pos, said) = error("node main\nmain: process.send(1)\n");
     assert_eq!(pos, Pos { line: 2, col: 1 });
     assert!(said.contains("no IPC channel to a parent"), "{said}");
@@ -199,21 +210,37 @@ fn fork_expands_into_the_kernel_steps_of_libuvs_spawn_in_order() {
     assert_eq!(events(&sim), ["main w 'spawn'"]);
     // 'spawn' comes when the exec closed the error pipe's last write end
     // and the parent's read returned 0.
-    let exec = sim.steps().iter().find(|s| s.source == "w: exec node").unwrap();
+    let exec = sim
+        .steps()
+        .iter()
+        .find(|s| s.source == "w: exec node")
+        .unwrap();
     assert_eq!(exec.group.as_ref().unwrap().events.len(), 1);
     // Every step of the group records it, in order; the last one tells it.
-    let groups: Vec<_> = sim.steps()[2..].iter().map(|s| s.group.clone().unwrap()).collect();
+    let groups: Vec<_> = sim.steps()[2..]
+        .iter()
+        .map(|s| s.group.clone().unwrap())
+        .collect();
     assert!(groups.iter().enumerate().all(|(i, g)| g.index == i as u32));
-    assert!(groups.iter().rev().skip(1).all(|g| !g.last && g.narration.is_none()));
+    assert!(groups
+        .iter()
+        .rev()
+        .skip(1)
+        .all(|g| !g.last && g.narration.is_none()));
     let told = groups.last().unwrap().narration.clone().unwrap();
     assert!(told.contains("child object w emits 'spawn'"), "{told}");
 }
 
 #[test]
 fn only_the_first_fork_installs_libuvs_sigchld_handler() {
-    let sim = run(&format!("{FORKED}main: const v = child_process.fork('./v.js')\n"));
+    let sim = run(&format!(
+        "{FORKED}main: const v = child_process.fork('./v.js')\n"
+    ));
     let second = group_steps(&sim, 3);
-    assert!(!second.iter().any(|s| s.contains("signal SIGCHLD handle")), "{second:?}");
+    assert!(
+        !second.iter().any(|s| s.contains("signal SIGCHLD handle")),
+        "{second:?}"
+    );
     // The child inherits the handler, and libuv's child code resets it.
     assert!(second.contains(&"v: signal SIGCHLD default".to_string()));
 }
@@ -225,7 +252,9 @@ fn a_send_writes_json_and_a_newline_which_the_other_side_reads_as_one_message() 
     ))
     .unwrap();
     // Up to the send's own write: the bytes wait in the channel.
-    while sim.steps().last().map(|s| s.source.as_str()) != Some("main: send w-ipc.0 \"{\\\"hello\\\":\\\"world\\\"}\\n\"") {
+    while sim.steps().last().map(|s| s.source.as_str())
+        != Some("main: send w-ipc.0 \"{\\\"hello\\\":\\\"world\\\"}\\n\"")
+    {
         sim.step().unwrap().expect("a step");
     }
     let world = sim.current();
@@ -245,7 +274,10 @@ fn a_send_writes_json_and_a_newline_which_the_other_side_reads_as_one_message() 
     );
     // The model's socket moved exactly those 18 bytes.
     let send = &sim.steps()[sim.steps().len() - 2];
-    let result = sim.world(send.index).unwrap().proc(sim.current().pid_of("main").unwrap());
+    let result = sim
+        .world(send.index)
+        .unwrap()
+        .proc(sim.current().pid_of("main").unwrap());
     assert_eq!(
         result.last_op.as_ref().and_then(|l| l.result),
         Some(scenario::OpResult::Value(18))
@@ -254,7 +286,9 @@ fn a_send_writes_json_and_a_newline_which_the_other_side_reads_as_one_message() 
 
 #[test]
 fn a_send_node_would_throw_is_a_step_that_writes_nothing() {
-    let sim = run(&format!("{FORKED}main: w.send(10n)\nexpect main state running\n"));
+    let sim = run(&format!(
+        "{FORKED}main: w.send(10n)\nexpect main state running\n"
+    ));
     let last = sim.steps().last().unwrap();
     assert!(last.events.is_empty());
     assert_eq!(last.source, "main: w.send(10n)");
@@ -266,7 +300,10 @@ fn a_send_node_would_throw_is_a_step_that_writes_nothing() {
     assert_eq!(sim.current().node().unread("w-ipc", 1), b"");
     let sim = run(&format!("{FORKED}main: w.send({{a: 1n}})\n"));
     let why = &sim.steps().last().unwrap().group.as_ref().unwrap().why;
-    assert!(why.contains("TypeError: Do not know how to serialize a BigInt"), "{why}");
+    assert!(
+        why.contains("TypeError: Do not know how to serialize a BigInt"),
+        "{why}"
+    );
 }
 
 #[test]
@@ -298,7 +335,10 @@ fn a_childs_exit_reaches_its_parent_through_libuvs_sigchld_chain() {
     // libuv's handler ran once, in the exit's step.
     let main = sim.current().pid_of("main").unwrap();
     assert_eq!(
-        sim.current().proc(main).signals.handled(crate::sig::Signal::SIGCHLD),
+        sim.current()
+            .proc(main)
+            .signals
+            .handled(crate::sig::Signal::SIGCHLD),
         1
     );
 }
@@ -386,5 +426,12 @@ fn time_travel_covers_the_node_state() {
         - 1;
     let then = sim.world(before_exit).unwrap().node();
     assert_eq!(then.events("main", Some("w")).unwrap().len(), 1);
-    assert_eq!(sim.current().node().events("main", Some("w")).unwrap().len(), 4);
+    assert_eq!(
+        sim.current()
+            .node()
+            .events("main", Some("w"))
+            .unwrap()
+            .len(),
+        4
+    );
 }
