@@ -186,7 +186,7 @@ fn statement_rows(
     model: &ModelRun,
     observed: &Observed,
     pos: sim_core::scenario::ast::Pos,
-    bytes: Option<&std::collections::BTreeMap<(u32, usize), Vec<Vec<u8>>>>,
+    bytes: Option<&strace::ChannelWrites>,
 ) -> (Vec<Row>, Record) {
     let said = model.said.get(&pos).cloned().unwrap_or_default();
     let real = observed.statements.get(&i).cloned().unwrap_or_default();

@@ -104,9 +104,12 @@ pub(super) struct Known {
     pub control_fd: i64,
 }
 
+/// Each statement's channel writes, by (pid, statement number).
+pub(super) type ChannelWrites = BTreeMap<(u32, usize), Vec<Vec<u8>>>;
+
 /// The channel writes of each statement (by its number in the scenario)
 /// of each process in `known`, in order, read from strace's `text`.
-pub(super) fn channel_writes(text: &str, known: &[Known]) -> BTreeMap<(u32, usize), Vec<Vec<u8>>> {
+pub(super) fn channel_writes(text: &str, known: &[Known]) -> ChannelWrites {
     let calls = calls_by_tid(text);
     let mut out = BTreeMap::new();
     for k in known {
