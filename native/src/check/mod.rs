@@ -23,6 +23,7 @@ mod diff;
 mod judge;
 mod kernel;
 mod kernel_steps;
+mod node;
 mod nofile;
 mod outcome;
 mod probe;
@@ -69,11 +70,19 @@ pub struct CheckArgs {
     /// Scenario files or names of built-in lessons. A target with a '/' or
     /// ending in .scn is a file; any other is a lesson's name (see
     /// `forkscope lessons`), else a file of that name.
-    #[arg(required_unless_present = "all")]
+    #[arg(required_unless_present_any = ["all", "all_node"])]
     targets: Vec<String>,
     /// Check every built-in lesson.
     #[arg(long)]
     all: bool,
+    /// Run the scenarios' Node statements with the real node on PATH and
+    /// compare events and IPC channel bytes with the model
+    /// (docs/check-node.md).
+    #[arg(long, conflicts_with_all = ["all", "kernel_only", "kernel_steps"])]
+    node: bool,
+    /// With real node, check every built-in lesson that has Node statements.
+    #[arg(long, conflicts_with_all = ["all", "kernel_only", "kernel_steps"])]
+    all_node: bool,
     /// Print the results as JSON, for tools.
     #[arg(long)]
     json: bool,
@@ -150,6 +159,9 @@ fn exit_code(outcomes: &[Outcome], interrupted: bool, accept_unjudged: bool) -> 
 }
 
 pub fn check(args: CheckArgs) -> ExitCode {
+    if args.node || args.all_node {
+        return node::check(&args);
+    }
     if let Some(why) = worker::unsupported() {
         crate::output::eprint(&format!("error: {why}\n"));
         return ExitCode::from(2);

@@ -92,6 +92,12 @@ pub enum ErrorKind {
     /// A step or the scenario took longer than its bound.
     Timeout,
     Interrupted,
+    /// `check --node`: the scenario cannot run in node (a kernel
+    /// statement, a module outside the run's directory).
+    NotNode,
+    /// `check --node`: the node run broke (node would not start, a
+    /// process never connected, a barrier went unanswered).
+    Node,
 }
 
 /// Why a check could not finish: one shape for every error, with the same
@@ -346,7 +352,7 @@ impl Outcome {
     }
 }
 
-fn error_label(kind: ErrorKind) -> &'static str {
+pub(super) fn error_label(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::Target => "no such scenario",
         ErrorKind::Parse => "does not parse",
@@ -354,6 +360,8 @@ fn error_label(kind: ErrorKind) -> &'static str {
         ErrorKind::Kernel => "the kernel run broke",
         ErrorKind::Timeout => "timed out",
         ErrorKind::Interrupted => "interrupted",
+        ErrorKind::NotNode => "cannot run in node",
+        ErrorKind::Node => "the node run broke",
     }
 }
 

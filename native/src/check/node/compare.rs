@@ -1,0 +1,396 @@
+//! The model against real node, per Node statement: the events of each
+//! object (names, arguments as JSON text, in node's order for that
+//! object), the bytes the statement's actor wrote on its IPC channels, and
+//! each expect judged on both. What checking one scenario found
+//! (`NodeOutcome`), as `check`'s outcome is for the kernel; the JSON is
+//! documented in docs/check-node.md.
+
+use super::super::outcome::{CheckError, ExpectStatus, Status};
+use super::model::{ModelRun, Seen};
+use super::program::{Programs, Todo};
+use super::run::Observed;
+use super::strace;
+use serde::Serialize;
+use sim_core::scenario::ast::Expect;
+use sim_core::scenario::node_syntax::NodeObject;
+
+/// One thing a statement's two accounts differ in.
+#[derive(Clone, Debug, Serialize)]
+pub(super) struct Row {
+    pub what: String,
+    pub model: String,
+    pub node: String,
+}
+
+/// One Node statement where the model and real node differ.
+#[derive(Clone, Debug, Serialize)]
+pub(super) struct StatementDiff {
+    pub line: u32,
+    pub source: String,
+    pub rows: Vec<Row>,
+}
+
+/// One Node statement as both sides did it, for the record (`--json`):
+/// every event and channel write, agreeing or not.
+#[derive(Clone, Debug, Serialize)]
+pub(super) struct Record {
+    pub line: u32,
+    pub source: String,
+    pub model_events: Vec<Seen>,
+    pub node_events: Vec<Seen>,
+    /// Each write(2) on an IPC channel by the statement's actor, its
+    /// bytes escaped as in the report.
+    pub model_writes: Vec<String>,
+    /// None when the bytes were not recorded (no strace).
+    pub node_writes: Option<Vec<String>>,
+}
+
+/// An expect judged on both sides.
+#[derive(Clone, Debug, Serialize)]
+pub(super) struct ExpectCheck {
+    pub line: u32,
+    pub text: String,
+    pub status: ExpectStatus,
+    pub reason: Option<String>,
+    pub model: Option<Result<(), String>>,
+    pub node: Option<Result<(), String>>,
+}
+
+impl ExpectCheck {
+    pub fn fails(&self) -> bool {
+        self.model.as_ref().is_some_and(|m| m.is_err())
+            || self.node.as_ref().is_some_and(|n| n.is_err())
+    }
+}
+
+/// Why a kernel expect is not judged here.
+pub(super) const KERNEL_EXPECT: &str = "a kernel expect: `forkscope check` judges it on the kernel";
+
+/// Counts the verdict is made of.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub(super) struct Counts {
+    pub differences: usize,
+    pub expects: usize,
+    pub agree: usize,
+    pub fail_on_both: usize,
+    pub differ: usize,
+    pub not_judged: usize,
+}
+
+/// What checking one scenario with real node found.
+#[derive(Clone, Debug, Serialize)]
+pub(super) struct NodeOutcome {
+    pub name: String,
+    pub title: Option<String>,
+    pub status: Status,
+    /// Statements run in node.
+    pub statements: usize,
+    pub seconds: f64,
+    /// Whether the channel bytes were compared, and if not, why.
+    pub bytes_compared: bool,
+    pub bytes_not_compared: Option<String>,
+    pub counts: Counts,
+    pub differences: Vec<StatementDiff>,
+    pub expects: Vec<ExpectCheck>,
+    /// Every Node statement run, as both sides did it.
+    pub record: Vec<Record>,
+    /// Where the run differs from the scenario on purpose.
+    pub notes: Vec<String>,
+    pub error: Option<CheckError>,
+    /// What node wrote on stderr, when the run broke.
+    pub node_stderr: Option<String>,
+}
+
+/// Events told as a list: `'spawn', 'exit' (0, null)`, or `none`.
+fn calls(events: &[&Seen]) -> String {
+    if events.is_empty() {
+        "none".into()
+    } else {
+        events
+            .iter()
+            .map(|e| e.call())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// One write's bytes, escaped (`{"a":1}\n`).
+fn escaped(b: &[u8]) -> String {
+    b.escape_ascii().to_string()
+}
+
+/// Channel writes told exactly: each as its bytes, escaped, and its length.
+fn writes(w: &[Vec<u8>]) -> String {
+    if w.is_empty() {
+        return "nothing".into();
+    }
+    w.iter()
+        .map(|b| format!("\"{}\" ({} bytes)", escaped(b), b.len()))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// JSON text of an expect's argument, as the model compares it.
+fn json_text(value: &sim_core::node::JsValue) -> String {
+    match sim_core::node::json::stringify(value) {
+        Ok(line) => line.trim_end_matches('\n').to_string(),
+        Err(e) => format!("({e})"),
+    }
+}
+
+/// Judge a Node event expect on node's events `so_far`, in the model's
+/// words (node_step::judge), so both verdicts compare as text.
+fn judge_on_node(expect: &Expect, so_far: &[Seen]) -> Option<Result<(), String>> {
+    let (process, object) = match expect {
+        Expect::Event {
+            process, object, ..
+        }
+        | Expect::Events {
+            process, object, ..
+        } => (process, object),
+        _ => return None,
+    };
+    let object_name = match object {
+        NodeObject::Child { name } => name.text.clone(),
+        NodeObject::Process => "process".into(),
+    };
+    let events: Vec<&Seen> = so_far
+        .iter()
+        .filter(|e| e.process == process.text && e.object == object_name)
+        .collect();
+    let emitted = || match events.len() {
+        0 => format!("{object} emitted no event"),
+        _ => format!("{object} emitted {}", calls(&events)),
+    };
+    let holds = match expect {
+        Expect::Event { event, args, .. } => {
+            let want: Vec<String> = args.iter().map(|a| json_text(&a.value)).collect();
+            events
+                .iter()
+                .any(|e| e.name == event.keyword() && (want.is_empty() || e.args == want))
+        }
+        Expect::Events { events: want, .. } => {
+            let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
+            let want: Vec<&str> = want.iter().map(|w| w.keyword()).collect();
+            names == want
+        }
+        _ => return None,
+    };
+    Some(if holds { Ok(()) } else { Err(emitted()) })
+}
+
+/// The rows where statement `i`'s accounts differ.
+fn statement_rows(
+    i: usize,
+    actor: Option<&str>,
+    model: &ModelRun,
+    observed: &Observed,
+    pos: sim_core::scenario::ast::Pos,
+    bytes: Option<&strace::ChannelWrites>,
+) -> (Vec<Row>, Record) {
+    let said = model.said.get(&pos).cloned().unwrap_or_default();
+    let real = observed.statements.get(&i).cloned().unwrap_or_default();
+    let mut rows = Vec::new();
+    let mut node_writes = None;
+    // Per object, in the order objects first appear (model first).
+    let mut objects: Vec<(String, String)> = Vec::new();
+    for e in said.events.iter().chain(&real.events) {
+        let key = (e.process.clone(), e.object.clone());
+        if !objects.contains(&key) {
+            objects.push(key);
+        }
+    }
+    for (process, object) in &objects {
+        let of = |list: &[Seen]| -> Vec<Seen> {
+            list.iter()
+                .filter(|e| &e.process == process && &e.object == object)
+                .cloned()
+                .collect()
+        };
+        let (m, n) = (of(&said.events), of(&real.events));
+        if m != n {
+            rows.push(Row {
+                what: format!("{process}: {object}'s events"),
+                model: calls(&m.iter().collect::<Vec<_>>()),
+                node: calls(&n.iter().collect::<Vec<_>>()),
+            });
+        }
+    }
+    for missing in &real.missing {
+        rows.push(Row {
+            what: "waited for".into(),
+            model: "it comes".into(),
+            node: missing.clone(),
+        });
+    }
+    if let (Some(bytes), Some(actor)) = (bytes, actor) {
+        let pid = observed
+            .known
+            .iter()
+            .find(|k| k.name == actor)
+            .map(|k| k.pid);
+        if let Some(pid) = pid {
+            let got = bytes.get(&(pid, i)).cloned().unwrap_or_default();
+            node_writes = Some(got.iter().map(|b| escaped(b)).collect());
+            if got != said.writes {
+                let mut node = writes(&got);
+                if let Some(threw) = &real.threw {
+                    node.push_str(&format!(" (it threw {threw})"));
+                }
+                rows.push(Row {
+                    what: format!("{actor}: bytes written on its IPC channels"),
+                    model: writes(&said.writes),
+                    node,
+                });
+            }
+        }
+    }
+    let record = Record {
+        line: pos.line,
+        source: String::new(),
+        model_events: said.events.clone(),
+        node_events: real.events.clone(),
+        model_writes: said.writes.iter().map(|b| escaped(b)).collect(),
+        node_writes,
+    };
+    (rows, record)
+}
+
+/// Compare what the model said with what node did.
+pub(super) fn compare(
+    programs: &Programs,
+    model: &ModelRun,
+    observed: &Observed,
+    reached: usize,
+) -> (Vec<StatementDiff>, Vec<ExpectCheck>, Vec<Record>) {
+    let bytes = observed
+        .strace
+        .as_ref()
+        .map(|text| strace::channel_writes(text, &observed.known));
+    let mut diffs = Vec::new();
+    let mut expects = Vec::new();
+    let mut records = Vec::new();
+    for (i, planned) in programs.plan.iter().enumerate().take(reached) {
+        match &planned.todo {
+            Todo::Nothing => {}
+            Todo::Start { .. } | Todo::Run { .. } => {
+                let actor = match &planned.todo {
+                    Todo::Run { actor, .. } => Some(actor.as_str()),
+                    _ => None,
+                };
+                let (rows, mut record) =
+                    statement_rows(i, actor, model, observed, planned.pos, bytes.as_ref());
+                record.source = planned.source.clone();
+                records.push(record);
+                if !rows.is_empty() {
+                    diffs.push(StatementDiff {
+                        line: planned.pos.line,
+                        source: planned.source.clone(),
+                        rows,
+                    });
+                }
+            }
+            Todo::Expect(expect) => {
+                let model_verdict = model.verdicts.get(&planned.pos).cloned();
+                let so_far = observed
+                    .at_expect
+                    .get(&i)
+                    .map_or(&[][..], |&n| &observed.all[..n]);
+                let node = expect
+                    .is_node()
+                    .then(|| judge_on_node(expect, so_far))
+                    .flatten();
+                let (status, reason) = match (&model_verdict, &node) {
+                    (_, None) => (ExpectStatus::NotJudged, Some(KERNEL_EXPECT.to_string())),
+                    (None, _) => (
+                        ExpectStatus::NotJudged,
+                        Some("the model stopped before it".to_string()),
+                    ),
+                    (Some(m), Some(n)) if m == n => (ExpectStatus::Agree, None),
+                    (Some(_), Some(_)) => (ExpectStatus::Differ, None),
+                };
+                expects.push(ExpectCheck {
+                    line: planned.pos.line,
+                    text: planned.source.clone(),
+                    status,
+                    reason,
+                    model: model_verdict,
+                    node,
+                });
+            }
+        }
+    }
+    (diffs, expects, records)
+}
+
+/// Count what the verdict is made of.
+pub(super) fn count(diffs: &[StatementDiff], expects: &[ExpectCheck]) -> Counts {
+    let mut c = Counts {
+        differences: diffs.iter().map(|d| d.rows.len()).sum(),
+        expects: expects.len(),
+        ..Counts::default()
+    };
+    for e in expects {
+        match e.status {
+            ExpectStatus::Agree => {
+                c.agree += 1;
+                c.fail_on_both += usize::from(e.fails());
+            }
+            ExpectStatus::Differ => c.differ += 1,
+            ExpectStatus::NotJudged => c.not_judged += 1,
+            ExpectStatus::KernelOnly => {}
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(object: &str, name: &str, args: &[&str]) -> Seen {
+        Seen {
+            process: "main".into(),
+            object: object.into(),
+            name: name.into(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    fn expect(text: &str) -> Expect {
+        let s = sim_core::scenario::parse(&format!("node main\n{text}\n")).expect("parses");
+        match &s.statements[1].kind {
+            sim_core::scenario::ast::StatementKind::Expect { expect } => expect.clone(),
+            other => panic!("not an expect: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_event_expect_compares_arguments_as_json_text() {
+        let so_far = [seen("w", "spawn", &[]), seen("w", "exit", &["0", "null"])];
+        assert_eq!(
+            judge_on_node(&expect("expect main event w exit 0 null"), &so_far),
+            Some(Ok(()))
+        );
+        assert_eq!(
+            judge_on_node(&expect("expect main event w exit 1 null"), &so_far),
+            Some(Err("w emitted 'spawn', 'exit' (0, null)".into()))
+        );
+    }
+
+    #[test]
+    fn an_events_expect_holds_only_for_the_same_names_in_the_same_order() {
+        let so_far = [
+            seen("w", "disconnect", &[]),
+            seen("w", "exit", &["0", "null"]),
+        ];
+        assert_eq!(
+            judge_on_node(&expect("expect main events w exit disconnect"), &so_far),
+            Some(Err("w emitted 'disconnect', 'exit' (0, null)".into()))
+        );
+        assert_eq!(
+            judge_on_node(&expect("expect main events w disconnect exit"), &so_far),
+            Some(Ok(()))
+        );
+    }
+}

@@ -1,0 +1,98 @@
+'use strict';
+// forkscope check --node: the harness every generated program loads.
+//
+// It connects to forkscope's control socket (its path in
+// FORKSCOPE_NODE_CONTROL, never the IPC channel being measured), says who
+// it is, then runs one scenario statement per command and tells every
+// event its objects emit, with the arguments, in order. Each line it
+// writes is one write(2) on the control fd, so the strace of the run holds
+// the 'start' and 'ran' markers around each statement's own system calls.
+const net = require('net');
+const child_process = require('child_process');
+
+const name = process.env.FORKSCOPE_NODE_NAME;
+const objects = Object.create(null);
+// How many arguments each event passes that the model records (a
+// message's sendHandle, always undefined here, is left out).
+const ARITY = { spawn: 0, message: 1, exit: 2, disconnect: 0, close: 2, error: 1 };
+
+let control = null;
+function say(msg) {
+  control.write(JSON.stringify(msg) + '\n');
+}
+
+function arg(event, a) {
+  if (a === undefined) return 'undefined';
+  // An Error does not survive JSON.stringify: its code (or message) does.
+  if (event === 'error' && a instanceof Error) return JSON.stringify(a.code || a.message);
+  return JSON.stringify(a);
+}
+
+function watch(object, emitter, events) {
+  for (const event of events) {
+    emitter.on(event, (...args) => {
+      say({ event, object, args: args.slice(0, ARITY[event]).map((a) => arg(event, a)) });
+    });
+  }
+}
+
+// The fds of every IPC channel this process holds, for the strace reader.
+function channelFds() {
+  const fds = [];
+  if (process.channel && Number.isInteger(process.channel.fd)) fds.push(process.channel.fd);
+  for (const child of Object.values(objects)) {
+    if (child.channel && Number.isInteger(child.channel.fd)) fds.push(child.channel.fd);
+  }
+  return fds;
+}
+
+// A forked child listens to its own process object from the start, so a
+// message that arrives before any command is still seen.
+if (typeof process.send === 'function') watch('process', process, ['message', 'disconnect']);
+
+exports.fork = function fork(module, child) {
+  // The child learns its scenario name from its environment (several
+  // children may run one module); fork() copies process.env as it is now.
+  process.env.FORKSCOPE_NODE_NAME = child;
+  try {
+    objects[child] = child_process.fork(module);
+  } finally {
+    process.env.FORKSCOPE_NODE_NAME = name;
+  }
+  watch(child, objects[child], ['spawn', 'message', 'exit', 'disconnect', 'close', 'error']);
+};
+
+exports.objects = objects;
+
+exports.run = function run(programs) {
+  const statements = programs[name] || {};
+  control = net.createConnection(process.env.FORKSCOPE_NODE_CONTROL, () => {
+    say({ hello: name, pid: process.pid, fd: control._handle.fd });
+  });
+  let buffered = '';
+  control.setEncoding('utf8');
+  control.on('data', (chunk) => {
+    buffered += chunk;
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const command = JSON.parse(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+      if ('sync' in command) {
+        say({ synced: command.sync });
+        continue;
+      }
+      const n = command.run;
+      say({ start: n, fds: channelFds() });
+      let threw = null;
+      try {
+        statements[n]();
+      } catch (e) {
+        threw = String(e && e.code ? e.code + ': ' + e.message : e);
+      }
+      say({ ran: n, fds: channelFds(), threw });
+    }
+  });
+  // forkscope gone: nothing of the run outlives it.
+  control.on('close', () => process.exit(0));
+  control.on('error', () => process.exit(0));
+};

@@ -1,0 +1,89 @@
+//! What the model says of each Node statement, in the terms real node can
+//! be held to: the Node events its group emitted (process, object, name,
+//! arguments as JSON text, in order) and the bytes its `send()` wrote on
+//! an IPC channel; and each expect's verdict. Read off a whole run of the
+//! model (`Sim`), by the statement's position.
+
+use sim_core::engine::Sim;
+use sim_core::scenario::ast::{Op, Payload, Pos, StatementKind};
+use sim_core::scenario::ScenarioError;
+use std::collections::BTreeMap;
+
+/// One Node event, as either side saw it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub(super) struct Seen {
+    /// The node process the object lives in.
+    pub process: String,
+    /// A child object's name, or `process`.
+    pub object: String,
+    pub name: String,
+    /// Each argument as JSON text (`null`, `"SIGTERM"`, `{"a":1}`).
+    pub args: Vec<String>,
+}
+
+impl Seen {
+    /// As the model's expects tell an event: `'exit' (0, null)`, `'spawn'`.
+    pub fn call(&self) -> String {
+        if self.args.is_empty() {
+            format!("'{}'", self.name)
+        } else {
+            format!("'{}' ({})", self.name, self.args.join(", "))
+        }
+    }
+}
+
+/// The model's account of one Node statement.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Said {
+    pub events: Vec<Seen>,
+    /// What the statement's `send()` wrote on the channel, one entry per
+    /// write(2).
+    pub writes: Vec<Vec<u8>>,
+}
+
+/// The model's whole run: each statement's account by its position, each
+/// expect's verdict by its position, and the error that stopped it.
+pub(super) struct ModelRun {
+    pub said: BTreeMap<Pos, Said>,
+    pub verdicts: BTreeMap<Pos, Result<(), String>>,
+    pub error: Option<ScenarioError>,
+}
+
+/// Run `text` in the model, whole.
+pub(super) fn run(text: &str) -> Result<ModelRun, ScenarioError> {
+    let mut sim = Sim::from_source(text)?;
+    let error = sim.run_to_end().err();
+    let mut said: BTreeMap<Pos, Said> = BTreeMap::new();
+    let mut verdicts = BTreeMap::new();
+    for step in sim.steps() {
+        for e in &step.expects {
+            verdicts.insert(e.pos, e.verdict.clone());
+        }
+        let Some(group) = &step.group else { continue };
+        let entry = said.entry(group.pos).or_default();
+        entry.events.extend(group.events.iter().map(|e| Seen {
+            process: e.process.to_string(),
+            object: e.object.to_string(),
+            name: e.event.to_string(),
+            args: e.args.clone(),
+        }));
+        // A send of text within a Node group is a channel write (libuv's
+        // signal-pipe messages are counts of bytes, not text).
+        if let Some(StatementKind::Op {
+            op:
+                Op::Send {
+                    payload: Payload::Text(line),
+                    ..
+                },
+            ..
+        }) = group.kernel.as_ref().map(|s| &s.kind)
+        {
+            entry.writes.push(line.clone().into_bytes());
+        }
+    }
+    Ok(ModelRun {
+        said,
+        verdicts,
+        error,
+    })
+}

@@ -1,0 +1,306 @@
+//! The JavaScript `check --node` runs: one file per program (a `node NAME`
+//! process runs `NAME.js`; a forked child runs the module its `fork()`
+//! names, `./worker.js`), each a table of the statements every process
+//! running that file takes, by statement number, run one per command from
+//! forkscope (harness.js). Values are written by `JsValue::to_js`, the
+//! same source the value tests send through real node.
+//!
+//! Also the plan of the run: what forkscope does at each statement
+//! (start a node, run a statement in its actor, judge an expect). A
+//! scenario with a statement node cannot run (a kernel call by a process
+//! that runs no node, say) is refused here, with its line, before
+//! anything starts.
+
+use sim_core::node::JsValue;
+use sim_core::scenario::ast::{Action, Expect, Op, Pos, Scenario, StatementKind};
+use sim_core::scenario::node_syntax::{NodeObject, NodeStmt};
+use std::collections::BTreeMap;
+
+/// The harness every program loads (written next to them).
+pub(super) const HARNESS: &str = include_str!("harness.js");
+/// Its file name in the run's directory.
+pub(super) const HARNESS_FILE: &str = "forkscope-harness.js";
+
+/// What forkscope does at one statement of the scenario.
+#[derive(Clone, Debug)]
+pub(super) enum Todo {
+    /// `node NAME`: start node on `file`, named `name`.
+    Start { name: String, file: String },
+    /// A statement `actor` runs in node. `ends` when it ends the actor
+    /// (`process.exit`), so no 'ran' comes back; `forks` names the child
+    /// it makes, whose harness must say hello.
+    Run {
+        actor: String,
+        ends: bool,
+        forks: Option<String>,
+    },
+    /// An expect: Node event expects are judged on node's events.
+    Expect(Box<Expect>),
+    /// A `say` line: nothing to run.
+    Nothing,
+}
+
+/// One statement of the plan, with where it is and its text.
+#[derive(Clone, Debug)]
+pub(super) struct Planned {
+    pub pos: Pos,
+    pub source: String,
+    pub todo: Todo,
+}
+
+/// The programs to write and the plan to run them by.
+#[derive(Debug)]
+pub(super) struct Programs {
+    /// (file path relative to the run's directory, its text).
+    pub files: Vec<(String, String)>,
+    pub plan: Vec<Planned>,
+    /// What a statement runs differently from the model, said once in the
+    /// report (a kernel `signal ... ignore` is a JS listener in node).
+    pub notes: Vec<String>,
+}
+
+/// Why a scenario cannot be run in node: a message at a place.
+#[derive(Clone, Debug)]
+pub(super) struct Refused {
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// A module path `fork()` may name here: relative, inside the run's
+/// directory, not the harness.
+fn module_file(module: &JsValue, pos: Pos) -> Result<String, Refused> {
+    let refuse = |why: &str| Refused {
+        pos,
+        message: format!(
+            "check --node writes the modules it runs into its own directory, so {why}"
+        ),
+    };
+    let JsValue::String(path) = module else {
+        return Err(refuse("fork() must name its module by a string"));
+    };
+    let rel = path.strip_prefix("./").unwrap_or(path);
+    if rel.is_empty()
+        || path.starts_with('/')
+        || rel
+            .split('/')
+            .any(|part| part == ".." || part == "." || part.is_empty())
+    {
+        return Err(refuse(&format!(
+            "the module \"{path}\" must be a relative path inside it, like './worker.js'"
+        )));
+    }
+    if rel == HARNESS_FILE {
+        return Err(refuse(&format!("\"{path}\" is taken by its harness")));
+    }
+    Ok(rel.to_string())
+}
+
+/// A JavaScript string literal.
+fn js_string(s: &str) -> String {
+    serde_json::to_string(s).expect("a string serialises")
+}
+
+/// Build the programs and the plan of `scenario`.
+pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
+    // Which file each node process runs, and its statements by number.
+    let mut file_of: BTreeMap<String, String> = BTreeMap::new();
+    let mut tables: BTreeMap<String, BTreeMap<String, Vec<(usize, String)>>> = BTreeMap::new();
+    let mut plan = Vec::new();
+    let mut notes = Vec::new();
+    for (i, stmt) in scenario.statements.iter().enumerate() {
+        let pos = stmt.pos;
+        let source = stmt.to_string();
+        let not_node = |actor: &str| {
+            Refused {
+            pos,
+            message: format!(
+                "{actor} runs no node here: check --node runs node processes only (`node NAME` and children made by fork())"
+            ),
+        }
+        };
+        let mut code = |actor: &str, js: String| -> Result<(), Refused> {
+            let file = file_of.get(actor).ok_or_else(|| not_node(actor))?;
+            tables
+                .entry(file.clone())
+                .or_default()
+                .entry(actor.to_string())
+                .or_default()
+                .push((i, js));
+            Ok(())
+        };
+        let todo = match &stmt.kind {
+            StatementKind::NodeProcess { name } => {
+                let file = format!("{}.js", name.text);
+                file_of.insert(name.text.clone(), file.clone());
+                Todo::Start {
+                    name: name.text.clone(),
+                    file,
+                }
+            }
+            StatementKind::Node { actor, stmt: node } => {
+                let actor = actor.text.as_str();
+                let (js, ends, forks) = match node {
+                    NodeStmt::Fork { child, module } => {
+                        let file = module_file(&module.value, module.pos)?;
+                        let JsValue::String(path) = &module.value else {
+                            unreachable!("module_file accepts strings only")
+                        };
+                        let js = format!("h.fork({}, {})", js_string(path), js_string(&child.text));
+                        code(actor, js)?;
+                        file_of.insert(child.text.clone(), file);
+                        plan.push(Planned {
+                            pos,
+                            source,
+                            todo: Todo::Run {
+                                actor: actor.to_string(),
+                                ends: false,
+                                forks: Some(child.text.clone()),
+                            },
+                        });
+                        continue;
+                    }
+                    NodeStmt::Send { to, message } => {
+                        let target = match to {
+                            NodeObject::Child { name } => format!("o[{}]", js_string(&name.text)),
+                            NodeObject::Process => "process".to_string(),
+                        };
+                        (format!("{target}.send({})", message.value.to_js()), false, None)
+                    }
+                    NodeStmt::Exit { code } => {
+                        let arg = code.as_ref().map(|c| c.value.to_js()).unwrap_or_default();
+                        (format!("process.exit({arg})"), true, None)
+                    }
+                    NodeStmt::Kill { child, signal } => {
+                        let arg = signal.as_ref().map(|s| s.value.to_js()).unwrap_or_default();
+                        (format!("o[{}].kill({arg})", js_string(&child.text)), false, None)
+                    }
+                };
+                code(actor, js)?;
+                Todo::Run {
+                    actor: actor.to_string(),
+                    ends,
+                    forks,
+                }
+            }
+            // A kernel `signal SIG ignore|handle` by a node process: node
+            // can only listen, so a JS listener stands for both (the
+            // signal is survived either way; no Node event differs).
+            StatementKind::Op {
+                actor,
+                op:
+                    Op::Signal {
+                        signal,
+                        action: action @ (Action::Ignore | Action::Handle),
+                        ..
+                    },
+            } => {
+                let name = signal.to_string();
+                code(
+                    &actor.text,
+                    format!("process.on({}, () => {{}})", js_string(&name)),
+                )?;
+                if *action == Action::Ignore {
+                    notes.push(format!(
+                        "line {}: node cannot ignore {name} (SIG_IGN); it runs process.on('{name}', () => {{}}) instead, which survives it alike",
+                        pos.line
+                    ));
+                }
+                Todo::Run {
+                    actor: actor.text.clone(),
+                    ends: false,
+                    forks: None,
+                }
+            }
+            StatementKind::Expect { expect } => Todo::Expect(Box::new(expect.clone())),
+            StatementKind::Say { .. } => Todo::Nothing,
+            _ => {
+                return Err(Refused {
+                    pos,
+                    message: format!(
+                        "\"{source}\" is a kernel statement: check --node runs Node statements in node, and of the kernel's only `signal SIG ignore|handle` (as a JS listener); `forkscope check` replays the rest on the kernel"
+                    ),
+                })
+            }
+        };
+        plan.push(Planned { pos, source, todo });
+    }
+    let harness = format!("./{HARNESS_FILE}");
+    let mut files = vec![(HARNESS_FILE.to_string(), HARNESS.to_string())];
+    // Every file named (a child's module that no statement uses still runs).
+    let mut all: BTreeMap<String, BTreeMap<String, Vec<(usize, String)>>> = BTreeMap::new();
+    for file in file_of.values() {
+        all.entry(file.clone()).or_default();
+    }
+    for (file, table) in tables {
+        all.insert(file, table);
+    }
+    for (file, table) in all {
+        let depth = file.matches('/').count();
+        let up = if depth == 0 {
+            harness.clone()
+        } else {
+            format!("{}{HARNESS_FILE}", "../".repeat(depth))
+        };
+        let mut text = format!(
+            "'use strict';\n// Generated by forkscope check --node: the statements of each process that runs this file, by statement number.\nconst h = require({});\nconst o = h.objects;\nh.run({{\n",
+            js_string(&up)
+        );
+        for (process, statements) in table {
+            text.push_str(&format!("  {}: {{\n", js_string(&process)));
+            for (i, js) in statements {
+                text.push_str(&format!("    {i}: () => {{ {js}; }},\n"));
+            }
+            text.push_str("  },\n");
+        }
+        text.push_str("});\n");
+        files.push((file, text));
+    }
+    Ok(Programs { files, plan, notes })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn programs(text: &str) -> Result<Programs, Refused> {
+        build(&sim_core::scenario::parse(text).expect("parses"))
+    }
+
+    #[test]
+    fn each_process_gets_its_statements_in_the_file_it_runs() {
+        let p = programs(
+            "node main\nmain: const w = child_process.fork('./worker.js')\nmain: w.send({a: 1})\nw: process.exit(3)\n",
+        )
+        .expect("builds");
+        let file = |name: &str| &p.files.iter().find(|(f, _)| f == name).expect("written").1;
+        let main = file("main.js");
+        assert!(
+            main.contains("1: () => { h.fork(\"./worker.js\", \"w\"); }"),
+            "{main}"
+        );
+        assert!(main.contains("2: () => { o[\"w\"].send("), "{main}");
+        let worker = file("worker.js");
+        assert!(
+            worker.contains("\"w\": {\n    3: () => { process.exit(3); }"),
+            "{worker}"
+        );
+    }
+
+    #[test]
+    fn a_kernel_statement_is_refused_with_its_line() {
+        let e = programs("node main\nmain: pipe p\n").expect_err("refused");
+        assert_eq!(e.pos.line, 2);
+        assert!(e.message.contains("is a kernel statement"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_module_outside_the_directory_is_refused() {
+        let e = programs("node main\nmain: const w = child_process.fork('../w.js')\n")
+            .expect_err("refused");
+        assert!(
+            e.message.contains("relative path inside it"),
+            "{}",
+            e.message
+        );
+    }
+}

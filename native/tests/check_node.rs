@@ -1,0 +1,302 @@
+//! `forkscope check --node`: scenarios' Node statements run with the real
+//! node (Node 20 on PATH, strace at /usr/bin/strace), in lockstep, and
+//! compared with the model: events per object and the exact bytes written
+//! on the IPC channel, statement by statement.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// All tests that start processes share this lock (as nix's FORK_MTX).
+static FORK_MTX: Mutex<()> = Mutex::new(());
+
+/// A directory of this test's own, removed after it.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let dir = std::env::temp_dir().join(format!(
+            "forkscope-check-node-{}-{name}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Dir(dir)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn forkscope(args: &[&str], dir: &Path, path: Option<&Path>) -> Output {
+    let _guard = FORK_MTX.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_forkscope"));
+    cmd.args(args).current_dir(dir);
+    if let Some(path) = path {
+        cmd.env("PATH", path);
+    }
+    cmd.output().unwrap()
+}
+
+/// `check --node --json` of `text`: the exit status and the scenario's record.
+fn check(name: &str, text: &str) -> (i32, serde_json::Value) {
+    let dir = Dir::new(name);
+    std::fs::write(dir.0.join("s.scn"), text).unwrap();
+    let out = forkscope(&["check", "--node", "--json", "s.scn"], &dir.0, None);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), doc["scenarios"][0].clone())
+}
+
+/// The Node statements' examples of docs/scenario-language.md that run
+/// (not the error examples).
+fn docs_node_examples() -> Vec<String> {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/scenario-language.md"
+    ))
+    .unwrap();
+    let section = doc
+        .split("\n## Node statements")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the docs have a Node statements section");
+    section
+        .split("```scn\n")
+        .skip(1)
+        .filter_map(|block| block.split("\n```").next().map(str::to_string))
+        .collect()
+}
+
+/// The record of the statement at `line`.
+fn at_line(outcome: &serde_json::Value, line: u64) -> serde_json::Value {
+    outcome["record"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["line"] == line)
+        .unwrap_or_else(|| panic!("no statement at line {line}: {outcome}"))
+        .clone()
+}
+
+fn names(events: &serde_json::Value) -> Vec<String> {
+    events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn fork_and_messages_both_ways_agree_with_node_byte_for_byte() {
+    let (code, o) = check(
+        "messages",
+        "node main\n\
+         main: const w = child_process.fork('./worker.js')\n\
+         expect main event w spawn\n\
+         main: w.send({hello: 'world'})\n\
+         expect w event process message {\"hello\":\"world\"}\n\
+         w: process.send([1, 2, 3])\n\
+         expect main events w spawn message\n",
+    );
+    assert_eq!(o["status"], "agree", "{o}");
+    assert_eq!(code, 0, "{o}");
+    assert_eq!(o["bytes_compared"], true, "{o}");
+    // The bytes node really wrote, as strace saw them, not only the model's.
+    let send = at_line(&o, 4);
+    assert_eq!(
+        send["node_writes"],
+        serde_json::json!([r#"{\"hello\":\"world\"}\n"#])
+    );
+    assert_eq!(send["node_writes"], send["model_writes"]);
+    let reply = at_line(&o, 6);
+    assert_eq!(reply["node_writes"], serde_json::json!([r"[1,2,3]\n"]));
+    assert_eq!(names(&reply["node_events"]), ["message"]);
+    assert_eq!(
+        reply["node_events"][0]["args"],
+        serde_json::json!(["[1,2,3]"])
+    );
+    assert_eq!(names(&at_line(&o, 2)["node_events"]), ["spawn"]);
+}
+
+#[test]
+fn values_json_changes_reach_node_as_the_model_writes_them() {
+    let (code, o) = check(
+        "values",
+        "node main\n\
+         main: const w = child_process.fork('./w.js')\n\
+         main: w.send({m: new Map([[1, 2]]), d: new Date(0), n: NaN, u: undefined, a: [undefined, -0]})\n\
+         main: w.send(10n)\n",
+    );
+    assert_eq!(o["status"], "agree", "{o}");
+    assert_eq!(code, 0, "{o}");
+    assert_eq!(
+        at_line(&o, 3)["node_writes"],
+        serde_json::json!([
+            r#"{\"m\":{},\"d\":\"1970-01-01T00:00:00.000Z\",\"n\":null,\"a\":[null,0]}\n"#
+        ])
+    );
+    // A BigInt throws in send(): nothing is written, on either side.
+    assert_eq!(at_line(&o, 4)["node_writes"], serde_json::json!([]));
+}
+
+/// What node 20 really does, against the model of w/nodelayer: the
+/// parent's loop reads the channel's end of file (the child's fds close in
+/// do_exit before exit_notify sends SIGCHLD) in the same iteration as the
+/// signal pipe, and libuv runs its signal watcher last (uv__io_poll), so
+/// 'disconnect' comes before 'exit'. The model says 'exit' first. When the
+/// model is fixed, this test fails: it then becomes an agreement test.
+#[test]
+fn the_docs_examples_agree_with_node_but_for_the_order_of_exit_and_disconnect() {
+    let examples = docs_node_examples();
+    assert!(examples.len() >= 3, "{examples:?}");
+    let mut differing = 0;
+    for (i, text) in examples.iter().enumerate() {
+        let (code, o) = check(&format!("docs{i}"), text);
+        assert!(o["error"].is_null(), "example {i}: {o}");
+        for d in o["differences"].as_array().unwrap() {
+            let rows = d["rows"].as_array().unwrap();
+            assert_eq!(rows.len(), 1, "example {i}: {d}");
+            let (model, node) = (
+                rows[0]["model"].as_str().unwrap(),
+                rows[0]["node"].as_str().unwrap(),
+            );
+            assert!(model.starts_with("'exit'"), "example {i}: {d}");
+            assert!(node.starts_with("'disconnect', 'exit'"), "example {i}: {d}");
+            assert!(
+                d["source"].as_str().unwrap().contains("exit(")
+                    || d["source"].as_str().unwrap().contains("kill()"),
+                "example {i}: {d}"
+            );
+            differing += 1;
+        }
+        for r in o["record"].as_array().unwrap() {
+            // `node NAME` has no actor to have written anything.
+            if r["source"].as_str().unwrap().starts_with("node ") {
+                continue;
+            }
+            assert_eq!(r["node_writes"], r["model_writes"], "example {i}: {r}");
+        }
+        assert_eq!(
+            code,
+            if o["status"] == "differ" { 1 } else { 3 },
+            "example {i}: {o}"
+        );
+    }
+    assert!(
+        differing >= 2,
+        "the exit of example 1 and the kill of example 2"
+    );
+}
+
+#[test]
+fn a_fork_send_exit_and_kill_scenario_names_the_statement_that_differs() {
+    let dir = Dir::new("report");
+    std::fs::write(
+        dir.0.join("s.scn"),
+        "node main\n\
+         main: const a = child_process.fork('./worker.js')\n\
+         main: const b = child_process.fork('./worker.js')\n\
+         a: process.send('hi')\n\
+         a: process.exit(7)\n\
+         main: b.kill('SIGKILL')\n\
+         expect main event a message 'bye'\n",
+    )
+    .unwrap();
+    let out = forkscope(&["check", "--node", "s.scn"], &dir.0, None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.starts_with("DIFFER: s.scn"), "{text}");
+    let row = |start: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(start))
+            .unwrap_or_else(|| panic!("no row {start}: {text}"))
+            .to_string()
+    };
+    let exit = row("5: a: process.exit(7)");
+    assert!(exit.contains("main: a's events"), "{exit}");
+    assert!(
+        exit.contains("| 'exit' (7, null), 'disconnect', 'close' (7, null) "),
+        "{exit}"
+    );
+    assert!(
+        exit.ends_with("| 'disconnect', 'exit' (7, null), 'close' (7, null)"),
+        "{exit}"
+    );
+    let kill = row("6: main: b.kill('SIGKILL')");
+    assert!(kill.contains("main: b's events"), "{kill}");
+    assert!(kill.ends_with("'close' (null, \"SIGKILL\")"), "{kill}");
+    // The wrong message fails on both sides, but what each found differs
+    // in the order, so the expect differs too.
+    let expect = row("7: expect main event a message 'bye'");
+    assert!(
+        expect.ends_with("fails: a emitted 'spawn', 'message' (\"hi\"), 'disconnect', 'exit' (7, null), 'close' (7, null)"),
+        "{expect}"
+    );
+    assert!(
+        text.contains("differ: 2 differences, 1 expect differs"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_expect_of_the_wrong_message_fails_on_both_sides_alike() {
+    let (code, o) = check(
+        "wrong",
+        "node main\n\
+         main: const w = child_process.fork('./worker.js')\n\
+         w: process.send({n: 1})\n\
+         expect main event w message {n: 2}\n",
+    );
+    assert_eq!(code, 1, "{o}");
+    assert_eq!(o["status"], "agree", "{o}");
+    assert_eq!(o["counts"]["fail_on_both"], 1, "{o}");
+    let e = &o["expects"][0];
+    assert_eq!(e["line"], 4);
+    assert_eq!(
+        e["node"]["Err"], "w emitted 'spawn', 'message' ({\"n\":1})",
+        "{o}"
+    );
+}
+
+#[test]
+fn a_kernel_statement_is_refused_with_its_line_before_node_starts() {
+    let (code, o) = check("kernel", "node main\nmain: pipe p\n");
+    assert_eq!(code, 2, "{o}");
+    assert_eq!(o["status"], "error");
+    assert_eq!(o["error"]["kind"], "not_node");
+    assert_eq!(o["error"]["pos"]["line"], 2);
+    assert!(
+        o["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is a kernel statement"),
+        "{o}"
+    );
+}
+
+#[test]
+fn no_node_on_path_is_a_clear_error_never_a_pass() {
+    let dir = Dir::new("nonode");
+    let empty = dir.0.join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(dir.0.join("s.scn"), "node main\nmain: process.exit(0)\n").unwrap();
+    let out = forkscope(&["check", "--node", "s.scn"], &dir.0, Some(&empty));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("there is no node on PATH"), "{err}");
+    assert!(err.contains("Nothing was checked"), "{err}");
+}
