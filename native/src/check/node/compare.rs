@@ -75,6 +75,10 @@ pub(super) struct Counts {
     pub fail_on_both: usize,
     pub differ: usize,
     pub not_judged: usize,
+    /// Kernel expects: the model's alone here (`forkscope check` judges
+    /// them on the kernel), of which `model_fails` fail in the model.
+    pub model_only: usize,
+    pub model_fails: usize,
 }
 
 /// What checking one scenario with real node found.
@@ -301,6 +305,11 @@ pub(super) fn compare(
                     .then(|| judge_on_node(expect, so_far))
                     .flatten();
                 let (status, reason) = match (&model_verdict, &node) {
+                    // A kernel expect: the model's alone here, by design
+                    // (the kernel replay judges it), not a gap.
+                    (Some(_), None) if !expect.is_node() => {
+                        (ExpectStatus::ModelOnly, Some(KERNEL_EXPECT.to_string()))
+                    }
                     (_, None) => (ExpectStatus::NotJudged, Some(KERNEL_EXPECT.to_string())),
                     (None, _) => (
                         ExpectStatus::NotJudged,
@@ -339,6 +348,10 @@ pub(super) fn count(diffs: &[StatementDiff], expects: &[ExpectCheck]) -> Counts 
             ExpectStatus::Differ => c.differ += 1,
             ExpectStatus::NotJudged => c.not_judged += 1,
             ExpectStatus::KernelOnly => {}
+            ExpectStatus::ModelOnly => {
+                c.model_only += 1;
+                c.model_fails += usize::from(e.fails());
+            }
         }
     }
     c
@@ -363,6 +376,67 @@ mod tests {
             sim_core::scenario::ast::StatementKind::Expect { expect } => expect.clone(),
             other => panic!("not an expect: {other:?}"),
         }
+    }
+
+    /// What node did, as the model says it: each statement's events.
+    fn as_the_model_says(programs: &Programs, model: &ModelRun) -> Observed {
+        let mut observed = Observed::default();
+        for (i, planned) in programs.plan.iter().enumerate() {
+            let said = model.said.get(&planned.pos).cloned().unwrap_or_default();
+            observed.statements.insert(
+                i,
+                super::super::run::Real {
+                    events: said.events,
+                    ..Default::default()
+                },
+            );
+        }
+        observed
+    }
+
+    #[test]
+    fn a_statement_whose_events_differ_from_nodes_is_named_with_both_sides() {
+        let text = "node main\n\
+                    main: const w = child_process.fork('./worker.js')\n\
+                    w: process.exit(7)\n";
+        let scenario = sim_core::scenario::parse(text).expect("parses");
+        let programs = super::super::program::build(&scenario).expect("runs in node");
+        let model = super::super::model::run(text).expect("runs in the model");
+        let mut observed = as_the_model_says(&programs, &model);
+        let all = programs.plan.len();
+        let (diffs, _, _) = compare(&programs, &model, &observed, all);
+        assert!(
+            diffs.is_empty(),
+            "the model's own account agrees: {diffs:?}"
+        );
+
+        // Node emits the exit statement's events in another order.
+        let exit = programs
+            .plan
+            .iter()
+            .position(|p| p.source == "w: process.exit(7)")
+            .expect("the exit statement");
+        let events = &mut observed
+            .statements
+            .get_mut(&exit)
+            .expect("its events")
+            .events;
+        assert!(events.len() >= 2, "{events:?}");
+        events.swap(0, 1);
+        let (diffs, _, _) = compare(&programs, &model, &observed, all);
+        assert_eq!(diffs.len(), 1, "{diffs:?}");
+        assert_eq!(
+            (diffs[0].line, diffs[0].source.as_str()),
+            (3, "w: process.exit(7)")
+        );
+        let row = &diffs[0].rows[0];
+        assert_eq!(row.what, "main: w's events");
+        assert_ne!(row.model, row.node);
+        assert!(row.model.starts_with("'disconnect', 'exit'"), "{row:?}");
+        assert!(
+            row.node.starts_with("'exit' (7, null), 'disconnect'"),
+            "{row:?}"
+        );
     }
 
     #[test]

@@ -65,7 +65,9 @@ fn exit_code(outcomes: &[NodeOutcome], accept_unjudged: bool) -> u8 {
     let any = |f: &dyn Fn(&NodeOutcome) -> bool| outcomes.iter().any(f);
     if any(&|o| matches!(o.status, Status::Error | Status::Interrupted)) {
         2
-    } else if any(&|o| o.status == Status::Differ || o.counts.fail_on_both > 0) {
+    } else if any(&|o| {
+        o.status == Status::Differ || o.counts.fail_on_both > 0 || o.counts.model_fails > 0
+    }) {
         1
     } else if !accept_unjudged && any(&|o| o.counts.not_judged > 0 || !o.bytes_compared) {
         3

@@ -211,6 +211,19 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                     forks: None,
                 }
             }
+            // Memory statements by a node process (the lessons' stand-ins
+            // for node's heap) change no Node event and write nothing on a
+            // channel: not run in node, and the report says so.
+            StatementKind::Op {
+                op: Op::Mmap { .. } | Op::Munmap { .. } | Op::Read { .. } | Op::Write { .. },
+                ..
+            } => {
+                notes.push(format!(
+                    "line {}: \"{source}\" only touches memory, which no Node event shows: not run in node (`forkscope check` replays it on the kernel)",
+                    pos.line
+                ));
+                Todo::Nothing
+            }
             StatementKind::Expect { expect } => Todo::Expect(Box::new(expect.clone())),
             StatementKind::Say { .. } => Todo::Nothing,
             _ => {

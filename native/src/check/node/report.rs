@@ -11,7 +11,10 @@ use sim_core::words::{agree, count};
 pub(super) fn worth_showing(o: &NodeOutcome) -> bool {
     match o.status {
         Status::Agree => {
-            o.counts.fail_on_both > 0 || o.counts.not_judged > 0 || !o.notes.is_empty()
+            o.counts.fail_on_both > 0
+                || o.counts.model_fails > 0
+                || o.counts.not_judged > 0
+                || !o.notes.is_empty()
         }
         _ => true,
     }
@@ -61,6 +64,23 @@ pub(super) fn verdict(o: &NodeOutcome) -> String {
             "{} {} on both",
             count(c.fail_on_both as u64, "expect", "expects"),
             agree(c.fail_on_both as u64, "fails", "fail")
+        ));
+    }
+    if c.model_only > 0 {
+        let fails = if c.model_fails > 0 {
+            format!(
+                ", {} {} in the model",
+                c.model_fails,
+                agree(c.model_fails as u64, "fails", "fail")
+            )
+        } else {
+            String::new()
+        };
+        parts.push(format!(
+            "{} kernel {} judged by the model only{fails} (forkscope check judges {} on the kernel)",
+            c.model_only,
+            agree(c.model_only as u64, "expect", "expects"),
+            agree(c.model_only as u64, "it", "them"),
         ));
     }
     if c.not_judged > 0 {
@@ -128,7 +148,7 @@ pub(super) fn render(o: &NodeOutcome, source: Option<&str>) -> String {
     }
     for e in &o.expects {
         let shown = match e.status {
-            ExpectStatus::Agree | ExpectStatus::KernelOnly => e.fails(),
+            ExpectStatus::Agree | ExpectStatus::KernelOnly | ExpectStatus::ModelOnly => e.fails(),
             ExpectStatus::Differ | ExpectStatus::NotJudged => true,
         };
         if shown {
