@@ -77,6 +77,7 @@ pub fn test() -> Result {
     ]))?;
 
     tools::ensure_node()?;
+    tools::ensure_strace()?;
     let mut tally = Tally::default();
     tally.suite("workspace tests", cargo().args(["test", "--workspace"]));
 

@@ -132,6 +132,7 @@ pub fn ensure_all() -> Result {
     ensure_wasm_opt()?;
     ensure_chromium()?;
     ensure_node()?;
+    ensure_strace()?;
     Ok(())
 }
 
@@ -263,6 +264,22 @@ pub fn ensure_node() -> Result {
             "node {NODE_MAJOR} or later is needed, and PATH gives {}",
             other.map_or_else(|| "none".to_string(), |m| format!("node {m}"))
         )),
+    }
+}
+
+/// strace, with which `check --node` reads the bytes node writes on its
+/// IPC channels (its tests need it).
+pub fn ensure_strace() -> Result {
+    if which("strace").is_none() {
+        eprintln!("xtask: strace is needed for check --node's tests: installing it with apt");
+        apt_install(&["strace"])?;
+    }
+    match version_line("strace", &["-V"]) {
+        Some(v) => {
+            eprintln!("xtask: {v}");
+            Ok(())
+        }
+        None => Err("strace is still missing after installing it".into()),
     }
 }
 
