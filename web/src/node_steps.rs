@@ -99,19 +99,6 @@ impl NodeSteps {
     pub fn prev(&self, kernel: u32) -> u32 {
         self.kernel_of(self.node_of(kernel).saturating_sub(1))
     }
-
-    /// The group `kernel` belongs to, as the kernel steps of it computed so
-    /// far (for a kernel statement outside groups, just itself).
-    pub fn span(&self, kernel: u32) -> std::ops::RangeInclusive<u32> {
-        let node = self.node_of(kernel);
-        let first = self.kernel_of(node.saturating_sub(1)) + 1;
-        let last = if (node as usize) <= self.ends.len() {
-            self.kernel_of(node)
-        } else {
-            self.read
-        };
-        first..=last
-    }
 }
 
 #[cfg(test)]
@@ -129,7 +116,8 @@ mod tests {
         (sim, steps)
     }
 
-    const MIXED: &str = "node main\nprocess other\nmain: const w = child_process.fork('./w.js')\nother: exit 0\n";
+    const MIXED: &str =
+        "node main\nprocess other\nmain: const w = child_process.fork('./w.js')\nother: exit 0\n";
 
     /// The kernel steps of the group each step belongs to, from the model
     /// itself: a new group starts at a step whose group index is 0.
@@ -157,7 +145,6 @@ mod tests {
             let node = n as u32 + 1;
             let last = *group.last().unwrap();
             assert_eq!(steps.kernel_of(node), last, "Node step {node}");
-            assert_eq!(steps.span(last), group[0]..=last);
             for &k in group {
                 assert_eq!(steps.node_of(k), node, "kernel step {k}");
                 assert_eq!(steps.ends_at(k), k == last, "kernel step {k}");
@@ -227,7 +214,6 @@ mod tests {
         assert_eq!(steps.count(true), 3);
         assert_eq!(steps.next(groups[1][0], true), cut as u32);
         assert_eq!(steps.next(groups[1][0], false), groups[1][0]);
-        assert_eq!(steps.span(cut as u32), groups[2][0]..=cut as u32);
     }
 
     #[test]
