@@ -772,7 +772,11 @@ fn a_node_scenario_steps_by_node_statement_expands_a_group_and_is_saved_as_scree
         // The fork's group, shown at its last kernel step.
         let fork_end = ends[1];
         let last = &sim.steps()[fork_end as usize - 1];
-        let line = last.group.as_ref().and_then(|g| g.narration.clone()).expect("a group's line");
+        let line = last
+            .group
+            .as_ref()
+            .and_then(|g| g.narration.clone())
+            .expect("a group's line");
         let live = collapse(&b.inner_text("#narration").await);
         assert!(live.contains(&collapse(&line)), "{live:?} lacks {line:?}");
         assert!(live.contains(&narration_of(&sim, fork_end)), "{live:?}");
@@ -782,7 +786,8 @@ fn a_node_scenario_steps_by_node_statement_expands_a_group_and_is_saved_as_scree
         )
         .await;
         b.shoot_page("node-messages-fork-collapsed").await;
-        b.press_css(".narration button[aria-controls=group-steps]").await;
+        b.press_css(".narration button[aria-controls=group-steps]")
+            .await;
         b.wait_js(
             "the fork's kernel steps listed",
             &format!(
@@ -799,12 +804,22 @@ fn a_node_scenario_steps_by_node_statement_expands_a_group_and_is_saved_as_scree
             b.wait_step(n).await;
         }
         let node_view = b.inner_text("#view-node").await;
-        for event in ["'spawn'", "'message' ([1,2,3])", "'exit' (0, null)", "'close' (0, null)"] {
+        for event in [
+            "'spawn'",
+            "'message' ([1,2,3])",
+            "'exit' (0, null)",
+            "'close' (0, null)",
+        ] {
             assert!(node_view.contains(event), "{node_view:?} lacks {event}");
         }
         for scheme in ["light", "dark"] {
             b.color_scheme(scheme);
             b.shoot_page(&format!("node-messages-end-{scheme}")).await;
+            b.js(
+                "document.getElementById('view-node').scrollIntoView({block: 'center'}); return true;",
+                vec![],
+            )
+            .await;
             b.shoot_element("#view-node", &format!("node-messages-end-{scheme}-node"))
                 .await;
             b.shoot_element("#view-log", &format!("node-messages-end-{scheme}-log"))
@@ -814,7 +829,10 @@ fn a_node_scenario_steps_by_node_statement_expands_a_group_and_is_saved_as_scree
         // Kernel steps: the counter counts every kernel step.
         b.press_css("input[aria-label=\"Kernel steps\"]").await;
         b.wait_step(*ends.last().unwrap()).await;
-        assert_eq!(b.counter().await, (*ends.last().unwrap(), sim.steps().len() as u32));
+        assert_eq!(
+            b.counter().await,
+            (*ends.last().unwrap(), sim.steps().len() as u32)
+        );
         b.press("First step").await;
         b.wait_step(0).await;
         b.press("Next step").await;

@@ -477,18 +477,21 @@ impl Component for App {
                 step_ms={self.step_ms}
                 on_move={link.callback(Msg::Move)}
                 on_play={link.callback(|_| Msg::TogglePlay)}
-                on_speed={link.callback(Msg::Speed)} />
+                on_speed={link.callback(Msg::Speed)}>
+                { self.kernel_switch(ctx) }
+            </Controls>
         };
         let run = self.run.clone();
         let views = html! {
             <div class="views">
+                // In a Node lesson the Node layer comes first.
+                if self.node_lesson {
+                    <NodeView run={run.clone()} step={shown} />
+                }
                 <TreeView run={run.clone()} step={shown} />
                 <SignalsView run={run.clone()} step={shown} />
                 <MemoryView run={run.clone()} step={shown} />
                 <QueuesView run={run.clone()} step={shown} />
-                if self.node_lesson {
-                    <NodeView run={run.clone()} step={shown} />
-                }
                 <KernelView run={run.clone()} step={shown} lesson={self.lesson_name().map(AttrValue::from)} />
                 <LogView run={run.clone()} step={shown} kernel_steps={!self.by_node()} on_jump={link.callback(Msg::Jump)} />
             </div>
@@ -497,7 +500,6 @@ impl Component for App {
             <main class="stage">
                 { self.lesson_intro() }
                 { controls }
-                { self.kernel_switch(ctx) }
                 <Narration run={run.clone()} step={shown} by_node={self.by_node()} />
                 if let Some(s) = self.asking {
                     <Predict run={run.clone()} step={s} answers={self.draft.clone()}
@@ -655,10 +657,10 @@ impl App {
             return html! {};
         }
         html! {
-            <label class="switch kernel-switch">
+            <label class="kernel-switch" title="Move one system call at a time, not one Node statement">
                 <input type="checkbox" aria-label="Kernel steps" checked={self.kernel_steps}
                     onchange={ctx.link().callback(|_| Msg::ToggleKernelSteps)} />
-                {" Kernel steps: move one system call at a time, not one Node statement"}
+                {" Kernel steps"}
             </label>
         }
     }

@@ -106,6 +106,7 @@ fn controls(
         on_move: Callback::from(move |m: Move| moves.borrow_mut().push(format!("{m:?}"))),
         on_play: Callback::from(move |()| plays.borrow_mut().push("play".into())),
         on_speed: Callback::noop(),
+        children: Html::default(),
     }
 }
 
