@@ -329,14 +329,19 @@ impl Browser {
 
     /// Click the button whose aria-label is `label`.
     pub async fn press(&self, label: &str) {
-        let css = format!("button[aria-label=\"{label}\"]");
+        self.press_css(&format!("button[aria-label=\"{label}\"]"))
+            .await;
+    }
+
+    /// Click the first element that `css` matches.
+    pub async fn press_css(&self, css: &str) {
         self.client
-            .find(Locator::Css(&css))
+            .find(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no button labelled {label:?}: {e}"))
+            .unwrap_or_else(|e| panic!("nothing matches {css:?}: {e}"))
             .click()
             .await
-            .unwrap_or_else(|e| panic!("cannot click the button {label:?}: {e}"));
+            .unwrap_or_else(|e| panic!("cannot click {css:?}: {e}"));
     }
 
     /// The step counter as (step, steps).

@@ -729,3 +729,115 @@ fn the_help_fetches_the_language_reference_with_coloured_examples_and_the_kernel
         b.close().await;
     });
 }
+
+/// The Node lesson of docs/scenario-language.md ("A child and its
+/// messages"): a fork, a message each way, and the child's exit.
+const NODE_MESSAGES: &str = "title A child and its messages
+node main
+main: const w = child_process.fork('./worker.js')
+expect main event w spawn
+main: w.send({hello: 'world'})
+expect w event process message {\"hello\":\"world\"}
+w: process.send([1, 2, 3])
+expect main event w message [1,2,3]
+w: process.exit(0)
+expect main event w exit 0 null
+expect main events w spawn message exit disconnect close
+";
+
+/// The kernel step that ends each Node step of `sim` (a group's last).
+fn node_step_ends(sim: &Sim) -> Vec<u32> {
+    sim.steps()
+        .iter()
+        .filter(|s| s.group.as_ref().is_none_or(|g| g.last))
+        .map(|s| s.index)
+        .collect()
+}
+
+#[test]
+fn a_node_scenario_steps_by_node_statement_expands_a_group_and_is_saved_as_screenshots() {
+    in_browser(async {
+        let sim = model(NODE_MESSAGES);
+        let ends = node_step_ends(&sim);
+        assert_eq!(ends.len(), 5, "node, fork, two sends, exit");
+        let b = Browser::start().await;
+        b.open(&format!("?scenario={}", encode_text(NODE_MESSAGES)))
+            .await;
+        b.set_predictions(false).await;
+        assert_eq!(b.counter().await, (0, 5), "the counter counts Node steps");
+        b.press("Next step").await;
+        b.wait_step(1).await;
+        b.press("Next step").await;
+        b.wait_step(2).await;
+        // The fork's group, shown at its last kernel step.
+        let fork_end = ends[1];
+        let last = &sim.steps()[fork_end as usize - 1];
+        let line = last
+            .group
+            .as_ref()
+            .and_then(|g| g.narration.clone())
+            .expect("a group's line");
+        let live = collapse(&b.inner_text("#narration").await);
+        assert!(live.contains(&collapse(&line)), "{live:?} lacks {line:?}");
+        assert!(live.contains(&narration_of(&sim, fork_end)), "{live:?}");
+        b.wait_js(
+            "the address to hold the kernel step",
+            &format!("return location.search.endsWith('step={fork_end}');"),
+        )
+        .await;
+        b.shoot_page("node-messages-fork-collapsed").await;
+        b.press_css(".narration button[aria-controls=group-steps]")
+            .await;
+        b.wait_js(
+            "the fork's kernel steps listed",
+            &format!(
+                "const l = document.getElementById('group-steps'); \
+                 return !!l && l.children.length === {};",
+                fork_end - ends[0]
+            ),
+        )
+        .await;
+        b.shoot_page("node-messages-fork-expanded").await;
+        // On to the end: the Node view shows every event of w.
+        for n in 3..=5 {
+            b.press("Next step").await;
+            b.wait_step(n).await;
+        }
+        let node_view = b.inner_text("#view-node").await;
+        for event in [
+            "'spawn'",
+            "'message' ([1,2,3])",
+            "'exit' (0, null)",
+            "'close' (0, null)",
+        ] {
+            assert!(node_view.contains(event), "{node_view:?} lacks {event}");
+        }
+        for scheme in ["light", "dark"] {
+            b.color_scheme(scheme);
+            b.shoot_page(&format!("node-messages-end-{scheme}")).await;
+            b.js(
+                "document.getElementById('view-node').scrollIntoView({block: 'center'}); return true;",
+                vec![],
+            )
+            .await;
+            b.shoot_element("#view-node", &format!("node-messages-end-{scheme}-node"))
+                .await;
+            b.shoot_element("#view-log", &format!("node-messages-end-{scheme}-log"))
+                .await;
+        }
+        b.color_scheme("light");
+        // Kernel steps: the counter counts every kernel step.
+        b.press_css("input[aria-label=\"Kernel steps\"]").await;
+        b.wait_step(*ends.last().unwrap()).await;
+        assert_eq!(
+            b.counter().await,
+            (*ends.last().unwrap(), sim.steps().len() as u32)
+        );
+        b.press("First step").await;
+        b.wait_step(0).await;
+        b.press("Next step").await;
+        b.wait_step(1).await;
+        b.shoot_page("node-messages-kernel-step1").await;
+        b.close().await;
+    });
+}

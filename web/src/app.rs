@@ -7,6 +7,7 @@
 use crate::controls::{Controls, Move, SPEEDS};
 use crate::editor::Editor;
 use crate::help::Help;
+use crate::node_steps::{self, NodeSteps};
 use crate::predict::{Checks, Predict};
 use crate::session::RunHandle;
 use crate::storage;
@@ -15,6 +16,7 @@ use crate::views::kernel::KernelView;
 use crate::views::log::LogView;
 use crate::views::memory::MemoryView;
 use crate::views::narration::Narration;
+use crate::views::node::NodeView;
 use crate::views::queues::QueuesView;
 use crate::views::signals::SignalsView;
 use crate::views::tree::TreeView;
@@ -96,6 +98,12 @@ pub enum Msg {
     DismissNotice,
     /// Write the address bar (the moves before it were left unwritten).
     WriteUrl,
+    /// Go to kernel step `n` (a line of the system-call log), whichever
+    /// way the controls move.
+    Jump(u32),
+    /// The "Kernel steps" switch: move one kernel step at a time, or one
+    /// Node statement.
+    ToggleKernelSteps,
 }
 
 pub struct App {
@@ -113,6 +121,13 @@ pub struct App {
     step: u32,
     /// A step the link asked for, reached once it is computed.
     wanted: Option<u32>,
+    /// Where the run's Node steps end (read as the run is computed).
+    node_steps: NodeSteps,
+    /// The text has Node statements: the "Kernel steps" switch is shown.
+    node_lesson: bool,
+    /// The switch is on: move one kernel step at a time even in a Node
+    /// lesson (off by default; `&kernel=1` in the link).
+    kernel_steps: bool,
     playing: Option<Interval>,
     /// The time between steps while playing, ms.
     step_ms: u32,
@@ -168,6 +183,7 @@ impl Component for App {
                     target: None,
                     step: 0,
                     embed: query.contains("embed=1"),
+                    kernel: false,
                 },
                 Some(format!(
                     "This link could not be opened: {e}. Here is the first lesson instead."
@@ -211,6 +227,9 @@ impl Component for App {
             parse_error: None,
             step: 0,
             wanted: Some(link.step),
+            node_steps: NodeSteps::default(),
+            node_lesson: false,
+            kernel_steps: link.kernel,
             playing: None,
             step_ms: SPEEDS[0].1,
             predictions: true,
@@ -251,6 +270,7 @@ impl Component for App {
                 self.run = self
                     .run
                     .advance(|| perf.as_ref().is_none_or(|p| p.now() - start > SLICE_MS));
+                self.node_steps.extend(self.run.sim().steps());
                 if let Some(want) = self.wanted {
                     if self.run.ready() >= want || self.run.is_finished() {
                         self.step = want.min(self.run.ready());
@@ -406,6 +426,18 @@ impl Component for App {
                 true
             }
             Msg::Key(e) => self.key(ctx, &e),
+            Msg::Jump(n) => {
+                self.asking = None;
+                self.draft.clear();
+                self.step = n.min(self.run.ready());
+                self.url_later = Some(later(ctx, URL_DELAY_MS, Msg::WriteUrl));
+                true
+            }
+            Msg::ToggleKernelSteps => {
+                self.kernel_steps = !self.kernel_steps;
+                self.sync_url();
+                true
+            }
         }
     }
 
@@ -438,30 +470,37 @@ impl Component for App {
     fn view(&self, ctx: &Context<Self>) -> Html {
         let link = ctx.link();
         let shown = self.shown();
+        let (counted, total) = self.counted();
         let controls = html! {
-            <Controls step={self.asking.unwrap_or(self.step)} total={self.run.ready()}
+            <Controls step={counted} {total}
                 computing={!self.run.is_finished()} playing={self.playing.is_some()}
                 step_ms={self.step_ms}
                 on_move={link.callback(Msg::Move)}
                 on_play={link.callback(|_| Msg::TogglePlay)}
-                on_speed={link.callback(Msg::Speed)} />
+                on_speed={link.callback(Msg::Speed)}>
+                { self.kernel_switch(ctx) }
+            </Controls>
         };
         let run = self.run.clone();
         let views = html! {
             <div class="views">
+                // In a Node lesson the Node layer comes first.
+                if self.node_lesson {
+                    <NodeView run={run.clone()} step={shown} />
+                }
                 <TreeView run={run.clone()} step={shown} />
                 <SignalsView run={run.clone()} step={shown} />
                 <MemoryView run={run.clone()} step={shown} />
                 <QueuesView run={run.clone()} step={shown} />
                 <KernelView run={run.clone()} step={shown} lesson={self.lesson_name().map(AttrValue::from)} />
-                <LogView run={run.clone()} step={shown} on_jump={link.callback(|n| Msg::Move(Move::To(n)))} />
+                <LogView run={run.clone()} step={shown} kernel_steps={!self.by_node()} on_jump={link.callback(Msg::Jump)} />
             </div>
         };
         let stage = html! {
             <main class="stage">
                 { self.lesson_intro() }
                 { controls }
-                <Narration run={run.clone()} step={shown} />
+                <Narration run={run.clone()} step={shown} by_node={self.by_node()} />
                 if let Some(s) = self.asking {
                     <Predict run={run.clone()} step={s} answers={self.draft.clone()}
                         on_pick={link.callback(|(i, v)| Msg::Pick(i, v))}
@@ -560,6 +599,8 @@ impl App {
                 self.draft.clear();
                 self.answers.clear();
                 self.step = 0;
+                self.node_steps = NodeSteps::default();
+                self.node_lesson = node_steps::has_node_statements(self.run.sim().scenario());
                 ctx.link().send_message(Msg::Compute(self.run.id()));
             }
             Err(e) => {
@@ -583,11 +624,44 @@ impl App {
         self.step >= self.run.ready() && self.run.is_finished()
     }
 
-    /// The step the views draw: the one before a step being predicted.
+    /// The step the views draw. While a step is being predicted, it is
+    /// the one the learner was at (moving by Node step, the end of the
+    /// Node step before).
     fn shown(&self) -> u32 {
-        match self.asking {
-            Some(s) => s - 1,
-            None => self.step,
+        self.step
+    }
+
+    /// Whether the controls move one Node statement at a time.
+    fn by_node(&self) -> bool {
+        self.node_lesson && !self.kernel_steps
+    }
+
+    /// The step the controls show and how many there are so far, in the
+    /// unit they move by.
+    fn counted(&self) -> (u32, u32) {
+        let step = self.asking.unwrap_or(self.step);
+        if self.by_node() {
+            let finished = self.run.is_finished();
+            (
+                self.node_steps.node_of(step),
+                self.node_steps.count(finished),
+            )
+        } else {
+            (step, self.run.ready())
+        }
+    }
+
+    /// The "Kernel steps" switch, for a text with Node statements.
+    fn kernel_switch(&self, ctx: &Context<Self>) -> Html {
+        if !self.node_lesson {
+            return html! {};
+        }
+        html! {
+            <label class="kernel-switch" title="Move one system call at a time, not one Node statement">
+                <input type="checkbox" aria-label="Kernel steps" checked={self.kernel_steps}
+                    onchange={ctx.link().callback(|_| Msg::ToggleKernelSteps)} />
+                {" Kernel steps"}
+            </label>
         }
     }
 
@@ -615,14 +689,19 @@ impl App {
         }
         self.asking = None;
         self.draft.clear();
-        let target = match m {
-            Move::First => 0,
-            Move::Prev => self.step.saturating_sub(1),
-            Move::Next => (self.step + 1).min(total),
-            Move::Last => total,
-            Move::To(n) => n.min(total),
+        let finished = self.run.is_finished();
+        let target = match (m, self.by_node()) {
+            (Move::First, _) => 0,
+            (Move::Prev, false) => self.step.saturating_sub(1),
+            (Move::Prev, true) => self.node_steps.prev(self.step),
+            (Move::Next, false) => (self.step + 1).min(total),
+            (Move::Next, true) => self.node_steps.next(self.step, finished),
+            (Move::Last, false) => total,
+            (Move::Last, true) => self.node_steps.kernel_of(self.node_steps.count(finished)),
+            (Move::To(n), false) => n.min(total),
+            (Move::To(n), true) => self.node_steps.kernel_of(n).min(total),
         };
-        if m == Move::Next && target == self.step + 1 && self.should_ask(target) {
+        if m == Move::Next && target > self.step && self.should_ask(target) {
             self.asking = Some(target);
             self.draft = vec![String::new(); self.expects_at(target)];
         } else {
@@ -712,7 +791,13 @@ impl App {
             *cached = Some((self.text_version, url::target_query(&target)));
         }
         let (_, target) = cached.as_ref().expect("just filled");
-        let query = url::query(Some(target), self.asking.unwrap_or(self.step), self.embed);
+        let kernel = self.node_lesson && self.kernel_steps;
+        let query = url::query(
+            Some(target),
+            self.asking.unwrap_or(self.step),
+            self.embed,
+            kernel,
+        );
         if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
             history
                 .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&query))
@@ -751,13 +836,20 @@ impl App {
         }
         let sim = self.run.sim();
         match sim.steps().get(self.shown() as usize) {
-            Some(next) => html! {
-                <p class="up-next">
-                    <span class="up-next-label">{"Next: "}</span>
-                    {format!("line {} ", next.pos.line)}
-                    <code>{next.source.clone()}</code>
-                </p>
-            },
+            Some(next) => {
+                // Moving by Node step, Next runs the whole Node statement.
+                let (line, source) = match &next.group {
+                    Some(g) if self.by_node() => (g.pos.line, g.source.clone()),
+                    _ => (next.pos.line, next.source.clone()),
+                };
+                html! {
+                    <p class="up-next">
+                        <span class="up-next-label">{"Next: "}</span>
+                        {format!("line {line} ")}
+                        <code>{source}</code>
+                    </p>
+                }
+            }
             None if self.run.is_finished() && sim.error().is_none() && self.shown() > 0 => html! {
                 <p class="up-next">{"The end of the scenario. "}
                     <span class="up-next-label">{"Home"}</span>{" goes back to the start."}</p>

@@ -106,6 +106,7 @@ fn controls(
         on_move: Callback::from(move |m: Move| moves.borrow_mut().push(format!("{m:?}"))),
         on_play: Callback::from(move |()| plays.borrow_mut().push("play".into())),
         on_speed: Callback::noop(),
+        children: Html::default(),
     }
 }
 
@@ -351,4 +352,200 @@ async fn the_help_says_why_the_reference_could_not_be_loaded_and_where_the_same_
     );
     handle.destroy();
     root.remove();
+}
+
+/// A scenario with Node statements: two groups, a kernel statement
+/// between them, and an expect on the last group.
+const NODE_SCENARIO: &str = "node main\nprocess other\nmain: const w = child_process.fork('./worker.js')\nexpect main event w spawn\n";
+
+/// The kernel steps of each Node step of `source`, as the model runs it.
+fn node_groups(source: &str) -> (Sim, Vec<std::ops::RangeInclusive<u32>>) {
+    let mut sim = Sim::from_source(source).unwrap();
+    sim.run_to_end().unwrap();
+    let mut groups = Vec::new();
+    let mut first = 1;
+    for step in sim.steps() {
+        if step.group.as_ref().is_none_or(|g| g.last) {
+            groups.push(first..=step.index);
+            first = step.index + 1;
+        }
+    }
+    (sim, groups)
+}
+
+fn checkbox(root: &Element, label: &str) -> web_sys::HtmlInputElement {
+    select(root, &format!("input[aria-label=\"{label}\"]"))
+        .unwrap_or_else(|| panic!("no input labelled {label:?}"))
+        .dyn_into()
+        .unwrap()
+}
+
+async fn counter_at(root: &Element, expected: String) -> String {
+    wait_for(&format!("{expected:?} on the counter"), || {
+        text(root, "#step-counter").filter(|t| *t == expected)
+    })
+    .await
+}
+
+#[wasm_bindgen_test]
+async fn a_node_lesson_moves_by_node_step_until_the_kernel_steps_switch_is_on() {
+    let (sim, groups) = node_groups(NODE_SCENARIO);
+    let kernel_total = sim.steps().len() as u32;
+    let nodes = groups.len() as u32;
+    assert_eq!(nodes, 3);
+    assert!(kernel_total > nodes + 2, "the groups have several steps");
+    open_link(&format!(
+        "?scenario={}",
+        crate::url::encode_text(NODE_SCENARIO)
+    ));
+    let root = mount();
+    let handle = yew::Renderer::<App>::with_root(root.clone()).render();
+    counter_at(&root, format!("Step 0 of {nodes}")).await;
+    let switch = checkbox(&root, "Kernel steps");
+    assert!(
+        !switch.checked(),
+        "a Node lesson moves by Node step at first"
+    );
+
+    // Next runs the whole first group: the narration is its last step's.
+    button(&root, "Next step").click();
+    counter_at(&root, format!("Step 1 of {nodes}")).await;
+    let end = *groups[0].end();
+    let last = &sim.steps()[end as usize - 1];
+    let group_line = last
+        .group
+        .as_ref()
+        .and_then(|g| g.narration.clone())
+        .unwrap();
+    let shown = wait_for("the group's narration", || {
+        text(&root, "#narration").filter(|t| t.contains(&group_line))
+    })
+    .await;
+    assert!(
+        shown.contains(&last.narration),
+        "{shown:?} lacks {:?}",
+        last.narration
+    );
+    // The address is written once the move pauses; `step=` is a kernel step.
+    wait_for(&format!("step={end} in the address"), || {
+        let url = web_sys::window().unwrap().location().search().unwrap();
+        url.ends_with(&format!("&step={end}")).then_some(())
+    })
+    .await;
+
+    // Next again: the kernel statement, one step.
+    button(&root, "Next step").click();
+    counter_at(&root, format!("Step 2 of {nodes}")).await;
+    // Back: the end of the first group again.
+    button(&root, "Previous step").click();
+    counter_at(&root, format!("Step 1 of {nodes}")).await;
+
+    // The switch on: the counter counts kernel steps, Next moves by one.
+    switch.click();
+    counter_at(&root, format!("Step {end} of {kernel_total}")).await;
+    button(&root, "Next step").click();
+    counter_at(&root, format!("Step {} of {kernel_total}", end + 1)).await;
+    wait_for("kernel=1 in the address", || {
+        let url = web_sys::window().unwrap().location().search().unwrap();
+        url.ends_with(&format!("step={}&kernel=1", end + 1))
+            .then_some(())
+    })
+    .await;
+    handle.destroy();
+    root.remove();
+    open_link("?");
+}
+
+#[wasm_bindgen_test]
+async fn a_node_step_shows_its_group_collapsed_and_the_disclosure_lists_its_kernel_steps() {
+    let (sim, groups) = node_groups(NODE_SCENARIO);
+    let fork = groups[2].clone();
+    let end = *fork.end();
+    // Predictions off, so Next does not stop to ask about the expect.
+    open_link(&format!(
+        "?scenario={}&step={}",
+        crate::url::encode_text(NODE_SCENARIO),
+        fork.start() - 1
+    ));
+    let root = mount();
+    let handle = yew::Renderer::<App>::with_root(root.clone()).render();
+    counter_at(&root, "Step 2 of 3".into()).await;
+    checkbox(&root, "Predictions").click();
+    button(&root, "Next step").click();
+    counter_at(&root, "Step 3 of 3".into()).await;
+
+    let disclosure = wait_for("the group's disclosure", || {
+        select(&root, ".narration button[aria-controls=group-steps]")
+    })
+    .await;
+    let steps = fork.clone().count();
+    assert_eq!(
+        disclosure.get_attribute("aria-expanded").as_deref(),
+        Some("false")
+    );
+    assert_eq!(
+        disclosure
+            .text_content()
+            .unwrap_or_default()
+            .trim_start_matches(['▸', ' ']),
+        format!("{steps} kernel steps")
+    );
+    assert!(
+        select(&root, "#group-steps").is_none(),
+        "collapsed at first"
+    );
+    // The live region holds the model's texts, not the list.
+    let live = text(&root, "#narration").unwrap();
+    assert!(!live.contains("kernel steps"), "{live:?}");
+
+    disclosure
+        .dyn_ref::<web_sys::HtmlElement>()
+        .unwrap()
+        .click();
+    let list = wait_for("the opened list", || select(&root, "#group-steps")).await;
+    assert_eq!(list.children().length() as usize, steps);
+    let listed = list.text_content().unwrap_or_default();
+    for k in fork.clone() {
+        let step = &sim.steps()[k as usize - 1];
+        assert!(
+            listed.contains(&step.source),
+            "{listed:?} lacks {:?}",
+            step.source
+        );
+        let why = &step.group.as_ref().unwrap().why;
+        assert!(listed.contains(why.as_str()), "{listed:?} lacks {why:?}");
+    }
+    assert_eq!(
+        disclosure.get_attribute("aria-expanded").as_deref(),
+        Some("true")
+    );
+
+    // The system-call log shows the group as one line, closed while
+    // moving by Node step.
+    let group_line = wait_for("the log's group line", || {
+        select(&root, "#view-log .log-group.current .log-disclosure")
+    })
+    .await;
+    assert_eq!(
+        group_line.get_attribute("aria-expanded").as_deref(),
+        Some("false")
+    );
+    let log_lines = || {
+        root.query_selector_all("#view-log .log-group-lines .log-line")
+            .unwrap()
+            .length()
+    };
+    assert_eq!(log_lines(), 0);
+    group_line
+        .dyn_ref::<web_sys::HtmlElement>()
+        .unwrap()
+        .click();
+    wait_for("the group's kernel lines in the log", || {
+        (log_lines() as usize >= steps).then_some(())
+    })
+    .await;
+    assert_eq!(end, sim.steps().len() as u32);
+    handle.destroy();
+    root.remove();
+    open_link("?");
 }

@@ -70,6 +70,9 @@ pub struct ControlsProps {
     pub on_move: Callback<Move>,
     pub on_play: Callback<()>,
     pub on_speed: Callback<u32>,
+    /// More controls at the end of the bar (the "Kernel steps" switch).
+    #[prop_or_default]
+    pub children: Html,
 }
 
 /// A scrubber drag sends an `input` for every step it passes, often many
@@ -189,6 +192,7 @@ pub fn controls(props: &ControlsProps) -> Html {
                     }) }
                 </select>
             </label>
+            { props.children.clone() }
         </nav>
     }
 }

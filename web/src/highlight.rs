@@ -11,9 +11,12 @@
 
 use sim_core::errno::Errno;
 use sim_core::ipc::end_name::Which;
+use sim_core::node::literal::VALUE_WORDS;
+use sim_core::scenario::keyword::NodeWord;
 use sim_core::scenario::keyword::{
     self, CheckWord, Keyword, OpKind, PageWord, Role, StatementWord, StatusWord, BYTE_UNITS,
 };
+use sim_core::scenario::node_syntax::PROCESS_OBJECT;
 use sim_core::scenario::INIT_NAME;
 use sim_core::sig::Signal;
 use std::str::FromStr;
@@ -258,6 +261,11 @@ fn operation<'r>(
         },
     };
     let op = OpKind::from_keyword(&text[op_start..op_end]);
+    if op.is_none() && is_node_statement(&text[op_start..]) {
+        let end = words.last().map_or(op_end, |w| w.end);
+        javascript(text, op_start, end, out);
+        return (None, &[]);
+    }
     let class = if op.is_some() {
         Class::Operation
     } else {
@@ -265,6 +273,81 @@ fn operation<'r>(
     };
     push(out, op_start, op_end, class);
     (op, &words[next..])
+}
+
+/// The objects a Node statement begins with besides a child's name, and
+/// the methods it calls (the forms of scenario/node_syntax.rs, which
+/// reads them from the raw text rather than from a keyword table).
+const NODE_OBJECTS: [&str; 2] = ["child_process", PROCESS_OBJECT];
+const NODE_METHODS: [&str; 4] = ["fork", "send", "exit", "kill"];
+
+/// Whether the text after an actor's colon is a Node statement: `const`
+/// (sim-core's `NodeWord`) or `OBJECT.METHOD(`.
+fn is_node_statement(rest: &str) -> bool {
+    let first = rest.split(|c: char| !is_ident_char(c)).next().unwrap_or("");
+    NodeWord::from_keyword(first).is_some()
+        || rest[first.len()..].starts_with('.') && rest.contains('(')
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '$'
+}
+
+/// Colour `text[start..end]` as the JavaScript of a Node statement:
+/// `const` a statement word, `child_process` and `process` keywords, the
+/// method an operation, the value words (sim-core's `VALUE_WORDS`)
+/// keywords, strings in either quote, numbers (a BigInt's `n` too), other
+/// identifiers names, the rest punctuation.
+fn javascript(text: &str, start: usize, end: usize, out: &mut Vec<Token>) {
+    let src = &text[start..end];
+    let bytes = src.as_bytes();
+    let mut i = 0;
+    let mut after_dot = false;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let from = i;
+        let class = if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        } else if c == b'\'' || c == b'"' || c == b'`' {
+            i += 1;
+            while i < bytes.len() && bytes[i] != c {
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            i = (i + 1).min(bytes.len());
+            Class::String
+        } else if c.is_ascii_digit()
+            || (c == b'-' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
+            i += 1;
+            while i < bytes.len()
+                && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.' || bytes[i] == b'_')
+            {
+                i += 1;
+            }
+            Class::Number
+        } else if is_ident_char(c as char) {
+            while i < bytes.len() && is_ident_char(bytes[i] as char) {
+                i += 1;
+            }
+            let word = &src[from..i];
+            if NodeWord::from_keyword(word).is_some() {
+                Class::Statement
+            } else if after_dot && NODE_METHODS.contains(&word) {
+                Class::Operation
+            } else if NODE_OBJECTS.contains(&word) || VALUE_WORDS.contains(&word) {
+                Class::Keyword
+            } else {
+                Class::Name
+            }
+        } else {
+            // One character of punctuation (a multi-byte one whole).
+            i += src[i..].chars().next().map_or(1, char::len_utf8);
+            Class::Punct
+        };
+        after_dot = class == Class::Punct && &src[from..i] == ".";
+        push(out, start + from, start + i, class);
+    }
 }
 
 /// Which statement a line is, for reading its arguments by position.
@@ -555,6 +638,52 @@ mod tests {
         assert_eq!(classes("p : fork c"), want);
         assert_eq!(classes("p :fork c"), want);
         assert_eq!(classes("p: fork c"), want);
+    }
+
+    #[test]
+    fn a_node_statement_is_coloured_as_its_javascript() {
+        assert_eq!(
+            classes("main: const w = child_process.fork('./worker.js') # go"),
+            vec![
+                ("main", Class::Actor),
+                (":", Class::Punct),
+                ("const", Class::Statement),
+                ("w", Class::Name),
+                ("=", Class::Punct),
+                ("child_process", Class::Keyword),
+                (".", Class::Punct),
+                ("fork", Class::Operation),
+                ("(", Class::Punct),
+                ("'./worker.js'", Class::String),
+                (")", Class::Punct),
+                ("# go", Class::Comment),
+            ]
+        );
+        let send = classes("main: w.send({n: 10n, ok: true, s: \"é\", v: [1, -2.5, null]})");
+        assert!(send.contains(&("send", Class::Operation)), "{send:?}");
+        for (word, class) in [
+            ("10n", Class::Number),
+            ("true", Class::Keyword),
+            ("\"é\"", Class::String),
+            ("-2.5", Class::Number),
+            ("null", Class::Keyword),
+            ("n", Class::Name),
+        ] {
+            assert!(send.contains(&(word, class)), "{word}: {send:?}");
+        }
+        assert_eq!(
+            classes("w: process.exit(0)")[2..5],
+            [
+                ("process", Class::Keyword),
+                (".", Class::Punct),
+                ("exit", Class::Operation)
+            ]
+        );
+        // `node NAME` is a statement like `process NAME`.
+        assert_eq!(
+            classes("node main"),
+            vec![("node", Class::Statement), ("main", Class::Name)]
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod escape;
 mod fetch;
 mod help;
 mod highlight;
+mod node_steps;
 mod panic;
 mod predict;
 mod questions;

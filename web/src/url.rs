@@ -4,7 +4,8 @@
 //! `?scenario=DATA&step=N` opens an edited scenario, where DATA is the
 //! text's UTF-8 bytes, compressed with raw DEFLATE and written in URL-safe
 //! base64 without padding; `&embed=1` shows only the view and the
-//! controls. A link that cannot be read is a `LinkError` that says why;
+//! controls; `&kernel=1` moves one kernel step at a time in a scenario
+//! with Node statements (`step=` is a kernel step either way). A link that cannot be read is a `LinkError` that says why;
 //! the app then opens the default lesson and shows the message.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -31,6 +32,8 @@ pub struct Link {
     /// The step to open at (0: before the first step).
     pub step: u32,
     pub embed: bool,
+    /// Move by kernel step in a scenario with Node statements.
+    pub kernel: bool,
 }
 
 /// Why a link could not be read.
@@ -77,6 +80,7 @@ pub fn parse(query: &str) -> Result<Link, LinkError> {
         target: None,
         step: 0,
         embed: false,
+        kernel: false,
     };
     for pair in query
         .trim_start_matches('?')
@@ -103,6 +107,7 @@ pub fn parse(query: &str) -> Result<Link, LinkError> {
                 })?
             }
             "embed" => link.embed = matches!(value.as_str(), "1" | "true" | ""),
+            "kernel" => link.kernel = matches!(value.as_str(), "1" | "true" | ""),
             // Unknown keys (a tracker's utm_source) are no reason to refuse a link.
             _ => {}
         }
@@ -129,6 +134,7 @@ pub fn to_query(link: &Link) -> String {
         link.target.as_ref().map(target_query).as_deref(),
         link.step,
         link.embed,
+        link.kernel,
     )
 }
 
@@ -141,12 +147,16 @@ pub fn target_query(target: &Target) -> String {
     }
 }
 
-/// A query string from its target part (`target_query`), step and embed.
-pub fn query(target: Option<&str>, step: u32, embed: bool) -> String {
+/// A query string from its target part (`target_query`), step, embed and
+/// kernel.
+pub fn query(target: Option<&str>, step: u32, embed: bool, kernel: bool) -> String {
     let mut parts: Vec<String> = target.map(str::to_string).into_iter().collect();
     parts.push(format!("step={step}"));
     if embed {
         parts.push("embed=1".into());
+    }
+    if kernel {
+        parts.push("kernel=1".into());
     }
     format!("?{}", parts.join("&"))
 }
@@ -190,12 +200,25 @@ mod tests {
     }
 
     #[test]
+    fn the_kernel_steps_switch_travels_in_the_link_and_step_stays_a_kernel_step() {
+        let link = parse("?lesson=cow-after-fork&step=9&kernel=1").unwrap();
+        assert!(link.kernel);
+        assert_eq!(link.step, 9);
+        assert!(to_query(&link).ends_with("step=9&kernel=1"));
+        assert_eq!(parse(&to_query(&link)).unwrap(), link);
+        let off = parse("?lesson=cow-after-fork&step=9").unwrap();
+        assert!(!off.kernel);
+        assert!(!to_query(&off).contains("kernel"));
+    }
+
+    #[test]
     fn a_scenario_travels_compressed_and_comes_back_whole() {
         let text = "process p\np: mmap heap 8 # ünïcode\np: write heap 0..8\n".repeat(50);
         let link = Link {
             target: Some(Target::Scenario(text.clone())),
             step: 3,
             embed: false,
+            kernel: false,
         };
         let query = to_query(&link);
         assert!(
@@ -222,6 +245,7 @@ mod tests {
             target: Some(Target::Scenario("process p\np: mmap heap 8\n".repeat(20))),
             step: 0,
             embed: false,
+            kernel: false,
         });
         let cut = &query[..query.len() / 2];
         let err = parse(cut).unwrap_err();
@@ -253,7 +277,8 @@ mod tests {
             Link {
                 target: None,
                 step: 0,
-                embed: false
+                embed: false,
+                kernel: false
             }
         );
     }

@@ -29,8 +29,8 @@ pub const MAX_DEPTH: u32 = 100;
 /// The most digits a BigInt literal may have (about 33,000 bits).
 pub const MAX_BIGINT_DIGITS: usize = 10_000;
 
-/// The words that begin a value, for suggestions.
-const VALUE_WORDS: [&str; 11] = [
+/// The words that begin a value, for suggestions (and the editor's colours).
+pub const VALUE_WORDS: [&str; 11] = [
     "true",
     "false",
     "null",

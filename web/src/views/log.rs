@@ -3,6 +3,10 @@
 //! shown step's lines highlighted. Only the last `LOG_STEPS` steps are
 //! drawn, so that step 100,000 costs what step 50 does. A line's step
 //! number is a button that goes to that step.
+//!
+//! A Node statement's kernel steps are one line, the Node statement, with
+//! a button that shows its kernel lines under it (`strace::chunks`); moving
+//! by kernel step, the group of the shown step is open.
 use super::strace::{self, LineKind, LogLine};
 use crate::session::RunHandle;
 use std::collections::BTreeMap;
@@ -21,6 +25,9 @@ pub const LOG_STEPS: u32 = 50;
 pub struct LogProps {
     pub run: RunHandle,
     pub step: u32,
+    /// The controls move one kernel step at a time: the shown step's group
+    /// is open.
+    pub kernel_steps: bool,
     /// Go to a step (a click on a line's step number).
     pub on_jump: Callback<u32>,
 }
@@ -52,6 +59,10 @@ pub fn view(props: &LogProps) -> Html {
     // Each step's lines are worked out once per run: stepping on draws
     // one new step's lines, not the whole window's.
     let cache = use_mut_ref(|| (0u64, BTreeMap::<u32, Rc<Vec<LogLine>>>::new()));
+    // The groups the learner opened or closed (by their first kernel step),
+    // against the default (open when it holds the shown step and the
+    // controls move by kernel step).
+    let toggled = use_state_eq(|| (0u64, Vec::<u32>::new()));
     let sim = props.run.sim();
     let window = strace::window_steps(props.step, sim.steps().len() as u32, LOG_STEPS);
     let (first, upto) = (*window.start(), *window.end());
@@ -91,13 +102,69 @@ pub fn view(props: &LogProps) -> Html {
             on_jump.emit(step);
         }
     });
+    let run_id = props.run.id();
+    let flipped = |first: u32| toggled.0 == run_id && toggled.1.contains(&first);
+    let toggle = {
+        let toggled = toggled.clone();
+        Callback::from(move |first: u32| {
+            let mut list = if toggled.0 == run_id {
+                toggled.1.clone()
+            } else {
+                Vec::new()
+            };
+            match list.iter().position(|&f| f == first) {
+                Some(i) => {
+                    list.remove(i);
+                }
+                None => list.push(first),
+            }
+            toggled.set((run_id, list));
+        })
+    };
     let body = if steps.iter().all(|v| v.is_empty()) {
         html! { <p class="log-empty">{"No calls yet. Step forward to run the first statement."}</p> }
     } else {
+        let lines_of = |step: u32| Lines(Rc::clone(&steps[(step - first) as usize]));
+        let chunks = strace::chunks(&sim, window.clone());
         html! {
             <ol class="log-lines" onclick={click}>
-                { for steps.iter().zip(window).map(|(lines, step)| html! {
-                    <StepLines key={step} lines={Lines(Rc::clone(lines))} current={step == props.step} />
+                { for chunks.into_iter().map(|chunk| match chunk {
+                    strace::Chunk::Step(step) => html! {
+                        <StepLines key={step} lines={lines_of(step)} current={step == props.step} />
+                    },
+                    strace::Chunk::Group { first: start, steps: span, line, who, source } => {
+                        let holds = span.contains(&props.step);
+                        let open = (holds && props.kernel_steps) != flipped(start);
+                        let toggle = toggle.reform(move |_: MouseEvent| start);
+                        let last = *span.end();
+                        html! {
+                            <li key={format!("g{start}")} class="log-group-item">
+                                <div class={classes!("log-line", "log-group", holds.then_some("current"))}
+                                    aria-current={holds.then_some("step")}>
+                                    <button type="button" class="log-step" data-step={last.to_string()}
+                                        aria-label={format!("Go to step {last}")} title={format!("Go to step {last}")}>
+                                        {last}
+                                    </button>
+                                    <span class="log-who">{who}</span>
+                                    <span class="log-text">
+                                        <button type="button" class="disclosure log-disclosure" aria-expanded={open.to_string()}
+                                            onclick={toggle} title={format!("line {line}: the kernel calls node made for it")}>
+                                            <span class="disclosure-mark" aria-hidden="true">{ if open { "▾" } else { "▸" } }</span>
+                                            <code>{source}</code>
+                                            <span class="log-group-count">{format!(" {}", sim_core::words::count(span.end() - span.start() + 1, "kernel step", "kernel steps"))}</span>
+                                        </button>
+                                    </span>
+                                </div>
+                                if open {
+                                    <ol class="log-lines log-group-lines">
+                                        { for span.map(|step| html! {
+                                            <StepLines key={step} lines={lines_of(step)} current={step == props.step} />
+                                        }) }
+                                    </ol>
+                                }
+                            </li>
+                        }
+                    }
                 }) }
             </ol>
         }

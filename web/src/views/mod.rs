@@ -7,6 +7,7 @@ pub mod log;
 pub mod memory;
 pub mod memory_layout;
 pub mod narration;
+pub mod node;
 pub mod proctree;
 pub mod queue_layout;
 pub mod queues;

@@ -72,6 +72,59 @@ pub fn window_steps(shown: u32, ran: u32, max: u32) -> std::ops::RangeInclusive<
     (upto.saturating_sub(max) + 1)..=upto
 }
 
+/// A piece of the log's window: a step of a kernel statement, or the
+/// steps of one Node statement's group that are in the window.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Chunk {
+    Step(u32),
+    Group {
+        /// The group's first kernel step (possibly before the window): it
+        /// names the group.
+        first: u32,
+        /// Its steps in the window.
+        steps: std::ops::RangeInclusive<u32>,
+        /// The Node statement's line, actor and text (without the actor).
+        line: u32,
+        who: String,
+        source: String,
+    },
+}
+
+/// The window's steps, each group's gathered into one chunk.
+pub fn chunks(sim: &Sim, window: std::ops::RangeInclusive<u32>) -> Vec<Chunk> {
+    let mut out: Vec<Chunk> = Vec::new();
+    for i in window {
+        let Some(step) = sim.steps().get(i as usize - 1) else {
+            continue;
+        };
+        let Some(g) = &step.group else {
+            out.push(Chunk::Step(i));
+            continue;
+        };
+        let start = i - g.index;
+        if let Some(Chunk::Group { first, steps, .. }) = out.last_mut() {
+            if *first == start {
+                *steps = *steps.start()..=i;
+                continue;
+            }
+        }
+        let who = g.actor.clone().unwrap_or_default();
+        let source = g
+            .source
+            .strip_prefix(&format!("{who}: "))
+            .unwrap_or(&g.source)
+            .to_string();
+        out.push(Chunk::Group {
+            first: start,
+            steps: i..=i,
+            line: g.pos.line,
+            who,
+            source,
+        });
+    }
+    out
+}
+
 /// The log up to step `shown`, at most its last `max` steps: how many
 /// steps came before the window, and the window's lines, oldest first.
 #[cfg(test)]
@@ -537,6 +590,37 @@ mod tests {
             .iter()
             .map(|l| format!("{} {}", l.who, l.text))
             .collect()
+    }
+
+    #[test]
+    fn a_node_statements_kernel_steps_are_one_chunk_named_by_its_first_step() {
+        let text = "node main\nprocess p\nmain: const w = child_process.fork('./w.js')\n";
+        let mut sim = Sim::from_source(text).expect("parses");
+        sim.run_to_end().expect("runs");
+        let n = sim.steps().len() as u32;
+        let all = chunks(&sim, 1..=n);
+        assert_eq!(all.len(), 3, "{all:?}");
+        let Chunk::Group {
+            first,
+            steps,
+            line,
+            who,
+            source,
+        } = &all[2]
+        else {
+            panic!("the fork is a group: {all:?}");
+        };
+        assert_eq!((*line, who.as_str()), (3, "main"));
+        assert_eq!(source, "const w = child_process.fork('./w.js')");
+        assert_eq!(*steps, *first..=n);
+        assert!(matches!(all[1], Chunk::Step(s) if s == first - 1));
+        // A window that starts inside the group still names it by its
+        // first step.
+        let tail = chunks(&sim, first + 2..=n);
+        assert_eq!(tail.len(), 1);
+        assert!(
+            matches!(&tail[0], Chunk::Group { first: f, steps, .. } if f == first && *steps == (first + 2..=n))
+        );
     }
 
     #[test]
