@@ -200,8 +200,18 @@ pub fn line(text: &str) -> Vec<Token> {
         }
     }
     let mut prev: Option<&str> = None;
+    // `expect P event OBJ NAME ARGS`: the arguments are JavaScript values.
+    let event_expect = statement == Statement::Expect
+        && rest
+            .get(1)
+            .is_some_and(|r| &text[r.start..r.end] == CheckWord::Event.keyword());
     for (i, raw) in rest.iter().enumerate() {
         let word = &text[raw.start..raw.end];
+        if event_expect && i >= 4 {
+            let end = rest.last().map_or(raw.end, |r| r.end);
+            javascript(text, raw.start, end, &mut out);
+            break;
+        }
         match raw.kind {
             RawKind::Word => {
                 let hint = hint(statement, i, prev);

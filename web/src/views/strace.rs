@@ -185,6 +185,20 @@ pub fn step_lines(
             let ret = result_text(op, step, actor_pid, after);
             out.push(line(who.clone(), format!("{call}{ret}"), LineKind::Call));
         }
+        (None, Some(who)) if step.group.is_some() => {
+            // A step node takes alone (a send() that throws): no system
+            // call, only what node did.
+            let group = step.group.as_ref().expect("matched on is_some");
+            let js = group
+                .source
+                .split_once(':')
+                .map_or(group.source.as_str(), |(_, js)| js.trim());
+            out.push(line(
+                who.clone(),
+                format!("{js} = {} (no system call)", group.why),
+                LineKind::Call,
+            ));
+        }
         _ => {
             // `process NAME`: init starts it.
             if let Some(Event::Started { pid, name }) = step
