@@ -742,7 +742,7 @@ w: process.send([1, 2, 3])
 expect main event w message [1,2,3]
 w: process.exit(0)
 expect main event w exit 0 null
-expect main events w spawn message exit disconnect close
+expect main events w spawn message disconnect exit close
 ";
 
 /// The kernel step that ends each Node step of `sim` (a group's last).
