@@ -3,8 +3,11 @@
 //! `child_process.fork` returned), the events each object has emitted so
 //! far, and the bytes in each IPC channel with node's own reader at each
 //! end (the kernel model moves counts, not contents). It is part of
-//! `World`, so time travel covers it; its tables are `imbl` values, so a
-//! world's clone shares them and a step copies what it changed.
+//! `World`, so time travel covers it; its tables are small sorted vectors
+//! (`LiteMap`: one B-tree copy less per table in the wasm) behind an
+//! `Arc`, so a world's clone shares them and a step that changes one
+//! copies that table; an object's events are an `imbl::Vector`, shared
+//! the same way.
 //!
 //! It changes only through `NodeState::apply`, after a kernel step of a
 //! Node statement's group, by the `Effect` the expansion (`expand.rs`)
@@ -14,6 +17,7 @@ use super::json::JsonReader;
 use crate::scenario::keyword::NodeEventName;
 use crate::scenario::{ExitStatus, OpResult};
 use crate::world::World;
+use litemap::LiteMap;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -66,7 +70,7 @@ pub struct NodeProc {
     /// Whether uv_spawn has started the SIGCHLD watcher (the first fork
     /// installs libuv's handler).
     pub watching_sigchld: bool,
-    pub children: imbl::OrdMap<Arc<str>, ChildObject>,
+    pub children: LiteMap<Arc<str>, ChildObject>,
     /// The socketpair to its parent, for a child made by `fork()`; it
     /// holds side 1.
     pub parent_channel: Option<Arc<str>>,
@@ -91,8 +95,8 @@ pub struct Channel {
 /// The Node layer's state.
 #[derive(Clone, Debug, Default)]
 pub struct NodeState {
-    procs: imbl::OrdMap<Arc<str>, NodeProc>,
-    channels: imbl::OrdMap<Arc<str>, Channel>,
+    procs: Arc<LiteMap<Arc<str>, NodeProc>>,
+    channels: Arc<LiteMap<Arc<str>, Channel>>,
 }
 
 /// What a kernel step of a Node statement's group means to the Node
@@ -190,13 +194,11 @@ impl NodeState {
                 process,
                 signal_pipe,
             } => {
-                world
-                    .node
-                    .procs
+                Arc::make_mut(&mut world.node.procs)
                     .insert(process.clone(), NodeProc::new(signal_pipe.clone(), None));
             }
             Effect::WatchSigchld { process } => {
-                if let Some(p) = world.node.procs.get_mut(process) {
+                if let Some(p) = Arc::make_mut(&mut world.node.procs).get_mut(process) {
                     p.watching_sigchld = true;
                 }
             }
@@ -205,11 +207,8 @@ impl NodeState {
                 child,
                 channel,
             } => {
-                world
-                    .node
-                    .channels
-                    .insert(channel.clone(), Channel::default());
-                if let Some(p) = world.node.procs.get_mut(parent) {
+                Arc::make_mut(&mut world.node.channels).insert(channel.clone(), Channel::default());
+                if let Some(p) = Arc::make_mut(&mut world.node.procs).get_mut(parent) {
                     let order = p.children.len() as u32;
                     p.children.insert(
                         child.clone(),
@@ -234,9 +233,7 @@ impl NodeState {
                     .get(parent)
                     .and_then(|p| p.children.get(child))
                     .map(|c| c.channel.clone());
-                world
-                    .node
-                    .procs
+                Arc::make_mut(&mut world.node.procs)
                     .insert(child.clone(), NodeProc::new(signal_pipe.clone(), channel));
                 if result_of(world, parent) == Some(OpResult::Value(0)) {
                     events.push(world.node.emit(parent, child, NodeEventName::Spawn, vec![]));
@@ -252,7 +249,7 @@ impl NodeState {
                     Some(OpResult::Value(n)) if n >= 0 => (n as usize).min(bytes.len()),
                     _ => 0,
                 };
-                if let Some(c) = world.node.channels.get_mut(channel) {
+                if let Some(c) = Arc::make_mut(&mut world.node.channels).get_mut(channel) {
                     c.to[*to].unread.extend_from_slice(&bytes[..moved]);
                 }
             }
@@ -266,7 +263,7 @@ impl NodeState {
                     Some(OpResult::Value(n)) if n >= 0 => n as usize,
                     _ => return events,
                 };
-                let Some(c) = world.node.channels.get_mut(channel) else {
+                let Some(c) = Arc::make_mut(&mut world.node.channels).get_mut(channel) else {
                     return events;
                 };
                 let flow = &mut c.to[*side];
@@ -291,9 +288,7 @@ impl NodeState {
                     .and_then(|pid| world.proc(pid).last_reaped);
                 if let (true, Some(status)) = (reaped, status) {
                     let mut connected = true;
-                    if let Some(c) = world
-                        .node
-                        .procs
+                    if let Some(c) = Arc::make_mut(&mut world.node.procs)
                         .get_mut(parent)
                         .and_then(|p| p.children.get_mut(child))
                     {
@@ -319,9 +314,7 @@ impl NodeState {
                 }
             }
             Effect::Closed { parent, child } => {
-                let Some(c) = world
-                    .node
-                    .procs
+                let Some(c) = Arc::make_mut(&mut world.node.procs)
                     .get_mut(parent)
                     .and_then(|p| p.children.get_mut(child))
                 else {
@@ -361,7 +354,7 @@ impl NodeState {
             event,
             args,
         };
-        if let Some(p) = self.procs.get_mut(process) {
+        if let Some(p) = Arc::make_mut(&mut self.procs).get_mut(process) {
             if &**object == crate::scenario::node_syntax::PROCESS_OBJECT {
                 p.process_events.push_back(record.clone());
             } else if let Some(c) = p.children.get_mut(object) {
@@ -377,7 +370,7 @@ impl NodeProc {
         NodeProc {
             signal_pipe,
             watching_sigchld: false,
-            children: imbl::OrdMap::new(),
+            children: LiteMap::new(),
             parent_channel,
             process_events: imbl::Vector::new(),
         }
