@@ -311,30 +311,13 @@ impl Outcome {
             }
         };
         parts.push(head);
-        if c.fail_on_both > 0 {
-            parts.push(format!(
-                "{} {} on both",
-                count(c.fail_on_both as u64, "expect", "expects"),
-                agree(c.fail_on_both as u64, "fails", "fail")
-            ));
-        }
-        if c.model_only > 0 {
-            let fails = if c.model_fails > 0 {
-                format!(
-                    ", {} {} in the model",
-                    c.model_fails,
-                    agree(c.model_fails as u64, "fails", "fail")
-                )
-            } else {
-                String::new()
-            };
-            parts.push(format!(
-                "{} Node event {} judged by the model only{fails} (check --node compares {} with real node)",
-                c.model_only,
-                agree(c.model_only as u64, "expect", "expects"),
-                agree(c.model_only as u64, "it", "them"),
-            ));
-        }
+        parts.extend(fail_on_both_part(c.fail_on_both));
+        parts.extend(model_only_part(
+            c.model_only,
+            c.model_fails,
+            "Node event",
+            |them| format!("check --node compares {them} with real node"),
+        ));
         if c.not_judged > 0 {
             parts.push(format!(
                 "{} not judged ({})",
@@ -350,6 +333,46 @@ impl Outcome {
         }
         parts.join("; ")
     }
+}
+
+/// "2 expects fail on both", when some do: a verdict's words, for the
+/// kernel check and for `check --node` alike.
+pub(super) fn fail_on_both_part(n: usize) -> Option<String> {
+    (n > 0).then(|| {
+        format!(
+            "{} {} on both",
+            count(n as u64, "expect", "expects"),
+            agree(n as u64, "fails", "fail")
+        )
+    })
+}
+
+/// "3 KIND expects judged by the model only, 1 fails in the model
+/// (ELSEWHERE)", when some are: the expects a check leaves to the model
+/// by design, because the other check judges them (`elsewhere` is told
+/// "it" or "them").
+pub(super) fn model_only_part(
+    n: usize,
+    fails: usize,
+    kind: &str,
+    elsewhere: impl Fn(&str) -> String,
+) -> Option<String> {
+    if n == 0 {
+        return None;
+    }
+    let fails = if fails > 0 {
+        format!(
+            ", {fails} {} in the model",
+            agree(fails as u64, "fails", "fail")
+        )
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{n} {kind} {} judged by the model only{fails} ({})",
+        agree(n as u64, "expect", "expects"),
+        elsewhere(agree(n as u64, "it", "them")),
+    ))
 }
 
 pub(super) fn error_label(kind: ErrorKind) -> &'static str {

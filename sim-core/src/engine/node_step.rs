@@ -191,37 +191,60 @@ pub(crate) fn judge(world: &World, expect: &Expect) -> Result<Result<(), String>
             },
         ));
     };
-    let emitted = || match events.len() {
-        0 => format!("{object} emitted no event"),
-        _ => format!(
-            "{object} emitted {}",
-            events
-                .iter()
-                .map(NodeEvent::call)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    Ok(match expect {
-        Expect::Event { event, args, .. } => {
+    let list: Vec<(&str, &[String])> = events
+        .iter()
+        .map(|e| (e.event.keyword(), e.args.as_slice()))
+        .collect();
+    Ok(event_expect_verdict(expect, &list).expect("judge is given Node event expects only"))
+}
+
+/// Whether a Node event expect holds over `events`, what its object
+/// emitted in order (each its name and its arguments as JSON text), in the
+/// words a failing one gives; None for an expect that is not about Node
+/// events. The model judges with it, and `check --node` on node's events.
+pub fn event_expect_verdict(
+    expect: &Expect,
+    events: &[(&str, &[String])],
+) -> Option<Result<(), String>> {
+    let (object, holds) = match expect {
+        Expect::Event {
+            object,
+            event,
+            args,
+            ..
+        } => {
             let want: Vec<String> = args.iter().map(|a| json_text(&a.value)).collect();
-            let found = events
+            let holds = events
                 .iter()
-                .any(|e| e.event == *event && (want.is_empty() || e.args == want));
-            if found {
-                Ok(())
-            } else {
-                Err(emitted())
-            }
+                .any(|(name, got)| *name == event.keyword() && (want.is_empty() || *got == want));
+            (object, holds)
         }
-        Expect::Events { events: want, .. } => {
-            let names: Vec<_> = events.iter().map(|e| e.event).collect();
-            if &names == want {
-                Ok(())
-            } else {
-                Err(emitted())
-            }
+        Expect::Events {
+            object,
+            events: want,
+            ..
+        } => {
+            let holds = events.len() == want.len()
+                && events
+                    .iter()
+                    .zip(want)
+                    .all(|((name, _), w)| *name == w.keyword());
+            (object, holds)
         }
-        _ => unreachable!("judge is given Node event expects only"),
-    })
+        _ => return None,
+    };
+    if holds {
+        return Some(Ok(()));
+    }
+    let calls: Vec<String> = events
+        .iter()
+        .map(|(name, args)| match args.is_empty() {
+            true => format!("'{name}'"),
+            false => format!("'{name}' ({})", args.join(", ")),
+        })
+        .collect();
+    Some(Err(match calls.is_empty() {
+        true => format!("{object} emitted no event"),
+        false => format!("{object} emitted {}", calls.join(", ")),
+    }))
 }

@@ -134,16 +134,9 @@ fn writes(w: &[Vec<u8>]) -> String {
         .join("; ")
 }
 
-/// JSON text of an expect's argument, as the model compares it.
-fn json_text(value: &sim_core::node::JsValue) -> String {
-    match sim_core::node::json::stringify(value) {
-        Ok(line) => line.trim_end_matches('\n').to_string(),
-        Err(e) => format!("({e})"),
-    }
-}
-
 /// Judge a Node event expect on node's events `so_far`, in the model's
-/// words (node_step::judge), so both verdicts compare as text.
+/// words: the model's own rule (`event_expect_verdict`), so both
+/// verdicts compare as text.
 fn judge_on_node(expect: &Expect, so_far: &[Seen]) -> Option<Result<(), String>> {
     let (process, object) = match expect {
         Expect::Event {
@@ -158,29 +151,12 @@ fn judge_on_node(expect: &Expect, so_far: &[Seen]) -> Option<Result<(), String>>
         NodeObject::Child { name } => name.text.clone(),
         NodeObject::Process => "process".into(),
     };
-    let events: Vec<&Seen> = so_far
+    let events: Vec<(&str, &[String])> = so_far
         .iter()
         .filter(|e| e.process == process.text && e.object == object_name)
+        .map(|e| (e.name.as_str(), e.args.as_slice()))
         .collect();
-    let emitted = || match events.len() {
-        0 => format!("{object} emitted no event"),
-        _ => format!("{object} emitted {}", calls(&events)),
-    };
-    let holds = match expect {
-        Expect::Event { event, args, .. } => {
-            let want: Vec<String> = args.iter().map(|a| json_text(&a.value)).collect();
-            events
-                .iter()
-                .any(|e| e.name == event.keyword() && (want.is_empty() || e.args == want))
-        }
-        Expect::Events { events: want, .. } => {
-            let names: Vec<&str> = events.iter().map(|e| e.name.as_str()).collect();
-            let want: Vec<&str> = want.iter().map(|w| w.keyword()).collect();
-            names == want
-        }
-        _ => return None,
-    };
-    Some(if holds { Ok(()) } else { Err(emitted()) })
+    sim_core::engine::event_expect_verdict(expect, &events)
 }
 
 /// The rows where statement `i`'s accounts differ.

@@ -3,7 +3,9 @@
 //! summary, one verdict per scenario, in the words of `check`'s report.
 
 use super::super::diff;
-use super::super::outcome::{error_label, ExpectStatus, Status};
+use super::super::outcome::{
+    error_label, fail_on_both_part, model_only_part, ExpectStatus, Status,
+};
 use super::compare::{ExpectCheck, NodeOutcome};
 use sim_core::words::{agree, count};
 
@@ -59,30 +61,13 @@ pub(super) fn verdict(o: &NodeOutcome) -> String {
             }
         }
     }
-    if c.fail_on_both > 0 {
-        parts.push(format!(
-            "{} {} on both",
-            count(c.fail_on_both as u64, "expect", "expects"),
-            agree(c.fail_on_both as u64, "fails", "fail")
-        ));
-    }
-    if c.model_only > 0 {
-        let fails = if c.model_fails > 0 {
-            format!(
-                ", {} {} in the model",
-                c.model_fails,
-                agree(c.model_fails as u64, "fails", "fail")
-            )
-        } else {
-            String::new()
-        };
-        parts.push(format!(
-            "{} kernel {} judged by the model only{fails} (forkscope check judges {} on the kernel)",
-            c.model_only,
-            agree(c.model_only as u64, "expect", "expects"),
-            agree(c.model_only as u64, "it", "them"),
-        ));
-    }
+    parts.extend(fail_on_both_part(c.fail_on_both));
+    parts.extend(model_only_part(
+        c.model_only,
+        c.model_fails,
+        "kernel",
+        |them| format!("forkscope check judges {them} on the kernel"),
+    ));
     if c.not_judged > 0 {
         parts.push(format!(
             "{} not judged",
