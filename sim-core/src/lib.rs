@@ -58,6 +58,8 @@
 //!   internal.
 //! - `lessons`: the built-in lessons. `sig`, `errno`, `ids`: signals,
 //!   errnos and handles as values. `words`: counts and lists in sentences.
+//!   `sort`: stable sorting with one copy of the sort in the program (the
+//!   web app's size).
 #![forbid(unsafe_code)]
 // The public API is the boundary above: an item that is `pub` but out of
 // reach of other crates must say `pub(crate)`.
@@ -78,5 +80,6 @@ pub mod profile;
 pub mod scenario;
 pub mod sig;
 pub mod signal;
+pub mod sort;
 pub mod words;
 pub mod world;

@@ -86,8 +86,26 @@ pub fn a(phrase: &str) -> String {
     }
 }
 
+/// `text` with its first letter in upper case, to start a sentence. The
+/// narration is English: only ASCII letters change (Unicode's case tables
+/// would be 20 KB of the web app's wasm).
+pub fn capitalized(text: &str) -> String {
+    let mut text = text.to_string();
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_sentence_starts_with_a_capital() {
+        assert_eq!(super::capitalized("the pipe is full"), "The pipe is full");
+        assert_eq!(super::capitalized(""), "");
+        assert_eq!(super::capitalized("é"), "é");
+    }
+
     #[test]
     fn a_short_list_names_up_to_five_and_counts_past_that() {
         assert_eq!(

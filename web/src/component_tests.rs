@@ -32,6 +32,7 @@ fn document() -> web_sys::Document {
 
 /// A fresh element in the page's body to render into.
 fn mount() -> Element {
+    crate::numbers::install();
     let root = document().create_element("div").unwrap();
     document().body().unwrap().append_child(&root).unwrap();
     root
@@ -360,6 +361,7 @@ const NODE_SCENARIO: &str = "node main\nprocess other\nmain: const w = child_pro
 
 /// The kernel steps of each Node step of `source`, as the model runs it.
 fn node_groups(source: &str) -> (Sim, Vec<std::ops::RangeInclusive<u32>>) {
+    crate::numbers::install();
     let mut sim = Sim::from_source(source).unwrap();
     sim.run_to_end().unwrap();
     let mut groups = Vec::new();

@@ -15,6 +15,7 @@ mod fetch;
 mod help;
 mod highlight;
 mod node_steps;
+mod numbers;
 mod panic;
 mod predict;
 mod questions;
@@ -26,5 +27,6 @@ mod views;
 
 fn main() {
     panic::install();
+    numbers::install();
     yew::Renderer::<app::App>::new().render();
 }

@@ -295,8 +295,7 @@ fn question(sim: &Sim, world: &World, expect: &Expect, outcome: &ExpectOutcome) 
             let found = proc.map(|p| p.parent.clone());
             let mut names = vec![INIT_NAME.to_string(), parent.text.clone()];
             names.extend(found.clone());
-            // Equal keys are equal names: unstable sorting is enough.
-            names.sort_unstable_by_key(|n| (n != INIT_NAME, n.clone()));
+            sim_core::sort::sort_by_key(&mut names, |n| (n != INIT_NAME, n.clone()));
             names.dedup();
             q.input = Input::Choices(
                 names
@@ -346,7 +345,7 @@ fn question(sim: &Sim, world: &World, expect: &Expect, outcome: &ExpectOutcome) 
                 ExitStatus::Signaled(Signal::SIGKILL),
             ];
             statuses.extend(found);
-            statuses.sort_unstable_by_key(|s| match s {
+            sim_core::sort::sort_by_key(&mut statuses, |s| match s {
                 ExitStatus::Exited(c) => (0, u32::from(*c)),
                 ExitStatus::Signaled(sig) => (1, u32::from(sig.number())),
             });
@@ -481,7 +480,7 @@ mod tests {
             .map(|e| e.expect("a directory entry").path())
             .filter(|p| p.extension().is_some_and(|x| x == "scn"))
             .collect();
-        files.sort();
+        sim_core::sort::sort(&mut files);
         for path in files {
             let text = std::fs::read_to_string(&path).expect("a fact scenario reads");
             all.push((path.display().to_string(), text));

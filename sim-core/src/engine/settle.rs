@@ -28,8 +28,7 @@ impl Cx<'_> {
                     _ => None,
                 })
                 .collect();
-            // Pids are unique: an unstable sort gives the same order.
-            blocked.sort_unstable_by_key(|&(pid, key)| (key, pid));
+            crate::sort::sort_by_key(&mut blocked, |&(pid, key)| (key, pid));
             let mut progressed = false;
             for (pid, _) in blocked {
                 if self.try_complete(pid) {

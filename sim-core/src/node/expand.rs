@@ -334,7 +334,7 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
         .unwrap_or_default();
     if !watching && !changed.contains(&Signal::SIGCHLD) {
         changed.push(Signal::SIGCHLD);
-        changed.sort();
+        crate::sort::sort(&mut changed);
     }
     for signal in changed.into_iter().filter(|s| s.number() < 32) {
         plan.op(
@@ -607,7 +607,7 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
         .iter()
         .filter(|(_, c)| c.exit.is_none())
         .collect();
-    watched.sort_by_key(|(_, c)| c.order);
+    crate::sort::sort_by_key(&mut watched, |(_, c)| c.order);
     for (name, _) in watched {
         let target = plan.name(name);
         plan.op(

@@ -4,7 +4,7 @@
 //! what read() returns on `'\n'` and `JSON.parse`s each line.
 //!
 //! `stringify` is JSON.stringify as node's `send` applies it, with V8's
-//! exact number text (`ryu-js`: JavaScript's Number#toString), string
+//! exact number text (`number_text`: JavaScript's Number#toString), string
 //! escapes and the TypeErrors it throws; `received` is what the other
 //! side's `'message'` event gets; `JsonReader` is the channel's reader,
 //! chunk by chunk, with node's internal messages (`{cmd: 'NODE_...'}`)
@@ -449,7 +449,7 @@ impl JsonParser<'_> {
                 return Err(self.err("an exponent needs digits"));
             }
         }
-        let n: f64 = self.text[start..self.at].parse().map_err(|_| JsonError {
+        let n = super::number_text::parse(&self.text[start..self.at]).ok_or_else(|| JsonError {
             offset: start,
             why: "a bad number".into(),
         })?;

@@ -356,10 +356,8 @@ impl<'a> Parser<'a> {
             return Ok(JsValue::BigInt(big));
         }
         self.end_of_number(pos, start)?;
-        // Rust's parse rounds to nearest, as JavaScript's number reading does.
-        let n: f64 = text
-            .parse()
-            .map_err(|_| bad("it cannot be read as a decimal number"))?;
+        let n = super::number_text::parse(text)
+            .ok_or_else(|| bad("it cannot be read as a decimal number"))?;
         Ok(JsValue::Number(if negative { -n } else { n }))
     }
 

@@ -18,6 +18,7 @@ pub mod json;
 pub mod literal;
 mod literal_error;
 mod literal_text;
+pub mod number_text;
 pub mod send_error;
 pub mod state;
 pub mod v8_numbers;

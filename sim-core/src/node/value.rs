@@ -123,9 +123,11 @@ impl JsObject {
             }
         }
         // A stable sort keeps the string keys in the order first written.
-        order.sort_by_key(|(first, _)| match array_index(&defs[*first as usize].0) {
-            Some(n) => (0, n),
-            None => (1, 0),
+        crate::sort::sort_by_key(&mut order, |(first, _)| {
+            match array_index(&defs[*first as usize].0) {
+                Some(n) => (0, n),
+                None => (1, 0),
+            }
         });
         JsObject { defs, order }
     }
@@ -314,7 +316,7 @@ pub fn array_index(key: &str) -> Option<u32> {
 /// as `n`, with JavaScript's switch to exponents at 1e21 and 1e-7; -0 is
 /// "0".
 pub fn number_to_string(n: f64) -> String {
-    ryu_js::Buffer::new().format(n).to_string()
+    super::number_text::format(n)
 }
 
 /// A number as JavaScript source: as `number_to_string`, but -0 is "-0".

@@ -353,8 +353,7 @@ impl World {
         reshared: Option<&[Arc<str>]>,
     ) -> Option<ProcChange> {
         let mut regions: Vec<_> = proc.mm.regions.iter().collect();
-        // Region names are unique: unstable sorting gives the same order.
-        regions.sort_unstable_by(|a, b| a.name.cmp(&b.name));
+        crate::sort::sort_by(&mut regions, |a, b| a.name.cmp(&b.name));
         let mut runs = Runs::default();
         for region in regions {
             let page = |i: u32| self.observe_page(region.view(i));
@@ -386,7 +385,7 @@ impl World {
                     .collect()
             })
             .unwrap_or_default();
-        unmapped.sort_unstable();
+        crate::sort::sort(&mut unmapped);
         let reshared = reshared
             .map(|set| set.iter().map(|r| r.to_string()).collect())
             .unwrap_or_default();

@@ -373,7 +373,7 @@ pub fn layout(
         cuts.insert(a as u32);
         cuts.insert(b as u32);
     }
-    intervals.sort_unstable();
+    sim_core::sort::sort(&mut intervals);
     let mut segs: Vec<FrameSeg> = Vec::new();
     let mut covered_to = 0u32;
     for &(a, b, users) in &intervals {

@@ -35,7 +35,7 @@ pub fn view(props: &ViewProps) -> Html {
             let node = now.node().proc(&p.name)?;
             let hue = format!("nd-hue-{}", p.pid.0 % HUES);
             let mut children: Vec<_> = node.children.iter().collect();
-            children.sort_by_key(|(_, c)| c.order);
+            sim_core::sort::sort_by_key(&mut children, |(_, c)| c.order);
             let objects: Html = children
                 .into_iter()
                 .map(|(name, child)| {

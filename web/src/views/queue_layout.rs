@@ -10,6 +10,7 @@ use sim_core::ipc::fd::EndRef;
 use sim_core::ipc::pipe::{PipeEnd, Slot};
 use sim_core::ipc::socket::{Side, Skb, SockType};
 use sim_core::proc::{BlockedCall, BlockedOn, ProcState};
+use sim_core::sort::sort_by_key;
 use sim_core::words::{bytes, count};
 use sim_core::world::{Object, World};
 
@@ -136,9 +137,7 @@ fn sleepers(world: &World, end: EndRef) -> Vec<Sleeper> {
             ))
         })
         .collect();
-    // Each process sleeps at most once, so keys are unique and an unstable
-    // sort gives the same order.
-    out.sort_unstable_by_key(|(q, s)| (*q, s.pid));
+    sort_by_key(&mut out, |(q, s)| (*q, s.pid));
     out.into_iter().map(|(_, s)| s).collect()
 }
 

@@ -7,7 +7,7 @@ use crate::engine::event::{Call, EndKind, Event, NoFds, QueueFigures, Refusal};
 use crate::errno::Errno;
 use crate::ipc::end_name::{EndName, Which};
 use crate::ipc::Progress;
-use crate::words::{bytes, count};
+use crate::words::{bytes, capitalized, count};
 
 /// Which kind of object an end is on, for the sentences that differ.
 #[derive(Clone, Copy)]
@@ -534,13 +534,6 @@ fn describe_read(
     }
 }
 
-/// `text` with its first letter in upper case, to follow a sentence.
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
-}
 /// How a sentence about a send that failed or stopped short ends: with the
 /// SIGPIPE the kernel sends the writer, when it does.
 fn sigpipe_clause(sigpipe: bool) -> &'static str {

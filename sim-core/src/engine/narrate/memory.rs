@@ -341,10 +341,7 @@ fn summary(faults: &[(u32, FaultKind)]) -> String {
             count(shm_existing, "existing page is", "existing pages are")
         ));
     }
-    let mut text = parts.join("; ");
-    if let Some(first) = text.get(..1) {
-        text = first.to_uppercase() + &text[1..];
-    }
+    let mut text = crate::words::capitalized(&parts.join("; "));
     text.push('.');
     text
 }
