@@ -3,6 +3,8 @@
 //! Trunk.toml runs this crate's binary, which writes them into trunk's
 //! staging directory, next to the app):
 //!
+//! - `lessons/LESSON.scn`: each lesson's text, fetched when the lesson
+//!   opens (the app carries only the lessons' names and titles);
 //! - `help/scenario-language.html`: docs/scenario-language.md as HTML
 //!   (`reference`), fetched by the help panel when it first opens;
 //! - `kernel/LESSON.json`: each lesson's kernel recording
@@ -63,6 +65,7 @@ pub fn files(root: &Path, warnings: &mut Vec<String>) -> Result<Vec<(String, Str
         }
         let json = digest::digest(lesson.source, &got)?;
         out.push((served::kernel_digest(lesson.name), json));
+        out.push((served::lesson(lesson.name), lesson.source.to_string()));
     }
     Ok(out)
 }

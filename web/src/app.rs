@@ -22,7 +22,7 @@ use crate::views::signals::SignalsView;
 use crate::views::tree::TreeView;
 use gloo::events::EventListener;
 use gloo::timers::callback::{Interval, Timeout};
-use sim_core::lessons::{self, Lesson};
+use sim_core::lessons::{self, LessonEntry};
 use sim_core::scenario::ScenarioError;
 use std::collections::BTreeMap;
 use wasm_bindgen::JsCast;
@@ -59,7 +59,7 @@ fn later(ctx: &Context<App>, ms: u32, msg: Msg) -> Timeout {
 /// Where the text came from: a lesson (possibly edited), or elsewhere.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
-    Lesson(&'static Lesson),
+    Lesson(&'static LessonEntry),
     Scratch,
 }
 
@@ -84,6 +84,9 @@ pub enum Msg {
     /// Run the text again if it is still edit number `n`.
     Rerun(u64),
     OpenLesson(String),
+    /// Lesson `name`'s own text arrived (fetched from next to the app), or
+    /// why not.
+    LessonLoaded(&'static str, Result<String, String>),
     /// Open a saved text that is no lesson's (from a link, or typed): the
     /// draft slot `SCRATCH`, or `EARLIER` (one a link's text replaced).
     OpenScratch(&'static str),
@@ -108,6 +111,14 @@ pub enum Msg {
 
 pub struct App {
     origin: Origin,
+    /// The open lesson's own text, once it has arrived: the app carries
+    /// only the lessons' names and titles, and fetches a lesson's text
+    /// when it opens it (None for a text that is no lesson's).
+    lesson_text: Option<String>,
+    /// The lesson's text is on its way and will fill the editor: nothing
+    /// was typed since it was opened (typing wins over the text that
+    /// arrives late).
+    loading: bool,
     text: String,
     /// The same text as the editor's prop: shared, so that drawing a step
     /// neither copies nor compares the text (a megabyte, for a long run).
@@ -175,7 +186,7 @@ impl Component for App {
         let query = web_sys::window()
             .and_then(|w| w.location().search().ok())
             .unwrap_or_default();
-        let default = lessons::find(DEFAULT_LESSON).expect("the default lesson is built in");
+        let default = lessons::entry(DEFAULT_LESSON).expect("the default lesson is built in");
         let (link, mut notice) = match url::parse(&query) {
             Ok(link) => (link, None),
             Err(e) => (
@@ -192,11 +203,11 @@ impl Component for App {
         };
         let (origin, text) = match &link.target {
             Some(Target::Scenario(text)) => (Origin::Scratch, text.clone()),
-            Some(Target::Lesson(name)) => {
-                let lesson = lessons::find(name).expect("url::parse checks lesson names");
-                draft_or_lesson(lesson, &mut notice)
-            }
-            None => draft_or_lesson(default, &mut notice),
+            Some(Target::Lesson(name)) => (
+                Origin::Lesson(lessons::entry(name).expect("url::parse checks lesson names")),
+                String::new(),
+            ),
+            None => (Origin::Lesson(default), String::new()),
         };
         if matches!(origin, Origin::Scratch) {
             // A link's text takes the scratch slot; a different text that
@@ -219,7 +230,9 @@ impl Component for App {
             })
         });
         let mut app = App {
-            origin,
+            origin: origin.clone(),
+            lesson_text: None,
+            loading: false,
             text: String::new(),
             shared_text: AttrValue::default(),
             run: RunHandle::parse("", 0).expect("the empty scenario parses"),
@@ -252,8 +265,13 @@ impl Component for App {
             url_later: None,
             _keys: keys,
         };
-        app.set_text(text);
-        app.start_run(ctx);
+        match origin {
+            Origin::Lesson(lesson) => app.open_lesson(ctx, lesson),
+            Origin::Scratch => {
+                app.set_text(text);
+                app.start_run(ctx);
+            }
+        }
         app
     }
 
@@ -325,7 +343,16 @@ impl Component for App {
                     return false;
                 }
                 self.set_text(text);
-                let saved = storage::save(self.origin.slot(), &self.text);
+                // What the learner types wins over a lesson text still on
+                // its way.
+                self.loading = false;
+                let saved = if self.lesson_text.as_ref() == Some(&self.text) {
+                    // Back to the lesson's own text: no draft to keep.
+                    storage::forget(self.origin.slot());
+                    true
+                } else {
+                    storage::save(self.origin.slot(), &self.text)
+                };
                 if saved && self.origin == Origin::Scratch {
                     self.scratch_saved = true;
                 }
@@ -350,26 +377,62 @@ impl Component for App {
                 true
             }
             Msg::OpenLesson(name) => {
-                let Some(lesson) = lessons::find(&name) else {
+                let Some(lesson) = lessons::entry(&name) else {
                     return false;
                 };
-                let mut notice = None;
-                let (origin, text) = draft_or_lesson(lesson, &mut notice);
-                self.notice = notice;
-                self.origin = origin;
-                self.set_text(text);
+                self.notice = None;
                 self.wanted = Some(0);
                 self.playing = None;
-                self.start_run(ctx);
+                self.open_lesson(ctx, lesson);
+                true
+            }
+            Msg::LessonLoaded(name, got) => {
+                if !matches!(self.origin, Origin::Lesson(l) if l.name == name) {
+                    // The learner opened something else meanwhile.
+                    return false;
+                }
+                match got {
+                    Ok(text) => {
+                        self.lesson_text = Some(text.clone());
+                        if std::mem::take(&mut self.loading) {
+                            self.set_text(text);
+                            self.start_run(ctx);
+                        } else if text == self.text {
+                            // The draft shown is the lesson's own text: not
+                            // an edited version after all.
+                            storage::forget(name);
+                            self.notice = None;
+                        }
+                    }
+                    Err(why) if self.loading => {
+                        self.loading = false;
+                        self.notice = Some(format!(
+                            "The lesson \"{}\" could not be loaded: {why}. Reload the page to try again.",
+                            self.origin_title()
+                        ));
+                    }
+                    // A draft is shown: it stays; only "Back to the
+                    // lesson's own text" needs the lesson, and tries again.
+                    Err(_) => {}
+                }
                 true
             }
             Msg::RestoreLesson => {
                 if let Origin::Lesson(lesson) = self.origin {
                     storage::forget(lesson.name);
-                    self.set_text(lesson.source.to_string());
                     self.notice = None;
                     self.wanted = Some(0);
-                    self.start_run(ctx);
+                    match self.lesson_text.clone() {
+                        Some(text) => {
+                            self.set_text(text);
+                            self.start_run(ctx);
+                        }
+                        None => {
+                            self.loading = true;
+                            self.set_text(String::new());
+                            self.fetch_lesson(ctx, lesson);
+                        }
+                    }
                 }
                 true
             }
@@ -415,6 +478,8 @@ impl Component for App {
                 }
                 self.notice = None;
                 self.origin = Origin::Scratch;
+                self.lesson_text = None;
+                self.loading = false;
                 self.set_text(text);
                 self.wanted = Some(0);
                 self.playing = None;
@@ -459,7 +524,7 @@ impl Component for App {
                 document.set_title(&title);
             }
         }
-        if !self.ready_marked && (self.run.ready() > 0 || self.run.is_finished()) {
+        if !self.ready_marked && !self.loading && (self.run.ready() > 0 || self.run.is_finished()) {
             self.ready_marked = true;
             if let Some(perf) = window.performance() {
                 perf.mark("forkscope-ready").ok();
@@ -523,10 +588,11 @@ impl Component for App {
                 v => Msg::OpenLesson(v),
             }
         });
-        let (current, edited) = match self.origin {
-            Origin::Lesson(l) => (l.name, self.text != l.source),
-            Origin::Scratch => (SCRATCH_OPTION, false),
+        let current = match self.origin {
+            Origin::Lesson(l) => l.name,
+            Origin::Scratch => SCRATCH_OPTION,
         };
+        let edited = self.edited();
         let scratch = self.scratch_saved || matches!(self.origin, Origin::Scratch);
         html! {
             <div class="app">
@@ -534,9 +600,9 @@ impl Component for App {
                     <h1 class="brand">{"Forkscope"}</h1>
                     <label class="picker">{"Lesson "}
                         <select aria-label="Lesson" onchange={pick}>
-                            { for lessons::all().iter().map(|l| html! {
+                            { for lessons::index().iter().map(|l| html! {
                                 <option value={l.name} selected={l.name == current}>
-                                    { if edited && l.name == current { format!("{} (edited)", l.title()) } else { l.title().to_string() } }
+                                    { if edited && l.name == current { format!("{} (edited)", l.title) } else { l.title.to_string() } }
                                 </option>
                             }) }
                             if scratch {
@@ -571,22 +637,56 @@ impl Component for App {
     }
 }
 
-/// A lesson's saved draft if there is one that differs from it (with a
-/// notice saying so), else the lesson's own text.
-fn draft_or_lesson(lesson: &'static Lesson, notice: &mut Option<String>) -> (Origin, String) {
-    match storage::load(lesson.name) {
-        Some(draft) if draft != lesson.source => {
-            *notice = Some(format!(
-                "Your edited version of \"{}\" is back, as you left it.",
-                lesson.title()
-            ));
-            (Origin::Lesson(lesson), draft)
-        }
-        _ => (Origin::Lesson(lesson), lesson.source.to_string()),
-    }
-}
-
 impl App {
+    /// Open `lesson`: its saved draft at once if there is one (with a
+    /// notice saying so), else its own text once it arrives; either way
+    /// its own text is fetched (the draft is compared with it, and "Back
+    /// to the lesson's own text" needs it).
+    fn open_lesson(&mut self, ctx: &Context<Self>, lesson: &'static LessonEntry) {
+        self.origin = Origin::Lesson(lesson);
+        self.lesson_text = None;
+        match storage::load(lesson.name) {
+            Some(draft) => {
+                self.notice = Some(format!(
+                    "Your edited version of \"{}\" is back, as you left it.",
+                    lesson.title
+                ));
+                self.loading = false;
+                self.set_text(draft);
+                self.start_run(ctx);
+            }
+            None => {
+                self.loading = true;
+                self.set_text(String::new());
+            }
+        }
+        self.fetch_lesson(ctx, lesson);
+    }
+
+    fn fetch_lesson(&self, ctx: &Context<Self>, lesson: &'static LessonEntry) {
+        let link = ctx.link().clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let got = crate::fetch::lesson(lesson.name).await;
+            link.send_message(Msg::LessonLoaded(lesson.name, got));
+        });
+    }
+
+    /// The open lesson's title ("" for a text that is no lesson's).
+    fn origin_title(&self) -> &'static str {
+        match self.origin {
+            Origin::Lesson(l) => l.title,
+            Origin::Scratch => "",
+        }
+    }
+
+    /// A lesson is open and its text is not the lesson's own (a draft, or
+    /// the lesson could not be loaded).
+    fn edited(&self) -> bool {
+        matches!(self.origin, Origin::Lesson(_))
+            && !self.loading
+            && self.lesson_text.as_ref() != Some(&self.text)
+    }
+
     /// Parse the text and start computing its run; a text that does not
     /// parse keeps the last good run on screen and shows the error.
     fn start_run(&mut self, ctx: &Context<Self>) {
@@ -673,9 +773,12 @@ impl App {
             .map(|s| s.pos.line)
     }
 
+    /// The open lesson's name while its own text is shown (or on its way).
     fn lesson_name(&self) -> Option<&'static str> {
         match self.origin {
-            Origin::Lesson(l) if self.text == l.source => Some(l.name),
+            Origin::Lesson(l) if self.loading || self.lesson_text.as_ref() == Some(&self.text) => {
+                Some(l.name)
+            }
             _ => None,
         }
     }
@@ -814,6 +917,14 @@ impl App {
     }
 
     fn lesson_intro(&self) -> Html {
+        if self.loading {
+            return html! {
+                <header class="lesson">
+                    <h2 class="lesson-title">{self.origin_title()}</h2>
+                    <p class="intro" role="status">{"Loading the lesson…"}</p>
+                </header>
+            };
+        }
         let sim = self.run.sim();
         let title = sim.title().map(str::to_string);
         html! {
@@ -875,7 +986,7 @@ impl App {
         let Some(notice) = &self.notice else {
             return html! {};
         };
-        let restore = matches!(self.origin, Origin::Lesson(l) if self.text != l.source);
+        let restore = self.edited();
         html! {
             <div class="notice" role="status" id="notice">
                 <p>{notice.clone()}</p>

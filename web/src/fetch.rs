@@ -28,6 +28,19 @@ pub async fn text(url: &str) -> Result<String, String> {
         .ok_or_else(|| "the answer is not text".to_string())
 }
 
+/// Lesson `name`'s text, fetched from next to the app (`served::lesson`).
+/// The component tests run in a page that serves no lessons: there it is
+/// the built-in copy (the end-to-end tests fetch it from the release
+/// build's files).
+pub async fn lesson(name: &str) -> Result<String, String> {
+    #[cfg(test)]
+    return sim_core::lessons::find(name)
+        .map(|l| l.source.to_string())
+        .ok_or_else(|| format!("there is no lesson called {name}"));
+    #[cfg(not(test))]
+    text(&crate::served::lesson(name)).await
+}
+
 /// A JavaScript error in words.
 pub fn js_why(e: JsValue) -> String {
     e.dyn_ref::<js_sys::Error>()

@@ -5,6 +5,13 @@
 /// The language reference as HTML, fetched when the help panel first opens.
 pub const REFERENCE: &str = "help/scenario-language.html";
 
+/// Where lesson `name`'s text is, relative to the page: the app carries
+/// only the lessons' names and titles, and fetches a lesson when it opens.
+#[cfg_attr(test, allow(dead_code))] // the component tests use the built-in copy
+pub fn lesson(name: &str) -> String {
+    format!("lessons/{name}.scn")
+}
+
 /// Where the digest of lesson `name`'s kernel recording is, relative to
 /// the page.
 pub fn kernel_digest(name: &str) -> String {

@@ -93,7 +93,7 @@ pub fn parse(query: &str) -> Result<Link, LinkError> {
         })?;
         match key {
             "lesson" => {
-                if sim_core::lessons::find(&value).is_none() {
+                if sim_core::lessons::entry(&value).is_none() {
                     return Err(LinkError(format!("there is no lesson called \"{value}\"")));
                 }
                 set_target(&mut link, Target::Lesson(value))?;

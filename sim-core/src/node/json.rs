@@ -43,9 +43,10 @@ pub fn received(message: &JsValue) -> Result<JsValue, SendError> {
     match parse_nested(line.trim_end_matches('\n'), u32::MAX) {
         Ok(v) => Ok(v),
         // stringify writes JSON, which parse reads; a failure here is a
-        // bug in one of them.
+        // bug in one of them. (The line as it is, not `{:?}`: Debug's
+        // escapes would bring Unicode's tables into the wasm.)
         Err(e) => {
-            panic!("the model's JSON.stringify wrote {line:?}, which its JSON.parse refuses: {e}")
+            panic!("the model's JSON.stringify wrote `{line}`, which its JSON.parse refuses: {e}")
         }
     }
 }

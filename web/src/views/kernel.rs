@@ -138,7 +138,7 @@ pub fn view(props: &KernelProps) -> Html {
     let name = props
         .lesson
         .as_deref()
-        .and_then(sim_core::lessons::find)
+        .and_then(sim_core::lessons::entry)
         .map(|l| l.name);
     use_effect_with(name, move |name| {
         if let Some(name) = name {
