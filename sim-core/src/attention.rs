@@ -17,6 +17,7 @@
 
 use crate::ids::Pid;
 use crate::proc::{ProcState, Process};
+use crate::table::Table;
 
 /// The index. Cloned with the world: the sets share structure, and the
 /// touched list is empty between steps but for the last few processes a
@@ -25,14 +26,14 @@ use crate::proc::{ProcState, Process};
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Attention {
     /// Processes that may have something to do at the end of a step.
-    wanted: imbl::OrdSet<Pid>,
+    wanted: Table<Pid, ()>,
     /// Processes asleep in a call (a subset of `wanted`).
-    blocked: imbl::OrdSet<Pid>,
+    blocked: Table<Pid, ()>,
     /// Parent -> its children that are not reaped, as last brought up to
     /// date.
-    children: imbl::OrdMap<Pid, imbl::OrdSet<Pid>>,
+    children: Table<Pid, Table<Pid, ()>>,
     /// Child -> the parent under which `children` holds it.
-    filed_under: imbl::OrdMap<Pid, Pid>,
+    filed_under: Table<Pid, Pid>,
     /// Processes changed since the sets were last brought up to date.
     touched: Vec<Pid>,
 }
@@ -54,17 +55,19 @@ impl Attention {
                 || (matches!(p.state, ProcState::Running)
                     && (p.signals.next_deliverable().is_some()
                         || p.signals.frames().next().is_some()));
-            set(&mut self.blocked, pid, blocked);
-            set(&mut self.wanted, pid, wanted);
+            self.blocked.set(pid, blocked);
+            self.wanted.set(pid, wanted);
             let parent = (!matches!(p.state, ProcState::Gone { .. })).then_some(p.parent);
             if self.filed_under.get(&pid).copied() != parent {
                 if let Some(old) = self.filed_under.remove(&pid) {
                     if let Some(kids) = self.children.get_mut(&old) {
-                        kids.remove(&pid);
+                        kids.set(pid, false);
                     }
                 }
                 if let Some(new) = parent {
-                    self.children.entry(new).or_default().insert(pid);
+                    self.children
+                        .get_or_insert_with(new, Table::default)
+                        .set(pid, true);
                     self.filed_under.insert(pid, new);
                 }
             }
@@ -84,39 +87,22 @@ impl Attention {
         let mut kids = self.children.get(&parent).cloned().unwrap_or_default();
         for &pid in &self.touched {
             let p = proc(pid);
-            if p.parent == parent && !matches!(p.state, ProcState::Gone { .. }) {
-                kids.insert(pid);
-            } else {
-                kids.remove(&pid);
-            }
+            kids.set(
+                pid,
+                p.parent == parent && !matches!(p.state, ProcState::Gone { .. }),
+            );
         }
-        kids.into_iter().collect()
+        kids.keys().collect()
     }
 
     /// The first process after `after`, in pid order, that may have
     /// something to do.
     pub(crate) fn wanted_after(&self, after: Pid) -> Option<Pid> {
-        use std::ops::Bound::{Excluded, Unbounded};
-        self.wanted
-            .range((Excluded(after), Unbounded))
-            .next()
-            .copied()
+        self.wanted.key_after(after)
     }
 
     /// Processes asleep in a call, in pid order.
     pub(crate) fn blocked(&self) -> impl Iterator<Item = Pid> + '_ {
-        self.blocked.iter().copied()
-    }
-}
-
-/// Put `pid` in `set` or take it out, without copying a node of the set
-/// when it is already as wanted.
-fn set(set: &mut imbl::OrdSet<Pid>, pid: Pid, member: bool) {
-    if set.contains(&pid) != member {
-        if member {
-            set.insert(pid);
-        } else {
-            set.remove(&pid);
-        }
+        self.blocked.keys()
     }
 }

@@ -81,5 +81,6 @@ pub mod scenario;
 pub mod sig;
 pub mod signal;
 pub mod sort;
+mod table;
 pub mod words;
 pub mod world;

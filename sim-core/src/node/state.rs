@@ -6,8 +6,8 @@
 //! `World`, so time travel covers it; its tables are small sorted vectors
 //! (`LiteMap`: one B-tree copy less per table in the wasm) behind an
 //! `Arc`, so a world's clone shares them and a step that changes one
-//! copies that table; an object's events are an `imbl::Vector`, shared
-//! the same way.
+//! copies that table; an object's events are an `EventLog`, shared the
+//! same way.
 //!
 //! It changes only through `NodeState::apply`, after a kernel step of a
 //! Node statement's group, by the `Effect` the expansion (`expand.rs`)
@@ -46,12 +46,55 @@ impl NodeEvent {
     }
 }
 
+/// The events an object emitted, oldest first: a persistent list (one of
+/// the world's `Table`s underneath), so that a step that adds one copies
+/// a few nodes, not every event before it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventLog(crate::table::Table<u32, NodeEvent>);
+
+impl EventLog {
+    pub fn new() -> EventLog {
+        EventLog::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.len() == 0
+    }
+
+    /// Oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &NodeEvent> + '_ {
+        self.0.values()
+    }
+
+    pub fn last(&self) -> Option<&NodeEvent> {
+        let len = u32::try_from(self.len()).ok()?;
+        self.0.get(&len.checked_sub(1)?)
+    }
+
+    pub(crate) fn push_back(&mut self, event: NodeEvent) {
+        let at = u32::try_from(self.len()).expect("fewer than 2^32 events");
+        self.0.insert(at, event);
+    }
+}
+
+impl<'a> IntoIterator for &'a EventLog {
+    type Item = &'a NodeEvent;
+    type IntoIter = Box<dyn Iterator<Item = &'a NodeEvent> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
 /// A child object in its parent: what `fork()` returned.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChildObject {
     /// The socketpair of its IPC channel; the parent holds side 0.
     pub channel: Arc<str>,
-    pub events: imbl::Vector<NodeEvent>,
+    pub events: EventLog,
     /// How the child ended, once 'exit' was emitted.
     pub exit: Option<ExitStatus>,
     /// Whether the channel is still open in the parent.
@@ -75,7 +118,7 @@ pub struct NodeProc {
     /// holds side 1.
     pub parent_channel: Option<Arc<str>>,
     /// What its `process` object emitted.
-    pub process_events: imbl::Vector<NodeEvent>,
+    pub process_events: EventLog,
 }
 
 /// The bytes written into one direction of a channel and not yet read,
@@ -164,7 +207,7 @@ impl NodeState {
 
     /// The events `object` (a child object's name, or `process`) emitted
     /// in `process`, or None when there is no such object.
-    pub fn events(&self, process: &str, object: Option<&str>) -> Option<&imbl::Vector<NodeEvent>> {
+    pub fn events(&self, process: &str, object: Option<&str>) -> Option<&EventLog> {
         let proc = self.procs.get(process)?;
         match object {
             None => Some(&proc.process_events),
@@ -214,7 +257,7 @@ impl NodeState {
                         child.clone(),
                         ChildObject {
                             channel: channel.clone(),
-                            events: imbl::Vector::new(),
+                            events: EventLog::new(),
                             exit: None,
                             connected: true,
                             order,
@@ -372,7 +415,7 @@ impl NodeProc {
             watching_sigchld: false,
             children: LiteMap::new(),
             parent_channel,
-            process_events: imbl::Vector::new(),
+            process_events: EventLog::new(),
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::mm::{AddressSpace, Frames};
 use crate::proc::{ProcState, Process};
 use crate::scenario::ast::INIT_NAME;
 use crate::signal::SigState;
+use crate::table::{NameTable, Table};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -24,19 +25,23 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct World {
     /// Behind `Arc`s so that a step that changes one process copies only
-    /// that process, not the map node (16 entries) that holds it.
-    procs: imbl::OrdMap<Pid, Shared>,
+    /// that process, not the map node (16 entries) that holds it; equal
+    /// only when the same allocation, so that the diff of two worlds'
+    /// tables visits only the processes a step changed. (Every table is
+    /// one `imbl::OrdMap` type underneath: `table`.)
+    procs: Table<Pid, Arc<Process>>,
     /// Scenario name -> pid, for every process ever created.
-    names: imbl::OrdMap<Arc<str>, Pid>,
+    names: NameTable<Pid>,
     pub(crate) frames: Frames,
     next_pid: u32,
-    pipes: imbl::OrdMap<PipeId, Pipe>,
-    socks: imbl::OrdMap<SockPairId, SocketPair>,
+    pipes: Table<PipeId, Pipe>,
+    socks: Table<SockPairId, SocketPair>,
     /// Pipe and socketpair names -> the object, for every one ever created.
-    objects: imbl::OrdMap<Arc<str>, (Object, u32)>,
-    /// The other way: each object's name, so that an end is named without
-    /// a walk over every object.
-    object_names: imbl::OrdMap<Object, Arc<str>>,
+    objects: NameTable<(Object, u32)>,
+    /// The other way: each object's name (by its id: pipes and
+    /// socketpairs are numbered from one counter), so that an end is named
+    /// without a walk over every object.
+    object_names: Table<PipeId, Arc<str>>,
     next_object: u32,
     /// The next `tick`.
     next_tick: u64,
@@ -47,23 +52,21 @@ pub struct World {
     pub(crate) node: crate::node::state::NodeState,
 }
 
-/// A process behind an `Arc`, equal to another only when it is the same
-/// allocation: two worlds share every process a step did not touch, so
-/// `imbl`'s diff of the two tables visits only what the step changed.
-#[derive(Clone, Debug)]
-struct Shared(Arc<Process>);
-
-impl PartialEq for Shared {
-    fn eq(&self, other: &Shared) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
 /// A named IPC object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Object {
     Pipe(PipeId),
     Socks(SockPairId),
+}
+
+impl Object {
+    /// Its number, unique among pipes and socketpairs (one counter).
+    fn number(self) -> PipeId {
+        match self {
+            Object::Pipe(id) => id,
+            Object::Socks(SockPairId(n)) => PipeId(n),
+        }
+    }
 }
 
 impl Default for World {
@@ -89,15 +92,17 @@ impl World {
             last_op: None,
             last_reaped: None,
         };
+        let mut procs = Table::default();
+        procs.insert(Pid::INIT, Arc::new(init));
         World {
-            procs: imbl::OrdMap::unit(Pid::INIT, Shared(Arc::new(init))),
-            names: imbl::OrdMap::new(),
+            procs,
+            names: NameTable::default(),
             frames: Frames::default(),
             next_pid: 2,
-            pipes: imbl::OrdMap::new(),
-            socks: imbl::OrdMap::new(),
-            objects: imbl::OrdMap::new(),
-            object_names: imbl::OrdMap::new(),
+            pipes: Table::default(),
+            socks: Table::default(),
+            objects: NameTable::default(),
+            object_names: Table::default(),
             next_object: 1,
             next_tick: 1,
             attention: Attention::default(),
@@ -129,7 +134,7 @@ impl World {
         self.attention.touch(pid);
         self.procs.insert(
             pid,
-            Shared(Arc::new(Process {
+            Arc::new(Process {
                 pid,
                 name,
                 parent,
@@ -142,7 +147,7 @@ impl World {
                 faults: 0,
                 last_op: None,
                 last_reaped: None,
-            })),
+            }),
         );
         pid
     }
@@ -177,7 +182,7 @@ impl World {
     fn name_object(&mut self, name: &str, object: Object, line: u32) {
         let name: Arc<str> = Arc::from(name);
         self.objects.insert(name.clone(), (object, line));
-        self.object_names.insert(object, name);
+        self.object_names.insert(object.number(), name);
     }
 
     /// The pipe or socketpair a scenario named `name`, if one was made.
@@ -227,7 +232,10 @@ impl World {
             EndRef::Pipe(id, _) => Object::Pipe(id),
             EndRef::Sock(id, _) => Object::Socks(id),
         };
-        let name = self.object_names.get(&object).map_or("?", |n| &**n);
+        let name = self
+            .object_names
+            .get(&object.number())
+            .map_or("?", |n| &**n);
         EndName::new(name, end.which()).to_string()
     }
 
@@ -282,21 +290,17 @@ impl World {
 
     /// The process `pid` (a handle the world gave out, alive or a zombie or reaped).
     pub fn proc(&self, pid: Pid) -> &Process {
-        &self
-            .procs
+        self.procs
             .get(&pid)
             .expect("a pid handed out by the world names a process")
-            .0
     }
 
     pub(crate) fn proc_mut(&mut self, pid: Pid) -> &mut Process {
         self.attention.touch(pid);
         Arc::make_mut(
-            &mut self
-                .procs
+            self.procs
                 .get_mut(&pid)
-                .expect("a pid handed out by the world names a process")
-                .0,
+                .expect("a pid handed out by the world names a process"),
         )
     }
 
@@ -307,7 +311,7 @@ impl World {
             .procs
             .get_mut(&pid)
             .expect("a pid handed out by the world names a process");
-        (Arc::make_mut(&mut proc.0), &mut self.frames)
+        (Arc::make_mut(proc), &mut self.frames)
     }
 
     /// The first process after `after` (pid order) that may have something
@@ -316,14 +320,22 @@ impl World {
     /// `take_signals` would do nothing.
     pub(crate) fn wanted_after(&mut self, after: Pid) -> Option<Pid> {
         let procs = &self.procs;
-        self.attention.refresh(|pid| &procs[&pid].0);
+        self.attention.refresh(|pid| {
+            procs
+                .get(&pid)
+                .expect("a pid the index holds names a process")
+        });
         self.attention.wanted_after(after)
     }
 
     /// The processes asleep in a call, in pid order.
     pub(crate) fn blocked_pids(&mut self) -> Vec<Pid> {
         let procs = &self.procs;
-        self.attention.refresh(|pid| &procs[&pid].0);
+        self.attention.refresh(|pid| {
+            procs
+                .get(&pid)
+                .expect("a pid the index holds names a process")
+        });
         self.attention.blocked().collect()
     }
 
@@ -335,7 +347,7 @@ impl World {
 
     /// Every process, init first, in pid order.
     pub fn procs(&self) -> impl Iterator<Item = &Process> {
-        self.procs.values().map(|p| &*p.0)
+        self.procs.values().map(|p| &**p)
     }
 
     /// Every scenario name ever given, in name order.
@@ -347,8 +359,7 @@ impl World {
     /// init adopts children in the model, and init reaps at once, so pid
     /// order is the kernel's list order.)
     pub fn children(&self, pid: Pid) -> Vec<Pid> {
-        self.attention
-            .children_of(pid, |child| &self.procs[&child].0)
+        self.attention.children_of(pid, |child| self.proc(child))
     }
 
     /// The scenario name of the process `pid`.

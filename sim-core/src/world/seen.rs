@@ -15,20 +15,6 @@ use crate::proc::Process;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// The keys of `after` whose entry is new or differs from `before`'s (no
-/// entry is ever removed from a world's tables), skipping the subtrees
-/// the two maps share.
-fn written<'a, K: Ord + Copy, V: PartialEq>(
-    before: &'a imbl::OrdMap<K, V>,
-    after: &'a imbl::OrdMap<K, V>,
-) -> impl Iterator<Item = K> + 'a {
-    before.diff(after).filter_map(|item| match item {
-        imbl::ordmap::DiffItem::Add(key, _)
-        | imbl::ordmap::DiffItem::Update { new: (key, _), .. } => Some(*key),
-        imbl::ordmap::DiffItem::Remove(..) => None,
-    })
-}
-
 /// Adds `item` to a sorted vector without duplicates, unless it is there.
 /// The small sets a step's changes are worked out with are such vectors,
 /// searched by halves, rather than a BTreeSet type each: in the web build
@@ -192,13 +178,17 @@ impl World {
             });
         let reshared = self.reshared_pages(before, &frames);
         let mut pids: Vec<Pid> = Vec::new();
-        for pid in written(&before.procs, &self.procs).chain(reshared.iter().map(|(p, _)| *p)) {
+        for pid in self
+            .procs
+            .written_since(&before.procs)
+            .chain(reshared.iter().map(|(p, _)| *p))
+        {
             insert_sorted(&mut pids, pid);
         }
         let mut processes = BTreeMap::new();
         for pid in pids.into_iter().filter(|&p| p != Pid::INIT) {
             let proc = self.proc(pid);
-            let old = before.procs.get(&pid).map(|p| &*p.0);
+            let old = before.procs.get(&pid).map(|p| &**p);
             let names = reshared
                 .binary_search_by_key(&pid, |(p, _)| *p)
                 .ok()
@@ -208,9 +198,11 @@ impl World {
             }
         }
         let mut objects: Vec<Object> = Vec::new();
-        for object in written(&before.pipes, &self.pipes)
+        for object in self
+            .pipes
+            .written_since(&before.pipes)
             .map(Object::Pipe)
-            .chain(written(&before.socks, &self.socks).map(Object::Socks))
+            .chain(self.socks.written_since(&before.socks).map(Object::Socks))
         {
             insert_sorted(&mut objects, object);
         }
@@ -280,9 +272,9 @@ impl World {
         };
         // Where the flipped frames are mapped: region name -> page indexes.
         let mut positions: Vec<(Arc<str>, Vec<u32>)> = Vec::new();
-        for pid in written(&before.procs, &self.procs) {
+        for pid in self.procs.written_since(&before.procs) {
             let now = &self.proc(pid).mm;
-            let old = before.procs.get(&pid).map(|p| &p.0.mm);
+            let old = before.procs.get(&pid).map(|p| &p.mm);
             let names = now
                 .regions
                 .iter()
@@ -318,8 +310,7 @@ impl World {
                 continue;
             };
             for (name, pages) in &positions {
-                let (Some(region), Some(old_region)) =
-                    (proc.mm.region(name), old.0.mm.region(name))
+                let (Some(region), Some(old_region)) = (proc.mm.region(name), old.mm.region(name))
                 else {
                     continue;
                 };
