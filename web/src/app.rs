@@ -22,9 +22,9 @@ use crate::views::signals::SignalsView;
 use crate::views::tree::TreeView;
 use gloo::events::EventListener;
 use gloo::timers::callback::{Interval, Timeout};
+use litemap::LiteMap;
 use sim_core::lessons::{self, LessonEntry};
 use sim_core::scenario::ScenarioError;
-use std::collections::BTreeMap;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
@@ -150,7 +150,7 @@ pub struct App {
     /// (one entry per question; "" for none).
     draft: Vec<String>,
     /// Steps already predicted (per run), with what the learner said.
-    answers: BTreeMap<u32, Vec<String>>,
+    answers: LiteMap<u32, Vec<String>>,
     help: bool,
     embed: bool,
     /// A message for the learner: a link that could not be read, a draft
@@ -248,7 +248,7 @@ impl Component for App {
             predictions: true,
             asking: None,
             draft: Vec::new(),
-            answers: BTreeMap::new(),
+            answers: LiteMap::new(),
             help: false,
             embed: link.embed,
             notice,

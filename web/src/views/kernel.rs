@@ -16,8 +16,8 @@
 
 use crate::served;
 use crate::session::RunHandle;
+use litemap::LiteMap;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use wasm_bindgen::JsValue;
 use yew::prelude::*;
@@ -56,7 +56,7 @@ enum State {
 
 thread_local! {
     /// Lesson name -> its digest, fetched once per page.
-    static FETCHED: RefCell<BTreeMap<String, State>> = const { RefCell::new(BTreeMap::new()) };
+    static FETCHED: RefCell<LiteMap<String, State>> = const { RefCell::new(LiteMap::new()) };
 }
 
 /// `name`'s digest (or why there is none), if its fetch has ended.

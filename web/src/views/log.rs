@@ -9,7 +9,7 @@
 //! by kernel step, the group of the shown step is open.
 use super::strace::{self, LineKind, LogLine};
 use crate::session::RunHandle;
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
@@ -58,7 +58,7 @@ pub fn view(props: &LogProps) -> Html {
     }
     // Each step's lines are worked out once per run: stepping on draws
     // one new step's lines, not the whole window's.
-    let cache = use_mut_ref(|| (0u64, BTreeMap::<u32, Rc<Vec<LogLine>>>::new()));
+    let cache = use_mut_ref(|| (0u64, LiteMap::<u32, Rc<Vec<LogLine>>>::new()));
     // The groups the learner opened or closed (by their first kernel step),
     // against the default (open when it holds the shown step and the
     // controls move by kernel step).
@@ -70,7 +70,7 @@ pub fn view(props: &LogProps) -> Html {
     let steps: Vec<Rc<Vec<LogLine>>> = {
         let mut cache = cache.borrow_mut();
         if cache.0 != props.run.id() {
-            *cache = (props.run.id(), BTreeMap::new());
+            *cache = (props.run.id(), LiteMap::new());
         }
         // Keep only the window (and a window's worth around it, for
         // scrubbing back and forth).

@@ -16,7 +16,7 @@ use sim_core::mm::{Backing, FrameUse, PteView, Region};
 use sim_core::proc::{ProcState, Process};
 use sim_core::words::{agree, count};
 use sim_core::world::World;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// How much the view draws before it counts instead.
 #[derive(Clone, Copy, Debug)]
@@ -262,15 +262,17 @@ fn key_ranges(
 
 /// Frames that the pages this step changed or unmapped mapped before, and
 /// that are free now.
-fn freed_frames(world: &World, before: Option<&World>, changes: &Changes) -> BTreeSet<u32> {
-    let mut freed = BTreeSet::new();
+/// Sorted, without repeats: a vector searched by halves rather than a
+/// BTreeSet (each B-tree type is its own copy of the code in the wasm).
+fn freed_frames(world: &World, before: Option<&World>, changes: &Changes) -> Vec<u32> {
+    let mut freed = Vec::new();
     let Some(before) = before else { return freed };
     let mut consider = |frame: FrameId| {
         if frame != FrameId::ZERO
             && world.frames().owner(frame).is_none()
             && before.frames().is_live(frame)
         {
-            freed.insert(frame.0);
+            freed.push(frame.0);
         }
     };
     for (name, change) in &changes.processes {
@@ -301,7 +303,14 @@ fn freed_frames(world: &World, before: Option<&World>, changes: &Changes) -> BTr
             }
         }
     }
-    freed
+    sorted_set(freed)
+}
+
+/// `items` sorted, without repeats.
+fn sorted_set(mut items: Vec<u32>) -> Vec<u32> {
+    sim_core::sort::sort(&mut items);
+    items.dedup();
+    items
 }
 
 /// Lay out the memory of `world` (after step `step`), `before` being the
@@ -361,18 +370,19 @@ pub fn layout(
     for &f in &freed {
         intervals.push((f, f + 1, 0));
     }
-    let mut cuts: BTreeSet<u32> = BTreeSet::new();
+    let mut cuts: Vec<u32> = Vec::new();
     for &(a, b, _) in &intervals {
-        cuts.insert(a);
-        cuts.insert(b);
+        cuts.push(a);
+        cuts.push(b);
     }
     let new_ranges = key_ranges(&changes.frames, |u| u.before == 0);
     let moved_ranges = key_ranges(&changes.frames, |u| u.before != 0);
     let reshared_ranges = key_ranges(&changes.frames, FrameUsers::reshared);
     for &(a, b) in new_ranges.iter().chain(&moved_ranges) {
-        cuts.insert(a as u32);
-        cuts.insert(b as u32);
+        cuts.push(a as u32);
+        cuts.push(b as u32);
     }
+    let cuts = sorted_set(cuts);
     sim_core::sort::sort(&mut intervals);
     let mut segs: Vec<FrameSeg> = Vec::new();
     let mut covered_to = 0u32;
@@ -383,7 +393,7 @@ pub fn layout(
         }
         for (lo, hi) in split(start, b, &cuts) {
             let change = changes.frames.get(&u64::from(lo)).copied();
-            let is_freed = users == 0 && freed.contains(&lo);
+            let is_freed = users == 0 && freed.binary_search(&lo).is_ok();
             segs.push(FrameSeg {
                 first: lo,
                 count: hi - lo,
@@ -559,10 +569,11 @@ pub fn layout(
 }
 
 /// `[a, b)` cut at every point of `cuts` strictly inside it.
-fn split(a: u32, b: u32, cuts: &BTreeSet<u32>) -> Vec<(u32, u32)> {
+fn split(a: u32, b: u32, cuts: &[u32]) -> Vec<(u32, u32)> {
     let mut out = Vec::new();
     let mut lo = a;
-    for &c in cuts.range(a + 1..b) {
+    let inside = cuts.partition_point(|&c| c <= a)..cuts.partition_point(|&c| c < b);
+    for &c in &cuts[inside] {
         out.push((lo, c));
         lo = c;
     }
