@@ -87,6 +87,10 @@ pub enum Msg {
     /// Lesson `name`'s own text arrived (fetched from next to the app), or
     /// why not.
     LessonLoaded(&'static str, Result<String, String>),
+    /// The scenario in the link the app opened with, inflated, or why not.
+    LinkText(Result<String, url::LinkError>),
+    /// Text version `n`'s `scenario=` link part, packed, or why not.
+    Packed(u64, Result<String, String>),
     /// Open a saved text that is no lesson's (from a link, or typed): the
     /// draft slot `SCRATCH`, or `EARLIER` (one a link's text replaced).
     OpenScratch(&'static str),
@@ -110,6 +114,11 @@ pub enum Msg {
 }
 
 pub struct App {
+    /// The app's own link, for the tasks the browser finishes later
+    /// (compressing the text for the address bar).
+    scope: yew::html::Scope<App>,
+    /// The text version whose link is being packed, if one is.
+    packing: std::cell::Cell<Option<u64>>,
     origin: Origin,
     /// The open lesson's own text, once it has arrived: the app carries
     /// only the lessons' names and titles, and fetches a lesson's text
@@ -187,7 +196,7 @@ impl Component for App {
             .and_then(|w| w.location().search().ok())
             .unwrap_or_default();
         let default = lessons::entry(DEFAULT_LESSON).expect("the default lesson is built in");
-        let (link, mut notice) = match url::parse(&query) {
+        let (link, notice) = match url::parse(&query) {
             Ok(link) => (link, None),
             Err(e) => (
                 Link {
@@ -201,26 +210,13 @@ impl Component for App {
                 )),
             ),
         };
-        let (origin, text) = match &link.target {
-            Some(Target::Scenario(text)) => (Origin::Scratch, text.clone()),
-            Some(Target::Lesson(name)) => (
-                Origin::Lesson(lessons::entry(name).expect("url::parse checks lesson names")),
-                String::new(),
-            ),
-            None => (Origin::Lesson(default), String::new()),
-        };
-        if matches!(origin, Origin::Scratch) {
-            // A link's text takes the scratch slot; a different text that
-            // was there is kept aside, not lost.
-            if let Some(old) = storage::load(SCRATCH).filter(|old| *old != text) {
-                storage::save(EARLIER, &old);
-                notice.get_or_insert_with(|| {
-                    "This link's scenario is in the editor. Your own earlier scenario is kept:                      \"Your earlier scenario\" in the lesson list opens it."
-                        .into()
-                });
+        let origin = match &link.target {
+            Some(Target::Packed(_)) => Origin::Scratch,
+            Some(Target::Lesson(name)) => {
+                Origin::Lesson(lessons::entry(name).expect("url::parse checks lesson names"))
             }
-            storage::save(SCRATCH, &text);
-        }
+            None => Origin::Lesson(default),
+        };
         let keys = web_sys::window().map(|w| {
             let link = ctx.link().clone();
             EventListener::new(&w, "keydown", move |e| {
@@ -230,6 +226,8 @@ impl Component for App {
             })
         });
         let mut app = App {
+            scope: ctx.link().clone(),
+            packing: std::cell::Cell::new(None),
             origin: origin.clone(),
             lesson_text: None,
             loading: false,
@@ -265,12 +263,18 @@ impl Component for App {
             url_later: None,
             _keys: keys,
         };
-        match origin {
-            Origin::Lesson(lesson) => app.open_lesson(ctx, lesson),
-            Origin::Scratch => {
-                app.set_text(text);
-                app.start_run(ctx);
+        match (origin, link.target) {
+            (Origin::Lesson(lesson), _) => app.open_lesson(ctx, lesson),
+            (Origin::Scratch, Some(Target::Packed(bytes))) => {
+                // The browser inflates the link's text; it arrives as a
+                // message.
+                app.loading = true;
+                let link = ctx.link().clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    link.send_message(Msg::LinkText(url::unpack(&bytes).await));
+                });
             }
+            (Origin::Scratch, _) => app.start_run(ctx),
         }
         app
     }
@@ -416,6 +420,62 @@ impl Component for App {
                     Err(_) => {}
                 }
                 true
+            }
+            Msg::LinkText(got) => {
+                if !std::mem::take(&mut self.loading) || self.origin != Origin::Scratch {
+                    // The learner typed or opened something else meanwhile.
+                    return false;
+                }
+                match got {
+                    Ok(text) => {
+                        // A link's text takes the scratch slot; a different
+                        // text that was there is kept aside, not lost.
+                        if let Some(old) = storage::load(SCRATCH).filter(|old| *old != text) {
+                            storage::save(EARLIER, &old);
+                            self.earlier_saved = true;
+                            self.notice.get_or_insert_with(|| {
+                                "This link's scenario is in the editor. Your own earlier scenario \
+                                 is kept: \"Your earlier scenario\" in the lesson list opens it."
+                                    .into()
+                            });
+                        }
+                        storage::save(SCRATCH, &text);
+                        self.scratch_saved = true;
+                        self.set_text(text);
+                        self.start_run(ctx);
+                    }
+                    Err(e) => {
+                        self.notice = Some(format!(
+                            "This link could not be opened: {e}. Here is the first lesson instead."
+                        ));
+                        self.wanted = Some(0);
+                        let default =
+                            lessons::entry(DEFAULT_LESSON).expect("the default lesson is built in");
+                        self.open_lesson(ctx, default);
+                    }
+                }
+                true
+            }
+            Msg::Packed(version, got) => {
+                if self.packing.get() == Some(version) {
+                    self.packing.set(None);
+                }
+                if version != self.text_version {
+                    return false;
+                }
+                match got {
+                    Ok(data) => {
+                        *self.link_target.borrow_mut() =
+                            Some((version, format!("scenario={data}")));
+                        self.sync_url();
+                    }
+                    Err(why) => {
+                        self.notice = Some(format!(
+                            "The address bar could not be given this text's link: {why}."
+                        ))
+                    }
+                }
+                false
             }
             Msg::RestoreLesson => {
                 if let Origin::Lesson(lesson) = self.origin {
@@ -887,11 +947,26 @@ impl App {
             .as_ref()
             .is_none_or(|(version, _)| *version != self.text_version)
         {
-            let target = match self.lesson_name() {
-                Some(name) => Target::Lesson(name.into()),
-                None => Target::Scenario(self.text.clone()),
-            };
-            *cached = Some((self.text_version, url::target_query(&target)));
+            match self.lesson_name() {
+                Some(name) => {
+                    let target = url::target_query(&Target::Lesson(name.into()));
+                    *cached = Some((self.text_version, target));
+                }
+                None => {
+                    // The browser packs the text; the address bar is
+                    // written when it has (`Msg::Packed`).
+                    let version = self.text_version;
+                    if self.packing.get() != Some(version) {
+                        self.packing.set(Some(version));
+                        let text = self.text.clone();
+                        let scope = self.scope.clone();
+                        wasm_bindgen_futures::spawn_local(async move {
+                            scope.send_message(Msg::Packed(version, url::pack(&text).await));
+                        });
+                    }
+                    return;
+                }
+            }
         }
         let (_, target) = cached.as_ref().expect("just filled");
         let kernel = self.node_lesson && self.kernel_steps;
@@ -918,10 +993,14 @@ impl App {
 
     fn lesson_intro(&self) -> Html {
         if self.loading {
+            let what = match self.origin {
+                Origin::Lesson(_) => "Loading the lesson…",
+                Origin::Scratch => "Opening the scenario in the link…",
+            };
             return html! {
                 <header class="lesson">
                     <h2 class="lesson-title">{self.origin_title()}</h2>
-                    <p class="intro" role="status">{"Loading the lesson…"}</p>
+                    <p class="intro" role="status">{what}</p>
                 </header>
             };
         }

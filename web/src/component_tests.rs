@@ -398,7 +398,7 @@ async fn a_node_lesson_moves_by_node_step_until_the_kernel_steps_switch_is_on() 
     assert!(kernel_total > nodes + 2, "the groups have several steps");
     open_link(&format!(
         "?scenario={}",
-        crate::url::encode_text(NODE_SCENARIO)
+        crate::url::pack(NODE_SCENARIO).await.unwrap()
     ));
     let root = mount();
     let handle = yew::Renderer::<App>::with_root(root.clone()).render();
@@ -466,7 +466,7 @@ async fn a_node_step_shows_its_group_collapsed_and_the_disclosure_lists_its_kern
     // Predictions off, so Next does not stop to ask about the expect.
     open_link(&format!(
         "?scenario={}&step={}",
-        crate::url::encode_text(NODE_SCENARIO),
+        crate::url::pack(NODE_SCENARIO).await.unwrap(),
         fork.start() - 1
     ));
     let root = mount();

@@ -9,6 +9,7 @@ mod app;
 #[cfg(all(test, target_arch = "wasm32"))]
 mod component_tests;
 mod controls;
+mod deflate;
 mod editor;
 mod escape;
 mod fetch;

@@ -3,11 +3,13 @@
 //! `?lesson=NAME&step=N` opens a built-in lesson at a step;
 //! `?scenario=DATA&step=N` opens an edited scenario, where DATA is the
 //! text's UTF-8 bytes, compressed with raw DEFLATE and written in URL-safe
-//! base64 without padding; `&embed=1` shows only the view and the
+//! base64 without padding (the compressing is the browser's: `deflate`,
+//! so `pack` and `unpack` are async); `&embed=1` shows only the view and the
 //! controls; `&kernel=1` moves one kernel step at a time in a scenario
 //! with Node statements (`step=` is a kernel step either way). A link that cannot be read is a `LinkError` that says why;
 //! the app then opens the default lesson and shows the message.
 
+use crate::deflate::Inflate;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use std::fmt;
@@ -20,8 +22,9 @@ pub const MAX_TEXT: usize = 1 << 20;
 pub enum Target {
     /// A built-in lesson, by name.
     Lesson(String),
-    /// A scenario's text.
-    Scenario(String),
+    /// A scenario's text as the link carries it, still compressed
+    /// (`unpack` gives the text, or why not).
+    Packed(Vec<u8>),
 }
 
 /// The state a link carries.
@@ -46,32 +49,40 @@ impl fmt::Display for LinkError {
     }
 }
 
-/// Compress a scenario's text for `?scenario=`.
-pub fn encode_text(text: &str) -> String {
-    URL_SAFE_NO_PAD.encode(miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9))
+/// A scenario's text as a `?scenario=` value: compressed, in URL-safe
+/// base64.
+pub async fn pack(text: &str) -> Result<String, String> {
+    Ok(base64(&crate::deflate::compress(text.as_bytes()).await?))
 }
 
-/// The text of a `?scenario=` value.
-pub fn decode_text(data: &str) -> Result<String, LinkError> {
-    let bytes = URL_SAFE_NO_PAD
+/// The text of a `?scenario=` value (its bytes, once out of base64).
+pub async fn unpack(bytes: &[u8]) -> Result<String, LinkError> {
+    let text = crate::deflate::decompress(bytes, MAX_TEXT)
+        .await
+        .map_err(|e| match e {
+            Inflate::TooLarge => LinkError("the link's scenario is larger than 1 MiB".into()),
+            Inflate::Damaged => LinkError(
+                "the link's scenario does not decompress: the link is truncated or damaged".into(),
+            ),
+        })?;
+    String::from_utf8(text).map_err(|_| LinkError("the link's scenario is not UTF-8 text".into()))
+}
+
+/// `bytes` in URL-safe base64 without padding.
+pub fn base64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The bytes of a `?scenario=` value.
+pub fn unbase64(data: &str) -> Result<Vec<u8>, LinkError> {
+    URL_SAFE_NO_PAD
         .decode(data.trim_end_matches('='))
         .map_err(|_| {
             LinkError(
             "the link's scenario is not valid URL-safe base64: the link is truncated or damaged"
                 .into(),
         )
-        })?;
-    let text = miniz_oxide::inflate::decompress_to_vec_with_limit(&bytes, MAX_TEXT).map_err(
-        |e| match e.status {
-            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => {
-                LinkError("the link's scenario is larger than 1 MiB".into())
-            }
-            _ => LinkError(
-                "the link's scenario does not decompress: the link is truncated or damaged".into(),
-            ),
-        },
-    )?;
-    String::from_utf8(text).map_err(|_| LinkError("the link's scenario is not UTF-8 text".into()))
+        })
 }
 
 /// Read a query string (`?a=b&c=d`, with or without the `?`).
@@ -98,7 +109,7 @@ pub fn parse(query: &str) -> Result<Link, LinkError> {
                 }
                 set_target(&mut link, Target::Lesson(value))?;
             }
-            "scenario" => set_target(&mut link, Target::Scenario(decode_text(&value)?))?,
+            "scenario" => set_target(&mut link, Target::Packed(unbase64(&value)?))?,
             "step" => {
                 link.step = value.parse().map_err(|_| {
                     LinkError(format!(
@@ -127,8 +138,8 @@ fn set_target(link: &mut Link, target: Target) -> Result<(), LinkError> {
 
 /// The query string for `link` (with its leading `?`). The app builds its
 /// query from parts (`target_query` once per text, then `query`); the
-/// tests build whole links.
-#[cfg(test)]
+/// host tests build whole links.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 pub fn to_query(link: &Link) -> String {
     query(
         link.target.as_ref().map(target_query).as_deref(),
@@ -138,12 +149,12 @@ pub fn to_query(link: &Link) -> String {
     )
 }
 
-/// The `lesson=NAME` or `scenario=DATA` part of a link (the costly part:
-/// it compresses the text).
+/// The `lesson=NAME` or `scenario=DATA` part of a link (for a text, the
+/// costly part: the app packs a text once).
 pub fn target_query(target: &Target) -> String {
     match target {
         Target::Lesson(name) => format!("lesson={name}"),
-        Target::Scenario(text) => format!("scenario={}", encode_text(text)),
+        Target::Packed(bytes) => format!("scenario={}", base64(bytes)),
     }
 }
 
@@ -186,9 +197,19 @@ fn percent_decode(value: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-#[cfg(test)]
+// Host tests: the compressing itself is the browser's (deflate.rs has its
+// tests in the browser); here miniz stands in for it.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    fn deflate(text: &str) -> Vec<u8> {
+        miniz_oxide::deflate::compress_to_vec(text.as_bytes(), 9)
+    }
+
+    fn inflate(bytes: &[u8]) -> String {
+        String::from_utf8(miniz_oxide::inflate::decompress_to_vec(bytes).unwrap()).unwrap()
+    }
 
     #[test]
     fn a_lesson_link_opens_the_lesson_at_its_step() {
@@ -215,7 +236,7 @@ mod tests {
     fn a_scenario_travels_compressed_and_comes_back_whole() {
         let text = "process p\np: mmap heap 8 # ünïcode\np: write heap 0..8\n".repeat(50);
         let link = Link {
-            target: Some(Target::Scenario(text.clone())),
+            target: Some(Target::Packed(deflate(&text))),
             step: 3,
             embed: false,
             kernel: false,
@@ -227,29 +248,22 @@ mod tests {
             query.len(),
             text.len()
         );
-        assert_eq!(parse(&query).unwrap(), link);
+        let back = parse(&query).unwrap();
+        assert_eq!(back, link);
+        let Some(Target::Packed(bytes)) = back.target else {
+            unreachable!()
+        };
+        assert_eq!(inflate(&bytes), text);
     }
 
     #[test]
     fn a_link_made_by_the_documented_python_one_liner_opens() {
         // docs/url-format.md's one-liner, run on "process p\np: mmap heap 8\n".
-        assert_eq!(
-            decode_text("KyjKT04tLlYo4CqwUsjNTSxQyEgFEhZcAA").unwrap(),
-            "process p\np: mmap heap 8\n"
-        );
-    }
-
-    #[test]
-    fn a_truncated_scenario_says_the_link_is_damaged() {
-        let query = to_query(&Link {
-            target: Some(Target::Scenario("process p\np: mmap heap 8\n".repeat(20))),
-            step: 0,
-            embed: false,
-            kernel: false,
-        });
-        let cut = &query[..query.len() / 2];
-        let err = parse(cut).unwrap_err();
-        assert!(err.0.contains("truncated or damaged"), "{err}");
+        let link = parse("?scenario=KyjKT04tLlYo4CqwUsjNTSxQyEgFEhZcAA").unwrap();
+        let Some(Target::Packed(bytes)) = link.target else {
+            unreachable!()
+        };
+        assert_eq!(inflate(&bytes), "process p\np: mmap heap 8\n");
     }
 
     #[test]
