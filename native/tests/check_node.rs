@@ -86,6 +86,24 @@ fn at_line(outcome: &serde_json::Value, line: u64) -> serde_json::Value {
         .clone()
 }
 
+/// Every statement's kernel steps were compared with node's system calls
+/// and found, in order; a fork's at least 10 of them (socketpair,
+/// rt_sigaction, pipe2, clone, close, read, ..., execve, ...).
+fn every_kernel_step_was_found(outcome: &serde_json::Value) {
+    for r in outcome["record"].as_array().unwrap() {
+        let sys = &r["syscalls"];
+        assert_eq!(sys["status"], "agree", "{r:#}");
+        assert_eq!(sys["found"], sys["steps"], "{r:#}");
+        if r["source"]
+            .as_str()
+            .unwrap()
+            .contains("child_process.fork(")
+        {
+            assert!(sys["steps"].as_u64().unwrap() >= 10, "{r:#}");
+        }
+    }
+}
+
 fn names(events: &serde_json::Value) -> Vec<String> {
     events
         .as_array()
@@ -169,6 +187,7 @@ fn the_docs_examples_agree_with_node_event_for_event_and_byte_for_byte() {
             assert_eq!(r["node_events"], r["model_events"], "example {i}: {r}");
             assert_eq!(r["node_writes"], r["model_writes"], "example {i}: {r}");
         }
+        every_kernel_step_was_found(&o);
         assert_eq!(code, 0, "example {i}: {o}");
     }
 }
@@ -194,6 +213,7 @@ fn every_node_lesson_agrees_with_node() {
         assert_eq!(s["status"], "agree", "{s:#}");
         assert_eq!(s["counts"]["differences"], 0, "{s:#}");
         assert_eq!(s["counts"]["not_judged"], 0, "{s:#}");
+        every_kernel_step_was_found(s);
     }
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
 }
@@ -211,6 +231,7 @@ fn a_fork_send_exit_and_kill_scenario_agrees_event_for_event() {
          expect main event a message 'bye'\n",
     );
     assert_eq!(o["status"], "agree", "{o:#}");
+    every_kernel_step_was_found(&o);
     let record = |line: u64| {
         o["record"]
             .as_array()

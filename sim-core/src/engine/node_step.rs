@@ -39,6 +39,13 @@ pub struct StepGroup {
     /// replays. Its text is the step's `source`.
     #[serde(skip)]
     pub kernel: Option<Statement>,
+    /// Whether a signal handler makes this step (libuv's SIGCHLD handler
+    /// writing to the loop's signal pipe): it runs whenever the signal
+    /// arrives, on any of the process's threads, so its place among the
+    /// loop's own calls is a race with the process that sent the signal
+    /// (`check --node` compares it apart from them).
+    #[serde(skip)]
+    pub in_handler: bool,
     /// The Node statement's own line, told from what it does and every
     /// Node event of the group: on its last step only.
     pub narration: Option<String>,
@@ -117,6 +124,7 @@ impl GroupRun {
             events,
             what: self.what.clone(),
             kernel: planned.stmt.clone(),
+            in_handler: planned.why == expand::Why::HandlerWrites,
             narration: last.then(|| narrate::node::group(&self.what, &self.events)),
         };
         self.index += 1;

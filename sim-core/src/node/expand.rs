@@ -268,16 +268,10 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
         Why::IpcSocketpair,
         Effect::None,
     );
-    let pipe = plan.name(&err);
-    plan.op(
-        parent,
-        Op::Pipe {
-            pipe,
-            cloexec: true,
-        },
-        Why::ErrorPipe,
-        Effect::None,
-    );
+    // uv_spawn starts the SIGCHLD watcher (uv_signal_start, whose
+    // rt_sigaction is made on the first spawn only) before it makes the
+    // error pipe in uv__spawn_and_init_child (node 20's strace: socketpair,
+    // rt_sigaction(SIGCHLD), pipe2, clone).
     if !watching {
         plan.op(
             parent,
@@ -293,6 +287,16 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
             },
         );
     }
+    let pipe = plan.name(&err);
+    plan.op(
+        parent,
+        Op::Pipe {
+            pipe,
+            cloexec: true,
+        },
+        Why::ErrorPipe,
+        Effect::None,
+    );
     plan.op(
         parent,
         Op::Fork {
@@ -384,6 +388,16 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
     plan.op(parent, Op::Close { end }, Why::CloseErrorRead, Effect::None);
     let end = plan.end(&ipc, Which::Sock(Side::One));
     plan.op(parent, Op::Close { end }, Why::CloseChildEnd, Effect::None);
+    // The new node marks its channel fd close-on-exec early in its start,
+    // before its loop makes its signal pipe (node 20's strace:
+    // fcntl(3, F_SETFD, FD_CLOEXEC), then pipe2).
+    let end = plan.end(&ipc, Which::Sock(Side::One));
+    plan.op(
+        c,
+        Op::Cloexec { end, on: true },
+        Why::ChannelCloexec,
+        Effect::None,
+    );
     let pipe = plan.name(&signal_pipe(c));
     plan.op(
         c,
@@ -392,13 +406,6 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
             cloexec: true,
         },
         Why::ChildSignalPipe,
-        Effect::None,
-    );
-    let end = plan.end(&ipc, Which::Sock(Side::One));
-    plan.op(
-        c,
-        Op::Cloexec { end, on: true },
-        Why::ChannelCloexec,
         Effect::None,
     );
 }

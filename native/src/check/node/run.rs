@@ -287,7 +287,7 @@ impl Runner<'_> {
                     "-f",
                     "-qq",
                     "-e",
-                    "trace=write,writev,sendmsg",
+                    super::syscalls::TRACE,
                     "-e",
                     "signal=none",
                 ])

@@ -182,6 +182,9 @@ fn a_node_statement_in_a_process_that_runs_no_node_or_on_no_child_object_is_an_e
     assert!(said.contains("no child object named \"x\""), "{said}");
 }
 
+/// The order node 20's system calls show (`forkscope check --node`
+/// compares them): the SIGCHLD handler before the error pipe, and the new
+/// node's channel close-on-exec before its signal pipe.
 #[test]
 fn fork_expands_into_the_kernel_steps_of_libuvs_spawn_in_order() {
     let sim = run(FORKED);
@@ -193,8 +196,8 @@ fn fork_expands_into_the_kernel_steps_of_libuvs_spawn_in_order() {
         group_steps(&sim, 2),
         [
             "main: socketpair w-ipc cloexec",
-            "main: pipe w-err cloexec",
             "main: signal SIGCHLD handle mask all",
+            "main: pipe w-err cloexec",
             "main: fork w",
             "main: close w-err.w",
             "main: recv w-err.r 4",
@@ -203,8 +206,8 @@ fn fork_expands_into_the_kernel_steps_of_libuvs_spawn_in_order() {
             "w: exec node",
             "main: close w-err.r",
             "main: close w-ipc.1",
-            "w: pipe w-sig cloexec",
             "w: cloexec w-ipc.1 on",
+            "w: pipe w-sig cloexec",
         ]
     );
     assert_eq!(events(&sim), ["main w 'spawn'"]);
