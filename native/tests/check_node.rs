@@ -313,3 +313,90 @@ fn no_node_on_path_is_a_clear_error_never_a_pass() {
     assert!(err.contains("there is no node on PATH"), "{err}");
     assert!(err.contains("Nothing was checked"), "{err}");
 }
+
+/// node's own events of the statement at `line`, as `process object name`.
+fn node_events_at(o: &serde_json::Value, line: u64) -> Vec<String> {
+    at_line(o, line)["node_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {} {}", e["process"], e["object"], e["name"]).replace('"', ""))
+        .collect()
+}
+
+#[test]
+fn disconnect_from_either_side_and_what_follows_agree_with_node() {
+    let (code, o) = check(
+        "disconnect",
+        "node main\n\
+         main: const w = child_process.fork('./worker.js')\n\
+         main: const v = child_process.fork('./worker.js')\n\
+         main: w.disconnect()\n\
+         main: w.send('late')\n\
+         main: w.disconnect()\n\
+         w: process.exit(3)\n\
+         v: process.disconnect()\n\
+         v: process.send('late')\n\
+         v: process.exit(0)\n\
+         expect main events w spawn disconnect error error exit\n\
+         expect main events v spawn disconnect exit close\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    assert_eq!(code, 0, "{o:#}");
+    every_kernel_step_was_found(&o);
+    assert_eq!(
+        node_events_at(&o, 4),
+        ["main w disconnect", "w process disconnect"]
+    );
+    assert_eq!(
+        at_line(&o, 5)["node_events"][0]["args"],
+        serde_json::json!(["\"ERR_IPC_CHANNEL_CLOSED\""])
+    );
+    assert_eq!(at_line(&o, 5)["node_writes"], serde_json::json!([]));
+    assert_eq!(
+        at_line(&o, 6)["node_events"][0]["args"],
+        serde_json::json!(["\"ERR_IPC_DISCONNECTED\""])
+    );
+    // After the parent's disconnect(), 'exit' but never 'close'.
+    assert_eq!(node_events_at(&o, 7), ["main w exit"]);
+    assert_eq!(
+        node_events_at(&o, 8),
+        ["v process disconnect", "main v disconnect"]
+    );
+    assert_eq!(node_events_at(&o, 9), ["v process error"]);
+    assert_eq!(node_events_at(&o, 10), ["main v exit", "main v close"]);
+}
+
+#[test]
+fn a_parent_that_dies_first_and_internal_messages_agree_with_node() {
+    let (code, o) = check(
+        "orphan",
+        "node main\n\
+         main: const w = child_process.fork('./worker.js')\n\
+         main: w.send({cmd: 'NODE_HELLO', n: 1})\n\
+         main: w.send({cmd: 'NODE_'})\n\
+         w: process.send({cmd: 'NODE_X'})\n\
+         main: process.exit(0)\n\
+         expect w events process internalMessage message disconnect\n\
+         w: process.send('anyone?')\n\
+         w: process.exit(0)\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    assert_eq!(code, 0, "{o:#}");
+    every_kernel_step_was_found(&o);
+    assert_eq!(node_events_at(&o, 3), ["w process internalMessage"]);
+    assert_eq!(
+        at_line(&o, 3)["node_events"][0]["args"],
+        serde_json::json!(["{\"cmd\":\"NODE_HELLO\",\"n\":1}"])
+    );
+    assert_eq!(
+        at_line(&o, 3)["node_writes"],
+        serde_json::json!([r#"{\"cmd\":\"NODE_HELLO\",\"n\":1}\n"#])
+    );
+    assert_eq!(node_events_at(&o, 4), ["w process message"]);
+    assert_eq!(node_events_at(&o, 5), ["main w internalMessage"]);
+    // The child reads its channel's end of file and closes it.
+    assert_eq!(node_events_at(&o, 6), ["w process disconnect"]);
+    assert_eq!(at_line(&o, 6)["syscalls"]["steps"], 3, "{o:#}");
+    assert_eq!(node_events_at(&o, 8), ["w process error"]);
+}

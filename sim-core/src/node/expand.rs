@@ -104,6 +104,16 @@ pub(crate) enum Why {
     ReadEof,
     /// The parent closes the channel.
     CloseChannel,
+    /// `disconnect()`: the caller closes its end of the channel.
+    Disconnect,
+    /// `disconnect()` on a closed channel: node emits 'error'
+    /// (ERR_IPC_DISCONNECTED) and closes nothing.
+    AlreadyDisconnected,
+    /// A child's loop reads its channel's end of file: its parent closed
+    /// its end (`disconnect()`) or died.
+    ReadParentEof,
+    /// The child closes its end of the channel after that end of file.
+    CloseParentChannel,
 }
 
 /// When a planned step runs.
@@ -172,11 +182,11 @@ impl Plan {
         self.steps.last_mut().expect("just pushed")
     }
 
-    fn alone(&mut self, why: Why) {
+    fn alone(&mut self, why: Why, effect: Effect) {
         self.steps.push(Planned {
             stmt: None,
             why,
-            effect: Effect::None,
+            effect,
             guard: Guard::Always,
         });
     }
@@ -232,7 +242,9 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                     let code = NodeStmt::exit_code(code);
                     plan.op(&actor.text, Op::Exit { code }, Why::Exit, Effect::None);
                     after_death(world, &mut plan, &actor.text);
+                    orphaned(world, &mut plan, &actor.text);
                 }
+                NodeStmt::Disconnect { on } => disconnect(world, &mut plan, actor, on)?,
                 NodeStmt::Kill { child, signal } => {
                     child_object(world, actor, child)?;
                     let signal = NodeStmt::kill_signal(signal);
@@ -473,17 +485,33 @@ fn send(
             .proc(&actor.text)
             .and_then(|p| p.children.get(name.text.as_str()))
             .is_some_and(|c| c.connected),
-        NodeObject::Process => true,
+        NodeObject::Process => world
+            .node()
+            .proc(&actor.text)
+            .is_some_and(|p| p.parent_connected),
     };
     let line = match json::stringify(&message.value) {
         Ok(line) => line,
         Err(e) => {
-            plan.alone(Why::Threw(e));
+            plan.alone(Why::Threw(e), Effect::None);
             return Ok(());
         }
     };
     if !connected {
-        plan.alone(Why::ChannelClosed);
+        // node's send() on a closed channel returns false and emits
+        // 'error' (ERR_IPC_CHANNEL_CLOSED) on the object; it never throws.
+        let object = match to {
+            NodeObject::Child { name } => name.text.as_str().into(),
+            NodeObject::Process => PROCESS_OBJECT.into(),
+        };
+        plan.alone(
+            Why::ChannelClosed,
+            Effect::Error {
+                process: actor.text.as_str().into(),
+                object,
+                code: "ERR_IPC_CHANNEL_CLOSED",
+            },
+        );
         return Ok(());
     }
     let to_side = side.peer();
@@ -549,7 +577,7 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     let Some(object) = node.children.get(child) else {
         return;
     };
-    if world.proc(parent_pid).state.is_dead() || !object.connected {
+    if world.proc(parent_pid).state.is_dead() {
         return;
     }
     let first = plan.steps.len();
@@ -569,33 +597,11 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     // died, before SIGCHLD was sent, and libuv runs its signal watcher
     // last in a poll round; so 'disconnect' comes before 'exit' (as node
     // 20 shows: spawn, disconnect, exit, close).
-    let chan = object.channel.clone();
-    let end = plan.end(&chan, Which::Sock(Side::Zero));
-    plan.op(
-        &parent,
-        Op::Recv {
-            end,
-            max: CHANNEL_READ,
-            nonblock: false,
-        },
-        Why::ReadEof,
-        Effect::Read {
-            process: parent.as_str().into(),
-            object: child.into(),
-            channel: chan.clone(),
-            side: Side::Zero.index(),
-        },
-    );
-    let end = plan.end(&chan, Which::Sock(Side::Zero));
-    plan.op(
-        &parent,
-        Op::Close { end },
-        Why::CloseChannel,
-        Effect::Closed {
-            parent: parent.as_str().into(),
-            child: child.into(),
-        },
-    );
+    // A channel already closed (a disconnect()) has no end of file to
+    // read: the chain goes on to the SIGCHLD watcher.
+    if object.connected {
+        read_eof_and_close(plan, &parent, child, &object.channel);
+    }
     let end = plan.end(&sig, Which::Pipe(PipeEnd::Read));
     plan.op(
         &parent,
@@ -633,4 +639,191 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     for step in &mut plan.steps[first..] {
         step.guard = Guard::Dead(child.into());
     }
+}
+
+/// The parent's loop reads the end of file of `child`'s channel (its
+/// end closed: the child died or disconnected) and closes its own end:
+/// 'disconnect', and 'close' if 'exit' came already.
+fn read_eof_and_close(plan: &mut Plan, parent: &str, child: &str, chan: &Arc<str>) {
+    let end = plan.end(chan, Which::Sock(Side::Zero));
+    plan.op(
+        parent,
+        Op::Recv {
+            end,
+            max: CHANNEL_READ,
+            nonblock: false,
+        },
+        Why::ReadEof,
+        Effect::Read {
+            process: parent.into(),
+            object: child.into(),
+            channel: chan.clone(),
+            side: Side::Zero.index(),
+        },
+    );
+    let end = plan.end(chan, Which::Sock(Side::Zero));
+    plan.op(
+        parent,
+        Op::Close { end },
+        Why::CloseChannel,
+        Effect::Closed {
+            parent: parent.into(),
+            child: child.into(),
+        },
+    );
+}
+
+/// `child` (a node child whose channel is open at its end) reads the end
+/// of file of a parent that closed its end or died, and closes its own:
+/// its `process` emits 'disconnect'.
+fn child_reads_eof(plan: &mut Plan, child: &str, chan: &Arc<str>) {
+    let end = plan.end(chan, Which::Sock(Side::One));
+    plan.op(
+        child,
+        Op::Recv {
+            end,
+            max: CHANNEL_READ,
+            nonblock: false,
+        },
+        Why::ReadParentEof,
+        Effect::Read {
+            process: child.into(),
+            object: PROCESS_OBJECT.into(),
+            channel: chan.clone(),
+            side: Side::One.index(),
+        },
+    );
+    let end = plan.end(chan, Which::Sock(Side::One));
+    plan.op(
+        child,
+        Op::Close { end },
+        Why::CloseParentChannel,
+        Effect::ParentGone {
+            child: child.into(),
+        },
+    );
+}
+
+/// Whether `name` is alive and runs node with its channel to its parent
+/// still open at its end.
+fn listens_to_parent(world: &World, name: &str) -> bool {
+    let alive = world
+        .pid_of(name)
+        .is_some_and(|pid| !world.proc(pid).state.is_dead());
+    alive && world.node().proc(name).is_some_and(|p| p.parent_connected)
+}
+
+/// What each node child of `parent` does once `parent` has died: the
+/// parent's end of their channel closed as it died, so each child's loop
+/// reads end of file and closes its end ('disconnect' on its `process`).
+/// The child is not killed: it goes on, reparented to init (NODE-FACTS).
+fn orphaned(world: &World, plan: &mut Plan, parent: &str) {
+    let Some(node) = world.node().proc(parent) else {
+        return;
+    };
+    let mut children: Vec<_> = node
+        .children
+        .iter()
+        .filter(|(name, c)| c.connected && listens_to_parent(world, name))
+        .collect();
+    children.sort_by_key(|(_, c)| c.order);
+    for (name, c) in children {
+        let first = plan.steps.len();
+        child_reads_eof(plan, name, &c.channel);
+        for step in &mut plan.steps[first..] {
+            step.guard = Guard::Dead(parent.into());
+        }
+    }
+}
+
+/// `CHILD.disconnect()` or `process.disconnect()` in `actor`: it closes
+/// its end of the channel and emits 'disconnect'; the other side's loop
+/// reads the end of file, closes its end and emits 'disconnect' too. On a
+/// channel already closed, node emits 'error' (ERR_IPC_DISCONNECTED).
+fn disconnect(
+    world: &World,
+    plan: &mut Plan,
+    actor: &Name,
+    on: &NodeObject,
+) -> Result<(), ScenarioError> {
+    let me = actor.text.as_str();
+    match on {
+        NodeObject::Child { name } => {
+            let chan = child_object(world, actor, name)?;
+            let connected = world
+                .node()
+                .proc(me)
+                .and_then(|p| p.children.get(name.text.as_str()))
+                .is_some_and(|c| c.connected);
+            if !connected {
+                plan.alone(
+                    Why::AlreadyDisconnected,
+                    Effect::Error {
+                        process: me.into(),
+                        object: name.text.as_str().into(),
+                        code: "ERR_IPC_DISCONNECTED",
+                    },
+                );
+                return Ok(());
+            }
+            let end = plan.end(&chan, Which::Sock(Side::Zero));
+            plan.op(
+                me,
+                Op::Close { end },
+                Why::Disconnect,
+                Effect::Disconnected {
+                    parent: me.into(),
+                    child: name.text.as_str().into(),
+                },
+            );
+            if listens_to_parent(world, &name.text) {
+                child_reads_eof(plan, &name.text, &chan);
+            }
+        }
+        NodeObject::Process => {
+            let proc = world.node().proc(me);
+            let Some(chan) = proc.and_then(|p| p.parent_channel.clone()) else {
+                return Err(ScenarioError::new(
+                    actor.pos,
+                    ErrorKind::NoParentChannel {
+                        process: actor.text.clone(),
+                    },
+                ));
+            };
+            if !proc.is_some_and(|p| p.parent_connected) {
+                plan.alone(
+                    Why::AlreadyDisconnected,
+                    Effect::Error {
+                        process: me.into(),
+                        object: PROCESS_OBJECT.into(),
+                        code: "ERR_IPC_DISCONNECTED",
+                    },
+                );
+                return Ok(());
+            }
+            let end = plan.end(&chan, Which::Sock(Side::One));
+            plan.op(
+                me,
+                Op::Close { end },
+                Why::Disconnect,
+                Effect::ParentGone { child: me.into() },
+            );
+            // The parent's loop, if it runs node and is alive, reads the
+            // end of file.
+            let Some(pid) = world.pid_of(me) else {
+                return Ok(());
+            };
+            let parent_pid = world.proc(pid).parent;
+            let parent = world.name_of(parent_pid).to_string();
+            let open = world
+                .node()
+                .proc(&parent)
+                .and_then(|p| p.children.get(me))
+                .is_some_and(|c| c.connected);
+            if open && !world.proc(parent_pid).state.is_dead() {
+                read_eof_and_close(plan, &parent, me, &chan);
+            }
+        }
+    }
+    Ok(())
 }

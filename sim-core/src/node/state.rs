@@ -56,6 +56,9 @@ pub struct ChildObject {
     pub exit: Option<ExitStatus>,
     /// Whether the channel is still open in the parent.
     pub connected: bool,
+    /// Whether the parent closed it with `disconnect()`: node then never
+    /// emits 'close' (a known node bug, NODE-FACTS), even after 'exit'.
+    pub disconnected_here: bool,
     /// Its place among its parent's children in the order they were
     /// spawned: the order of libuv's process handle queue, which the
     /// SIGCHLD watcher walks.
@@ -74,6 +77,10 @@ pub struct NodeProc {
     /// The socketpair to its parent, for a child made by `fork()`; it
     /// holds side 1.
     pub parent_channel: Option<Arc<str>>,
+    /// Whether that channel is still open here (`process.connected`):
+    /// false after `process.disconnect()`, or once the parent closed its
+    /// end or died and the loop read the end of file.
+    pub parent_connected: bool,
     /// What its `process` object emitted.
     pub process_events: imbl::Vector<NodeEvent>,
 }
@@ -154,6 +161,26 @@ pub(crate) enum Effect {
         parent: Arc<str>,
         child: Arc<str>,
     },
+    /// The parent's `child.disconnect()` closed its end: 'disconnect',
+    /// and never 'close'.
+    Disconnected {
+        parent: Arc<str>,
+        child: Arc<str>,
+    },
+    /// `child`'s channel to its parent is closed at its end (its own
+    /// `process.disconnect()`, or its loop read the end of file of a
+    /// parent that disconnected or died): its `process` emits
+    /// 'disconnect'.
+    ParentGone {
+        child: Arc<str>,
+    },
+    /// Node emits 'error' with an Error of this code on `object` in
+    /// `process` (a send on a closed channel, a second disconnect()).
+    Error {
+        process: Arc<str>,
+        object: Arc<str>,
+        code: &'static str,
+    },
 }
 
 impl NodeState {
@@ -217,6 +244,7 @@ impl NodeState {
                             events: imbl::Vector::new(),
                             exit: None,
                             connected: true,
+                            disconnected_here: false,
                             order,
                         },
                     );
@@ -270,13 +298,12 @@ impl NodeState {
                 let n = n.min(flow.unread.len());
                 let chunk: Vec<u8> = flow.unread.drain(..n).collect();
                 let messages = flow.reader.read(&chunk);
-                for m in messages.into_iter().filter(|m| !m.internal) {
-                    events.push(world.node.emit(
-                        process,
-                        object,
-                        NodeEventName::Message,
-                        vec![m.line],
-                    ));
+                for m in messages {
+                    let name = match m.internal {
+                        true => NodeEventName::InternalMessage,
+                        false => NodeEventName::Message,
+                    };
+                    events.push(world.node.emit(process, object, name, vec![m.line]));
                 }
             }
             Effect::Waited { parent, child } => {
@@ -287,13 +314,13 @@ impl NodeState {
                     .pid_of(parent)
                     .and_then(|pid| world.proc(pid).last_reaped);
                 if let (true, Some(status)) = (reaped, status) {
-                    let mut connected = true;
+                    let mut closes = false;
                     if let Some(c) = Arc::make_mut(&mut world.node.procs)
                         .get_mut(parent)
                         .and_then(|p| p.children.get_mut(child))
                     {
                         c.exit = Some(status);
-                        connected = c.connected;
+                        closes = !c.connected && !c.disconnected_here;
                     }
                     events.push(world.node.emit(
                         parent,
@@ -302,8 +329,9 @@ impl NodeState {
                         exit_args(status),
                     ));
                     // 'close' once the child has exited and its channel
-                    // is closed, whichever came last.
-                    if !connected {
+                    // is closed, whichever came last; never after the
+                    // parent's own disconnect().
+                    if closes {
                         events.push(world.node.emit(
                             parent,
                             child,
@@ -312,6 +340,44 @@ impl NodeState {
                         ));
                     }
                 }
+            }
+            Effect::Disconnected { parent, child } => {
+                if let Some(c) = Arc::make_mut(&mut world.node.procs)
+                    .get_mut(parent)
+                    .and_then(|p| p.children.get_mut(child))
+                {
+                    c.connected = false;
+                    c.disconnected_here = true;
+                    events.push(
+                        world
+                            .node
+                            .emit(parent, child, NodeEventName::Disconnect, vec![]),
+                    );
+                }
+            }
+            Effect::ParentGone { child } => {
+                if let Some(p) = Arc::make_mut(&mut world.node.procs).get_mut(child) {
+                    p.parent_connected = false;
+                    let process: Arc<str> = crate::scenario::node_syntax::PROCESS_OBJECT.into();
+                    events.push(world.node.emit(
+                        child,
+                        &process,
+                        NodeEventName::Disconnect,
+                        vec![],
+                    ));
+                }
+            }
+            Effect::Error {
+                process,
+                object,
+                code,
+            } => {
+                events.push(world.node.emit(
+                    process,
+                    object,
+                    NodeEventName::Error,
+                    vec![format!("\"{code}\"")],
+                ));
             }
             Effect::Closed { parent, child } => {
                 let Some(c) = Arc::make_mut(&mut world.node.procs)
@@ -371,6 +437,7 @@ impl NodeProc {
             signal_pipe,
             watching_sigchld: false,
             children: LiteMap::new(),
+            parent_connected: parent_channel.is_some(),
             parent_channel,
             process_events: imbl::Vector::new(),
         }

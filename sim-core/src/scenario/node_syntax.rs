@@ -88,6 +88,8 @@ pub enum NodeStmt {
         child: Name,
         signal: Option<NodeValue>,
     },
+    /// `CHILD.disconnect()` or `process.disconnect()`: close the channel.
+    Disconnect { on: NodeObject },
 }
 
 impl NodeStmt {
@@ -138,6 +140,7 @@ impl fmt::Display for NodeStmt {
                 Some(signal) => write!(f, "{child}.kill({})", signal.text),
                 None => write!(f, "{child}.kill()"),
             },
+            NodeStmt::Disconnect { on } => write!(f, "{on}.disconnect()"),
         }
     }
 }
@@ -309,7 +312,7 @@ pub(super) fn parse_statement(
         number,
         at: start,
     };
-    let what = "a Node statement: const, process.send, process.exit, or a child's send or kill";
+    let what = "a Node statement: const, process.send, process.exit, process.disconnect, or a child's send, kill or disconnect";
     let (first, first_pos) = js.ident(what)?;
     let stmt = if first == NodeWord::Const.keyword() {
         let child = js.name("the child's name (a variable that is a scenario name)")?;
@@ -328,7 +331,7 @@ pub(super) fn parse_statement(
         NodeStmt::Fork { child, module }
     } else {
         js.eat(".")?;
-        let (method, method_pos) = js.ident("a method: send, exit or kill")?;
+        let (method, method_pos) = js.ident("a method: send, exit, kill or disconnect")?;
         let on_process = first == PROCESS_OBJECT;
         match (method.as_str(), on_process) {
             ("send", _) => {
@@ -387,11 +390,23 @@ pub(super) fn parse_statement(
                 }
                 NodeStmt::Kill { child, signal }
             }
+            ("disconnect", _) => {
+                let on = if on_process {
+                    NodeObject::Process
+                } else {
+                    NodeObject::Child {
+                        name: child_name(first, first_pos)?,
+                    }
+                };
+                js.eat("(")?;
+                js.eat(")")?;
+                NodeStmt::Disconnect { on }
+            }
             _ => {
                 let offered = if on_process {
-                    "process.send or process.exit"
+                    "process.send, process.exit or process.disconnect"
                 } else {
-                    "send or kill"
+                    "send, kill or disconnect"
                 };
                 return Err(ScenarioError::new(
                     method_pos,

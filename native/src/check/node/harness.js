@@ -14,7 +14,7 @@ const name = process.env.FORKSCOPE_NODE_NAME;
 const objects = Object.create(null);
 // How many arguments each event passes that the model records (a
 // message's sendHandle, always undefined here, is left out).
-const ARITY = { spawn: 0, message: 1, exit: 2, disconnect: 0, close: 2, error: 1 };
+const ARITY = { spawn: 0, message: 1, internalMessage: 1, exit: 2, disconnect: 0, close: 2, error: 1 };
 
 let control = null;
 function say(msg) {
@@ -48,7 +48,9 @@ function channelFds() {
 
 // A forked child listens to its own process object from the start, so a
 // message that arrives before any command is still seen.
-if (typeof process.send === 'function') watch('process', process, ['message', 'disconnect']);
+if (typeof process.send === 'function') {
+  watch('process', process, ['message', 'internalMessage', 'disconnect', 'error']);
+}
 
 exports.fork = function fork(module, child) {
   // The child learns its scenario name from its environment (several
@@ -59,7 +61,9 @@ exports.fork = function fork(module, child) {
   } finally {
     process.env.FORKSCOPE_NODE_NAME = name;
   }
-  watch(child, objects[child], ['spawn', 'message', 'exit', 'disconnect', 'close', 'error']);
+  watch(child, objects[child], [
+    'spawn', 'message', 'internalMessage', 'exit', 'disconnect', 'close', 'error',
+  ]);
 };
 
 exports.objects = objects;

@@ -174,6 +174,13 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                         let arg = signal.as_ref().map(|s| s.value.to_js()).unwrap_or_default();
                         (format!("o[{}].kill({arg})", js_string(&child.text)), false, None)
                     }
+                    NodeStmt::Disconnect { on } => {
+                        let target = match on {
+                            NodeObject::Child { name } => format!("o[{}]", js_string(&name.text)),
+                            NodeObject::Process => "process".to_string(),
+                        };
+                        (format!("{target}.disconnect()"), false, None)
+                    }
                 };
                 code(actor, js)?;
                 Todo::Run {

@@ -70,6 +70,16 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
             "{actor}'s loop reads the channel: the child's end is closed, so it reads end of file."
         ),
         Why::CloseChannel => format!("{actor} closes its end of the channel."),
+        Why::Disconnect => format!(
+            "disconnect() in {actor} closes its end of the channel; node emits 'disconnect' on the next tick."
+        ),
+        Why::AlreadyDisconnected => "The channel is closed already: disconnect() emits 'error' (ERR_IPC_DISCONNECTED) and closes nothing.".to_string(),
+        Why::ReadParentEof => format!(
+            "{actor}'s loop reads the channel: its parent's end is closed (it disconnected or died), so it reads end of file."
+        ),
+        Why::CloseParentChannel => format!(
+            "{actor} closes its end of the channel to its parent."
+        ),
     }
 }
 
@@ -124,6 +134,14 @@ pub(crate) fn what(stmt: &Statement) -> String {
                 "{actor} kills {child} with {}.",
                 NodeStmt::kill_signal(signal)
             ),
+            NodeStmt::Disconnect { on } => match on {
+                NodeObject::Child { name } => {
+                    format!("{actor} calls {name}.disconnect(): it closes its IPC channel to {name}.")
+                }
+                NodeObject::Process => format!(
+                    "{actor} calls process.disconnect(): it closes its IPC channel to its parent."
+                ),
+            },
         },
         _ => String::new(),
     }

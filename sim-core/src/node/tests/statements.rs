@@ -123,12 +123,12 @@ fn a_node_statement_that_does_not_parse_names_its_line_and_column() {
         (
             "node main\nmain: w.snd(1)\n",
             (2, 9),
-            "expected send or kill",
+            "expected send, kill or disconnect",
         ),
         (
             "node main\nmain: process.kill()\n",
             (2, 15),
-            "expected process.send or process.exit",
+            "expected process.send, process.exit or process.disconnect",
         ),
         (
             "node main\nmain: w.kill('SIGNOPE')\n",
@@ -153,7 +153,7 @@ fn a_node_statement_that_does_not_parse_names_its_line_and_column() {
         (
             "node main\nexpect main event w spwan\n",
             (2, 21),
-            "expected spawn, message, exit, disconnect or close, found \"spwan\"",
+            "expected spawn, message, exit, disconnect, close, error or internalMessage, found \"spwan\"",
         ),
     ];
     for (text, (line, col), message) in cases {
