@@ -400,3 +400,57 @@ fn a_parent_that_dies_first_and_internal_messages_agree_with_node() {
     assert_eq!(at_line(&o, 6)["syscalls"]["steps"], 3, "{o:#}");
     assert_eq!(node_events_at(&o, 8), ["w process error"]);
 }
+
+#[test]
+fn advanced_serialization_writes_v8s_bytes_as_node_does() {
+    let (code, o) = check(
+        "advanced",
+        "node main\n\
+         main: const w = child_process.fork('./worker.js', {serialization: 'advanced'})\n\
+         main: w.send('bye')\n\
+         main: w.send({seen: new Map([['a', 1]]), d: new Date(0), n: 10n})\n\
+         w: process.send([1, 'two', {three: 3}, new Set([1])])\n\
+         main: w.send({cmd: 'NODE_PING'})\n\
+         w: process.exit(0)\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    assert_eq!(code, 0, "{o:#}");
+    every_kernel_step_was_found(&o);
+    // node 20's frame for 'bye': a 4-byte length, then V8's bytes.
+    assert_eq!(
+        at_line(&o, 3)["node_writes"],
+        serde_json::json!([r#"\x00\x00\x00\x07\xff\x0f\"\x03bye"#])
+    );
+    for line in [3, 4, 5, 6] {
+        let r = at_line(&o, line);
+        assert_eq!(r["node_writes"], r["model_writes"], "{r:#}");
+        assert_eq!(r["node_events"], r["model_events"], "{r:#}");
+    }
+    assert_eq!(node_events_at(&o, 6), ["w process internalMessage"]);
+}
+
+#[test]
+fn a_message_longer_than_one_read_agrees_with_node_read_by_read() {
+    let long = "x".repeat(100_000);
+    let (code, o) = check(
+        "long",
+        &format!(
+            "node main\n\
+             main: const w = child_process.fork('./worker.js')\n\
+             main: w.send('{long}')\n\
+             expect w events process message\n"
+        ),
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    assert_eq!(code, 0, "{o:#}");
+    every_kernel_step_was_found(&o);
+    let send = at_line(&o, 3);
+    // One write of 100,003 bytes, then two reads of up to 64 KiB.
+    assert_eq!(send["syscalls"]["steps"], 3, "{send:#}");
+    assert_eq!(
+        send["node_writes"][0].as_str().map(str::len),
+        Some(100_006),
+        "the line escaped: its quotes as \\\" and its newline as \\n"
+    );
+    assert_eq!(node_events_at(&o, 3), ["w process message"]);
+}

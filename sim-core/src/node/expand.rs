@@ -83,7 +83,7 @@ pub(crate) enum Why {
     /// `send()`: one write of JSON.stringify(message) + '\n'.
     Send,
     /// The receiving loop reads the channel (up to 64 KiB).
-    ReadChannel,
+    ReadChannel { advanced: bool },
     /// `send()` threw, writing nothing.
     Threw(SendError),
     /// `send()` on a closed channel: node emits 'error'
@@ -236,7 +236,10 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
             })?;
             let watching = proc.watching_sigchld;
             match node {
-                NodeStmt::Fork { child, .. } => fork(world, &mut plan, actor, child, watching),
+                NodeStmt::Fork { child, options, .. } => {
+                    let advanced = NodeStmt::advanced(options);
+                    fork(world, &mut plan, actor, child, watching, advanced)
+                }
                 NodeStmt::Send { to, message } => send(world, &mut plan, actor, to, message)?,
                 NodeStmt::Exit { code } => {
                     let code = NodeStmt::exit_code(code);
@@ -265,7 +268,14 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
 }
 
 /// `const CHILD = child_process.fork(MODULE)` in `actor`.
-fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bool) {
+fn fork(
+    world: &World,
+    plan: &mut Plan,
+    actor: &Name,
+    child: &Name,
+    watching: bool,
+    advanced: bool,
+) {
     let parent = actor.text.as_str();
     let c = child.text.as_str();
     let (ipc, err) = (channel(c), error_pipe(c));
@@ -319,6 +329,7 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
             parent: parent.into(),
             child: c.into(),
             channel: ipc.as_str().into(),
+            advanced,
         },
     );
     let end = plan.end(&err, Which::Pipe(PipeEnd::Write));
@@ -490,8 +501,21 @@ fn send(
             .proc(&actor.text)
             .is_some_and(|p| p.parent_connected),
     };
-    let line = match json::stringify(&message.value) {
-        Ok(line) => line,
+    // What send() writes: a JSON line, or in advanced mode a frame (a
+    // length and V8's bytes), which the kernel step moves as a count.
+    let advanced = world.node().advanced(&chan);
+    let written = match advanced {
+        false => json::stringify(&message.value)
+            .map(|line| (Payload::Text(line.clone()), line.into_bytes(), None)),
+        true => super::advanced::frame(&message.value).map(|frame| {
+            let got = super::advanced::received(&message.value)
+                .map(|v| (json_text(&v), json::is_internal(&v)))
+                .unwrap_or_default();
+            (Payload::Bytes(frame.len() as u64), frame, Some(got))
+        }),
+    };
+    let (payload, bytes, got) = match written {
+        Ok(w) => w,
         Err(e) => {
             plan.alone(Why::Threw(e), Effect::None);
             return Ok(());
@@ -515,12 +539,17 @@ fn send(
         return Ok(());
     }
     let to_side = side.peer();
+    // The receiving loop reads 64 KiB at a time: a message longer than
+    // that arrives in several reads, and is one 'message' once its last
+    // byte (its newline, or its frame's end) has come.
+    let waiting = world.node().unread(&chan, to_side.index()).len() as u64 + bytes.len() as u64;
+    let reads = waiting.div_ceil(CHANNEL_READ).max(1);
     let end = plan.end(&chan, Which::Sock(side));
     plan.op(
         &actor.text,
         Op::Send {
             end,
-            payload: Payload::Text(line.clone()),
+            payload,
             nonblock: false,
         },
         Why::Send,
@@ -528,17 +557,21 @@ fn send(
             writer: actor.text.as_str().into(),
             channel: chan.clone(),
             to: to_side.index(),
-            bytes: Arc::from(line.into_bytes()),
+            bytes: Arc::from(bytes),
+            advanced: got,
         },
     );
     // The message arrives only where node runs and the loop can read.
-    let reads = receiver.as_deref().is_some_and(|r| {
+    let listening = receiver.as_deref().is_some_and(|r| {
         world.node().proc(r).is_some()
             && world
                 .pid_of(r)
                 .is_some_and(|pid| !world.proc(pid).state.is_dead())
     });
-    if let (true, Some(receiver)) = (reads, receiver) {
+    let Some(receiver) = receiver.filter(|_| listening) else {
+        return Ok(());
+    };
+    for _ in 0..reads {
         let end = plan.end(&chan, Which::Sock(to_side));
         plan.op(
             &receiver,
@@ -547,11 +580,11 @@ fn send(
                 max: CHANNEL_READ,
                 nonblock: false,
             },
-            Why::ReadChannel,
+            Why::ReadChannel { advanced },
             Effect::Read {
                 process: receiver.as_str().into(),
-                object,
-                channel: chan,
+                object: object.clone(),
+                channel: chan.clone(),
                 side: to_side.index(),
             },
         );
@@ -826,4 +859,14 @@ fn disconnect(
         }
     }
     Ok(())
+}
+
+/// A received value as its 'message' listener's argument is compared:
+/// JSON text (what JSON.stringify gives of it), or the error it throws in
+/// parentheses (an advanced-mode BigInt).
+fn json_text(value: &super::JsValue) -> String {
+    match json::stringify(value) {
+        Ok(line) => line.trim_end_matches('\n').to_string(),
+        Err(e) => format!("({e})"),
+    }
 }

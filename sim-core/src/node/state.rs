@@ -13,6 +13,7 @@
 //! Node statement's group, by the `Effect` the expansion (`expand.rs`)
 //! attached to that step; the kernel model never looks at it.
 
+use super::advanced::FrameReader;
 use super::json::JsonReader;
 use crate::scenario::keyword::NodeEventName;
 use crate::scenario::{ExitStatus, OpResult};
@@ -91,12 +92,23 @@ pub struct NodeProc {
 pub struct Flow {
     pub unread: Vec<u8>,
     pub reader: JsonReader,
+    /// The advanced-mode reader (`serialization: 'advanced'`).
+    pub frames: FrameReader,
+    /// In advanced mode, what each frame written and not yet read is to
+    /// its 'message' listener, in order: the received value as JSON text
+    /// (what `expect ... message` compares) and whether it is internal.
+    /// The bytes are V8's; the model keeps the value beside them rather
+    /// than deserialise them.
+    pub sent: std::collections::VecDeque<(String, bool)>,
 }
 
 /// One IPC channel: the flow to side 0 (the parent) and to side 1.
 #[derive(Clone, Debug, Default)]
 pub struct Channel {
     pub to: [Flow; 2],
+    /// Whether fork() asked for `serialization: 'advanced'`: each message
+    /// a length and V8's bytes, not a JSON line.
+    pub advanced: bool,
 }
 
 /// The Node layer's state.
@@ -125,6 +137,7 @@ pub(crate) enum Effect {
         parent: Arc<str>,
         child: Arc<str>,
         channel: Arc<str>,
+        advanced: bool,
     },
     /// The child's exec returned control to the parent's uv_spawn, which
     /// read the error pipe: EOF is 'spawn'. The child now runs node.
@@ -140,6 +153,9 @@ pub(crate) enum Effect {
         channel: Arc<str>,
         to: usize,
         bytes: Arc<[u8]>,
+        /// In advanced mode, the message as its listener gets it (JSON
+        /// text, internal or not).
+        advanced: Option<(String, bool)>,
     },
     /// The receiving end's read of `channel` at side `side`, in `process`,
     /// for `object` (a child object's name, or `process`).
@@ -199,6 +215,11 @@ impl NodeState {
         }
     }
 
+    /// Whether `channel` carries advanced-mode frames.
+    pub fn advanced(&self, channel: &str) -> bool {
+        self.channels.get(channel).is_some_and(|c| c.advanced)
+    }
+
     /// The bytes written toward `side` of `channel` and not read yet.
     pub fn unread(&self, channel: &str, side: usize) -> &[u8] {
         self.channels
@@ -233,8 +254,15 @@ impl NodeState {
                 parent,
                 child,
                 channel,
+                advanced,
             } => {
-                Arc::make_mut(&mut world.node.channels).insert(channel.clone(), Channel::default());
+                Arc::make_mut(&mut world.node.channels).insert(
+                    channel.clone(),
+                    Channel {
+                        advanced: *advanced,
+                        ..Channel::default()
+                    },
+                );
                 if let Some(p) = Arc::make_mut(&mut world.node.procs).get_mut(parent) {
                     let order = p.children.len() as u32;
                     p.children.insert(
@@ -272,6 +300,7 @@ impl NodeState {
                 channel,
                 to,
                 bytes,
+                advanced,
             } => {
                 let moved = match result_of(world, writer) {
                     Some(OpResult::Value(n)) if n >= 0 => (n as usize).min(bytes.len()),
@@ -279,6 +308,9 @@ impl NodeState {
                 };
                 if let Some(c) = Arc::make_mut(&mut world.node.channels).get_mut(channel) {
                     c.to[*to].unread.extend_from_slice(&bytes[..moved]);
+                    if let (Some(m), true) = (advanced, moved > 0) {
+                        c.to[*to].sent.push_back(m.clone());
+                    }
                 }
             }
             Effect::Read {
@@ -294,16 +326,26 @@ impl NodeState {
                 let Some(c) = Arc::make_mut(&mut world.node.channels).get_mut(channel) else {
                     return events;
                 };
+                let advanced = c.advanced;
                 let flow = &mut c.to[*side];
                 let n = n.min(flow.unread.len());
                 let chunk: Vec<u8> = flow.unread.drain(..n).collect();
-                let messages = flow.reader.read(&chunk);
-                for m in messages {
-                    let name = match m.internal {
+                let messages: Vec<(String, bool)> = if advanced {
+                    let frames = flow.frames.read(&chunk).len();
+                    (0..frames).filter_map(|_| flow.sent.pop_front()).collect()
+                } else {
+                    flow.reader
+                        .read(&chunk)
+                        .into_iter()
+                        .map(|m| (m.line, m.internal))
+                        .collect()
+                };
+                for (line, internal) in messages {
+                    let name = match internal {
                         true => NodeEventName::InternalMessage,
                         false => NodeEventName::Message,
                     };
-                    events.push(world.node.emit(process, object, name, vec![m.line]));
+                    events.push(world.node.emit(process, object, name, vec![line]));
                 }
             }
             Effect::Waited { parent, child } => {

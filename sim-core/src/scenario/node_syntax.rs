@@ -76,9 +76,14 @@ impl fmt::Display for NodeObject {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "node")]
 pub enum NodeStmt {
-    /// `const CHILD = child_process.fork(MODULE)`: CHILD names the child
-    /// object and the child process.
-    Fork { child: Name, module: NodeValue },
+    /// `const CHILD = child_process.fork(MODULE[, OPTIONS])`: CHILD names
+    /// the child object and the child process; OPTIONS is
+    /// `{serialization: 'json'}` or `{serialization: 'advanced'}`.
+    Fork {
+        child: Name,
+        module: NodeValue,
+        options: Option<NodeValue>,
+    },
     /// `CHILD.send(VALUE)` or `process.send(VALUE)`.
     Send { to: NodeObject, message: NodeValue },
     /// `process.exit(CODE)`; `process.exit()` is code 0.
@@ -93,6 +98,13 @@ pub enum NodeStmt {
 }
 
 impl NodeStmt {
+    /// Whether fork's options ask for `serialization: 'advanced'`.
+    pub fn advanced(options: &Option<NodeValue>) -> bool {
+        options
+            .as_ref()
+            .is_some_and(|o| serialization_of(&o.value) == Some("advanced"))
+    }
+
     /// The exit code `process.exit(...)` passes: an integer (node takes
     /// it mod 256 when the process ends), 0 when none is given.
     pub fn exit_code(code: &Option<NodeValue>) -> i32 {
@@ -111,6 +123,25 @@ impl NodeStmt {
     }
 }
 
+/// The serialization fork's options name, when they are exactly
+/// `{serialization: 'json'|'advanced'}` (the one option the language
+/// reads).
+fn serialization_of(options: &JsValue) -> Option<&'static str> {
+    let JsValue::Object(o) = options else {
+        return None;
+    };
+    let mut entries = o.entries();
+    let (key, value) = entries.next()?;
+    if entries.next().is_some() || key != "serialization" {
+        return None;
+    }
+    match value {
+        JsValue::String(s) if s == "json" => Some("json"),
+        JsValue::String(s) if s == "advanced" => Some("advanced"),
+        _ => None,
+    }
+}
+
 /// The signal a `kill()` argument names: 'SIGKILL' or a number.
 fn signal_of(value: &JsValue) -> Option<Signal> {
     match value {
@@ -125,12 +156,22 @@ fn signal_of(value: &JsValue) -> Option<Signal> {
 impl fmt::Display for NodeStmt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NodeStmt::Fork { child, module } => write!(
-                f,
-                "{} {child} = child_process.fork({})",
-                NodeWord::Const,
-                module.text
-            ),
+            NodeStmt::Fork {
+                child,
+                module,
+                options,
+            } => {
+                write!(
+                    f,
+                    "{} {child} = child_process.fork({}",
+                    NodeWord::Const,
+                    module.text
+                )?;
+                if let Some(o) = options {
+                    write!(f, ", {}", o.text)?;
+                }
+                f.write_str(")")
+            }
             NodeStmt::Send { to, message } => write!(f, "{to}.send({})", message.text),
             NodeStmt::Exit { code } => match code {
                 Some(code) => write!(f, "process.exit({})", code.text),
@@ -318,7 +359,27 @@ pub(super) fn parse_statement(
         let child = js.name("the child's name (a variable that is a scenario name)")?;
         js.eat("=")?;
         js.eat("child_process.fork")?;
-        let module = js.argument(false)?.expect("a required argument is given");
+        js.eat("(")?;
+        let module = js.value()?;
+        let options = if js.peek_is(",") {
+            js.at += 1;
+            let o = js.value()?;
+            if serialization_of(&o.value).is_none() {
+                return Err(ScenarioError::new(
+                    o.pos,
+                    ErrorKind::Expected {
+                        expected:
+                            "fork's options: {serialization: 'json'} or {serialization: 'advanced'}"
+                                .into(),
+                        found: o.text.clone(),
+                    },
+                ));
+            }
+            Some(o)
+        } else {
+            None
+        };
+        js.eat(")")?;
         if !matches!(module.value, JsValue::String(_)) {
             return Err(ScenarioError::new(
                 module.pos,
@@ -328,7 +389,11 @@ pub(super) fn parse_statement(
                 },
             ));
         }
-        NodeStmt::Fork { child, module }
+        NodeStmt::Fork {
+            child,
+            module,
+            options,
+        }
     } else {
         js.eat(".")?;
         let (method, method_pos) = js.ident("a method: send, exit, kill or disconnect")?;

@@ -25,7 +25,13 @@ function arg(event, a) {
   if (a === undefined) return 'undefined';
   // An Error does not survive JSON.stringify: its code (or message) does.
   if (event === 'error' && a instanceof Error) return JSON.stringify(a.code || a.message);
-  return JSON.stringify(a);
+  // An advanced-mode message may hold what JSON cannot say (a BigInt):
+  // the model says the TypeError in parentheses too.
+  try {
+    return JSON.stringify(a);
+  } catch (e) {
+    return '(' + String(e) + ')';
+  }
 }
 
 function watch(object, emitter, events) {
@@ -52,12 +58,12 @@ if (typeof process.send === 'function') {
   watch('process', process, ['message', 'internalMessage', 'disconnect', 'error']);
 }
 
-exports.fork = function fork(module, child) {
+exports.fork = function fork(module, child, options) {
   // The child learns its scenario name from its environment (several
   // children may run one module); fork() copies process.env as it is now.
   process.env.FORKSCOPE_NODE_NAME = child;
   try {
-    objects[child] = child_process.fork(module);
+    objects[child] = child_process.fork(module, options);
   } finally {
     process.env.FORKSCOPE_NODE_NAME = name;
   }

@@ -5,7 +5,7 @@
 //! model (`Sim`), by the statement's position.
 
 use sim_core::engine::Sim;
-use sim_core::scenario::ast::{Op, Payload, Pos, StatementKind};
+use sim_core::scenario::ast::{Op, Pos, StatementKind};
 use sim_core::scenario::ScenarioError;
 use std::collections::BTreeMap;
 
@@ -100,18 +100,10 @@ pub(super) fn run(text: &str) -> Result<ModelRun, ScenarioError> {
             }),
             _ => {}
         }
-        // A send of text within a Node group is a channel write (libuv's
-        // signal-pipe messages are counts of bytes, not text).
-        if let Some(StatementKind::Op {
-            op:
-                Op::Send {
-                    payload: Payload::Text(line),
-                    ..
-                },
-            ..
-        }) = group.kernel.as_ref().map(|s| &s.kind)
-        {
-            entry.writes.push(line.clone().into_bytes());
+        // A send() is a channel write, its JSON line or its advanced
+        // frame (libuv's signal-pipe messages are not).
+        if let Some(bytes) = &group.wrote {
+            entry.writes.push(bytes.clone());
         }
     }
     Ok(ModelRun {

@@ -140,12 +140,23 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
             StatementKind::Node { actor, stmt: node } => {
                 let actor = actor.text.as_str();
                 let (js, ends, forks) = match node {
-                    NodeStmt::Fork { child, module } => {
+                    NodeStmt::Fork {
+                        child,
+                        module,
+                        options,
+                    } => {
                         let file = module_file(&module.value, module.pos)?;
                         let JsValue::String(path) = &module.value else {
                             unreachable!("module_file accepts strings only")
                         };
-                        let js = format!("h.fork({}, {})", js_string(path), js_string(&child.text));
+                        let options = options
+                            .as_ref()
+                            .map_or_else(String::new, |o| format!(", {}", o.value.to_js()));
+                        let js = format!(
+                            "h.fork({}, {}{options})",
+                            js_string(path),
+                            js_string(&child.text)
+                        );
                         code(actor, js)?;
                         file_of.insert(child.text.clone(), file);
                         plan.push(Planned {

@@ -291,7 +291,7 @@ impl Runner<'_> {
                     "-e",
                     "signal=none",
                 ])
-                .args(["-xx", "-s", "100000", "-o"])
+                .args(["-xx", "-s", "1048576", "-o"])
                 .arg(self.dir.join(format!("{name}.strace")))
                 .arg(&tools.node);
                 c

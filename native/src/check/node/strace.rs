@@ -1,4 +1,4 @@
-//! strace's output (`strace -f -qq -xx -s 100000`) read: every finished
+//! strace's output (`strace -f -qq -xx -s 1048576`) read: every finished
 //! call (`calls`, which syscalls.rs holds against the model's kernel
 //! steps), and the bytes each node process wrote on its IPC channels, per
 //! statement (`channel_writes`).

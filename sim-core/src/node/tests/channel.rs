@@ -236,3 +236,96 @@ fn disconnect_parse_errors_name_their_line_and_column() {
         assert!(said.contains(message), "{text:?}: {said}");
     }
 }
+
+/// The bytes the `send()` of the group from line `line` wrote.
+fn wrote(sim: &Sim, line: u32) -> Vec<Vec<u8>> {
+    sim.steps()
+        .iter()
+        .filter_map(|s| s.group.as_ref())
+        .filter(|g| g.pos.line == line)
+        .filter_map(|g| g.wrote.clone())
+        .collect()
+}
+
+const ADVANCED: &str =
+    "node main\nmain: const w = child_process.fork('./worker.js', {serialization: 'advanced'})\n";
+
+#[test]
+fn an_advanced_channel_carries_a_length_and_v8s_bytes() {
+    let sim = run(&format!(
+        "{ADVANCED}main: w.send('bye')\nw: process.send(new Map([['a', 1]]))\n"
+    ));
+    // node 20: 00000007 ff0f 22 03 627965.
+    assert_eq!(
+        wrote(&sim, 3),
+        [vec![0, 0, 0, 7, 0xff, 0x0f, 0x22, 3, b'b', b'y', b'e']]
+    );
+    assert_eq!(
+        group_steps(&sim, 3),
+        ["main: send w-ipc.0 11", "w: recv w-ipc.1 65536"]
+    );
+    assert_eq!(events_of(&sim, 3), ["w process 'message' (\"bye\")"]);
+    // A Map survives; its listener's argument, as JSON text, is {}.
+    assert_eq!(events_of(&sim, 4), ["main w 'message' ({})"]);
+    let why = &sim.steps().last().unwrap().group.as_ref().unwrap().why;
+    assert!(
+        why.contains("into frames, each by its 4-byte length"),
+        "{why}"
+    );
+}
+
+#[test]
+fn advanced_mode_sends_what_json_mode_throws_on() {
+    // json mode: send() throws on a BigInt and writes nothing.
+    let json = run(&format!("{FORKED}main: w.send({{n: 10n}})\n"));
+    assert!(wrote(&json, 3).is_empty());
+    // advanced mode sends it; JSON.stringify of what arrives throws, as
+    // the listener's argument says.
+    let adv = run(&format!("{ADVANCED}main: w.send({{n: 10n}})\n"));
+    assert_eq!(wrote(&adv, 3).len(), 1);
+    assert_eq!(
+        events_of(&adv, 3),
+        ["w process 'message' ((TypeError: Do not know how to serialize a BigInt))"]
+    );
+}
+
+#[test]
+fn fork_options_print_back_and_refuse_what_they_do_not_say() {
+    let text = format!(
+        "{ADVANCED}main: const v = child_process.fork('./v.js', {{serialization: 'json'}})\n"
+    );
+    let parsed = crate::scenario::parse(&text).unwrap();
+    assert_eq!(crate::scenario::print(&parsed), text);
+    let cases = [
+        ("node main\nmain: const w = child_process.fork('./w.js', {serialization: 'xml'})\n", (2, 46)),
+        ("node main\nmain: const w = child_process.fork('./w.js', {serialization: 'advanced', a: 1})\n", (2, 46)),
+        ("node main\nmain: const w = child_process.fork('./w.js', 'advanced')\n", (2, 46)),
+    ];
+    for (text, (line, col)) in cases {
+        let (pos, said) = error(text);
+        assert_eq!((pos.line, pos.col), (line, col), "{text:?}: {said}");
+        assert!(said.contains("{serialization: 'advanced'}"), "{said}");
+    }
+}
+
+#[test]
+fn a_message_longer_than_one_read_arrives_in_two_reads_as_one_message() {
+    let long = "x".repeat(100_000);
+    let sim = run(&format!("{FORKED}main: w.send('{long}')\n"));
+    let steps = group_steps(&sim, 3);
+    assert_eq!(
+        steps[1..],
+        ["w: recv w-ipc.1 65536", "w: recv w-ipc.1 65536"]
+    );
+    // The first read (65536 bytes) ends inside the line: no message yet;
+    // the second brings the newline and the one message.
+    let per_step: Vec<usize> = sim
+        .steps()
+        .iter()
+        .filter_map(|s| s.group.as_ref())
+        .filter(|g| g.pos.line == 3)
+        .map(|g| g.events.len())
+        .collect();
+    assert_eq!(per_step, [0, 0, 1]);
+    assert_eq!(wrote(&sim, 3)[0].len(), 100_003);
+}
