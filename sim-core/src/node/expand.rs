@@ -246,7 +246,10 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                     let advanced = NodeStmt::advanced(options);
                     fork(world, &mut plan, actor, child, watching, advanced)
                 }
-                NodeStmt::Send { to, message } => send(world, &mut plan, actor, to, message)?,
+                NodeStmt::Send { to, message, more } => {
+                    let all: Vec<_> = std::iter::once(message).chain(more).collect();
+                    send(world, &mut plan, actor, to, &all)?
+                }
                 NodeStmt::Exit { code } => {
                     let code = NodeStmt::exit_code(code);
                     plan.op(&actor.text, Op::Exit { code }, Why::Exit, Effect::None);
@@ -466,7 +469,7 @@ fn send(
     plan: &mut Plan,
     actor: &Name,
     to: &NodeObject,
-    message: &crate::scenario::node_syntax::NodeValue,
+    messages: &[&crate::scenario::node_syntax::NodeValue],
 ) -> Result<(), ScenarioError> {
     // The channel, the writer's side, the receiving process and the object
     // the message arrives on there.
@@ -507,66 +510,77 @@ fn send(
             .proc(&actor.text)
             .is_some_and(|p| p.parent_connected),
     };
-    // What send() writes: a JSON line, or in advanced mode a frame (a
-    // length and V8's bytes), which the kernel step moves as a count.
     let advanced = world.node().advanced(&chan);
-    let written = match advanced {
-        false => json::stringify(&message.value)
-            .map(|line| (Payload::Text(line.clone()), line.into_bytes(), None)),
-        true => super::advanced::frame(&message.value).map(|frame| {
-            let got = super::advanced::received(&message.value)
-                .map(|v| (json_text(&v), json::is_internal(&v)))
-                .unwrap_or_default();
-            (Payload::Bytes(frame.len() as u64), frame, Some(got))
-        }),
-    };
-    let (payload, bytes, got) = match written {
-        Ok(w) => w,
-        Err(e) => {
-            plan.alone(Why::Threw(e), Effect::None);
-            return Ok(());
-        }
-    };
-    if !connected {
-        // node's send() on a closed channel returns false and emits
-        // 'error' (ERR_IPC_CHANNEL_CLOSED) on the object; it never throws.
-        let object = match to {
-            NodeObject::Child { name } => name.text.as_str().into(),
-            NodeObject::Process => PROCESS_OBJECT.into(),
+    let to_side = side.peer();
+    let mut waiting = world.node().unread(&chan, to_side.index()).len() as u64;
+    let mut wrote = false;
+    for message in messages {
+        // What send() writes: a JSON line, or in advanced mode a frame (a
+        // length and V8's bytes), which the kernel step moves as a count.
+        let written = match advanced {
+            false => json::stringify(&message.value)
+                .map(|line| (Payload::Text(line.clone()), line.into_bytes(), None)),
+            true => super::advanced::frame(&message.value).map(|frame| {
+                let got = super::advanced::received(&message.value)
+                    .map(|v| (json_text(&v), json::is_internal(&v)))
+                    .unwrap_or_default();
+                (Payload::Bytes(frame.len() as u64), frame, Some(got))
+            }),
         };
-        plan.alone(
-            Why::ChannelClosed,
-            Effect::Error {
-                process: actor.text.as_str().into(),
-                object,
-                code: "ERR_IPC_CHANNEL_CLOSED",
+        let (payload, bytes, got) = match written {
+            Ok(w) => w,
+            // A throw ends the statement: the sends after it never run.
+            Err(e) => {
+                plan.alone(Why::Threw(e), Effect::None);
+                break;
+            }
+        };
+        if !connected {
+            // node's send() on a closed channel returns false and emits
+            // 'error' (ERR_IPC_CHANNEL_CLOSED) on the object; it never
+            // throws.
+            let object = match to {
+                NodeObject::Child { name } => name.text.as_str().into(),
+                NodeObject::Process => PROCESS_OBJECT.into(),
+            };
+            plan.alone(
+                Why::ChannelClosed,
+                Effect::Error {
+                    process: actor.text.as_str().into(),
+                    object,
+                    code: "ERR_IPC_CHANNEL_CLOSED",
+                },
+            );
+            continue;
+        }
+        waiting += bytes.len() as u64;
+        wrote = true;
+        let end = plan.end(&chan, Which::Sock(side));
+        plan.op(
+            &actor.text,
+            Op::Send {
+                end,
+                payload,
+                nonblock: false,
+            },
+            Why::Send,
+            Effect::Wrote {
+                writer: actor.text.as_str().into(),
+                channel: chan.clone(),
+                to: to_side.index(),
+                bytes: Arc::from(bytes),
+                advanced: got,
             },
         );
+    }
+    if !wrote {
         return Ok(());
     }
-    let to_side = side.peer();
-    // The receiving loop reads 64 KiB at a time: a message longer than
-    // that arrives in several reads, and is one 'message' once its last
-    // byte (its newline, or its frame's end) has come.
-    let waiting = world.node().unread(&chan, to_side.index()).len() as u64 + bytes.len() as u64;
-    let reads = waiting.div_ceil(CHANNEL_READ).max(1);
-    let end = plan.end(&chan, Which::Sock(side));
-    plan.op(
-        &actor.text,
-        Op::Send {
-            end,
-            payload,
-            nonblock: false,
-        },
-        Why::Send,
-        Effect::Wrote {
-            writer: actor.text.as_str().into(),
-            channel: chan.clone(),
-            to: to_side.index(),
-            bytes: Arc::from(bytes),
-            advanced: got,
-        },
-    );
+    // The receiving loop reads 64 KiB at a time, whatever has arrived:
+    // the sends of one tick are all there before it wakes (one read, a
+    // 'message' each), and a message longer than 64 KiB takes several
+    // reads and is one 'message' once its last byte has come.
+    let reads = waiting.div_ceil(CHANNEL_READ);
     // The message arrives only where node runs and the loop can read.
     let listening = receiver.as_deref().is_some_and(|r| {
         world.node().proc(r).is_some()

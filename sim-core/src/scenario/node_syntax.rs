@@ -84,8 +84,15 @@ pub enum NodeStmt {
         module: NodeValue,
         options: Option<NodeValue>,
     },
-    /// `CHILD.send(VALUE)` or `process.send(VALUE)`.
-    Send { to: NodeObject, message: NodeValue },
+    /// `CHILD.send(VALUE)` or `process.send(VALUE)`; `more` are further
+    /// sends to the same object in the same statement
+    /// (`w.send(1); w.send(2)`), made in one tick before the other side's
+    /// loop reads.
+    Send {
+        to: NodeObject,
+        message: NodeValue,
+        more: Vec<NodeValue>,
+    },
     /// `process.exit(CODE)`; `process.exit()` is code 0.
     Exit { code: Option<NodeValue> },
     /// `CHILD.kill()` (SIGTERM) or `CHILD.kill(SIGNAL)`.
@@ -172,7 +179,13 @@ impl fmt::Display for NodeStmt {
                 }
                 f.write_str(")")
             }
-            NodeStmt::Send { to, message } => write!(f, "{to}.send({})", message.text),
+            NodeStmt::Send { to, message, more } => {
+                write!(f, "{to}.send({})", message.text)?;
+                for m in more {
+                    write!(f, "; {to}.send({})", m.text)?;
+                }
+                Ok(())
+            }
             NodeStmt::Exit { code } => match code {
                 Some(code) => write!(f, "process.exit({})", code.text),
                 None => write!(f, "process.exit()"),
@@ -305,6 +318,23 @@ impl<'a> Js<'a> {
         Ok(NodeValue { text, pos, value })
     }
 
+    /// A `send`'s `(VALUE)`; `send()` is node's ERR_MISSING_ARGS, a value
+    /// the run reports as what send threw.
+    fn send_argument(&mut self) -> Result<NodeValue, ScenarioError> {
+        self.eat("(")?;
+        let message = if self.peek_is(")") {
+            NodeValue {
+                text: String::new(),
+                pos: self.pos(),
+                value: JsValue::Undefined,
+            }
+        } else {
+            self.value()?
+        };
+        self.eat(")")?;
+        Ok(message)
+    }
+
     /// `(VALUE)`, or `()` when `optional`.
     fn argument(&mut self, optional: bool) -> Result<Option<NodeValue>, ScenarioError> {
         self.eat("(")?;
@@ -400,6 +430,8 @@ pub(super) fn parse_statement(
         let on_process = first == PROCESS_OBJECT;
         match (method.as_str(), on_process) {
             ("send", _) => {
+                // `; TO.send(V)` again: more sends in the same tick.
+                let again = format!("{first}.send");
                 let to = if on_process {
                     NodeObject::Process
                 } else {
@@ -407,20 +439,14 @@ pub(super) fn parse_statement(
                         name: child_name(first, first_pos)?,
                     }
                 };
-                js.eat("(")?;
-                // `send()` is node's ERR_MISSING_ARGS, a value the run
-                // reports as what send threw.
-                let message = if js.peek_is(")") {
-                    NodeValue {
-                        text: String::new(),
-                        pos: js.pos(),
-                        value: JsValue::Undefined,
-                    }
-                } else {
-                    js.value()?
-                };
-                js.eat(")")?;
-                NodeStmt::Send { to, message }
+                let message = js.send_argument()?;
+                let mut more = Vec::new();
+                while js.peek_is(";") && js.rest()[1..].trim_start().starts_with(&again) {
+                    js.at += 1;
+                    js.eat(&again)?;
+                    more.push(js.send_argument()?);
+                }
+                NodeStmt::Send { to, message, more }
             }
             ("exit", true) => {
                 let code = js.argument(true)?;

@@ -170,12 +170,17 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                         });
                         continue;
                     }
-                    NodeStmt::Send { to, message } => {
+                    NodeStmt::Send { to, message, more } => {
                         let target = match to {
                             NodeObject::Child { name } => format!("o[{}]", js_string(&name.text)),
                             NodeObject::Process => "process".to_string(),
                         };
-                        (format!("{target}.send({})", message.value.to_js()), false, None)
+                        // Several sends run in one tick, as written.
+                        let js: Vec<String> = std::iter::once(message)
+                            .chain(more)
+                            .map(|m| format!("{target}.send({})", m.value.to_js()))
+                            .collect();
+                        (js.join("; "), false, None)
                     }
                     NodeStmt::Exit { code } => {
                         let arg = code.as_ref().map(|c| c.value.to_js()).unwrap_or_default();

@@ -110,73 +110,87 @@ pub(crate) fn what(world: &crate::world::World, stmt: &Statement) -> String {
         StatementKind::NodeProcess { name } => {
             format!("{name} starts running node: a process, and its libuv loop's signal pipe.")
         }
-        StatementKind::Node { actor, stmt } => match stmt {
-            NodeStmt::Fork {
-                child,
-                module,
-                options,
-            } => {
-                let how = match NodeStmt::advanced(options) {
+        StatementKind::Node { actor, stmt } => {
+            match stmt {
+                NodeStmt::Fork {
+                    child,
+                    module,
+                    options,
+                } => {
+                    let how = match NodeStmt::advanced(options) {
                     true => " whose messages are V8-serialized, each after its 4-byte length (serialization: 'advanced')",
                     false => "",
                 };
-                let options = options
-                    .as_ref()
-                    .map_or_else(String::new, |o| format!(", {}", o.text));
-                format!(
+                    let options = options
+                        .as_ref()
+                        .map_or_else(String::new, |o| format!(", {}", o.text));
+                    format!(
                     "{actor} calls child_process.fork({}{options}): libuv spawns {child}, a new node with an IPC channel to {actor}{how}.",
                     module.text
                 )
-            }
-            NodeStmt::Send { to, message } => {
-                let channel = match to {
-                    NodeObject::Child { name } => world
-                        .node()
-                        .proc(&actor.text)
-                        .and_then(|p| p.children.get(name.text.as_str()))
-                        .map(|c| c.channel.clone()),
-                    NodeObject::Process => world
-                        .node()
-                        .proc(&actor.text)
-                        .and_then(|p| p.parent_channel.clone()),
-                };
-                let advanced = channel.is_some_and(|c| world.node().advanced(&c));
-                let to = match to {
-                    NodeObject::Child { name } => name.to_string(),
-                    NodeObject::Process => format!("{actor}'s parent"),
-                };
-                let written = match advanced {
-                    true => crate::node::advanced::frame(&message.value),
-                    false => crate::node::json::stringify(&message.value).map(String::into_bytes),
-                };
-                match written {
-                    Ok(bytes) => format!(
-                        "{actor} sends a message to {to} on the IPC channel: {}.",
-                        count(bytes.len() as u64, "byte", "bytes")
-                    ),
-                    Err(e) => format!(
-                        "{actor} calls send() for {to}, which throws {e}: nothing is written."
-                    ),
                 }
-            }
-            NodeStmt::Exit { code } => {
-                format!("{actor} calls process.exit({}).", NodeStmt::exit_code(code))
-            }
-            NodeStmt::Kill { child, signal } => format!(
-                "{actor} kills {child} with {}.",
-                NodeStmt::kill_signal(signal)
-            ),
-            NodeStmt::Disconnect { on } => {
-                match on {
+                NodeStmt::Send { to, message, more } => {
+                    let channel = match to {
+                        NodeObject::Child { name } => world
+                            .node()
+                            .proc(&actor.text)
+                            .and_then(|p| p.children.get(name.text.as_str()))
+                            .map(|c| c.channel.clone()),
+                        NodeObject::Process => world
+                            .node()
+                            .proc(&actor.text)
+                            .and_then(|p| p.parent_channel.clone()),
+                    };
+                    let advanced = channel.is_some_and(|c| world.node().advanced(&c));
+                    let to = match to {
+                        NodeObject::Child { name } => name.to_string(),
+                        NodeObject::Process => format!("{actor}'s parent"),
+                    };
+                    let written = |v: &crate::node::JsValue| match advanced {
+                        true => crate::node::advanced::frame(v),
+                        false => crate::node::json::stringify(v).map(String::into_bytes),
+                    };
+                    if !more.is_empty() {
+                        let sizes: Vec<String> = std::iter::once(message)
+                            .chain(more)
+                            .map(|m| match written(&m.value) {
+                                Ok(bytes) => count(bytes.len() as u64, "byte", "bytes"),
+                                Err(e) => format!("a throw ({e})"),
+                            })
+                            .collect();
+                        return format!(
+                        "{actor} calls send() {} times for {to} in one tick, before {to}'s loop can read: {}.",
+                        sizes.len(),
+                        crate::words::list(&sizes)
+                    );
+                    }
+                    match written(&message.value) {
+                        Ok(bytes) => format!(
+                            "{actor} sends a message to {to} on the IPC channel: {}.",
+                            count(bytes.len() as u64, "byte", "bytes")
+                        ),
+                        Err(e) => format!(
+                            "{actor} calls send() for {to}, which throws {e}: nothing is written."
+                        ),
+                    }
+                }
+                NodeStmt::Exit { code } => {
+                    format!("{actor} calls process.exit({}).", NodeStmt::exit_code(code))
+                }
+                NodeStmt::Kill { child, signal } => format!(
+                    "{actor} kills {child} with {}.",
+                    NodeStmt::kill_signal(signal)
+                ),
+                NodeStmt::Disconnect { on } => match on {
                     NodeObject::Child { name } => {
                         format!("{actor} calls {name}.disconnect(): it closes its IPC channel to {name}.")
                     }
                     NodeObject::Process => format!(
                     "{actor} calls process.disconnect(): it closes its IPC channel to its parent."
                 ),
-                }
+                },
             }
-        },
+        }
         _ => String::new(),
     }
 }

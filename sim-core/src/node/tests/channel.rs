@@ -329,3 +329,46 @@ fn a_message_longer_than_one_read_arrives_in_two_reads_as_one_message() {
     assert_eq!(per_step, [0, 0, 1]);
     assert_eq!(wrote(&sim, 3)[0].len(), 100_003);
 }
+
+#[test]
+fn sends_in_one_tick_arrive_in_one_read_as_one_message_each() {
+    let text = format!(
+        "{FORKED}main: w.send('a'); w.send({{b: 2}}); w.send([3])\n\
+         w: process.send(1); process.send(2)\n"
+    );
+    let parsed = crate::scenario::parse(&text).unwrap();
+    assert_eq!(crate::scenario::print(&parsed), text);
+    let sim = run(&text);
+    assert_eq!(
+        group_steps(&sim, 3),
+        [
+            "main: send w-ipc.0 \"\\\"a\\\"\\n\"",
+            "main: send w-ipc.0 \"{\\\"b\\\":2}\\n\"",
+            "main: send w-ipc.0 \"[3]\\n\"",
+            "w: recv w-ipc.1 65536",
+        ]
+    );
+    // One read, three lines: three 'message' events, in order.
+    assert_eq!(
+        events_of(&sim, 3),
+        [
+            "w process 'message' (\"a\")",
+            "w process 'message' ({\"b\":2})",
+            "w process 'message' ([3])",
+        ]
+    );
+    assert_eq!(group_steps(&sim, 4)[2..], ["main: recv w-ipc.0 65536"]);
+    assert_eq!(events_of(&sim, 4).len(), 2);
+}
+
+#[test]
+fn a_send_that_throws_ends_the_sends_of_its_tick() {
+    let sim = run(&format!(
+        "{FORKED}main: w.send('x'); w.send(10n); w.send('never')\n"
+    ));
+    assert_eq!(wrote(&sim, 3), [b"\"x\"\n".to_vec()]);
+    assert_eq!(events_of(&sim, 3), ["w process 'message' (\"x\")"]);
+    let (pos, said) = error("node main\nmain: w.send(1); w.snd(2)\n");
+    assert_eq!((pos.line, pos.col), (2, 18), "{said}");
+    assert!(said.contains("the end of the statement"), "{said}");
+}
