@@ -86,6 +86,24 @@ fn at_line(outcome: &serde_json::Value, line: u64) -> serde_json::Value {
         .clone()
 }
 
+/// Every statement's kernel steps were compared with node's system calls
+/// and found, in order; a fork's at least 10 of them (socketpair,
+/// rt_sigaction, pipe2, clone, close, read, ..., execve, ...).
+fn every_kernel_step_was_found(outcome: &serde_json::Value) {
+    for r in outcome["record"].as_array().unwrap() {
+        let sys = &r["syscalls"];
+        assert_eq!(sys["status"], "agree", "{r:#}");
+        assert_eq!(sys["found"], sys["steps"], "{r:#}");
+        if r["source"]
+            .as_str()
+            .unwrap()
+            .contains("child_process.fork(")
+        {
+            assert!(sys["steps"].as_u64().unwrap() >= 10, "{r:#}");
+        }
+    }
+}
+
 fn names(events: &serde_json::Value) -> Vec<String> {
     events
         .as_array()
@@ -169,6 +187,7 @@ fn the_docs_examples_agree_with_node_event_for_event_and_byte_for_byte() {
             assert_eq!(r["node_events"], r["model_events"], "example {i}: {r}");
             assert_eq!(r["node_writes"], r["model_writes"], "example {i}: {r}");
         }
+        every_kernel_step_was_found(&o);
         assert_eq!(code, 0, "example {i}: {o}");
     }
 }
@@ -194,6 +213,7 @@ fn every_node_lesson_agrees_with_node() {
         assert_eq!(s["status"], "agree", "{s:#}");
         assert_eq!(s["counts"]["differences"], 0, "{s:#}");
         assert_eq!(s["counts"]["not_judged"], 0, "{s:#}");
+        every_kernel_step_was_found(s);
     }
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
 }
@@ -211,6 +231,7 @@ fn a_fork_send_exit_and_kill_scenario_agrees_event_for_event() {
          expect main event a message 'bye'\n",
     );
     assert_eq!(o["status"], "agree", "{o:#}");
+    every_kernel_step_was_found(&o);
     let record = |line: u64| {
         o["record"]
             .as_array()
@@ -291,4 +312,182 @@ fn no_node_on_path_is_a_clear_error_never_a_pass() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("there is no node on PATH"), "{err}");
     assert!(err.contains("Nothing was checked"), "{err}");
+}
+
+/// node's own events of the statement at `line`, as `process object name`.
+fn node_events_at(o: &serde_json::Value, line: u64) -> Vec<String> {
+    at_line(o, line)["node_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {} {}", e["process"], e["object"], e["name"]).replace('"', ""))
+        .collect()
+}
+
+#[test]
+fn disconnect_from_either_side_and_what_follows_agree_with_node() {
+    let (code, o) = check(
+        "disconnect",
+        "node main\n\
+         main: const w = child_process.fork('./worker.js')\n\
+         main: const v = child_process.fork('./worker.js')\n\
+         main: w.disconnect()\n\
+         main: w.send('late')\n\
+         main: w.disconnect()\n\
+         w: process.exit(3)\n\
+         v: process.disconnect()\n\
+         v: process.send('late')\n\
+         v: process.exit(0)\n\
+         expect main events w spawn disconnect error error exit\n\
+         expect main events v spawn disconnect exit close\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    assert_eq!(code, 0, "{o:#}");
+    every_kernel_step_was_found(&o);
+    let mut both = node_events_at(&o, 4);
+    both.sort();
+    assert_eq!(both, ["main w disconnect", "w process disconnect"]);
+    assert_eq!(
+        at_line(&o, 5)["node_events"][0]["args"],
+        serde_json::json!(["\"ERR_IPC_CHANNEL_CLOSED\""])
+    );
+    assert_eq!(at_line(&o, 5)["node_writes"], serde_json::json!([]));
+    assert_eq!(
+        at_line(&o, 6)["node_events"][0]["args"],
+        serde_json::json!(["\"ERR_IPC_DISCONNECTED\""])
+    );
+    // After the parent's disconnect(), 'exit' but never 'close'.
+    assert_eq!(node_events_at(&o, 7), ["main w exit"]);
+    // Two processes' events: their order with each other is a race (two
+    // control sockets), so only the set is compared.
+    let mut both = node_events_at(&o, 8);
+    both.sort();
+    assert_eq!(both, ["main v disconnect", "v process disconnect"]);
+    assert_eq!(node_events_at(&o, 9), ["v process error"]);
+    assert_eq!(node_events_at(&o, 10), ["main v exit", "main v close"]);
+}
+
+#[test]
+fn a_parent_that_dies_first_and_internal_messages_agree_with_node() {
+    let (code, o) = check(
+        "orphan",
+        "node main\n\
+         main: const w = child_process.fork('./worker.js')\n\
+         main: w.send({cmd: 'NODE_HELLO', n: 1})\n\
+         main: w.send({cmd: 'NODE_'})\n\
+         w: process.send({cmd: 'NODE_X'})\n\
+         main: process.exit(0)\n\
+         expect w events process internalMessage message disconnect\n\
+         w: process.send('anyone?')\n\
+         w: process.exit(0)\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    assert_eq!(code, 0, "{o:#}");
+    every_kernel_step_was_found(&o);
+    assert_eq!(node_events_at(&o, 3), ["w process internalMessage"]);
+    assert_eq!(
+        at_line(&o, 3)["node_events"][0]["args"],
+        serde_json::json!(["{\"cmd\":\"NODE_HELLO\",\"n\":1}"])
+    );
+    assert_eq!(
+        at_line(&o, 3)["node_writes"],
+        serde_json::json!([r#"{\"cmd\":\"NODE_HELLO\",\"n\":1}\n"#])
+    );
+    assert_eq!(node_events_at(&o, 4), ["w process message"]);
+    assert_eq!(node_events_at(&o, 5), ["main w internalMessage"]);
+    // The child reads its channel's end of file and closes it.
+    assert_eq!(node_events_at(&o, 6), ["w process disconnect"]);
+    assert_eq!(at_line(&o, 6)["syscalls"]["steps"], 3, "{o:#}");
+    assert_eq!(node_events_at(&o, 8), ["w process error"]);
+}
+
+#[test]
+fn advanced_serialization_writes_v8s_bytes_as_node_does() {
+    let (code, o) = check(
+        "advanced",
+        "node main\n\
+         main: const w = child_process.fork('./worker.js', {serialization: 'advanced'})\n\
+         main: w.send('bye')\n\
+         main: w.send({seen: new Map([['a', 1]]), d: new Date(0), n: 10n})\n\
+         w: process.send([1, 'two', {three: 3}, new Set([1])])\n\
+         main: w.send({cmd: 'NODE_PING'})\n\
+         w: process.exit(0)\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    assert_eq!(code, 0, "{o:#}");
+    every_kernel_step_was_found(&o);
+    // node 20's frame for 'bye': a 4-byte length, then V8's bytes.
+    assert_eq!(
+        at_line(&o, 3)["node_writes"],
+        serde_json::json!([r#"\x00\x00\x00\x07\xff\x0f\"\x03bye"#])
+    );
+    for line in [3, 4, 5, 6] {
+        let r = at_line(&o, line);
+        assert_eq!(r["node_writes"], r["model_writes"], "{r:#}");
+        assert_eq!(r["node_events"], r["model_events"], "{r:#}");
+    }
+    assert_eq!(node_events_at(&o, 6), ["w process internalMessage"]);
+}
+
+#[test]
+fn a_message_longer_than_one_read_agrees_with_node_read_by_read() {
+    let long = "x".repeat(100_000);
+    let (code, o) = check(
+        "long",
+        &format!(
+            "node main\n\
+             main: const w = child_process.fork('./worker.js')\n\
+             main: w.send('{long}')\n\
+             expect w events process message\n"
+        ),
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    assert_eq!(code, 0, "{o:#}");
+    every_kernel_step_was_found(&o);
+    let send = at_line(&o, 3);
+    // One write of 100,003 bytes, then two reads of up to 64 KiB.
+    assert_eq!(send["syscalls"]["steps"], 3, "{send:#}");
+    assert_eq!(
+        send["node_writes"][0].as_str().map(str::len),
+        Some(100_006),
+        "the line escaped: its quotes as \\\" and its newline as \\n"
+    );
+    assert_eq!(node_events_at(&o, 3), ["w process message"]);
+}
+
+/// Sends of one tick: node writes each at once (one write each, never
+/// coalesced) and the other side's 'message' events come one per line,
+/// however many reads node needed (the model's one read is found among
+/// them; more are not a gap).
+#[test]
+fn sends_in_one_tick_agree_with_node_write_by_write() {
+    let (code, o) = check(
+        "one-tick",
+        "node main\n\
+         main: const w = child_process.fork('./worker.js')\n\
+         main: w.send('a'); w.send({b: 2}); w.send([3])\n\
+         w: process.send(1); process.send(2)\n\
+         main: w.send('x'); w.send(10n); w.send('never')\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    assert_eq!(code, 0, "{o:#}");
+    every_kernel_step_was_found(&o);
+    assert_eq!(
+        at_line(&o, 3)["node_writes"],
+        serde_json::json!([r#"\"a\"\n"#, r#"{\"b\":2}\n"#, r"[3]\n"])
+    );
+    assert_eq!(
+        node_events_at(&o, 3),
+        [
+            "w process message",
+            "w process message",
+            "w process message"
+        ]
+    );
+    assert_eq!(node_events_at(&o, 4), ["main w message", "main w message"]);
+    // The BigInt throws: 'never' is not sent.
+    assert_eq!(
+        at_line(&o, 5)["node_writes"],
+        serde_json::json!([r#"\"x\"\n"#])
+    );
 }

@@ -285,8 +285,9 @@ fn agrees_but_on_node_events(result: &serde_json::Value) -> bool {
 }
 
 /// The language's words in the `syntax` blocks: lowercase words between
-/// spaces, brackets and bars (`[shared]`, `same|new`). Placeholders are
-/// capitalised; `P.r`, `R[I]` and `"TEXT"` are not words.
+/// spaces, brackets and bars (`[shared]`, `same|new`), or camelCase ones
+/// (node's event `internalMessage`). Placeholders are capitalised; `P.r`,
+/// `R[I]` and `"TEXT"` are not words.
 fn syntax_words(reference: &str) -> BTreeSet<String> {
     blocks(reference)
         .into_iter()
@@ -294,7 +295,10 @@ fn syntax_words(reference: &str) -> BTreeSet<String> {
         .flat_map(|b| {
             b.text
                 .split(|c: char| c.is_whitespace() || "[]|:".contains(c))
-                .filter(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
+                .filter(|w| {
+                    w.starts_with(|c: char| c.is_ascii_lowercase())
+                        && w.chars().all(|c| c.is_ascii_alphabetic())
+                })
                 .map(str::to_string)
                 .collect::<Vec<_>>()
         })

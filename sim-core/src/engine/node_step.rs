@@ -39,6 +39,19 @@ pub struct StepGroup {
     /// replays. Its text is the step's `source`.
     #[serde(skip)]
     pub kernel: Option<Statement>,
+    /// Whether a signal handler makes this step (libuv's SIGCHLD handler
+    /// writing to the loop's signal pipe): it runs whenever the signal
+    /// arrives, on any of the process's threads, so its place among the
+    /// loop's own calls is a race with the process that sent the signal
+    /// (`check --node` compares it apart from them).
+    #[serde(skip)]
+    pub in_handler: bool,
+    /// What this step's `send()` wrote on an IPC channel: a JSON line, or
+    /// in advanced mode a frame (a length and V8's bytes), which the
+    /// kernel statement moves as a count. `check --node` compares it with
+    /// node's write.
+    #[serde(skip)]
+    pub wrote: Option<Vec<u8>>,
     /// The Node statement's own line, told from what it does and every
     /// Node event of the group: on its last step only.
     pub narration: Option<String>,
@@ -70,7 +83,7 @@ impl GroupRun {
             source: stmt.to_string(),
             pos: stmt.pos,
             actor,
-            what: narrate::node::what(stmt),
+            what: narrate::node::what(world, stmt),
             index: 0,
             pending,
             events: Vec::new(),
@@ -117,6 +130,11 @@ impl GroupRun {
             events,
             what: self.what.clone(),
             kernel: planned.stmt.clone(),
+            in_handler: planned.why == expand::Why::HandlerWrites,
+            wrote: match &planned.effect {
+                crate::node::state::Effect::Wrote { bytes, .. } => Some(bytes.to_vec()),
+                _ => None,
+            },
             narration: last.then(|| narrate::node::group(&self.what, &self.events)),
         };
         self.index += 1;

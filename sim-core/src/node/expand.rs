@@ -12,6 +12,9 @@
 //! `kill`. What the kernel language cannot say yet is told, not invented:
 //! the child's dup2 of its channel onto fd 3 is the `cloexec ... off`
 //! libuv makes when the fd is already in place.
+//!
+//! `expand/close.rs` plans the steps that close a channel: `disconnect()`
+//! from either side, and the end of file of a peer that died.
 
 use super::json;
 use super::send_error::SendError;
@@ -25,6 +28,9 @@ use crate::scenario::{ErrorKind, ScenarioError};
 use crate::sig::Signal;
 use crate::world::World;
 use std::sync::Arc;
+
+mod close;
+use close::{disconnect, orphaned, read_eof_and_close};
 
 /// How many bytes node's channel reads at a time (libuv's 64 KiB read
 /// buffer, uv__read's suggested size).
@@ -83,7 +89,7 @@ pub(crate) enum Why {
     /// `send()`: one write of JSON.stringify(message) + '\n'.
     Send,
     /// The receiving loop reads the channel (up to 64 KiB).
-    ReadChannel,
+    ReadChannel { advanced: bool },
     /// `send()` threw, writing nothing.
     Threw(SendError),
     /// `send()` on a closed channel: node emits 'error'
@@ -104,6 +110,16 @@ pub(crate) enum Why {
     ReadEof,
     /// The parent closes the channel.
     CloseChannel,
+    /// `disconnect()`: the caller closes its end of the channel.
+    Disconnect,
+    /// `disconnect()` on a closed channel: node emits 'error'
+    /// (ERR_IPC_DISCONNECTED) and closes nothing.
+    AlreadyDisconnected,
+    /// A child's loop reads its channel's end of file: its parent closed
+    /// its end (`disconnect()`) or died.
+    ReadParentEof,
+    /// The child closes its end of the channel after that end of file.
+    CloseParentChannel,
 }
 
 /// When a planned step runs.
@@ -172,11 +188,11 @@ impl Plan {
         self.steps.last_mut().expect("just pushed")
     }
 
-    fn alone(&mut self, why: Why) {
+    fn alone(&mut self, why: Why, effect: Effect) {
         self.steps.push(Planned {
             stmt: None,
             why,
-            effect: Effect::None,
+            effect,
             guard: Guard::Always,
         });
     }
@@ -226,13 +242,21 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
             })?;
             let watching = proc.watching_sigchld;
             match node {
-                NodeStmt::Fork { child, .. } => fork(world, &mut plan, actor, child, watching),
-                NodeStmt::Send { to, message } => send(world, &mut plan, actor, to, message)?,
+                NodeStmt::Fork { child, options, .. } => {
+                    let advanced = NodeStmt::advanced(options);
+                    fork(world, &mut plan, actor, child, watching, advanced)
+                }
+                NodeStmt::Send { to, message, more } => {
+                    let all: Vec<_> = std::iter::once(message).chain(more).collect();
+                    send(world, &mut plan, actor, to, &all)?
+                }
                 NodeStmt::Exit { code } => {
                     let code = NodeStmt::exit_code(code);
                     plan.op(&actor.text, Op::Exit { code }, Why::Exit, Effect::None);
                     after_death(world, &mut plan, &actor.text);
+                    orphaned(world, &mut plan, &actor.text);
                 }
+                NodeStmt::Disconnect { on } => disconnect(world, &mut plan, actor, on)?,
                 NodeStmt::Kill { child, signal } => {
                     child_object(world, actor, child)?;
                     let signal = NodeStmt::kill_signal(signal);
@@ -253,7 +277,14 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
 }
 
 /// `const CHILD = child_process.fork(MODULE)` in `actor`.
-fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bool) {
+fn fork(
+    world: &World,
+    plan: &mut Plan,
+    actor: &Name,
+    child: &Name,
+    watching: bool,
+    advanced: bool,
+) {
     let parent = actor.text.as_str();
     let c = child.text.as_str();
     let (ipc, err) = (channel(c), error_pipe(c));
@@ -268,16 +299,10 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
         Why::IpcSocketpair,
         Effect::None,
     );
-    let pipe = plan.name(&err);
-    plan.op(
-        parent,
-        Op::Pipe {
-            pipe,
-            cloexec: true,
-        },
-        Why::ErrorPipe,
-        Effect::None,
-    );
+    // uv_spawn starts the SIGCHLD watcher (uv_signal_start, whose
+    // rt_sigaction is made on the first spawn only) before it makes the
+    // error pipe in uv__spawn_and_init_child (node 20's strace: socketpair,
+    // rt_sigaction(SIGCHLD), pipe2, clone).
     if !watching {
         plan.op(
             parent,
@@ -293,6 +318,16 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
             },
         );
     }
+    let pipe = plan.name(&err);
+    plan.op(
+        parent,
+        Op::Pipe {
+            pipe,
+            cloexec: true,
+        },
+        Why::ErrorPipe,
+        Effect::None,
+    );
     plan.op(
         parent,
         Op::Fork {
@@ -303,6 +338,7 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
             parent: parent.into(),
             child: c.into(),
             channel: ipc.as_str().into(),
+            advanced,
         },
     );
     let end = plan.end(&err, Which::Pipe(PipeEnd::Write));
@@ -384,6 +420,16 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
     plan.op(parent, Op::Close { end }, Why::CloseErrorRead, Effect::None);
     let end = plan.end(&ipc, Which::Sock(Side::One));
     plan.op(parent, Op::Close { end }, Why::CloseChildEnd, Effect::None);
+    // The new node marks its channel fd close-on-exec early in its start,
+    // before its loop makes its signal pipe (node 20's strace:
+    // fcntl(3, F_SETFD, FD_CLOEXEC), then pipe2).
+    let end = plan.end(&ipc, Which::Sock(Side::One));
+    plan.op(
+        c,
+        Op::Cloexec { end, on: true },
+        Why::ChannelCloexec,
+        Effect::None,
+    );
     let pipe = plan.name(&signal_pipe(c));
     plan.op(
         c,
@@ -392,13 +438,6 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
             cloexec: true,
         },
         Why::ChildSignalPipe,
-        Effect::None,
-    );
-    let end = plan.end(&ipc, Which::Sock(Side::One));
-    plan.op(
-        c,
-        Op::Cloexec { end, on: true },
-        Why::ChannelCloexec,
         Effect::None,
     );
 }
@@ -430,7 +469,7 @@ fn send(
     plan: &mut Plan,
     actor: &Name,
     to: &NodeObject,
-    message: &crate::scenario::node_syntax::NodeValue,
+    messages: &[&crate::scenario::node_syntax::NodeValue],
 ) -> Result<(), ScenarioError> {
     // The channel, the writer's side, the receiving process and the object
     // the message arrives on there.
@@ -466,44 +505,93 @@ fn send(
             .proc(&actor.text)
             .and_then(|p| p.children.get(name.text.as_str()))
             .is_some_and(|c| c.connected),
-        NodeObject::Process => true,
+        NodeObject::Process => world
+            .node()
+            .proc(&actor.text)
+            .is_some_and(|p| p.parent_connected),
     };
-    let line = match json::stringify(&message.value) {
-        Ok(line) => line,
-        Err(e) => {
-            plan.alone(Why::Threw(e));
-            return Ok(());
+    let advanced = world.node().advanced(&chan);
+    let to_side = side.peer();
+    let mut waiting = world.node().unread(&chan, to_side.index()).len() as u64;
+    let mut wrote = false;
+    for message in messages {
+        // What send() writes: a JSON line, or in advanced mode a frame (a
+        // length and V8's bytes), which the kernel step moves as a count.
+        let written = match advanced {
+            false => json::stringify(&message.value)
+                .map(|line| (Payload::Text(line.clone()), line.into_bytes(), None)),
+            true => super::advanced::frame(&message.value).map(|frame| {
+                let got = super::advanced::received(&message.value)
+                    .map(|v| (json_text(&v), json::is_internal(&v)))
+                    .unwrap_or_default();
+                (Payload::Bytes(frame.len() as u64), frame, Some(got))
+            }),
+        };
+        let (payload, bytes, got) = match written {
+            Ok(w) => w,
+            // A throw ends the statement: the sends after it never run.
+            Err(e) => {
+                plan.alone(Why::Threw(e), Effect::None);
+                break;
+            }
+        };
+        if !connected {
+            // node's send() on a closed channel returns false and emits
+            // 'error' (ERR_IPC_CHANNEL_CLOSED) on the object; it never
+            // throws.
+            let object = match to {
+                NodeObject::Child { name } => name.text.as_str().into(),
+                NodeObject::Process => PROCESS_OBJECT.into(),
+            };
+            plan.alone(
+                Why::ChannelClosed,
+                Effect::Error {
+                    process: actor.text.as_str().into(),
+                    object,
+                    code: "ERR_IPC_CHANNEL_CLOSED",
+                },
+            );
+            continue;
         }
-    };
-    if !connected {
-        plan.alone(Why::ChannelClosed);
+        waiting += bytes.len() as u64;
+        wrote = true;
+        let end = plan.end(&chan, Which::Sock(side));
+        plan.op(
+            &actor.text,
+            Op::Send {
+                end,
+                payload,
+                nonblock: false,
+            },
+            Why::Send,
+            Effect::Wrote {
+                writer: actor.text.as_str().into(),
+                channel: chan.clone(),
+                to: to_side.index(),
+                bytes: Arc::from(bytes),
+                advanced: got,
+            },
+        );
+    }
+    if !wrote {
         return Ok(());
     }
-    let to_side = side.peer();
-    let end = plan.end(&chan, Which::Sock(side));
-    plan.op(
-        &actor.text,
-        Op::Send {
-            end,
-            payload: Payload::Text(line.clone()),
-            nonblock: false,
-        },
-        Why::Send,
-        Effect::Wrote {
-            writer: actor.text.as_str().into(),
-            channel: chan.clone(),
-            to: to_side.index(),
-            bytes: Arc::from(line.into_bytes()),
-        },
-    );
+    // The receiving loop reads 64 KiB at a time, whatever has arrived:
+    // the sends of one tick are all there before it wakes (one read, a
+    // 'message' each), and a message longer than 64 KiB takes several
+    // reads and is one 'message' once its last byte has come.
+    let reads = waiting.div_ceil(CHANNEL_READ);
     // The message arrives only where node runs and the loop can read.
-    let reads = receiver.as_deref().is_some_and(|r| {
+    let listening = receiver.as_deref().is_some_and(|r| {
         world.node().proc(r).is_some()
             && world
                 .pid_of(r)
                 .is_some_and(|pid| !world.proc(pid).state.is_dead())
     });
-    if let (true, Some(receiver)) = (reads, receiver) {
+    let Some(receiver) = receiver.filter(|_| listening) else {
+        return Ok(());
+    };
+    for _ in 0..reads {
         let end = plan.end(&chan, Which::Sock(to_side));
         plan.op(
             &receiver,
@@ -512,11 +600,11 @@ fn send(
                 max: CHANNEL_READ,
                 nonblock: false,
             },
-            Why::ReadChannel,
+            Why::ReadChannel { advanced },
             Effect::Read {
                 process: receiver.as_str().into(),
-                object,
-                channel: chan,
+                object: object.clone(),
+                channel: chan.clone(),
                 side: to_side.index(),
             },
         );
@@ -542,7 +630,7 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     let Some(object) = node.children.get(child) else {
         return;
     };
-    if world.proc(parent_pid).state.is_dead() || !object.connected {
+    if world.proc(parent_pid).state.is_dead() {
         return;
     }
     let first = plan.steps.len();
@@ -562,33 +650,11 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     // died, before SIGCHLD was sent, and libuv runs its signal watcher
     // last in a poll round; so 'disconnect' comes before 'exit' (as node
     // 20 shows: spawn, disconnect, exit, close).
-    let chan = object.channel.clone();
-    let end = plan.end(&chan, Which::Sock(Side::Zero));
-    plan.op(
-        &parent,
-        Op::Recv {
-            end,
-            max: CHANNEL_READ,
-            nonblock: false,
-        },
-        Why::ReadEof,
-        Effect::Read {
-            process: parent.as_str().into(),
-            object: child.into(),
-            channel: chan.clone(),
-            side: Side::Zero.index(),
-        },
-    );
-    let end = plan.end(&chan, Which::Sock(Side::Zero));
-    plan.op(
-        &parent,
-        Op::Close { end },
-        Why::CloseChannel,
-        Effect::Closed {
-            parent: parent.as_str().into(),
-            child: child.into(),
-        },
-    );
+    // A channel already closed (a disconnect()) has no end of file to
+    // read: the chain goes on to the SIGCHLD watcher.
+    if object.connected {
+        read_eof_and_close(plan, &parent, child, &object.channel);
+    }
     let end = plan.end(&sig, Which::Pipe(PipeEnd::Read));
     plan.op(
         &parent,
@@ -625,5 +691,15 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     }
     for step in &mut plan.steps[first..] {
         step.guard = Guard::Dead(child.into());
+    }
+}
+
+/// A received value as its 'message' listener's argument is compared:
+/// JSON text (what JSON.stringify gives of it), or the error it throws in
+/// parentheses (an advanced-mode BigInt).
+fn json_text(value: &super::JsValue) -> String {
+    match json::stringify(value) {
+        Ok(line) => line.trim_end_matches('\n').to_string(),
+        Err(e) => format!("({e})"),
     }
 }

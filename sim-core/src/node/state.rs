@@ -13,6 +13,7 @@
 //! Node statement's group, by the `Effect` the expansion (`expand.rs`)
 //! attached to that step; the kernel model never looks at it.
 
+use super::advanced::FrameReader;
 use super::json::JsonReader;
 use crate::scenario::keyword::NodeEventName;
 use crate::scenario::{ExitStatus, OpResult};
@@ -99,6 +100,9 @@ pub struct ChildObject {
     pub exit: Option<ExitStatus>,
     /// Whether the channel is still open in the parent.
     pub connected: bool,
+    /// Whether the parent closed it with `disconnect()`: node then never
+    /// emits 'close' (a known node bug, NODE-FACTS), even after 'exit'.
+    pub disconnected_here: bool,
     /// Its place among its parent's children in the order they were
     /// spawned: the order of libuv's process handle queue, which the
     /// SIGCHLD watcher walks.
@@ -117,6 +121,10 @@ pub struct NodeProc {
     /// The socketpair to its parent, for a child made by `fork()`; it
     /// holds side 1.
     pub parent_channel: Option<Arc<str>>,
+    /// Whether that channel is still open here (`process.connected`):
+    /// false after `process.disconnect()`, or once the parent closed its
+    /// end or died and the loop read the end of file.
+    pub parent_connected: bool,
     /// What its `process` object emitted.
     pub process_events: EventLog,
 }
@@ -127,12 +135,23 @@ pub struct NodeProc {
 pub struct Flow {
     pub unread: Vec<u8>,
     pub reader: JsonReader,
+    /// The advanced-mode reader (`serialization: 'advanced'`).
+    pub frames: FrameReader,
+    /// In advanced mode, what each frame written and not yet read is to
+    /// its 'message' listener, in order: the received value as JSON text
+    /// (what `expect ... message` compares) and whether it is internal.
+    /// The bytes are V8's; the model keeps the value beside them rather
+    /// than deserialise them.
+    pub sent: std::collections::VecDeque<(String, bool)>,
 }
 
 /// One IPC channel: the flow to side 0 (the parent) and to side 1.
 #[derive(Clone, Debug, Default)]
 pub struct Channel {
     pub to: [Flow; 2],
+    /// Whether fork() asked for `serialization: 'advanced'`: each message
+    /// a length and V8's bytes, not a JSON line.
+    pub advanced: bool,
 }
 
 /// The Node layer's state.
@@ -161,6 +180,7 @@ pub(crate) enum Effect {
         parent: Arc<str>,
         child: Arc<str>,
         channel: Arc<str>,
+        advanced: bool,
     },
     /// The child's exec returned control to the parent's uv_spawn, which
     /// read the error pipe: EOF is 'spawn'. The child now runs node.
@@ -176,6 +196,9 @@ pub(crate) enum Effect {
         channel: Arc<str>,
         to: usize,
         bytes: Arc<[u8]>,
+        /// In advanced mode, the message as its listener gets it (JSON
+        /// text, internal or not).
+        advanced: Option<(String, bool)>,
     },
     /// The receiving end's read of `channel` at side `side`, in `process`,
     /// for `object` (a child object's name, or `process`).
@@ -197,6 +220,26 @@ pub(crate) enum Effect {
         parent: Arc<str>,
         child: Arc<str>,
     },
+    /// The parent's `child.disconnect()` closed its end: 'disconnect',
+    /// and never 'close'.
+    Disconnected {
+        parent: Arc<str>,
+        child: Arc<str>,
+    },
+    /// `child`'s channel to its parent is closed at its end (its own
+    /// `process.disconnect()`, or its loop read the end of file of a
+    /// parent that disconnected or died): its `process` emits
+    /// 'disconnect'.
+    ParentGone {
+        child: Arc<str>,
+    },
+    /// Node emits 'error' with an Error of this code on `object` in
+    /// `process` (a send on a closed channel, a second disconnect()).
+    Error {
+        process: Arc<str>,
+        object: Arc<str>,
+        code: &'static str,
+    },
 }
 
 impl NodeState {
@@ -213,6 +256,11 @@ impl NodeState {
             None => Some(&proc.process_events),
             Some(child) => proc.children.get(child).map(|c| &c.events),
         }
+    }
+
+    /// Whether `channel` carries advanced-mode frames.
+    pub fn advanced(&self, channel: &str) -> bool {
+        self.channels.get(channel).is_some_and(|c| c.advanced)
     }
 
     /// The bytes written toward `side` of `channel` and not read yet.
@@ -249,8 +297,15 @@ impl NodeState {
                 parent,
                 child,
                 channel,
+                advanced,
             } => {
-                Arc::make_mut(&mut world.node.channels).insert(channel.clone(), Channel::default());
+                Arc::make_mut(&mut world.node.channels).insert(
+                    channel.clone(),
+                    Channel {
+                        advanced: *advanced,
+                        ..Channel::default()
+                    },
+                );
                 if let Some(p) = Arc::make_mut(&mut world.node.procs).get_mut(parent) {
                     let order = p.children.len() as u32;
                     p.children.insert(
@@ -260,6 +315,7 @@ impl NodeState {
                             events: EventLog::new(),
                             exit: None,
                             connected: true,
+                            disconnected_here: false,
                             order,
                         },
                     );
@@ -287,6 +343,7 @@ impl NodeState {
                 channel,
                 to,
                 bytes,
+                advanced,
             } => {
                 let moved = match result_of(world, writer) {
                     Some(OpResult::Value(n)) if n >= 0 => (n as usize).min(bytes.len()),
@@ -294,6 +351,9 @@ impl NodeState {
                 };
                 if let Some(c) = Arc::make_mut(&mut world.node.channels).get_mut(channel) {
                     c.to[*to].unread.extend_from_slice(&bytes[..moved]);
+                    if let (Some(m), true) = (advanced, moved > 0) {
+                        c.to[*to].sent.push_back(m.clone());
+                    }
                 }
             }
             Effect::Read {
@@ -309,17 +369,26 @@ impl NodeState {
                 let Some(c) = Arc::make_mut(&mut world.node.channels).get_mut(channel) else {
                     return events;
                 };
+                let advanced = c.advanced;
                 let flow = &mut c.to[*side];
                 let n = n.min(flow.unread.len());
                 let chunk: Vec<u8> = flow.unread.drain(..n).collect();
-                let messages = flow.reader.read(&chunk);
-                for m in messages.into_iter().filter(|m| !m.internal) {
-                    events.push(world.node.emit(
-                        process,
-                        object,
-                        NodeEventName::Message,
-                        vec![m.line],
-                    ));
+                let messages: Vec<(String, bool)> = if advanced {
+                    let frames = flow.frames.read(&chunk).len();
+                    (0..frames).filter_map(|_| flow.sent.pop_front()).collect()
+                } else {
+                    flow.reader
+                        .read(&chunk)
+                        .into_iter()
+                        .map(|m| (m.line, m.internal))
+                        .collect()
+                };
+                for (line, internal) in messages {
+                    let name = match internal {
+                        true => NodeEventName::InternalMessage,
+                        false => NodeEventName::Message,
+                    };
+                    events.push(world.node.emit(process, object, name, vec![line]));
                 }
             }
             Effect::Waited { parent, child } => {
@@ -330,13 +399,13 @@ impl NodeState {
                     .pid_of(parent)
                     .and_then(|pid| world.proc(pid).last_reaped);
                 if let (true, Some(status)) = (reaped, status) {
-                    let mut connected = true;
+                    let mut closes = false;
                     if let Some(c) = Arc::make_mut(&mut world.node.procs)
                         .get_mut(parent)
                         .and_then(|p| p.children.get_mut(child))
                     {
                         c.exit = Some(status);
-                        connected = c.connected;
+                        closes = !c.connected && !c.disconnected_here;
                     }
                     events.push(world.node.emit(
                         parent,
@@ -345,8 +414,9 @@ impl NodeState {
                         exit_args(status),
                     ));
                     // 'close' once the child has exited and its channel
-                    // is closed, whichever came last.
-                    if !connected {
+                    // is closed, whichever came last; never after the
+                    // parent's own disconnect().
+                    if closes {
                         events.push(world.node.emit(
                             parent,
                             child,
@@ -355,6 +425,44 @@ impl NodeState {
                         ));
                     }
                 }
+            }
+            Effect::Disconnected { parent, child } => {
+                if let Some(c) = Arc::make_mut(&mut world.node.procs)
+                    .get_mut(parent)
+                    .and_then(|p| p.children.get_mut(child))
+                {
+                    c.connected = false;
+                    c.disconnected_here = true;
+                    events.push(
+                        world
+                            .node
+                            .emit(parent, child, NodeEventName::Disconnect, vec![]),
+                    );
+                }
+            }
+            Effect::ParentGone { child } => {
+                if let Some(p) = Arc::make_mut(&mut world.node.procs).get_mut(child) {
+                    p.parent_connected = false;
+                    let process: Arc<str> = crate::scenario::node_syntax::PROCESS_OBJECT.into();
+                    events.push(world.node.emit(
+                        child,
+                        &process,
+                        NodeEventName::Disconnect,
+                        vec![],
+                    ));
+                }
+            }
+            Effect::Error {
+                process,
+                object,
+                code,
+            } => {
+                events.push(world.node.emit(
+                    process,
+                    object,
+                    NodeEventName::Error,
+                    vec![format!("\"{code}\"")],
+                ));
             }
             Effect::Closed { parent, child } => {
                 let Some(c) = Arc::make_mut(&mut world.node.procs)
@@ -414,6 +522,7 @@ impl NodeProc {
             signal_pipe,
             watching_sigchld: false,
             children: LiteMap::new(),
+            parent_connected: parent_channel.is_some(),
             parent_channel,
             process_events: EventLog::new(),
         }

@@ -226,6 +226,12 @@ pub enum NodeEventName {
     Exit,
     Disconnect,
     Close,
+    /// A send on a closed channel, a disconnect() of one (node emits it
+    /// with the Error; the model and `check --node` keep its code).
+    Error,
+    /// A message whose `cmd` starts with `NODE_`: node's own, never
+    /// 'message'.
+    InternalMessage,
 }
 
 keywords!(NodeEventName {
@@ -234,6 +240,8 @@ keywords!(NodeEventName {
     Exit => "exit",
     Disconnect => "disconnect",
     Close => "close",
+    Error => "error",
+    InternalMessage => "internalMessage",
 });
 
 impl NodeEventName {
@@ -242,7 +250,7 @@ impl NodeEventName {
     pub fn arity(self) -> usize {
         match self {
             NodeEventName::Spawn | NodeEventName::Disconnect => 0,
-            NodeEventName::Message => 1,
+            NodeEventName::Message | NodeEventName::Error | NodeEventName::InternalMessage => 1,
             NodeEventName::Exit | NodeEventName::Close => 2,
         }
     }

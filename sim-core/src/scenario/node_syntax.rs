@@ -76,11 +76,23 @@ impl fmt::Display for NodeObject {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "node")]
 pub enum NodeStmt {
-    /// `const CHILD = child_process.fork(MODULE)`: CHILD names the child
-    /// object and the child process.
-    Fork { child: Name, module: NodeValue },
-    /// `CHILD.send(VALUE)` or `process.send(VALUE)`.
-    Send { to: NodeObject, message: NodeValue },
+    /// `const CHILD = child_process.fork(MODULE[, OPTIONS])`: CHILD names
+    /// the child object and the child process; OPTIONS is
+    /// `{serialization: 'json'}` or `{serialization: 'advanced'}`.
+    Fork {
+        child: Name,
+        module: NodeValue,
+        options: Option<NodeValue>,
+    },
+    /// `CHILD.send(VALUE)` or `process.send(VALUE)`; `more` are further
+    /// sends to the same object in the same statement
+    /// (`w.send(1); w.send(2)`), made in one tick before the other side's
+    /// loop reads.
+    Send {
+        to: NodeObject,
+        message: NodeValue,
+        more: Vec<NodeValue>,
+    },
     /// `process.exit(CODE)`; `process.exit()` is code 0.
     Exit { code: Option<NodeValue> },
     /// `CHILD.kill()` (SIGTERM) or `CHILD.kill(SIGNAL)`.
@@ -88,9 +100,18 @@ pub enum NodeStmt {
         child: Name,
         signal: Option<NodeValue>,
     },
+    /// `CHILD.disconnect()` or `process.disconnect()`: close the channel.
+    Disconnect { on: NodeObject },
 }
 
 impl NodeStmt {
+    /// Whether fork's options ask for `serialization: 'advanced'`.
+    pub fn advanced(options: &Option<NodeValue>) -> bool {
+        options
+            .as_ref()
+            .is_some_and(|o| serialization_of(&o.value) == Some("advanced"))
+    }
+
     /// The exit code `process.exit(...)` passes: an integer (node takes
     /// it mod 256 when the process ends), 0 when none is given.
     pub fn exit_code(code: &Option<NodeValue>) -> i32 {
@@ -109,6 +130,25 @@ impl NodeStmt {
     }
 }
 
+/// The serialization fork's options name, when they are exactly
+/// `{serialization: 'json'|'advanced'}` (the one option the language
+/// reads).
+fn serialization_of(options: &JsValue) -> Option<&'static str> {
+    let JsValue::Object(o) = options else {
+        return None;
+    };
+    let mut entries = o.entries();
+    let (key, value) = entries.next()?;
+    if entries.next().is_some() || key != "serialization" {
+        return None;
+    }
+    match value {
+        JsValue::String(s) if s == "json" => Some("json"),
+        JsValue::String(s) if s == "advanced" => Some("advanced"),
+        _ => None,
+    }
+}
+
 /// The signal a `kill()` argument names: 'SIGKILL' or a number.
 fn signal_of(value: &JsValue) -> Option<Signal> {
     match value {
@@ -123,13 +163,29 @@ fn signal_of(value: &JsValue) -> Option<Signal> {
 impl fmt::Display for NodeStmt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NodeStmt::Fork { child, module } => write!(
-                f,
-                "{} {child} = child_process.fork({})",
-                NodeWord::Const,
-                module.text
-            ),
-            NodeStmt::Send { to, message } => write!(f, "{to}.send({})", message.text),
+            NodeStmt::Fork {
+                child,
+                module,
+                options,
+            } => {
+                write!(
+                    f,
+                    "{} {child} = child_process.fork({}",
+                    NodeWord::Const,
+                    module.text
+                )?;
+                if let Some(o) = options {
+                    write!(f, ", {}", o.text)?;
+                }
+                f.write_str(")")
+            }
+            NodeStmt::Send { to, message, more } => {
+                write!(f, "{to}.send({})", message.text)?;
+                for m in more {
+                    write!(f, "; {to}.send({})", m.text)?;
+                }
+                Ok(())
+            }
             NodeStmt::Exit { code } => match code {
                 Some(code) => write!(f, "process.exit({})", code.text),
                 None => write!(f, "process.exit()"),
@@ -138,6 +194,7 @@ impl fmt::Display for NodeStmt {
                 Some(signal) => write!(f, "{child}.kill({})", signal.text),
                 None => write!(f, "{child}.kill()"),
             },
+            NodeStmt::Disconnect { on } => write!(f, "{on}.disconnect()"),
         }
     }
 }
@@ -261,6 +318,23 @@ impl<'a> Js<'a> {
         Ok(NodeValue { text, pos, value })
     }
 
+    /// A `send`'s `(VALUE)`; `send()` is node's ERR_MISSING_ARGS, a value
+    /// the run reports as what send threw.
+    fn send_argument(&mut self) -> Result<NodeValue, ScenarioError> {
+        self.eat("(")?;
+        let message = if self.peek_is(")") {
+            NodeValue {
+                text: String::new(),
+                pos: self.pos(),
+                value: JsValue::Undefined,
+            }
+        } else {
+            self.value()?
+        };
+        self.eat(")")?;
+        Ok(message)
+    }
+
     /// `(VALUE)`, or `()` when `optional`.
     fn argument(&mut self, optional: bool) -> Result<Option<NodeValue>, ScenarioError> {
         self.eat("(")?;
@@ -309,13 +383,33 @@ pub(super) fn parse_statement(
         number,
         at: start,
     };
-    let what = "a Node statement: const, process.send, process.exit, or a child's send or kill";
+    let what = "a Node statement: const, process.send, process.exit, process.disconnect, or a child's send, kill or disconnect";
     let (first, first_pos) = js.ident(what)?;
     let stmt = if first == NodeWord::Const.keyword() {
         let child = js.name("the child's name (a variable that is a scenario name)")?;
         js.eat("=")?;
         js.eat("child_process.fork")?;
-        let module = js.argument(false)?.expect("a required argument is given");
+        js.eat("(")?;
+        let module = js.value()?;
+        let options = if js.peek_is(",") {
+            js.at += 1;
+            let o = js.value()?;
+            if serialization_of(&o.value).is_none() {
+                return Err(ScenarioError::new(
+                    o.pos,
+                    ErrorKind::Expected {
+                        expected:
+                            "fork's options: {serialization: 'json'} or {serialization: 'advanced'}"
+                                .into(),
+                        found: o.text.clone(),
+                    },
+                ));
+            }
+            Some(o)
+        } else {
+            None
+        };
+        js.eat(")")?;
         if !matches!(module.value, JsValue::String(_)) {
             return Err(ScenarioError::new(
                 module.pos,
@@ -325,13 +419,19 @@ pub(super) fn parse_statement(
                 },
             ));
         }
-        NodeStmt::Fork { child, module }
+        NodeStmt::Fork {
+            child,
+            module,
+            options,
+        }
     } else {
         js.eat(".")?;
-        let (method, method_pos) = js.ident("a method: send, exit or kill")?;
+        let (method, method_pos) = js.ident("a method: send, exit, kill or disconnect")?;
         let on_process = first == PROCESS_OBJECT;
         match (method.as_str(), on_process) {
             ("send", _) => {
+                // `; TO.send(V)` again: more sends in the same tick.
+                let again = format!("{first}.send");
                 let to = if on_process {
                     NodeObject::Process
                 } else {
@@ -339,20 +439,14 @@ pub(super) fn parse_statement(
                         name: child_name(first, first_pos)?,
                     }
                 };
-                js.eat("(")?;
-                // `send()` is node's ERR_MISSING_ARGS, a value the run
-                // reports as what send threw.
-                let message = if js.peek_is(")") {
-                    NodeValue {
-                        text: String::new(),
-                        pos: js.pos(),
-                        value: JsValue::Undefined,
-                    }
-                } else {
-                    js.value()?
-                };
-                js.eat(")")?;
-                NodeStmt::Send { to, message }
+                let message = js.send_argument()?;
+                let mut more = Vec::new();
+                while js.peek_is(";") && js.rest()[1..].trim_start().starts_with(&again) {
+                    js.at += 1;
+                    js.eat(&again)?;
+                    more.push(js.send_argument()?);
+                }
+                NodeStmt::Send { to, message, more }
             }
             ("exit", true) => {
                 let code = js.argument(true)?;
@@ -387,11 +481,23 @@ pub(super) fn parse_statement(
                 }
                 NodeStmt::Kill { child, signal }
             }
+            ("disconnect", _) => {
+                let on = if on_process {
+                    NodeObject::Process
+                } else {
+                    NodeObject::Child {
+                        name: child_name(first, first_pos)?,
+                    }
+                };
+                js.eat("(")?;
+                js.eat(")")?;
+                NodeStmt::Disconnect { on }
+            }
             _ => {
                 let offered = if on_process {
-                    "process.send or process.exit"
+                    "process.send, process.exit or process.disconnect"
                 } else {
-                    "send or kill"
+                    "send, kill or disconnect"
                 };
                 return Err(ScenarioError::new(
                     method_pos,

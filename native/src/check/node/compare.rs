@@ -10,6 +10,7 @@ use super::model::{ModelRun, Seen};
 use super::program::{Programs, Todo};
 use super::run::Observed;
 use super::strace;
+use super::syscalls::{SyscallCheck, Traced};
 use serde::Serialize;
 use sim_core::scenario::ast::Expect;
 use sim_core::scenario::node_syntax::NodeObject;
@@ -43,6 +44,9 @@ pub(super) struct Record {
     pub model_writes: Vec<String>,
     /// None when the bytes were not recorded (no strace).
     pub node_writes: Option<Vec<String>>,
+    /// The kernel steps the model's group claims against node's system
+    /// calls; None when strace did not run.
+    pub syscalls: Option<SyscallCheck>,
 }
 
 /// An expect judged on both sides.
@@ -167,6 +171,7 @@ fn statement_rows(
     observed: &Observed,
     pos: sim_core::scenario::ast::Pos,
     bytes: Option<&strace::ChannelWrites>,
+    traced: Option<&Traced>,
 ) -> (Vec<Row>, Record) {
     let said = model.said.get(&pos).cloned().unwrap_or_default();
     let real = observed.statements.get(&i).cloned().unwrap_or_default();
@@ -225,6 +230,22 @@ fn statement_rows(
             }
         }
     }
+    let syscalls = traced.map(|t| t.check(i, &said.steps));
+    if let Some(Some(m)) = syscalls.as_ref().map(|s| &s.missing) {
+        let after = m
+            .after
+            .as_ref()
+            .map_or_else(String::new, |a| format!(" after {a}"));
+        let saw = match m.saw.is_empty() {
+            true => format!("no {} call{after}", m.syscalls),
+            false => format!("next{after}: {}", m.saw.join("; ")),
+        };
+        rows.push(Row {
+            what: format!("{}: kernel steps against its system calls", m.process),
+            model: format!("{} ({})", m.step, m.syscalls),
+            node: format!("not found in order; {saw}"),
+        });
+    }
     let record = Record {
         line: pos.line,
         source: String::new(),
@@ -232,6 +253,7 @@ fn statement_rows(
         node_events: real.events.clone(),
         model_writes: said.writes.iter().map(|b| escaped(b)).collect(),
         node_writes,
+        syscalls,
     };
     (rows, record)
 }
@@ -247,6 +269,17 @@ pub(super) fn compare(
         .strace
         .as_ref()
         .map(|text| strace::channel_writes(text, &observed.known));
+    let runs: Vec<usize> = programs
+        .plan
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| matches!(p.todo, Todo::Start { .. } | Todo::Run { .. }))
+        .map(|(i, _)| i)
+        .collect();
+    let traced = observed
+        .strace
+        .as_ref()
+        .map(|text| Traced::new(text, &observed.known, &runs));
     let mut diffs = Vec::new();
     let mut expects = Vec::new();
     let mut records = Vec::new();
@@ -258,8 +291,15 @@ pub(super) fn compare(
                     Todo::Run { actor, .. } => Some(actor.as_str()),
                     _ => None,
                 };
-                let (rows, mut record) =
-                    statement_rows(i, actor, model, observed, planned.pos, bytes.as_ref());
+                let (rows, mut record) = statement_rows(
+                    i,
+                    actor,
+                    model,
+                    observed,
+                    planned.pos,
+                    bytes.as_ref(),
+                    traced.as_ref(),
+                );
                 record.source = planned.source.clone();
                 records.push(record);
                 if !rows.is_empty() {

@@ -14,7 +14,7 @@ const name = process.env.FORKSCOPE_NODE_NAME;
 const objects = Object.create(null);
 // How many arguments each event passes that the model records (a
 // message's sendHandle, always undefined here, is left out).
-const ARITY = { spawn: 0, message: 1, exit: 2, disconnect: 0, close: 2, error: 1 };
+const ARITY = { spawn: 0, message: 1, internalMessage: 1, exit: 2, disconnect: 0, close: 2, error: 1 };
 
 let control = null;
 function say(msg) {
@@ -25,7 +25,13 @@ function arg(event, a) {
   if (a === undefined) return 'undefined';
   // An Error does not survive JSON.stringify: its code (or message) does.
   if (event === 'error' && a instanceof Error) return JSON.stringify(a.code || a.message);
-  return JSON.stringify(a);
+  // An advanced-mode message may hold what JSON cannot say (a BigInt):
+  // the model says the TypeError in parentheses too.
+  try {
+    return JSON.stringify(a);
+  } catch (e) {
+    return '(' + String(e) + ')';
+  }
 }
 
 function watch(object, emitter, events) {
@@ -48,18 +54,22 @@ function channelFds() {
 
 // A forked child listens to its own process object from the start, so a
 // message that arrives before any command is still seen.
-if (typeof process.send === 'function') watch('process', process, ['message', 'disconnect']);
+if (typeof process.send === 'function') {
+  watch('process', process, ['message', 'internalMessage', 'disconnect', 'error']);
+}
 
-exports.fork = function fork(module, child) {
+exports.fork = function fork(module, child, options) {
   // The child learns its scenario name from its environment (several
   // children may run one module); fork() copies process.env as it is now.
   process.env.FORKSCOPE_NODE_NAME = child;
   try {
-    objects[child] = child_process.fork(module);
+    objects[child] = child_process.fork(module, options);
   } finally {
     process.env.FORKSCOPE_NODE_NAME = name;
   }
-  watch(child, objects[child], ['spawn', 'message', 'exit', 'disconnect', 'close', 'error']);
+  watch(child, objects[child], [
+    'spawn', 'message', 'internalMessage', 'exit', 'disconnect', 'close', 'error',
+  ]);
 };
 
 exports.objects = objects;

@@ -2,18 +2,20 @@
 //! real node on PATH, in lockstep, and compare with the model, statement
 //! by statement: the events each object emits (names, arguments, order)
 //! and the exact bytes each side writes on the IPC channel, with the Node
-//! event expects judged on node's events as well as the model's.
+//! event expects judged on node's events as well as the model's,
+//!
+//! and the system calls each process made, against the kernel steps the
+//! model's group claims.
 //!
 //! `program` writes the JavaScript (one file per program, run by the
 //! harness in harness.js), `run` runs it in lockstep over a control socket
-//! (and under strace when there is one), `strace` reads the channel bytes
-//! out of strace's output, `model` reads the model's account off a run of
+//! (and under strace when there is one), `strace` reads strace's output
+//! (its calls, the channel bytes), `syscalls` holds each group's kernel
+//! steps against the calls, `model` reads the model's account off a run of
 //! `Sim`, `compare` holds one against the other, `report` is what a person
 //! reads. docs/check-node.md documents it and its `--json`.
 //!
-//! Not here: the kernel steps each group claims against the syscalls
-//! node makes (only the write calls are traced); the kernel replay is
-//! `forkscope check` without `--node`.
+//! Not here: the kernel replay, `forkscope check` without `--node`.
 
 mod compare;
 mod model;
@@ -21,6 +23,7 @@ mod program;
 mod report;
 mod run;
 mod strace;
+mod syscalls;
 
 use super::outcome::{CheckError, ErrorKind, Status};
 use super::CheckArgs;

@@ -5,7 +5,7 @@
 //! model (`Sim`), by the statement's position.
 
 use sim_core::engine::Sim;
-use sim_core::scenario::ast::{Op, Payload, Pos, StatementKind};
+use sim_core::scenario::ast::{Op, Pos, StatementKind};
 use sim_core::scenario::ScenarioError;
 use std::collections::BTreeMap;
 
@@ -32,6 +32,19 @@ impl Seen {
     }
 }
 
+/// One kernel step a Node statement's group claims: the kernel statement
+/// the model ran, in the process that ran it.
+#[derive(Clone, Debug)]
+pub(super) struct Claim {
+    pub process: String,
+    /// Made by a signal handler (libuv's SIGCHLD handler): compared apart
+    /// from the loop's own calls (syscalls.rs says why).
+    pub in_handler: bool,
+    pub op: Op,
+    /// The kernel statement, as the trace prints it.
+    pub source: String,
+}
+
 /// The model's account of one Node statement.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Said {
@@ -39,6 +52,8 @@ pub(super) struct Said {
     /// What the statement's `send()` wrote on the channel, one entry per
     /// write(2).
     pub writes: Vec<Vec<u8>>,
+    /// The kernel steps its group claims, in the order the model ran them.
+    pub steps: Vec<Claim>,
 }
 
 /// The model's whole run: each statement's account by its position, each
@@ -67,18 +82,28 @@ pub(super) fn run(text: &str) -> Result<ModelRun, ScenarioError> {
             name: e.event.to_string(),
             args: e.args.clone(),
         }));
-        // A send of text within a Node group is a channel write (libuv's
-        // signal-pipe messages are counts of bytes, not text).
-        if let Some(StatementKind::Op {
-            op:
-                Op::Send {
-                    payload: Payload::Text(line),
-                    ..
+        match group.kernel.as_ref().map(|s| &s.kind) {
+            Some(StatementKind::Op { actor, op }) => entry.steps.push(Claim {
+                process: actor.text.clone(),
+                in_handler: group.in_handler,
+                op: op.clone(),
+                source: step.source.clone(),
+            }),
+            // `node NAME`: the process starts (the execve of node).
+            Some(StatementKind::Process { name }) => entry.steps.push(Claim {
+                process: name.text.clone(),
+                in_handler: false,
+                op: Op::Exec {
+                    program: "node".into(),
                 },
-            ..
-        }) = group.kernel.as_ref().map(|s| &s.kind)
-        {
-            entry.writes.push(line.clone().into_bytes());
+                source: step.source.clone(),
+            }),
+            _ => {}
+        }
+        // A send() is a channel write, its JSON line or its advanced
+        // frame (libuv's signal-pipe messages are not).
+        if let Some(bytes) = &group.wrote {
+            entry.writes.push(bytes.clone());
         }
     }
     Ok(ModelRun {

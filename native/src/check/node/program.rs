@@ -140,12 +140,23 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
             StatementKind::Node { actor, stmt: node } => {
                 let actor = actor.text.as_str();
                 let (js, ends, forks) = match node {
-                    NodeStmt::Fork { child, module } => {
+                    NodeStmt::Fork {
+                        child,
+                        module,
+                        options,
+                    } => {
                         let file = module_file(&module.value, module.pos)?;
                         let JsValue::String(path) = &module.value else {
                             unreachable!("module_file accepts strings only")
                         };
-                        let js = format!("h.fork({}, {})", js_string(path), js_string(&child.text));
+                        let options = options
+                            .as_ref()
+                            .map_or_else(String::new, |o| format!(", {}", o.value.to_js()));
+                        let js = format!(
+                            "h.fork({}, {}{options})",
+                            js_string(path),
+                            js_string(&child.text)
+                        );
                         code(actor, js)?;
                         file_of.insert(child.text.clone(), file);
                         plan.push(Planned {
@@ -159,12 +170,17 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                         });
                         continue;
                     }
-                    NodeStmt::Send { to, message } => {
+                    NodeStmt::Send { to, message, more } => {
                         let target = match to {
                             NodeObject::Child { name } => format!("o[{}]", js_string(&name.text)),
                             NodeObject::Process => "process".to_string(),
                         };
-                        (format!("{target}.send({})", message.value.to_js()), false, None)
+                        // Several sends run in one tick, as written.
+                        let js: Vec<String> = std::iter::once(message)
+                            .chain(more)
+                            .map(|m| format!("{target}.send({})", m.value.to_js()))
+                            .collect();
+                        (js.join("; "), false, None)
                     }
                     NodeStmt::Exit { code } => {
                         let arg = code.as_ref().map(|c| c.value.to_js()).unwrap_or_default();
@@ -173,6 +189,13 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                     NodeStmt::Kill { child, signal } => {
                         let arg = signal.as_ref().map(|s| s.value.to_js()).unwrap_or_default();
                         (format!("o[{}].kill({arg})", js_string(&child.text)), false, None)
+                    }
+                    NodeStmt::Disconnect { on } => {
+                        let target = match on {
+                            NodeObject::Child { name } => format!("o[{}]", js_string(&name.text)),
+                            NodeObject::Process => "process".to_string(),
+                        };
+                        (format!("{target}.disconnect()"), false, None)
                     }
                 };
                 code(actor, js)?;

@@ -287,11 +287,11 @@ impl Runner<'_> {
                     "-f",
                     "-qq",
                     "-e",
-                    "trace=write,writev,sendmsg",
+                    super::syscalls::TRACE,
                     "-e",
                     "signal=none",
                 ])
-                .args(["-xx", "-s", "100000", "-o"])
+                .args(["-xx", "-s", "1048576", "-o"])
                 .arg(self.dir.join(format!("{name}.strace")))
                 .arg(&tools.node);
                 c

@@ -1,5 +1,7 @@
-//! The bytes each node process wrote on its IPC channels, per statement,
-//! from `strace -f -e trace=write,writev,sendmsg -xx -s 100000`.
+//! strace's output (`strace -f -qq -xx -s 1048576`) read: every finished
+//! call (`calls`, which syscalls.rs holds against the model's kernel
+//! steps), and the bytes each node process wrote on its IPC channels, per
+//! statement (`channel_writes`).
 //!
 //! Why it is exact: libuv's uv_write tries the write at once when nothing
 //! is queued, so a `send()` writes its line in the call, on the loop's
@@ -44,29 +46,87 @@ fn quoted_bytes(text: &str) -> Vec<u8> {
     out
 }
 
-/// A finished call: `NAME(ARGS) = RESULT`, parsed if it is one we trace.
-fn parse_call(call: &str) -> Option<Write> {
-    let open = call.find('(')?;
-    let name = &call[..open];
-    if !matches!(name, "write" | "writev" | "sendmsg") {
-        return None;
-    }
-    let eq = call.rfind(") = ")?;
-    let result: i64 = call[eq + 4..].split_whitespace().next()?.parse().ok()?;
-    let args = &call[open + 1..eq];
-    let fd: i64 = args.split(',').next()?.trim().parse().ok()?;
-    let mut bytes = quoted_bytes(args);
-    // What moved is the result's count; a failed call moved nothing.
-    bytes.truncate(usize::try_from(result).unwrap_or(0));
-    Some(Write { fd, bytes })
+/// The first `"..."` string in `args`, decoded (an execve's path).
+pub(super) fn first_string(args: &str) -> Vec<u8> {
+    let Some(open) = args.find('"') else {
+        return Vec::new();
+    };
+    let Some(len) = args[open + 1..].find('"') else {
+        return Vec::new();
+    };
+    quoted_bytes(&args[open..open + len + 2])
 }
 
-/// Each thread's finished calls, in order, from strace's output: a call
-/// another thread interrupted (`<unfinished ...>`) is joined with its
-/// `<... NAME resumed>` line.
-fn calls_by_tid(text: &str) -> BTreeMap<u32, Vec<Write>> {
+/// One finished system call as `strace -f` printed it: a call another
+/// thread interrupted (`<unfinished ...>`) joined with its `<... NAME
+/// resumed>` line, and placed where it finished.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Call {
+    pub tid: u32,
+    pub name: String,
+    /// Between the parentheses, as strace wrote them.
+    pub args: String,
+    /// After ` = ` (`0`, `-1 EBADF (Bad file descriptor)`, `?`).
+    pub result: String,
+}
+
+impl Call {
+    /// The result as a number, when it is one.
+    pub fn value(&self) -> Option<i64> {
+        self.result.split_whitespace().next()?.parse().ok()
+    }
+
+    /// The first argument as a number (an fd, a pid, a signal's number).
+    pub fn first_number(&self) -> Option<i64> {
+        self.args.split(',').next()?.trim().parse().ok()
+    }
+
+    /// The bytes a write, writev or sendmsg moved (its result's count of
+    /// the bytes it was given); None for any other call.
+    pub fn written(&self) -> Option<Vec<u8>> {
+        if !matches!(
+            self.name.as_str(),
+            "write" | "writev" | "sendmsg" | "sendto"
+        ) {
+            return None;
+        }
+        let mut bytes = quoted_bytes(&self.args);
+        bytes.truncate(usize::try_from(self.value()?).unwrap_or(0));
+        Some(bytes)
+    }
+
+    /// The line as strace wrote it (for a report).
+    pub fn text(&self) -> String {
+        format!("{}({}) = {}", self.name, self.args, self.result)
+    }
+}
+
+/// A finished call's text, `NAME(ARGS) = RESULT`, parsed.
+fn parse_call(tid: u32, call: &str) -> Option<Call> {
+    let open = call.find('(')?;
+    let name = &call[..open];
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return None;
+    }
+    // A resumed call's head and tail are joined with the padding strace
+    // put before its ` = `.
+    let eq = call.rfind(" = ")?;
+    let head = call[..eq].trim_end().strip_suffix(')')?;
+    if head.len() < open + 1 {
+        return None;
+    }
+    Some(Call {
+        tid,
+        name: name.to_string(),
+        args: head[open + 1..].to_string(),
+        result: call[eq + 3..].trim().to_string(),
+    })
+}
+
+/// Every finished call in strace's output, in the order they finished.
+pub(super) fn calls(text: &str) -> Vec<Call> {
     let mut open: BTreeMap<u32, String> = BTreeMap::new();
-    let mut out: BTreeMap<u32, Vec<Write>> = BTreeMap::new();
+    let mut out = Vec::new();
     for line in text.lines() {
         let Some((tid, rest)) = line.split_once(' ') else {
             continue;
@@ -89,9 +149,19 @@ fn calls_by_tid(text: &str) -> BTreeMap<u32, Vec<Write>> {
         } else {
             rest.to_string()
         };
-        if let Some(w) = parse_call(&call) {
-            out.entry(tid).or_default().push(w);
-        }
+        out.extend(parse_call(tid, &call));
+    }
+    out
+}
+
+/// Each thread's finished writes, in order.
+fn writes_by_tid(text: &str) -> BTreeMap<u32, Vec<Write>> {
+    let mut out: BTreeMap<u32, Vec<Write>> = BTreeMap::new();
+    for call in calls(text) {
+        let (Some(bytes), Some(fd)) = (call.written(), call.first_number()) else {
+            continue;
+        };
+        out.entry(call.tid).or_default().push(Write { fd, bytes });
     }
     out
 }
@@ -110,7 +180,7 @@ pub(super) type ChannelWrites = BTreeMap<(u32, usize), Vec<Vec<u8>>>;
 /// The channel writes of each statement (by its number in the scenario)
 /// of each process in `known`, in order, read from strace's `text`.
 pub(super) fn channel_writes(text: &str, known: &[Known]) -> ChannelWrites {
-    let calls = calls_by_tid(text);
+    let calls = writes_by_tid(text);
     let mut out = BTreeMap::new();
     for k in known {
         let Some(calls) = calls.get(&k.pid) else {

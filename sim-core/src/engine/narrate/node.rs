@@ -50,8 +50,11 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
             "node in {actor} takes NODE_CHANNEL_FD from its environment and marks the channel fd close-on-exec."
         ),
         Why::Send => "send() writes JSON.stringify(message) and a newline, in one write.".to_string(),
-        Why::ReadChannel => format!(
+        Why::ReadChannel { advanced: false } => format!(
             "{actor}'s loop reads the channel (up to {CHANNEL_READ} bytes) and splits what it read on newlines."
+        ),
+        Why::ReadChannel { advanced: true } => format!(
+            "{actor}'s loop reads the channel (up to {CHANNEL_READ} bytes) and splits what it read into frames, each by its 4-byte length (serialization: 'advanced')."
         ),
         Why::Threw(e) => format!("send() throws {e}; nothing is written."),
         Why::ChannelClosed => "The channel is closed: send() emits 'error' (ERR_IPC_CHANNEL_CLOSED) and writes nothing.".to_string(),
@@ -70,6 +73,16 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
             "{actor}'s loop reads the channel: the child's end is closed, so it reads end of file."
         ),
         Why::CloseChannel => format!("{actor} closes its end of the channel."),
+        Why::Disconnect => format!(
+            "disconnect() in {actor} closes its end of the channel; node emits 'disconnect' on the next tick."
+        ),
+        Why::AlreadyDisconnected => "The channel is closed already: disconnect() emits 'error' (ERR_IPC_DISCONNECTED) and closes nothing.".to_string(),
+        Why::ReadParentEof => format!(
+            "{actor}'s loop reads the channel: its parent's end is closed (it disconnected or died), so it reads end of file."
+        ),
+        Why::CloseParentChannel => format!(
+            "{actor} closes its end of the channel to its parent."
+        ),
     }
 }
 
@@ -90,41 +103,94 @@ pub(crate) fn events(events: &[NodeEvent]) -> String {
         .join(" ")
 }
 
-/// What a Node statement does, in a sentence, before its events.
-pub(crate) fn what(stmt: &Statement) -> String {
+/// What a Node statement does, in a sentence, before its events; `world`
+/// is the world it starts on (a channel's serialization).
+pub(crate) fn what(world: &crate::world::World, stmt: &Statement) -> String {
     match &stmt.kind {
-        StatementKind::NodeProcess { name } => format!(
-            "{name} starts running node: a process, and its libuv loop's signal pipe."
-        ),
-        StatementKind::Node { actor, stmt } => match stmt {
-            NodeStmt::Fork { child, module } => format!(
-                "{actor} calls child_process.fork({}): libuv spawns {child}, a new node with an IPC channel to {actor}.",
-                module.text
-            ),
-            NodeStmt::Send { to, message } => {
-                let to = match to {
-                    NodeObject::Child { name } => name.to_string(),
-                    NodeObject::Process => format!("{actor}'s parent"),
+        StatementKind::NodeProcess { name } => {
+            format!("{name} starts running node: a process, and its libuv loop's signal pipe.")
+        }
+        StatementKind::Node { actor, stmt } => {
+            match stmt {
+                NodeStmt::Fork {
+                    child,
+                    module,
+                    options,
+                } => {
+                    let how = match NodeStmt::advanced(options) {
+                    true => " whose messages are V8-serialized, each after its 4-byte length (serialization: 'advanced')",
+                    false => "",
                 };
-                match crate::node::json::stringify(&message.value) {
-                    Ok(line) => format!(
-                        "{actor} sends a message to {to} on the IPC channel: {}.",
-                        count(line.len() as u64, "byte", "bytes")
-                    ),
-                    Err(e) => format!(
-                        "{actor} calls send() for {to}, which throws {e}: nothing is written."
-                    ),
+                    let options = options
+                        .as_ref()
+                        .map_or_else(String::new, |o| format!(", {}", o.text));
+                    format!(
+                    "{actor} calls child_process.fork({}{options}): libuv spawns {child}, a new node with an IPC channel to {actor}{how}.",
+                    module.text
+                )
                 }
+                NodeStmt::Send { to, message, more } => {
+                    let channel = match to {
+                        NodeObject::Child { name } => world
+                            .node()
+                            .proc(&actor.text)
+                            .and_then(|p| p.children.get(name.text.as_str()))
+                            .map(|c| c.channel.clone()),
+                        NodeObject::Process => world
+                            .node()
+                            .proc(&actor.text)
+                            .and_then(|p| p.parent_channel.clone()),
+                    };
+                    let advanced = channel.is_some_and(|c| world.node().advanced(&c));
+                    let to = match to {
+                        NodeObject::Child { name } => name.to_string(),
+                        NodeObject::Process => format!("{actor}'s parent"),
+                    };
+                    let written = |v: &crate::node::JsValue| match advanced {
+                        true => crate::node::advanced::frame(v),
+                        false => crate::node::json::stringify(v).map(String::into_bytes),
+                    };
+                    if !more.is_empty() {
+                        let sizes: Vec<String> = std::iter::once(message)
+                            .chain(more)
+                            .map(|m| match written(&m.value) {
+                                Ok(bytes) => count(bytes.len() as u64, "byte", "bytes"),
+                                Err(e) => format!("a throw ({e})"),
+                            })
+                            .collect();
+                        return format!(
+                        "{actor} calls send() {} times for {to} in one tick, before {to}'s loop can read: {}.",
+                        sizes.len(),
+                        crate::words::list(&sizes)
+                    );
+                    }
+                    match written(&message.value) {
+                        Ok(bytes) => format!(
+                            "{actor} sends a message to {to} on the IPC channel: {}.",
+                            count(bytes.len() as u64, "byte", "bytes")
+                        ),
+                        Err(e) => format!(
+                            "{actor} calls send() for {to}, which throws {e}: nothing is written."
+                        ),
+                    }
+                }
+                NodeStmt::Exit { code } => {
+                    format!("{actor} calls process.exit({}).", NodeStmt::exit_code(code))
+                }
+                NodeStmt::Kill { child, signal } => format!(
+                    "{actor} kills {child} with {}.",
+                    NodeStmt::kill_signal(signal)
+                ),
+                NodeStmt::Disconnect { on } => match on {
+                    NodeObject::Child { name } => {
+                        format!("{actor} calls {name}.disconnect(): it closes its IPC channel to {name}.")
+                    }
+                    NodeObject::Process => format!(
+                    "{actor} calls process.disconnect(): it closes its IPC channel to its parent."
+                ),
+                },
             }
-            NodeStmt::Exit { code } => format!(
-                "{actor} calls process.exit({}).",
-                NodeStmt::exit_code(code)
-            ),
-            NodeStmt::Kill { child, signal } => format!(
-                "{actor} kills {child} with {}.",
-                NodeStmt::kill_signal(signal)
-            ),
-        },
+        }
         _ => String::new(),
     }
 }

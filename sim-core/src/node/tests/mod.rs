@@ -5,6 +5,7 @@
 //! native/tests/node_values.rs checks a larger corpus against node itself.
 
 mod advanced;
+mod channel;
 mod json;
 mod literal;
 mod statements;

@@ -123,12 +123,12 @@ fn a_node_statement_that_does_not_parse_names_its_line_and_column() {
         (
             "node main\nmain: w.snd(1)\n",
             (2, 9),
-            "expected send or kill",
+            "expected send, kill or disconnect",
         ),
         (
             "node main\nmain: process.kill()\n",
             (2, 15),
-            "expected process.send or process.exit",
+            "expected process.send, process.exit or process.disconnect",
         ),
         (
             "node main\nmain: w.kill('SIGNOPE')\n",
@@ -153,7 +153,7 @@ fn a_node_statement_that_does_not_parse_names_its_line_and_column() {
         (
             "node main\nexpect main event w spwan\n",
             (2, 21),
-            "expected spawn, message, exit, disconnect or close, found \"spwan\"",
+            "expected spawn, message, exit, disconnect, close, error or internalMessage, found \"spwan\"",
         ),
     ];
     for (text, (line, col), message) in cases {
@@ -182,6 +182,9 @@ fn a_node_statement_in_a_process_that_runs_no_node_or_on_no_child_object_is_an_e
     assert!(said.contains("no child object named \"x\""), "{said}");
 }
 
+/// The order node 20's system calls show (`forkscope check --node`
+/// compares them): the SIGCHLD handler before the error pipe, and the new
+/// node's channel close-on-exec before its signal pipe.
 #[test]
 fn fork_expands_into_the_kernel_steps_of_libuvs_spawn_in_order() {
     let sim = run(FORKED);
@@ -193,8 +196,8 @@ fn fork_expands_into_the_kernel_steps_of_libuvs_spawn_in_order() {
         group_steps(&sim, 2),
         [
             "main: socketpair w-ipc cloexec",
-            "main: pipe w-err cloexec",
             "main: signal SIGCHLD handle mask all",
+            "main: pipe w-err cloexec",
             "main: fork w",
             "main: close w-err.w",
             "main: recv w-err.r 4",
@@ -203,8 +206,8 @@ fn fork_expands_into_the_kernel_steps_of_libuvs_spawn_in_order() {
             "w: exec node",
             "main: close w-err.r",
             "main: close w-ipc.1",
-            "w: pipe w-sig cloexec",
             "w: cloexec w-ipc.1 on",
+            "w: pipe w-sig cloexec",
         ]
     );
     assert_eq!(events(&sim), ["main w 'spawn'"]);
