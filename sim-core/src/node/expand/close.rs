@@ -98,7 +98,7 @@ pub(super) fn orphaned(world: &World, plan: &mut Plan, parent: &str) {
         .iter()
         .filter(|(name, c)| c.connected && listens_to_parent(world, name))
         .collect();
-    children.sort_by_key(|(_, c)| c.order);
+    crate::sort::sort_by_key(&mut children, |(_, c)| c.order);
     for (name, c) in children {
         let first = plan.steps.len();
         child_reads_eof(plan, name, &c.channel);
