@@ -226,7 +226,11 @@ impl Sim {
             let Some(stmt) = scenario.statements.get(self.next) else {
                 return Ok(None);
             };
-            if let StatementKind::Node { .. } | StatementKind::NodeProcess { .. } = &stmt.kind {
+            let node = matches!(
+                &stmt.kind,
+                StatementKind::Node { .. } | StatementKind::NodeProcess { .. }
+            );
+            if node || crate::node::expand::is_program_exit(self.current(), stmt) {
                 match node_step::GroupRun::start(self.current(), stmt) {
                     Ok(group) => {
                         self.group = Some(group);

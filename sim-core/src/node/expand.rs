@@ -15,12 +15,12 @@
 
 use super::json;
 use super::send_error::SendError;
-use super::state::Effect;
+use super::state::{ChildObject, Effect};
 use crate::ipc::end_name::Which;
 use crate::ipc::pipe::PipeEnd;
 use crate::ipc::socket::Side;
 use crate::scenario::ast::{Action, End, Name, Op, Payload, Pos, Statement, StatementKind};
-use crate::scenario::node_syntax::{NodeObject, NodeStmt, PROCESS_OBJECT};
+use crate::scenario::node_syntax::{NodeObject, NodeStmt, Stdio, PROCESS_OBJECT, STDIO_NAMES};
 use crate::scenario::{ErrorKind, ScenarioError};
 use crate::sig::Signal;
 use crate::world::World;
@@ -91,6 +91,8 @@ pub(crate) enum Why {
     ChannelClosed,
     /// `process.exit(code)`.
     Exit,
+    /// A spawned program exits (a kernel `exit` of the scenario's).
+    ProgramExits,
     /// `kill(signal)`.
     Kill,
     /// libuv's SIGCHLD handler (which ran as the child died) writes a
@@ -102,6 +104,29 @@ pub(crate) enum Why {
     WaitChild,
     /// The parent's loop reads the channel's end of file.
     ReadEof,
+    /// uv_spawn makes a socketpair for a 'pipe' stdio slot (0, 1 or 2).
+    StdioSocketpair(u8),
+    /// The child places a 'pipe' slot's socket end: libuv dup2()s it onto
+    /// the slot's fd (no dup2 in the language: it stays open over exec
+    /// under its own number).
+    PlaceStdio(u8),
+    /// The child execs the spawned program (execvp: no shell).
+    ExecProgram { command: String, stdio: [Stdio; 3] },
+    /// The parent closes the child's end of a 'pipe' slot.
+    CloseChildStdio(u8),
+    /// execvp finds no such program: the child writes -ENOENT to the
+    /// error pipe.
+    ExecFailed { command: String },
+    /// uv_spawn reaps the child whose exec failed, with a blocking wait.
+    ReapFailed,
+    /// The child whose exec failed _exit(127)s.
+    ExitFailed,
+    /// node destroys the child's stdin stream: the parent closes its end.
+    CloseStdin,
+    /// The parent's loop reads a stdout (1) or stderr (2) stream.
+    ReadOutput(u8),
+    /// The parent closes a stdout or stderr stream at its end of file.
+    CloseOutput(u8),
     /// The parent closes the channel.
     CloseChannel,
 }
@@ -136,26 +161,30 @@ pub(crate) fn channel(child: &str) -> String {
 pub(crate) fn error_pipe(child: &str) -> String {
     format!("{child}-err")
 }
+/// The socketpair of a spawned child's 'pipe' stdio slot: `c-stdout`.
+pub(crate) fn stdio_pair(child: &str, slot: usize) -> String {
+    format!("{child}-{}", STDIO_NAMES[slot])
+}
 
 /// Builds the planned steps, all at one position (the Node statement's).
-struct Plan {
+pub(super) struct Plan {
     pos: Pos,
-    steps: Vec<Planned>,
+    pub(super) steps: Vec<Planned>,
 }
 
 impl Plan {
-    fn name(&self, text: &str) -> Name {
+    pub(super) fn name(&self, text: &str) -> Name {
         Name {
             text: text.to_string(),
             pos: self.pos,
         }
     }
 
-    fn end(&self, object: &str, which: Which) -> End {
+    pub(super) fn end(&self, object: &str, which: Which) -> End {
         End::new(self.name(object), which)
     }
 
-    fn op(&mut self, actor: &str, op: Op, why: Why, effect: Effect) -> &mut Planned {
+    pub(super) fn op(&mut self, actor: &str, op: Op, why: Why, effect: Effect) -> &mut Planned {
         let stmt = Statement {
             pos: self.pos,
             kind: StatementKind::Op {
@@ -227,6 +256,20 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
             let watching = proc.watching_sigchld;
             match node {
                 NodeStmt::Fork { child, .. } => fork(world, &mut plan, actor, child, watching),
+                NodeStmt::Spawn {
+                    child,
+                    command,
+                    options,
+                    ..
+                } => super::spawn::spawn(
+                    world,
+                    &mut plan,
+                    actor,
+                    child,
+                    NodeStmt::command_of(command),
+                    NodeStmt::stdio(options),
+                    watching,
+                ),
                 NodeStmt::Send { to, message } => send(world, &mut plan, actor, to, message)?,
                 NodeStmt::Exit { code } => {
                     let code = NodeStmt::exit_code(code);
@@ -247,9 +290,39 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                 }
             }
         }
+        StatementKind::Op {
+            actor,
+            op: op @ Op::Exit { .. },
+        } if is_program_exit(world, stmt) => {
+            plan.op(&actor.text, op.clone(), Why::ProgramExits, Effect::None);
+            after_death(world, &mut plan, &actor.text);
+        }
         _ => {}
     }
     Ok(plan.steps)
+}
+
+/// Whether `stmt` is the `exit` of a program spawned by a node process
+/// that holds its child object: the parent's loop then follows it (its
+/// SIGCHLD handler, the streams' ends of file, waitpid), as a group.
+pub(crate) fn is_program_exit(world: &World, stmt: &Statement) -> bool {
+    let StatementKind::Op {
+        actor,
+        op: Op::Exit { .. },
+    } = &stmt.kind
+    else {
+        return false;
+    };
+    let Some(pid) = world.pid_of(&actor.text) else {
+        return false;
+    };
+    let parent = world.name_of(world.proc(pid).parent);
+    world.node().proc(&actor.text).is_none()
+        && world
+            .node()
+            .proc(parent)
+            .and_then(|p| p.children.get(actor.text.as_str()))
+            .is_some_and(|c| c.channel.is_none() && c.failed.is_none())
 }
 
 /// `const CHILD = child_process.fork(MODULE)` in `actor`.
@@ -302,7 +375,8 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
         Effect::Forked {
             parent: parent.into(),
             child: c.into(),
-            channel: ipc.as_str().into(),
+            channel: Some(ipc.as_str().into()),
+            stdio: [Stdio::Inherit; 3],
         },
     );
     let end = plan.end(&err, Which::Pipe(PipeEnd::Write));
@@ -323,44 +397,7 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
         Why::ReadErrorPipe,
         Effect::None,
     );
-    // The child starts with its parent's signal actions and mask (and
-    // SIGCHLD's handler, if this fork installs it).
-    let signals = world
-        .pid_of(parent)
-        .map(|pid| world.proc(pid).signals.clone());
-    let mut changed: Vec<Signal> = signals
-        .as_ref()
-        .map(|s| s.dispositions().map(|(sig, _)| sig).collect())
-        .unwrap_or_default();
-    if !watching && !changed.contains(&Signal::SIGCHLD) {
-        changed.push(Signal::SIGCHLD);
-        changed.sort();
-    }
-    for signal in changed.into_iter().filter(|s| s.number() < 32) {
-        plan.op(
-            c,
-            Op::Signal {
-                signal,
-                action: Action::Default,
-                nocldwait: false,
-                full_mask: false,
-            },
-            Why::ResetSignal(signal),
-            Effect::None,
-        );
-    }
-    let blocked: Vec<Signal> = signals
-        .as_ref()
-        .map(|s| s.blocked().iter().collect())
-        .unwrap_or_default();
-    if !blocked.is_empty() {
-        plan.op(
-            c,
-            Op::Unblock { signals: blocked },
-            Why::EmptyMask,
-            Effect::None,
-        );
-    }
+    child_setup(world, plan, parent, c, watching);
     let end = plan.end(&ipc, Which::Sock(Side::One));
     plan.op(
         c,
@@ -403,12 +440,59 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
     );
 }
 
+/// What libuv's child does before it places its stdio: it starts with
+/// its parent's signal actions and mask (and SIGCHLD's handler, if this
+/// spawn installs it), resets each changed signal to SIG_DFL and empties
+/// the mask.
+pub(super) fn child_setup(world: &World, plan: &mut Plan, parent: &str, c: &str, watching: bool) {
+    let signals = world
+        .pid_of(parent)
+        .map(|pid| world.proc(pid).signals.clone());
+    let mut changed: Vec<Signal> = signals
+        .as_ref()
+        .map(|s| s.dispositions().map(|(sig, _)| sig).collect())
+        .unwrap_or_default();
+    if !watching && !changed.contains(&Signal::SIGCHLD) {
+        changed.push(Signal::SIGCHLD);
+        changed.sort();
+    }
+    for signal in changed.into_iter().filter(|s| s.number() < 32) {
+        plan.op(
+            c,
+            Op::Signal {
+                signal,
+                action: Action::Default,
+                nocldwait: false,
+                full_mask: false,
+            },
+            Why::ResetSignal(signal),
+            Effect::None,
+        );
+    }
+    let blocked: Vec<Signal> = signals
+        .as_ref()
+        .map(|s| s.blocked().iter().collect())
+        .unwrap_or_default();
+    if !blocked.is_empty() {
+        plan.op(
+            c,
+            Op::Unblock { signals: blocked },
+            Why::EmptyMask,
+            Effect::None,
+        );
+    }
+}
+
 /// The channel of `actor`'s child object `child`, or the error that it has
 /// none.
-fn child_object(world: &World, actor: &Name, child: &Name) -> Result<Arc<str>, ScenarioError> {
+pub(super) fn child_object<'w>(
+    world: &'w World,
+    actor: &Name,
+    child: &Name,
+) -> Result<&'w ChildObject, ScenarioError> {
     let proc = world.node().proc(&actor.text);
     match proc.and_then(|p| p.children.get(child.text.as_str())) {
-        Some(c) => Ok(c.channel.clone()),
+        Some(c) => Ok(c),
         None => Err(ScenarioError::new(
             child.pos,
             ErrorKind::UnknownChildObject {
@@ -436,7 +520,15 @@ fn send(
     // the message arrives on there.
     let (chan, side, receiver, object): (Arc<str>, Side, Option<String>, Arc<str>) = match to {
         NodeObject::Child { name } => {
-            let chan = child_object(world, actor, name)?;
+            let Some(chan) = child_object(world, actor, name)?.channel.clone() else {
+                return Err(ScenarioError::new(
+                    name.pos,
+                    ErrorKind::NoChildChannel {
+                        process: actor.text.clone(),
+                        name: name.text.clone(),
+                    },
+                ));
+            };
             (
                 chan,
                 Side::Zero,
@@ -542,7 +634,13 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     let Some(object) = node.children.get(child) else {
         return;
     };
-    if world.proc(parent_pid).state.is_dead() || !object.connected {
+    // A forked child whose channel closed, a spawned one already reaped
+    // or never spawned: libuv's loop no longer reads anything of it.
+    let gone = match object.channel {
+        Some(_) => !object.connected,
+        None => object.exit.is_some() || object.failed.is_some(),
+    };
+    if world.proc(parent_pid).state.is_dead() || gone {
         return;
     }
     let first = plan.steps.len();
@@ -562,33 +660,37 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     // died, before SIGCHLD was sent, and libuv runs its signal watcher
     // last in a poll round; so 'disconnect' comes before 'exit' (as node
     // 20 shows: spawn, disconnect, exit, close).
-    let chan = object.channel.clone();
-    let end = plan.end(&chan, Which::Sock(Side::Zero));
-    plan.op(
-        &parent,
-        Op::Recv {
-            end,
-            max: CHANNEL_READ,
-            nonblock: false,
-        },
-        Why::ReadEof,
-        Effect::Read {
-            process: parent.as_str().into(),
-            object: child.into(),
-            channel: chan.clone(),
-            side: Side::Zero.index(),
-        },
-    );
-    let end = plan.end(&chan, Which::Sock(Side::Zero));
-    plan.op(
-        &parent,
-        Op::Close { end },
-        Why::CloseChannel,
-        Effect::Closed {
-            parent: parent.as_str().into(),
-            child: child.into(),
-        },
-    );
+    if let Some(chan) = object.channel.clone() {
+        let end = plan.end(&chan, Which::Sock(Side::Zero));
+        plan.op(
+            &parent,
+            Op::Recv {
+                end,
+                max: CHANNEL_READ,
+                nonblock: false,
+            },
+            Why::ReadEof,
+            Effect::Read {
+                process: parent.as_str().into(),
+                object: child.into(),
+                channel: chan.clone(),
+                side: Side::Zero.index(),
+            },
+        );
+        let end = plan.end(&chan, Which::Sock(Side::Zero));
+        plan.op(
+            &parent,
+            Op::Close { end },
+            Why::CloseChannel,
+            Effect::Closed {
+                parent: parent.as_str().into(),
+                child: child.into(),
+            },
+        );
+    }
+    // So do the ends of file of its stdout and stderr (strace: read 0,
+    // close, for each, before the signal pipe is read).
+    super::spawn::read_outputs_to_eof(plan, &parent, child, &object.stdio);
     let end = plan.end(&sig, Which::Pipe(PipeEnd::Read));
     plan.op(
         &parent,
@@ -605,7 +707,7 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     let mut watched: Vec<_> = node
         .children
         .iter()
-        .filter(|(_, c)| c.exit.is_none())
+        .filter(|(_, c)| c.exit.is_none() && c.failed.is_none())
         .collect();
     watched.sort_by_key(|(_, c)| c.order);
     for (name, _) in watched {
@@ -623,6 +725,9 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
             },
         );
     }
+    // The exit callback destroys stdin before it emits 'exit' (strace:
+    // the close after wait4), so 'close' can follow it.
+    super::spawn::close_stdin(plan, &parent, child, &object.stdio);
     for step in &mut plan.steps[first..] {
         step.guard = Guard::Dead(child.into());
     }

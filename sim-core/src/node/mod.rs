@@ -19,6 +19,7 @@ pub mod literal;
 mod literal_error;
 mod literal_text;
 pub mod send_error;
+pub(crate) mod spawn;
 pub mod state;
 pub mod v8_numbers;
 pub mod value;

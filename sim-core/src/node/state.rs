@@ -15,6 +15,7 @@
 
 use super::json::JsonReader;
 use crate::scenario::keyword::NodeEventName;
+use crate::scenario::node_syntax::Stdio;
 use crate::scenario::{ExitStatus, OpResult};
 use crate::world::World;
 use litemap::LiteMap;
@@ -46,11 +47,20 @@ impl NodeEvent {
     }
 }
 
-/// A child object in its parent: what `fork()` returned.
+/// A child object in its parent: what `fork()` or `spawn()` returned.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChildObject {
-    /// The socketpair of its IPC channel; the parent holds side 0.
-    pub channel: Arc<str>,
+    /// The socketpair of its IPC channel, for a child made by `fork()`;
+    /// the parent holds side 0.
+    pub channel: Option<Arc<str>>,
+    /// Its stdio slots 0 to 2 (`fork()`'s inherit all three).
+    pub stdio: [Stdio; 3],
+    /// How many of its 'pipe' stdio streams the parent still holds open:
+    /// 'close' waits for them all.
+    pub open_streams: u32,
+    /// The errno of a spawn whose exec failed (ENOENT is -2), once
+    /// 'error' was emitted: 'close' then gets (errno, null).
+    pub failed: Option<i32>,
     pub events: imbl::Vector<NodeEvent>,
     /// How the child ended, once 'exit' was emitted.
     pub exit: Option<ExitStatus>,
@@ -113,11 +123,35 @@ pub(crate) enum Effect {
     WatchSigchld {
         process: Arc<str>,
     },
-    /// `fork()` made the child object `child` in `parent`.
+    /// `fork()` or `spawn()` made the child object `child` in `parent`.
     Forked {
         parent: Arc<str>,
         child: Arc<str>,
-        channel: Arc<str>,
+        channel: Option<Arc<str>>,
+        stdio: [Stdio; 3],
+    },
+    /// A spawned program's exec returned control to the parent's
+    /// uv_spawn, which read the error pipe: EOF is 'spawn'. The child runs
+    /// no node.
+    ProgramExeced {
+        parent: Arc<str>,
+        child: Arc<str>,
+    },
+    /// uv_spawn read the child's errno from the error pipe and reaped it:
+    /// 'error' (the errno's code, such as ENOENT).
+    SpawnFailed {
+        parent: Arc<str>,
+        child: Arc<str>,
+        errno: i32,
+        code: &'static str,
+        /// Whether this step also closed the parent's stdin stream.
+        stdin_closed: bool,
+    },
+    /// The parent closed one of the child's stdio streams: 'close' once
+    /// they all are and the child has exited (or failed to spawn).
+    StreamClosed {
+        parent: Arc<str>,
+        child: Arc<str>,
     },
     /// The child's exec returned control to the parent's uv_spawn, which
     /// read the error pipe: EOF is 'spawn'. The child now runs node.
@@ -206,21 +240,61 @@ impl NodeState {
                 parent,
                 child,
                 channel,
+                stdio,
             } => {
-                Arc::make_mut(&mut world.node.channels).insert(channel.clone(), Channel::default());
+                if let Some(channel) = channel {
+                    Arc::make_mut(&mut world.node.channels)
+                        .insert(channel.clone(), Channel::default());
+                }
                 if let Some(p) = Arc::make_mut(&mut world.node.procs).get_mut(parent) {
                     let order = p.children.len() as u32;
                     p.children.insert(
                         child.clone(),
                         ChildObject {
                             channel: channel.clone(),
+                            stdio: *stdio,
+                            open_streams: stdio.iter().filter(|s| **s == Stdio::Pipe).count()
+                                as u32,
+                            failed: None,
                             events: imbl::Vector::new(),
                             exit: None,
-                            connected: true,
+                            connected: channel.is_some(),
                             order,
                         },
                     );
                 }
+            }
+            Effect::ProgramExeced { parent, child } => {
+                if result_of(world, parent) == Some(OpResult::Value(0)) {
+                    events.push(world.node.emit(parent, child, NodeEventName::Spawn, vec![]));
+                }
+            }
+            Effect::SpawnFailed {
+                parent,
+                child,
+                errno,
+                code,
+                stdin_closed,
+            } => {
+                if let Some(c) = world.node.child_mut(parent, child) {
+                    c.failed = Some(*errno);
+                    if *stdin_closed {
+                        c.open_streams = c.open_streams.saturating_sub(1);
+                    }
+                }
+                events.push(world.node.emit(
+                    parent,
+                    child,
+                    NodeEventName::Error,
+                    vec![format!("\"{code}\"")],
+                ));
+                events.extend(world.node.close_if_done(parent, child));
+            }
+            Effect::StreamClosed { parent, child } => {
+                if let Some(c) = world.node.child_mut(parent, child) {
+                    c.open_streams = c.open_streams.saturating_sub(1);
+                }
+                events.extend(world.node.close_if_done(parent, child));
             }
             Effect::Execed {
                 parent,
@@ -232,7 +306,7 @@ impl NodeState {
                     .procs
                     .get(parent)
                     .and_then(|p| p.children.get(child))
-                    .map(|c| c.channel.clone());
+                    .and_then(|c| c.channel.clone());
                 Arc::make_mut(&mut world.node.procs)
                     .insert(child.clone(), NodeProc::new(signal_pipe.clone(), channel));
                 if result_of(world, parent) == Some(OpResult::Value(0)) {
@@ -287,13 +361,8 @@ impl NodeState {
                     .pid_of(parent)
                     .and_then(|pid| world.proc(pid).last_reaped);
                 if let (true, Some(status)) = (reaped, status) {
-                    let mut connected = true;
-                    if let Some(c) = Arc::make_mut(&mut world.node.procs)
-                        .get_mut(parent)
-                        .and_then(|p| p.children.get_mut(child))
-                    {
+                    if let Some(c) = world.node.child_mut(parent, child) {
                         c.exit = Some(status);
-                        connected = c.connected;
                     }
                     events.push(world.node.emit(
                         parent,
@@ -302,42 +371,49 @@ impl NodeState {
                         exit_args(status),
                     ));
                     // 'close' once the child has exited and its channel
-                    // is closed, whichever came last.
-                    if !connected {
-                        events.push(world.node.emit(
-                            parent,
-                            child,
-                            NodeEventName::Close,
-                            exit_args(status),
-                        ));
-                    }
+                    // and streams are closed, whichever came last.
+                    events.extend(world.node.close_if_done(parent, child));
                 }
             }
             Effect::Closed { parent, child } => {
-                let Some(c) = Arc::make_mut(&mut world.node.procs)
-                    .get_mut(parent)
-                    .and_then(|p| p.children.get_mut(child))
-                else {
+                let Some(c) = world.node.child_mut(parent, child) else {
                     return events;
                 };
                 c.connected = false;
-                let exit = c.exit;
                 events.push(
                     world
                         .node
                         .emit(parent, child, NodeEventName::Disconnect, vec![]),
                 );
-                if let Some(status) = exit {
-                    events.push(world.node.emit(
-                        parent,
-                        child,
-                        NodeEventName::Close,
-                        exit_args(status),
-                    ));
-                }
+                events.extend(world.node.close_if_done(parent, child));
             }
         }
         events
+    }
+
+    fn child_mut(&mut self, parent: &str, child: &str) -> Option<&mut ChildObject> {
+        Arc::make_mut(&mut self.procs)
+            .get_mut(parent)
+            .and_then(|p| p.children.get_mut(child))
+    }
+
+    /// 'close', if `child` has now exited (or failed to spawn) and its
+    /// channel and every stdio stream are closed: node emits it once the
+    /// last of these comes (ChildProcess's maybeClose).
+    fn close_if_done(&mut self, parent: &Arc<str>, child: &Arc<str>) -> Option<NodeEvent> {
+        let c = self.procs.get(parent)?.children.get(child)?;
+        if c.connected || c.open_streams > 0 {
+            return None;
+        }
+        let args = match (c.exit, c.failed) {
+            (Some(status), _) => exit_args(status),
+            (None, Some(errno)) => vec![errno.to_string(), "null".into()],
+            (None, None) => return None,
+        };
+        if c.events.iter().any(|e| e.event == NodeEventName::Close) {
+            return None;
+        }
+        Some(self.emit(parent, child, NodeEventName::Close, args))
     }
 
     /// Record that `object` in `process` emitted `event(args)`.

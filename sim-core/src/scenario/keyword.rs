@@ -226,6 +226,8 @@ pub enum NodeEventName {
     Exit,
     Disconnect,
     Close,
+    /// A spawn that failed (ENOENT), or a kill() that could not be sent.
+    Error,
 }
 
 keywords!(NodeEventName {
@@ -234,6 +236,7 @@ keywords!(NodeEventName {
     Exit => "exit",
     Disconnect => "disconnect",
     Close => "close",
+    Error => "error",
 });
 
 impl NodeEventName {
@@ -242,7 +245,7 @@ impl NodeEventName {
     pub fn arity(self) -> usize {
         match self {
             NodeEventName::Spawn | NodeEventName::Disconnect => 0,
-            NodeEventName::Message => 1,
+            NodeEventName::Message | NodeEventName::Error => 1,
             NodeEventName::Exit | NodeEventName::Close => 2,
         }
     }

@@ -79,6 +79,16 @@ pub enum NodeStmt {
     /// `const CHILD = child_process.fork(MODULE)`: CHILD names the child
     /// object and the child process.
     Fork { child: Name, module: NodeValue },
+    /// `const CHILD = child_process.spawn(COMMAND[, ARGS][, OPTIONS])`:
+    /// CHILD names the child object and the child process, which runs
+    /// COMMAND (no shell). ARGS is an array of strings; OPTIONS an object
+    /// whose only property read is `stdio`.
+    Spawn {
+        child: Name,
+        command: NodeValue,
+        args: Option<NodeValue>,
+        options: Option<NodeValue>,
+    },
     /// `CHILD.send(VALUE)` or `process.send(VALUE)`.
     Send { to: NodeObject, message: NodeValue },
     /// `process.exit(CODE)`; `process.exit()` is code 0.
@@ -90,7 +100,73 @@ pub enum NodeStmt {
     },
 }
 
+/// What one of a spawned child's stdio slots (0, 1, 2) is
+/// (`options.stdio`, node's default `'pipe'` for each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stdio {
+    /// A socketpair between parent and child (libuv's uv_socketpair, not a
+    /// pipe, on Linux): the parent holds side 0, the child side 1 on the
+    /// slot's fd.
+    Pipe,
+    /// The parent's own fd of that number, kept by the child.
+    Inherit,
+    /// /dev/null, opened by the child.
+    Ignore,
+}
+
+impl Stdio {
+    /// Its word in `stdio`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Stdio::Pipe => "pipe",
+            Stdio::Inherit => "inherit",
+            Stdio::Ignore => "ignore",
+        }
+    }
+
+    fn from_word(word: &str) -> Option<Stdio> {
+        [Stdio::Pipe, Stdio::Inherit, Stdio::Ignore]
+            .into_iter()
+            .find(|s| s.word() == word)
+    }
+}
+
+/// The names of the stdio slots, as node names a child object's streams.
+pub const STDIO_NAMES: [&str; 3] = ["stdin", "stdout", "stderr"];
+
 impl NodeStmt {
+    /// The stdio slots of a spawn's options (parsed and checked already):
+    /// `'pipe'` for each slot not given.
+    pub fn stdio(options: &Option<NodeValue>) -> [Stdio; 3] {
+        let mut slots = [Stdio::Pipe; 3];
+        let stdio = match options.as_ref().map(|o| &o.value) {
+            Some(JsValue::Object(o)) => o.entries().find(|(k, _)| *k == "stdio").map(|(_, v)| v),
+            _ => None,
+        };
+        match stdio {
+            Some(JsValue::String(word)) => {
+                slots = [Stdio::from_word(word).unwrap_or(Stdio::Pipe); 3];
+            }
+            Some(JsValue::Array(items)) => {
+                for (slot, item) in slots.iter_mut().zip(items) {
+                    if let JsValue::String(word) = item {
+                        *slot = Stdio::from_word(word).unwrap_or(Stdio::Pipe);
+                    }
+                }
+            }
+            _ => {}
+        }
+        slots
+    }
+
+    /// A spawn's command, as written in its string.
+    pub fn command_of(command: &NodeValue) -> &str {
+        match &command.value {
+            JsValue::String(s) => s,
+            _ => "",
+        }
+    }
+
     /// The exit code `process.exit(...)` passes: an integer (node takes
     /// it mod 256 when the process ends), 0 when none is given.
     pub fn exit_code(code: &Option<NodeValue>) -> i32 {
@@ -129,6 +205,23 @@ impl fmt::Display for NodeStmt {
                 NodeWord::Const,
                 module.text
             ),
+            NodeStmt::Spawn {
+                child,
+                command,
+                args,
+                options,
+            } => {
+                write!(
+                    f,
+                    "{} {child} = child_process.spawn({}",
+                    NodeWord::Const,
+                    command.text
+                )?;
+                for value in [args, options].into_iter().flatten() {
+                    write!(f, ", {}", value.text)?;
+                }
+                f.write_str(")")
+            }
             NodeStmt::Send { to, message } => write!(f, "{to}.send({})", message.text),
             NodeStmt::Exit { code } => match code {
                 Some(code) => write!(f, "process.exit({})", code.text),
@@ -314,18 +407,33 @@ pub(super) fn parse_statement(
     let stmt = if first == NodeWord::Const.keyword() {
         let child = js.name("the child's name (a variable that is a scenario name)")?;
         js.eat("=")?;
-        js.eat("child_process.fork")?;
-        let module = js.argument(false)?.expect("a required argument is given");
-        if !matches!(module.value, JsValue::String(_)) {
-            return Err(ScenarioError::new(
-                module.pos,
-                ErrorKind::Expected {
-                    expected: "the module's path as a string, such as './worker.js'".into(),
-                    found: module.text.clone(),
-                },
-            ));
+        js.eat("child_process.")?;
+        let (function, function_pos) = js.ident("fork or spawn")?;
+        match function.as_str() {
+            "spawn" => spawn(&mut js, child)?,
+            "fork" => {
+                let module = js.argument(false)?.expect("a required argument is given");
+                if !matches!(module.value, JsValue::String(_)) {
+                    return Err(ScenarioError::new(
+                        module.pos,
+                        ErrorKind::Expected {
+                            expected: "the module's path as a string, such as './worker.js'".into(),
+                            found: module.text.clone(),
+                        },
+                    ));
+                }
+                NodeStmt::Fork { child, module }
+            }
+            _ => {
+                return Err(ScenarioError::new(
+                    function_pos,
+                    ErrorKind::Expected {
+                        expected: "child_process.fork or child_process.spawn".into(),
+                        found: format!("\"{function}\""),
+                    },
+                ))
+            }
         }
-        NodeStmt::Fork { child, module }
     } else {
         js.eat(".")?;
         let (method, method_pos) = js.ident("a method: send, exit or kill")?;
@@ -405,6 +513,90 @@ pub(super) fn parse_statement(
     };
     js.finish()?;
     Ok(stmt)
+}
+
+/// `(COMMAND[, ARGS][, OPTIONS])` of `child_process.spawn`, checked as
+/// node checks them: a command string, an array of strings, an object
+/// whose `stdio` is a word or an array of words (at most 3: the model
+/// has slots 0 to 2 only, and 'ipc' belongs to fork here).
+fn spawn(js: &mut Js<'_>, child: Name) -> Result<NodeStmt, ScenarioError> {
+    let wrong = |value: &NodeValue, expected: &str| {
+        ScenarioError::new(
+            value.pos,
+            ErrorKind::Expected {
+                expected: expected.into(),
+                found: value.text.clone(),
+            },
+        )
+    };
+    js.eat("(")?;
+    let command = js.value()?;
+    match &command.value {
+        JsValue::String(s) if !s.is_empty() => {}
+        _ => {
+            return Err(wrong(
+                &command,
+                "the command as a non-empty string, such as 'ls'",
+            ))
+        }
+    }
+    let mut args = None;
+    let mut options = None;
+    while js.peek_is(",") {
+        js.at += 1;
+        let value = js.value()?;
+        match (&value.value, &args, &options) {
+            (JsValue::Array(items), None, None) => {
+                if items.iter().any(|i| !matches!(i, JsValue::String(_))) {
+                    return Err(wrong(
+                        &value,
+                        "the arguments as an array of strings, such as ['-l']",
+                    ));
+                }
+                args = Some(value);
+            }
+            (JsValue::Object(o), _, None) => {
+                for (key, v) in o.entries() {
+                    if key != "stdio" {
+                        return Err(wrong(
+                            &value,
+                            &format!(
+                                "options with stdio only (the model reads no option \"{key}\")"
+                            ),
+                        ));
+                    }
+                    let words: Vec<&JsValue> = match v {
+                        JsValue::Array(items) if items.len() <= 3 => items.iter().collect(),
+                        JsValue::String(_) => vec![v],
+                        _ => vec![&JsValue::Null],
+                    };
+                    let known = words
+                        .iter()
+                        .all(|w| matches!(w, JsValue::String(s) if Stdio::from_word(s).is_some()));
+                    if !known {
+                        return Err(wrong(
+                            &value,
+                            "stdio as 'pipe', 'inherit' or 'ignore', or an array of at most 3 of them ('ipc' is fork()'s here)",
+                        ));
+                    }
+                }
+                options = Some(value);
+            }
+            _ => {
+                return Err(wrong(
+                    &value,
+                    "the arguments (an array of strings) and then the options (an object)",
+                ))
+            }
+        }
+    }
+    js.eat(")")?;
+    Ok(NodeStmt::Spawn {
+        child,
+        command,
+        args,
+        options,
+    })
 }
 
 /// The child object a method is called on, which names a process.

@@ -62,6 +62,14 @@ exports.fork = function fork(module, child) {
   watch(child, objects[child], ['spawn', 'message', 'exit', 'disconnect', 'close', 'error']);
 };
 
+// A spawned program runs as itself (no harness): its object's events are
+// watched here, 'error' included (ENOENT is emitted on the next tick, after
+// these listeners are on).
+exports.spawn = function spawn(command, args, options, child) {
+  objects[child] = child_process.spawn(command, args, options);
+  watch(child, objects[child], ['spawn', 'exit', 'close', 'error']);
+};
+
 exports.objects = objects;
 
 exports.run = function run(programs) {

@@ -159,6 +159,26 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                         });
                         continue;
                     }
+                    // A spawned program is the real one, not a node: it
+                    // says no hello and runs no statement.
+                    NodeStmt::Spawn {
+                        child,
+                        command,
+                        args,
+                        options,
+                    } => {
+                        let value = |v: &Option<sim_core::scenario::node_syntax::NodeValue>, none: &str| {
+                            v.as_ref().map_or(none.to_string(), |v| v.value.to_js())
+                        };
+                        let js = format!(
+                            "h.spawn({}, {}, {}, {})",
+                            command.value.to_js(),
+                            value(args, "[]"),
+                            value(options, "{}"),
+                            js_string(&child.text)
+                        );
+                        (js, false, None)
+                    }
                     NodeStmt::Send { to, message } => {
                         let target = match to {
                             NodeObject::Child { name } => format!("o[{}]", js_string(&name.text)),

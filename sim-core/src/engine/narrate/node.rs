@@ -6,7 +6,7 @@
 use crate::node::expand::{Why, CHANNEL_READ, SIGNAL_MESSAGE, SIGNAL_READ};
 use crate::node::state::NodeEvent;
 use crate::scenario::ast::{Statement, StatementKind};
-use crate::scenario::node_syntax::{NodeObject, NodeStmt, PROCESS_OBJECT};
+use crate::scenario::node_syntax::{NodeObject, NodeStmt, Stdio, PROCESS_OBJECT, STDIO_NAMES};
 use crate::words::count;
 
 /// Why node or libuv made this kernel step, in a sentence; `actor` is the
@@ -70,6 +70,59 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
             "{actor}'s loop reads the channel: the child's end is closed, so it reads end of file."
         ),
         Why::CloseChannel => format!("{actor} closes its end of the channel."),
+        Why::ProgramExits => format!(
+            "{actor}, a program spawned by node, exits: the scenario says when, since the model does not run the program."
+        ),
+        Why::StdioSocketpair(slot) => format!(
+            "libuv's uv_spawn in {actor} makes a socketpair for the child's 'pipe' stdio slot {slot} ({}): on Linux libuv uses socketpair(AF_UNIX, SOCK_STREAM), not pipe(2), for every 'pipe' slot (strace, node 20).",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
+        Why::PlaceStdio(slot) => format!(
+            "The child places its {} for the program: libuv dup2()s the socket's end onto fd {slot}, which the model's language has no call for; it clears close-on-exec instead, so the same socket end survives exec under its own fd number.",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
+        Why::ExecProgram { command, stdio } => {
+            let kept: Vec<String> = stdio
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| **s != Stdio::Pipe)
+                .map(|(slot, s)| match s {
+                    Stdio::Inherit => format!("fd {slot} is the parent's own ('inherit': fcntl(F_SETFD, 0))"),
+                    _ => format!("fd {slot} is /dev/null ('ignore': close, then open)"),
+                })
+                .collect();
+            let kept = match kept.is_empty() {
+                true => String::new(),
+                false => format!(" Before it, {}; the model holds neither.", kept.join(" and ")),
+            };
+            format!(
+                "{actor} execs {command} (execvp, no shell: libuv tries each PATH directory). exec closes the close-on-exec fds, the error pipe's write end among them.{kept}"
+            )
+        }
+        Why::CloseChildStdio(slot) => format!(
+            "{actor} closes the child's end of its {} socketpair: the child holds it now.",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
+        Why::ExecFailed { command } => format!(
+            "execvp finds no {command} in any PATH directory (ENOENT): the child writes the errno, -2 (the 4 bytes feffffff), to the error pipe; this wakes the parent's read."
+        ),
+        Why::ReapFailed => format!(
+            "uv_spawn in {actor} read an errno, not end of file: it reaps the child at once with a blocking waitpid (wait4(pid, 0), not WNOHANG) and returns the error."
+        ),
+        Why::ExitFailed => format!(
+            "{actor} _exit(127)s, as libuv's child does when its exec failed: the parent's waitpid returns it, and SIGCHLD runs libuv's handler."
+        ),
+        Why::CloseStdin => format!(
+            "node destroys the child's stdin stream: {actor} closes its end of it."
+        ),
+        Why::ReadOutput(slot) => format!(
+            "{actor}'s loop reads the child's {} (up to {CHANNEL_READ} bytes) until end of file.",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
+        Why::CloseOutput(slot) => format!(
+            "{actor} closes the child's {} at its end of file.",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
     }
 }
 
@@ -101,6 +154,11 @@ pub(crate) fn what(stmt: &Statement) -> String {
                 "{actor} calls child_process.fork({}): libuv spawns {child}, a new node with an IPC channel to {actor}.",
                 module.text
             ),
+            NodeStmt::Spawn { child, command, .. } => format!(
+                "{actor} calls child_process.spawn({}): libuv spawns {child}, which execs {} with no shell and no IPC channel.",
+                command.text,
+                NodeStmt::command_of(command)
+            ),
             NodeStmt::Send { to, message } => {
                 let to = match to {
                     NodeObject::Child { name } => name.to_string(),
@@ -125,6 +183,9 @@ pub(crate) fn what(stmt: &Statement) -> String {
                 NodeStmt::kill_signal(signal)
             ),
         },
+        StatementKind::Op { actor, .. } => format!(
+            "{actor}, a spawned program, exits; its parent's loop follows."
+        ),
         _ => String::new(),
     }
 }
