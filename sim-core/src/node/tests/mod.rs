@@ -7,6 +7,7 @@
 mod advanced;
 mod json;
 mod literal;
+mod spawn;
 mod statements;
 
 use super::{parse_value, JsValue};
