@@ -292,3 +292,57 @@ fn no_node_on_path_is_a_clear_error_never_a_pass() {
     assert!(err.contains("there is no node on PATH"), "{err}");
     assert!(err.contains("Nothing was checked"), "{err}");
 }
+
+#[test]
+fn spawn_kill_and_a_missing_command_agree_with_node_event_for_event() {
+    let (code, o) = check(
+        "spawn",
+        "node main\n\
+         main: const c = child_process.spawn('cat', [], {stdio: ['pipe', 'inherit', 'ignore']})\n\
+         main: c.kill()\n\
+         main: const x = child_process.spawn('no-such-cmd')\n\
+         expect main event x close -2 null\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    let spawn = at_line(&o, 2);
+    assert_eq!(names(&spawn["node_events"]), ["spawn"], "{spawn:#}");
+    let kill = at_line(&o, 3);
+    assert_eq!(kill["node_events"], kill["model_events"], "{kill:#}");
+    assert_eq!(names(&kill["node_events"]), ["exit", "close"], "{kill:#}");
+    let missing = at_line(&o, 4);
+    assert_eq!(
+        missing["node_events"], missing["model_events"],
+        "{missing:#}"
+    );
+    assert_eq!(
+        names(&missing["node_events"]),
+        ["error", "close"],
+        "{missing:#}"
+    );
+    assert_eq!(
+        missing["node_events"][0]["args"],
+        serde_json::json!(["\"ENOENT\""]),
+        "{missing:#}"
+    );
+    assert_eq!(code, 0, "{o:#}");
+}
+
+#[test]
+fn a_spawned_programs_own_statement_is_refused_with_its_line() {
+    let (code, o) = check(
+        "program",
+        "node main\n\
+         main: const c = child_process.spawn('cat')\n\
+         c: exit 0\n",
+    );
+    assert_eq!(code, 2, "{o}");
+    assert_eq!(o["error"]["kind"], "not_node", "{o}");
+    assert_eq!(o["error"]["pos"]["line"], 3, "{o}");
+    assert!(
+        o["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("c runs no node here"),
+        "{o}"
+    );
+}
