@@ -342,7 +342,7 @@ fn a_spawned_programs_own_statement_is_refused_with_its_line() {
         o["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("c runs no node here"),
+            .contains("c is a real program here (spawned)"),
         "{o}"
     );
 }

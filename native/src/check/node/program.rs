@@ -107,9 +107,22 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
     let mut tables: BTreeMap<String, BTreeMap<String, Vec<(usize, String)>>> = BTreeMap::new();
     let mut plan = Vec::new();
     let mut notes = Vec::new();
+    // The children made by spawn(): real programs, run by themselves.
+    let mut spawned: Vec<String> = Vec::new();
     for (i, stmt) in scenario.statements.iter().enumerate() {
         let pos = stmt.pos;
         let source = stmt.to_string();
+        if let StatementKind::Op { actor, .. } = &stmt.kind {
+            if spawned.contains(&actor.text) {
+                return Err(Refused {
+                    pos,
+                    message: format!(
+                        "{} is a real program here (spawned), which writes and exits by itself, not a statement at a time: check --node cannot run \"{source}\"; `forkscope check` replays it on the kernel",
+                        actor.text
+                    ),
+                });
+            }
+        }
         let not_node = |actor: &str| {
             Refused {
             pos,
@@ -170,6 +183,7 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                         let value = |v: &Option<sim_core::scenario::node_syntax::NodeValue>, none: &str| {
                             v.as_ref().map_or(none.to_string(), |v| v.value.to_js())
                         };
+                        spawned.push(child.text.clone());
                         let js = format!(
                             "h.spawn({}, {}, {}, {})",
                             command.value.to_js(),
