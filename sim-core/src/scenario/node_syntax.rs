@@ -86,8 +86,9 @@ pub enum NodeStmt {
     Spawn {
         child: Name,
         command: NodeValue,
-        args: Option<NodeValue>,
-        options: Option<NodeValue>,
+        /// Boxed, as the options: a statement stays small.
+        args: Option<Box<NodeValue>>,
+        options: Option<Box<NodeValue>>,
     },
     /// `CHILD.send(VALUE)` or `process.send(VALUE)`.
     Send { to: NodeObject, message: NodeValue },
@@ -137,7 +138,7 @@ pub const STDIO_NAMES: [&str; 3] = ["stdin", "stdout", "stderr"];
 impl NodeStmt {
     /// The stdio slots of a spawn's options (parsed and checked already):
     /// `'pipe'` for each slot not given.
-    pub fn stdio(options: &Option<NodeValue>) -> [Stdio; 3] {
+    pub fn stdio(options: &Option<Box<NodeValue>>) -> [Stdio; 3] {
         let mut slots = [Stdio::Pipe; 3];
         let stdio = match options.as_ref().map(|o| &o.value) {
             Some(JsValue::Object(o)) => o.entries().find(|(k, _)| *k == "stdio").map(|(_, v)| v),
@@ -553,7 +554,7 @@ fn spawn(js: &mut Js<'_>, child: Name) -> Result<NodeStmt, ScenarioError> {
                         "the arguments as an array of strings, such as ['-l']",
                     ));
                 }
-                args = Some(value);
+                args = Some(Box::new(value));
             }
             (JsValue::Object(o), _, None) => {
                 for (key, v) in o.entries() {
@@ -580,7 +581,7 @@ fn spawn(js: &mut Js<'_>, child: Name) -> Result<NodeStmt, ScenarioError> {
                         ));
                     }
                 }
-                options = Some(value);
+                options = Some(Box::new(value));
             }
             _ => {
                 return Err(wrong(

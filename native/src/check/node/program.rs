@@ -180,7 +180,7 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                         args,
                         options,
                     } => {
-                        let value = |v: &Option<sim_core::scenario::node_syntax::NodeValue>, none: &str| {
+                        let value = |v: &Option<Box<sim_core::scenario::node_syntax::NodeValue>>, none: &str| {
                             v.as_ref().map_or(none.to_string(), |v| v.value.to_js())
                         };
                         spawned.push(child.text.clone());
