@@ -127,6 +127,9 @@ pub(crate) enum Why {
     ReadOutput(u8),
     /// The parent closes a stdout or stderr stream at its end of file.
     CloseOutput(u8),
+    /// The exit callback flushes a stream whose bytes node held, which
+    /// ends it: the parent closes it.
+    FlushOutput(u8),
     /// The parent closes the channel.
     CloseChannel,
 }
@@ -690,7 +693,7 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     }
     // So do the ends of file of its stdout and stderr (strace: read 0,
     // close, for each, before the signal pipe is read).
-    super::spawn::read_outputs_to_eof(plan, &parent, child, &object.stdio);
+    let deferred = super::spawn::read_outputs_to_eof(world, plan, &parent, child, &object.stdio);
     let end = plan.end(&sig, Which::Pipe(PipeEnd::Read));
     plan.op(
         &parent,
@@ -727,7 +730,7 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     }
     // The exit callback destroys stdin before it emits 'exit' (strace:
     // the close after wait4), so 'close' can follow it.
-    super::spawn::close_stdin(plan, &parent, child, &object.stdio);
+    super::spawn::close_stdin(plan, &parent, child, &object.stdio, &deferred);
     for step in &mut plan.steps[first..] {
         step.guard = Guard::Dead(child.into());
     }

@@ -20,12 +20,13 @@ use super::expand::{
 };
 use super::state::Effect;
 use crate::ipc::end_name::Which;
+use crate::ipc::fd::EndRef;
 use crate::ipc::pipe::PipeEnd;
 use crate::ipc::socket::Side;
 use crate::scenario::ast::{Action, Name, Op, Payload};
 use crate::scenario::node_syntax::Stdio;
 use crate::sig::Signal;
-use crate::world::World;
+use crate::world::{Object, World};
 
 /// The programs the model takes to be on PATH: POSIX utilities every
 /// Linux has, and node. Any other command is missing (ENOENT), as
@@ -278,7 +279,8 @@ fn failed_exec(
         true => Stdio::Pipe,
         false => Stdio::Inherit,
     });
-    read_outputs_to_eof(plan, parent, c, &stdio);
+    // A failed spawn's streams hold nothing: each reads end of file.
+    read_outputs_to_eof(world, plan, parent, c, &stdio);
     // The loop reads the handler's message; no waitpid follows, since a
     // failed spawn never joined the loop's process queue (strace).
     let end = plan.end(&sig, Which::Pipe(PipeEnd::Read));
@@ -295,13 +297,29 @@ fn failed_exec(
 }
 
 /// The parent's loop reads the child's stdout and stderr streams ('pipe'
-/// slots) to end of file and closes each (libuv reads up to 64 KiB).
-pub(super) fn read_outputs_to_eof(plan: &mut Plan, parent: &str, child: &str, stdio: &[Stdio; 3]) {
-    for slot in [1, 2] {
-        if stdio[slot] != Stdio::Pipe {
+/// slots; libuv reads up to 64 KiB) before its signal watcher runs. A
+/// stream with nothing queued reads end of file and is closed at once; one
+/// with bytes queued is read, and node keeps them in the stream's buffer
+/// (no 'data' listener here), so the stream ends only when the exit
+/// callback flushes it: its close comes after 'exit' (strace, node 20:
+/// read(21, "hi\n") before wait4, close(21) after it). Returns those slots.
+pub(super) fn read_outputs_to_eof(
+    world: &World,
+    plan: &mut Plan,
+    parent: &str,
+    child: &str,
+    stdio: &[Stdio; 3],
+) -> Vec<u8> {
+    let mut deferred = Vec::new();
+    for slot in [1u8, 2] {
+        if stdio[usize::from(slot)] != Stdio::Pipe {
             continue;
         }
-        let pair = stdio_pair(child, slot);
+        let pair = stdio_pair(child, usize::from(slot));
+        let queued = match world.object(&pair) {
+            Some(Object::Socks(id)) => world.queued(EndRef::Sock(id, Side::Zero)),
+            _ => 0,
+        };
         let end = plan.end(&pair, Which::Sock(Side::Zero));
         plan.op(
             parent,
@@ -310,36 +328,57 @@ pub(super) fn read_outputs_to_eof(plan: &mut Plan, parent: &str, child: &str, st
                 max: CHANNEL_READ,
                 nonblock: false,
             },
-            Why::ReadOutput(slot as u8),
+            Why::ReadOutput(slot),
             Effect::None,
         );
-        let end = plan.end(&pair, Which::Sock(Side::Zero));
+        if queued > 0 {
+            deferred.push(slot);
+            continue;
+        }
+        close_output(plan, parent, child, slot, Why::CloseOutput(slot));
+    }
+    deferred
+}
+
+fn close_output(plan: &mut Plan, parent: &str, child: &str, slot: u8, why: Why) {
+    let end = plan.end(
+        &stdio_pair(child, usize::from(slot)),
+        Which::Sock(Side::Zero),
+    );
+    plan.op(
+        parent,
+        Op::Close { end },
+        why,
+        Effect::StreamClosed {
+            parent: parent.into(),
+            child: child.into(),
+        },
+    );
+}
+
+/// After 'exit' is due, node destroys the child's stdin stream (a 'pipe'
+/// slot 0): the parent closes its end; then the streams whose bytes it
+/// held (`deferred`) are flushed and closed.
+pub(super) fn close_stdin(
+    plan: &mut Plan,
+    parent: &str,
+    child: &str,
+    stdio: &[Stdio; 3],
+    deferred: &[u8],
+) {
+    if stdio[0] == Stdio::Pipe {
+        let end = plan.end(&stdio_pair(child, 0), Which::Sock(Side::Zero));
         plan.op(
             parent,
             Op::Close { end },
-            Why::CloseOutput(slot as u8),
+            Why::CloseStdin,
             Effect::StreamClosed {
                 parent: parent.into(),
                 child: child.into(),
             },
         );
     }
-}
-
-/// After 'exit' is due, node destroys the child's stdin stream (a
-/// 'pipe' slot 0): the parent closes its end.
-pub(super) fn close_stdin(plan: &mut Plan, parent: &str, child: &str, stdio: &[Stdio; 3]) {
-    if stdio[0] != Stdio::Pipe {
-        return;
+    for &slot in deferred {
+        close_output(plan, parent, child, slot, Why::FlushOutput(slot));
     }
-    let end = plan.end(&stdio_pair(child, 0), Which::Sock(Side::Zero));
-    plan.op(
-        parent,
-        Op::Close { end },
-        Why::CloseStdin,
-        Effect::StreamClosed {
-            parent: parent.into(),
-            child: child.into(),
-        },
-    );
 }

@@ -116,7 +116,11 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
             "node destroys the child's stdin stream: {actor} closes its end of it."
         ),
         Why::ReadOutput(slot) => format!(
-            "{actor}'s loop reads the child's {} (up to {CHANNEL_READ} bytes) until end of file.",
+            "{actor}'s loop reads the child's {} (up to {CHANNEL_READ} bytes): what is queued, or end of file.",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
+        Why::FlushOutput(slot) => format!(
+            "The exit callback flushes the child's {}, whose bytes node kept in the stream (no 'data' listener read them), so the stream ends: {actor} closes it.",
             STDIO_NAMES[usize::from(*slot)]
         ),
         Why::CloseOutput(slot) => format!(
