@@ -230,7 +230,9 @@ impl Sim {
                 &stmt.kind,
                 StatementKind::Node { .. } | StatementKind::NodeProcess { .. }
             );
-            if node || crate::node::expand::is_program_exit(self.current(), stmt) {
+            let program = crate::node::expand::is_program_exit(self.current(), stmt)
+                || crate::node::expand::is_program_output(self.current(), stmt);
+            if node || program {
                 match node_step::GroupRun::start(self.current(), stmt) {
                     Ok(group) => {
                         self.group = Some(group);

@@ -93,6 +93,9 @@ pub(crate) enum Why {
     Exit,
     /// A spawned program exits (a kernel `exit` of the scenario's).
     ProgramExits,
+    /// A spawned program writes on its stdout or stderr (a kernel `send`
+    /// of the scenario's).
+    ProgramWrites,
     /// `kill(signal)`.
     Kill,
     /// libuv's SIGCHLD handler (which ran as the child died) writes a
@@ -260,6 +263,7 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
             match node {
                 NodeStmt::Fork { child, .. } => fork(world, &mut plan, actor, child, watching),
                 NodeStmt::Spawn {
+                    via,
                     child,
                     command,
                     options,
@@ -269,6 +273,7 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                     &mut plan,
                     actor,
                     child,
+                    *via,
                     NodeStmt::command_of(command),
                     NodeStmt::stdio(options),
                     watching,
@@ -300,9 +305,69 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
             plan.op(&actor.text, op.clone(), Why::ProgramExits, Effect::None);
             after_death(world, &mut plan, &actor.text);
         }
+        StatementKind::Op {
+            actor,
+            op:
+                op @ Op::Send {
+                    end,
+                    payload: Payload::Text(text),
+                    ..
+                },
+        } if is_program_output(world, stmt) => {
+            let channel: Arc<str> = end.object().text.as_str().into();
+            plan.op(
+                &actor.text,
+                op.clone(),
+                Why::ProgramWrites,
+                Effect::Wrote {
+                    writer: actor.text.as_str().into(),
+                    channel,
+                    to: Side::Zero.index(),
+                    bytes: Arc::from(text.clone().into_bytes()),
+                },
+            );
+        }
         _ => {}
     }
     Ok(plan.steps)
+}
+
+/// Whether `stmt` is a spawned program's `send` of text on its own stdout
+/// or stderr socketpair (side 1): its bytes are kept, for the parent's
+/// stream and exec's callback (the kernel model moves counts only).
+pub(crate) fn is_program_output(world: &World, stmt: &Statement) -> bool {
+    let StatementKind::Op {
+        actor,
+        op:
+            Op::Send {
+                end,
+                payload: Payload::Text(_),
+                ..
+            },
+    } = &stmt.kind
+    else {
+        return false;
+    };
+    let own = [1, 2].map(|slot| stdio_pair(&actor.text, slot));
+    let side_one = matches!(end, End::Socket { side: 1, .. });
+    side_one
+        && own.iter().any(|p| p == end.object().as_str())
+        && spawned_program(world, &actor.text)
+}
+
+/// Whether `name` is a program spawned by a node process that holds its
+/// child object, still running.
+fn spawned_program(world: &World, name: &str) -> bool {
+    let Some(pid) = world.pid_of(name) else {
+        return false;
+    };
+    let parent = world.name_of(world.proc(pid).parent);
+    world.node().proc(name).is_none()
+        && world
+            .node()
+            .proc(parent)
+            .and_then(|p| p.children.get(name))
+            .is_some_and(|c| c.channel.is_none() && c.failed.is_none())
 }
 
 /// Whether `stmt` is the `exit` of a program spawned by a node process
@@ -316,16 +381,7 @@ pub(crate) fn is_program_exit(world: &World, stmt: &Statement) -> bool {
     else {
         return false;
     };
-    let Some(pid) = world.pid_of(&actor.text) else {
-        return false;
-    };
-    let parent = world.name_of(world.proc(pid).parent);
-    world.node().proc(&actor.text).is_none()
-        && world
-            .node()
-            .proc(parent)
-            .and_then(|p| p.children.get(actor.text.as_str()))
-            .is_some_and(|c| c.channel.is_none() && c.failed.is_none())
+    spawned_program(world, &actor.text)
 }
 
 /// `const CHILD = child_process.fork(MODULE)` in `actor`.
@@ -380,6 +436,7 @@ fn fork(world: &World, plan: &mut Plan, actor: &Name, child: &Name, watching: bo
             child: c.into(),
             channel: Some(ipc.as_str().into()),
             stdio: [Stdio::Inherit; 3],
+            buffers: false,
         },
     );
     let end = plan.end(&err, Which::Pipe(PipeEnd::Write));

@@ -24,7 +24,7 @@ use crate::ipc::fd::EndRef;
 use crate::ipc::pipe::PipeEnd;
 use crate::ipc::socket::Side;
 use crate::scenario::ast::{Action, Name, Op, Payload};
-use crate::scenario::node_syntax::Stdio;
+use crate::scenario::node_syntax::{Stdio, Via, SHELL};
 use crate::sig::Signal;
 use crate::world::{Object, World};
 
@@ -60,10 +60,18 @@ pub(super) fn spawn(
     plan: &mut Plan,
     actor: &Name,
     child: &Name,
+    via: Via,
     command: &str,
     stdio: [Stdio; 3],
     watching: bool,
 ) {
+    // exec runs `/bin/sh -c COMMAND`; exec and execFile pipe all three
+    // slots, whose output they buffer for the callback.
+    let (command, stdio) = match via {
+        Via::Spawn => (command, stdio),
+        Via::Exec => (SHELL, [Stdio::Pipe; 3]),
+        Via::ExecFile => (command, [Stdio::Pipe; 3]),
+    };
     let parent = actor.text.as_str();
     let c = child.text.as_str();
     let err = error_pipe(c);
@@ -119,6 +127,7 @@ pub(super) fn spawn(
             child: c.into(),
             channel: None,
             stdio,
+            buffers: via.buffers(),
         },
     );
     let end = plan.end(&err, Which::Pipe(PipeEnd::Write));
@@ -329,9 +338,21 @@ pub(super) fn read_outputs_to_eof(
                 nonblock: false,
             },
             Why::ReadOutput(slot),
-            Effect::None,
+            Effect::ReadOutput {
+                parent: parent.into(),
+                child: child.into(),
+                channel: pair.as_str().into(),
+                slot,
+            },
         );
-        if queued > 0 {
+        // exec's own 'data' listeners take what was read: the stream
+        // ends at once (libuv: a short read and POLLHUP are end of file).
+        let buffers = world
+            .node()
+            .proc(parent)
+            .and_then(|p| p.children.get(child))
+            .is_some_and(|c| c.output.is_some());
+        if queued > 0 && !buffers {
             deferred.push(slot);
             continue;
         }

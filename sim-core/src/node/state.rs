@@ -61,6 +61,9 @@ pub struct ChildObject {
     /// The errno of a spawn whose exec failed (ENOENT is -2), once
     /// 'error' was emitted: 'close' then gets (errno, null).
     pub failed: Option<i32>,
+    /// For exec and execFile: the stdout and stderr bytes read so far,
+    /// which the callback gets.
+    pub output: Option<[Vec<u8>; 2]>,
     pub events: imbl::Vector<NodeEvent>,
     /// How the child ended, once 'exit' was emitted.
     pub exit: Option<ExitStatus>,
@@ -129,6 +132,17 @@ pub(crate) enum Effect {
         child: Arc<str>,
         channel: Option<Arc<str>>,
         stdio: [Stdio; 3],
+        /// exec or execFile: the output is buffered for the callback.
+        buffers: bool,
+    },
+    /// The parent's loop read a spawned child's stdout (slot 1) or
+    /// stderr (2): the bytes leave the socketpair's flow, into exec's
+    /// buffer.
+    ReadOutput {
+        parent: Arc<str>,
+        child: Arc<str>,
+        channel: Arc<str>,
+        slot: u8,
     },
     /// A spawned program's exec returned control to the parent's
     /// uv_spawn, which read the error pipe: EOF is 'spawn'. The child runs
@@ -241,10 +255,18 @@ impl NodeState {
                 child,
                 channel,
                 stdio,
+                buffers,
             } => {
                 if let Some(channel) = channel {
                     Arc::make_mut(&mut world.node.channels)
                         .insert(channel.clone(), Channel::default());
+                }
+                // A 'pipe' slot's socketpair keeps its bytes as a channel
+                // does (only stdout's and stderr's are ever written).
+                for slot in (1..3).filter(|&s| stdio[s] == Stdio::Pipe) {
+                    let name = super::expand::stdio_pair(child, slot);
+                    Arc::make_mut(&mut world.node.channels)
+                        .insert(name.as_str().into(), Channel::default());
                 }
                 if let Some(p) = Arc::make_mut(&mut world.node.procs).get_mut(parent) {
                     let order = p.children.len() as u32;
@@ -256,6 +278,7 @@ impl NodeState {
                             open_streams: stdio.iter().filter(|s| **s == Stdio::Pipe).count()
                                 as u32,
                             failed: None,
+                            output: buffers.then(|| [Vec::new(), Vec::new()]),
                             events: imbl::Vector::new(),
                             exit: None,
                             connected: channel.is_some(),
@@ -282,6 +305,8 @@ impl NodeState {
                         c.open_streams = c.open_streams.saturating_sub(1);
                     }
                 }
+                // execFile's own 'error' listener calls back first.
+                events.extend(world.node.call_back(parent, child, format!("\"{code}\"")));
                 events.push(world.node.emit(
                     parent,
                     child,
@@ -289,6 +314,30 @@ impl NodeState {
                     vec![format!("\"{code}\"")],
                 ));
                 events.extend(world.node.close_if_done(parent, child));
+            }
+            Effect::ReadOutput {
+                parent,
+                child,
+                channel,
+                slot,
+            } => {
+                let n = match result_of(world, parent) {
+                    Some(OpResult::Value(n)) if n > 0 => n as usize,
+                    _ => return events,
+                };
+                let Some(c) = Arc::make_mut(&mut world.node.channels).get_mut(channel) else {
+                    return events;
+                };
+                let flow = &mut c.to[0];
+                let n = n.min(flow.unread.len());
+                let chunk: Vec<u8> = flow.unread.drain(..n).collect();
+                if let Some(out) = world
+                    .node
+                    .child_mut(parent, child)
+                    .and_then(|c| c.output.as_mut())
+                {
+                    out[usize::from(*slot) - 1].extend_from_slice(&chunk);
+                }
             }
             Effect::StreamClosed { parent, child } => {
                 if let Some(c) = world.node.child_mut(parent, child) {
@@ -400,20 +449,48 @@ impl NodeState {
     /// 'close', if `child` has now exited (or failed to spawn) and its
     /// channel and every stdio stream are closed: node emits it once the
     /// last of these comes (ChildProcess's maybeClose).
-    fn close_if_done(&mut self, parent: &Arc<str>, child: &Arc<str>) -> Option<NodeEvent> {
-        let c = self.procs.get(parent)?.children.get(child)?;
+    fn close_if_done(&mut self, parent: &Arc<str>, child: &Arc<str>) -> Vec<NodeEvent> {
+        let Some(c) = self.procs.get(parent).and_then(|p| p.children.get(child)) else {
+            return Vec::new();
+        };
         if c.connected || c.open_streams > 0 {
-            return None;
+            return Vec::new();
         }
-        let args = match (c.exit, c.failed) {
-            (Some(status), _) => exit_args(status),
-            (None, Some(errno)) => vec![errno.to_string(), "null".into()],
-            (None, None) => return None,
+        let (args, error) = match (c.exit, c.failed) {
+            (Some(status), _) => (exit_args(status), callback_error(status)),
+            (None, Some(errno)) => (vec![errno.to_string(), "null".into()], String::new()),
+            (None, None) => return Vec::new(),
         };
         if c.events.iter().any(|e| e.event == NodeEventName::Close) {
-            return None;
+            return Vec::new();
         }
-        Some(self.emit(parent, child, NodeEventName::Close, args))
+        // exec's exithandler listens to 'close' before anyone else: the
+        // callback comes first.
+        let mut events = self.call_back(parent, child, error);
+        events.push(self.emit(parent, child, NodeEventName::Close, args));
+        events
+    }
+
+    /// exec's or execFile's callback, once: (error, stdout, stderr), the
+    /// error as its code (or the signal when there is none).
+    fn call_back(&mut self, parent: &Arc<str>, child: &Arc<str>, error: String) -> Vec<NodeEvent> {
+        let Some(c) = self.procs.get(parent).and_then(|p| p.children.get(child)) else {
+            return Vec::new();
+        };
+        let Some(output) = &c.output else {
+            return Vec::new();
+        };
+        if c.events.iter().any(|e| e.event == NodeEventName::Callback) {
+            return Vec::new();
+        }
+        let text = |bytes: &[u8]| {
+            let s = String::from_utf8_lossy(bytes).into_owned();
+            super::json::stringify(&super::JsValue::String(s))
+                .map(|l| l.trim_end_matches('\n').to_string())
+                .unwrap_or_default()
+        };
+        let args = vec![error, text(&output[0]), text(&output[1])];
+        vec![self.emit(parent, child, NodeEventName::Callback, args)]
     }
 
     /// Record that `object` in `process` emitted `event(args)`.
@@ -450,6 +527,16 @@ impl NodeProc {
             parent_channel,
             process_events: imbl::Vector::new(),
         }
+    }
+}
+
+/// The error exec's callback gets, as its code: null after exit 0, the
+/// exit code, or the signal's name (its code is null then).
+fn callback_error(status: ExitStatus) -> String {
+    match status {
+        ExitStatus::Exited(0) => "null".into(),
+        ExitStatus::Exited(code) => code.to_string(),
+        ExitStatus::Signaled(sig) => format!("\"{sig}\""),
     }
 }
 

@@ -228,6 +228,9 @@ pub enum NodeEventName {
     Close,
     /// A spawn that failed (ENOENT), or a kill() that could not be sent.
     Error,
+    /// Not an event: exec's and execFile's callback, called with (error,
+    /// stdout, stderr) between 'exit' and 'close'.
+    Callback,
 }
 
 keywords!(NodeEventName {
@@ -237,6 +240,7 @@ keywords!(NodeEventName {
     Disconnect => "disconnect",
     Close => "close",
     Error => "error",
+    Callback => "callback",
 });
 
 impl NodeEventName {
@@ -247,6 +251,7 @@ impl NodeEventName {
             NodeEventName::Spawn | NodeEventName::Disconnect => 0,
             NodeEventName::Message | NodeEventName::Error => 1,
             NodeEventName::Exit | NodeEventName::Close => 2,
+            NodeEventName::Callback => 3,
         }
     }
 }

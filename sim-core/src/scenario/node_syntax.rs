@@ -84,6 +84,8 @@ pub enum NodeStmt {
     /// COMMAND (no shell). ARGS is an array of strings; OPTIONS an object
     /// whose only property read is `stdio`.
     Spawn {
+        /// Which function: spawn, exec (a shell command line) or execFile.
+        via: Via,
         child: Name,
         command: NodeValue,
         /// Boxed, as the options: a statement stays small.
@@ -131,6 +133,36 @@ impl Stdio {
             .find(|s| s.word() == word)
     }
 }
+
+/// The child_process function that made a spawned child: `spawn`
+/// streams; `exec` (`/bin/sh -c COMMAND`) and `execFile` (no shell) buffer
+/// stdout and stderr and call back with (error, stdout, stderr).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    Spawn,
+    Exec,
+    ExecFile,
+}
+
+impl Via {
+    /// Its name in `child_process.NAME(...)`.
+    pub fn function(self) -> &'static str {
+        match self {
+            Via::Spawn => "spawn",
+            Via::Exec => "exec",
+            Via::ExecFile => "execFile",
+        }
+    }
+
+    /// Whether the parent buffers the output and calls back.
+    pub fn buffers(self) -> bool {
+        self != Via::Spawn
+    }
+}
+
+/// The program `exec` runs its command line with.
+pub const SHELL: &str = "/bin/sh";
 
 /// The names of the stdio slots, as node names a child object's streams.
 pub const STDIO_NAMES: [&str; 3] = ["stdin", "stdout", "stderr"];
@@ -207,6 +239,7 @@ impl fmt::Display for NodeStmt {
                 module.text
             ),
             NodeStmt::Spawn {
+                via,
                 child,
                 command,
                 args,
@@ -214,8 +247,9 @@ impl fmt::Display for NodeStmt {
             } => {
                 write!(
                     f,
-                    "{} {child} = child_process.spawn({}",
+                    "{} {child} = child_process.{}({}",
                     NodeWord::Const,
+                    via.function(),
                     command.text
                 )?;
                 for value in [args, options].into_iter().flatten() {
@@ -409,9 +443,11 @@ pub(super) fn parse_statement(
         let child = js.name("the child's name (a variable that is a scenario name)")?;
         js.eat("=")?;
         js.eat("child_process.")?;
-        let (function, function_pos) = js.ident("fork or spawn")?;
+        let (function, function_pos) = js.ident("fork, spawn, exec or execFile")?;
         match function.as_str() {
-            "spawn" => spawn(&mut js, child)?,
+            "spawn" => spawn(&mut js, child, Via::Spawn)?,
+            "exec" => spawn(&mut js, child, Via::Exec)?,
+            "execFile" => spawn(&mut js, child, Via::ExecFile)?,
             "fork" => {
                 let module = js.argument(false)?.expect("a required argument is given");
                 if !matches!(module.value, JsValue::String(_)) {
@@ -429,7 +465,7 @@ pub(super) fn parse_statement(
                 return Err(ScenarioError::new(
                     function_pos,
                     ErrorKind::Expected {
-                        expected: "child_process.fork or child_process.spawn".into(),
+                        expected: "child_process.fork, spawn, exec or execFile".into(),
                         found: format!("\"{function}\""),
                     },
                 ))
@@ -520,7 +556,7 @@ pub(super) fn parse_statement(
 /// node checks them: a command string, an array of strings, an object
 /// whose `stdio` is a word or an array of words (at most 3: the model
 /// has slots 0 to 2 only, and 'ipc' belongs to fork here).
-fn spawn(js: &mut Js<'_>, child: Name) -> Result<NodeStmt, ScenarioError> {
+fn spawn(js: &mut Js<'_>, child: Name, via: Via) -> Result<NodeStmt, ScenarioError> {
     let wrong = |value: &NodeValue, expected: &str| {
         ScenarioError::new(
             value.pos,
@@ -546,6 +582,16 @@ fn spawn(js: &mut Js<'_>, child: Name) -> Result<NodeStmt, ScenarioError> {
     while js.peek_is(",") {
         js.at += 1;
         let value = js.value()?;
+        if via != Via::Spawn && !matches!(value.value, JsValue::Array(_)) || via == Via::Exec {
+            return Err(wrong(
+                &value,
+                &format!(
+                    "{} (the model reads no option of {}(), and exec takes its arguments in the command line)",
+                    if via == Via::Exec { "\")\"" } else { "the arguments as an array of strings, or \")\"" },
+                    via.function()
+                ),
+            ));
+        }
         match (&value.value, &args, &options) {
             (JsValue::Array(items), None, None) => {
                 if items.iter().any(|i| !matches!(i, JsValue::String(_))) {
@@ -593,6 +639,7 @@ fn spawn(js: &mut Js<'_>, child: Name) -> Result<NodeStmt, ScenarioError> {
     }
     js.eat(")")?;
     Ok(NodeStmt::Spawn {
+        via,
         child,
         command,
         args,

@@ -70,6 +70,20 @@ exports.spawn = function spawn(command, args, options, child) {
   watch(child, objects[child], ['spawn', 'exit', 'close', 'error']);
 };
 
+// exec and execFile: their callback told as a 'callback' event, (error,
+// stdout, stderr), the error as its code (or its signal when the code is
+// null: a killed child), as the model tells it.
+exports.exec = function exec(via, command, args, child) {
+  const callback = (err, stdout, stderr) => {
+    const error = err ? JSON.stringify(err.code ?? err.signal ?? null) : 'null';
+    say({ event: 'callback', object: child, args: [error, JSON.stringify(stdout), JSON.stringify(stderr)] });
+  };
+  objects[child] = via === 'exec'
+    ? child_process.exec(command, callback)
+    : child_process.execFile(command, args, callback);
+  watch(child, objects[child], ['spawn', 'exit', 'close', 'error']);
+};
+
 exports.objects = objects;
 
 exports.run = function run(programs) {

@@ -6,7 +6,9 @@
 use crate::node::expand::{Why, CHANNEL_READ, SIGNAL_MESSAGE, SIGNAL_READ};
 use crate::node::state::NodeEvent;
 use crate::scenario::ast::{Statement, StatementKind};
-use crate::scenario::node_syntax::{NodeObject, NodeStmt, Stdio, PROCESS_OBJECT, STDIO_NAMES};
+use crate::scenario::node_syntax::{
+    NodeObject, NodeStmt, Stdio, Via, PROCESS_OBJECT, SHELL, STDIO_NAMES,
+};
 use crate::words::count;
 
 /// Why node or libuv made this kernel step, in a sentence; `actor` is the
@@ -70,6 +72,9 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
             "{actor}'s loop reads the channel: the child's end is closed, so it reads end of file."
         ),
         Why::CloseChannel => format!("{actor} closes its end of the channel."),
+        Why::ProgramWrites => format!(
+            "{actor}, a program spawned by node, writes: the scenario says what, since the model does not run the program."
+        ),
         Why::ProgramExits => format!(
             "{actor}, a program spawned by node, exits: the scenario says when, since the model does not run the program."
         ),
@@ -158,10 +163,21 @@ pub(crate) fn what(stmt: &Statement) -> String {
                 "{actor} calls child_process.fork({}): libuv spawns {child}, a new node with an IPC channel to {actor}.",
                 module.text
             ),
-            NodeStmt::Spawn { child, command, .. } => format!(
-                "{actor} calls child_process.spawn({}): libuv spawns {child}, which execs {} with no shell and no IPC channel.",
+            NodeStmt::Spawn {
+                via: Via::Exec,
+                child,
+                command,
+                ..
+            } => format!(
+                "{actor} calls child_process.exec({}): libuv spawns {child}, which execs {SHELL} -c with that command line; node buffers its stdout and stderr for the callback.",
                 command.text,
-                NodeStmt::command_of(command)
+            ),
+            NodeStmt::Spawn { via, child, command, .. } => format!(
+                "{actor} calls child_process.{}({}): libuv spawns {child}, which execs {} with no shell and no IPC channel{}.",
+                via.function(),
+                command.text,
+                NodeStmt::command_of(command),
+                if via.buffers() { "; node buffers its stdout and stderr for the callback" } else { "" }
             ),
             NodeStmt::Send { to, message } => {
                 let to = match to {
@@ -187,6 +203,10 @@ pub(crate) fn what(stmt: &Statement) -> String {
                 NodeStmt::kill_signal(signal)
             ),
         },
+        StatementKind::Op {
+            actor,
+            op: crate::scenario::ast::Op::Send { .. },
+        } => format!("{actor}, a spawned program, writes on its output."),
         StatementKind::Op { actor, .. } => format!(
             "{actor}, a spawned program, exits; its parent's loop follows."
         ),

@@ -1,7 +1,8 @@
-//! `child_process.spawn`: how it parses and prints (errors at their line
-//! and column), the kernel steps it expands into in order (as strace shows
-//! node 20 making them), a spawned program's exit followed by its parent's
-//! loop, `kill()`, and ENOENT's 'error' and 'close' (-2, null).
+//! `child_process.spawn`, `exec` and `execFile`: how they parse and print
+//! (errors at their line and column), the kernel steps they expand into in
+//! order (as strace shows node 20 making them), a spawned program's exit
+//! followed by its parent's loop, `kill()`, ENOENT's 'error' and 'close'
+//! (-2, null), and exec's callback with the bytes the program wrote.
 
 use super::statements::{error, events, group_steps, run};
 use crate::node::spawn::program_exists;
@@ -262,6 +263,113 @@ fn a_spawned_program_with_no_output_has_its_streams_closed_before_exit() {
     let sim = run(&format!("{SPAWNED}c: exit 0\n"));
     let steps = group_steps(&sim, 3);
     let at = |s: &str| steps.iter().position(|x| x == s).unwrap();
-    assert!(at("main: close c-stdout.0") < at("main: wait c nohang"), "{steps:?}");
-    assert!(at("main: close c-stderr.0") < at("main: wait c nohang"), "{steps:?}");
+    assert!(
+        at("main: close c-stdout.0") < at("main: wait c nohang"),
+        "{steps:?}"
+    );
+    assert!(
+        at("main: close c-stderr.0") < at("main: wait c nohang"),
+        "{steps:?}"
+    );
+}
+
+#[test]
+fn exec_and_exec_file_print_as_written_and_refuse_what_they_do_not_take() {
+    let text = "node main\n\
+                main: const e = child_process.exec('echo hi | cat')\n\
+                main: const f = child_process.execFile('echo', ['hi'])\n";
+    let parsed = scenario::parse(text).unwrap();
+    let printed = scenario::print(&parsed);
+    assert!(
+        printed.contains("main: const e = child_process.exec('echo hi | cat')"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("main: const f = child_process.execFile('echo', ['hi'])"),
+        "{printed}"
+    );
+    assert_eq!(scenario::parse(&printed).unwrap(), parsed);
+    let (pos, got) = error("node main\nmain: const e = child_process.exec('ls', ['-l'])\n");
+    assert_eq!((pos.line, pos.col), (2, 42), "{got}");
+    assert!(
+        got.contains("exec takes its arguments in the command line"),
+        "{got}"
+    );
+    let (pos, got) =
+        error("node main\nmain: const f = child_process.execFile('ls', [], {maxBuffer: 9})\n");
+    assert_eq!((pos.line, pos.col), (2, 50), "{got}");
+    assert!(
+        got.contains("the model reads no option of execFile()"),
+        "{got}"
+    );
+}
+
+#[test]
+fn exec_runs_the_command_line_with_bin_sh_and_pipes_all_three_slots() {
+    let sim = run(
+        "node main\nmain: const e = child_process.exec('echo hi', )\n"
+            .replace(", )", ")")
+            .as_str(),
+    );
+    let steps = group_steps(&sim, 2);
+    let pairs = steps.iter().filter(|s| s.contains("socketpair")).count();
+    assert_eq!(pairs, 3, "{steps:?}");
+    assert!(steps.contains(&"e: exec /bin/sh".to_string()), "{steps:?}");
+}
+
+#[test]
+fn exec_calls_back_with_what_the_program_wrote_between_exit_and_close() {
+    let sim = run("node main\n\
+         main: const e = child_process.exec('echo hi; echo oops >&2; exit 2')\n\
+         e: send e-stdout.1 \"hi\\n\"\n\
+         e: send e-stderr.1 \"oops\\n\"\n\
+         e: exit 2\n");
+    assert_eq!(
+        events(&sim),
+        [
+            "main e 'spawn'",
+            "main e 'exit' (2, null)",
+            "main e 'callback' (2, \"hi\\n\", \"oops\\n\")",
+            "main e 'close' (2, null)",
+        ]
+    );
+    // Both streams were read and closed before the watcher ran: exec's
+    // own listeners took the bytes.
+    let steps = group_steps(&sim, 5);
+    let at = |s: &str| steps.iter().position(|x| x == s).unwrap();
+    assert!(
+        at("main: close e-stdout.0") < at("main: wait e nohang"),
+        "{steps:?}"
+    );
+}
+
+#[test]
+fn a_killed_exec_file_calls_back_with_the_signal_and_a_missing_one_before_error() {
+    let sim = run("node main\n\
+         main: const k = child_process.execFile('sleep', ['5'])\n\
+         main: k.kill()\n\
+         main: const x = child_process.execFile('no-such-cmd')\n");
+    assert_eq!(
+        events(&sim),
+        [
+            "main k 'spawn'",
+            "main k 'exit' (null, \"SIGTERM\")",
+            "main k 'callback' (\"SIGTERM\", \"\", \"\")",
+            "main k 'close' (null, \"SIGTERM\")",
+            "main x 'callback' (\"ENOENT\", \"\", \"\")",
+            "main x 'error' (\"ENOENT\")",
+            "main x 'close' (-2, null)",
+        ]
+    );
+}
+
+#[test]
+fn a_spawned_programs_text_is_kept_only_when_it_writes_its_own_output() {
+    // c writes on its own stdout: a group; main's send on c's stdin is a
+    // plain kernel statement.
+    let sim = run(&format!(
+        "{SPAWNED}c: send c-stdout.1 \"x\"\nmain: send c-stdin.0 \"y\"\n"
+    ));
+    assert_eq!(group_steps(&sim, 3), ["c: send c-stdout.1 \"x\""]);
+    assert!(group_steps(&sim, 4).is_empty());
 }

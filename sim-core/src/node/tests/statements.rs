@@ -101,9 +101,9 @@ fn a_node_statement_that_does_not_parse_names_its_line_and_column() {
             "\"W\" is not a name",
         ),
         (
-            "node main\nmain: const w = child_process.exec('./w.js')\n",
+            "node main\nmain: const w = child_process.execSync('ls')\n",
             (2, 31),
-            "expected child_process.fork or child_process.spawn",
+            "expected child_process.fork, spawn, exec or execFile",
         ),
         (
             "node main\nmain: const w = child_process.fork(3)\n",
@@ -153,7 +153,7 @@ fn a_node_statement_that_does_not_parse_names_its_line_and_column() {
         (
             "node main\nexpect main event w spwan\n",
             (2, 21),
-            "expected spawn, message, exit, disconnect, close or error, found \"spwan\"",
+            "expected spawn, message, exit, disconnect, close, error or callback, found \"spwan\"",
         ),
     ];
     for (text, (line, col), message) in cases {
