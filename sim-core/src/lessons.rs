@@ -41,10 +41,11 @@ static LESSONS: &[Lesson] = lessons![
     "node-what-a-child-process-is",
     "node-ipc-messages",
     "node-fork-is-a-new-node",
+    "node-exec-vs-spawn",
     "node-ipc-channel-setup",
     "node-one-send",
     "node-exit-to-close",
-    "node-fork-vs-spawn",
+    "node-fork-spawn-exec",
     "node-pros-and-cons",
 ];
 

@@ -6,6 +6,7 @@
 use crate::node::expand::{Why, CHANNEL_READ, SIGNAL_MESSAGE, SIGNAL_READ};
 use crate::node::state::NodeEvent;
 use crate::scenario::ast::{Statement, StatementKind};
+use crate::scenario::keyword::NodeEventName;
 use crate::scenario::node_syntax::{
     NodeObject, NodeStmt, Stdio, Via, PROCESS_OBJECT, SHELL, STDIO_NAMES,
 };
@@ -146,6 +147,15 @@ pub(crate) fn events(events: &[NodeEvent]) -> String {
             } else {
                 format!("child object {}", e.object)
             };
+            if e.event == NodeEventName::Callback {
+                // Not an event: exec's callback, told as one for the expects.
+                return format!(
+                    "In {}, the callback of {} is called with ({}).",
+                    e.process,
+                    e.object,
+                    e.args.join(", ")
+                );
+            }
             format!("In {}, {object} emits {}.", e.process, e.call())
         })
         .collect::<Vec<_>>()
