@@ -276,7 +276,6 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                     *via,
                     NodeStmt::command_of(command),
                     NodeStmt::stdio(options),
-                    watching,
                 ),
                 NodeStmt::Send { to, message } => send(world, &mut plan, actor, to, message)?,
                 NodeStmt::Exit { code } => {

@@ -63,8 +63,12 @@ pub(super) fn spawn(
     via: Via,
     command: &str,
     stdio: [Stdio; 3],
-    watching: bool,
 ) {
+    // Whether an earlier spawn of this parent installed libuv's handler.
+    let watching = world
+        .node()
+        .proc(&actor.text)
+        .is_some_and(|p| p.watching_sigchld);
     // exec runs `/bin/sh -c COMMAND`; exec and execFile pipe all three
     // slots, whose output they buffer for the callback.
     let (command, stdio) = match via {
