@@ -112,3 +112,30 @@ fn calibrate_measures_the_page_size_and_pipe_size() {
     assert_eq!(find("page size"), "4096");
     assert_eq!(find("pipe size (F_GETPIPE_SZ)"), "65536");
 }
+
+#[test]
+fn a_spawned_programs_exit_is_replayed_with_its_parents_loop_every_step() {
+    let text = "node main\n\
+                main: const c = child_process.spawn('cat')\n\
+                c: send c-stdout.1 \"hi\\n\"\n\
+                c: exit 0\n\
+                expect c-stdout.0 queued 0\n";
+    let path = std::env::temp_dir().join(format!("forkscope-program-{}.scn", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let out = forkscope(&["check", "--json", path.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&path);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &doc["scenarios"][0];
+    let mut sim = sim_core::engine::Sim::from_source(text).unwrap();
+    sim.run_to_end().unwrap();
+    // The model ran the exit as a group (the parent's loop after it); the
+    // kernel ran every one of those steps too.
+    let exit_group = sim
+        .steps()
+        .iter()
+        .filter(|s| s.group.as_ref().is_some_and(|g| g.pos.line == 4))
+        .count();
+    assert!(exit_group > 5, "{exit_group}");
+    assert_eq!(s["steps"].as_u64(), Some(sim.steps().len() as u64), "{s:#}");
+    assert_eq!(s["status"], "agree", "{s:#}");
+}

@@ -491,3 +491,110 @@ fn sends_in_one_tick_agree_with_node_write_by_write() {
         serde_json::json!([r#"\"x\"\n"#])
     );
 }
+
+#[test]
+fn spawn_kill_and_a_missing_command_agree_with_node_event_for_event() {
+    let (code, o) = check(
+        "spawn",
+        "node main\n\
+         main: const c = child_process.spawn('cat', [], {stdio: ['pipe', 'inherit', 'ignore']})\n\
+         main: c.kill()\n\
+         main: const x = child_process.spawn('no-such-cmd')\n\
+         expect main event x close -2 null\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    let spawn = at_line(&o, 2);
+    assert_eq!(names(&spawn["node_events"]), ["spawn"], "{spawn:#}");
+    let kill = at_line(&o, 3);
+    assert_eq!(kill["node_events"], kill["model_events"], "{kill:#}");
+    assert_eq!(names(&kill["node_events"]), ["exit", "close"], "{kill:#}");
+    let missing = at_line(&o, 4);
+    assert_eq!(
+        missing["node_events"], missing["model_events"],
+        "{missing:#}"
+    );
+    assert_eq!(
+        names(&missing["node_events"]),
+        ["error", "close"],
+        "{missing:#}"
+    );
+    assert_eq!(
+        missing["node_events"][0]["args"],
+        serde_json::json!(["\"ENOENT\""]),
+        "{missing:#}"
+    );
+    assert_eq!(code, 0, "{o:#}");
+}
+
+#[test]
+fn a_spawned_programs_statement_not_right_after_its_spawn_is_refused_with_its_line() {
+    let (code, o) = check(
+        "program",
+        "node main\n\
+         main: const c = child_process.spawn('cat')\n\
+         expect main event c spawn\n\
+         c: exit 0\n",
+    );
+    assert_eq!(code, 2, "{o}");
+    assert_eq!(o["error"]["kind"], "not_node", "{o}");
+    assert_eq!(o["error"]["pos"]["line"], 4, "{o}");
+    assert!(
+        o["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("c is a real program here (spawned)"),
+        "{o}"
+    );
+}
+
+#[test]
+fn exec_and_exec_file_call_back_as_node_does_with_the_programs_statements_folded() {
+    let (code, o) = check(
+        "exec",
+        "node main\n\
+         main: const e = child_process.exec('echo hi; exit 3')\n\
+         e: send e-stdout.1 \"hi\\n\"\n\
+         e: exit 3\n\
+         main: const f = child_process.execFile('no-such-cmd')\n\
+         expect main event e callback 3 \"hi\\n\" \"\"\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    let exec = at_line(&o, 2);
+    assert_eq!(exec["node_events"], exec["model_events"], "{exec:#}");
+    assert_eq!(
+        names(&exec["node_events"]),
+        ["spawn", "exit", "callback", "close"],
+        "{exec:#}"
+    );
+    assert_eq!(
+        exec["node_events"][2]["args"],
+        serde_json::json!(["3", "\"hi\\n\"", "\"\""]),
+        "{exec:#}"
+    );
+    let missing = at_line(&o, 5);
+    assert_eq!(
+        names(&missing["node_events"]),
+        ["callback", "error", "close"],
+        "{missing:#}"
+    );
+    assert!(
+        o["notes"]
+            .to_string()
+            .contains("what the real e does by itself"),
+        "{o:#}"
+    );
+    assert_eq!(code, 0, "{o:#}");
+}
+
+#[test]
+fn a_program_that_writes_other_bytes_than_the_scenario_says_differs() {
+    let (code, o) = check(
+        "exec-differs",
+        "node main\n\
+         main: const e = child_process.execFile('echo', ['hi'])\n\
+         e: send e-stdout.1 \"ho\\n\"\n\
+         e: exit 0\n",
+    );
+    assert_eq!(o["status"], "differ", "{o:#}");
+    assert_eq!(code, 1, "{o:#}");
+}

@@ -57,9 +57,11 @@ lessons![
     "node-what-a-child-process-is" => "Node 1: what a child process is",
     "node-ipc-messages" => "Node 2: IPC, messages that are copies",
     "node-fork-is-a-new-node" => "Node 3: what fork() in Node really does",
+    "node-exec-vs-spawn" => "Node 4: exec vs spawn",
     "node-ipc-channel-setup" => "Node 6: setting up the IPC channel",
     "node-one-send" => "Node 7: the life of one send(), byte by byte",
     "node-exit-to-close" => "Node 8: from exit() to SIGCHLD to 'exit' and 'close'",
+    "node-fork-spawn-exec" => "Node 9: fork vs spawn vs exec, side by side",
     "node-pros-and-cons" => "Node 11: pros and cons of a child process",
 ];
 

@@ -289,7 +289,16 @@ fn operation<'r>(
 /// the methods it calls (the forms of scenario/node_syntax.rs, which
 /// reads them from the raw text rather than from a keyword table).
 const NODE_OBJECTS: [&str; 2] = ["child_process", PROCESS_OBJECT];
-const NODE_METHODS: [&str; 4] = ["fork", "send", "exit", "kill"];
+const NODE_METHODS: [&str; 8] = [
+    "fork",
+    "spawn",
+    "exec",
+    "execFile",
+    "send",
+    "exit",
+    "kill",
+    "disconnect",
+];
 
 /// Whether the text after an actor's colon is a Node statement: `const`
 /// (sim-core's `NodeWord`) or `OBJECT.METHOD(`.

@@ -103,14 +103,30 @@ enum Replayed<'a> {
     Expect(Pos, &'a Expect),
 }
 
-/// The scenario as the replay runs it: each Node statement as the kernel
-/// steps the model ran for it.
+/// The scenario as the replay runs it: each Node statement (and each
+/// spawned program's statement that the model ran as a group) as the
+/// kernel steps the model ran for it.
 fn replayed<'a>(scenario: &'a Scenario, sim: &'a Sim) -> Vec<Replayed<'a>> {
     let mut out = Vec::new();
     for stmt in &scenario.statements {
         match &stmt.kind {
-            StatementKind::Process { .. } | StatementKind::Op { .. } => {
-                out.push(Replayed::Kernel(stmt.pos, stmt))
+            StatementKind::Process { .. } => out.push(Replayed::Kernel(stmt.pos, stmt)),
+            // A spawned program's `exit` or output `send` is a group in
+            // the model too (its parent's loop follows): replayed as the
+            // model ran it, as a Node statement is.
+            StatementKind::Op { .. } => {
+                let group: Vec<_> = sim
+                    .steps()
+                    .iter()
+                    .filter_map(|s| s.group.as_ref().filter(|g| g.pos == stmt.pos))
+                    .filter_map(|g| g.kernel.as_ref())
+                    .collect();
+                if group.is_empty() {
+                    out.push(Replayed::Kernel(stmt.pos, stmt));
+                }
+                for kernel in group {
+                    out.push(Replayed::Kernel(stmt.pos, kernel));
+                }
             }
             StatementKind::Expect { expect } => out.push(Replayed::Expect(stmt.pos, expect)),
             StatementKind::Node { .. } | StatementKind::NodeProcess { .. } => {

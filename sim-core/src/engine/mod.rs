@@ -226,7 +226,13 @@ impl Sim {
             let Some(stmt) = scenario.statements.get(self.next) else {
                 return Ok(None);
             };
-            if let StatementKind::Node { .. } | StatementKind::NodeProcess { .. } = &stmt.kind {
+            let node = matches!(
+                &stmt.kind,
+                StatementKind::Node { .. } | StatementKind::NodeProcess { .. }
+            );
+            let program = crate::node::expand::is_program_exit(self.current(), stmt)
+                || crate::node::expand::is_program_output(self.current(), stmt);
+            if node || program {
                 match node_step::GroupRun::start(self.current(), stmt) {
                     Ok(group) => {
                         self.group = Some(group);

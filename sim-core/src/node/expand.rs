@@ -18,12 +18,12 @@
 
 use super::json;
 use super::send_error::SendError;
-use super::state::Effect;
+use super::state::{ChildObject, Effect};
 use crate::ipc::end_name::Which;
 use crate::ipc::pipe::PipeEnd;
 use crate::ipc::socket::Side;
 use crate::scenario::ast::{Action, End, Name, Op, Payload, Pos, Statement, StatementKind};
-use crate::scenario::node_syntax::{NodeObject, NodeStmt, PROCESS_OBJECT};
+use crate::scenario::node_syntax::{NodeObject, NodeStmt, Stdio, PROCESS_OBJECT, STDIO_NAMES};
 use crate::scenario::{ErrorKind, ScenarioError};
 use crate::sig::Signal;
 use crate::world::World;
@@ -97,6 +97,11 @@ pub(crate) enum Why {
     ChannelClosed,
     /// `process.exit(code)`.
     Exit,
+    /// A spawned program exits (a kernel `exit` of the scenario's).
+    ProgramExits,
+    /// A spawned program writes on its stdout or stderr (a kernel `send`
+    /// of the scenario's).
+    ProgramWrites,
     /// `kill(signal)`.
     Kill,
     /// libuv's SIGCHLD handler (which ran as the child died) writes a
@@ -108,6 +113,34 @@ pub(crate) enum Why {
     WaitChild,
     /// The parent's loop reads the channel's end of file.
     ReadEof,
+    /// uv_spawn makes a socketpair for a 'pipe' stdio slot (0, 1 or 2).
+    StdioSocketpair(u8),
+    /// The child places a 'pipe' slot's socket end: libuv dup2()s it onto
+    /// the slot's fd (no dup2 in the language: it stays open over exec
+    /// under its own number).
+    PlaceStdio(u8),
+    /// The child execs the spawned program (execvp: no shell).
+    ExecProgram { command: String, stdio: [Stdio; 3] },
+    /// The parent closes the child's end of a 'pipe' slot.
+    CloseChildStdio(u8),
+    /// execvp finds no such program: the child writes -ENOENT to the
+    /// error pipe.
+    ExecFailed { command: String },
+    /// uv_spawn reaps the child whose exec failed, with a blocking wait.
+    ReapFailed,
+    /// The child whose exec failed _exit(127)s.
+    ExitFailed,
+    /// node destroys the child's stdin stream: the parent closes its end.
+    CloseStdin,
+    /// The parent's loop reads a stdout (1) or stderr (2) stream.
+    ReadOutput(u8),
+    /// The parent closes a stdout or stderr stream at its end of file.
+    CloseOutput(u8),
+    /// The exit callback flushes a stream whose bytes node held, which
+    /// ends it: the parent closes it.
+    FlushOutput(u8),
+    /// exec's error handler destroys a failed child's stdout or stderr.
+    DestroyOutput(u8),
     /// The parent closes the channel.
     CloseChannel,
     /// `disconnect()`: the caller closes its end of the channel.
@@ -152,26 +185,30 @@ pub(crate) fn channel(child: &str) -> String {
 pub(crate) fn error_pipe(child: &str) -> String {
     format!("{child}-err")
 }
+/// The socketpair of a spawned child's 'pipe' stdio slot: `c-stdout`.
+pub(crate) fn stdio_pair(child: &str, slot: usize) -> String {
+    format!("{child}-{}", STDIO_NAMES[slot])
+}
 
 /// Builds the planned steps, all at one position (the Node statement's).
-struct Plan {
+pub(super) struct Plan {
     pos: Pos,
-    steps: Vec<Planned>,
+    pub(super) steps: Vec<Planned>,
 }
 
 impl Plan {
-    fn name(&self, text: &str) -> Name {
+    pub(super) fn name(&self, text: &str) -> Name {
         Name {
             text: text.to_string(),
             pos: self.pos,
         }
     }
 
-    fn end(&self, object: &str, which: Which) -> End {
+    pub(super) fn end(&self, object: &str, which: Which) -> End {
         End::new(self.name(object), which)
     }
 
-    fn op(&mut self, actor: &str, op: Op, why: Why, effect: Effect) -> &mut Planned {
+    pub(super) fn op(&mut self, actor: &str, op: Op, why: Why, effect: Effect) -> &mut Planned {
         let stmt = Statement {
             pos: self.pos,
             kind: StatementKind::Op {
@@ -246,6 +283,21 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                     let advanced = NodeStmt::advanced(options);
                     fork(world, &mut plan, actor, child, watching, advanced)
                 }
+                NodeStmt::Spawn {
+                    via,
+                    child,
+                    command,
+                    options,
+                    ..
+                } => super::spawn::spawn(
+                    world,
+                    &mut plan,
+                    actor,
+                    child,
+                    *via,
+                    NodeStmt::command_of(command),
+                    NodeStmt::stdio(options),
+                ),
                 NodeStmt::Send { to, message, more } => {
                     let all: Vec<_> = std::iter::once(message).chain(more).collect();
                     send(world, &mut plan, actor, to, &all)?
@@ -271,9 +323,91 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                 }
             }
         }
+        StatementKind::Op {
+            actor,
+            op: op @ Op::Exit { .. },
+        } if is_program_exit(world, stmt) => {
+            plan.op(&actor.text, op.clone(), Why::ProgramExits, Effect::None);
+            after_death(world, &mut plan, &actor.text);
+        }
+        StatementKind::Op {
+            actor,
+            op:
+                op @ Op::Send {
+                    end,
+                    payload: Payload::Text(text),
+                    ..
+                },
+        } if is_program_output(world, stmt) => {
+            let channel: Arc<str> = end.object().text.as_str().into();
+            plan.op(
+                &actor.text,
+                op.clone(),
+                Why::ProgramWrites,
+                Effect::Wrote {
+                    writer: actor.text.as_str().into(),
+                    channel,
+                    to: Side::Zero.index(),
+                    bytes: Arc::from(text.clone().into_bytes()),
+                    advanced: None,
+                },
+            );
+        }
         _ => {}
     }
     Ok(plan.steps)
+}
+
+/// Whether `stmt` is a spawned program's `send` of text on its own stdout
+/// or stderr socketpair (side 1): its bytes are kept, for the parent's
+/// stream and exec's callback (the kernel model moves counts only).
+pub(crate) fn is_program_output(world: &World, stmt: &Statement) -> bool {
+    let StatementKind::Op {
+        actor,
+        op:
+            Op::Send {
+                end,
+                payload: Payload::Text(_),
+                ..
+            },
+    } = &stmt.kind
+    else {
+        return false;
+    };
+    let own = [1, 2].map(|slot| stdio_pair(&actor.text, slot));
+    let side_one = matches!(end, End::Socket { side: 1, .. });
+    side_one
+        && own.iter().any(|p| p == end.object().as_str())
+        && spawned_program(world, &actor.text)
+}
+
+/// Whether `name` is a program spawned by a node process that holds its
+/// child object, still running.
+fn spawned_program(world: &World, name: &str) -> bool {
+    let Some(pid) = world.pid_of(name) else {
+        return false;
+    };
+    let parent = world.name_of(world.proc(pid).parent);
+    world.node().proc(name).is_none()
+        && world
+            .node()
+            .proc(parent)
+            .and_then(|p| p.children.get(name))
+            .is_some_and(|c| c.channel.is_none() && c.failed.is_none())
+}
+
+/// Whether `stmt` is the `exit` of a program spawned by a node process
+/// that holds its child object: the parent's loop then follows it (its
+/// SIGCHLD handler, the streams' ends of file, waitpid), as a group.
+pub(crate) fn is_program_exit(world: &World, stmt: &Statement) -> bool {
+    let StatementKind::Op {
+        actor,
+        op: Op::Exit { .. },
+    } = &stmt.kind
+    else {
+        return false;
+    };
+    spawned_program(world, &actor.text)
 }
 
 /// `const CHILD = child_process.fork(MODULE)` in `actor`.
@@ -337,7 +471,9 @@ fn fork(
         Effect::Forked {
             parent: parent.into(),
             child: c.into(),
-            channel: ipc.as_str().into(),
+            channel: Some(ipc.as_str().into()),
+            stdio: [Stdio::Inherit; 3],
+            buffers: false,
             advanced,
         },
     );
@@ -359,44 +495,7 @@ fn fork(
         Why::ReadErrorPipe,
         Effect::None,
     );
-    // The child starts with its parent's signal actions and mask (and
-    // SIGCHLD's handler, if this fork installs it).
-    let signals = world
-        .pid_of(parent)
-        .map(|pid| world.proc(pid).signals.clone());
-    let mut changed: Vec<Signal> = signals
-        .as_ref()
-        .map(|s| s.dispositions().map(|(sig, _)| sig).collect())
-        .unwrap_or_default();
-    if !watching && !changed.contains(&Signal::SIGCHLD) {
-        changed.push(Signal::SIGCHLD);
-        crate::sort::sort(&mut changed);
-    }
-    for signal in changed.into_iter().filter(|s| s.number() < 32) {
-        plan.op(
-            c,
-            Op::Signal {
-                signal,
-                action: Action::Default,
-                nocldwait: false,
-                full_mask: false,
-            },
-            Why::ResetSignal(signal),
-            Effect::None,
-        );
-    }
-    let blocked: Vec<Signal> = signals
-        .as_ref()
-        .map(|s| s.blocked().iter().collect())
-        .unwrap_or_default();
-    if !blocked.is_empty() {
-        plan.op(
-            c,
-            Op::Unblock { signals: blocked },
-            Why::EmptyMask,
-            Effect::None,
-        );
-    }
+    child_setup(world, plan, parent, c, watching);
     let end = plan.end(&ipc, Which::Sock(Side::One));
     plan.op(
         c,
@@ -442,12 +541,80 @@ fn fork(
     );
 }
 
+/// What libuv's child does before it places its stdio: it starts with
+/// its parent's signal actions and mask (and SIGCHLD's handler, if this
+/// spawn installs it), resets each changed signal to SIG_DFL and empties
+/// the mask.
+pub(super) fn child_setup(world: &World, plan: &mut Plan, parent: &str, c: &str, watching: bool) {
+    let signals = world
+        .pid_of(parent)
+        .map(|pid| world.proc(pid).signals.clone());
+    let mut changed: Vec<Signal> = signals
+        .as_ref()
+        .map(|s| s.dispositions().map(|(sig, _)| sig).collect())
+        .unwrap_or_default();
+    if !watching && !changed.contains(&Signal::SIGCHLD) {
+        changed.push(Signal::SIGCHLD);
+        crate::sort::sort(&mut changed);
+    }
+    for signal in changed.into_iter().filter(|s| s.number() < 32) {
+        plan.op(
+            c,
+            Op::Signal {
+                signal,
+                action: Action::Default,
+                nocldwait: false,
+                full_mask: false,
+            },
+            Why::ResetSignal(signal),
+            Effect::None,
+        );
+    }
+    let blocked: Vec<Signal> = signals
+        .as_ref()
+        .map(|s| s.blocked().iter().collect())
+        .unwrap_or_default();
+    if !blocked.is_empty() {
+        plan.op(
+            c,
+            Op::Unblock { signals: blocked },
+            Why::EmptyMask,
+            Effect::None,
+        );
+    }
+}
+
 /// The channel of `actor`'s child object `child`, or the error that it has
 /// none.
-fn child_object(world: &World, actor: &Name, child: &Name) -> Result<Arc<str>, ScenarioError> {
+/// The IPC channel of `actor`'s child object `child`, or the error that it
+/// has none (a spawned program) or that there is no such object.
+pub(super) fn child_channel(
+    world: &World,
+    actor: &Name,
+    child: &Name,
+) -> Result<Arc<str>, ScenarioError> {
+    child_object(world, actor, child)?
+        .channel
+        .clone()
+        .ok_or_else(|| {
+            ScenarioError::new(
+                child.pos,
+                ErrorKind::NoChildChannel {
+                    process: actor.text.clone(),
+                    name: child.text.clone(),
+                },
+            )
+        })
+}
+
+pub(super) fn child_object<'w>(
+    world: &'w World,
+    actor: &Name,
+    child: &Name,
+) -> Result<&'w ChildObject, ScenarioError> {
     let proc = world.node().proc(&actor.text);
     match proc.and_then(|p| p.children.get(child.text.as_str())) {
-        Some(c) => Ok(c.channel.clone()),
+        Some(c) => Ok(c),
         None => Err(ScenarioError::new(
             child.pos,
             ErrorKind::UnknownChildObject {
@@ -475,7 +642,7 @@ fn send(
     // the message arrives on there.
     let (chan, side, receiver, object): (Arc<str>, Side, Option<String>, Arc<str>) = match to {
         NodeObject::Child { name } => {
-            let chan = child_object(world, actor, name)?;
+            let chan = child_channel(world, actor, name)?;
             (
                 chan,
                 Side::Zero,
@@ -630,7 +797,11 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     let Some(object) = node.children.get(child) else {
         return;
     };
-    if world.proc(parent_pid).state.is_dead() {
+    // A spawned child already reaped, or never spawned: libuv's loop no
+    // longer reads anything of it. (A forked child whose channel was
+    // disconnected still gets its 'exit'.)
+    let gone = object.channel.is_none() && (object.exit.is_some() || object.failed.is_some());
+    if world.proc(parent_pid).state.is_dead() || gone {
         return;
     }
     let first = plan.steps.len();
@@ -652,9 +823,12 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     // 20 shows: spawn, disconnect, exit, close).
     // A channel already closed (a disconnect()) has no end of file to
     // read: the chain goes on to the SIGCHLD watcher.
-    if object.connected {
-        read_eof_and_close(plan, &parent, child, &object.channel);
+    if let (true, Some(channel)) = (object.connected, &object.channel) {
+        read_eof_and_close(plan, &parent, child, channel);
     }
+    // So do the ends of file of its stdout and stderr (strace: read 0,
+    // close, for each, before the signal pipe is read).
+    let deferred = super::spawn::read_outputs_to_eof(world, plan, &parent, child, &object.stdio);
     let end = plan.end(&sig, Which::Pipe(PipeEnd::Read));
     plan.op(
         &parent,
@@ -671,7 +845,7 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     let mut watched: Vec<_> = node
         .children
         .iter()
-        .filter(|(_, c)| c.exit.is_none())
+        .filter(|(_, c)| c.exit.is_none() && c.failed.is_none())
         .collect();
     crate::sort::sort_by_key(&mut watched, |(_, c)| c.order);
     for (name, _) in watched {
@@ -689,6 +863,9 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
             },
         );
     }
+    // The exit callback destroys stdin before it emits 'exit' (strace:
+    // the close after wait4), so 'close' can follow it.
+    super::spawn::close_stdin(plan, &parent, child, &object.stdio, &deferred);
     for step in &mut plan.steps[first..] {
         step.guard = Guard::Dead(child.into());
     }

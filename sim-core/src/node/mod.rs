@@ -20,6 +20,7 @@ mod literal_error;
 mod literal_text;
 pub mod number_text;
 pub mod send_error;
+pub(crate) mod spawn;
 pub mod state;
 pub mod v8_numbers;
 pub mod value;

@@ -16,6 +16,7 @@
 use super::advanced::FrameReader;
 use super::json::JsonReader;
 use crate::scenario::keyword::NodeEventName;
+use crate::scenario::node_syntax::Stdio;
 use crate::scenario::{ExitStatus, OpResult};
 use crate::world::World;
 use litemap::LiteMap;
@@ -90,11 +91,23 @@ impl<'a> IntoIterator for &'a EventLog {
     }
 }
 
-/// A child object in its parent: what `fork()` returned.
+/// A child object in its parent: what `fork()` or `spawn()` returned.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChildObject {
-    /// The socketpair of its IPC channel; the parent holds side 0.
-    pub channel: Arc<str>,
+    /// The socketpair of its IPC channel, for a child made by `fork()`;
+    /// the parent holds side 0.
+    pub channel: Option<Arc<str>>,
+    /// Its stdio slots 0 to 2 (`fork()`'s inherit all three).
+    pub stdio: [Stdio; 3],
+    /// How many of its 'pipe' stdio streams the parent still holds open:
+    /// 'close' waits for them all.
+    pub open_streams: u32,
+    /// The errno of a spawn whose exec failed (ENOENT is -2), once
+    /// 'error' was emitted: 'close' then gets (errno, null).
+    pub failed: Option<i32>,
+    /// For exec and execFile: the stdout and stderr bytes read so far,
+    /// which the callback gets.
+    pub output: Option<[Vec<u8>; 2]>,
     pub events: EventLog,
     /// How the child ended, once 'exit' was emitted.
     pub exit: Option<ExitStatus>,
@@ -175,12 +188,48 @@ pub(crate) enum Effect {
     WatchSigchld {
         process: Arc<str>,
     },
-    /// `fork()` made the child object `child` in `parent`.
+    /// `fork()` or `spawn()` made the child object `child` in `parent`.
     Forked {
         parent: Arc<str>,
         child: Arc<str>,
-        channel: Arc<str>,
+        channel: Option<Arc<str>>,
+        stdio: [Stdio; 3],
+        /// exec or execFile: the output is buffered for the callback.
+        buffers: bool,
+        /// `serialization: 'advanced'`: the channel carries V8 frames.
         advanced: bool,
+    },
+    /// The parent's loop read a spawned child's stdout (slot 1) or
+    /// stderr (2): the bytes leave the socketpair's flow, into exec's
+    /// buffer.
+    ReadOutput {
+        parent: Arc<str>,
+        child: Arc<str>,
+        channel: Arc<str>,
+        slot: u8,
+    },
+    /// A spawned program's exec returned control to the parent's
+    /// uv_spawn, which read the error pipe: EOF is 'spawn'. The child runs
+    /// no node.
+    ProgramExeced {
+        parent: Arc<str>,
+        child: Arc<str>,
+    },
+    /// uv_spawn read the child's errno from the error pipe and reaped it:
+    /// 'error' (the errno's code, such as ENOENT).
+    SpawnFailed {
+        parent: Arc<str>,
+        child: Arc<str>,
+        errno: i32,
+        code: &'static str,
+        /// Whether this step also closed the parent's stdin stream.
+        stdin_closed: bool,
+    },
+    /// The parent closed one of the child's stdio streams: 'close' once
+    /// they all are and the child has exited (or failed to spawn).
+    StreamClosed {
+        parent: Arc<str>,
+        child: Arc<str>,
     },
     /// The child's exec returned control to the parent's uv_spawn, which
     /// read the error pipe: EOF is 'spawn'. The child now runs node.
@@ -297,29 +346,103 @@ impl NodeState {
                 parent,
                 child,
                 channel,
+                stdio,
+                buffers,
                 advanced,
             } => {
-                Arc::make_mut(&mut world.node.channels).insert(
-                    channel.clone(),
-                    Channel {
-                        advanced: *advanced,
-                        ..Channel::default()
-                    },
-                );
+                if let Some(channel) = channel {
+                    Arc::make_mut(&mut world.node.channels).insert(
+                        channel.clone(),
+                        Channel {
+                            advanced: *advanced,
+                            ..Channel::default()
+                        },
+                    );
+                }
+                // A 'pipe' slot's socketpair keeps its bytes as a channel
+                // does (only stdout's and stderr's are ever written).
+                for slot in (1..3).filter(|&s| stdio[s] == Stdio::Pipe) {
+                    let name = super::expand::stdio_pair(child, slot);
+                    Arc::make_mut(&mut world.node.channels)
+                        .insert(name.as_str().into(), Channel::default());
+                }
                 if let Some(p) = Arc::make_mut(&mut world.node.procs).get_mut(parent) {
                     let order = p.children.len() as u32;
                     p.children.insert(
                         child.clone(),
                         ChildObject {
                             channel: channel.clone(),
+                            stdio: *stdio,
+                            open_streams: stdio.iter().filter(|s| **s == Stdio::Pipe).count()
+                                as u32,
+                            failed: None,
+                            output: buffers.then(|| [Vec::new(), Vec::new()]),
                             events: EventLog::new(),
                             exit: None,
-                            connected: true,
+                            connected: channel.is_some(),
                             disconnected_here: false,
                             order,
                         },
                     );
                 }
+            }
+            Effect::ProgramExeced { parent, child } => {
+                if result_of(world, parent) == Some(OpResult::Value(0)) {
+                    events.push(world.node.emit(parent, child, NodeEventName::Spawn, vec![]));
+                }
+            }
+            Effect::SpawnFailed {
+                parent,
+                child,
+                errno,
+                code,
+                stdin_closed,
+            } => {
+                if let Some(c) = world.node.child_mut(parent, child) {
+                    c.failed = Some(*errno);
+                    if *stdin_closed {
+                        c.open_streams = c.open_streams.saturating_sub(1);
+                    }
+                }
+                // execFile's own 'error' listener calls back first.
+                events.extend(world.node.call_back(parent, child, format!("\"{code}\"")));
+                events.push(world.node.emit(
+                    parent,
+                    child,
+                    NodeEventName::Error,
+                    vec![format!("\"{code}\"")],
+                ));
+                events.extend(world.node.close_if_done(parent, child));
+            }
+            Effect::ReadOutput {
+                parent,
+                child,
+                channel,
+                slot,
+            } => {
+                let n = match result_of(world, parent) {
+                    Some(OpResult::Value(n)) if n > 0 => n as usize,
+                    _ => return events,
+                };
+                let Some(c) = Arc::make_mut(&mut world.node.channels).get_mut(channel) else {
+                    return events;
+                };
+                let flow = &mut c.to[0];
+                let n = n.min(flow.unread.len());
+                let chunk: Vec<u8> = flow.unread.drain(..n).collect();
+                if let Some(out) = world
+                    .node
+                    .child_mut(parent, child)
+                    .and_then(|c| c.output.as_mut())
+                {
+                    out[usize::from(*slot) - 1].extend_from_slice(&chunk);
+                }
+            }
+            Effect::StreamClosed { parent, child } => {
+                if let Some(c) = world.node.child_mut(parent, child) {
+                    c.open_streams = c.open_streams.saturating_sub(1);
+                }
+                events.extend(world.node.close_if_done(parent, child));
             }
             Effect::Execed {
                 parent,
@@ -331,7 +454,7 @@ impl NodeState {
                     .procs
                     .get(parent)
                     .and_then(|p| p.children.get(child))
-                    .map(|c| c.channel.clone());
+                    .and_then(|c| c.channel.clone());
                 Arc::make_mut(&mut world.node.procs)
                     .insert(child.clone(), NodeProc::new(signal_pipe.clone(), channel));
                 if result_of(world, parent) == Some(OpResult::Value(0)) {
@@ -399,13 +522,8 @@ impl NodeState {
                     .pid_of(parent)
                     .and_then(|pid| world.proc(pid).last_reaped);
                 if let (true, Some(status)) = (reaped, status) {
-                    let mut closes = false;
-                    if let Some(c) = Arc::make_mut(&mut world.node.procs)
-                        .get_mut(parent)
-                        .and_then(|p| p.children.get_mut(child))
-                    {
+                    if let Some(c) = world.node.child_mut(parent, child) {
                         c.exit = Some(status);
-                        closes = !c.connected && !c.disconnected_here;
                     }
                     events.push(world.node.emit(
                         parent,
@@ -414,16 +532,8 @@ impl NodeState {
                         exit_args(status),
                     ));
                     // 'close' once the child has exited and its channel
-                    // is closed, whichever came last; never after the
-                    // parent's own disconnect().
-                    if closes {
-                        events.push(world.node.emit(
-                            parent,
-                            child,
-                            NodeEventName::Close,
-                            exit_args(status),
-                        ));
-                    }
+                    // and streams are closed, whichever came last.
+                    events.extend(world.node.close_if_done(parent, child));
                 }
             }
             Effect::Disconnected { parent, child } => {
@@ -465,30 +575,74 @@ impl NodeState {
                 ));
             }
             Effect::Closed { parent, child } => {
-                let Some(c) = Arc::make_mut(&mut world.node.procs)
-                    .get_mut(parent)
-                    .and_then(|p| p.children.get_mut(child))
-                else {
+                let Some(c) = world.node.child_mut(parent, child) else {
                     return events;
                 };
                 c.connected = false;
-                let exit = c.exit;
                 events.push(
                     world
                         .node
                         .emit(parent, child, NodeEventName::Disconnect, vec![]),
                 );
-                if let Some(status) = exit {
-                    events.push(world.node.emit(
-                        parent,
-                        child,
-                        NodeEventName::Close,
-                        exit_args(status),
-                    ));
-                }
+                events.extend(world.node.close_if_done(parent, child));
             }
         }
         events
+    }
+
+    fn child_mut(&mut self, parent: &str, child: &str) -> Option<&mut ChildObject> {
+        Arc::make_mut(&mut self.procs)
+            .get_mut(parent)
+            .and_then(|p| p.children.get_mut(child))
+    }
+
+    /// 'close', if `child` has now exited (or failed to spawn) and its
+    /// channel and every stdio stream are closed: node emits it once the
+    /// last of these comes (ChildProcess's maybeClose).
+    fn close_if_done(&mut self, parent: &Arc<str>, child: &Arc<str>) -> Vec<NodeEvent> {
+        let Some(c) = self.procs.get(parent).and_then(|p| p.children.get(child)) else {
+            return Vec::new();
+        };
+        // Never after the parent's own disconnect() (a known node bug,
+        // NODE-FACTS): 'exit' comes, 'close' does not.
+        if c.connected || c.open_streams > 0 || c.disconnected_here {
+            return Vec::new();
+        }
+        let (args, error) = match (c.exit, c.failed) {
+            (Some(status), _) => (exit_args(status), callback_error(status)),
+            (None, Some(errno)) => (vec![errno.to_string(), "null".into()], String::new()),
+            (None, None) => return Vec::new(),
+        };
+        if c.events.iter().any(|e| e.event == NodeEventName::Close) {
+            return Vec::new();
+        }
+        // exec's exithandler listens to 'close' before anyone else: the
+        // callback comes first.
+        let mut events = self.call_back(parent, child, error);
+        events.push(self.emit(parent, child, NodeEventName::Close, args));
+        events
+    }
+
+    /// exec's or execFile's callback, once: (error, stdout, stderr), the
+    /// error as its code (or the signal when there is none).
+    fn call_back(&mut self, parent: &Arc<str>, child: &Arc<str>, error: String) -> Vec<NodeEvent> {
+        let Some(c) = self.procs.get(parent).and_then(|p| p.children.get(child)) else {
+            return Vec::new();
+        };
+        let Some(output) = &c.output else {
+            return Vec::new();
+        };
+        if c.events.iter().any(|e| e.event == NodeEventName::Callback) {
+            return Vec::new();
+        }
+        let text = |bytes: &[u8]| {
+            let s = String::from_utf8_lossy(bytes).into_owned();
+            super::json::stringify(&super::JsValue::String(s))
+                .map(|l| l.trim_end_matches('\n').to_string())
+                .unwrap_or_default()
+        };
+        let args = vec![error, text(&output[0]), text(&output[1])];
+        vec![self.emit(parent, child, NodeEventName::Callback, args)]
     }
 
     /// Record that `object` in `process` emitted `event(args)`.
@@ -526,6 +680,16 @@ impl NodeProc {
             parent_channel,
             process_events: EventLog::new(),
         }
+    }
+}
+
+/// The error exec's callback gets, as its code: null after exit 0, the
+/// exit code, or the signal's name (its code is null then).
+fn callback_error(status: ExitStatus) -> String {
+    match status {
+        ExitStatus::Exited(0) => "null".into(),
+        ExitStatus::Exited(code) => code.to_string(),
+        ExitStatus::Signaled(sig) => format!("\"{sig}\""),
     }
 }
 

@@ -163,12 +163,14 @@ pub enum ErrorKind {
     // --- running ---
     #[error("{process} is not a node process: only a process started with \"node NAME\" (or forked by child_process.fork) runs JavaScript")]
     NotNode { process: String },
-    #[error("{process} has no child object named \"{}\"{}: a child object is made by \"const {} = child_process.fork(...)\"", Cut(name), Suggest(suggestion), Cut(name))]
+    #[error("{process} has no child object named \"{}\"{}: a child object is made by \"const {} = child_process.fork(...)\" or spawn(...)", Cut(name), Suggest(suggestion), Cut(name))]
     UnknownChildObject {
         process: String,
         name: String,
         suggestion: Option<String>,
     },
+    #[error("{process}'s child object {name} has no IPC channel: spawn() without an 'ipc' stdio slot gives it no send() (child_process.fork does)")]
+    NoChildChannel { process: String, name: String },
     #[error("{process} has no IPC channel to a parent: only a process made by child_process.fork has process.send")]
     NoParentChannel { process: String },
     #[error("no process is named \"{}\"{}", Cut(name), Suggest(suggestion))]

@@ -227,11 +227,15 @@ pub enum NodeEventName {
     Disconnect,
     Close,
     /// A send on a closed channel, a disconnect() of one (node emits it
-    /// with the Error; the model and `check --node` keep its code).
+    /// with the Error; the model and `check --node` keep its code), a
+    /// spawn that failed (ENOENT), or a kill() that could not be sent.
     Error,
     /// A message whose `cmd` starts with `NODE_`: node's own, never
     /// 'message'.
     InternalMessage,
+    /// Not an event: exec's and execFile's callback, called with (error,
+    /// stdout, stderr) between 'exit' and 'close'.
+    Callback,
 }
 
 keywords!(NodeEventName {
@@ -242,6 +246,7 @@ keywords!(NodeEventName {
     Close => "close",
     Error => "error",
     InternalMessage => "internalMessage",
+    Callback => "callback",
 });
 
 impl NodeEventName {
@@ -252,6 +257,7 @@ impl NodeEventName {
             NodeEventName::Spawn | NodeEventName::Disconnect => 0,
             NodeEventName::Message | NodeEventName::Error | NodeEventName::InternalMessage => 1,
             NodeEventName::Exit | NodeEventName::Close => 2,
+            NodeEventName::Callback => 3,
         }
     }
 }

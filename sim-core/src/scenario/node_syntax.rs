@@ -84,6 +84,19 @@ pub enum NodeStmt {
         module: NodeValue,
         options: Option<NodeValue>,
     },
+    /// `const CHILD = child_process.spawn(COMMAND[, ARGS][, OPTIONS])`:
+    /// CHILD names the child object and the child process, which runs
+    /// COMMAND (no shell). ARGS is an array of strings; OPTIONS an object
+    /// whose only property read is `stdio`.
+    Spawn {
+        /// Which function: spawn, exec (a shell command line) or execFile.
+        via: Via,
+        child: Name,
+        command: NodeValue,
+        /// Boxed, as the options: a statement stays small.
+        args: Option<Box<NodeValue>>,
+        options: Option<Box<NodeValue>>,
+    },
     /// `CHILD.send(VALUE)` or `process.send(VALUE)`; `more` are further
     /// sends to the same object in the same statement
     /// (`w.send(1); w.send(2)`), made in one tick before the other side's
@@ -104,12 +117,108 @@ pub enum NodeStmt {
     Disconnect { on: NodeObject },
 }
 
+/// What one of a spawned child's stdio slots (0, 1, 2) is
+/// (`options.stdio`, node's default `'pipe'` for each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stdio {
+    /// A socketpair between parent and child (libuv's uv_socketpair, not a
+    /// pipe, on Linux): the parent holds side 0, the child side 1 on the
+    /// slot's fd.
+    Pipe,
+    /// The parent's own fd of that number, kept by the child.
+    Inherit,
+    /// /dev/null, opened by the child.
+    Ignore,
+}
+
+impl Stdio {
+    /// Its word in `stdio`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Stdio::Pipe => "pipe",
+            Stdio::Inherit => "inherit",
+            Stdio::Ignore => "ignore",
+        }
+    }
+
+    fn from_word(word: &str) -> Option<Stdio> {
+        [Stdio::Pipe, Stdio::Inherit, Stdio::Ignore]
+            .into_iter()
+            .find(|s| s.word() == word)
+    }
+}
+
+/// The child_process function that made a spawned child: `spawn`
+/// streams; `exec` (`/bin/sh -c COMMAND`) and `execFile` (no shell) buffer
+/// stdout and stderr and call back with (error, stdout, stderr).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    Spawn,
+    Exec,
+    ExecFile,
+}
+
+impl Via {
+    /// Its name in `child_process.NAME(...)`.
+    pub fn function(self) -> &'static str {
+        match self {
+            Via::Spawn => "spawn",
+            Via::Exec => "exec",
+            Via::ExecFile => "execFile",
+        }
+    }
+
+    /// Whether the parent buffers the output and calls back.
+    pub fn buffers(self) -> bool {
+        self != Via::Spawn
+    }
+}
+
+/// The program `exec` runs its command line with.
+pub const SHELL: &str = "/bin/sh";
+
+/// The names of the stdio slots, as node names a child object's streams.
+pub const STDIO_NAMES: [&str; 3] = ["stdin", "stdout", "stderr"];
+
 impl NodeStmt {
     /// Whether fork's options ask for `serialization: 'advanced'`.
     pub fn advanced(options: &Option<NodeValue>) -> bool {
         options
             .as_ref()
             .is_some_and(|o| serialization_of(&o.value) == Some("advanced"))
+    }
+
+    /// The stdio slots of a spawn's options (parsed and checked already):
+    /// `'pipe'` for each slot not given.
+    pub fn stdio(options: &Option<Box<NodeValue>>) -> [Stdio; 3] {
+        let mut slots = [Stdio::Pipe; 3];
+        let stdio = match options.as_ref().map(|o| &o.value) {
+            Some(JsValue::Object(o)) => o.entries().find(|(k, _)| *k == "stdio").map(|(_, v)| v),
+            _ => None,
+        };
+        match stdio {
+            Some(JsValue::String(word)) => {
+                slots = [Stdio::from_word(word).unwrap_or(Stdio::Pipe); 3];
+            }
+            Some(JsValue::Array(items)) => {
+                for (slot, item) in slots.iter_mut().zip(items) {
+                    if let JsValue::String(word) = item {
+                        *slot = Stdio::from_word(word).unwrap_or(Stdio::Pipe);
+                    }
+                }
+            }
+            _ => {}
+        }
+        slots
+    }
+
+    /// A spawn's command, as written in its string.
+    pub fn command_of(command: &NodeValue) -> &str {
+        match &command.value {
+            JsValue::String(s) => s,
+            _ => "",
+        }
     }
 
     /// The exit code `process.exit(...)` passes: an integer (node takes
@@ -176,6 +285,25 @@ impl fmt::Display for NodeStmt {
                 )?;
                 if let Some(o) = options {
                     write!(f, ", {}", o.text)?;
+                }
+                f.write_str(")")
+            }
+            NodeStmt::Spawn {
+                via,
+                child,
+                command,
+                args,
+                options,
+            } => {
+                write!(
+                    f,
+                    "{} {child} = child_process.{}({}",
+                    NodeWord::Const,
+                    via.function(),
+                    command.text
+                )?;
+                for value in [args, options].into_iter().flatten() {
+                    write!(f, ", {}", value.text)?;
                 }
                 f.write_str(")")
             }
@@ -388,41 +516,58 @@ pub(super) fn parse_statement(
     let stmt = if first == NodeWord::Const.keyword() {
         let child = js.name("the child's name (a variable that is a scenario name)")?;
         js.eat("=")?;
-        js.eat("child_process.fork")?;
-        js.eat("(")?;
-        let module = js.value()?;
-        let options = if js.peek_is(",") {
-            js.at += 1;
-            let o = js.value()?;
-            if serialization_of(&o.value).is_none() {
-                return Err(ScenarioError::new(
-                    o.pos,
-                    ErrorKind::Expected {
-                        expected:
-                            "fork's options: {serialization: 'json'} or {serialization: 'advanced'}"
-                                .into(),
-                        found: o.text.clone(),
-                    },
-                ));
+        js.eat("child_process.")?;
+        let (function, function_pos) = js.ident("fork, spawn, exec or execFile")?;
+        match function.as_str() {
+            "spawn" => spawn(&mut js, child, Via::Spawn)?,
+            "exec" => spawn(&mut js, child, Via::Exec)?,
+            "execFile" => spawn(&mut js, child, Via::ExecFile)?,
+            "fork" => {
+                js.eat("(")?;
+                let module = js.value()?;
+                let options = if js.peek_is(",") {
+                    js.at += 1;
+                    let o = js.value()?;
+                    if serialization_of(&o.value).is_none() {
+                        return Err(ScenarioError::new(
+                        o.pos,
+                        ErrorKind::Expected {
+                            expected:
+                                "fork's options: {serialization: 'json'} or {serialization: 'advanced'}"
+                                    .into(),
+                            found: o.text.clone(),
+                        },
+                    ));
+                    }
+                    Some(o)
+                } else {
+                    None
+                };
+                js.eat(")")?;
+                if !matches!(module.value, JsValue::String(_)) {
+                    return Err(ScenarioError::new(
+                        module.pos,
+                        ErrorKind::Expected {
+                            expected: "the module's path as a string, such as './worker.js'".into(),
+                            found: module.text.clone(),
+                        },
+                    ));
+                }
+                NodeStmt::Fork {
+                    child,
+                    module,
+                    options,
+                }
             }
-            Some(o)
-        } else {
-            None
-        };
-        js.eat(")")?;
-        if !matches!(module.value, JsValue::String(_)) {
-            return Err(ScenarioError::new(
-                module.pos,
-                ErrorKind::Expected {
-                    expected: "the module's path as a string, such as './worker.js'".into(),
-                    found: module.text.clone(),
-                },
-            ));
-        }
-        NodeStmt::Fork {
-            child,
-            module,
-            options,
+            _ => {
+                return Err(ScenarioError::new(
+                    function_pos,
+                    ErrorKind::Expected {
+                        expected: "child_process.fork, spawn, exec or execFile".into(),
+                        found: format!("\"{function}\""),
+                    },
+                ))
+            }
         }
     } else {
         js.eat(".")?;
@@ -511,6 +656,101 @@ pub(super) fn parse_statement(
     };
     js.finish()?;
     Ok(stmt)
+}
+
+/// `(COMMAND[, ARGS][, OPTIONS])` of `child_process.spawn`, checked as
+/// node checks them: a command string, an array of strings, an object
+/// whose `stdio` is a word or an array of words (at most 3: the model
+/// has slots 0 to 2 only, and 'ipc' belongs to fork here).
+fn spawn(js: &mut Js<'_>, child: Name, via: Via) -> Result<NodeStmt, ScenarioError> {
+    let wrong = |value: &NodeValue, expected: &str| {
+        ScenarioError::new(
+            value.pos,
+            ErrorKind::Expected {
+                expected: expected.into(),
+                found: value.text.clone(),
+            },
+        )
+    };
+    js.eat("(")?;
+    let command = js.value()?;
+    match &command.value {
+        JsValue::String(s) if !s.is_empty() => {}
+        _ => {
+            return Err(wrong(
+                &command,
+                "the command as a non-empty string, such as 'ls'",
+            ))
+        }
+    }
+    let mut args = None;
+    let mut options = None;
+    while js.peek_is(",") {
+        js.at += 1;
+        let value = js.value()?;
+        if via != Via::Spawn && !matches!(value.value, JsValue::Array(_)) || via == Via::Exec {
+            return Err(wrong(
+                &value,
+                &format!(
+                    "{} (the model reads no option of {}(), and exec takes its arguments in the command line)",
+                    if via == Via::Exec { "\")\"" } else { "the arguments as an array of strings, or \")\"" },
+                    via.function()
+                ),
+            ));
+        }
+        match (&value.value, &args, &options) {
+            (JsValue::Array(items), None, None) => {
+                if items.iter().any(|i| !matches!(i, JsValue::String(_))) {
+                    return Err(wrong(
+                        &value,
+                        "the arguments as an array of strings, such as ['-l']",
+                    ));
+                }
+                args = Some(Box::new(value));
+            }
+            (JsValue::Object(o), _, None) => {
+                for (key, v) in o.entries() {
+                    if key != "stdio" {
+                        return Err(wrong(
+                            &value,
+                            &format!(
+                                "options with stdio only (the model reads no option \"{key}\")"
+                            ),
+                        ));
+                    }
+                    let words: Vec<&JsValue> = match v {
+                        JsValue::Array(items) if items.len() <= 3 => items.iter().collect(),
+                        JsValue::String(_) => vec![v],
+                        _ => vec![&JsValue::Null],
+                    };
+                    let known = words
+                        .iter()
+                        .all(|w| matches!(w, JsValue::String(s) if Stdio::from_word(s).is_some()));
+                    if !known {
+                        return Err(wrong(
+                            &value,
+                            "stdio as 'pipe', 'inherit' or 'ignore', or an array of at most 3 of them ('ipc' is fork()'s here)",
+                        ));
+                    }
+                }
+                options = Some(Box::new(value));
+            }
+            _ => {
+                return Err(wrong(
+                    &value,
+                    "the arguments (an array of strings) and then the options (an object)",
+                ))
+            }
+        }
+    }
+    js.eat(")")?;
+    Ok(NodeStmt::Spawn {
+        via,
+        child,
+        command,
+        args,
+        options,
+    })
 }
 
 /// The child object a method is called on, which names a process.

@@ -40,11 +40,14 @@ pub fn view(props: &ViewProps) -> Html {
                 .into_iter()
                 .map(|(name, child)| {
                     let new_from = seen_before(before, &p.name, Some(name));
-                    let state = match (&child.exit, child.connected) {
-                        (Some(_), false) => "exited, channel closed",
-                        (Some(_), true) => "exited",
-                        (None, true) => "connected",
-                        (None, false) => "channel closed",
+                    let state = match (&child.exit, child.connected, &child.channel) {
+                        (_, _, None) if child.failed.is_some() => "spawn failed",
+                        (Some(_), _, None) => "exited",
+                        (None, _, None) => "running, no channel",
+                        (Some(_), false, _) => "exited, channel closed",
+                        (Some(_), true, _) => "exited",
+                        (None, true, _) => "connected",
+                        (None, false, _) => "channel closed",
                     };
                     html! {
                         <li class="nd-object">
@@ -53,7 +56,7 @@ pub fn view(props: &ViewProps) -> Html {
                                 <span class="nd-state">{format!(" · {state}")}</span>
                             </p>
                             { events(&child.events, new_from) }
-                            { channel(now, &child.channel, &p.name, name) }
+                            { child.channel.as_ref().map(|c| channel(now, c, &p.name, name)).unwrap_or_default() }
                         </li>
                     }
                 })

@@ -72,6 +72,28 @@ exports.fork = function fork(module, child, options) {
   ]);
 };
 
+// A spawned program runs as itself (no harness): its object's events are
+// watched here, 'error' included (ENOENT is emitted on the next tick, after
+// these listeners are on).
+exports.spawn = function spawn(command, args, options, child) {
+  objects[child] = child_process.spawn(command, args, options);
+  watch(child, objects[child], ['spawn', 'exit', 'close', 'error']);
+};
+
+// exec and execFile: their callback told as a 'callback' event, (error,
+// stdout, stderr), the error as its code (or its signal when the code is
+// null: a killed child), as the model tells it.
+exports.exec = function exec(via, command, args, child) {
+  const callback = (err, stdout, stderr) => {
+    const error = err ? JSON.stringify(err.code ?? err.signal ?? null) : 'null';
+    say({ event: 'callback', object: child, args: [error, JSON.stringify(stdout), JSON.stringify(stderr)] });
+  };
+  objects[child] = via === 'exec'
+    ? child_process.exec(command, callback)
+    : child_process.execFile(command, args, callback);
+  watch(child, objects[child], ['spawn', 'exit', 'close', 'error']);
+};
+
 exports.objects = objects;
 
 exports.run = function run(programs) {
@@ -88,7 +110,12 @@ exports.run = function run(programs) {
       const command = JSON.parse(buffered.slice(0, nl));
       buffered = buffered.slice(nl + 1);
       if ('sync' in command) {
-        say({ synced: command.sync });
+        // Answered after the loop's poll phase: what the loop had to read
+        // when the barrier came (the signal pipe a failed spawn's SIGCHLD
+        // handler wrote) is read first, and so counted in this
+        // statement's window, not left to a race with the answer.
+        const sync = command.sync;
+        setImmediate(() => say({ synced: sync }));
         continue;
       }
       const n = command.run;

@@ -13,7 +13,7 @@
 
 use sim_core::node::JsValue;
 use sim_core::scenario::ast::{Action, Expect, Op, Pos, Scenario, StatementKind};
-use sim_core::scenario::node_syntax::{NodeObject, NodeStmt};
+use sim_core::scenario::node_syntax::{NodeObject, NodeStmt, Via};
 use std::collections::BTreeMap;
 
 /// The harness every program loads (written next to them).
@@ -57,6 +57,9 @@ pub(super) struct Programs {
     /// What a statement runs differently from the model, said once in the
     /// report (a kernel `signal ... ignore` is a JS listener in node).
     pub notes: Vec<String>,
+    /// A spawned program's statements (their position) folded into its
+    /// spawn's (that position): their model events are expected there.
+    pub folded: Vec<(Pos, Pos)>,
 }
 
 /// Why a scenario cannot be run in node: a message at a place.
@@ -107,9 +110,46 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
     let mut tables: BTreeMap<String, BTreeMap<String, Vec<(usize, String)>>> = BTreeMap::new();
     let mut plan = Vec::new();
     let mut notes = Vec::new();
+    // The children made by spawn(), exec() or execFile() (real programs,
+    // run by themselves), with their spawn's position; and the statements
+    // folded into a spawn's.
+    let mut spawned: Vec<(String, Pos)> = Vec::new();
+    let mut folded: Vec<(Pos, Pos)> = Vec::new();
     for (i, stmt) in scenario.statements.iter().enumerate() {
         let pos = stmt.pos;
         let source = stmt.to_string();
+        // A spawned program is the real one and runs by itself: its
+        // statements (what it writes, its exit) are not run but folded
+        // into its spawn's, whose window then waits for their events; only
+        // statements right after that spawn can be, since the real program
+        // does not wait for the statements between.
+        if let StatementKind::Op { actor, .. } = &stmt.kind {
+            if let Some((_, owner)) = spawned.iter().find(|(c, _)| *c == actor.text) {
+                let next_to_it = plan.last().is_some_and(|p: &Planned| {
+                    p.pos == *owner || folded.iter().any(|(f, _)| *f == p.pos)
+                });
+                if !next_to_it {
+                    return Err(Refused {
+                        pos,
+                        message: format!(
+                            "{} is a real program here (spawned), which writes and exits by itself, not a statement at a time: check --node can hold \"{source}\" only right after its spawn (and its other statements), with no statement or expect between; `forkscope check` replays it on the kernel",
+                            actor.text
+                        ),
+                    });
+                }
+                folded.push((pos, *owner));
+                notes.push(format!(
+                    "line {}: \"{source}\" is what the real {} does by itself: its events are compared with its spawn's (line {})",
+                    pos.line, actor.text, owner.line
+                ));
+                plan.push(Planned {
+                    pos,
+                    source,
+                    todo: Todo::Nothing,
+                });
+                continue;
+            }
+        }
         let not_node = |actor: &str| {
             Refused {
             pos,
@@ -169,6 +209,37 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                             },
                         });
                         continue;
+                    }
+                    // A spawned program is the real one, not a node: it
+                    // says no hello and runs no statement.
+                    NodeStmt::Spawn {
+                        via,
+                        child,
+                        command,
+                        args,
+                        options,
+                    } => {
+                        let value = |v: &Option<Box<sim_core::scenario::node_syntax::NodeValue>>, none: &str| {
+                            v.as_ref().map_or(none.to_string(), |v| v.value.to_js())
+                        };
+                        spawned.push((child.text.clone(), pos));
+                        let js = match via {
+                            Via::Spawn => format!(
+                                "h.spawn({}, {}, {}, {})",
+                                command.value.to_js(),
+                                value(args, "[]"),
+                                value(options, "{}"),
+                                js_string(&child.text)
+                            ),
+                            _ => format!(
+                                "h.exec({}, {}, {}, {})",
+                                js_string(via.function()),
+                                command.value.to_js(),
+                                value(args, "[]"),
+                                js_string(&child.text)
+                            ),
+                        };
+                        (js, false, None)
                     }
                     NodeStmt::Send { to, message, more } => {
                         let target = match to {
@@ -291,7 +362,12 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
         text.push_str("});\n");
         files.push((file, text));
     }
-    Ok(Programs { files, plan, notes })
+    Ok(Programs {
+        files,
+        plan,
+        notes,
+        folded,
+    })
 }
 
 #[cfg(test)]

@@ -257,6 +257,12 @@ pub(super) struct Traced {
     /// By (pid, statement number): indexes into `calls`, in order.
     windows: BTreeMap<(u32, usize), Vec<usize>>,
     pids: Pids,
+    /// Each thread's process (its thread group leader).
+    tgid: BTreeMap<u32, u32>,
+    /// The pids of spawned programs, which run no harness: each learned
+    /// from the return value of the fork call its parent's `fork C` step
+    /// matched. A program has no barriers, so its window is all its calls.
+    programs: std::cell::RefCell<Pids>,
 }
 
 /// The `{"synced":N}` numbers a control write carries.
@@ -316,7 +322,14 @@ impl Traced {
                 }
                 pending.push(i);
             }
-            let next = runs.iter().find(|&&r| last.is_none_or(|l| r > l));
+            // Calls after the last statement's barrier are still its own:
+            // nothing runs after it, and its loop may go on with what it
+            // set off (a failed exec's signal-pipe read can come after
+            // the events forkscope waited for: a race with the barrier).
+            let next = runs
+                .iter()
+                .find(|&&r| last.is_none_or(|l| r > l))
+                .or_else(|| runs.last().filter(|&&r| Some(r) == last));
             if let Some(&n) = next {
                 windows.entry((k.pid, n)).or_default().append(&mut pending);
             }
@@ -325,6 +338,8 @@ impl Traced {
             calls,
             windows,
             pids: known.iter().map(|k| (k.name.clone(), k.pid)).collect(),
+            tgid,
+            programs: Default::default(),
         }
     }
 
@@ -349,16 +364,25 @@ impl Traced {
             }
         }
         for ((process, strand), claims) in &by_process {
-            let pid = self.pids.get(process).copied();
-            let window: Vec<usize> = pid
-                .and_then(|p| self.windows.get(&(p, n)))
-                .map(|w| {
-                    w.iter()
-                        .copied()
-                        .filter(|&i| *strand == Strand::Handler || Some(self.calls[i].tid) == pid)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let program = self.programs.borrow().get(process).copied();
+            let pid = self.pids.get(process).copied().or(program);
+            let window: Vec<usize> = match (program, pid) {
+                // A spawned program: every call of its process.
+                (Some(p), _) if !self.pids.contains_key(process) => (0..self.calls.len())
+                    .filter(|&i| self.process_of(self.calls[i].tid) == p)
+                    .collect(),
+                _ => pid
+                    .and_then(|p| self.windows.get(&(p, n)))
+                    .map(|w| {
+                        w.iter()
+                            .copied()
+                            .filter(|&i| {
+                                *strand == Strand::Handler || Some(self.calls[i].tid) == pid
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            };
             let (matched, gap) = self.embed(claims, &window);
             found += matched;
             if let (Some((k, after)), None) = (gap, &missing) {
@@ -388,6 +412,24 @@ impl Traced {
         }
     }
 
+    /// The process `tid` belongs to.
+    fn process_of(&self, tid: u32) -> u32 {
+        self.tgid.get(&tid).copied().unwrap_or(tid)
+    }
+
+    /// A matched `fork C` of a child that runs no harness (a spawned
+    /// program) names C's pid: the fork call's return value.
+    fn learn_program(&self, op: &Op, call: &Call) {
+        if let Op::Fork { child } = op {
+            if self.pids.contains_key(&child.text) {
+                return;
+            }
+            if let Some(pid) = call.value().and_then(|v| u32::try_from(v).ok()) {
+                self.programs.borrow_mut().insert(child.text.clone(), pid);
+            }
+        }
+    }
+
     /// Each claim found in `window`, in order, each the first fitting
     /// call after the one before (greedy is complete for a subsequence):
     /// how many were found, and the first not found with the window's
@@ -407,6 +449,7 @@ impl Traced {
                 Some(h) => {
                     last = Some(at + h);
                     at += h + 1;
+                    self.learn_program(&claim.op, &self.calls[window[at - 1]]);
                 }
                 None => return (k, Some((k, last))),
             }

@@ -6,7 +6,10 @@
 use crate::node::expand::{Why, CHANNEL_READ, SIGNAL_MESSAGE, SIGNAL_READ};
 use crate::node::state::NodeEvent;
 use crate::scenario::ast::{Statement, StatementKind};
-use crate::scenario::node_syntax::{NodeObject, NodeStmt, PROCESS_OBJECT};
+use crate::scenario::keyword::NodeEventName;
+use crate::scenario::node_syntax::{
+    NodeObject, NodeStmt, Stdio, Via, PROCESS_OBJECT, SHELL, STDIO_NAMES,
+};
 use crate::words::count;
 
 /// Why node or libuv made this kernel step, in a sentence; `actor` is the
@@ -83,6 +86,70 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
         Why::CloseParentChannel => format!(
             "{actor} closes its end of the channel to its parent."
         ),
+        Why::ProgramWrites => format!(
+            "{actor}, a program spawned by node, writes: the scenario says what, since the model does not run the program."
+        ),
+        Why::ProgramExits => format!(
+            "{actor}, a program spawned by node, exits: the scenario says when, since the model does not run the program."
+        ),
+        Why::StdioSocketpair(slot) => format!(
+            "libuv's uv_spawn in {actor} makes a socketpair for the child's 'pipe' stdio slot {slot} ({}): on Linux libuv uses socketpair(AF_UNIX, SOCK_STREAM), not pipe(2), for every 'pipe' slot (strace, node 20).",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
+        Why::PlaceStdio(slot) => format!(
+            "The child places its {} for the program: libuv dup2()s the socket's end onto fd {slot}, which the model's language has no call for; it clears close-on-exec instead, so the same socket end survives exec under its own fd number.",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
+        Why::ExecProgram { command, stdio } => {
+            let kept: Vec<String> = stdio
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| **s != Stdio::Pipe)
+                .map(|(slot, s)| match s {
+                    Stdio::Inherit => format!("fd {slot} is the parent's own ('inherit': fcntl(F_SETFD, 0))"),
+                    _ => format!("fd {slot} is /dev/null ('ignore': close, then open)"),
+                })
+                .collect();
+            let kept = match kept.is_empty() {
+                true => String::new(),
+                false => format!(" Before it, {}; the model holds neither.", kept.join(" and ")),
+            };
+            format!(
+                "{actor} execs {command} (execvp, no shell: libuv tries each PATH directory). exec closes the close-on-exec fds, the error pipe's write end among them.{kept}"
+            )
+        }
+        Why::CloseChildStdio(slot) => format!(
+            "{actor} closes the child's end of its {} socketpair: the child holds it now.",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
+        Why::ExecFailed { command } => format!(
+            "execvp finds no {command} in any PATH directory (ENOENT): the child writes the errno, -2 (the 4 bytes feffffff), to the error pipe; this wakes the parent's read."
+        ),
+        Why::ReapFailed => format!(
+            "uv_spawn in {actor} read an errno, not end of file: it reaps the child at once with a blocking waitpid (wait4(pid, 0), not WNOHANG) and returns the error."
+        ),
+        Why::ExitFailed => format!(
+            "{actor} _exit(127)s, as libuv's child does when its exec failed: the parent's waitpid returns it, and SIGCHLD runs libuv's handler."
+        ),
+        Why::CloseStdin => format!(
+            "node destroys the child's stdin stream: {actor} closes its end of it."
+        ),
+        Why::ReadOutput(slot) => format!(
+            "{actor}'s loop reads the child's {} (up to {CHANNEL_READ} bytes): what is queued, or end of file.",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
+        Why::FlushOutput(slot) => format!(
+            "The exit callback flushes the child's {}, whose bytes node kept in the stream (no 'data' listener read them), so the stream ends: {actor} closes it.",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
+        Why::DestroyOutput(slot) => format!(
+            "The spawn failed, and exec's error handler destroys the child's {} without reading it: {actor} closes it.",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
+        Why::CloseOutput(slot) => format!(
+            "{actor} closes the child's {} at its end of file.",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
     }
 }
 
@@ -97,6 +164,15 @@ pub(crate) fn events(events: &[NodeEvent]) -> String {
             } else {
                 format!("child object {}", e.object)
             };
+            if e.event == NodeEventName::Callback {
+                // Not an event: exec's callback, told as one for the expects.
+                return format!(
+                    "In {}, the callback of {} is called with ({}).",
+                    e.process,
+                    e.object,
+                    e.args.join(", ")
+                );
+            }
             format!("In {}, {object} emits {}.", e.process, e.call())
         })
         .collect::<Vec<_>>()
@@ -110,87 +186,108 @@ pub(crate) fn what(world: &crate::world::World, stmt: &Statement) -> String {
         StatementKind::NodeProcess { name } => {
             format!("{name} starts running node: a process, and its libuv loop's signal pipe.")
         }
-        StatementKind::Node { actor, stmt } => {
-            match stmt {
-                NodeStmt::Fork {
-                    child,
-                    module,
-                    options,
-                } => {
-                    let how = match NodeStmt::advanced(options) {
+        StatementKind::Node { actor, stmt } => match stmt {
+            NodeStmt::Fork {
+                child,
+                module,
+                options,
+            } => {
+                let how = match NodeStmt::advanced(options) {
                     true => " whose messages are V8-serialized, each after its 4-byte length (serialization: 'advanced')",
                     false => "",
                 };
-                    let options = options
-                        .as_ref()
-                        .map_or_else(String::new, |o| format!(", {}", o.text));
-                    format!(
+                let options = options
+                    .as_ref()
+                    .map_or_else(String::new, |o| format!(", {}", o.text));
+                format!(
                     "{actor} calls child_process.fork({}{options}): libuv spawns {child}, a new node with an IPC channel to {actor}{how}.",
                     module.text
                 )
-                }
-                NodeStmt::Send { to, message, more } => {
-                    let channel = match to {
-                        NodeObject::Child { name } => world
-                            .node()
-                            .proc(&actor.text)
-                            .and_then(|p| p.children.get(name.text.as_str()))
-                            .map(|c| c.channel.clone()),
-                        NodeObject::Process => world
-                            .node()
-                            .proc(&actor.text)
-                            .and_then(|p| p.parent_channel.clone()),
-                    };
-                    let advanced = channel.is_some_and(|c| world.node().advanced(&c));
-                    let to = match to {
-                        NodeObject::Child { name } => name.to_string(),
-                        NodeObject::Process => format!("{actor}'s parent"),
-                    };
-                    let written = |v: &crate::node::JsValue| match advanced {
-                        true => crate::node::advanced::frame(v),
-                        false => crate::node::json::stringify(v).map(String::into_bytes),
-                    };
-                    if !more.is_empty() {
-                        let sizes: Vec<String> = std::iter::once(message)
-                            .chain(more)
-                            .map(|m| match written(&m.value) {
-                                Ok(bytes) => count(bytes.len() as u64, "byte", "bytes"),
-                                Err(e) => format!("a throw ({e})"),
-                            })
-                            .collect();
-                        return format!(
+            }
+            NodeStmt::Spawn {
+                via: Via::Exec,
+                child,
+                command,
+                ..
+            } => format!(
+                "{actor} calls child_process.exec({}): libuv spawns {child}, which execs {SHELL} -c with that command line; node buffers its stdout and stderr for the callback.",
+                command.text,
+            ),
+            NodeStmt::Spawn { via, child, command, .. } => format!(
+                "{actor} calls child_process.{}({}): libuv spawns {child}, which execs {} with no shell and no IPC channel{}.",
+                via.function(),
+                command.text,
+                NodeStmt::command_of(command),
+                if via.buffers() { "; node buffers its stdout and stderr for the callback" } else { "" }
+            ),
+            NodeStmt::Send { to, message, more } => {
+                let channel = match to {
+                    NodeObject::Child { name } => world
+                        .node()
+                        .proc(&actor.text)
+                        .and_then(|p| p.children.get(name.text.as_str()))
+                        .and_then(|c| c.channel.clone()),
+                    NodeObject::Process => world
+                        .node()
+                        .proc(&actor.text)
+                        .and_then(|p| p.parent_channel.clone()),
+                };
+                let advanced = channel.is_some_and(|c| world.node().advanced(&c));
+                let to = match to {
+                    NodeObject::Child { name } => name.to_string(),
+                    NodeObject::Process => format!("{actor}'s parent"),
+                };
+                let written = |v: &crate::node::JsValue| match advanced {
+                    true => crate::node::advanced::frame(v),
+                    false => crate::node::json::stringify(v).map(String::into_bytes),
+                };
+                if !more.is_empty() {
+                    let sizes: Vec<String> = std::iter::once(message)
+                        .chain(more)
+                        .map(|m| match written(&m.value) {
+                            Ok(bytes) => count(bytes.len() as u64, "byte", "bytes"),
+                            Err(e) => format!("a throw ({e})"),
+                        })
+                        .collect();
+                    return format!(
                         "{actor} calls send() {} times for {to} in one tick, before {to}'s loop can read: {}.",
                         sizes.len(),
                         crate::words::list(&sizes)
                     );
-                    }
-                    match written(&message.value) {
-                        Ok(bytes) => format!(
-                            "{actor} sends a message to {to} on the IPC channel: {}.",
-                            count(bytes.len() as u64, "byte", "bytes")
-                        ),
-                        Err(e) => format!(
-                            "{actor} calls send() for {to}, which throws {e}: nothing is written."
-                        ),
-                    }
                 }
-                NodeStmt::Exit { code } => {
-                    format!("{actor} calls process.exit({}).", NodeStmt::exit_code(code))
+                match written(&message.value) {
+                    Ok(bytes) => format!(
+                        "{actor} sends a message to {to} on the IPC channel: {}.",
+                        count(bytes.len() as u64, "byte", "bytes")
+                    ),
+                    Err(e) => format!(
+                        "{actor} calls send() for {to}, which throws {e}: nothing is written."
+                    ),
                 }
-                NodeStmt::Kill { child, signal } => format!(
-                    "{actor} kills {child} with {}.",
-                    NodeStmt::kill_signal(signal)
-                ),
-                NodeStmt::Disconnect { on } => match on {
-                    NodeObject::Child { name } => {
-                        format!("{actor} calls {name}.disconnect(): it closes its IPC channel to {name}.")
-                    }
-                    NodeObject::Process => format!(
+            }
+            NodeStmt::Exit { code } => {
+                format!("{actor} calls process.exit({}).", NodeStmt::exit_code(code))
+            }
+            NodeStmt::Kill { child, signal } => format!(
+                "{actor} kills {child} with {}.",
+                NodeStmt::kill_signal(signal)
+            ),
+            NodeStmt::Disconnect { on } => match on {
+                NodeObject::Child { name } => {
+                    format!("{actor} calls {name}.disconnect(): it closes its IPC channel to {name}.")
+                }
+                NodeObject::Process => format!(
                     "{actor} calls process.disconnect(): it closes its IPC channel to its parent."
                 ),
-                },
-            }
-        }
+            },
+        },
+        StatementKind::Op {
+            actor,
+            op: crate::scenario::ast::Op::Send { .. },
+        } => format!("{actor}, a spawned program, writes on its output."),
+        StatementKind::Op { actor, .. } => format!(
+            "{actor}, a spawned program, exits; its parent's loop follows."
+        ),
         _ => String::new(),
     }
 }

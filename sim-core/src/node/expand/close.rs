@@ -4,7 +4,7 @@
 //! dead or disconnected child's end of file. Part of the expansion
 //! (`expand.rs`), whose plan it adds to.
 
-use super::{child_object, Effect, Guard, Plan, Why, CHANNEL_READ};
+use super::{child_channel, Effect, Guard, Plan, Why, CHANNEL_READ};
 use crate::ipc::end_name::Which;
 use crate::ipc::socket::Side;
 use crate::scenario::ast::{Name, Op};
@@ -101,7 +101,9 @@ pub(super) fn orphaned(world: &World, plan: &mut Plan, parent: &str) {
     crate::sort::sort_by_key(&mut children, |(_, c)| c.order);
     for (name, c) in children {
         let first = plan.steps.len();
-        child_reads_eof(plan, name, &c.channel);
+        if let Some(channel) = &c.channel {
+            child_reads_eof(plan, name, channel);
+        }
         for step in &mut plan.steps[first..] {
             step.guard = Guard::Dead(parent.into());
         }
@@ -121,7 +123,7 @@ pub(super) fn disconnect(
     let me = actor.text.as_str();
     match on {
         NodeObject::Child { name } => {
-            let chan = child_object(world, actor, name)?;
+            let chan = child_channel(world, actor, name)?;
             let connected = world
                 .node()
                 .proc(me)

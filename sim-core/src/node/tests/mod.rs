@@ -8,6 +8,7 @@ mod advanced;
 mod channel;
 mod json;
 mod literal;
+mod spawn;
 mod statements;
 
 use super::{parse_value, JsValue};

@@ -1,0 +1,422 @@
+//! `child_process.spawn(COMMAND, ARGS, {stdio})` expanded into the kernel
+//! steps libuv makes for it, as measured with `strace -f` on node 20.20
+//! here (its facts are in the comments below and in
+//! docs/scenario-language.md "Node statements"); and the stdio streams'
+//! part of the chain after a spawned child dies.
+//!
+//! What the model cannot know it does not invent: it does not run the
+//! program, so a spawned child is a plain process that the scenario drives
+//! with kernel statements (what it writes, when it exits); whether the
+//! command exists is decided by a short list of the programs every Linux
+//! has (`program_exists`), since the model searches no PATH. What the
+//! kernel language cannot say (dup2, opening /dev/null) is told, not
+//! invented: a 'pipe' slot's socket end is kept over exec by `cloexec ...
+//! off` under its own fd number, the same socket the child's fd 0, 1 or 2
+//! would be.
+
+use super::expand::{
+    child_setup, error_pipe, signal_pipe, stdio_pair, Plan, Why, CHANNEL_READ, ERROR_READ,
+    SIGNAL_MESSAGE, SIGNAL_READ,
+};
+use super::state::Effect;
+use crate::ipc::end_name::Which;
+use crate::ipc::fd::EndRef;
+use crate::ipc::pipe::PipeEnd;
+use crate::ipc::socket::Side;
+use crate::scenario::ast::{Action, Name, Op, Payload};
+use crate::scenario::node_syntax::{Stdio, Via, SHELL};
+use crate::sig::Signal;
+use crate::world::{Object, World};
+
+/// The programs the model takes to be on PATH: POSIX utilities every
+/// Linux has, and node. Any other command is missing (ENOENT), as
+/// `forkscope check --node` then sees on the real machine.
+const ON_PATH: [&str; 12] = [
+    "sh", "echo", "cat", "true", "false", "ls", "sleep", "yes", "head", "printf", "env", "node",
+];
+
+/// The directories a command may be named in by its full path.
+const BIN_DIRS: [&str; 2] = ["/bin/", "/usr/bin/"];
+
+/// Whether the model takes `command` to exist: a name in `ON_PATH`, or
+/// such a name under /bin or /usr/bin.
+pub(crate) fn program_exists(command: &str) -> bool {
+    let name = BIN_DIRS
+        .iter()
+        .find_map(|dir| command.strip_prefix(dir))
+        .unwrap_or(command);
+    (name == command || !name.contains('/')) && ON_PATH.contains(&name)
+}
+
+/// The errno uv_spawn reads from the error pipe when execvp finds no such
+/// program: -ENOENT, the 4 bytes `feffffff` (strace).
+const ENOENT: i32 = -2;
+/// The status libuv's child exits with when its exec failed (_exit(127)).
+const EXEC_FAILED_STATUS: i32 = 127;
+
+/// `const CHILD = child_process.spawn(COMMAND, ..., {stdio})` in `actor`.
+pub(super) fn spawn(
+    world: &World,
+    plan: &mut Plan,
+    actor: &Name,
+    child: &Name,
+    via: Via,
+    command: &str,
+    stdio: [Stdio; 3],
+) {
+    // Whether an earlier spawn of this parent installed libuv's handler.
+    let watching = world
+        .node()
+        .proc(&actor.text)
+        .is_some_and(|p| p.watching_sigchld);
+    // exec runs `/bin/sh -c COMMAND`; exec and execFile pipe all three
+    // slots, whose output they buffer for the callback.
+    let (command, stdio) = match via {
+        Via::Spawn => (command, stdio),
+        Via::Exec => (SHELL, [Stdio::Pipe; 3]),
+        Via::ExecFile => (command, [Stdio::Pipe; 3]),
+    };
+    let parent = actor.text.as_str();
+    let c = child.text.as_str();
+    let err = error_pipe(c);
+    let piped: Vec<usize> = (0..3).filter(|&slot| stdio[slot] == Stdio::Pipe).collect();
+    // libuv makes one socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC) per
+    // 'pipe' slot, in slot order, before the error pipe (strace).
+    for &slot in &piped {
+        let pair = plan.name(&stdio_pair(c, slot));
+        plan.op(
+            parent,
+            Op::Socketpair {
+                pair,
+                dgram: false,
+                cloexec: true,
+            },
+            Why::StdioSocketpair(slot as u8),
+            Effect::None,
+        );
+    }
+    // uv_spawn installs the SIGCHLD handler before it makes the error
+    // pipe (strace; check --node compares the order).
+    if !watching {
+        plan.op(
+            parent,
+            Op::Signal {
+                signal: Signal::SIGCHLD,
+                action: Action::Handle,
+                nocldwait: false,
+                full_mask: true,
+            },
+            Why::SigchldHandler,
+            Effect::WatchSigchld {
+                process: parent.into(),
+            },
+        );
+    }
+    let pipe = plan.name(&err);
+    plan.op(
+        parent,
+        Op::Pipe {
+            pipe,
+            cloexec: true,
+        },
+        Why::ErrorPipe,
+        Effect::None,
+    );
+    plan.op(
+        parent,
+        Op::Fork {
+            child: child.clone(),
+        },
+        Why::Fork,
+        Effect::Forked {
+            parent: parent.into(),
+            child: c.into(),
+            channel: None,
+            stdio,
+            buffers: via.buffers(),
+            advanced: false,
+        },
+    );
+    let end = plan.end(&err, Which::Pipe(PipeEnd::Write));
+    plan.op(
+        parent,
+        Op::Close { end },
+        Why::CloseErrorWrite,
+        Effect::None,
+    );
+    let end = plan.end(&err, Which::Pipe(PipeEnd::Read));
+    plan.op(
+        parent,
+        Op::Recv {
+            end,
+            max: ERROR_READ,
+            nonblock: false,
+        },
+        Why::ReadErrorPipe,
+        Effect::None,
+    );
+    child_setup(world, plan, parent, c, watching);
+    // The child dup2()s each socket end onto its slot (strace: dup2(20, 0)),
+    // keeps an inherited fd (fcntl(F_SETFD, 0)) and opens /dev/null for
+    // 'ignore', all before execvp: even a failing exec has done this.
+    for &slot in &piped {
+        let end = plan.end(&stdio_pair(c, slot), Which::Sock(Side::One));
+        plan.op(
+            c,
+            Op::Cloexec { end, on: false },
+            Why::PlaceStdio(slot as u8),
+            Effect::None,
+        );
+    }
+    if program_exists(command) {
+        plan.op(
+            c,
+            Op::Exec {
+                program: command.into(),
+            },
+            Why::ExecProgram {
+                command: command.into(),
+                stdio,
+            },
+            Effect::ProgramExeced {
+                parent: parent.into(),
+                child: c.into(),
+            },
+        );
+        let end = plan.end(&err, Which::Pipe(PipeEnd::Read));
+        plan.op(parent, Op::Close { end }, Why::CloseErrorRead, Effect::None);
+        for &slot in &piped {
+            let end = plan.end(&stdio_pair(c, slot), Which::Sock(Side::One));
+            plan.op(
+                parent,
+                Op::Close { end },
+                Why::CloseChildStdio(slot as u8),
+                Effect::None,
+            );
+        }
+    } else {
+        failed_exec(world, plan, parent, c, command, &piped, via.buffers());
+    }
+}
+
+/// execvp finds no `command`: the child writes -ENOENT to the error pipe
+/// and _exit(127)s; uv_spawn reads the errno and reaps the child at once
+/// with a blocking wait4(pid, 0); the SIGCHLD handler still writes its
+/// message. Then the parent closes the error pipe and the child's socket
+/// ends, destroys stdin, emits 'error', reads stdout and stderr to end of
+/// file, and emits 'close' with (-2, null): no 'spawn', no 'exit'.
+fn failed_exec(
+    world: &World,
+    plan: &mut Plan,
+    parent: &str,
+    c: &str,
+    command: &str,
+    piped: &[usize],
+    buffers: bool,
+) {
+    let err = error_pipe(c);
+    let end = plan.end(&err, Which::Pipe(PipeEnd::Write));
+    plan.op(
+        c,
+        Op::Send {
+            end,
+            payload: Payload::Bytes(ERROR_READ),
+            nonblock: false,
+        },
+        Why::ExecFailed {
+            command: command.into(),
+        },
+        Effect::None,
+    );
+    let target = plan.name(c);
+    plan.op(
+        parent,
+        Op::Wait {
+            child: Some(target),
+            nohang: false,
+        },
+        Why::ReapFailed,
+        Effect::None,
+    );
+    plan.op(
+        c,
+        Op::Exit {
+            code: EXEC_FAILED_STATUS,
+        },
+        Why::ExitFailed,
+        Effect::None,
+    );
+    // The handler is libuv's whenever this spawn or an earlier one
+    // installed it; the loop's signal pipe is the parent's.
+    let sig = world
+        .node()
+        .proc(parent)
+        .map(|p| p.signal_pipe.to_string())
+        .unwrap_or_else(|| signal_pipe(parent));
+    let end = plan.end(&sig, Which::Pipe(PipeEnd::Write));
+    plan.op(
+        parent,
+        Op::Send {
+            end,
+            payload: Payload::Bytes(SIGNAL_MESSAGE),
+            nonblock: true,
+        },
+        Why::HandlerWrites,
+        Effect::None,
+    );
+    let end = plan.end(&err, Which::Pipe(PipeEnd::Read));
+    plan.op(parent, Op::Close { end }, Why::CloseErrorRead, Effect::None);
+    for &slot in piped {
+        let end = plan.end(&stdio_pair(c, slot), Which::Sock(Side::One));
+        plan.op(
+            parent,
+            Op::Close { end },
+            Why::CloseChildStdio(slot as u8),
+            Effect::None,
+        );
+    }
+    // 'error' comes once uv_spawn returned and stdin is destroyed (strace:
+    // its write after these closes): on the stdin close, or on the last
+    // close when no stdin is piped.
+    let stdin = piped.contains(&0);
+    if stdin {
+        let end = plan.end(&stdio_pair(c, 0), Which::Sock(Side::Zero));
+        plan.op(parent, Op::Close { end }, Why::CloseStdin, Effect::None);
+    }
+    if let Some(last) = plan.steps.last_mut() {
+        last.effect = Effect::SpawnFailed {
+            parent: parent.into(),
+            child: c.into(),
+            errno: ENOENT,
+            code: "ENOENT",
+            stdin_closed: stdin,
+        };
+    }
+    let stdio = [0, 1, 2].map(|slot| match piped.contains(&slot) {
+        true => Stdio::Pipe,
+        false => Stdio::Inherit,
+    });
+    if buffers {
+        // exec's and execFile's error handler destroys stdout and stderr
+        // without reading them (node's child_process.js errorhandler;
+        // strace shows no read).
+        for slot in [1u8, 2] {
+            close_output(plan, parent, c, slot, Why::DestroyOutput(slot));
+        }
+    } else {
+        // A failed spawn's streams hold nothing: each reads end of file.
+        read_outputs_to_eof(world, plan, parent, c, &stdio);
+    }
+    // The loop reads the handler's message; no waitpid follows, since a
+    // failed spawn never joined the loop's process queue (strace).
+    let end = plan.end(&sig, Which::Pipe(PipeEnd::Read));
+    plan.op(
+        parent,
+        Op::Recv {
+            end,
+            max: SIGNAL_READ,
+            nonblock: true,
+        },
+        Why::LoopReadsSignal,
+        Effect::None,
+    );
+}
+
+/// The parent's loop reads the child's stdout and stderr streams ('pipe'
+/// slots; libuv reads up to 64 KiB) before its signal watcher runs. A
+/// stream with nothing queued reads end of file and is closed at once; one
+/// with bytes queued is read, and node keeps them in the stream's buffer
+/// (no 'data' listener here), so the stream ends only when the exit
+/// callback flushes it: its close comes after 'exit' (strace, node 20:
+/// read(21, "hi\n") before wait4, close(21) after it). Returns those slots.
+pub(super) fn read_outputs_to_eof(
+    world: &World,
+    plan: &mut Plan,
+    parent: &str,
+    child: &str,
+    stdio: &[Stdio; 3],
+) -> Vec<u8> {
+    let mut deferred = Vec::new();
+    for slot in [1u8, 2] {
+        if stdio[usize::from(slot)] != Stdio::Pipe {
+            continue;
+        }
+        let pair = stdio_pair(child, usize::from(slot));
+        let queued = match world.object(&pair) {
+            Some(Object::Socks(id)) => world.queued(EndRef::Sock(id, Side::Zero)),
+            _ => 0,
+        };
+        let end = plan.end(&pair, Which::Sock(Side::Zero));
+        plan.op(
+            parent,
+            Op::Recv {
+                end,
+                max: CHANNEL_READ,
+                nonblock: false,
+            },
+            Why::ReadOutput(slot),
+            Effect::ReadOutput {
+                parent: parent.into(),
+                child: child.into(),
+                channel: pair.as_str().into(),
+                slot,
+            },
+        );
+        // exec's own 'data' listeners take what was read: the stream
+        // ends at once (libuv: a short read and POLLHUP are end of file).
+        let buffers = world
+            .node()
+            .proc(parent)
+            .and_then(|p| p.children.get(child))
+            .is_some_and(|c| c.output.is_some());
+        if queued > 0 && !buffers {
+            deferred.push(slot);
+            continue;
+        }
+        close_output(plan, parent, child, slot, Why::CloseOutput(slot));
+    }
+    deferred
+}
+
+fn close_output(plan: &mut Plan, parent: &str, child: &str, slot: u8, why: Why) {
+    let end = plan.end(
+        &stdio_pair(child, usize::from(slot)),
+        Which::Sock(Side::Zero),
+    );
+    plan.op(
+        parent,
+        Op::Close { end },
+        why,
+        Effect::StreamClosed {
+            parent: parent.into(),
+            child: child.into(),
+        },
+    );
+}
+
+/// After 'exit' is due, node destroys the child's stdin stream (a 'pipe'
+/// slot 0): the parent closes its end; then the streams whose bytes it
+/// held (`deferred`) are flushed and closed.
+pub(super) fn close_stdin(
+    plan: &mut Plan,
+    parent: &str,
+    child: &str,
+    stdio: &[Stdio; 3],
+    deferred: &[u8],
+) {
+    if stdio[0] == Stdio::Pipe {
+        let end = plan.end(&stdio_pair(child, 0), Which::Sock(Side::Zero));
+        plan.op(
+            parent,
+            Op::Close { end },
+            Why::CloseStdin,
+            Effect::StreamClosed {
+                parent: parent.into(),
+                child: child.into(),
+            },
+        );
+    }
+    for &slot in deferred {
+        close_output(plan, parent, child, slot, Why::FlushOutput(slot));
+    }
+}
