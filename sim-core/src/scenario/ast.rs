@@ -238,6 +238,11 @@ pub enum Op {
     Exec {
         program: String,
     },
+    /// clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|...):
+    /// a new thread of the actor's process, named `thread`.
+    Thread {
+        thread: Name,
+    },
     Exit {
         code: i32,
     },

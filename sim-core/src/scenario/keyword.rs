@@ -82,6 +82,8 @@ pub enum OpKind {
     Write,
     Fork,
     Exec,
+    /// `thread NAME`: clone a thread (worker_threads' Worker).
+    Thread,
     Exit,
     Wait,
     Pipe,
@@ -105,6 +107,7 @@ keywords!(OpKind {
     Write => "write",
     Fork => "fork",
     Exec => "exec",
+    Thread => "thread",
     Exit => "exit",
     Wait => "wait",
     Pipe => "pipe",
@@ -139,6 +142,7 @@ impl OpKind {
             | OpKind::Write
             | OpKind::Fork
             | OpKind::Exec
+            | OpKind::Thread
             | OpKind::Exit
             | OpKind::Pipesize
             | OpKind::Close
@@ -161,6 +165,7 @@ impl Op {
             Op::Write { .. } => OpKind::Write,
             Op::Fork { .. } => OpKind::Fork,
             Op::Exec { .. } => OpKind::Exec,
+            Op::Thread { .. } => OpKind::Thread,
             Op::Exit { .. } => OpKind::Exit,
             Op::Wait { .. } => OpKind::Wait,
             Op::Pipe { .. } => OpKind::Pipe,

@@ -331,6 +331,9 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
                 program: program.text.to_string(),
             }
         }
+        OpKind::Thread => Op::Thread {
+            thread: line.declared_name("a name for the thread")?,
+        },
         OpKind::Exit => Op::Exit {
             code: line.exit_code()?,
         },

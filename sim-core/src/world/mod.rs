@@ -28,6 +28,9 @@ pub struct World {
     procs: imbl::OrdMap<Pid, Shared>,
     /// Scenario name -> pid, for every process ever created.
     names: imbl::OrdMap<Arc<str>, Pid>,
+    /// Thread name -> its process, its tid and the line that made it, for
+    /// every thread ever made (`thread NAME`).
+    threads: imbl::OrdMap<Arc<str>, (Pid, Pid, u32)>,
     pub(crate) frames: Frames,
     next_pid: u32,
     pipes: imbl::OrdMap<PipeId, Pipe>,
@@ -88,10 +91,12 @@ impl World {
             faults: 0,
             last_op: None,
             last_reaped: None,
+            threads: Vec::new(),
         };
         World {
             procs: imbl::OrdMap::unit(Pid::INIT, Shared(Arc::new(init))),
             names: imbl::OrdMap::new(),
+            threads: imbl::OrdMap::new(),
             frames: Frames::default(),
             next_pid: 2,
             pipes: imbl::OrdMap::new(),
@@ -142,9 +147,39 @@ impl World {
                 faults: 0,
                 last_op: None,
                 last_reaped: None,
+                threads: Vec::new(),
             })),
         );
         pid
+    }
+
+    /// A thread id for a new thread of `pid` named `name`: the next pid
+    /// number (threads and processes share the pid space, alloc_pid).
+    pub(crate) fn new_thread(&mut self, pid: Pid, name: &str, line: u32) -> Pid {
+        let tid = Pid(self.next_pid);
+        self.next_pid += 1;
+        let name: Arc<str> = Arc::from(name);
+        self.threads.insert(name.clone(), (pid, tid, line));
+        self.proc_mut(pid)
+            .threads
+            .push(crate::proc::Thread { tid, name });
+        tid
+    }
+
+    /// The process and thread id of the thread a scenario named `name`
+    /// (made by `thread NAME`), alive or not.
+    pub fn thread_of(&self, name: &str) -> Option<(Pid, Pid)> {
+        self.threads.get(name).map(|&(pid, tid, _)| (pid, tid))
+    }
+
+    /// Every thread name with its tid, in name order.
+    pub fn thread_names(&self) -> impl Iterator<Item = (&str, Pid)> {
+        self.threads.iter().map(|(n, &(_, tid, _))| (&**n, tid))
+    }
+
+    /// The line of the statement that made the thread `name`.
+    pub(crate) fn thread_line(&self, name: &str) -> Option<u32> {
+        self.threads.get(name).map(|&(_, _, line)| line)
     }
 
     /// A number larger than every one given before: when a sleeper joined

@@ -58,7 +58,8 @@ impl Teller<'_> {
             | Event::Unmapped { .. }
             | Event::Touched { .. }
             | Event::Forked { .. }
-            | Event::Exec { .. } => self.memory(event, rest),
+            | Event::Exec { .. }
+            | Event::ThreadMade { .. } => self.memory(event, rest),
             Event::Exited { .. }
             | Event::Zombie { .. }
             | Event::Reaped { .. }
