@@ -104,6 +104,8 @@ pub(crate) enum Why {
     ReadEof,
     /// The parent closes the channel.
     CloseChannel,
+    /// worker_threads and typed arrays (`node::worker`).
+    Worker(super::worker::WorkerWhy),
 }
 
 /// When a planned step runs.
@@ -138,13 +140,13 @@ pub(crate) fn error_pipe(child: &str) -> String {
 }
 
 /// Builds the planned steps, all at one position (the Node statement's).
-struct Plan {
+pub(super) struct Plan {
     pos: Pos,
     steps: Vec<Planned>,
 }
 
 impl Plan {
-    fn name(&self, text: &str) -> Name {
+    pub(super) fn name(&self, text: &str) -> Name {
         Name {
             text: text.to_string(),
             pos: self.pos,
@@ -155,7 +157,7 @@ impl Plan {
         End::new(self.name(object), which)
     }
 
-    fn op(&mut self, actor: &str, op: Op, why: Why, effect: Effect) -> &mut Planned {
+    pub(super) fn op(&mut self, actor: &str, op: Op, why: Why, effect: Effect) -> &mut Planned {
         let stmt = Statement {
             pos: self.pos,
             kind: StatementKind::Op {
@@ -172,13 +174,23 @@ impl Plan {
         self.steps.last_mut().expect("just pushed")
     }
 
-    fn alone(&mut self, why: Why) {
+    pub(super) fn alone(&mut self, why: Why) {
+        self.alone_with(why, Effect::None);
+    }
+
+    /// A step node takes alone (no system call) with a Node effect.
+    pub(super) fn alone_with(&mut self, why: Why, effect: Effect) {
         self.steps.push(Planned {
             stmt: None,
             why,
-            effect: Effect::None,
+            effect,
             guard: Guard::Always,
         });
+    }
+
+    /// Where the Node statement is.
+    pub(super) fn pos(&self) -> Pos {
+        self.pos
     }
 }
 
@@ -215,6 +227,9 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                 Effect::None,
             );
         }
+        StatementKind::Node { actor, stmt: node } if super::worker::handles(world, actor, node) => {
+            super::worker::expand(world, &mut plan, actor, node)?;
+        }
         StatementKind::Node { actor, stmt: node } => {
             let proc = world.node().proc(&actor.text).ok_or_else(|| {
                 ScenarioError::new(
@@ -244,6 +259,13 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                         Effect::None,
                     );
                     after_death(world, &mut plan, &child.text);
+                }
+                NodeStmt::Array { .. }
+                | NodeStmt::Worker { .. }
+                | NodeStmt::Store { .. }
+                | NodeStmt::Load { .. }
+                | NodeStmt::Post { .. } => {
+                    unreachable!("worker::handles takes every worker statement")
                 }
             }
         }
@@ -444,6 +466,7 @@ fn send(
                 PROCESS_OBJECT.into(),
             )
         }
+        NodeObject::ParentPort => unreachable!("send() is never parsed on parentPort"),
         NodeObject::Process => {
             let proc = world.node().proc(&actor.text);
             let Some(chan) = proc.and_then(|p| p.parent_channel.clone()) else {
@@ -466,7 +489,7 @@ fn send(
             .proc(&actor.text)
             .and_then(|p| p.children.get(name.text.as_str()))
             .is_some_and(|c| c.connected),
-        NodeObject::Process => true,
+        NodeObject::Process | NodeObject::ParentPort => true,
     };
     let line = match json::stringify(&message.value) {
         Ok(line) => line,

@@ -204,6 +204,9 @@ pub enum CheckWord {
     Event,
     /// `expect P events OBJ NAME...`: every Node event OBJ emitted, in order.
     Events,
+    /// `expect P value ARRAY[I] V` or `expect P value ARRAY.byteLength N`:
+    /// what JavaScript in P reads of a typed array.
+    Value,
 }
 
 keywords!(CheckWord {
@@ -216,6 +219,7 @@ keywords!(CheckWord {
     Fd => "fd",
     Event => "event",
     Events => "events",
+    Value => "value",
 });
 
 /// The Node events an expect can name: what a child object emits in its
@@ -231,6 +235,8 @@ pub enum NodeEventName {
     Exit,
     Disconnect,
     Close,
+    /// A Worker object's: its thread started running JavaScript.
+    Online,
 }
 
 keywords!(NodeEventName {
@@ -239,6 +245,7 @@ keywords!(NodeEventName {
     Exit => "exit",
     Disconnect => "disconnect",
     Close => "close",
+    Online => "online",
 });
 
 impl NodeEventName {
@@ -246,7 +253,7 @@ impl NodeEventName {
     /// sendHandle, always undefined here, aside).
     pub fn arity(self) -> usize {
         match self {
-            NodeEventName::Spawn | NodeEventName::Disconnect => 0,
+            NodeEventName::Spawn | NodeEventName::Disconnect | NodeEventName::Online => 0,
             NodeEventName::Message => 1,
             NodeEventName::Exit | NodeEventName::Close => 2,
         }

@@ -10,7 +10,9 @@
 //! (names are names, `say` text is one line with no comment in it); it does
 //! not validate.
 
-use super::ast::{Expect, Op, PageCheck, PageRange, Payload, Scenario, Statement, StatementKind};
+use super::ast::{
+    Expect, Op, PageCheck, PageRange, Payload, Scenario, Statement, StatementKind, ValueRead,
+};
 use super::keyword::{
     CheckWord, EndCheckWord, Flag, FrameWord, MaskWord, PageWord, StatementWord, Switch,
 };
@@ -203,6 +205,25 @@ fn expect_args(f: &mut fmt::Formatter<'_>, expect: &Expect) -> fmt::Result {
             write!(f, "{process} {} {object}", CheckWord::Events)?;
             events.iter().try_for_each(|e| write!(f, " {e}"))
         }
+        Expect::Value {
+            process,
+            array,
+            read,
+            value,
+        } => match read {
+            ValueRead::Element { index } => write!(
+                f,
+                "{process} {} {array}[{index}] {}",
+                CheckWord::Value,
+                value.text
+            ),
+            ValueRead::ByteLength => write!(
+                f,
+                "{process} {} {array}.byteLength {}",
+                CheckWord::Value,
+                value.text
+            ),
+        },
     }
 }
 

@@ -150,6 +150,7 @@ fn judge_on_node(expect: &Expect, so_far: &[Seen]) -> Option<Result<(), String>>
     let object_name = match object {
         NodeObject::Child { name } => name.text.clone(),
         NodeObject::Process => "process".into(),
+        NodeObject::ParentPort => "parentPort".into(),
     };
     let events: Vec<(&str, &[String])> = so_far
         .iter()

@@ -162,7 +162,7 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                     NodeStmt::Send { to, message } => {
                         let target = match to {
                             NodeObject::Child { name } => format!("o[{}]", js_string(&name.text)),
-                            NodeObject::Process => "process".to_string(),
+                            NodeObject::Process | NodeObject::ParentPort => "process".to_string(),
                         };
                         (format!("{target}.send({})", message.value.to_js()), false, None)
                     }
@@ -173,6 +173,16 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                     NodeStmt::Kill { child, signal } => {
                         let arg = signal.as_ref().map(|s| s.value.to_js()).unwrap_or_default();
                         (format!("o[{}].kill({arg})", js_string(&child.text)), false, None)
+                    }
+                    NodeStmt::Array { .. }
+                    | NodeStmt::Worker { .. }
+                    | NodeStmt::Store { .. }
+                    | NodeStmt::Load { .. }
+                    | NodeStmt::Post { .. } => {
+                        return Err(Refused {
+                            pos,
+                            message: "worker_threads statements (typed arrays, Worker, postMessage) are not run by check --node yet: forkscope check replays their kernel steps".into(),
+                        })
                     }
                 };
                 code(actor, js)?;

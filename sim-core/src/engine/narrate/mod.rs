@@ -15,6 +15,7 @@ mod life;
 mod memory;
 pub(crate) mod node;
 mod signals;
+mod worker;
 
 use super::event::Event;
 use crate::ids::Pid;

@@ -70,6 +70,7 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
             "{actor}'s loop reads the channel: the child's end is closed, so it reads end of file."
         ),
         Why::CloseChannel => format!("{actor} closes its end of the channel."),
+        Why::Worker(why) => super::worker::why(why, actor),
     }
 }
 
@@ -81,6 +82,10 @@ pub(crate) fn events(events: &[NodeEvent]) -> String {
         .map(|e| {
             let object = if &*e.object == PROCESS_OBJECT {
                 "process".to_string()
+            } else if &*e.object == crate::scenario::worker_syntax::PARENT_PORT_OBJECT {
+                "parentPort".to_string()
+            } else if e.worker {
+                format!("Worker {}", e.object)
             } else {
                 format!("child object {}", e.object)
             };
@@ -104,7 +109,7 @@ pub(crate) fn what(stmt: &Statement) -> String {
             NodeStmt::Send { to, message } => {
                 let to = match to {
                     NodeObject::Child { name } => name.to_string(),
-                    NodeObject::Process => format!("{actor}'s parent"),
+                    NodeObject::Process | NodeObject::ParentPort => format!("{actor}'s parent"),
                 };
                 match crate::node::json::stringify(&message.value) {
                     Ok(line) => format!(
@@ -124,6 +129,11 @@ pub(crate) fn what(stmt: &Statement) -> String {
                 "{actor} kills {child} with {}.",
                 NodeStmt::kill_signal(signal)
             ),
+            NodeStmt::Array { .. }
+            | NodeStmt::Worker { .. }
+            | NodeStmt::Store { .. }
+            | NodeStmt::Load { .. }
+            | NodeStmt::Post { .. } => super::worker::what(&actor.text, stmt),
         },
         _ => String::new(),
     }
