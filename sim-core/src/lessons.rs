@@ -44,6 +44,7 @@ static LESSONS: &[Lesson] = lessons![
     "node-ipc-channel-setup",
     "node-one-send",
     "node-exit-to-close",
+    "node-shared-memory-vs-ipc",
     "node-pros-and-cons",
 ];
 

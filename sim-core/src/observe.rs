@@ -111,7 +111,7 @@ impl Observation {
         out
     }
 
-    fn page(&self, process: &str, region: &str, page: u32) -> Result<PageObs, String> {
+    pub(crate) fn page(&self, process: &str, region: &str, page: u32) -> Result<PageObs, String> {
         let proc = self
             .processes
             .get(process)

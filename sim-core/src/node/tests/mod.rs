@@ -8,6 +8,7 @@ mod advanced;
 mod json;
 mod literal;
 mod statements;
+mod workers;
 
 use super::{parse_value, JsValue};
 use crate::scenario::ast::Pos;
