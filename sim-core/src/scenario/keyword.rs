@@ -266,10 +266,13 @@ impl NodeEventName {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NodeWord {
     Const,
+    /// `const A = new Int32Array(...)`, `new Worker(...)`.
+    New,
 }
 
 keywords!(NodeWord {
     Const => "const",
+    New => "new",
 });
 
 /// What `expect END WORD N` checks of a pipe or socket end.

@@ -359,8 +359,8 @@ pub(super) fn parse_statement(
     let stmt = if first == NodeWord::Const.keyword() {
         let child = js.name("the variable's name (a scenario name: lowercase)")?;
         js.eat("=")?;
-        if js.peek_is("new ") {
-            js.eat("new")?;
+        if js.peek_is(&format!("{} ", NodeWord::New)) {
+            js.eat(NodeWord::New.keyword())?;
             let stmt = worker_syntax::new_object(&mut js, child)?;
             js.finish()?;
             return Ok(stmt);

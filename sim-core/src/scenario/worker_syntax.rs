@@ -14,6 +14,7 @@
 
 use super::ast::{Name, Pos};
 use super::error::{ErrorKind, ScenarioError};
+use super::keyword::NodeWord;
 use super::node_syntax::{Js, NodeObject, NodeStmt, NodeValue};
 use crate::node::JsValue;
 use serde::{Deserialize, Serialize};
@@ -147,8 +148,8 @@ pub(super) fn new_object(js: &mut Js<'_>, name: Name) -> Result<NodeStmt, Scenar
         ));
     };
     js.eat("(")?;
-    let (bytes, shared) = if js.peek_is("new") {
-        js.eat("new")?;
+    let (bytes, shared) = if js.peek_is(NodeWord::New.keyword()) {
+        js.eat(NodeWord::New.keyword())?;
         js.eat("SharedArrayBuffer")?;
         js.eat("(")?;
         let bytes = count(js, "a byte length", kind.element_bytes())?;
