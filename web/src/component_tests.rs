@@ -574,7 +574,9 @@ async fn lesson_10_draws_its_worker_as_a_thread_of_main_with_one_address_space()
     assert!(rows.contains("a thread of main"), "{rows:?}");
     // The worker is no process: no row of its own with a pid.
     let names: Vec<String> = {
-        let list = root.query_selector_all("#view-tree .pt-row .pt-name").unwrap();
+        let list = root
+            .query_selector_all("#view-tree .pt-row .pt-name")
+            .unwrap();
         (0..list.length())
             .filter_map(|i| list.item(i).and_then(|n| n.text_content()))
             .collect()

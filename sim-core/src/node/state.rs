@@ -14,9 +14,9 @@
 //! attached to that step; the kernel model never looks at it.
 
 use super::json::JsonReader;
-use super::worker_state::{Arrival, ArrayView, Buffer, WorkerThread};
-use crate::scenario::worker_syntax::ArrayKind;
+use super::worker_state::{ArrayView, Arrival, Buffer, WorkerThread};
 use crate::scenario::keyword::NodeEventName;
+use crate::scenario::worker_syntax::ArrayKind;
 use crate::scenario::{ExitStatus, OpResult};
 use crate::world::World;
 use litemap::LiteMap;
@@ -186,7 +186,10 @@ pub(crate) enum Effect {
         data: Option<Arc<str>>,
     },
     /// The worker runs: its Worker object emits 'online' in `owner`.
-    WorkerOnline { owner: Arc<str>, worker: Arc<str> },
+    WorkerOnline {
+        owner: Arc<str>,
+        worker: Arc<str>,
+    },
     /// `isolate` stored `value` at `array[index]`.
     Stored {
         isolate: Arc<str>,
@@ -416,12 +419,11 @@ impl NodeState {
                 }
             }
             Effect::WorkerOnline { owner, worker } => {
-                events.extend(world.node.emit_worker(
-                    owner,
-                    worker,
-                    NodeEventName::Online,
-                    vec![],
-                ));
+                events.extend(
+                    world
+                        .node
+                        .emit_worker(owner, worker, NodeEventName::Online, vec![]),
+                );
             }
             Effect::Stored {
                 isolate,

@@ -275,11 +275,17 @@ pub(super) fn expand(
             to,
             message,
             transfer,
-        } => post(world, plan, actor, &isolate, &process, to, message, *transfer)?,
+        } => post(
+            world, plan, actor, &isolate, &process, to, message, *transfer,
+        )?,
         NodeStmt::Fork { .. } => return Err(not_in_worker(actor, &process, "child_process.fork")),
         NodeStmt::Send { .. } => return Err(not_in_worker(actor, &process, "send()")),
         NodeStmt::Exit { .. } => {
-            return Err(not_in_worker(actor, &process, "process.exit() (ending one thread)"))
+            return Err(not_in_worker(
+                actor,
+                &process,
+                "process.exit() (ending one thread)",
+            ))
         }
         NodeStmt::Kill { .. } => return Err(not_in_worker(actor, &process, "kill()")),
     }
@@ -303,7 +309,9 @@ fn post(
     // Who receives, and which of its objects emits 'message' there.
     let (receiver, object): (Arc<str>, Arc<str>) = match to {
         NodeObject::Child { name } => match node.worker(&name.text) {
-            Some(w) if w.owner == *isolate => (name.text.as_str().into(), PARENT_PORT_OBJECT.into()),
+            Some(w) if w.owner == *isolate => {
+                (name.text.as_str().into(), PARENT_PORT_OBJECT.into())
+            }
             _ => {
                 return Err(ScenarioError::new(
                     name.pos,

@@ -206,7 +206,13 @@ impl NodeState {
     }
 
     /// A typed array `name` of `from` arriving in `to` as `how` says.
-    pub(super) fn arrive(&mut self, from: &Arc<str>, to: &Arc<str>, name: &Arc<str>, how: &Arrival) {
+    pub(super) fn arrive(
+        &mut self,
+        from: &Arc<str>,
+        to: &Arc<str>,
+        name: &Arc<str>,
+        how: &Arrival,
+    ) {
         let Some(view) = self.array(from, name).cloned() else {
             return;
         };
@@ -257,7 +263,10 @@ impl NodeState {
         };
         let workers = Arc::make_mut(&mut self.workers);
         if &**object == PARENT_PORT_OBJECT {
-            workers.get_mut(isolate)?.port_events.push_back(record.clone());
+            workers
+                .get_mut(isolate)?
+                .port_events
+                .push_back(record.clone());
         } else {
             let w = workers.get_mut(object).filter(|w| &w.owner == isolate)?;
             w.object_events.push_back(record.clone());

@@ -57,7 +57,9 @@ impl<'de> Deserialize<'de> for NodeValue {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "object")]
 pub enum NodeObject {
-    Child { name: Name },
+    Child {
+        name: Name,
+    },
     Process,
     /// A worker's `parentPort` (worker_threads), its port to the thread
     /// that made it.

@@ -322,10 +322,18 @@ fn value_expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
     let values = node_syntax::parse_values(line.text, line.number, token.end)?;
     let [value] = <[NodeValue; 1]>::try_from(values).map_err(|values| {
         let at = values.get(1).map_or(pos, |v| v.pos);
-        expected(at, "one value: a number, or undefined", format!("{} values", values.len()))
+        expected(
+            at,
+            "one value: a number, or undefined",
+            format!("{} values", values.len()),
+        )
     })?;
     if !matches!(value.value, JsValue::Number(_) | JsValue::Undefined) {
-        return Err(expected(value.pos, "a number, or undefined", value.text.clone()));
+        return Err(expected(
+            value.pos,
+            "a number, or undefined",
+            value.text.clone(),
+        ));
     }
     line.next = line.tokens.len();
     Ok(Expect::Value {

@@ -276,9 +276,7 @@ pub(super) fn atomics(js: &mut Js<'_>) -> Result<NodeStmt, ScenarioError> {
 pub(super) fn post(js: &mut Js<'_>, to: NodeObject) -> Result<NodeStmt, ScenarioError> {
     js.eat("(")?;
     js.skip_space();
-    let starts_name = js
-        .rest()
-        .starts_with(|c: char| c.is_ascii_lowercase())
+    let starts_name = js.rest().starts_with(|c: char| c.is_ascii_lowercase())
         && !["true", "false", "null", "undefined", "new "]
             .iter()
             .any(|w| js.rest().starts_with(w));
@@ -330,7 +328,10 @@ pub(super) fn fmt_stmt(stmt: &NodeStmt, f: &mut fmt::Formatter<'_>) -> fmt::Resu
         } => {
             let kind = kind.name();
             if *shared {
-                write!(f, "const {name} = new {kind}(new SharedArrayBuffer({bytes}))")
+                write!(
+                    f,
+                    "const {name} = new {kind}(new SharedArrayBuffer({bytes}))"
+                )
             } else {
                 let length = bytes / ArrayKind::from_name(kind).map_or(1, |k| k.element_bytes());
                 write!(f, "const {name} = new {kind}({length})")

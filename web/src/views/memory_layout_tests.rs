@@ -349,5 +349,8 @@ fn a_process_with_a_worker_is_one_block_that_names_both_threads() {
     // Its regions, the worker's stack among them, are main's.
     let labels = labels(main);
     assert!(labels.iter().any(|c| c.starts_with("sab[0]")), "{labels:?}");
-    assert!(labels.iter().any(|c| c.starts_with("wk-stack")), "{labels:?}");
+    assert!(
+        labels.iter().any(|c| c.starts_with("wk-stack")),
+        "{labels:?}"
+    );
 }

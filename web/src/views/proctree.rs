@@ -593,7 +593,10 @@ mod tests {
             })
             .collect();
         assert_eq!(threads, [("wk", false)]);
-        assert_eq!(proc_row(&tree, "c").depth, proc_row(&tree, "main").depth + 1);
+        assert_eq!(
+            proc_row(&tree, "c").depth,
+            proc_row(&tree, "main").depth + 1
+        );
     }
 
     fn proc_row<'a>(tree: &'a Tree, name: &str) -> &'a ProcRow {

@@ -34,7 +34,11 @@ impl Teller<'_> {
                 if !threads.is_empty() {
                     story.push_str(&format!(
                         " Its {} {} with it (the whole thread group exits).",
-                        if threads.len() == 1 { "thread" } else { "threads" },
+                        if threads.len() == 1 {
+                            "thread"
+                        } else {
+                            "threads"
+                        },
                         list_ends(&threads)
                     ));
                 }

@@ -129,7 +129,10 @@ fn a_store_by_the_worker_is_read_by_main_through_the_one_page_table() {
     // one frame, one page-table entry, however many threads use it.
     for index in [0, 1] {
         assert!(
-            matches!(page(&sim, "main", "sab", index), PageObs::Frame { users: 1, .. }),
+            matches!(
+                page(&sim, "main", "sab", index),
+                PageObs::Frame { users: 1, .. }
+            ),
             "sab[{index}]"
         );
     }
@@ -180,9 +183,8 @@ fn messages_go_both_ways_and_a_value_expect_fails_with_what_was_read() {
 
 #[test]
 fn the_process_exit_ends_its_threads_and_a_fork_child_has_none() {
-    let text = format!(
-        "{WORKER}main: const c = child_process.fork('./c.js')\nmain: process.exit(0)\n"
-    );
+    let text =
+        format!("{WORKER}main: const c = child_process.fork('./c.js')\nmain: process.exit(0)\n");
     let sim = run(&text);
     let world = sim.current();
     let c = world.pid_of("c").expect("c");
