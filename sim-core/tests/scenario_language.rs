@@ -840,7 +840,7 @@ fn a_misspelt_expectation_suggests_the_right_one() {
     assert_eq!(
         error("expect p fualts 1"),
         "1:10: \"fualts\" is not something expect can check \
-         (R[I], faults, result, state, parent, handled, status, fd, event or events); did you mean \"faults\"?"
+         (R[I], faults, result, state, parent, handled, status, fd, event, events or value); did you mean \"faults\"?"
     );
 }
 
