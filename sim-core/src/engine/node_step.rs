@@ -176,7 +176,7 @@ pub(crate) fn judge(world: &World, expect: &Expect) -> Result<Result<(), String>
         Expect::Event { object, .. } | Expect::Events { object, .. } => object,
         Expect::Value {
             array, read, value, ..
-        } => return Ok(value_verdict(world, process, array, read, value)?),
+        } => return value_verdict(world, process, array, read, value),
         _ => unreachable!("judge is given Node expects only"),
     };
     let events = match object {

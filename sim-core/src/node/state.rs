@@ -14,7 +14,7 @@
 //! attached to that step; the kernel model never looks at it.
 
 use super::json::JsonReader;
-use super::worker_state::{ArrayView, Arrival, Buffer, WorkerThread};
+use super::worker_state::{Arrival, Buffer, Views, WorkerThread};
 use crate::scenario::keyword::NodeEventName;
 use crate::scenario::worker_syntax::ArrayKind;
 use crate::scenario::{ExitStatus, OpResult};
@@ -106,7 +106,7 @@ pub struct NodeState {
     /// worker_threads (`worker_state.rs`): each Worker's thread, by name.
     pub(super) workers: Arc<LiteMap<Arc<str>, WorkerThread>>,
     /// The typed arrays each isolate holds, by (isolate, name).
-    pub(super) arrays: Arc<LiteMap<(Arc<str>, Arc<str>), ArrayView>>,
+    pub(super) arrays: Arc<Views>,
     /// The buffers they view, by `buffer_key` (process and region).
     pub(super) buffers: Arc<LiteMap<Arc<str>, Buffer>>,
 }
@@ -401,9 +401,15 @@ impl NodeState {
             } => {
                 // Only if its region was mapped: a failed mmap made nothing.
                 if matches!(result_of(world, process), Some(OpResult::Value(_))) {
-                    world
-                        .node
-                        .new_array(isolate, name, process, region, *kind, *bytes, *shared);
+                    let buffer = Buffer {
+                        process: process.clone(),
+                        region: region.clone(),
+                        kind: *kind,
+                        bytes: *bytes,
+                        shared: *shared,
+                        values: LiteMap::new(),
+                    };
+                    world.node.new_array(isolate, name, buffer);
                 }
             }
             Effect::WorkerStarted {

@@ -57,6 +57,9 @@ pub struct Buffer {
     pub values: LiteMap<u64, f64>,
 }
 
+/// The typed arrays of every isolate, by (isolate, name).
+pub(crate) type Views = LiteMap<(Arc<str>, Arc<str>), ArrayView>;
+
 /// How a typed array posted with `postMessage` reaches its receiver.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Arrival {
@@ -130,28 +133,10 @@ impl NodeState {
         Some(if view.detached { 0 } else { buffer.bytes })
     }
 
-    pub(super) fn new_array(
-        &mut self,
-        isolate: &Arc<str>,
-        name: &Arc<str>,
-        process: &Arc<str>,
-        region: &Arc<str>,
-        kind: ArrayKind,
-        bytes: u64,
-        shared: bool,
-    ) {
-        let key = buffer_key(process, region);
-        Arc::make_mut(&mut self.buffers).insert(
-            key.clone(),
-            Buffer {
-                process: process.clone(),
-                region: region.clone(),
-                kind,
-                bytes,
-                shared,
-                values: LiteMap::new(),
-            },
-        );
+    /// `isolate` makes the typed array `name` over a new `buffer`.
+    pub(super) fn new_array(&mut self, isolate: &Arc<str>, name: &Arc<str>, buffer: Buffer) {
+        let key = buffer_key(&buffer.process, &buffer.region);
+        Arc::make_mut(&mut self.buffers).insert(key.clone(), buffer);
         self.bind(isolate, name, key);
     }
 

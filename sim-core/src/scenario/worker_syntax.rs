@@ -12,7 +12,7 @@
 //! mapping, a thread, a page touched, a message copied or a buffer moved)
 //! is `node::worker`'s business.
 
-use super::ast::{Name, Pos};
+use super::ast::Name;
 use super::error::{ErrorKind, ScenarioError};
 use super::keyword::NodeWord;
 use super::node_syntax::{Js, NodeObject, NodeStmt, NodeValue};
@@ -177,7 +177,7 @@ fn count(js: &mut Js<'_>, what: &str, multiple: u64) -> Result<u64, ScenarioErro
         _ => return Err(bad_number(&value, what)),
     };
     let too_big = n * multiple as f64 > MAX_BUFFER_BYTES as f64;
-    if too_big || (n as u64) % multiple != 0 {
+    if too_big || !(n as u64).is_multiple_of(multiple) {
         let what = if too_big {
             format!("{what} of at most {MAX_BUFFER_BYTES} bytes")
         } else {
@@ -368,19 +368,5 @@ pub(super) fn fmt_stmt(stmt: &NodeStmt, f: &mut fmt::Formatter<'_>) -> fmt::Resu
             false => write!(f, "{to}.postMessage({message})"),
         },
         _ => unreachable!("fmt_stmt is given worker statements only"),
-    }
-}
-
-/// The position a worker statement's subject is at, for errors.
-pub fn subject_pos(stmt: &NodeStmt) -> Option<Pos> {
-    match stmt {
-        NodeStmt::Array { name, .. } => Some(name.pos),
-        NodeStmt::Worker { worker, .. } => Some(worker.pos),
-        NodeStmt::Store { array, .. } | NodeStmt::Load { array, .. } => Some(array.pos),
-        NodeStmt::Post { message, .. } => match message {
-            PostValue::Array { name } => Some(name.pos),
-            PostValue::Value { value } => Some(value.pos),
-        },
-        _ => None,
     }
 }
