@@ -67,3 +67,43 @@ fn the_pros_and_cons_lesson_quotes_the_recorded_fork_figures() {
         "lessons/node-pros-and-cons.scn should say, from lessons/figures/measured.json:\nsay {line}"
     );
 }
+
+fn us(ns: &Value) -> String {
+    format!("{:.1} µs", ns.as_f64().expect("a median in ns") / 1e3)
+}
+
+/// The line lesson 10 says, from the record: a send() round trip to a
+/// child against a SharedArrayBuffer round trip to a worker, on one CPU
+/// and on any.
+fn ipc_cost_line(r: &Value) -> String {
+    let m = &r["machine"];
+    let ipc = &r["ipc"];
+    let (one, any) = (&ipc["one_cpu"], &ipc["any_cpu"]);
+    format!(
+        "Measured with forkscope measure on Linux {} ({} CPUs, {}), {}, node {}: on one CPU, a \
+         send() round trip to a child took {}, a SharedArrayBuffer round trip to a worker \
+         (Atomics.store, notify, wait) {} ({}); on any CPU, {} and {} ({}).",
+        m["kernel"].as_str().expect("kernel"),
+        m["cpus"],
+        m["cpu_model"].as_str().expect("cpu model"),
+        &r["date"].as_str().expect("date")[..10],
+        ipc["node"].as_str().expect("node's version"),
+        us(&one["send_round_trip"]["median_ns"]),
+        us(&one["shared_memory_round_trip"]["median_ns"]),
+        ratio(&one["ratio"]),
+        us(&any["send_round_trip"]["median_ns"]),
+        us(&any["shared_memory_round_trip"]["median_ns"]),
+        ratio(&any["ratio"]),
+    )
+}
+
+#[test]
+fn the_shared_memory_lesson_quotes_the_recorded_ipc_figures() {
+    let r = record();
+    let line = ipc_cost_line(&r);
+    let lesson = lessons::find("node-shared-memory-vs-ipc").expect("the lesson");
+    assert!(
+        lesson.source.lines().any(|l| l.strip_prefix("say ") == Some(line.as_str())),
+        "lessons/node-shared-memory-vs-ipc.scn should say, from lessons/figures/measured.json:\nsay {line}"
+    );
+}

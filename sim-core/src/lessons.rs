@@ -62,6 +62,7 @@ lessons![
     "node-one-send" => "Node 7: the life of one send(), byte by byte",
     "node-exit-to-close" => "Node 8: from exit() to SIGCHLD to 'exit' and 'close'",
     "node-fork-spawn-exec" => "Node 9: fork vs spawn vs exec, side by side",
+    "node-shared-memory-vs-ipc" => "Node 10: shared memory vs IPC",
     "node-pros-and-cons" => "Node 11: pros and cons of a child process",
 ];
 

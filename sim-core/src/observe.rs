@@ -111,7 +111,7 @@ impl Observation {
         out
     }
 
-    fn page(&self, process: &str, region: &str, page: u32) -> Result<PageObs, String> {
+    pub(crate) fn page(&self, process: &str, region: &str, page: u32) -> Result<PageObs, String> {
         let proc = self
             .processes
             .get(process)
@@ -167,7 +167,7 @@ fn no_return(state: StateName) -> String {
 
 /// Why an observation cannot judge a Node event expect.
 pub const NOT_OBSERVED: &str =
-    "Node events are not in what the kernel shows: the model's Node layer judges them";
+    "Node events and JavaScript values are not in what the kernel shows: the model's Node layer judges them";
 
 /// Judge `expect` against `now`. `before_last_op` is the observation from
 /// just before the expect's process issued its last operation (needed only
@@ -180,7 +180,9 @@ pub fn evaluate(
     match expect {
         // An observation is the kernel's view, which has no Node events;
         // the engine judges these on its Node state (`node::state`).
-        Expect::Event { .. } | Expect::Events { .. } => Err(NOT_OBSERVED.to_string()),
+        Expect::Event { .. } | Expect::Events { .. } | Expect::Value { .. } => {
+            Err(NOT_OBSERVED.to_string())
+        }
         Expect::Page {
             process,
             region,

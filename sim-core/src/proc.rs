@@ -167,6 +167,18 @@ pub struct LastOp {
     pub result: Option<OpResult>,
 }
 
+/// A thread of a process besides its first (whose tid is the pid): what
+/// `thread NAME` made with clone(CLONE_VM|CLONE_THREAD|...). It has no
+/// memory, fds or signal handlers of its own: it runs in its process's
+/// (kernel/fork.c copy_process shares mm, files, fs and sighand).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Thread {
+    /// Its thread id: from the pid numbers, as the kernel gives it.
+    pub tid: Pid,
+    /// Its name in the scenario.
+    pub name: Arc<str>,
+}
+
 /// One process (or init).
 #[derive(Clone, Debug)]
 pub struct Process {
@@ -194,6 +206,10 @@ pub struct Process {
     pub last_op: Option<LastOp>,
     /// How the last child it reaped ended.
     pub last_reaped: Option<ExitStatus>,
+    /// Its threads besides the first, in the order they were made; they
+    /// end with it (exit_group), and exec ends them (de_thread); a fork
+    /// child has only the thread that forked.
+    pub threads: Vec<Thread>,
 }
 
 impl Process {

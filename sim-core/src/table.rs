@@ -43,6 +43,8 @@ pub(crate) enum Entry {
     Member(()),
     /// An event a Node object emitted (a `node::state::EventLog`).
     Event(NodeEvent),
+    /// A thread: its process, its tid and the line that made it.
+    Thread((Pid, Pid, u32)),
 }
 
 impl PartialEq for Entry {
@@ -57,6 +59,7 @@ impl PartialEq for Entry {
             (Entry::Pids(a), Entry::Pids(b)) => a == b,
             (Entry::Member(()), Entry::Member(())) => true,
             (Entry::Event(a), Entry::Event(b)) => a == b,
+            (Entry::Thread(a), Entry::Thread(b)) => a == b,
             _ => false,
         }
     }
@@ -114,6 +117,7 @@ slot!(Table<Pid, ()>, Pids);
 slot!((Object, u32), Named);
 slot!((), Member);
 slot!(NodeEvent, Event);
+slot!((Pid, Pid, u32), Thread);
 
 /// A handle that keys a table: a `u32` underneath.
 pub(crate) trait Key: Copy {

@@ -840,7 +840,7 @@ fn a_misspelt_expectation_suggests_the_right_one() {
     assert_eq!(
         error("expect p fualts 1"),
         "1:10: \"fualts\" is not something expect can check \
-         (R[I], faults, result, state, parent, handled, status, fd, event or events); did you mean \"faults\"?"
+         (R[I], faults, result, state, parent, handled, status, fd, event, events or value); did you mean \"faults\"?"
     );
 }
 
@@ -1179,6 +1179,7 @@ fn arb_op() -> impl Strategy<Value = Op> {
         (arb_name(), arb_range()).prop_map(|(region, range)| Op::Write { region, range }),
         arb_declared().prop_map(|child| Op::Fork { child }),
         "[a-z/._-]{1,12}".prop_map(|program| Op::Exec { program }),
+        arb_declared().prop_map(|thread| Op::Thread { thread }),
         any::<i32>().prop_map(|code| Op::Exit { code }),
         // `wait nohang` is the flag, never a child named nohang.
         (prop::option::of(arb_name()), any::<bool>())

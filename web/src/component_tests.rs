@@ -551,3 +551,47 @@ async fn a_node_step_shows_its_group_collapsed_and_the_disclosure_lists_its_kern
     root.remove();
     open_link("?");
 }
+
+#[wasm_bindgen_test]
+async fn lesson_10_draws_its_worker_as_a_thread_of_main_with_one_address_space() {
+    let lesson = sim_core::lessons::find("node-shared-memory-vs-ipc").unwrap();
+    let mut sim = Sim::from_source(lesson.source).unwrap();
+    sim.run_to_end().unwrap();
+    let step = sim
+        .steps()
+        .iter()
+        .find(|s| s.source == "main: write sab 0")
+        .expect("the worker's store")
+        .index;
+    open_link(&format!(
+        "?lesson=node-shared-memory-vs-ipc&step={step}&kernel=0"
+    ));
+    let root = mount();
+    let handle = yew::Renderer::<App>::with_root(root.clone()).render();
+    let rows = wait_for("a thread row in the process tree", || {
+        text(&root, "#view-tree .pt-thread")
+    })
+    .await;
+    assert!(rows.contains("thread wk"), "{rows:?}");
+    assert!(rows.contains("a thread of main"), "{rows:?}");
+    // The worker is no process: no row of its own with a pid.
+    let names: Vec<String> = {
+        let list = root
+            .query_selector_all("#view-tree .pt-row .pt-name")
+            .unwrap();
+        (0..list.length())
+            .filter_map(|i| list.item(i).and_then(|n| n.text_content()))
+            .collect()
+    };
+    assert_eq!(names, ["init", "main", "thread wk"], "{names:?}");
+    let threads = wait_for("main's threads in the memory view", || {
+        text(&root, "#view-memory .mem-threads")
+    })
+    .await;
+    assert!(
+        threads.contains("2 threads, one address space: main, wk"),
+        "{threads:?}"
+    );
+    handle.destroy();
+    root.remove();
+}

@@ -17,6 +17,7 @@ use sim_core::scenario::keyword::{
     self, CheckWord, Keyword, OpKind, PageWord, Role, StatementWord, StatusWord, BYTE_UNITS,
 };
 use sim_core::scenario::node_syntax::PROCESS_OBJECT;
+use sim_core::scenario::worker_syntax::PARENT_PORT_OBJECT;
 use sim_core::scenario::INIT_NAME;
 use sim_core::sig::Signal;
 use std::str::FromStr;
@@ -205,12 +206,22 @@ pub fn line(text: &str) -> Vec<Token> {
         && rest
             .get(1)
             .is_some_and(|r| &text[r.start..r.end] == CheckWord::Event.keyword());
+    // `expect P value ARRAY[I] V`: JavaScript after the word.
+    let value_expect = statement == Statement::Expect
+        && rest
+            .get(1)
+            .is_some_and(|r| &text[r.start..r.end] == CheckWord::Value.keyword());
     for (i, raw) in rest.iter().enumerate() {
         let word = &text[raw.start..raw.end];
-        if event_expect && i >= 4 {
+        if (event_expect && i >= 4) || (value_expect && i >= 2) {
             let end = rest.last().map_or(raw.end, |r| r.end);
             javascript(text, raw.start, end, &mut out);
             break;
+        }
+        if event_expect && i == 2 && word == PARENT_PORT_OBJECT {
+            push(&mut out, raw.start, raw.end, Class::Keyword);
+            prev = Some(word);
+            continue;
         }
         match raw.kind {
             RawKind::Word => {
@@ -288,8 +299,14 @@ fn operation<'r>(
 /// The objects a Node statement begins with besides a child's name, and
 /// the methods it calls (the forms of scenario/node_syntax.rs, which
 /// reads them from the raw text rather than from a keyword table).
-const NODE_OBJECTS: [&str; 2] = ["child_process", PROCESS_OBJECT];
-const NODE_METHODS: [&str; 8] = [
+const NODE_OBJECTS: [&str; 5] = [
+    "child_process",
+    PROCESS_OBJECT,
+    PARENT_PORT_OBJECT,
+    "Atomics",
+    "SharedArrayBuffer",
+];
+const NODE_METHODS: [&str; 11] = [
     "fork",
     "spawn",
     "exec",
@@ -298,14 +315,19 @@ const NODE_METHODS: [&str; 8] = [
     "exit",
     "kill",
     "disconnect",
+    "postMessage",
+    "store",
+    "load",
 ];
 
 /// Whether the text after an actor's colon is a Node statement: `const`
-/// (sim-core's `NodeWord`) or `OBJECT.METHOD(`.
+/// (sim-core's `NodeWord`), `OBJECT.METHOD(` or `ARRAY[I] = V`.
 fn is_node_statement(rest: &str) -> bool {
     let first = rest.split(|c: char| !is_ident_char(c)).next().unwrap_or("");
+    let after = &rest[first.len()..];
     NodeWord::from_keyword(first).is_some()
-        || rest[first.len()..].starts_with('.') && rest.contains('(')
+        || after.starts_with('.') && rest.contains('(')
+        || after.starts_with('[')
 }
 
 fn is_ident_char(c: char) -> bool {

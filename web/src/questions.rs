@@ -388,7 +388,7 @@ fn question(sim: &Sim, world: &World, expect: &Expect, outcome: &ExpectOutcome) 
         }
         // The Node layer's own view comes later: until then, whether the
         // expect holds.
-        Expect::Event { .. } | Expect::Events { .. } => {
+        Expect::Event { .. } | Expect::Events { .. } | Expect::Value { .. } => {
             q.prompt = format!("After this step, does this hold: {}?", outcome.text);
             q.input = Input::Choices(vec![choice("yes", "yes"), choice("no", "no")]);
             q.right
@@ -421,7 +421,7 @@ fn expected_value(expect: &Expect) -> String {
         Expect::Queued { bytes, .. } => bytes.to_string(),
         Expect::Status { status, .. } => status.to_string(),
         Expect::Fd { state, .. } => state.keyword().into(),
-        Expect::Event { .. } | Expect::Events { .. } => "yes".into(),
+        Expect::Event { .. } | Expect::Events { .. } | Expect::Value { .. } => "yes".into(),
     }
 }
 

@@ -298,6 +298,11 @@ pub fn check_one(name: &str, source: &str, limits: &Limits, wanted: Wanted) -> (
     let model_pids = world
         .names()
         .filter_map(|n| world.pid_of(n).map(|p| (n.to_string(), i64::from(p.0))))
+        .chain(
+            world
+                .thread_names()
+                .map(|(n, tid)| (n.to_string(), i64::from(tid.0))),
+        )
         .collect();
     let run = match replay(
         scenario,

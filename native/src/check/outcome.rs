@@ -156,7 +156,7 @@ pub struct Counts {
     /// `--kernel-only`: expects judged on the kernel, of which `kernel_fails` fail.
     pub kernel_only: usize,
     pub kernel_fails: usize,
-    /// Node event expects, judged by the model alone, of which
+    /// Node expects (events and values), judged by the model alone, of which
     /// `model_fails` fail.
     pub model_only: usize,
     pub model_fails: usize,
@@ -312,12 +312,9 @@ impl Outcome {
         };
         parts.push(head);
         parts.extend(fail_on_both_part(c.fail_on_both));
-        parts.extend(model_only_part(
-            c.model_only,
-            c.model_fails,
-            "Node event",
-            |them| format!("check --node compares {them} with real node"),
-        ));
+        parts.extend(model_only_part(c.model_only, c.model_fails, "Node", |_| {
+            "check --node compares events with real node".into()
+        }));
         if c.not_judged > 0 {
             parts.push(format!(
                 "{} not judged ({})",
@@ -490,13 +487,13 @@ mod tests {
         );
         assert_eq!(
             o.verdict(),
-            "agree; 1 Node event expect judged by the model only (check --node compares it with real node)"
+            "agree; 1 Node expect judged by the model only (check --node compares events with real node)"
         );
         let o = outcome(Status::Agree, vec![], vec![holds, fails]);
         assert_eq!((o.counts.model_only, o.counts.model_fails), (2, 1));
         assert!(
             o.verdict()
-                .contains("2 Node event expects judged by the model only, 1 fails in the model"),
+                .contains("2 Node expects judged by the model only, 1 fails in the model"),
             "{}",
             o.verdict()
         );

@@ -49,6 +49,9 @@ pub enum Cmd {
     /// The message carries the child's control socket.
     Fork,
     Exec,
+    /// A new thread in the worker's thread group (clone with CLONE_VM,
+    /// CLONE_THREAD...), which sleeps for good with every signal blocked.
+    Thread,
     Exit {
         code: i32,
     },

@@ -14,6 +14,8 @@
 //! What it does not do: decide anything. It resolves no names; the
 //! controller sends fds and pids.
 
+mod thread;
+
 use super::nofile::{self, under_scenario_limit};
 use super::proto::{self, Cmd, Disposition, Extra, Misbehave, Msg, Ready, Reply, Request};
 use std::collections::BTreeMap;
@@ -581,6 +583,7 @@ impl Worker {
             }
             Cmd::Fork => bad(),
             Cmd::Exec => self.exec(),
+            Cmd::Thread => thread::thread(),
             Cmd::Exit { code } => {
                 // Safety: _exit ends the process at once, as the scenario asks.
                 unsafe { libc::_exit(code) }

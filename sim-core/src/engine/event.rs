@@ -74,6 +74,15 @@ pub enum Event {
         /// How many fds exec closed because they were close-on-exec.
         cloexec_closed: u32,
     },
+    /// `thread NAME`: a new thread `tid` of process `pid`, sharing its
+    /// address space (`regions` regions), its `fds` fds and its handlers.
+    ThreadMade {
+        pid: Pid,
+        tid: Pid,
+        name: String,
+        regions: u32,
+        fds: u32,
+    },
     /// The process exited (became a zombie) and its memory was released.
     Exited {
         pid: Pid,

@@ -77,6 +77,27 @@ impl Cx<'_> {
         Ok(())
     }
 
+    /// clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|...),
+    /// as pthread_create makes it: a new task in the same thread group.
+    /// copy_process shares the mm (the same page tables, so nothing is
+    /// copied and no frame changes hands), the fd table and the signal
+    /// handlers; the new task gets a tid but the process keeps its pid.
+    pub(super) fn thread(&mut self, thread: &Name) -> Result<(), ErrorKind> {
+        unused_name(self.world, thread)?;
+        let line = self.pos.line;
+        let tid = self.world.new_thread(self.pid, thread.as_str(), line);
+        let proc = self.world.proc(self.pid);
+        self.events.push(Event::ThreadMade {
+            pid: self.pid,
+            tid,
+            name: thread.text.clone(),
+            regions: proc.mm.regions.len() as u32,
+            fds: proc.fds.len(),
+        });
+        self.returned(0, OpResult::Value(i64::from(tid.0)));
+        Ok(())
+    }
+
     /// execve, in begin_new_exec's order: the old address space goes
     /// (exec_mmap), the close-on-exec fds are closed (do_close_on_exec),
     /// and the handlers are reset (flush_signal_handlers). What a closed
@@ -86,6 +107,8 @@ impl Cx<'_> {
         let (proc, frames) = self.world.proc_and_frames(self.pid);
         let old = std::mem::take(&mut proc.mm);
         let freed = mm::release(frames, old);
+        // de_thread: the other threads are killed before the new image.
+        proc.threads.clear();
         proc.program = Arc::from(program);
         let cloexec = proc.fds.close_on_exec();
         // flush_signal_handlers: handlers go back to SIG_DFL, SIG_IGN stays.
@@ -132,6 +155,8 @@ impl Cx<'_> {
         let (proc, frames) = self.world.proc_and_frames(pid);
         let old = std::mem::take(&mut proc.mm);
         let freed = mm::release(frames, old);
+        // exit_group (or a fatal signal) ends every thread with it.
+        proc.threads.clear();
         let closed = proc.fds.close_all();
         proc.state = ProcState::Zombie { status };
         let parent = proc.parent;

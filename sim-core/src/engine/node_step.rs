@@ -7,8 +7,9 @@
 use super::narrate;
 use crate::node::expand::{self, Guard, Planned};
 use crate::node::state::{NodeEvent, NodeState};
-use crate::scenario::ast::{Expect, Pos, Statement, StatementKind};
+use crate::scenario::ast::{Expect, Pos, Statement, StatementKind, ValueRead};
 use crate::scenario::node_syntax::NodeObject;
+use crate::scenario::worker_syntax::PARENT_PORT_OBJECT;
 use crate::scenario::{ErrorKind, ScenarioError};
 use crate::world::World;
 use serde::Serialize;
@@ -160,60 +161,147 @@ fn json_text(value: &crate::node::JsValue) -> String {
     }
 }
 
-/// Judge `expect P event ...` or `expect P events ...` on the Node state.
+/// Judge `expect P event ...`, `expect P events ...` or `expect P value
+/// ...` on the Node state. P is a node process or a worker thread.
 pub(crate) fn judge(world: &World, expect: &Expect) -> Result<Result<(), String>, ScenarioError> {
-    let (process, object) = match expect {
-        Expect::Event {
-            process, object, ..
-        }
-        | Expect::Events {
-            process, object, ..
-        } => (process, object),
-        _ => unreachable!("judge is given Node event expects only"),
-    };
-    if world.pid_of(process.as_str()).is_none() {
+    let process = expect
+        .subject()
+        .expect("a Node expect names its node process");
+    let node = world.node();
+    let worker = node.worker(process.as_str()).is_some();
+    if world.pid_of(process.as_str()).is_none() && !worker {
+        let threads = node.workers().map(|(n, _)| n);
         return Err(ScenarioError::new(
             process.pos,
             ErrorKind::UnknownProcess {
                 name: process.text.clone(),
-                suggestion: crate::scenario::error::suggest(process.as_str(), world.names()),
+                suggestion: crate::scenario::error::suggest(
+                    process.as_str(),
+                    world.names().chain(threads),
+                ),
             },
         ));
     }
-    let Some(node) = world.node().proc(process.as_str()) else {
+    if node.proc(process.as_str()).is_none() && !worker {
         return Err(ScenarioError::new(
             process.pos,
             ErrorKind::NotNode {
                 process: process.text.clone(),
             },
         ));
+    }
+    let object = match expect {
+        Expect::Event { object, .. } | Expect::Events { object, .. } => object,
+        Expect::Value {
+            array, read, value, ..
+        } => return value_verdict(world, process, array, read, value),
+        _ => unreachable!("judge is given Node expects only"),
     };
-    let child = match object {
-        NodeObject::Child { name } => Some(name),
-        NodeObject::Process => None,
-    };
-    let Some(events) = world
-        .node()
-        .events(process.as_str(), child.map(|c| c.as_str()))
-    else {
-        let name = child.expect("process always has its events");
-        return Err(ScenarioError::new(
-            name.pos,
-            ErrorKind::UnknownChildObject {
-                process: process.text.clone(),
-                name: name.text.clone(),
-                suggestion: crate::scenario::error::suggest(
-                    name.as_str(),
-                    node.children.keys().map(|k| &**k),
-                ),
-            },
-        ));
+    let events = match object {
+        NodeObject::Child { name } => node
+            .events(process.as_str(), Some(name.as_str()))
+            .or_else(|| node.worker_events(process.as_str(), name.as_str()))
+            .ok_or_else(|| {
+                let children = node
+                    .proc(process.as_str())
+                    .into_iter()
+                    .flat_map(|p| p.children.keys().map(|k| &**k));
+                let workers = node
+                    .workers()
+                    .filter(|(_, w)| *w.owner == *process.as_str())
+                    .map(|(n, _)| n);
+                ScenarioError::new(
+                    name.pos,
+                    ErrorKind::UnknownChildObject {
+                        process: process.text.clone(),
+                        name: name.text.clone(),
+                        suggestion: crate::scenario::error::suggest(
+                            name.as_str(),
+                            children.chain(workers),
+                        ),
+                    },
+                )
+            })?,
+        NodeObject::Process => node.events(process.as_str(), None).ok_or_else(|| {
+            ScenarioError::new(
+                process.pos,
+                ErrorKind::NotInWorker {
+                    thread: process.text.clone(),
+                    process: node
+                        .process_of(process.as_str())
+                        .map(|p| p.to_string())
+                        .unwrap_or_default(),
+                    what: "its process object's events".into(),
+                },
+            )
+        })?,
+        NodeObject::ParentPort => node
+            .worker_events(process.as_str(), PARENT_PORT_OBJECT)
+            .ok_or_else(|| {
+                ScenarioError::new(
+                    process.pos,
+                    ErrorKind::NoParentPort {
+                        process: process.text.clone(),
+                    },
+                )
+            })?,
     };
     let list: Vec<(&str, &[String])> = events
         .iter()
         .map(|e| (e.event.keyword(), e.args.as_slice()))
         .collect();
     Ok(event_expect_verdict(expect, &list).expect("judge is given Node event expects only"))
+}
+
+/// Whether `expect P value ARRAY... VALUE` holds: what JavaScript in P
+/// reads.
+fn value_verdict(
+    world: &World,
+    process: &crate::scenario::ast::Name,
+    array: &crate::scenario::ast::Name,
+    read: &ValueRead,
+    value: &crate::scenario::node_syntax::NodeValue,
+) -> Result<Result<(), String>, ScenarioError> {
+    let node = world.node();
+    let unknown = || {
+        ScenarioError::new(
+            array.pos,
+            ErrorKind::UnknownArray {
+                process: process.text.clone(),
+                name: array.text.clone(),
+                suggestion: crate::scenario::error::suggest(
+                    array.as_str(),
+                    node.array_names(process.as_str()),
+                ),
+            },
+        )
+    };
+    let (found, text) = match read {
+        ValueRead::Element { index } => {
+            let got = node
+                .element(process.as_str(), array.as_str(), *index)
+                .ok_or_else(unknown)?;
+            (got, format!("{array}[{index}]"))
+        }
+        ValueRead::ByteLength => {
+            let got = node
+                .byte_length(process.as_str(), array.as_str())
+                .ok_or_else(unknown)?;
+            (Some(got as f64), format!("{array}.byteLength"))
+        }
+    };
+    let want = match value.value {
+        crate::node::JsValue::Number(n) => Some(n),
+        _ => None,
+    };
+    if found == want {
+        return Ok(Ok(()));
+    }
+    let shown = match found {
+        Some(n) => json_text(&crate::node::JsValue::Number(n)),
+        None => "undefined".to_string(),
+    };
+    Ok(Err(format!("{text} is {shown} in {process}")))
 }
 
 /// Whether a Node event expect holds over `events`, what its object

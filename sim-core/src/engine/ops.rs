@@ -88,6 +88,7 @@ fn op_pos(op: &Op, kind: &ErrorKind) -> Option<Pos> {
         | Op::Read { region, .. }
         | Op::Write { region, .. } => region.pos,
         Op::Fork { child } => child.pos,
+        Op::Thread { thread } => thread.pos,
         Op::Wait { child, .. } => child.as_ref()?.pos,
         Op::Pipe { pipe, .. } | Op::Pipesize { pipe, .. } => pipe.pos,
         Op::Socketpair { pair, .. } => pair.pos,
@@ -149,6 +150,8 @@ fn actor_pid(world: &World, actor: &Name) -> Result<Pid, ScenarioError> {
 pub(super) fn unused_name(world: &World, name: &Name) -> Result<(), ErrorKind> {
     let first_line = if let Some(pid) = world.pid_of(name.as_str()) {
         Some(world.proc(pid).born_line)
+    } else if let Some(line) = world.thread_line(name.as_str()) {
+        Some(line)
     } else {
         world
             .object(name.as_str())
@@ -250,6 +253,7 @@ impl Cx<'_> {
             Op::Write { region, range } => self.touch(region, *range, Access::Write)?,
             Op::Fork { child } => self.fork(child)?,
             Op::Exec { program } => self.exec(program),
+            Op::Thread { thread } => self.thread(thread)?,
             Op::Exit { code } => self.exit(*code),
             Op::Wait { child, nohang } => self.wait(child.as_ref(), *nohang)?,
             Op::Pipe { pipe, cloexec } => self.pipe(pipe, *cloexec)?,

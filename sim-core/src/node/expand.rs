@@ -153,6 +153,8 @@ pub(crate) enum Why {
     ReadParentEof,
     /// The child closes its end of the channel after that end of file.
     CloseParentChannel,
+    /// worker_threads and typed arrays (`node::worker`).
+    Worker(super::worker::WorkerWhy),
 }
 
 /// When a planned step runs.
@@ -225,13 +227,23 @@ impl Plan {
         self.steps.last_mut().expect("just pushed")
     }
 
-    fn alone(&mut self, why: Why, effect: Effect) {
+    pub(super) fn alone(&mut self, why: Why) {
+        self.alone_with(why, Effect::None);
+    }
+
+    /// A step node takes alone (no system call) with a Node effect.
+    pub(super) fn alone_with(&mut self, why: Why, effect: Effect) {
         self.steps.push(Planned {
             stmt: None,
             why,
             effect,
             guard: Guard::Always,
         });
+    }
+
+    /// Where the Node statement is.
+    pub(super) fn pos(&self) -> Pos {
+        self.pos
     }
 }
 
@@ -267,6 +279,9 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                 Why::SignalPipe,
                 Effect::None,
             );
+        }
+        StatementKind::Node { actor, stmt: node } if super::worker::handles(world, actor, node) => {
+            super::worker::expand(world, &mut plan, actor, node)?;
         }
         StatementKind::Node { actor, stmt: node } => {
             let proc = world.node().proc(&actor.text).ok_or_else(|| {
@@ -320,6 +335,13 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                         Effect::None,
                     );
                     after_death(world, &mut plan, &child.text);
+                }
+                NodeStmt::Array { .. }
+                | NodeStmt::Worker { .. }
+                | NodeStmt::Store { .. }
+                | NodeStmt::Load { .. }
+                | NodeStmt::Post { .. } => {
+                    unreachable!("worker::handles takes every worker statement")
                 }
             }
         }
@@ -650,6 +672,7 @@ fn send(
                 PROCESS_OBJECT.into(),
             )
         }
+        NodeObject::ParentPort => unreachable!("send() is never parsed on parentPort"),
         NodeObject::Process => {
             let proc = world.node().proc(&actor.text);
             let Some(chan) = proc.and_then(|p| p.parent_channel.clone()) else {
@@ -676,6 +699,7 @@ fn send(
             .node()
             .proc(&actor.text)
             .is_some_and(|p| p.parent_connected),
+        NodeObject::ParentPort => true,
     };
     let advanced = world.node().advanced(&chan);
     let to_side = side.peer();
@@ -698,7 +722,7 @@ fn send(
             Ok(w) => w,
             // A throw ends the statement: the sends after it never run.
             Err(e) => {
-                plan.alone(Why::Threw(e), Effect::None);
+                plan.alone(Why::Threw(e));
                 break;
             }
         };
@@ -708,9 +732,9 @@ fn send(
             // throws.
             let object = match to {
                 NodeObject::Child { name } => name.text.as_str().into(),
-                NodeObject::Process => PROCESS_OBJECT.into(),
+                NodeObject::Process | NodeObject::ParentPort => PROCESS_OBJECT.into(),
             };
-            plan.alone(
+            plan.alone_with(
                 Why::ChannelClosed,
                 Effect::Error {
                     process: actor.text.as_str().into(),

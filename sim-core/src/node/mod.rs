@@ -24,6 +24,8 @@ pub(crate) mod spawn;
 pub mod state;
 pub mod v8_numbers;
 pub mod value;
+pub(crate) mod worker;
+pub mod worker_state;
 
 pub use json::is_internal;
 pub use literal::{parse_value, parse_value_prefix, LiteralError, LiteralErrorKind};

@@ -15,8 +15,10 @@
 
 use super::advanced::FrameReader;
 use super::json::JsonReader;
+use super::worker_state::{Arrival, Buffer, Views, WorkerThread};
 use crate::scenario::keyword::NodeEventName;
 use crate::scenario::node_syntax::Stdio;
+use crate::scenario::worker_syntax::ArrayKind;
 use crate::scenario::{ExitStatus, OpResult};
 use crate::world::World;
 use litemap::LiteMap;
@@ -34,6 +36,10 @@ pub struct NodeEvent {
     pub object: Arc<str>,
     pub event: NodeEventName,
     pub args: Vec<String>,
+    /// Whether `object` is a Worker or a worker's parentPort (not a child
+    /// process's object): how the sentences name it.
+    #[serde(skip)]
+    pub worker: bool,
 }
 
 impl NodeEvent {
@@ -170,8 +176,14 @@ pub struct Channel {
 /// The Node layer's state.
 #[derive(Clone, Debug, Default)]
 pub struct NodeState {
-    procs: Arc<LiteMap<Arc<str>, NodeProc>>,
+    pub(super) procs: Arc<LiteMap<Arc<str>, NodeProc>>,
     channels: Arc<LiteMap<Arc<str>, Channel>>,
+    /// worker_threads (`worker_state.rs`): each Worker's thread, by name.
+    pub(super) workers: Arc<LiteMap<Arc<str>, WorkerThread>>,
+    /// The typed arrays each isolate holds, by (isolate, name).
+    pub(super) arrays: Arc<Views>,
+    /// The buffers they view, by `buffer_key` (process and region).
+    pub(super) buffers: Arc<LiteMap<Arc<str>, Buffer>>,
 }
 
 /// What a kernel step of a Node statement's group means to the Node
@@ -288,6 +300,48 @@ pub(crate) enum Effect {
         process: Arc<str>,
         object: Arc<str>,
         code: &'static str,
+    },
+    /// `isolate` made the typed array `name` on a new buffer at `region`
+    /// of `process`'s memory.
+    NewArray {
+        isolate: Arc<str>,
+        name: Arc<str>,
+        process: Arc<str>,
+        region: Arc<str>,
+        kind: ArrayKind,
+        bytes: u64,
+        shared: bool,
+    },
+    /// `owner` made the Worker `worker`, a thread of `process`, with
+    /// `data` (a typed array's name) as its workerData.
+    WorkerStarted {
+        owner: Arc<str>,
+        worker: Arc<str>,
+        process: Arc<str>,
+        data: Option<Arc<str>>,
+    },
+    /// The worker runs: its Worker object emits 'online' in `owner`.
+    WorkerOnline {
+        owner: Arc<str>,
+        worker: Arc<str>,
+    },
+    /// `isolate` stored `value` at `array[index]`.
+    Stored {
+        isolate: Arc<str>,
+        array: Arc<str>,
+        index: u64,
+        /// The number's bits (`f64::to_bits`), so that effects compare.
+        value: u64,
+    },
+    /// A message posted by `from` arrives in `to`, where `object` (a
+    /// Worker's name, or parentPort) emits 'message' with `arg` (JSON
+    /// text); a typed array `array` arrives as `how` says.
+    Delivered {
+        from: Arc<str>,
+        to: Arc<str>,
+        object: Arc<str>,
+        arg: String,
+        array: Option<(Arc<str>, Arrival)>,
     },
 }
 
@@ -586,6 +640,72 @@ impl NodeState {
                 );
                 events.extend(world.node.close_if_done(parent, child));
             }
+            Effect::NewArray {
+                isolate,
+                name,
+                process,
+                region,
+                kind,
+                bytes,
+                shared,
+            } => {
+                // Only if its region was mapped: a failed mmap made nothing.
+                if matches!(result_of(world, process), Some(OpResult::Value(_))) {
+                    let buffer = Buffer {
+                        process: process.clone(),
+                        region: region.clone(),
+                        kind: *kind,
+                        bytes: *bytes,
+                        shared: *shared,
+                        values: LiteMap::new(),
+                    };
+                    world.node.new_array(isolate, name, buffer);
+                }
+            }
+            Effect::WorkerStarted {
+                owner,
+                worker,
+                process,
+                data,
+            } => {
+                if matches!(result_of(world, process), Some(OpResult::Value(_))) {
+                    world
+                        .node
+                        .start_worker(owner, worker, process, data.as_ref());
+                }
+            }
+            Effect::WorkerOnline { owner, worker } => {
+                events.extend(
+                    world
+                        .node
+                        .emit_worker(owner, worker, NodeEventName::Online, vec![]),
+                );
+            }
+            Effect::Stored {
+                isolate,
+                array,
+                index,
+                value,
+            } => world
+                .node
+                .store(isolate, array, *index, f64::from_bits(*value)),
+            Effect::Delivered {
+                from,
+                to,
+                object,
+                arg,
+                array,
+            } => {
+                if let Some((name, how)) = array {
+                    world.node.arrive(from, to, name, how);
+                }
+                events.extend(world.node.emit_worker(
+                    to,
+                    object,
+                    NodeEventName::Message,
+                    vec![arg.clone()],
+                ));
+            }
         }
         events
     }
@@ -658,6 +778,7 @@ impl NodeState {
             object: object.clone(),
             event,
             args,
+            worker: false,
         };
         if let Some(p) = Arc::make_mut(&mut self.procs).get_mut(process) {
             if &**object == crate::scenario::node_syntax::PROCESS_OBJECT {

@@ -238,6 +238,11 @@ pub enum Op {
     Exec {
         program: String,
     },
+    /// clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|...):
+    /// a new thread of the actor's process, named `thread`.
+    Thread {
+        thread: Name,
+    },
     Exit {
         code: i32,
     },
@@ -463,6 +468,25 @@ pub enum Expect {
         object: NodeObject,
         events: Vec<NodeEventName>,
     },
+    /// `P value ARRAY[I] V` or `P value ARRAY.byteLength N`: what
+    /// JavaScript in P (a node process or a worker thread) reads of its
+    /// typed array ARRAY: `undefined` past the end or once detached.
+    Value {
+        process: Name,
+        array: Name,
+        read: ValueRead,
+        value: NodeValue,
+    },
+}
+
+/// What `expect P value ...` reads of a typed array.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "read")]
+pub enum ValueRead {
+    /// `ARRAY[I]`.
+    Element { index: u64 },
+    /// `ARRAY.byteLength`.
+    ByteLength,
 }
 
 impl Expect {
@@ -481,7 +505,8 @@ impl Expect {
             | Expect::Status { process, .. }
             | Expect::Fd { process, .. }
             | Expect::Event { process, .. }
-            | Expect::Events { process, .. } => Some(process),
+            | Expect::Events { process, .. }
+            | Expect::Value { process, .. } => Some(process),
             Expect::Queued { .. } => None,
         }
     }
@@ -514,7 +539,10 @@ impl Expect {
     /// Whether the expect is about Node events, which the model's Node
     /// layer judges (the kernel has no such thing to observe).
     pub fn is_node(&self) -> bool {
-        matches!(self, Expect::Event { .. } | Expect::Events { .. })
+        matches!(
+            self,
+            Expect::Event { .. } | Expect::Events { .. } | Expect::Value { .. }
+        )
     }
 
     /// The region and page index an `expect P R[I] ...` is about.

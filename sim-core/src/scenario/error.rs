@@ -171,6 +171,28 @@ pub enum ErrorKind {
     },
     #[error("{process}'s child object {name} has no IPC channel: spawn() without an 'ipc' stdio slot gives it no send() (child_process.fork does)")]
     NoChildChannel { process: String, name: String },
+    #[error("{process} has no typed array named \"{}\"{}: one is made by \"const {} = new Int32Array(...)\", or arrives by workerData or postMessage", Cut(name), Suggest(suggestion), Cut(name))]
+    UnknownArray {
+        process: String,
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("{process} has no Worker named \"{}\"{}: a Worker is made by \"const {} = new Worker(...)\"", Cut(name), Suggest(suggestion), Cut(name))]
+    UnknownWorker {
+        process: String,
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("{process} is not a worker thread: parentPort exists only in a thread made by new Worker(...)")]
+    NoParentPort { process: String },
+    #[error("{thread} is a thread of {process}: {what} is not modelled for a worker thread yet")]
+    NotInWorker {
+        thread: String,
+        process: String,
+        what: String,
+    },
+    #[error("postMessage in the model carries plain values (null, booleans, numbers, strings, arrays and objects of them) or a typed array; structured clone's others (undefined, BigInt, Map, Set, Date...) are not modelled yet")]
+    PostValueNotModelled,
     #[error("{process} has no IPC channel to a parent: only a process made by child_process.fork has process.send")]
     NoParentChannel { process: String },
     #[error("no process is named \"{}\"{}", Cut(name), Suggest(suggestion))]

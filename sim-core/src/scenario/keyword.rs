@@ -82,6 +82,8 @@ pub enum OpKind {
     Write,
     Fork,
     Exec,
+    /// `thread NAME`: clone a thread (worker_threads' Worker).
+    Thread,
     Exit,
     Wait,
     Pipe,
@@ -105,6 +107,7 @@ keywords!(OpKind {
     Write => "write",
     Fork => "fork",
     Exec => "exec",
+    Thread => "thread",
     Exit => "exit",
     Wait => "wait",
     Pipe => "pipe",
@@ -139,6 +142,7 @@ impl OpKind {
             | OpKind::Write
             | OpKind::Fork
             | OpKind::Exec
+            | OpKind::Thread
             | OpKind::Exit
             | OpKind::Pipesize
             | OpKind::Close
@@ -161,6 +165,7 @@ impl Op {
             Op::Write { .. } => OpKind::Write,
             Op::Fork { .. } => OpKind::Fork,
             Op::Exec { .. } => OpKind::Exec,
+            Op::Thread { .. } => OpKind::Thread,
             Op::Exit { .. } => OpKind::Exit,
             Op::Wait { .. } => OpKind::Wait,
             Op::Pipe { .. } => OpKind::Pipe,
@@ -199,6 +204,9 @@ pub enum CheckWord {
     Event,
     /// `expect P events OBJ NAME...`: every Node event OBJ emitted, in order.
     Events,
+    /// `expect P value ARRAY[I] V` or `expect P value ARRAY.byteLength N`:
+    /// what JavaScript in P reads of a typed array.
+    Value,
 }
 
 keywords!(CheckWord {
@@ -211,6 +219,7 @@ keywords!(CheckWord {
     Fd => "fd",
     Event => "event",
     Events => "events",
+    Value => "value",
 });
 
 /// The Node events an expect can name: what a child object emits in its
@@ -236,6 +245,8 @@ pub enum NodeEventName {
     /// Not an event: exec's and execFile's callback, called with (error,
     /// stdout, stderr) between 'exit' and 'close'.
     Callback,
+    /// A Worker object's: its thread started running JavaScript.
+    Online,
 }
 
 keywords!(NodeEventName {
@@ -247,6 +258,7 @@ keywords!(NodeEventName {
     Error => "error",
     InternalMessage => "internalMessage",
     Callback => "callback",
+    Online => "online",
 });
 
 impl NodeEventName {
@@ -254,7 +266,7 @@ impl NodeEventName {
     /// sendHandle, always undefined here, aside).
     pub fn arity(self) -> usize {
         match self {
-            NodeEventName::Spawn | NodeEventName::Disconnect => 0,
+            NodeEventName::Spawn | NodeEventName::Disconnect | NodeEventName::Online => 0,
             NodeEventName::Message | NodeEventName::Error | NodeEventName::InternalMessage => 1,
             NodeEventName::Exit | NodeEventName::Close => 2,
             NodeEventName::Callback => 3,
@@ -268,10 +280,13 @@ impl NodeEventName {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NodeWord {
     Const,
+    /// `const A = new Int32Array(...)`, `new Worker(...)`.
+    New,
 }
 
 keywords!(NodeWord {
     Const => "const",
+    New => "new",
 });
 
 /// What `expect END WORD N` checks of a pipe or socket end.

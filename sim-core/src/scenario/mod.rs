@@ -18,6 +18,7 @@ pub mod node_syntax;
 mod parse;
 mod print;
 pub mod source;
+pub mod worker_syntax;
 
 pub use ast::*;
 pub use error::{ErrorKind, ScenarioError};

@@ -15,6 +15,7 @@ use super::ast::{Name, Pos};
 use super::error::{ErrorKind, ScenarioError};
 use super::keyword::NodeWord;
 use super::lex::is_name;
+use super::worker_syntax::{self, ArrayKind, PostValue, PARENT_PORT_OBJECT};
 use crate::node::{parse_value_prefix, JsValue};
 use crate::sig::Signal;
 use serde::{Deserialize, Serialize};
@@ -56,8 +57,13 @@ impl<'de> Deserialize<'de> for NodeValue {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "object")]
 pub enum NodeObject {
-    Child { name: Name },
+    Child {
+        name: Name,
+    },
     Process,
+    /// A worker's `parentPort` (worker_threads), its port to the thread
+    /// that made it.
+    ParentPort,
 }
 
 /// The word for a child's own `process` object.
@@ -68,6 +74,7 @@ impl fmt::Display for NodeObject {
         match self {
             NodeObject::Child { name } => name.fmt(f),
             NodeObject::Process => f.write_str(PROCESS_OBJECT),
+            NodeObject::ParentPort => f.write_str(PARENT_PORT_OBJECT),
         }
     }
 }
@@ -115,6 +122,37 @@ pub enum NodeStmt {
     },
     /// `CHILD.disconnect()` or `process.disconnect()`: close the channel.
     Disconnect { on: NodeObject },
+    /// `const NAME = new KIND(new SharedArrayBuffer(BYTES))` (`shared`) or
+    /// `const NAME = new KIND(LENGTH)` (an ArrayBuffer of its own).
+    Array {
+        name: Name,
+        kind: ArrayKind,
+        bytes: u64,
+        shared: bool,
+    },
+    /// `const W = new Worker(MODULE[, {workerData: ARRAY}])`: W names the
+    /// Worker object and its thread.
+    Worker {
+        worker: Name,
+        module: NodeValue,
+        data: Option<Name>,
+    },
+    /// `ARRAY[I] = V` or `Atomics.store(ARRAY, I, V)` (`atomics`).
+    Store {
+        array: Name,
+        index: u64,
+        value: NodeValue,
+        atomics: bool,
+    },
+    /// `Atomics.load(ARRAY, I)`.
+    Load { array: Name, index: u64 },
+    /// `W.postMessage(MESSAGE)` or `parentPort.postMessage(MESSAGE)`, with
+    /// `[ARRAY.buffer]` as the transfer list when `transfer`.
+    Post {
+        to: NodeObject,
+        message: PostValue,
+        transfer: bool,
+    },
 }
 
 /// What one of a spawned child's stdio slots (0, 1, 2) is
@@ -323,39 +361,48 @@ impl fmt::Display for NodeStmt {
                 None => write!(f, "{child}.kill()"),
             },
             NodeStmt::Disconnect { on } => write!(f, "{on}.disconnect()"),
+            NodeStmt::Array { .. }
+            | NodeStmt::Worker { .. }
+            | NodeStmt::Store { .. }
+            | NodeStmt::Load { .. }
+            | NodeStmt::Post { .. } => worker_syntax::fmt_stmt(self, f),
         }
     }
 }
 
 /// Whether the first word after `ACTOR:` begins a Node statement: `const`,
-/// or a word with a `.` or a `(` in it (`w.send(...)`, `process.exit(0)`),
-/// which no operation of the kernel language has.
+/// or a word with a `.`, a `(` or a `[` in it (`w.send(...)`,
+/// `process.exit(0)`, `sab[0]`), which no operation of the kernel language
+/// has.
 pub(super) fn starts_node_statement(word: &str) -> bool {
-    word == NodeWord::Const.keyword() || word.contains('.') || word.contains('(')
+    word == NodeWord::Const.keyword()
+        || word.contains('.')
+        || word.contains('(')
+        || word.contains('[')
 }
 
 /// A cursor over the raw text of one line, from a byte offset on, that
 /// knows the column of every byte.
-struct Js<'a> {
+pub(super) struct Js<'a> {
     line: &'a str,
     number: u32,
     at: usize,
 }
 
 impl<'a> Js<'a> {
-    fn pos(&self) -> Pos {
+    pub(super) fn pos(&self) -> Pos {
         Pos {
             line: self.number,
             col: self.line[..self.at].chars().count() as u32 + 1,
         }
     }
 
-    fn skip_space(&mut self) {
+    pub(super) fn skip_space(&mut self) {
         let rest = &self.line[self.at..];
         self.at += rest.len() - rest.trim_start().len();
     }
 
-    fn rest(&self) -> &'a str {
+    pub(super) fn rest(&self) -> &'a str {
         &self.line[self.at..]
     }
 
@@ -387,7 +434,7 @@ impl<'a> Js<'a> {
     }
 
     /// `text` here (after spaces), or an error that expects it.
-    fn eat(&mut self, text: &str) -> Result<(), ScenarioError> {
+    pub(super) fn eat(&mut self, text: &str) -> Result<(), ScenarioError> {
         self.skip_space();
         if self.rest().starts_with(text) {
             self.at += text.len();
@@ -397,13 +444,13 @@ impl<'a> Js<'a> {
         }
     }
 
-    fn peek_is(&mut self, text: &str) -> bool {
+    pub(super) fn peek_is(&mut self, text: &str) -> bool {
         self.skip_space();
         self.rest().starts_with(text)
     }
 
     /// An identifier (`[A-Za-z_$][A-Za-z0-9_$]*`) with its position.
-    fn ident(&mut self, what: &str) -> Result<(String, Pos), ScenarioError> {
+    pub(super) fn ident(&mut self, what: &str) -> Result<(String, Pos), ScenarioError> {
         self.skip_space();
         let pos = self.pos();
         let rest = self.rest();
@@ -422,7 +469,7 @@ impl<'a> Js<'a> {
 
     /// A JavaScript identifier that is also a scenario name: the child's
     /// variable names its process.
-    fn name(&mut self, what: &str) -> Result<Name, ScenarioError> {
+    pub(super) fn name(&mut self, what: &str) -> Result<Name, ScenarioError> {
         let (text, pos) = self.ident(what)?;
         if !is_name(&text) {
             return Err(ScenarioError::new(pos, ErrorKind::BadName { word: text }));
@@ -437,7 +484,7 @@ impl<'a> Js<'a> {
     }
 
     /// One JavaScript value literal.
-    fn value(&mut self) -> Result<NodeValue, ScenarioError> {
+    pub(super) fn value(&mut self) -> Result<NodeValue, ScenarioError> {
         self.skip_space();
         let pos = self.pos();
         let (value, len) = parse_value_prefix(self.rest(), pos).map_err(literal_error)?;
@@ -511,11 +558,17 @@ pub(super) fn parse_statement(
         number,
         at: start,
     };
-    let what = "a Node statement: const, process.send, process.exit, process.disconnect, or a child's send, kill or disconnect";
+    let what = "a Node statement: const, process.send, process.exit, process.disconnect, a child's send, kill or disconnect, an array's store, Atomics, or postMessage";
     let (first, first_pos) = js.ident(what)?;
     let stmt = if first == NodeWord::Const.keyword() {
-        let child = js.name("the child's name (a variable that is a scenario name)")?;
+        let child = js.name("the variable's name (a scenario name: lowercase)")?;
         js.eat("=")?;
+        if js.peek_is(&format!("{} ", NodeWord::New)) {
+            js.eat(NodeWord::New.keyword())?;
+            let stmt = worker_syntax::new_object(&mut js, child)?;
+            js.finish()?;
+            return Ok(stmt);
+        }
         js.eat("child_process.")?;
         let (function, function_pos) = js.ident("fork, spawn, exec or execFile")?;
         match function.as_str() {
@@ -569,11 +622,26 @@ pub(super) fn parse_statement(
                 ))
             }
         }
+    } else if first == "Atomics" {
+        worker_syntax::atomics(&mut js)?
+    } else if js.peek_is("[") {
+        worker_syntax::store(&mut js, child_name(first, first_pos)?)?
     } else {
         js.eat(".")?;
-        let (method, method_pos) = js.ident("a method: send, exit, kill or disconnect")?;
+        let (method, method_pos) =
+            js.ident("a method: send, exit, kill, disconnect or postMessage")?;
         let on_process = first == PROCESS_OBJECT;
         match (method.as_str(), on_process) {
+            ("postMessage", false) => {
+                let to = if first == PARENT_PORT_OBJECT {
+                    NodeObject::ParentPort
+                } else {
+                    NodeObject::Child {
+                        name: child_name(first, first_pos)?,
+                    }
+                };
+                worker_syntax::post(&mut js, to)?
+            }
             ("send", _) => {
                 // `; TO.send(V)` again: more sends in the same tick.
                 let again = format!("{first}.send");

@@ -15,7 +15,7 @@
 
 use super::ast::{
     Action, ExitStatus, Expect, FdState, Name, Op, PageCheck, Pos, Scenario, StateName, Statement,
-    StatementKind, INIT_NAME,
+    StatementKind, ValueRead, INIT_NAME,
 };
 use super::error::{suggest, ErrorKind, ScenarioError};
 use super::keyword::NodeEventName;
@@ -24,7 +24,9 @@ use super::keyword::{
     StatusWord, Switch,
 };
 use super::lex::*;
-use super::node_syntax::{self, starts_node_statement, NodeObject, PROCESS_OBJECT};
+use super::node_syntax::{self, starts_node_statement, NodeObject, NodeValue, PROCESS_OBJECT};
+use super::worker_syntax::PARENT_PORT_OBJECT;
+use crate::node::JsValue;
 use crate::words::alternatives;
 
 /// The most pages one `mmap` may ask for: 1,048,576 pages of 4 KiB = 4 GiB.
@@ -225,14 +227,20 @@ fn node_expect(line: &mut Line<'_>) -> Result<Option<Expect>, ScenarioError> {
             t.is_word(CheckWord::Event.keyword()) || t.is_word(CheckWord::Events.keyword())
         })
     };
-    if !is_node(line.tokens.get(line.next + 1).copied()) {
+    let second = line.tokens.get(line.next + 1).copied();
+    if second.is_some_and(|t| t.is_word(CheckWord::Value.keyword())) {
+        return value_expect(line).map(Some);
+    }
+    if !is_node(second) {
         return Ok(None);
     }
     let process = scenario_process(line.name("a node process")?, NOT_CHECKED)?;
     let many = line.word("event or events")?.text == CheckWord::Events.keyword();
-    let object_token = line.word("a child object, or process")?;
+    let object_token = line.word("a child object, a Worker, process or parentPort")?;
     let object = if object_token.text == PROCESS_OBJECT {
         NodeObject::Process
+    } else if object_token.text == PARENT_PORT_OBJECT {
+        NodeObject::ParentPort
     } else {
         NodeObject::Child {
             name: name_from(object_token, line.number)?,
@@ -286,6 +294,56 @@ fn node_expect(line: &mut Line<'_>) -> Result<Option<Expect>, ScenarioError> {
     }))
 }
 
+/// `expect P value ARRAY[I] V` or `expect P value ARRAY.byteLength N`.
+fn value_expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
+    let process = scenario_process(line.name("a node process or worker thread")?, NOT_CHECKED)?;
+    line.word("value")?;
+    let what = "a typed array's element, such as sab[0], or its byteLength, such as buf.byteLength";
+    let token = line.word(what)?;
+    let pos = token.pos(line.number);
+    let (array, read) = if let Some(array) = token.text.strip_suffix(".byteLength") {
+        (array, ValueRead::ByteLength)
+    } else if let Some((array, index)) = token.text.split_once('[') {
+        let index = index
+            .strip_suffix(']')
+            .and_then(|i| i.parse::<u64>().ok())
+            .ok_or_else(|| expected(pos, what, token.describe()))?;
+        (array, ValueRead::Element { index })
+    } else {
+        return Err(expected(pos, what, token.describe()));
+    };
+    let array = name_from(
+        Token {
+            text: array,
+            ..token
+        },
+        line.number,
+    )?;
+    let values = node_syntax::parse_values(line.text, line.number, token.end)?;
+    let [value] = <[NodeValue; 1]>::try_from(values).map_err(|values| {
+        let at = values.get(1).map_or(pos, |v| v.pos);
+        expected(
+            at,
+            "one value: a number, or undefined",
+            format!("{} values", values.len()),
+        )
+    })?;
+    if !matches!(value.value, JsValue::Number(_) | JsValue::Undefined) {
+        return Err(expected(
+            value.pos,
+            "a number, or undefined",
+            value.text.clone(),
+        ));
+    }
+    line.next = line.tokens.len();
+    Ok(Expect::Value {
+        process,
+        array,
+        read,
+        value,
+    })
+}
+
 fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
     let word = line.word("an operation")?;
     let Some(kind) = OpKind::from_keyword(word.text) else {
@@ -331,6 +389,9 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
                 program: program.text.to_string(),
             }
         }
+        OpKind::Thread => Op::Thread {
+            thread: line.declared_name("a name for the thread")?,
+        },
         OpKind::Exit => Op::Exit {
             code: line.exit_code()?,
         },
@@ -534,7 +595,7 @@ fn expect(line: &mut Line<'_>) -> Result<Expect, ScenarioError> {
     };
     Ok(match check {
         // `node_expect` reads these, whose subject is always a process.
-        CheckWord::Event | CheckWord::Events => {
+        CheckWord::Event | CheckWord::Events | CheckWord::Value => {
             return Err(expected(
                 what.pos(line.number),
                 "a node process before event or events",

@@ -10,7 +10,9 @@
 //! (names are names, `say` text is one line with no comment in it); it does
 //! not validate.
 
-use super::ast::{Expect, Op, PageCheck, PageRange, Payload, Scenario, Statement, StatementKind};
+use super::ast::{
+    Expect, Op, PageCheck, PageRange, Payload, Scenario, Statement, StatementKind, ValueRead,
+};
 use super::keyword::{
     CheckWord, EndCheckWord, Flag, FrameWord, MaskWord, PageWord, StatementWord, Switch,
 };
@@ -84,6 +86,7 @@ fn op_args(f: &mut fmt::Formatter<'_>, op: &Op) -> fmt::Result {
         }
         Op::Fork { child } => write!(f, " {child}"),
         Op::Exec { program } => write!(f, " {program}"),
+        Op::Thread { thread } => write!(f, " {thread}"),
         Op::Exit { code } => write!(f, " {code}"),
         Op::Wait { child, nohang } => {
             if let Some(child) = child {
@@ -202,6 +205,25 @@ fn expect_args(f: &mut fmt::Formatter<'_>, expect: &Expect) -> fmt::Result {
             write!(f, "{process} {} {object}", CheckWord::Events)?;
             events.iter().try_for_each(|e| write!(f, " {e}"))
         }
+        Expect::Value {
+            process,
+            array,
+            read,
+            value,
+        } => match read {
+            ValueRead::Element { index } => write!(
+                f,
+                "{process} {} {array}[{index}] {}",
+                CheckWord::Value,
+                value.text
+            ),
+            ValueRead::ByteLength => write!(
+                f,
+                "{process} {} {array}.byteLength {}",
+                CheckWord::Value,
+                value.text
+            ),
+        },
     }
 }
 

@@ -32,6 +32,9 @@ pub struct World {
     procs: Table<Pid, Arc<Process>>,
     /// Scenario name -> pid, for every process ever created.
     names: NameTable<Pid>,
+    /// Thread name -> its process, its tid and the line that made it, for
+    /// every thread ever made (`thread NAME`).
+    threads: NameTable<(Pid, Pid, u32)>,
     pub(crate) frames: Frames,
     next_pid: u32,
     pipes: Table<PipeId, Pipe>,
@@ -91,12 +94,14 @@ impl World {
             faults: 0,
             last_op: None,
             last_reaped: None,
+            threads: Vec::new(),
         };
         let mut procs = Table::default();
         procs.insert(Pid::INIT, Arc::new(init));
         World {
             procs,
             names: NameTable::default(),
+            threads: NameTable::default(),
             frames: Frames::default(),
             next_pid: 2,
             pipes: Table::default(),
@@ -147,9 +152,39 @@ impl World {
                 faults: 0,
                 last_op: None,
                 last_reaped: None,
+                threads: Vec::new(),
             }),
         );
         pid
+    }
+
+    /// A thread id for a new thread of `pid` named `name`: the next pid
+    /// number (threads and processes share the pid space, alloc_pid).
+    pub(crate) fn new_thread(&mut self, pid: Pid, name: &str, line: u32) -> Pid {
+        let tid = Pid(self.next_pid);
+        self.next_pid += 1;
+        let name: Arc<str> = Arc::from(name);
+        self.threads.insert(name.clone(), (pid, tid, line));
+        self.proc_mut(pid)
+            .threads
+            .push(crate::proc::Thread { tid, name });
+        tid
+    }
+
+    /// The process and thread id of the thread a scenario named `name`
+    /// (made by `thread NAME`), alive or not.
+    pub fn thread_of(&self, name: &str) -> Option<(Pid, Pid)> {
+        self.threads.get(name).map(|&(pid, tid, _)| (pid, tid))
+    }
+
+    /// Every thread name with its tid, in name order.
+    pub fn thread_names(&self) -> impl Iterator<Item = (&str, Pid)> {
+        self.threads.iter().map(|(n, &(_, tid, _))| (&**n, tid))
+    }
+
+    /// The line of the statement that made the thread `name`.
+    pub(crate) fn thread_line(&self, name: &str) -> Option<u32> {
+        self.threads.get(name).map(|&(_, _, line)| line)
     }
 
     /// A number larger than every one given before: when a sleeper joined

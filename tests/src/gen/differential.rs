@@ -106,6 +106,9 @@ enum Kind {
     Exit,
     Wait,
     Exec,
+    /// `thread T`: a thread of the process (clone with CLONE_THREAD),
+    /// which the fork, exec and exit drawn around it must treat as such.
+    Thread,
     Pipe,
     Socketpair,
     Close,
@@ -138,7 +141,7 @@ enum Kind {
 }
 
 /// The kinds, their weights and groups: the mix of a random scenario.
-const KINDS: [(Kind, usize, Group); 25] = [
+const KINDS: [(Kind, usize, Group); 26] = [
     (Kind::Mmap, 5, Group::Memory),
     (Kind::Read, 5, Group::Memory),
     (Kind::Write, 6, Group::Memory),
@@ -147,6 +150,7 @@ const KINDS: [(Kind, usize, Group); 25] = [
     (Kind::Exit, 2, Group::Signals),
     (Kind::Wait, 2, Group::Signals),
     (Kind::Exec, 1, Group::Memory),
+    (Kind::Thread, 1, Group::Memory),
     (Kind::Pipe, 1, Group::Ipc),
     (Kind::Socketpair, 1, Group::Ipc),
     (Kind::Close, 2, Group::Ipc),
@@ -506,6 +510,7 @@ impl Gen {
                 }
             }
             Kind::Exec => "exec node".to_string(),
+            Kind::Thread => format!("thread t{n}"),
             Kind::Pipe if objects < MAX_OBJECTS => format!("pipe o{n}{}", cloexec(rng)),
             Kind::Socketpair if objects < MAX_OBJECTS => format!(
                 "socketpair o{n}{}{}",

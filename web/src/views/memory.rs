@@ -174,6 +174,9 @@ fn proc_block(p: &ProcBlock) -> Html {
             <rect class="mem-proc-box" width={PROC_W_S} height={h.to_string()} rx="6" />
             <text class="mem-proc-name" x="8" y="16">{format!("{} ", p.name)}
                 <tspan class="mem-proc-pid">{format!("pid {} · {}", p.pid, p.state)}</tspan>
+                if !p.threads.is_empty() {
+                    <tspan class="mem-threads">{ threads(p) }</tspan>
+                }
             </text>
             <text class="mem-proc-faults" x="8" y="38">{faults}</text>
             { p.cells.iter().map(|c| cell(p, c)).collect::<Html>() }
@@ -182,6 +185,18 @@ fn proc_block(p: &ProcBlock) -> Html {
             }).collect::<Html>() }
         </g>
     }
+}
+
+/// A process with Workers: one address space, several threads, which
+/// these page tables serve alike.
+fn threads(p: &ProcBlock) -> String {
+    let mut names = vec![p.name.clone()];
+    names.extend(p.threads.iter().cloned());
+    format!(
+        " · {} threads, one address space: {}",
+        names.len(),
+        names.join(", ")
+    )
 }
 
 fn cell(p: &ProcBlock, c: &Cell) -> Html {

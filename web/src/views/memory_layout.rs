@@ -104,6 +104,9 @@ pub struct ProcBlock {
     /// Rows saying what was left out or why there is nothing to draw:
     /// (row, text).
     pub notes: Vec<(usize, String)>,
+    /// Its threads besides the first (Workers), by name: one address
+    /// space, these page tables, for all of them.
+    pub threads: Vec<String>,
 }
 
 /// Frames `first..first + count`, alike (same users, all new or not).
@@ -480,6 +483,7 @@ pub fn layout(
             rows: 0,
             cells: Vec::new(),
             notes: Vec::new(),
+            threads: p.threads.iter().map(|t| t.name.to_string()).collect(),
         };
         if regions.is_empty() {
             let why = if p.state.is_dead() {

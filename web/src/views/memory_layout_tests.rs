@@ -333,3 +333,24 @@ fn the_summary_says_where_each_run_points() {
         "{text}"
     );
 }
+
+#[test]
+fn a_process_with_a_worker_is_one_block_that_names_both_threads() {
+    let text = "node main\n\
+                main: const sab = new Int32Array(new SharedArrayBuffer(8192))\n\
+                main: const wk = new Worker('./w.js', {workerData: sab})\n\
+                wk: sab[0] = 42\n";
+    let sim = run(text);
+    let l = at(&sim, "main: write sab 0");
+    let names: Vec<&str> = l.procs.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["main"], "the worker has no block of its own");
+    let main = block(&l, "main");
+    assert_eq!(main.threads, ["wk"]);
+    // Its regions, the worker's stack among them, are main's.
+    let labels = labels(main);
+    assert!(labels.iter().any(|c| c.starts_with("sab[0]")), "{labels:?}");
+    assert!(
+        labels.iter().any(|c| c.starts_with("wk-stack")),
+        "{labels:?}"
+    );
+}

@@ -94,10 +94,27 @@ pub struct GroupRow {
     pub state: StateText,
 }
 
+/// A thread of a process besides its first (a Worker's): drawn under its
+/// process, not as a process of its own, since it has no pid, memory or
+/// fds of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThreadRow {
+    pub tid: u32,
+    pub name: String,
+    /// The pid of its process.
+    pub pid: u32,
+    /// The process's name.
+    pub process: String,
+    pub depth: u32,
+    /// Made by this step.
+    pub born: bool,
+}
+
 /// A row of the tree.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Row {
     Proc(ProcRow),
+    Thread(ThreadRow),
     Group(GroupRow),
     /// `count` more processes at this depth (and below) not drawn.
     More {
@@ -113,6 +130,7 @@ impl Row {
     pub fn key(&self) -> String {
         match self {
             Row::Proc(p) => format!("p{}", p.pid),
+            Row::Thread(t) => format!("t{}", t.tid),
             Row::Group(g) => format!("g{}-{}", g.first_pid, g.last_pid),
             Row::More { under, .. } => format!("m{under}"),
         }
@@ -365,6 +383,7 @@ pub fn build(now: &World, before: Option<&World>) -> Tree {
                     Row::Group(g) => g.count,
                     Row::More { count, .. } => *count,
                     Row::Proc(_) => 1,
+                    Row::Thread(_) => 0,
                 };
                 tree.rows.push(row);
                 continue;
@@ -387,6 +406,22 @@ pub fn build(now: &World, before: Option<&World>) -> Tree {
             adopted_from: marks.adopted_from.clone(),
         }));
         drawn += 1;
+        // Its threads, right under it: a thread is no child process.
+        let had = |tid: Pid| {
+            before
+                .and_then(|b| b.procs().find(|p| p.pid == pid))
+                .is_some_and(|p| p.threads.iter().any(|t| t.tid == tid))
+        };
+        for thread in &proc.threads {
+            tree.rows.push(Row::Thread(ThreadRow {
+                tid: thread.tid.0,
+                name: thread.name.to_string(),
+                pid: pid.0,
+                process: proc.name.to_string(),
+                depth: depth + 1,
+                born: !had(thread.tid),
+            }));
+        }
         let mut under: Vec<Work> = Vec::new();
         let mut hidden = 0u32;
         for (i, entry) in entries(now, children, &kids, &info).into_iter().enumerate() {
@@ -512,6 +547,58 @@ mod tests {
         build(sim.world(step).unwrap(), sim.world(step - 1))
     }
 
+    #[test]
+    fn a_worker_is_a_thread_row_under_its_process_not_a_process_of_its_own() {
+        let text = "node main\n\
+                    main: const wk = new Worker('./w.js')\n\
+                    main: const c = child_process.fork('./c.js')\n";
+        let sim = run(text);
+        let step = sim
+            .steps()
+            .iter()
+            .find(|s| s.source == "main: thread wk")
+            .expect("the clone step")
+            .index;
+        let tree = build(sim.world(step).unwrap(), sim.world(step - 1));
+        let at = tree
+            .rows
+            .iter()
+            .position(|r| matches!(r, Row::Proc(p) if p.name == "main"))
+            .expect("main's row");
+        let Some(Row::Thread(t)) = tree.rows.get(at + 1) else {
+            panic!("no thread row right under main: {:?}", tree.rows);
+        };
+        assert_eq!((t.name.as_str(), t.process.as_str()), ("wk", "main"));
+        assert_eq!(t.depth, proc_row(&tree, "main").depth + 1);
+        assert_eq!(t.pid, proc_row(&tree, "main").pid);
+        assert_ne!(t.tid, t.pid);
+        assert!(t.born);
+        // It is counted as no process: init and main only.
+        assert_eq!(tree.summary(), "2 processes: 2 running.");
+        // Later, it is no longer new, and a fork child sits under main
+        // beside it, with no thread of its own.
+        let step = sim
+            .steps()
+            .iter()
+            .find(|s| s.source == "main: fork c")
+            .expect("the fork step")
+            .index;
+        let tree = build(sim.world(step).unwrap(), sim.world(step - 1));
+        let threads: Vec<(&str, bool)> = tree
+            .rows
+            .iter()
+            .filter_map(|r| match r {
+                Row::Thread(t) => Some((t.name.as_str(), t.born)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(threads, [("wk", false)]);
+        assert_eq!(
+            proc_row(&tree, "c").depth,
+            proc_row(&tree, "main").depth + 1
+        );
+    }
+
     fn proc_row<'a>(tree: &'a Tree, name: &str) -> &'a ProcRow {
         tree.rows
             .iter()
@@ -626,6 +713,7 @@ mod tests {
             .iter()
             .map(|r| match r {
                 Row::Proc(p) => p.name.clone(),
+                Row::Thread(t) => format!("thread {}", t.name),
                 Row::Group(g) => {
                     format!("{}..{} ({}, {})", g.first, g.last, g.count, g.state.words)
                 }

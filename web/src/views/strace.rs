@@ -371,6 +371,10 @@ pub fn call_text(op: &Op) -> String {
         }
         Op::Fork { .. } => "fork()".into(),
         Op::Exec { program } => format!("execve(\"{program}\")"),
+        Op::Thread { .. } => {
+            "clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM})"
+                .into()
+        }
         Op::Exit { code } => format!("exit_group({code})"),
         Op::Wait { child, nohang } => {
             let who = child.as_ref().map_or("-1".to_string(), |c| c.to_string());
@@ -492,6 +496,7 @@ fn result_text(op: &Op, step: &Step, actor: Option<Pid>, after: &World) -> Strin
     }
     let detail = match (op, result) {
         (Op::Fork { child }, Some(OpResult::Value(_))) => format!(" ({child})"),
+        (Op::Thread { thread }, Some(OpResult::Value(_))) => format!(" (thread {thread})"),
         (Op::Wait { .. }, Some(OpResult::Value(_))) => step
             .events
             .iter()

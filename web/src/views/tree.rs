@@ -77,6 +77,17 @@ fn row_html(row: &Row) -> Html {
                 </li>
             }
         }
+        Row::Thread(t) => html! {
+            <li {key} class={classes!("pt-row", "pt-thread", t.born.then_some("changed"), t.born.then_some("pt-born"))}
+                style={format!("--depth:{}", t.depth)}>
+                <span class="pt-name">{ format!("thread {}", t.name) }</span>
+                <span class="pt-pid">{ format!("tid {}", t.tid) }</span>
+                <span class="pt-tag pt-tag-thread">{ format!("a thread of {} (pid {}): its memory, fds and handlers", t.process, t.pid) }</span>
+                if t.born {
+                    <span class="pt-tag pt-tag-new">{ "new: cloned" }</span>
+                }
+            </li>
+        },
         Row::Group(g) => html! {
             <li {key} class={classes!("pt-row", "pt-group", format!("pt-is-{}", g.state.badge.word()))}
                 style={format!("--depth:{}", g.depth)}>

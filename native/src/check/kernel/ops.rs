@@ -104,6 +104,7 @@ impl Kernel {
             },
             Op::Fork { .. } => Cmd::Fork,
             Op::Exec { .. } => Cmd::Exec,
+            Op::Thread { .. } => Cmd::Thread,
             Op::Exit { code } => Cmd::Exit { code: *code },
             Op::Wait { child, nohang } => Cmd::Wait {
                 pid: match child {
@@ -275,6 +276,20 @@ impl Kernel {
             }
             (Op::Munmap { region }, _) => {
                 p.regions.remove(region.as_str());
+            }
+            (Op::Thread { thread }, _) => {
+                // clone returns the new thread's tid: told in the model's
+                // numbering, as a wait's pid is (`model_pid`).
+                let tid = p.last_op.as_ref().and_then(|l| l.result);
+                if let (Some(OpResult::Value(real)), Some(&model)) =
+                    (tid, self.model_pids.get(thread.as_str()))
+                {
+                    if real > 0 {
+                        if let Some(last) = &mut p.last_op {
+                            last.result = Some(OpResult::Value(model));
+                        }
+                    }
+                }
             }
             _ => {}
         }

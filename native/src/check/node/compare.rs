@@ -69,6 +69,9 @@ impl ExpectCheck {
 
 /// Why a kernel expect is not judged here.
 pub(super) const KERNEL_EXPECT: &str = "a kernel expect: `forkscope check` judges it on the kernel";
+/// Why `expect P value ...` is the model's alone here.
+pub(super) const VALUE_EXPECT: &str =
+    "a JavaScript value: check --node does not read values from node yet; the model judges it";
 
 /// Counts the verdict is made of.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
@@ -83,6 +86,10 @@ pub(super) struct Counts {
     /// them on the kernel), of which `model_fails` fail in the model.
     pub model_only: usize,
     pub model_fails: usize,
+    /// `expect P value ...`: the model's alone here too (node's values
+    /// are not read), of which `value_fails` fail in the model.
+    pub values: usize,
+    pub value_fails: usize,
 }
 
 /// What checking one scenario with real node found.
@@ -154,6 +161,7 @@ fn judge_on_node(expect: &Expect, so_far: &[Seen]) -> Option<Result<(), String>>
     let object_name = match object {
         NodeObject::Child { name } => name.text.clone(),
         NodeObject::Process => "process".into(),
+        NodeObject::ParentPort => "parentPort".into(),
     };
     let events: Vec<(&str, &[String])> = so_far
         .iter()
@@ -326,6 +334,9 @@ pub(super) fn compare(
                     (Some(_), None) if !expect.is_node() => {
                         (ExpectStatus::ModelOnly, Some(KERNEL_EXPECT.to_string()))
                     }
+                    (Some(_), None) if matches!(expect.as_ref(), Expect::Value { .. }) => {
+                        (ExpectStatus::ModelOnly, Some(VALUE_EXPECT.to_string()))
+                    }
                     (_, None) => (ExpectStatus::NotJudged, Some(KERNEL_EXPECT.to_string())),
                     (None, _) => (
                         ExpectStatus::NotJudged,
@@ -364,6 +375,10 @@ pub(super) fn count(diffs: &[StatementDiff], expects: &[ExpectCheck]) -> Counts 
             ExpectStatus::Differ => c.differ += 1,
             ExpectStatus::NotJudged => c.not_judged += 1,
             ExpectStatus::KernelOnly => {}
+            ExpectStatus::ModelOnly if e.reason.as_deref() == Some(VALUE_EXPECT) => {
+                c.values += 1;
+                c.value_fails += usize::from(e.fails());
+            }
             ExpectStatus::ModelOnly => {
                 c.model_only += 1;
                 c.model_fails += usize::from(e.fails());

@@ -9,12 +9,22 @@
 // the 'start' and 'ran' markers around each statement's own system calls.
 const net = require('net');
 const child_process = require('child_process');
+const worker_threads = require('worker_threads');
 
 const name = process.env.FORKSCOPE_NODE_NAME;
 const objects = Object.create(null);
 // How many arguments each event passes that the model records (a
 // message's sendHandle, always undefined here, is left out).
-const ARITY = { spawn: 0, message: 1, internalMessage: 1, exit: 2, disconnect: 0, close: 2, error: 1 };
+const ARITY = { spawn: 0, message: 1, internalMessage: 1, exit: 2, disconnect: 0, close: 2, error: 1, online: 0 };
+// The typed arrays this isolate holds, by the scenario's names.
+const vars = Object.create(null);
+// A typed array posted (or given as workerData) travels wrapped with its
+// name, so that the receiver holds it under the same name, as the model
+// does; structured clone copies, shares or transfers it all the same.
+const ARRAY = '__forkscope_array';
+function wrapped(a) {
+  return a !== null && typeof a === 'object' && ARRAY in a;
+}
 
 let control = null;
 function say(msg) {
@@ -23,6 +33,8 @@ function say(msg) {
 
 function arg(event, a) {
   if (a === undefined) return 'undefined';
+  // A typed array is told by its kind and length, as the model tells it.
+  if (wrapped(a)) return JSON.stringify(a.value.constructor.name + '(' + a.value.length + ')');
   // An Error does not survive JSON.stringify: its code (or message) does.
   if (event === 'error' && a instanceof Error) return JSON.stringify(a.code || a.message);
   // An advanced-mode message may hold what JSON cannot say (a BigInt):
@@ -95,6 +107,42 @@ exports.exec = function exec(via, command, args, child) {
 };
 
 exports.objects = objects;
+exports.vars = vars;
+
+// Keep a typed array that arrives, under its name.
+function keep(emitter) {
+  emitter.on('message', (m) => {
+    if (wrapped(m)) vars[m[ARRAY]] = m.value;
+  });
+}
+
+// A worker thread: workerData and its parentPort's messages.
+if (!worker_threads.isMainThread) {
+  const { parentPort, workerData } = worker_threads;
+  if (wrapped(workerData)) vars[workerData[ARRAY]] = workerData.value;
+  keep(parentPort);
+  watch('parentPort', parentPort, ['message']);
+}
+
+exports.worker = function worker(module, w, data) {
+  // As for fork(): the worker's process.env is a copy of this one's now.
+  process.env.FORKSCOPE_NODE_NAME = w;
+  try {
+    const options = data === null ? {} : { workerData: { [ARRAY]: data, value: vars[data] } };
+    objects[w] = new worker_threads.Worker(module, options);
+  } finally {
+    process.env.FORKSCOPE_NODE_NAME = name;
+  }
+  keep(objects[w]);
+  watch(w, objects[w], ['online', 'message', 'error']);
+};
+
+exports.post = function post(target, array, transfer) {
+  const value = vars[array];
+  target.postMessage({ [ARRAY]: array, value }, transfer ? [value.buffer] : []);
+};
+
+exports.parentPort = () => worker_threads.parentPort;
 
 exports.run = function run(programs) {
   const statements = programs[name] || {};

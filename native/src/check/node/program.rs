@@ -14,6 +14,7 @@
 use sim_core::node::JsValue;
 use sim_core::scenario::ast::{Action, Expect, Op, Pos, Scenario, StatementKind};
 use sim_core::scenario::node_syntax::{NodeObject, NodeStmt, Via};
+use sim_core::scenario::worker_syntax::PostValue;
 use std::collections::BTreeMap;
 
 /// The harness every program loads (written next to them).
@@ -244,7 +245,7 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                     NodeStmt::Send { to, message, more } => {
                         let target = match to {
                             NodeObject::Child { name } => format!("o[{}]", js_string(&name.text)),
-                            NodeObject::Process => "process".to_string(),
+                            NodeObject::Process | NodeObject::ParentPort => "process".to_string(),
                         };
                         // Several sends run in one tick, as written.
                         let js: Vec<String> = std::iter::once(message)
@@ -264,9 +265,92 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                     NodeStmt::Disconnect { on } => {
                         let target = match on {
                             NodeObject::Child { name } => format!("o[{}]", js_string(&name.text)),
-                            NodeObject::Process => "process".to_string(),
+                            NodeObject::Process | NodeObject::ParentPort => "process".to_string(),
                         };
                         (format!("{target}.disconnect()"), false, None)
+                    }
+                    NodeStmt::Worker {
+                        worker,
+                        module,
+                        data,
+                    } => {
+                        let file = module_file(&module.value, module.pos)?;
+                        let JsValue::String(path) = &module.value else {
+                            unreachable!("module_file accepts strings only")
+                        };
+                        let data = data
+                            .as_ref()
+                            .map_or("null".to_string(), |d| js_string(&d.text));
+                        let js = format!(
+                            "h.worker({}, {}, {data})",
+                            js_string(path),
+                            js_string(&worker.text)
+                        );
+                        code(actor, js)?;
+                        file_of.insert(worker.text.clone(), file);
+                        plan.push(Planned {
+                            pos,
+                            source,
+                            todo: Todo::Run {
+                                actor: actor.to_string(),
+                                ends: false,
+                                forks: Some(worker.text.clone()),
+                            },
+                        });
+                        continue;
+                    }
+                    NodeStmt::Array {
+                        name,
+                        kind,
+                        bytes,
+                        shared,
+                    } => {
+                        let made = if *shared {
+                            format!("new {}(new SharedArrayBuffer({bytes}))", kind.name())
+                        } else {
+                            format!("new {}({})", kind.name(), bytes / kind.element_bytes())
+                        };
+                        (format!("h.vars[{}] = {made}", js_string(&name.text)), false, None)
+                    }
+                    NodeStmt::Store {
+                        array,
+                        index,
+                        value,
+                        atomics,
+                    } => {
+                        let array = format!("h.vars[{}]", js_string(&array.text));
+                        let value = value.value.to_js();
+                        let js = match atomics {
+                            true => format!("Atomics.store({array}, {index}, {value})"),
+                            false => format!("{array}[{index}] = {value}"),
+                        };
+                        (js, false, None)
+                    }
+                    NodeStmt::Load { array, index } => (
+                        format!("Atomics.load(h.vars[{}], {index})", js_string(&array.text)),
+                        false,
+                        None,
+                    ),
+                    NodeStmt::Post {
+                        to,
+                        message,
+                        transfer,
+                    } => {
+                        let target = match to {
+                            NodeObject::Child { name } => format!("o[{}]", js_string(&name.text)),
+                            NodeObject::ParentPort | NodeObject::Process => {
+                                "h.parentPort()".to_string()
+                            }
+                        };
+                        let js = match message {
+                            PostValue::Value { value } => {
+                                format!("{target}.postMessage({})", value.value.to_js())
+                            }
+                            PostValue::Array { name } => {
+                                format!("h.post({target}, {}, {transfer})", js_string(&name.text))
+                            }
+                        };
+                        (js, false, None)
                     }
                 };
                 code(actor, js)?;
@@ -396,6 +480,41 @@ mod tests {
             worker.contains("\"w\": {\n    3: () => { process.exit(3); }"),
             "{worker}"
         );
+    }
+
+    #[test]
+    fn a_worker_runs_the_module_it_names_and_holds_its_arrays_by_name() {
+        let p = programs(
+            "node main\nmain: const sab = new Int32Array(new SharedArrayBuffer(8))\n\
+             main: const wk = new Worker('./w.js', {workerData: sab})\nwk: sab[1] = 5\n\
+             main: const b = new Uint8Array(4)\nmain: wk.postMessage(b, [b.buffer])\n\
+             wk: parentPort.postMessage({ok: true})\n",
+        )
+        .expect("builds");
+        let file = |name: &str| &p.files.iter().find(|(f, _)| f == name).expect("written").1;
+        let main = file("main.js");
+        for js in [
+            "1: () => { h.vars[\"sab\"] = new Int32Array(new SharedArrayBuffer(8)); }",
+            "2: () => { h.worker(\"./w.js\", \"wk\", \"sab\"); }",
+            "4: () => { h.vars[\"b\"] = new Uint8Array(4); }",
+            "5: () => { h.post(o[\"wk\"], \"b\", true); }",
+        ] {
+            assert!(main.contains(js), "{js} not in {main}");
+        }
+        let worker = file("w.js");
+        assert!(
+            worker.contains("3: () => { h.vars[\"sab\"][1] = 5; }"),
+            "{worker}"
+        );
+        assert!(
+            worker.contains("6: () => { h.parentPort().postMessage({\"ok\": true}); }"),
+            "{worker}"
+        );
+        // The Worker statement waits for the worker's hello, as a fork does.
+        assert!(matches!(
+            &p.plan[2].todo,
+            Todo::Run { forks: Some(w), .. } if w == "wk"
+        ));
     }
 
     #[test]

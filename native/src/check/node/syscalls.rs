@@ -59,6 +59,7 @@ pub(super) const TABLE: &[(&str, &str, &str)] = &[
     ("wait [C] [nohang]", "wait4, waitid", "C's pid; WNOHANG when nohang"),
     ("kill C SIG", "kill, tgkill", "C's pid; SIG"),
     ("exit CODE", "exit_group, exit", "CODE (mod 256)"),
+    ("thread T", "clone, clone3", "CLONE_THREAD (a Worker's thread)"),
 ];
 
 /// Which calls of a process a claimed step is looked for among.
@@ -97,6 +98,7 @@ fn row(op: &Op) -> Option<&'static (&'static str, &'static str, &'static str)> {
         Op::Wait { .. } => 13,
         Op::Kill { .. } => 14,
         Op::Exit { .. } => 15,
+        Op::Thread { .. } => 16,
         Op::Mmap { .. }
         | Op::Munmap { .. }
         | Op::Read { .. }
@@ -176,6 +178,7 @@ fn fits(op: &Op, call: &Call, pids: &Pids) -> bool {
         }
         Op::Block { .. } => args.starts_with("SIG_BLOCK"),
         Op::Unblock { .. } => args.starts_with("SIG_UNBLOCK") || args.starts_with("SIG_SETMASK"),
+        Op::Thread { .. } => args.contains("CLONE_THREAD"),
         Op::Fork { child } => {
             !args.contains("CLONE_THREAD")
                 && pid_of(&child.text).is_none_or(|pid| call.value() == Some(pid))

@@ -25,6 +25,23 @@ impl Teller<'_> {
                     // It was killed: the sentence of the signal began it.
                     None => unrun_before_death(unrun),
                 };
+                let threads: Vec<String> = self
+                    .before
+                    .procs()
+                    .find(|p| p.pid == *pid)
+                    .map(|p| p.threads.iter().map(|t| t.name.to_string()).collect())
+                    .unwrap_or_default();
+                if !threads.is_empty() {
+                    story.push_str(&format!(
+                        " Its {} {} with it (the whole thread group exits).",
+                        if threads.len() == 1 {
+                            "thread"
+                        } else {
+                            "threads"
+                        },
+                        list_ends(&threads)
+                    ));
+                }
                 if *freed > 0 {
                     story.push_str(&format!(
                         " Its memory is released: {}.",
@@ -167,5 +184,14 @@ fn unrun_before_death(unrun: &[Signal]) -> String {
         agree(n, "handler", "handlers"),
         agree(n, "the frame", "their frames"),
         agree(n, "it", "them")
+    )
+}
+
+/// "wk ends", "wk and wk2 end".
+fn list_ends(names: &[String]) -> String {
+    format!(
+        "{} {}",
+        crate::words::short_list(names, names.len()),
+        crate::words::agree(names.len() as u64, "ends", "end")
     )
 }

@@ -99,6 +99,20 @@ impl Teller<'_> {
                 });
                 story
             }
+            Event::ThreadMade {
+                pid,
+                tid,
+                name,
+                regions,
+                fds,
+            } => {
+                let me = self.name(*pid);
+                format!(
+                    "{me} starts thread {name}, tid {tid}: clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|...) makes a new task in {me}'s thread group, not a new process. {name} runs in {me}'s address space: the same page tables ({}) and so the same frames, nothing copied, no copy-on-write; the same fd table ({}) and signal handlers. getpid() in {name} is still {pid}.",
+                    count(u64::from(*regions), "region", "regions"),
+                    count(u64::from(*fds), "fd", "fds"),
+                )
+            }
             _ => String::new(),
         }
     }

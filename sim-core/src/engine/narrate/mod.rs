@@ -15,6 +15,7 @@ mod life;
 mod memory;
 pub(crate) mod node;
 mod signals;
+mod worker;
 
 use super::event::Event;
 use crate::ids::Pid;
@@ -58,7 +59,8 @@ impl Teller<'_> {
             | Event::Unmapped { .. }
             | Event::Touched { .. }
             | Event::Forked { .. }
-            | Event::Exec { .. } => self.memory(event, rest),
+            | Event::Exec { .. }
+            | Event::ThreadMade { .. } => self.memory(event, rest),
             Event::Exited { .. }
             | Event::Zombie { .. }
             | Event::Reaped { .. }

@@ -150,6 +150,7 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
             "{actor} closes the child's {} at its end of file.",
             STDIO_NAMES[usize::from(*slot)]
         ),
+        Why::Worker(why) => super::worker::why(why, actor),
     }
 }
 
@@ -161,6 +162,10 @@ pub(crate) fn events(events: &[NodeEvent]) -> String {
         .map(|e| {
             let object = if &*e.object == PROCESS_OBJECT {
                 "process".to_string()
+            } else if &*e.object == crate::scenario::worker_syntax::PARENT_PORT_OBJECT {
+                "parentPort".to_string()
+            } else if e.worker {
+                format!("Worker {}", e.object)
             } else {
                 format!("child object {}", e.object)
             };
@@ -227,7 +232,7 @@ pub(crate) fn what(world: &crate::world::World, stmt: &Statement) -> String {
                         .proc(&actor.text)
                         .and_then(|p| p.children.get(name.text.as_str()))
                         .and_then(|c| c.channel.clone()),
-                    NodeObject::Process => world
+                    NodeObject::Process | NodeObject::ParentPort => world
                         .node()
                         .proc(&actor.text)
                         .and_then(|p| p.parent_channel.clone()),
@@ -235,7 +240,7 @@ pub(crate) fn what(world: &crate::world::World, stmt: &Statement) -> String {
                 let advanced = channel.is_some_and(|c| world.node().advanced(&c));
                 let to = match to {
                     NodeObject::Child { name } => name.to_string(),
-                    NodeObject::Process => format!("{actor}'s parent"),
+                    NodeObject::Process | NodeObject::ParentPort => format!("{actor}'s parent"),
                 };
                 let written = |v: &crate::node::JsValue| match advanced {
                     true => crate::node::advanced::frame(v),
@@ -276,10 +281,15 @@ pub(crate) fn what(world: &crate::world::World, stmt: &Statement) -> String {
                 NodeObject::Child { name } => {
                     format!("{actor} calls {name}.disconnect(): it closes its IPC channel to {name}.")
                 }
-                NodeObject::Process => format!(
+                NodeObject::Process | NodeObject::ParentPort => format!(
                     "{actor} calls process.disconnect(): it closes its IPC channel to its parent."
                 ),
             },
+            NodeStmt::Array { .. }
+            | NodeStmt::Worker { .. }
+            | NodeStmt::Store { .. }
+            | NodeStmt::Load { .. }
+            | NodeStmt::Post { .. } => super::worker::what(&actor.text, stmt),
         },
         StatementKind::Op {
             actor,

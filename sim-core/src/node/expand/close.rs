@@ -130,7 +130,7 @@ pub(super) fn disconnect(
                 .and_then(|p| p.children.get(name.text.as_str()))
                 .is_some_and(|c| c.connected);
             if !connected {
-                plan.alone(
+                plan.alone_with(
                     Why::AlreadyDisconnected,
                     Effect::Error {
                         process: me.into(),
@@ -154,7 +154,7 @@ pub(super) fn disconnect(
                 child_reads_eof(plan, &name.text, &chan);
             }
         }
-        NodeObject::Process => {
+        NodeObject::Process | NodeObject::ParentPort => {
             let proc = world.node().proc(me);
             let Some(chan) = proc.and_then(|p| p.parent_channel.clone()) else {
                 return Err(ScenarioError::new(
@@ -165,7 +165,7 @@ pub(super) fn disconnect(
                 ));
             };
             if !proc.is_some_and(|p| p.parent_connected) {
-                plan.alone(
+                plan.alone_with(
                     Why::AlreadyDisconnected,
                     Effect::Error {
                         process: me.into(),

@@ -10,6 +10,7 @@ mod json;
 mod literal;
 mod spawn;
 mod statements;
+mod workers;
 
 use super::{parse_value, JsValue};
 use crate::scenario::ast::Pos;
