@@ -841,3 +841,43 @@ fn a_node_scenario_steps_by_node_statement_expands_a_group_and_is_saved_as_scree
         b.close().await;
     });
 }
+
+/// Lesson 10: a worker is drawn as a thread of its process (a thread row
+/// in the tree, one address space of two threads in the memory view),
+/// saved as screenshots in both schemes.
+#[test]
+fn a_worker_thread_is_drawn_as_a_thread_of_its_process_and_saved_as_screenshots() {
+    in_browser(async {
+        let lesson = sim_core::lessons::find("node-shared-memory-vs-ipc").expect("lesson 10");
+        let sim = model(lesson.source);
+        let step = sim
+            .steps()
+            .iter()
+            .find(|s| s.source == "main: write sab 0")
+            .expect("the worker's store")
+            .index;
+        let b = Browser::start().await;
+        b.open(&format!(
+            "?lesson=node-shared-memory-vs-ipc&step={step}&kernel=1"
+        ))
+        .await;
+        b.wait_js(
+            "the thread row in the process tree",
+            "const r = document.querySelector('#view-tree .pt-thread'); \
+             return !!r && r.textContent.includes('a thread of main');",
+        )
+        .await;
+        let memory = b.inner_text("#view-memory").await;
+        assert!(
+            memory.contains("2 threads, one address space: main, wk"),
+            "{memory:?}"
+        );
+        for scheme in ["light", "dark"] {
+            b.color_scheme(scheme);
+            b.shoot_element("#view-tree", &format!("worker-thread-{scheme}-tree"))
+                .await;
+            b.shoot_element("#view-memory", &format!("worker-thread-{scheme}-memory"))
+                .await;
+        }
+    });
+}

@@ -49,6 +49,10 @@ const FRAME_USERS_X_S: &str = "202";
 /// The NEW badge, 30 wide, at a frame's top right corner.
 const FRAME_BADGE_S: &str = "translate(180,-7)";
 
+/// The most characters a cell's label and its badge take together before
+/// they would overlap (a 170-wide cell).
+const LABEL_AND_BADGE: usize = 24;
+
 fn y_of(row: usize) -> usize {
     TOP + row * ROW
 }
@@ -174,11 +178,16 @@ fn proc_block(p: &ProcBlock) -> Html {
             <rect class="mem-proc-box" width={PROC_W_S} height={h.to_string()} rx="6" />
             <text class="mem-proc-name" x="8" y="16">{format!("{} ", p.name)}
                 <tspan class="mem-proc-pid">{format!("pid {} · {}", p.pid, p.state)}</tspan>
-                if !p.threads.is_empty() {
-                    <tspan class="mem-threads">{ threads(p) }</tspan>
-                }
             </text>
             <text class="mem-proc-faults" x="8" y="38">{faults}</text>
+            // Its threads under the fault counts, on two lines (the box
+            // is as narrow as a name and a pid).
+            if !p.threads.is_empty() {
+                <text class="mem-threads" x="8" y="60">
+                    <tspan>{ threads_count(p) }</tspan>
+                    <tspan x="8" dy="14">{ threads_names(p) }</tspan>
+                </text>
+            }
             { p.cells.iter().map(|c| cell(p, c)).collect::<Html>() }
             { p.notes.iter().map(|(row, text)| html! {
                 <text class="mem-note" x={CELL_X_S} y={(y_of(*row) - y + 16).to_string()}>{text.clone()}</text>
@@ -189,14 +198,15 @@ fn proc_block(p: &ProcBlock) -> Html {
 
 /// A process with Workers: one address space, several threads, which
 /// these page tables serve alike.
-fn threads(p: &ProcBlock) -> String {
+/// "2 threads, one address space: " (the line before the names).
+fn threads_count(p: &ProcBlock) -> String {
+    format!("{} threads, one address space: ", p.threads.len() + 1)
+}
+
+fn threads_names(p: &ProcBlock) -> String {
     let mut names = vec![p.name.clone()];
     names.extend(p.threads.iter().cloned());
-    format!(
-        " · {} threads, one address space: {}",
-        names.len(),
-        names.join(", ")
-    )
+    names.join(", ")
 }
 
 fn cell(p: &ProcBlock, c: &Cell) -> Html {
@@ -217,12 +227,18 @@ fn cell(p: &ProcBlock, c: &Cell) -> Html {
         c.changed.then_some("changed"),
         c.shared_mapping.then_some("shm")
     );
+    let label = c.label();
+    // A long label leaves no room for the badge: the box's style (and the
+    // legend) still say what the badge would.
+    let badge = (label.chars().count() + badge.len() <= LABEL_AND_BADGE).then_some(badge);
     html! {
         <g key={format!("c-{}-{}", c.region, c.from)} class={class}
             style={format!("transform: translate({}px, {dy}px)", CELL_X - PROC_X)}>
             <rect class="mem-cell-box" width={CELL_W_S} height={BOX_H_S} rx="4" />
-            <text class="mem-cell-label" x="7" y="16">{c.label()}</text>
-            <text class="mem-cell-badge" x={CELL_BADGE_X_S} y="16" text-anchor="end">{badge}</text>
+            <text class="mem-cell-label" x="7" y="16">{label}</text>
+            if let Some(badge) = badge {
+                <text class="mem-cell-badge" x={CELL_BADGE_X_S} y="16" text-anchor="end">{badge}</text>
+            }
             if c.changed {
                 <circle class="mem-changed-dot" cx={CELL_DOT_X_S} cy="4" r="4" />
             }

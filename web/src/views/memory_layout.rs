@@ -540,8 +540,10 @@ pub fn layout(
                 row += 1;
             }
         }
-        // Two rows at least: the header's name and its fault counts.
-        row = row.max(block.row + 2);
+        // Two rows at least: the header's name and its fault counts; three
+        // with threads, whose two lines come under them.
+        let least = if block.threads.is_empty() { 2 } else { 3 };
+        row = row.max(block.row + least);
         block.rows = row - block.row;
         let index = out.procs.len();
         for (c, cell) in block.cells.iter().enumerate() {

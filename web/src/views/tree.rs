@@ -82,7 +82,7 @@ fn row_html(row: &Row) -> Html {
                 style={format!("--depth:{}", t.depth)}>
                 <span class="pt-name">{ format!("thread {}", t.name) }</span>
                 <span class="pt-pid">{ format!("tid {}", t.tid) }</span>
-                <span class="pt-tag pt-tag-thread">{ format!("a thread of {} (pid {}): its memory, fds and handlers", t.process, t.pid) }</span>
+                <span class="pt-tag pt-tag-thread">{ format!("a thread of {} (pid {}): the same memory, fds and handlers", t.process, t.pid) }</span>
                 if t.born {
                     <span class="pt-tag pt-tag-new">{ "new: cloned" }</span>
                 }
