@@ -61,6 +61,21 @@ pub(super) fn verdict(o: &NodeOutcome) -> String {
             }
         }
     }
+    // How many of the kernel steps the model claims were found among
+    // node's system calls (strace), when they were compared.
+    let checks: Vec<_> = o
+        .record
+        .iter()
+        .filter_map(|r| r.syscalls.as_ref())
+        .collect();
+    if !checks.is_empty() {
+        let steps: usize = checks.iter().map(|s| s.steps).sum();
+        let found: usize = checks.iter().map(|s| s.found).sum();
+        parts.push(format!(
+            "{found} of {} found in node's system calls",
+            count(steps as u64, "kernel step", "kernel steps")
+        ));
+    }
     parts.extend(fail_on_both_part(c.fail_on_both));
     parts.extend(model_only_part(
         c.model_only,
