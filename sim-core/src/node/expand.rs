@@ -455,41 +455,12 @@ fn fork(
         Why::IpcSocketpair,
         Effect::None,
     );
-    // uv_spawn starts the SIGCHLD watcher (uv_signal_start, whose
-    // rt_sigaction is made on the first spawn only) before it makes the
-    // error pipe in uv__spawn_and_init_child (node 20's strace: socketpair,
-    // rt_sigaction(SIGCHLD), pipe2, clone).
-    if !watching {
-        plan.op(
-            parent,
-            Op::Signal {
-                signal: Signal::SIGCHLD,
-                action: Action::Handle,
-                nocldwait: false,
-                full_mask: true,
-            },
-            Why::SigchldHandler,
-            Effect::WatchSigchld {
-                process: parent.into(),
-            },
-        );
-    }
-    let pipe = plan.name(&err);
-    plan.op(
+    uv_spawn(
+        world,
+        plan,
         parent,
-        Op::Pipe {
-            pipe,
-            cloexec: true,
-        },
-        Why::ErrorPipe,
-        Effect::None,
-    );
-    plan.op(
-        parent,
-        Op::Fork {
-            child: child.clone(),
-        },
-        Why::Fork,
+        child,
+        watching,
         Effect::Forked {
             parent: parent.into(),
             child: c.into(),
@@ -499,25 +470,6 @@ fn fork(
             advanced,
         },
     );
-    let end = plan.end(&err, Which::Pipe(PipeEnd::Write));
-    plan.op(
-        parent,
-        Op::Close { end },
-        Why::CloseErrorWrite,
-        Effect::None,
-    );
-    let end = plan.end(&err, Which::Pipe(PipeEnd::Read));
-    plan.op(
-        parent,
-        Op::Recv {
-            end,
-            max: ERROR_READ,
-            nonblock: false,
-        },
-        Why::ReadErrorPipe,
-        Effect::None,
-    );
-    child_setup(world, plan, parent, c, watching);
     let end = plan.end(&ipc, Which::Sock(Side::One));
     plan.op(
         c,
@@ -561,6 +513,81 @@ fn fork(
         Why::ChildSignalPipe,
         Effect::None,
     );
+}
+
+/// What uv_spawn does for `fork()` and `spawn()` alike once the stdio
+/// socketpairs are made: starts the SIGCHLD watcher on the first spawn
+/// (uv_signal_start, whose rt_sigaction comes before the error pipe: node
+/// 20's strace shows socketpair, rt_sigaction(SIGCHLD), pipe2, clone),
+/// makes the close-on-exec error pipe, forks (`forked`, the child object's
+/// effect), closes the pipe's write end and reads its read end, asleep
+/// until the child's exec; then the child's setup (`child_setup`).
+pub(super) fn uv_spawn(
+    world: &World,
+    plan: &mut Plan,
+    parent: &str,
+    child: &Name,
+    watching: bool,
+    forked: Effect,
+) {
+    let c = child.text.as_str();
+    let err = error_pipe(c);
+    // uv_spawn starts the SIGCHLD watcher (uv_signal_start, whose
+    // rt_sigaction is made on the first spawn only) before it makes the
+    // error pipe in uv__spawn_and_init_child (node 20's strace: socketpair,
+    // rt_sigaction(SIGCHLD), pipe2, clone).
+    if !watching {
+        plan.op(
+            parent,
+            Op::Signal {
+                signal: Signal::SIGCHLD,
+                action: Action::Handle,
+                nocldwait: false,
+                full_mask: true,
+            },
+            Why::SigchldHandler,
+            Effect::WatchSigchld {
+                process: parent.into(),
+            },
+        );
+    }
+    let pipe = plan.name(&err);
+    plan.op(
+        parent,
+        Op::Pipe {
+            pipe,
+            cloexec: true,
+        },
+        Why::ErrorPipe,
+        Effect::None,
+    );
+    plan.op(
+        parent,
+        Op::Fork {
+            child: child.clone(),
+        },
+        Why::Fork,
+        forked,
+    );
+    let end = plan.end(&err, Which::Pipe(PipeEnd::Write));
+    plan.op(
+        parent,
+        Op::Close { end },
+        Why::CloseErrorWrite,
+        Effect::None,
+    );
+    let end = plan.end(&err, Which::Pipe(PipeEnd::Read));
+    plan.op(
+        parent,
+        Op::Recv {
+            end,
+            max: ERROR_READ,
+            nonblock: false,
+        },
+        Why::ReadErrorPipe,
+        Effect::None,
+    );
+    child_setup(world, plan, parent, c, watching);
 }
 
 /// What libuv's child does before it places its stdio: it starts with

@@ -15,17 +15,16 @@
 //! would be.
 
 use super::expand::{
-    child_setup, error_pipe, signal_pipe, stdio_pair, Plan, Why, CHANNEL_READ, ERROR_READ,
-    SIGNAL_MESSAGE, SIGNAL_READ,
+    error_pipe, signal_pipe, stdio_pair, Plan, Why, CHANNEL_READ, ERROR_READ, SIGNAL_MESSAGE,
+    SIGNAL_READ,
 };
 use super::state::Effect;
 use crate::ipc::end_name::Which;
 use crate::ipc::fd::EndRef;
 use crate::ipc::pipe::PipeEnd;
 use crate::ipc::socket::Side;
-use crate::scenario::ast::{Action, Name, Op, Payload};
+use crate::scenario::ast::{Name, Op, Payload};
 use crate::scenario::node_syntax::{Stdio, Via, SHELL};
-use crate::sig::Signal;
 use crate::world::{Object, World};
 
 /// The programs the model takes to be on PATH: POSIX utilities every
@@ -95,39 +94,12 @@ pub(super) fn spawn(
             Effect::None,
         );
     }
-    // uv_spawn installs the SIGCHLD handler before it makes the error
-    // pipe (strace; check --node compares the order).
-    if !watching {
-        plan.op(
-            parent,
-            Op::Signal {
-                signal: Signal::SIGCHLD,
-                action: Action::Handle,
-                nocldwait: false,
-                full_mask: true,
-            },
-            Why::SigchldHandler,
-            Effect::WatchSigchld {
-                process: parent.into(),
-            },
-        );
-    }
-    let pipe = plan.name(&err);
-    plan.op(
+    super::expand::uv_spawn(
+        world,
+        plan,
         parent,
-        Op::Pipe {
-            pipe,
-            cloexec: true,
-        },
-        Why::ErrorPipe,
-        Effect::None,
-    );
-    plan.op(
-        parent,
-        Op::Fork {
-            child: child.clone(),
-        },
-        Why::Fork,
+        child,
+        watching,
         Effect::Forked {
             parent: parent.into(),
             child: c.into(),
@@ -137,25 +109,6 @@ pub(super) fn spawn(
             advanced: false,
         },
     );
-    let end = plan.end(&err, Which::Pipe(PipeEnd::Write));
-    plan.op(
-        parent,
-        Op::Close { end },
-        Why::CloseErrorWrite,
-        Effect::None,
-    );
-    let end = plan.end(&err, Which::Pipe(PipeEnd::Read));
-    plan.op(
-        parent,
-        Op::Recv {
-            end,
-            max: ERROR_READ,
-            nonblock: false,
-        },
-        Why::ReadErrorPipe,
-        Effect::None,
-    );
-    child_setup(world, plan, parent, c, watching);
     // The child dup2()s each socket end onto its slot (strace: dup2(20, 0)),
     // keeps an inherited fd (fcntl(F_SETFD, 0)) and opens /dev/null for
     // 'ignore', all before execvp: even a failing exec has done this.
