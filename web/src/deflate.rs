@@ -48,7 +48,7 @@ pub enum Inflate {
 
 /// `bytes` compressed.
 pub async fn compress(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let stream = CompressionStream::new(RAW).map_err(why)?;
+    let stream = CompressionStream::new(RAW).map_err(crate::fetch::js_why)?;
     let pair = ReadableWritablePair::new(&stream.readable(), &stream.writable());
     read_all(through(bytes, &pair)?, usize::MAX)
         .await
@@ -67,7 +67,7 @@ pub async fn decompress(bytes: &[u8], limit: usize) -> Result<Vec<u8>, Inflate> 
 /// `bytes` as a stream piped through `pair`.
 fn through(bytes: &[u8], pair: &ReadableWritablePair) -> Result<ReadableStream, String> {
     let parts = Array::of1(&Uint8Array::from(bytes));
-    let blob = Blob::new_with_u8_array_sequence(&parts).map_err(why)?;
+    let blob = Blob::new_with_u8_array_sequence(&parts).map_err(crate::fetch::js_why)?;
     Ok(blob.stream().pipe_through(pair))
 }
 
@@ -95,10 +95,6 @@ async fn read_all(stream: ReadableStream, limit: usize) -> Result<Vec<u8>, Infla
             return Err(Inflate::TooLarge);
         }
     }
-}
-
-fn why(e: JsValue) -> String {
-    crate::fetch::js_why(e)
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]

@@ -452,6 +452,54 @@ pub fn rows(cells: &[Cell], names: &Names) -> Vec<Row> {
     out
 }
 
+/// A difference's rows for a report's table (source line | what | model |
+/// the other side): the first names its line and statement.
+pub fn difference_rows(
+    line: u32,
+    source: &str,
+    rows: impl IntoIterator<Item = [String; 3]>,
+) -> Vec<(u32, [String; 4])> {
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, [what, model, other])| {
+            let src = if i == 0 {
+                format!("{line}: {source}")
+            } else {
+                String::new()
+            };
+            (line, [src, what, model, other])
+        })
+        .collect()
+}
+
+/// Whether a report lists an expect: one that agrees, or is judged by one
+/// side only, is listed only when it fails.
+pub fn expect_listed(status: super::outcome::ExpectStatus, fails: bool) -> bool {
+    use super::outcome::ExpectStatus::*;
+    match status {
+        Agree | KernelOnly | ModelOnly => fails,
+        Differ | NotJudged => true,
+    }
+}
+
+/// The rows of differences and expects as one table sorted by line
+/// (stable: at one line, the step's rows before its expects), whose last
+/// column is `other`'s ("kernel", "node"); "" when there are none.
+pub fn by_line(mut rows: Vec<(u32, [String; 4])>, other: &str) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    rows.sort_by_key(|(line, _)| *line);
+    let mut cells = vec![[
+        "source line".to_string(),
+        "what".into(),
+        "model".into(),
+        other.into(),
+    ]];
+    cells.extend(rows.into_iter().map(|(_, r)| r));
+    table(&cells)
+}
+
 /// A plain text table of `N` columns; the first row is the header.
 pub fn table<const N: usize>(rows: &[[String; N]]) -> String {
     let mut width = [0usize; N];

@@ -90,24 +90,16 @@ pub fn render(outcome: &Outcome, source: Option<&str>) -> String {
     }
     let mut rows: Vec<(u32, [String; 4])> = Vec::new();
     for d in outcome.differences.iter().chain(&outcome.pages_not_judged) {
-        for (i, r) in d.rows.iter().enumerate() {
-            let src = if i == 0 {
-                format!("{}: {}", d.line, d.source)
-            } else {
-                String::new()
-            };
-            rows.push((
-                d.line,
-                [src, r.what.clone(), r.model.clone(), r.kernel.clone()],
-            ));
-        }
+        rows.extend(diff::difference_rows(
+            d.line,
+            &d.source,
+            d.rows
+                .iter()
+                .map(|r| [r.what.clone(), r.model.clone(), r.kernel.clone()]),
+        ));
     }
     for e in &outcome.expects {
-        let shown = match e.status {
-            ExpectStatus::Agree | ExpectStatus::KernelOnly | ExpectStatus::ModelOnly => e.fails(),
-            ExpectStatus::Differ | ExpectStatus::NotJudged => true,
-        };
-        if shown {
+        if diff::expect_listed(e.status, e.fails()) {
             let (model, kernel) = expect_cells(e);
             rows.push((
                 e.line,
@@ -120,18 +112,7 @@ pub fn render(outcome: &Outcome, source: Option<&str>) -> String {
             ));
         }
     }
-    if !rows.is_empty() {
-        // Stable: at one line, the step's rows before its expects.
-        rows.sort_by_key(|(line, _)| *line);
-        let mut cells = vec![[
-            "source line".to_string(),
-            "what".into(),
-            "model".into(),
-            "kernel".into(),
-        ]];
-        cells.extend(rows.into_iter().map(|(_, r)| r));
-        out.push_str(&diff::table(&cells));
-    }
+    out.push_str(&diff::by_line(rows, "kernel"));
     out
 }
 

@@ -89,14 +89,6 @@ impl EventLog {
     }
 }
 
-impl<'a> IntoIterator for &'a EventLog {
-    type Item = &'a NodeEvent;
-    type IntoIter = Box<dyn Iterator<Item = &'a NodeEvent> + 'a>;
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
 /// A child object in its parent: what `fork()` or `spawn()` returned.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChildObject {

@@ -212,17 +212,9 @@ pub(super) fn expand(
             value,
             ..
         } => {
-            let view = array(world, &isolate, name)?;
-            let buffer = node.buffer(view).expect("a view's buffer exists");
-            let length = buffer.bytes / buffer.kind.element_bytes();
-            if view.detached || *index >= length {
-                plan.alone(Why::Worker(WorkerWhy::StoreIgnored {
-                    array: name.text.as_str().into(),
-                    detached: view.detached,
-                }));
+            let Some((buffer, page)) = element(world, plan, &isolate, name, *index)? else {
                 return Ok(());
-            }
-            let page = (index * buffer.kind.element_bytes() / PAGE) as u32;
+            };
             let op = Op::Write {
                 region: plan.name(&buffer.region),
                 range: range(plan, page),
@@ -247,18 +239,9 @@ pub(super) fn expand(
             plan.op(&process, op, Why::Worker(why), effect);
         }
         NodeStmt::Load { array: name, index } => {
-            let view = array(world, &isolate, name)?;
-            let buffer = node.buffer(view).expect("a view's buffer exists");
-            let length = buffer.bytes / buffer.kind.element_bytes();
-            if view.detached || *index >= length {
-                // Reading undefined touches nothing.
-                plan.alone(Why::Worker(WorkerWhy::StoreIgnored {
-                    array: name.text.as_str().into(),
-                    detached: view.detached,
-                }));
+            let Some((buffer, page)) = element(world, plan, &isolate, name, *index)? else {
                 return Ok(());
-            }
-            let page = (index * buffer.kind.element_bytes() / PAGE) as u32;
+            };
             let op = Op::Read {
                 region: plan.name(&buffer.region),
                 range: range(plan, page),
@@ -477,6 +460,33 @@ fn not_in_worker(actor: &Name, process: &str, what: &str) -> ScenarioError {
 }
 
 /// One page, as a range.
+/// The buffer behind `name[index]` in `isolate` and the page of the
+/// element; None when the access touches nothing (a detached buffer, an
+/// index past the end: a store is ignored, a load reads undefined), and
+/// the step says so.
+fn element<'w>(
+    world: &'w World,
+    plan: &mut Plan,
+    isolate: &str,
+    name: &Name,
+    index: u64,
+) -> Result<Option<(&'w super::worker_state::Buffer, u32)>, ScenarioError> {
+    let view = array(world, isolate, name)?;
+    let buffer = world.node().buffer(view).expect("a view's buffer exists");
+    let length = buffer.bytes / buffer.kind.element_bytes();
+    if view.detached || index >= length {
+        plan.alone(Why::Worker(WorkerWhy::StoreIgnored {
+            array: name.text.as_str().into(),
+            detached: view.detached,
+        }));
+        return Ok(None);
+    }
+    Ok(Some((
+        buffer,
+        (index * buffer.kind.element_bytes() / PAGE) as u32,
+    )))
+}
+
 fn range(plan: &Plan, page: u32) -> PageRange {
     PageRange {
         start: page,

@@ -55,7 +55,7 @@ pub fn view(props: &ViewProps) -> Html {
                                 <code class="nd-name">{name.to_string()}</code>
                                 <span class="nd-state">{format!(" · {state}")}</span>
                             </p>
-                            { events(&child.events, new_from) }
+                            { events(child.events.iter(), new_from) }
                             { child.channel.as_ref().map(|c| channel(now, c, &p.name, name)).unwrap_or_default() }
                         </li>
                     }
@@ -67,7 +67,7 @@ pub fn view(props: &ViewProps) -> Html {
                     <li class="nd-object">
                         <p class="nd-object-head"><code class="nd-name">{"process"}</code>
                             <span class="nd-state">{" · its own process object"}</span></p>
-                        { events(&node.process_events, new_from) }
+                        { events(node.process_events.iter(), new_from) }
                     </li>
                 }
             } else {

@@ -3,9 +3,7 @@
 //! summary, one verdict per scenario, in the words of `check`'s report.
 
 use super::super::diff;
-use super::super::outcome::{
-    error_label, fail_on_both_part, model_only_part, ExpectStatus, Status,
-};
+use super::super::outcome::{error_label, fail_on_both_part, model_only_part, Status};
 use super::compare::{ExpectCheck, NodeOutcome};
 use sim_core::words::{agree, count};
 
@@ -137,24 +135,16 @@ pub(super) fn render(o: &NodeOutcome, source: Option<&str>) -> String {
     }
     let mut rows: Vec<(u32, [String; 4])> = Vec::new();
     for d in &o.differences {
-        for (i, r) in d.rows.iter().enumerate() {
-            let src = if i == 0 {
-                format!("{}: {}", d.line, d.source)
-            } else {
-                String::new()
-            };
-            rows.push((
-                d.line,
-                [src, r.what.clone(), r.model.clone(), r.node.clone()],
-            ));
-        }
+        rows.extend(diff::difference_rows(
+            d.line,
+            &d.source,
+            d.rows
+                .iter()
+                .map(|r| [r.what.clone(), r.model.clone(), r.node.clone()]),
+        ));
     }
     for e in &o.expects {
-        let shown = match e.status {
-            ExpectStatus::Agree | ExpectStatus::KernelOnly | ExpectStatus::ModelOnly => e.fails(),
-            ExpectStatus::Differ | ExpectStatus::NotJudged => true,
-        };
-        if shown {
+        if diff::expect_listed(e.status, e.fails()) {
             rows.push((
                 e.line,
                 [
@@ -166,17 +156,7 @@ pub(super) fn render(o: &NodeOutcome, source: Option<&str>) -> String {
             ));
         }
     }
-    if !rows.is_empty() {
-        rows.sort_by_key(|(line, _)| *line);
-        let mut cells = vec![[
-            "source line".to_string(),
-            "what".into(),
-            "model".into(),
-            "node".into(),
-        ]];
-        cells.extend(rows.into_iter().map(|(_, r)| r));
-        out.push_str(&diff::table(&cells));
-    }
+    out.push_str(&diff::by_line(rows, "node"));
     out
 }
 
