@@ -881,3 +881,35 @@ fn a_worker_thread_is_drawn_as_a_thread_of_its_process_and_saved_as_screenshots(
         }
     });
 }
+
+/// Lesson 9: fork, spawn and exec side by side; at its end the Node view
+/// shows each child object's events, exec's callback among them, saved
+/// as screenshots in both schemes.
+#[test]
+fn spawned_programs_and_execs_callback_are_drawn_in_the_node_view_and_saved_as_screenshots() {
+    in_browser(async {
+        let lesson = sim_core::lessons::find("node-fork-spawn-exec").expect("lesson 9");
+        let last = model(lesson.source).steps().len();
+        let b = Browser::start().await;
+        b.open(&format!(
+            "?lesson=node-fork-spawn-exec&step={last}&kernel=1"
+        ))
+        .await;
+        b.wait_js(
+            "exec's callback in the Node view",
+            "const v = document.getElementById('view-node'); \
+             return !!v && v.textContent.includes(\"'callback'\");",
+        )
+        .await;
+        for scheme in ["light", "dark"] {
+            b.color_scheme(scheme);
+            b.js(
+                "document.getElementById('view-node').scrollIntoView({block: 'center'}); return true;",
+                vec![],
+            )
+            .await;
+            b.shoot_element("#view-node", &format!("spawn-exec-{scheme}-node"))
+                .await;
+        }
+    });
+}
