@@ -119,6 +119,13 @@ pub fn ensure_toolchain(wasm: bool) -> Result {
         if !installed.lines().any(|l| l.trim() == WASM_TARGET) {
             run(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
         }
+        // The release wasm builds the standard library from source
+        // (web.rs, `build_std`): it needs the toolchain's own sources.
+        let components = output(Command::new("rustup").args(["component", "list", "--installed"]))
+            .unwrap_or_default();
+        if !components.lines().any(|l| l.trim() == "rust-src") {
+            run(Command::new("rustup").args(["component", "add", "rust-src"]))?;
+        }
     }
     Ok(())
 }
