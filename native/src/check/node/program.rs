@@ -582,7 +582,11 @@ mod tests {
         .expect("builds");
         assert!(p.plan[1..].iter().all(|s| matches!(s.todo, Todo::Nothing)));
         assert_eq!(p.notes.len(), 1, "{:?}", p.notes);
-        assert!(p.notes[0].starts_with("line 2: \"process db\""), "{:?}", p.notes);
+        assert!(
+            p.notes[0].starts_with("line 2: \"process db\""),
+            "{:?}",
+            p.notes
+        );
         let e = programs("node main\nprocess db\ndb: kill main SIGTERM\n").expect_err("refused");
         assert_eq!(e.pos.line, 3);
         assert!(e.message.contains("which runs node"), "{}", e.message);
