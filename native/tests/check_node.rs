@@ -281,6 +281,50 @@ fn an_expect_of_the_wrong_message_fails_on_both_sides_alike() {
 }
 
 #[test]
+fn lesson_10s_values_are_read_from_node_and_agree_with_the_model() {
+    let lesson = sim_core::lessons::find("node-shared-memory-vs-ipc").expect("lesson 10");
+    let (code, o) = check("lesson-10-values", lesson.source);
+    assert_eq!(o["status"], "agree", "{o:#}");
+    assert_eq!(code, 0, "{o:#}");
+    let values: Vec<&serde_json::Value> = o["expects"]
+        .as_array()
+        .expect("expects")
+        .iter()
+        .filter(|e| e["text"].as_str().is_some_and(|t| t.contains(" value ")))
+        .collect();
+    assert_eq!(values.len(), 6, "{o:#}");
+    for e in values {
+        // Judged on node's own read, not the model's alone.
+        assert_eq!(e["status"], "agree", "{e}");
+        assert_eq!(e["node"], serde_json::json!({"Ok": null}), "{e}");
+    }
+}
+
+#[test]
+fn a_wrong_value_expect_fails_on_node_with_the_value_node_read() {
+    // postMessage copies: wk's buf keeps 7 after main stores 9.
+    let (code, o) = check(
+        "wrong-value",
+        "node main\n\
+         main: const wk = new Worker('./w.js')\n\
+         main: const buf = new Uint8Array(4096)\n\
+         main: buf[0] = 7\n\
+         main: wk.postMessage(buf)\n\
+         main: buf[0] = 9\n\
+         expect wk value buf[0] 9\n\
+         expect main value buf[0] 9\n",
+    );
+    assert_eq!(code, 1, "{o:#}");
+    assert_eq!(o["counts"]["fail_on_both"], 1, "{o:#}");
+    let wrong = &o["expects"][0];
+    assert_eq!(wrong["line"], 7);
+    assert_eq!(wrong["node"]["Err"], "buf[0] is 7 in wk", "{o:#}");
+    assert_eq!(wrong["model"], wrong["node"], "{o:#}");
+    let right = &o["expects"][1];
+    assert_eq!(right["node"], serde_json::json!({"Ok": null}), "{o:#}");
+}
+
+#[test]
 fn a_kernel_statement_is_refused_with_its_line_before_node_starts() {
     let (code, o) = check("kernel", "node main\nmain: pipe p\n");
     assert_eq!(code, 2, "{o}");

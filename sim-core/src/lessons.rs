@@ -58,6 +58,7 @@ lessons![
     "node-ipc-messages" => "Node 2: IPC, messages that are copies",
     "node-fork-is-a-new-node" => "Node 3: what fork() in Node really does",
     "node-exec-vs-spawn" => "Node 4: exec vs spawn",
+    "node-cow-page-by-page" => "Node 5: copy-on-write, page by page",
     "node-ipc-channel-setup" => "Node 6: setting up the IPC channel",
     "node-one-send" => "Node 7: the life of one send(), byte by byte",
     "node-exit-to-close" => "Node 8: from exit() to SIGCHLD to 'exit' and 'close'",

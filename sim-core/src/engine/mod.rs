@@ -37,7 +37,7 @@ pub use event::{
     AutoReap, Call, EndKind, Event, ForkedRegion, KillTarget, QueueFigures, Refusal, RegionFork,
     WaitFound,
 };
-pub use node_step::{event_expect_verdict, StepGroup};
+pub use node_step::{event_expect_verdict, value_expect_verdict, value_text, StepGroup};
 
 /// A Node statement's line told from what it does and its Node events
 /// (what a group's last step holds in `StepGroup::narration`; for a group

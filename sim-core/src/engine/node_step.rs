@@ -263,45 +263,68 @@ fn value_verdict(
     value: &crate::scenario::node_syntax::NodeValue,
 ) -> Result<Result<(), String>, ScenarioError> {
     let node = world.node();
-    let unknown = || {
-        ScenarioError::new(
-            array.pos,
-            ErrorKind::UnknownArray {
-                process: process.text.clone(),
-                name: array.text.clone(),
-                suggestion: crate::scenario::error::suggest(
-                    array.as_str(),
-                    node.array_names(process.as_str()),
-                ),
-            },
-        )
-    };
-    let (found, text) = match read {
-        ValueRead::Element { index } => {
-            let got = node
-                .element(process.as_str(), array.as_str(), *index)
-                .ok_or_else(unknown)?;
-            (got, format!("{array}[{index}]"))
-        }
-        ValueRead::ByteLength => {
-            let got = node
-                .byte_length(process.as_str(), array.as_str())
-                .ok_or_else(unknown)?;
-            (Some(got as f64), format!("{array}.byteLength"))
-        }
-    };
+    let found = node
+        .read(process.as_str(), array.as_str(), read)
+        .ok_or_else(|| {
+            ScenarioError::new(
+                array.pos,
+                ErrorKind::UnknownArray {
+                    process: process.text.clone(),
+                    name: array.text.clone(),
+                    suggestion: crate::scenario::error::suggest(
+                        array.as_str(),
+                        node.array_names(process.as_str()),
+                    ),
+                },
+            )
+        })?;
+    Ok(value_verdict_of(process, array, read, value, found))
+}
+
+/// Whether `expect P value ...` holds when JavaScript in P read `found`
+/// (None: `undefined`), in the words a failing one gives; None for an
+/// expect that is not a value expect. The model judges with it, and
+/// `check --node` on the value node read.
+pub fn value_expect_verdict(expect: &Expect, found: Option<f64>) -> Option<Result<(), String>> {
+    match expect {
+        Expect::Value {
+            process,
+            array,
+            read,
+            value,
+        } => Some(value_verdict_of(process, array, read, value, found)),
+        _ => None,
+    }
+}
+
+fn value_verdict_of(
+    process: &crate::scenario::ast::Name,
+    array: &crate::scenario::ast::Name,
+    read: &ValueRead,
+    value: &crate::scenario::node_syntax::NodeValue,
+    found: Option<f64>,
+) -> Result<(), String> {
     let want = match value.value {
         crate::node::JsValue::Number(n) => Some(n),
         _ => None,
     };
     if found == want {
-        return Ok(Ok(()));
+        return Ok(());
     }
-    let shown = match found {
+    let text = match read {
+        ValueRead::Element { index } => format!("{array}[{index}]"),
+        ValueRead::ByteLength => format!("{array}.byteLength"),
+    };
+    Err(format!("{text} is {} in {process}", value_text(found)))
+}
+
+/// A value JavaScript read, as the verdicts and `check --node` write it:
+/// its number text, or `undefined`.
+pub fn value_text(found: Option<f64>) -> String {
+    match found {
         Some(n) => json_text(&crate::node::JsValue::Number(n)),
         None => "undefined".to_string(),
-    };
-    Ok(Err(format!("{text} is {shown} in {process}")))
+    }
 }
 
 /// Whether a Node event expect holds over `events`, what its object

@@ -133,6 +133,26 @@ impl NodeState {
         Some(if view.detached { 0 } else { buffer.bytes })
     }
 
+    /// What JavaScript in `isolate` reads for `expect P value ARRAY...`:
+    /// an element (`undefined` past the end or once detached) or the
+    /// byteLength; None when it holds no such array. What the model
+    /// judges the expect on, and `check --node` compares with node's read.
+    pub fn read(
+        &self,
+        isolate: &str,
+        array: &str,
+        read: &crate::scenario::ast::ValueRead,
+    ) -> Option<Option<f64>> {
+        match read {
+            crate::scenario::ast::ValueRead::Element { index } => {
+                self.element(isolate, array, *index)
+            }
+            crate::scenario::ast::ValueRead::ByteLength => self
+                .byte_length(isolate, array)
+                .map(|bytes| Some(bytes as f64)),
+        }
+    }
+
     /// `isolate` makes the typed array `name` over a new `buffer`.
     pub(super) fn new_array(&mut self, isolate: &Arc<str>, name: &Arc<str>, buffer: Buffer) {
         let key = buffer_key(&buffer.process, &buffer.region);

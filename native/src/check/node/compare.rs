@@ -8,11 +8,11 @@
 use super::super::outcome::{CheckError, ExpectStatus, Status};
 use super::model::{ModelRun, Seen};
 use super::program::{Programs, Todo};
-use super::run::Observed;
+use super::run::{NodeRead, Observed};
 use super::strace;
 use super::syscalls::{SyscallCheck, Traced};
 use serde::Serialize;
-use sim_core::scenario::ast::Expect;
+use sim_core::scenario::ast::{Expect, ValueRead};
 use sim_core::scenario::node_syntax::NodeObject;
 
 /// One thing a statement's two accounts differ in.
@@ -69,9 +69,6 @@ impl ExpectCheck {
 
 /// Why a kernel expect is not judged here.
 pub(super) const KERNEL_EXPECT: &str = "a kernel expect: `forkscope check` judges it on the kernel";
-/// Why `expect P value ...` is the model's alone here.
-pub(super) const VALUE_EXPECT: &str =
-    "a JavaScript value: check --node does not read values from node yet; the model judges it";
 
 /// Counts the verdict is made of.
 #[derive(Clone, Copy, Debug, Default, Serialize)]
@@ -86,10 +83,6 @@ pub(super) struct Counts {
     /// them on the kernel), of which `model_fails` fail in the model.
     pub model_only: usize,
     pub model_fails: usize,
-    /// `expect P value ...`: the model's alone here too (node's values
-    /// are not read), of which `value_fails` fail in the model.
-    pub values: usize,
-    pub value_fails: usize,
 }
 
 /// What checking one scenario with real node found.
@@ -169,6 +162,67 @@ fn judge_on_node(expect: &Expect, so_far: &[Seen]) -> Option<Result<(), String>>
         .map(|e| (e.name.as_str(), e.args.as_slice()))
         .collect();
     sim_core::engine::event_expect_verdict(expect, &events)
+}
+
+/// Judge `expect P value ...` on what node read, in the model's words
+/// (`value_expect_verdict`); None when node read nothing.
+fn value_on_node(expect: &Expect, read: &NodeRead) -> Option<Result<(), String>> {
+    match read {
+        NodeRead::Value(found) => sim_core::engine::value_expect_verdict(expect, *found),
+        NodeRead::NoArray => match expect {
+            Expect::Value { process, array, .. } => Some(Err(format!(
+                "{process} holds no typed array {array} in node"
+            ))),
+            _ => None,
+        },
+        NodeRead::NotRead(_) => None,
+    }
+}
+
+/// The row where the value node read at a value expect differs from the
+/// model's (`model`: the model's read there, the outer None when its P
+/// holds no such array), as events are compared: whatever the expect
+/// says. None when they agree or node read nothing.
+fn value_row(
+    expect: &Expect,
+    model: Option<&Option<Option<f64>>>,
+    node: Option<&NodeRead>,
+) -> Option<Row> {
+    let Expect::Value {
+        process,
+        array,
+        read,
+        ..
+    } = expect
+    else {
+        return None;
+    };
+    let told = |r: Option<Option<f64>>| match r {
+        Some(v) => sim_core::engine::value_text(v),
+        None => format!("no typed array {array}"),
+    };
+    let node = match node? {
+        NodeRead::Value(v) => Some(*v),
+        NodeRead::NoArray => None,
+        NodeRead::NotRead(_) => return None,
+    };
+    let model = model.copied().flatten();
+    let same = match (model, node) {
+        (Some(Some(a)), Some(Some(b))) => a == b || (a.is_nan() && b.is_nan()),
+        (a, b) => a == b,
+    };
+    if same {
+        return None;
+    }
+    let what = match read {
+        ValueRead::Element { index } => format!("{process}: {array}[{index}]"),
+        ValueRead::ByteLength => format!("{process}: {array}.byteLength"),
+    };
+    Some(Row {
+        what,
+        model: told(model),
+        node: told(node),
+    })
 }
 
 /// The rows where statement `i`'s accounts differ.
@@ -324,18 +378,35 @@ pub(super) fn compare(
                     .at_expect
                     .get(&i)
                     .map_or(&[][..], |&n| &observed.all[..n]);
-                let node = expect
-                    .is_node()
-                    .then(|| judge_on_node(expect, so_far))
-                    .flatten();
+                let node = match expect.as_ref() {
+                    Expect::Value { .. } => {
+                        let read = observed.values.get(&i);
+                        if let Some(row) = value_row(expect, model.values.get(&planned.pos), read) {
+                            diffs.push(StatementDiff {
+                                line: planned.pos.line,
+                                source: planned.source.clone(),
+                                rows: vec![row],
+                            });
+                        }
+                        read.and_then(|r| value_on_node(expect, r))
+                    }
+                    _ => expect
+                        .is_node()
+                        .then(|| judge_on_node(expect, so_far))
+                        .flatten(),
+                };
                 let (status, reason) = match (&model_verdict, &node) {
                     // A kernel expect: the model's alone here, by design
                     // (the kernel replay judges it), not a gap.
                     (Some(_), None) if !expect.is_node() => {
                         (ExpectStatus::ModelOnly, Some(KERNEL_EXPECT.to_string()))
                     }
-                    (Some(_), None) if matches!(expect.as_ref(), Expect::Value { .. }) => {
-                        (ExpectStatus::ModelOnly, Some(VALUE_EXPECT.to_string()))
+                    (_, None) if matches!(expect.as_ref(), Expect::Value { .. }) => {
+                        let why = match observed.values.get(&i) {
+                            Some(NodeRead::NotRead(why)) => why.clone(),
+                            _ => "node's value was not read".to_string(),
+                        };
+                        (ExpectStatus::NotJudged, Some(why))
                     }
                     (_, None) => (ExpectStatus::NotJudged, Some(KERNEL_EXPECT.to_string())),
                     (None, _) => (
@@ -375,10 +446,6 @@ pub(super) fn count(diffs: &[StatementDiff], expects: &[ExpectCheck]) -> Counts 
             ExpectStatus::Differ => c.differ += 1,
             ExpectStatus::NotJudged => c.not_judged += 1,
             ExpectStatus::KernelOnly => {}
-            ExpectStatus::ModelOnly if e.reason.as_deref() == Some(VALUE_EXPECT) => {
-                c.values += 1;
-                c.value_fails += usize::from(e.fails());
-            }
             ExpectStatus::ModelOnly => {
                 c.model_only += 1;
                 c.model_fails += usize::from(e.fails());
@@ -467,6 +534,54 @@ mod tests {
         assert!(
             row.node.starts_with("'exit' (7, null), 'disconnect'"),
             "{row:?}"
+        );
+    }
+
+    #[test]
+    fn a_value_node_read_otherwise_than_the_model_is_a_difference_at_its_line() {
+        let text = "node main\n\
+                    main: const a = new Int32Array(new SharedArrayBuffer(8))\n\
+                    main: a[1] = 5\n\
+                    expect main value a[1] 5\n";
+        let scenario = sim_core::scenario::parse(text).expect("parses");
+        let programs = super::super::program::build(&scenario).expect("runs in node");
+        let model = super::super::model::run(text).expect("runs in the model");
+        let mut observed = as_the_model_says(&programs, &model);
+        let all = programs.plan.len();
+        let expect_at = 3;
+        observed
+            .values
+            .insert(expect_at, NodeRead::Value(Some(5.0)));
+        let (diffs, expects, _) = compare(&programs, &model, &observed, all);
+        assert!(diffs.is_empty(), "{diffs:?}");
+        assert_eq!(expects[0].status, ExpectStatus::Agree);
+
+        // node reads 6 where the model reads 5.
+        observed
+            .values
+            .insert(expect_at, NodeRead::Value(Some(6.0)));
+        let (diffs, expects, _) = compare(&programs, &model, &observed, all);
+        assert_eq!(diffs.len(), 1, "{diffs:?}");
+        assert_eq!(diffs[0].line, 4);
+        let row = &diffs[0].rows[0];
+        assert_eq!(
+            (row.what.as_str(), row.model.as_str(), row.node.as_str()),
+            ("main: a[1]", "5", "6")
+        );
+        assert_eq!(expects[0].status, ExpectStatus::Differ);
+        assert_eq!(expects[0].node, Some(Err("a[1] is 6 in main".into())));
+
+        // Nothing read (node gone): not judged, with why; no difference.
+        observed.values.insert(
+            expect_at,
+            NodeRead::NotRead("main's node is not running".into()),
+        );
+        let (diffs, expects, _) = compare(&programs, &model, &observed, all);
+        assert!(diffs.is_empty(), "{diffs:?}");
+        assert_eq!(expects[0].status, ExpectStatus::NotJudged);
+        assert_eq!(
+            expects[0].reason.as_deref(),
+            Some("main's node is not running")
         );
     }
 

@@ -144,6 +144,19 @@ exports.post = function post(target, array, transfer) {
 
 exports.parentPort = () => worker_threads.parentPort;
 
+// What an `expect P value ...` reads, in this isolate: an element of a
+// typed array it holds (a plain load, as a script would write it) or its
+// byteLength. A number goes as JSON, or as its text when JSON has none
+// (NaN, Infinity); undefined as null; an array this isolate does not hold
+// as known: false.
+function read(command) {
+  const array = vars[command.array];
+  if (array === undefined) return { read: command.read, known: false, value: null };
+  const v = command.index === null ? array.byteLength : array[command.index];
+  const value = typeof v !== 'number' ? null : Number.isFinite(v) ? v : String(v);
+  return { read: command.read, known: true, value };
+}
+
 exports.run = function run(programs) {
   const statements = programs[name] || {};
   control = net.createConnection(process.env.FORKSCOPE_NODE_CONTROL, () => {
@@ -164,6 +177,10 @@ exports.run = function run(programs) {
         // statement's window, not left to a race with the answer.
         const sync = command.sync;
         setImmediate(() => say({ synced: sync }));
+        continue;
+      }
+      if ('read' in command) {
+        say(read(command));
         continue;
       }
       const n = command.run;

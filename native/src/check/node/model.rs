@@ -5,7 +5,7 @@
 //! model (`Sim`), by the statement's position.
 
 use sim_core::engine::Sim;
-use sim_core::scenario::ast::{Op, Pos, StatementKind};
+use sim_core::scenario::ast::{Expect, Op, Pos, StatementKind};
 use sim_core::scenario::ScenarioError;
 use std::collections::BTreeMap;
 
@@ -57,10 +57,15 @@ pub(super) struct Said {
 }
 
 /// The model's whole run: each statement's account by its position, each
-/// expect's verdict by its position, and the error that stopped it.
+/// expect's verdict by its position, what JavaScript reads at each value
+/// expect, and the error that stopped it.
 pub(super) struct ModelRun {
     pub said: BTreeMap<Pos, Said>,
     pub verdicts: BTreeMap<Pos, Result<(), String>>,
+    /// At each `expect P value ...` (by its position), what the model's P
+    /// reads there: a number, or None for `undefined`; the outer None
+    /// when P holds no such array.
+    pub values: BTreeMap<Pos, Option<Option<f64>>>,
     pub error: Option<ScenarioError>,
 }
 
@@ -70,9 +75,34 @@ pub(super) fn run(text: &str) -> Result<ModelRun, ScenarioError> {
     let error = sim.run_to_end().err();
     let mut said: BTreeMap<Pos, Said> = BTreeMap::new();
     let mut verdicts = BTreeMap::new();
+    let mut values = BTreeMap::new();
+    let value_expects: BTreeMap<Pos, &Expect> = sim
+        .scenario()
+        .statements
+        .iter()
+        .filter_map(|s| match &s.kind {
+            StatementKind::Expect {
+                expect: expect @ Expect::Value { .. },
+            } => Some((s.pos, expect)),
+            _ => None,
+        })
+        .collect();
     for step in sim.steps() {
         for e in &step.expects {
             verdicts.insert(e.pos, e.verdict.clone());
+            if let (
+                Some(Expect::Value {
+                    process,
+                    array,
+                    read,
+                    ..
+                }),
+                Some(world),
+            ) = (value_expects.get(&e.pos), sim.world(step.index))
+            {
+                let read = world.node().read(process.as_str(), array.as_str(), read);
+                values.insert(e.pos, read);
+            }
         }
         let Some(group) = &step.group else { continue };
         let entry = said.entry(group.pos).or_default();
@@ -109,6 +139,7 @@ pub(super) fn run(text: &str) -> Result<ModelRun, ScenarioError> {
     Ok(ModelRun {
         said,
         verdicts,
+        values,
         error,
     })
 }

@@ -12,7 +12,7 @@
 //! anything starts.
 
 use sim_core::node::JsValue;
-use sim_core::scenario::ast::{Action, Expect, Op, Pos, Scenario, StatementKind};
+use sim_core::scenario::ast::{Action, Expect, Op, Pos, Scenario, Statement, StatementKind};
 use sim_core::scenario::node_syntax::{NodeObject, NodeStmt, Via};
 use sim_core::scenario::worker_syntax::PostValue;
 use std::collections::BTreeMap;
@@ -116,6 +116,9 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
     // folded into a spawn's.
     let mut spawned: Vec<(String, Pos)> = Vec::new();
     let mut folded: Vec<(Pos, Pos)> = Vec::new();
+    // The processes that run no node (`process NAME` and their kernel
+    // fork children): the kernel's alone, not run here (`kernel_only`).
+    let mut kernel: Vec<String> = Vec::new();
     for (i, stmt) in scenario.statements.iter().enumerate() {
         let pos = stmt.pos;
         let source = stmt.to_string();
@@ -150,6 +153,10 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                 });
                 continue;
             }
+        }
+        if let Some(todo) = kernel_only(stmt, &source, &mut kernel, &file_of, &mut notes)? {
+            plan.push(Planned { pos, source, todo });
+            continue;
         }
         let not_node = |actor: &str| {
             Refused {
@@ -454,6 +461,49 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
     })
 }
 
+/// A statement of a process that runs no node (`process NAME`, and what
+/// it and its kernel fork children do): a C program beside node, such as
+/// a lesson's process that forks without exec for contrast. It emits no
+/// Node event and writes on no channel of node's, so it is not run here
+/// (`forkscope check` replays it on the kernel) and a note says so, once
+/// per process. It may not signal a node process, whose events would
+/// then differ unseen. None when `stmt` is not such a statement.
+fn kernel_only(
+    stmt: &Statement,
+    source: &str,
+    kernel: &mut Vec<String>,
+    node: &BTreeMap<String, String>,
+    notes: &mut Vec<String>,
+) -> Result<Option<Todo>, Refused> {
+    let pos = stmt.pos;
+    let (actor, op) = match &stmt.kind {
+        StatementKind::Process { name } => {
+            kernel.push(name.text.clone());
+            notes.push(format!(
+                "line {}: \"{source}\" starts a process that runs no node: its statements are not run here (`forkscope check` replays them on the kernel)",
+                pos.line
+            ));
+            return Ok(Some(Todo::Nothing));
+        }
+        StatementKind::Op { actor, op } if kernel.contains(&actor.text) => (actor, op),
+        _ => return Ok(None),
+    };
+    match op {
+        Op::Fork { child } => kernel.push(child.text.clone()),
+        Op::Kill { target, .. } if node.contains_key(&target.text) => {
+            return Err(Refused {
+                pos,
+                message: format!(
+                    "\"{source}\" signals {}, which runs node, from {}, which runs none: check --node cannot run {} here",
+                    target.text, actor.text, actor.text
+                ),
+            })
+        }
+        _ => {}
+    }
+    Ok(Some(Todo::Nothing))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,6 +572,24 @@ mod tests {
         let e = programs("node main\nmain: pipe p\n").expect_err("refused");
         assert_eq!(e.pos.line, 2);
         assert!(e.message.contains("is a kernel statement"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_process_that_runs_no_node_is_left_to_the_kernel_with_a_note() {
+        let p = programs(
+            "node main\nprocess db\ndb: mmap heap 2\ndb: fork snap\nsnap: exit 0\ndb: wait snap\n",
+        )
+        .expect("builds");
+        assert!(p.plan[1..].iter().all(|s| matches!(s.todo, Todo::Nothing)));
+        assert_eq!(p.notes.len(), 1, "{:?}", p.notes);
+        assert!(
+            p.notes[0].starts_with("line 2: \"process db\""),
+            "{:?}",
+            p.notes
+        );
+        let e = programs("node main\nprocess db\ndb: kill main SIGTERM\n").expect_err("refused");
+        assert_eq!(e.pos.line, 3);
+        assert!(e.message.contains("which runs node"), "{}", e.message);
     }
 
     #[test]

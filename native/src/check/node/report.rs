@@ -81,9 +81,6 @@ pub(super) fn verdict(o: &NodeOutcome) -> String {
         "kernel",
         |them| format!("forkscope check judges {them} on the kernel"),
     ));
-    parts.extend(model_only_part(c.values, c.value_fails, "value", |_| {
-        "check --node reads no values from node yet".into()
-    }));
     if c.not_judged > 0 {
         parts.push(format!(
             "{} not judged",

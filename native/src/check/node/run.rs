@@ -27,6 +27,7 @@
 use super::model::Seen;
 use super::program::Programs;
 use super::strace::Known;
+use sim_core::scenario::ast::{Expect, ValueRead};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -47,6 +48,17 @@ pub(super) struct Real {
     pub threw: Option<String>,
 }
 
+/// What JavaScript in node read at an `expect P value ...`.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum NodeRead {
+    /// A number, or None for `undefined`.
+    Value(Option<f64>),
+    /// P holds no typed array of that name.
+    NoArray,
+    /// Nothing was read, and why.
+    NotRead(String),
+}
+
 /// Everything the run saw.
 #[derive(Debug, Default)]
 pub(super) struct Observed {
@@ -56,6 +68,8 @@ pub(super) struct Observed {
     pub all: Vec<Seen>,
     /// At each expect (by statement number), how many of `all` had come.
     pub at_expect: BTreeMap<usize, usize>,
+    /// At each value expect (by statement number), what node read there.
+    pub values: BTreeMap<usize, NodeRead>,
     pub known: Vec<Known>,
     /// The strace output, when strace ran.
     pub strace: Option<String>,
@@ -141,6 +155,8 @@ struct Runner<'a> {
     current: usize,
     ran: Option<usize>,
     synced: BTreeMap<String, u64>,
+    /// Answers to `read` commands, by statement number.
+    reads: BTreeMap<u64, NodeRead>,
     dir: &'a Path,
 }
 
@@ -207,9 +223,31 @@ impl Runner<'_> {
                     }
                 } else if let Some(k) = v["synced"].as_u64() {
                     self.synced.insert(name, k);
+                } else if let Some(k) = v["read"].as_u64() {
+                    self.reads.insert(k, answer(&v));
                 }
             }
         }
+    }
+
+    /// Ask `process`'s harness what its JavaScript reads at `array`
+    /// (an element, or the byteLength when `index` is None), and wait for
+    /// the answer.
+    fn read(&mut self, k: u64, process: &str, array: &str, index: Option<u64>) -> NodeRead {
+        if !self.alive(process) {
+            return NodeRead::NotRead(format!("{process}'s node is not running"));
+        }
+        let command = serde_json::json!({ "read": k, "array": array, "index": index });
+        if !self.tell(process, &command) {
+            return NodeRead::NotRead(format!("forkscope could not ask {process}"));
+        }
+        self.wait(&|r: &Runner| r.reads.contains_key(&k) || !r.alive(process));
+        self.reads.remove(&k).unwrap_or_else(|| {
+            NodeRead::NotRead(format!(
+                "{process} did not answer within {:.1} s",
+                self.bound.as_secs_f64()
+            ))
+        })
     }
 
     fn real(&mut self) -> &mut Real {
@@ -369,6 +407,7 @@ pub(super) fn run(
         current: 0,
         ran: None,
         synced: BTreeMap::new(),
+        reads: BTreeMap::new(),
         dir,
     };
     let mut started = Started(Vec::new());
@@ -420,6 +459,26 @@ pub(super) fn run(
     (r.seen, stop)
 }
 
+/// A harness's answer to `read`: `{"read":N,"known":true,"value":42}`,
+/// the value a JSON number, null for `undefined`, or the text of one JSON
+/// has no number for (`NaN`, `Infinity`).
+fn answer(v: &serde_json::Value) -> NodeRead {
+    if v["known"] != serde_json::Value::Bool(true) {
+        return NodeRead::NoArray;
+    }
+    match &v["value"] {
+        serde_json::Value::Null => NodeRead::Value(None),
+        serde_json::Value::Number(n) => NodeRead::Value(n.as_f64()),
+        serde_json::Value::String(t) => match t.as_str() {
+            "NaN" => NodeRead::Value(Some(f64::NAN)),
+            "Infinity" => NodeRead::Value(Some(f64::INFINITY)),
+            "-Infinity" => NodeRead::Value(Some(f64::NEG_INFINITY)),
+            other => NodeRead::NotRead(format!("the harness answered {other:?}")),
+        },
+        other => NodeRead::NotRead(format!("the harness answered {other}")),
+    }
+}
+
 fn broke(statement: usize, message: String) -> (Observed, Option<Broke>) {
     (Observed::default(), Some(Broke { statement, message }))
 }
@@ -438,8 +497,24 @@ fn one(
     r.real();
     match todo {
         Todo::Nothing => return Ok(()),
-        Todo::Expect(_) => {
+        Todo::Expect(expect) => {
             r.seen.at_expect.insert(i, r.seen.all.len());
+            // A value expect: what node's JavaScript reads there, asked of
+            // the isolate it names (a worker answers on its own socket).
+            if let Expect::Value {
+                process,
+                array,
+                read,
+                ..
+            } = expect.as_ref()
+            {
+                let index = match read {
+                    ValueRead::Element { index } => Some(*index),
+                    ValueRead::ByteLength => None,
+                };
+                let got = r.read(i as u64, process.as_str(), array.as_str(), index);
+                r.seen.values.insert(i, got);
+            }
             return Ok(());
         }
         Todo::Start { name, file } => {
