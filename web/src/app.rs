@@ -5,7 +5,7 @@
 //! editor, the controls and the views from the run and the step shown.
 
 use crate::controls::{Controls, Move, SPEEDS};
-use crate::editor::Editor;
+use crate::editor::{Editor, ShownError};
 use crate::help::Help;
 use crate::node_steps::{self, NodeSteps};
 use crate::predict::{Checks, Predict};
@@ -24,7 +24,6 @@ use gloo::events::EventListener;
 use gloo::timers::callback::{Interval, Timeout};
 use litemap::LiteMap;
 use sim_core::lessons::{self, LessonEntry};
-use sim_core::scenario::ScenarioError;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
@@ -136,7 +135,7 @@ pub struct App {
     run: RunHandle,
     next_id: u64,
     /// The parse error of the text as it is now, if it does not parse.
-    parse_error: Option<ScenarioError>,
+    parse_error: Option<ShownError>,
     /// The step shown.
     step: u32,
     /// A step the link asked for, reached once it is computed.
@@ -767,7 +766,7 @@ impl App {
                 ctx.link().send_message(Msg::Compute(self.run.id()));
             }
             Err(e) => {
-                self.parse_error = Some(e);
+                self.parse_error = Some(ShownError::from(&e));
                 if let Some(want) = self.wanted.take() {
                     self.step = want.min(self.run.ready());
                 }

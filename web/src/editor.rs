@@ -24,7 +24,7 @@
 use crate::highlight::{self, Segment};
 use gloo::events::EventListener;
 use gloo::timers::callback::Timeout;
-use sim_core::scenario::ScenarioError;
+use sim_core::scenario::{Pos, ScenarioError};
 use std::ops::Range;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -66,11 +66,34 @@ const HOLD_SLACK: usize = 60;
 /// typed in): scrubbing through a long run moves the view at every step.
 const REHOLD_DELAY_MS: u32 = 150;
 
+/// A parse error as the editor shows it: where, and what it says ("Line
+/// 3, column 7: ..."), made once per parse. The app keeps this rather than
+/// the ScenarioError, whose clone and comparison over its many kinds cost
+/// the wasm about 5 KB.
+#[derive(Clone, PartialEq)]
+pub struct ShownError {
+    pub pos: Pos,
+    pub message: Rc<str>,
+}
+
+impl From<&ScenarioError> for ShownError {
+    fn from(err: &ScenarioError) -> ShownError {
+        ShownError {
+            pos: err.pos,
+            message: format!(
+                "Line {}, column {}: {}",
+                err.pos.line, err.pos.col, err.kind
+            )
+            .into(),
+        }
+    }
+}
+
 #[derive(Properties, PartialEq)]
 pub struct EditorProps {
     pub text: AttrValue,
     /// The parse error of the text as it is, if it does not parse.
-    pub error: Option<ScenarioError>,
+    pub error: Option<ShownError>,
     /// The source line of the step shown, to mark (1-based).
     pub line: Option<u32>,
     pub on_edit: Callback<String>,
@@ -310,12 +333,7 @@ impl Component for Editor {
                 html! { <span class="ed-status good">{format!("✓ Runs · {written} {lines}{part}")}</span> }
             }
         };
-        let message = props.error.as_ref().map(|err| {
-            format!(
-                "Line {}, column {}: {}",
-                err.pos.line, err.pos.col, err.kind
-            )
-        });
+        let message = props.error.as_ref().map(|err| err.message.clone());
         html! {
             <section class="editor" aria-labelledby="editor-title">
                 <header class="ed-head">
@@ -345,7 +363,7 @@ impl Component for Editor {
                 </div>
                 <div class={classes!("ed-alert", props.error.is_some().then_some("shown"))}>
                     <span class="ed-alert-icon" aria-hidden="true">{"⚠"}</span>
-                    <p id="editor-error" class="ed-alert-text" role="alert">{ message.unwrap_or_default() }</p>
+                    <p id="editor-error" class="ed-alert-text" role="alert">{ message.as_deref().unwrap_or_default() }</p>
                     <button type="button" class="ed-goto" onclick={link.callback(|_| Msg::GoToError)}>
                         {"Go to the error"}
                     </button>

@@ -76,12 +76,16 @@ pub(super) struct Parser<'a> {
 
 pub(super) type Parsed<T> = Result<T, LiteralError>;
 
+/// A name (a key written bare, a word such as `true` or `Map`) is ASCII:
+/// letters, `_` and `$`, then digits too. JavaScript also allows other
+/// Unicode letters in names; the model asks for those keys in quotes
+/// (`NonAsciiName`), which keeps Unicode's letter tables out of the wasm.
 pub(super) fn is_ident_start(c: char) -> bool {
-    c.is_alphabetic() || c == '_' || c == '$'
+    c.is_ascii_alphabetic() || c == '_' || c == '$'
 }
 
 pub(super) fn is_ident_part(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || c == '$'
+    c.is_ascii_alphanumeric() || c == '_' || c == '$'
 }
 
 impl<'a> Parser<'a> {
@@ -187,6 +191,30 @@ impl<'a> Parser<'a> {
         &self.src[start..self.at]
     }
 
+    /// A bare name, which must not go on in a letter beyond ASCII.
+    fn name(&mut self) -> Parsed<&'a str> {
+        let (start, pos) = (self.at, self.pos());
+        self.word();
+        if self
+            .peek()
+            .is_some_and(|c| !c.is_ascii() && !c.is_whitespace())
+        {
+            while self
+                .peek()
+                .is_some_and(|c| is_ident_part(c) || !c.is_ascii() && !c.is_whitespace())
+            {
+                self.bump();
+            }
+            return Err(LiteralError {
+                pos,
+                kind: LiteralErrorKind::NonAsciiName {
+                    name: self.src[start..self.at].to_string(),
+                },
+            });
+        }
+        Ok(&self.src[start..self.at])
+    }
+
     fn expect_word(&mut self, want: &str) -> Parsed<()> {
         self.skip_space();
         let save = (self.at, self.line, self.col);
@@ -236,14 +264,14 @@ impl<'a> Parser<'a> {
             '-' => self.negative(),
             '.' => self.number(false),
             c if c.is_ascii_digit() => self.number(false),
-            c if is_ident_start(c) => self.word_value(),
+            c if is_ident_start(c) || !c.is_ascii() => self.word_value(),
             _ => Err(self.expected("a value")),
         }
     }
 
     fn word_value(&mut self) -> Parsed<JsValue> {
         let (start, pos) = (self.at, self.pos());
-        let word = self.word();
+        let word = self.name()?;
         Ok(match word {
             "true" => JsValue::Bool(true),
             "false" => JsValue::Bool(false),
@@ -439,7 +467,7 @@ impl<'a> Parser<'a> {
                         })
                     }
                 },
-                Some(c) if is_ident_start(c) => self.word().to_string(),
+                Some(c) if is_ident_start(c) || !c.is_ascii() => self.name()?.to_string(),
                 _ => return Err(self.expected("a key (a name, a string or a number) or \"}\"")),
             };
             if key == "__proto__" {

@@ -49,6 +49,8 @@ pub enum LiteralErrorKind {
         name: String,
         suggestion: Option<String>,
     },
+    #[error("\"{}\": the model takes names of ASCII letters, digits, _ and $ only; write this one in quotes, as '{}'", Cut(name), Cut(name))]
+    NonAsciiName { name: String },
     #[error("\"__proto__\" as a key sets the object's prototype in JavaScript instead of making a property, so the model does not take it")]
     ProtoKey,
     #[error("[Circular] stands for the outermost value, so it must be inside it: in an array, an object, a Map or a Set")]

@@ -659,15 +659,17 @@ struct Prop<'a>(&'a str, &'a JsValue);
 
 impl fmt::Display for Prop<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // As node's util.inspect decides (/^[a-zA-Z_][a-zA-Z_0-9]*$/):
+        // `{ '$a': 1, 'café': 2, _b: 3 }`.
         let plain = self
             .0
-            .chars()
+            .bytes()
             .next()
-            .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
             && self
                 .0
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_');
         if plain {
             write!(f, "{}: {}", self.0, self.1)
         } else {

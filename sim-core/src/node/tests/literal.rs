@@ -223,6 +223,11 @@ fn display_is_short_for_narration() {
         v("{hello: 'world', 'a b': [1, -0]}").to_string(),
         "{ hello: 'world', 'a b': [ 1, -0 ] }"
     );
+    // Keys are bare as util.inspect has them: ASCII letters, digits, _.
+    assert_eq!(
+        v("{'$a': 1, 'café': 2, _b: 3, a1: 4, $c: 5}").to_string(),
+        "{ '$a': 1, 'café': 2, _b: 3, a1: 4, '$c': 5 }"
+    );
     assert_eq!(v("new Map([[1, 'a']])").to_string(), "Map(1) { 1 => 'a' }");
     assert_eq!(v("new Set([-0])").to_string(), "Set(1) { 0 }");
     assert_eq!(
@@ -276,6 +281,8 @@ fn errors_say_where_and_why() {
         ("/a/uv", "1:4", "bad regular expression: the flags u and v cannot go together"),
         ("/a/x", "1:4", "bad regular expression: \"x\" is not a flag (they are d, g, i, m, s, u, v, y)"),
         ("//", "1:1", "bad regular expression: // begins a comment in JavaScript; an empty pattern is /(?:)/"),
+        ("{café: 1}", "1:2", "\"café\": the model takes names of ASCII letters, digits, _ and $ only; write this one in quotes, as 'café'"),
+        ("[1, é]", "1:5", "\"é\": the model takes names of ASCII letters, digits, _ and $ only; write this one in quotes, as 'é'"),
         ("{__proto__: 1}", "1:2", "\"__proto__\" as a key sets the object's prototype in JavaScript instead of making a property, so the model does not take it"),
         ("function () { return 1 }", "1:15", "a function's body must be empty here ({}): the model sends functions but never runs them"),
         ("new Map([[1]])", "1:10", "expected a Map entry of two values, [key, value], found another number of values"),
