@@ -12,6 +12,7 @@
 
 use crate::escape::escape;
 use crate::highlight;
+use crate::static_html::static_html;
 use std::cell::RefCell;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, KeyboardEvent};
@@ -79,6 +80,30 @@ pub struct HelpProps {
     pub on_close: Callback<()>,
 }
 
+/// The help's own sections, before the reference: static markup
+/// (static_html.rs). A test checks the line count it names is the editor's.
+const KEYS_AND_EDITING: &str = concat!(
+    r#"<h3 id="help-keys">Keys</h3>"#,
+    r#"<p class="help-note">These work anywhere but in the editor and other fields.</p>"#,
+    r#"<dl class="keys">"#,
+    r#"<dt><kbd aria-label="Right arrow">→</kbd></dt><dd>Next step</dd>"#,
+    r#"<dt><kbd aria-label="Left arrow">←</kbd></dt><dd>Previous step</dd>"#,
+    r#"<dt><kbd>Space</kbd></dt><dd>Play or pause</dd>"#,
+    r#"<dt><kbd>Home</kbd></dt><dd>First step (before anything ran)</dd>"#,
+    r#"<dt><kbd>End</kbd></dt><dd>Last step</dd>"#,
+    r#"<dt><kbd>?</kbd></dt><dd>Open or close this help</dd>"#,
+    r#"<dt><kbd>Esc</kbd></dt><dd>Close this help (from inside it)</dd>"#,
+    r#"<dt><kbd>Tab</kbd></dt><dd>Move to the next control, also out of the editor (Tab types nothing there; indent with spaces)</dd>"#,
+    "</dl>",
+    r#"<h3 id="help-editing">Editing</h3>"#,
+    r#"<ul class="help-list">"#,
+    "<li>The scenario runs again a moment after you stop typing. The line of the step shown is marked ▶ in the margin.</li>",
+    "<li>While the text has an error, its line is marked ⚠, the word is underlined, and the message below the editor says the line and column. The views keep showing the last version that ran.</li>",
+    "<li>Your text is saved in this browser as you type, and is back when you reload. Each lesson keeps its own edited copy.</li>",
+    "<li>A text longer than 2000 lines is edited a part at a time: the editor holds the lines around what you see, so selecting all selects those.</li>",
+    "</ul>",
+);
+
 #[function_component(Help)]
 pub fn help(props: &HelpProps) -> Html {
     let redraw = use_force_update();
@@ -126,25 +151,7 @@ pub fn help(props: &HelpProps) -> Html {
                 <a href="#help-editing" onclick={jump()}>{"Editing"}</a>
                 <a href="#help-the-scenario-language" onclick={jump()}>{"The scenario language"}</a>
             </nav>
-            <h3 id="help-keys">{"Keys"}</h3>
-            <p class="help-note">{"These work anywhere but in the editor and other fields."}</p>
-            <dl class="keys">
-                <dt><kbd aria-label="Right arrow">{"→"}</kbd></dt><dd>{"Next step"}</dd>
-                <dt><kbd aria-label="Left arrow">{"←"}</kbd></dt><dd>{"Previous step"}</dd>
-                <dt><kbd>{"Space"}</kbd></dt><dd>{"Play or pause"}</dd>
-                <dt><kbd>{"Home"}</kbd></dt><dd>{"First step (before anything ran)"}</dd>
-                <dt><kbd>{"End"}</kbd></dt><dd>{"Last step"}</dd>
-                <dt><kbd>{"?"}</kbd></dt><dd>{"Open or close this help"}</dd>
-                <dt><kbd>{"Esc"}</kbd></dt><dd>{"Close this help (from inside it)"}</dd>
-                <dt><kbd>{"Tab"}</kbd></dt><dd>{"Move to the next control, also out of the editor (Tab types nothing there; indent with spaces)"}</dd>
-            </dl>
-            <h3 id="help-editing">{"Editing"}</h3>
-            <ul class="help-list">
-                <li>{"The scenario runs again a moment after you stop typing. The line of the step shown is marked ▶ in the margin."}</li>
-                <li>{"While the text has an error, its line is marked ⚠, the word is underlined, and the message below the editor says the line and column. The views keep showing the last version that ran."}</li>
-                <li>{"Your text is saved in this browser as you type, and is back when you reload. Each lesson keeps its own edited copy."}</li>
-                <li>{format!("A text longer than {} lines is edited a part at a time: the editor holds the lines around what you see, so selecting all selects those.", crate::editor::WHOLE_MAX_LINES)}</li>
-            </ul>
+            { static_html(KEYS_AND_EDITING) }
             <div class="help-doc" onclick={jump()}>
                 { reference }
             </div>
@@ -224,6 +231,15 @@ fn unescape(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_help_names_the_editors_line_limit() {
+        let said = format!(
+            "A text longer than {} lines",
+            crate::editor::WHOLE_MAX_LINES
+        );
+        assert!(KEYS_AND_EDITING.contains(&said), "{said}");
+    }
 
     /// The reference as the app fetches it: docs/scenario-language.md
     /// rendered by web-assets.

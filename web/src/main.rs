@@ -22,6 +22,7 @@ mod predict;
 mod questions;
 mod served;
 mod session;
+mod static_html;
 mod storage;
 mod url;
 mod views;

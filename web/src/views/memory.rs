@@ -11,6 +11,7 @@
 
 use super::memory_layout::{self, Cell, FrameSeg, Layout, Limits, Maps, ProcBlock};
 use super::ViewProps;
+use crate::static_html::static_html;
 use sim_core::words::count;
 use yew::prelude::*;
 
@@ -145,20 +146,15 @@ fn totals(l: &Layout) -> String {
     s
 }
 
-/// The fills that say "shared" and "zero page" without colour.
+/// The fills that say "shared" and "zero page" without colour
+/// (static markup: static_html.rs).
 fn defs() -> Html {
-    html! {
-        <defs>
-            <pattern id="mem-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
-                <rect class="mem-hatch-bg" width="6" height="6" />
-                <line class="mem-hatch-line" x1="0" y1="0" x2="0" y2="6" />
-            </pattern>
-            <pattern id="mem-dots" width="6" height="6" patternUnits="userSpaceOnUse">
-                <rect class="mem-dots-bg" width="6" height="6" />
-                <circle class="mem-dots-dot" cx="3" cy="3" r="1.2" />
-            </pattern>
-        </defs>
-    }
+    static_html(concat!(
+        r#"<defs><pattern id="mem-hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">"#,
+        r#"<rect class="mem-hatch-bg" width="6" height="6"/><line class="mem-hatch-line" x1="0" y1="0" x2="0" y2="6"/></pattern>"#,
+        r#"<pattern id="mem-dots" width="6" height="6" patternUnits="userSpaceOnUse">"#,
+        r#"<rect class="mem-dots-bg" width="6" height="6"/><circle class="mem-dots-dot" cx="3" cy="3" r="1.2"/></pattern></defs>"#,
+    ))
 }
 
 fn proc_block(p: &ProcBlock) -> Html {
@@ -336,15 +332,15 @@ fn link(l: &Layout, k: &memory_layout::Link) -> Html {
 }
 
 fn legend() -> Html {
-    html! {
-        <ul class="mem-legend" aria-label="Legend">
-            <li><svg width="22" height="14" aria-hidden="true"><rect class="mem-key private" x="1" y="1" width="20" height="12" rx="3" /></svg>{"private: 1 user"}</li>
-            <li><svg width="22" height="14" aria-hidden="true"><rect class="mem-key shared" x="1" y="1" width="20" height="12" rx="3" /></svg>{"shared: 2 or more users (hatched)"}</li>
-            <li><svg width="22" height="14" aria-hidden="true"><rect class="mem-key zero" x="1" y="1" width="20" height="12" rx="3" /></svg>{"zero page (dotted)"}</li>
-            <li><svg width="22" height="14" aria-hidden="true"><rect class="mem-key absent" x="1" y="1" width="20" height="12" rx="3" /></svg>{"not mapped (dashed)"}</li>
-            <li><svg width="22" height="14" aria-hidden="true"><circle class="mem-changed-dot" cx="11" cy="7" r="5" /></svg>{"changed at this step (thick line); NEW: frame allocated"}</li>
-        </ul>
-    }
+    static_html(concat!(
+        r#"<ul class="mem-legend" aria-label="Legend">"#,
+        r#"<li><svg width="22" height="14" aria-hidden="true"><rect class="mem-key private" x="1" y="1" width="20" height="12" rx="3"/></svg>private: 1 user</li>"#,
+        r#"<li><svg width="22" height="14" aria-hidden="true"><rect class="mem-key shared" x="1" y="1" width="20" height="12" rx="3"/></svg>shared: 2 or more users (hatched)</li>"#,
+        r#"<li><svg width="22" height="14" aria-hidden="true"><rect class="mem-key zero" x="1" y="1" width="20" height="12" rx="3"/></svg>zero page (dotted)</li>"#,
+        r#"<li><svg width="22" height="14" aria-hidden="true"><rect class="mem-key absent" x="1" y="1" width="20" height="12" rx="3"/></svg>not mapped (dashed)</li>"#,
+        r#"<li><svg width="22" height="14" aria-hidden="true"><circle class="mem-changed-dot" cx="11" cy="7" r="5"/></svg>changed at this step (thick line); NEW: frame allocated</li>"#,
+        "</ul>"
+    ))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 use super::bits::span;
 use super::queue_layout::{self, Channel, Item, Lane, Sleeper};
 use super::ViewProps;
+use crate::static_html::static_html;
 use sim_core::words::{bytes, count};
 use yew::prelude::*;
 
@@ -223,13 +224,13 @@ fn sleepers(list: &[Sleeper], what: &str) -> Html {
 }
 
 fn legend() -> Html {
-    html! {
-        <ul class="q-legend" aria-label="Legend">
-            <li><span class="q-key unread"></span>{"unread bytes"}</li>
-            <li><span class="q-key read"></span>{"already read (hatched)"}</li>
-            <li><span class="q-key"></span>{"bar: a slot's page, an skb's truesize (ts)"}</li>
-            <li><span class="q-key changed"></span>{"changed at this step (thick outline, ▲▼ bytes)"}</li>
-            <li><span class="q-key sleeper">{"z"}</span>{"process asleep at that end"}</li>
-        </ul>
-    }
+    static_html(concat!(
+        r#"<ul class="q-legend" aria-label="Legend">"#,
+        r#"<li><span class="q-key unread"></span>unread bytes</li>"#,
+        r#"<li><span class="q-key read"></span>already read (hatched)</li>"#,
+        r#"<li><span class="q-key"></span>bar: a slot's page, an skb's truesize (ts)</li>"#,
+        r#"<li><span class="q-key changed"></span>changed at this step (thick outline, ▲▼ bytes)</li>"#,
+        r#"<li><span class="q-key sleeper">z</span>process asleep at that end</li>"#,
+        "</ul>"
+    ))
 }
