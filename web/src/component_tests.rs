@@ -341,6 +341,17 @@ async fn the_help_says_why_the_reference_could_not_be_loaded_and_where_the_same_
         Some("help-title"),
         "the panel's heading takes focus"
     );
+    // Its own sections are there at once, without the reference: the
+    // keys (static markup, static_html.rs) with each key and what it does.
+    let keys = root
+        .query_selector_all("#help-keys + p + dl.keys dt kbd")
+        .unwrap();
+    assert_eq!(keys.length(), 8, "eight keys are listed");
+    assert_eq!(
+        text(&root, "dl.keys dt:first-child + dd").as_deref(),
+        Some("Next step")
+    );
+    assert!(select(&root, "#help-editing + ul.help-list li").is_some());
     // The test runner serves no help/ directory, so the fetch fails.
     let failed = wait_for("the failure note", || text(&root, ".help-doc [role=alert]")).await;
     assert!(
