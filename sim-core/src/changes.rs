@@ -69,6 +69,12 @@ pub struct ProcChange {
     pub handled: BTreeMap<Signal, u64>,
     /// How the last child it reaped ended, after the step.
     pub last_reaped: Option<ExitStatus>,
+    /// Threads in its thread group after the step (left out when 1).
+    #[serde(
+        default = "crate::observe::one_thread",
+        skip_serializing_if = "crate::observe::is_one_thread"
+    )]
+    pub threads: u32,
     /// The ends whose fd in this process changed: opened, closed (None),
     /// or its close-on-exec flag set or cleared. (Recordings made before
     /// fds were observed read back with none.)
@@ -169,6 +175,7 @@ pub(crate) struct Head<'a> {
     pub(crate) last_op: Option<LastOpObs>,
     pub(crate) handled: &'a BTreeMap<Signal, u64>,
     pub(crate) last_reaped: Option<ExitStatus>,
+    pub(crate) threads: u32,
 }
 
 impl<'a> Head<'a> {
@@ -179,6 +186,7 @@ impl<'a> Head<'a> {
             last_op: p.last_op.clone(),
             handled: &p.handled,
             last_reaped: p.last_reaped,
+            threads: p.threads,
         }
     }
 }
@@ -220,7 +228,10 @@ pub(crate) fn proc_change(
     let moved = old.is_none_or(|o| o.state != now.state || o.parent != now.parent);
     let reaped = now.last_reaped.is_some() && old.and_then(|o| o.last_reaped) != now.last_reaped;
     let others = old.is_none_or(|o| {
-        o.last_op != now.last_op || o.handled != now.handled || o.last_reaped != now.last_reaped
+        o.last_op != now.last_op
+            || o.handled != now.handled
+            || o.last_reaped != now.last_reaped
+            || o.threads != now.threads
     });
     let quiet = !(moved || others || !fds.is_empty());
     if quiet && pages.is_empty() && reshared.is_empty() && unmapped.is_empty() {
@@ -232,6 +243,7 @@ pub(crate) fn proc_change(
         last_op: now.last_op.clone(),
         handled: now.handled.clone(),
         last_reaped: now.last_reaped,
+        threads: now.threads,
         fds,
         pages,
         reshared,
@@ -345,12 +357,14 @@ impl Changes {
                     handled: BTreeMap::new(),
                     last_reaped: None,
                     fds: BTreeMap::new(),
+                    threads: 1,
                 });
             proc.state = change.state;
             proc.parent.clone_from(&change.parent);
             proc.last_op.clone_from(&change.last_op);
             proc.handled.clone_from(&change.handled);
             proc.last_reaped = change.last_reaped;
+            proc.threads = change.threads;
             for (end, fd) in &change.fds {
                 match fd {
                     Some(fd) => proc.fds.insert(end.clone(), *fd),

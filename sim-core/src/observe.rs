@@ -80,6 +80,19 @@ pub struct ProcObs {
     /// holds two for one end: it has no dup). Empty once it is dead.
     #[serde(default)]
     pub fds: BTreeMap<String, FdObs>,
+    /// Threads in its thread group (/proc/PID/stat's num_threads): 1, and
+    /// one more for each `thread` it made, until exec or its death ends
+    /// them. Left out of the JSON when 1, so older records read back.
+    #[serde(default = "one_thread", skip_serializing_if = "is_one_thread")]
+    pub threads: u32,
+}
+
+pub(crate) fn one_thread() -> u32 {
+    1
+}
+
+pub(crate) fn is_one_thread(n: &u32) -> bool {
+    *n == 1
 }
 
 /// The whole machine, as seen after one step.
@@ -372,6 +385,7 @@ mod tests {
             handled: BTreeMap::new(),
             last_reaped: None,
             fds: BTreeMap::new(),
+            threads: 1,
         };
         Observation {
             processes: BTreeMap::from([("p".to_string(), proc)]),

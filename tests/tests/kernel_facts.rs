@@ -187,6 +187,7 @@ facts! {
     an_exec_that_closes_the_last_fd_of_an_end_has_every_effect_of_a_close => "fd-an-exec-closing-the-last-end-has-every-effect-of-a-close",
     wait_with_wnohang_returns_0_the_pid_or_echild_and_never_sleeps => "wait-nohang-returns-0-the-pid-or-echild",
     a_full_mask_handler_holds_a_pending_fatal_signal_off_until_it_returns => "signal-a-full-mask-handler-holds-a-pending-fatal-signal-off-until-it-returns",
+    threads_end_at_exec_and_a_fork_child_has_only_one => "threads-end-at-exec-and-a-fork-child-has-one",
 }
 
 #[test]

@@ -249,6 +249,7 @@ pub fn flatten(
         if let Some(s) = p.last_reaped {
             field("last reaped", s.to_string());
         }
+        field("threads", p.threads.to_string());
         for (end, fd) in &p.fds {
             let flag = if fd.cloexec { ", close-on-exec" } else { "" };
             field(&format!("holds {end}"), format!("fd {}{flag}", fd.fd));
@@ -566,6 +567,7 @@ mod tests {
             handled: BTreeMap::new(),
             last_reaped: None,
             fds: BTreeMap::new(),
+            threads: 1,
         }
     }
 
@@ -623,6 +625,22 @@ mod tests {
         assert_eq!(what, ["child heap[0]", "child last op", "parent heap[0]"]);
         assert_eq!(rows[0].model, "frame, 1 user, new frame");
         assert_eq!(rows[0].kernel, "frame, 2 users, same as parent heap[0]");
+    }
+
+    #[test]
+    fn a_thread_the_other_side_does_not_have_is_a_row() {
+        let page = PageObs::Frame { frame: 1, users: 1 };
+        let model = after_fork(page, page, 0);
+        let mut kernel = model.clone();
+        kernel.processes.get_mut("parent").unwrap().threads = 2;
+        let rows = compare(&model, None, &kernel, None, Sight::Frames);
+        let what: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|r| (r.what.as_str(), r.model.as_str(), r.kernel.as_str()))
+            .collect();
+        assert_eq!(what.len(), 1, "{what:?}");
+        assert_eq!(what[0].0, "parent threads");
+        assert_eq!(what[0].2, "2");
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct Stat {
     pub ppid: i32,
     pub session: i32,
     pub minflt: u64,
+    /// num_threads: the threads of its thread group.
+    pub threads: u32,
 }
 
 pub fn stat(pid: i32) -> Option<Stat> {
@@ -38,12 +40,15 @@ pub fn stat(pid: i32) -> Option<Stat> {
 pub fn parse_stat(text: &str) -> Option<Stat> {
     let rest = &text[text.rfind(')')? + 2..];
     let f: Vec<&str> = rest.split_whitespace().collect();
-    // Fields from 3 (state): state ppid pgrp session tty tpgid flags minflt ...
+    // Fields from 3 (state): state ppid pgrp session tty tpgid flags minflt
+    // cminflt majflt cmajflt utime stime cutime cstime priority nice
+    // num_threads ... (proc(5)).
     Some(Stat {
         state: f.first()?.chars().next()?,
         ppid: f.get(1)?.parse().ok()?,
         session: f.get(3)?.parse().ok()?,
         minflt: f.get(7)?.parse().ok()?,
+        threads: f.get(17)?.parse().ok()?,
     })
 }
 
@@ -423,14 +428,18 @@ mod tests {
 
     #[test]
     fn stat_parses_a_command_name_with_spaces_and_parens() {
-        let s = parse_stat("42 (a b) c) S 1 42 42 0 -1 4194560 123 0 0 0").unwrap();
+        let s = parse_stat(
+            "42 (a b) c) S 1 42 42 0 -1 4194560 123 0 0 0 0 0 0 0 20 0 3 0 2216488 3133440 414",
+        )
+        .unwrap();
         assert_eq!(
             s,
             Stat {
                 state: 'S',
                 ppid: 1,
                 session: 42,
-                minflt: 123
+                minflt: 123,
+                threads: 3,
             }
         );
     }

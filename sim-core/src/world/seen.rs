@@ -73,6 +73,8 @@ impl World {
             } else {
                 BTreeMap::new()
             },
+            // Exec and death clear its other threads (de_thread, exit).
+            threads: 1 + proc.threads.len() as u32,
         }
     }
 

@@ -248,6 +248,7 @@ mod tests {
                     handled: BTreeMap::new(),
                     last_reaped: None,
                     fds: BTreeMap::new(),
+                    threads: 1,
                 },
             );
         }

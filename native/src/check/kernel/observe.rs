@@ -176,6 +176,12 @@ impl Kernel {
                     handled: handled.clone(),
                     last_reaped: p.last_reaped,
                     fds,
+                    // A zombie's or a reaped one's threads are gone with it,
+                    // as in the model (its leader is all that is left).
+                    threads: match (p.life, stat) {
+                        (Life::Alive, Some(s)) => s.threads,
+                        _ => 1,
+                    },
                 },
             );
             let p = self.procs.get_mut(name).expect("listed");
