@@ -598,3 +598,55 @@ fn a_program_that_writes_other_bytes_than_the_scenario_says_differs() {
     assert_eq!(o["status"], "differ", "{o:#}");
     assert_eq!(code, 1, "{o:#}");
 }
+
+#[test]
+fn exec_past_max_buffer_agrees_with_node_on_the_kill_the_error_and_the_cut_stdout() {
+    // The shell writes 6 bytes and then waits in `read x` on its stdin,
+    // which node keeps open: SIGTERM always finds it alive (a program that
+    // exits by itself races the kill).
+    let text = "node main\n\
+         main: const e = child_process.exec('echo hello; read x', {maxBuffer: 4})\n\
+         e: send e-stdout.1 \"hello\\n\"\n\
+         expect main event e callback 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' \"hell\" \"\"\n";
+    let (code, o) = check("max-buffer", text);
+    assert_eq!(o["status"], "agree", "{o:#}");
+    let exec = at_line(&o, 2);
+    assert_eq!(exec["node_events"], exec["model_events"], "{exec:#}");
+    assert_eq!(
+        names(&exec["node_events"]),
+        ["spawn", "exit", "callback", "close"],
+        "{exec:#}"
+    );
+    assert_eq!(
+        exec["node_events"][1]["args"],
+        serde_json::json!(["null", "\"SIGTERM\""]),
+        "{exec:#}"
+    );
+    assert_eq!(
+        exec["node_events"][2]["args"],
+        serde_json::json!(["\"ERR_CHILD_PROCESS_STDIO_MAXBUFFER\"", "\"hell\"", "\"\""]),
+        "{exec:#}"
+    );
+    // The write's group (the read, both closes, the kill, the SIGCHLD
+    // chain) is held to node's calls with its spawn's, not only its events.
+    every_kernel_step_was_found(&o);
+    let mut sim = sim_core::engine::Sim::from_source(text).unwrap();
+    sim.run_to_end().unwrap();
+    let claimed = sim
+        .steps()
+        .iter()
+        .filter(|s| {
+            s.group
+                .as_ref()
+                .is_some_and(|g| [2, 3].contains(&g.pos.line))
+        })
+        .count();
+    assert!(
+        sim.steps()
+            .iter()
+            .any(|s| s.source == "main: kill e SIGTERM"),
+        "the model kills e"
+    );
+    assert_eq!(exec["syscalls"]["steps"], claimed, "{exec:#}");
+    assert_eq!(code, 0, "{o:#}");
+}

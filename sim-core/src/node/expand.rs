@@ -141,6 +141,11 @@ pub(crate) enum Why {
     FlushOutput(u8),
     /// exec's error handler destroys a failed child's stdout or stderr.
     DestroyOutput(u8),
+    /// A read of stdout (1) or stderr (2) took exec's buffer past
+    /// maxBuffer: node destroys both streams (the parent closes each).
+    PastMaxBuffer(u8),
+    /// ... and kills the child with SIGTERM.
+    MaxBufferKill,
     /// The parent closes the channel.
     CloseChannel,
     /// `disconnect()`: the caller closes its end of the channel.
@@ -311,7 +316,7 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                     child,
                     *via,
                     NodeStmt::command_of(command),
-                    NodeStmt::stdio(options),
+                    options,
                 ),
                 NodeStmt::Send { to, message, more } => {
                     let all: Vec<_> = std::iter::once(message).chain(more).collect();
@@ -320,7 +325,7 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                 NodeStmt::Exit { code } => {
                     let code = NodeStmt::exit_code(code);
                     plan.op(&actor.text, Op::Exit { code }, Why::Exit, Effect::None);
-                    after_death(world, &mut plan, &actor.text);
+                    after_death(world, &mut plan, &actor.text, true);
                     orphaned(world, &mut plan, &actor.text);
                 }
                 NodeStmt::Disconnect { on } => disconnect(world, &mut plan, actor, on)?,
@@ -334,7 +339,7 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                         Why::Kill,
                         Effect::None,
                     );
-                    after_death(world, &mut plan, &child.text);
+                    after_death(world, &mut plan, &child.text, true);
                 }
                 NodeStmt::Array { .. }
                 | NodeStmt::Worker { .. }
@@ -350,7 +355,7 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
             op: op @ Op::Exit { .. },
         } if is_program_exit(world, stmt) => {
             plan.op(&actor.text, op.clone(), Why::ProgramExits, Effect::None);
-            after_death(world, &mut plan, &actor.text);
+            after_death(world, &mut plan, &actor.text, true);
         }
         StatementKind::Op {
             actor,
@@ -374,6 +379,11 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                     advanced: None,
                 },
             );
+            let slot = match end.object().text == stdio_pair(&actor.text, 1) {
+                true => 1,
+                false => 2,
+            };
+            super::spawn::past_max_buffer(world, &mut plan, &actor.text, slot, text.len() as u64);
         }
         _ => {}
     }
@@ -466,7 +476,7 @@ fn fork(
             child: c.into(),
             channel: Some(ipc.as_str().into()),
             stdio: [Stdio::Inherit; 3],
-            buffers: false,
+            buffers: None,
             advanced,
         },
     );
@@ -835,8 +845,10 @@ fn send(
 /// file ('disconnect'), then runs the SIGCHLD watcher ('exit', and
 /// 'close' now that the channel is closed too). Each step runs only if
 /// `child` is dead by then; none is planned when its parent runs no node
-/// or holds no object for it.
-fn after_death(world: &World, plan: &mut Plan, child: &str) {
+/// or holds no object for it. `outputs`: whether its stdout and stderr
+/// are still open to read to their end (not when exec destroyed them past
+/// maxBuffer).
+pub(super) fn after_death(world: &World, plan: &mut Plan, child: &str, outputs: bool) {
     let Some(pid) = world.pid_of(child) else {
         return;
     };
@@ -879,7 +891,10 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     }
     // So do the ends of file of its stdout and stderr (strace: read 0,
     // close, for each, before the signal pipe is read).
-    let deferred = super::spawn::read_outputs_to_eof(world, plan, &parent, child, &object.stdio);
+    let deferred = match outputs {
+        true => super::spawn::read_outputs_to_eof(world, plan, &parent, child, &object.stdio),
+        false => Vec::new(),
+    };
     let end = plan.end(&sig, Which::Pipe(PipeEnd::Read));
     plan.op(
         &parent,

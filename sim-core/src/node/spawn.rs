@@ -24,7 +24,7 @@ use crate::ipc::fd::EndRef;
 use crate::ipc::pipe::PipeEnd;
 use crate::ipc::socket::Side;
 use crate::scenario::ast::{Name, Op, Payload};
-use crate::scenario::node_syntax::{Stdio, Via, SHELL};
+use crate::scenario::node_syntax::{NodeStmt, NodeValue, Stdio, Via, SHELL};
 use crate::world::{Object, World};
 
 /// The programs the model takes to be on PATH: POSIX utilities every
@@ -53,7 +53,8 @@ const ENOENT: i32 = -2;
 /// The status libuv's child exits with when its exec failed (_exit(127)).
 const EXEC_FAILED_STATUS: i32 = 127;
 
-/// `const CHILD = child_process.spawn(COMMAND, ..., {stdio})` in `actor`.
+/// `const CHILD = child_process.spawn(COMMAND, ..., OPTIONS)` in `actor`
+/// (or exec or execFile: `via`): OPTIONS' stdio, or maxBuffer.
 pub(super) fn spawn(
     world: &World,
     plan: &mut Plan,
@@ -61,8 +62,9 @@ pub(super) fn spawn(
     child: &Name,
     via: Via,
     command: &str,
-    stdio: [Stdio; 3],
+    options: &Option<Box<NodeValue>>,
 ) {
+    let stdio = NodeStmt::stdio(options);
     // Whether an earlier spawn of this parent installed libuv's handler.
     let watching = world
         .node()
@@ -105,7 +107,7 @@ pub(super) fn spawn(
             child: c.into(),
             channel: None,
             stdio,
-            buffers: via.buffers(),
+            buffers: via.buffers().then(|| NodeStmt::max_buffer(options)),
             advanced: false,
         },
     );
@@ -329,6 +331,93 @@ pub(super) fn read_outputs_to_eof(
         close_output(plan, parent, child, slot, Why::CloseOutput(slot));
     }
     deferred
+}
+
+/// A program spawned by exec or execFile wrote `written` bytes on its
+/// stdout or stderr (`slot`): if node now holds more than maxBuffer of
+/// that stream, its exec kills the child (lib/child_process.js, exec's
+/// kill()): the parent's loop reads what is queued (the other stream's
+/// bytes first, which node read as they came), keeps the first maxBuffer
+/// bytes, destroys stdout and stderr and sends SIGTERM; the child's death
+/// follows as any child's does, with no stream left to read.
+///
+/// Below maxBuffer nothing is planned: the model reads a program's output
+/// at its death (`read_outputs_to_eof`), since on the kernel how many
+/// reads node makes is a race (a read may take two writes at once, and
+/// one that finds the writer gone ends the stream with no read of end of
+/// file), and the reads claimed at the death are found in every order.
+/// Past maxBuffer the race is gone only if the program is still alive
+/// when SIGTERM comes: one that writes and exits by itself races the
+/// kill (node 20 once gave 'exit' (1, null) for exec('yes', {maxBuffer:
+/// 4})), so a scenario has it wait after its write (`read x` in its shell
+/// line: node keeps its stdin open).
+pub(super) fn past_max_buffer(world: &World, plan: &mut Plan, child: &str, slot: u8, written: u64) {
+    let Some(pid) = world.pid_of(child) else {
+        return;
+    };
+    let parent_pid = world.proc(pid).parent;
+    if world.proc(parent_pid).state.is_dead() {
+        return;
+    }
+    let parent = world.name_of(parent_pid).to_string();
+    let object = world
+        .node()
+        .proc(&parent)
+        .and_then(|p| p.children.get(child));
+    let Some(out) = object.and_then(|c| c.output.as_ref()) else {
+        return;
+    };
+    // What a stream has queued (with this write) and node holds of it.
+    let queued = |stream: u8| {
+        let unread = world
+            .node()
+            .unread(&stdio_pair(child, usize::from(stream)), 0)
+            .len() as u64;
+        unread + if stream == slot { written } else { 0 }
+    };
+    let held = |stream: u8| out.bytes[usize::from(stream) - 1].len() as u64;
+    if out.exceeded.is_some() || held(slot) + queued(slot) <= out.max {
+        return;
+    }
+    // The loop reads 64 KiB at a time; the stream past maxBuffer only
+    // until node holds more than maxBuffer.
+    for stream in [3 - slot, slot] {
+        let mut read = 0;
+        while read < queued(stream) && (stream != slot || held(slot) + read <= out.max) {
+            let pair = stdio_pair(child, usize::from(stream));
+            let end = plan.end(&pair, Which::Sock(Side::Zero));
+            plan.op(
+                &parent,
+                Op::Recv {
+                    end,
+                    max: CHANNEL_READ,
+                    nonblock: false,
+                },
+                Why::ReadOutput(stream),
+                Effect::ReadOutput {
+                    parent: parent.as_str().into(),
+                    child: child.into(),
+                    channel: pair.as_str().into(),
+                    slot: stream,
+                },
+            );
+            read += CHANNEL_READ.min(queued(stream) - read);
+        }
+    }
+    for stream in [1u8, 2] {
+        close_output(plan, &parent, child, stream, Why::PastMaxBuffer(slot));
+    }
+    let target = plan.name(child);
+    plan.op(
+        &parent,
+        Op::Kill {
+            target,
+            signal: crate::sig::Signal::SIGTERM,
+        },
+        Why::MaxBufferKill,
+        Effect::None,
+    );
+    super::expand::after_death(world, plan, child, false);
 }
 
 fn close_output(plan: &mut Plan, parent: &str, child: &str, slot: u8, why: Why) {

@@ -103,9 +103,8 @@ pub struct ChildObject {
     /// The errno of a spawn whose exec failed (ENOENT is -2), once
     /// 'error' was emitted: 'close' then gets (errno, null).
     pub failed: Option<i32>,
-    /// For exec and execFile: the stdout and stderr bytes read so far,
-    /// which the callback gets.
-    pub output: Option<[Vec<u8>; 2]>,
+    /// For exec and execFile: what node buffers for the callback.
+    pub output: Option<Buffered>,
     pub events: EventLog,
     /// How the child ended, once 'exit' was emitted.
     pub exit: Option<ExitStatus>,
@@ -118,6 +117,19 @@ pub struct ChildObject {
     /// spawned: the order of libuv's process handle queue, which the
     /// SIGCHLD watcher walks.
     pub order: u32,
+}
+
+/// exec's and execFile's buffer of a child's output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Buffered {
+    /// The stdout and stderr bytes read so far, which the callback gets.
+    pub bytes: [Vec<u8>; 2],
+    /// `maxBuffer`: node keeps at most this many bytes of each stream.
+    pub max: u64,
+    /// The stream (1 stdout, 2 stderr) whose read went past `max`: node
+    /// cut it at `max`, destroyed both streams and killed the child, and
+    /// the callback's error is ERR_CHILD_PROCESS_STDIO_MAXBUFFER.
+    pub exceeded: Option<u8>,
 }
 
 /// A process running node.
@@ -198,8 +210,9 @@ pub(crate) enum Effect {
         child: Arc<str>,
         channel: Option<Arc<str>>,
         stdio: [Stdio; 3],
-        /// exec or execFile: the output is buffered for the callback.
-        buffers: bool,
+        /// exec or execFile: the output is buffered for the callback, up
+        /// to this maxBuffer.
+        buffers: Option<u64>,
         /// `serialization: 'advanced'`: the channel carries V8 frames.
         advanced: bool,
     },
@@ -422,7 +435,11 @@ impl NodeState {
                             open_streams: stdio.iter().filter(|s| **s == Stdio::Pipe).count()
                                 as u32,
                             failed: None,
-                            output: buffers.then(|| [Vec::new(), Vec::new()]),
+                            output: buffers.map(|max| Buffered {
+                                bytes: [Vec::new(), Vec::new()],
+                                max,
+                                exceeded: None,
+                            }),
                             events: EventLog::new(),
                             exit: None,
                             connected: channel.is_some(),
@@ -481,7 +498,16 @@ impl NodeState {
                     .child_mut(parent, child)
                     .and_then(|c| c.output.as_mut())
                 {
-                    out[usize::from(*slot) - 1].extend_from_slice(&chunk);
+                    // exec's 'data' listener: past maxBuffer it keeps the
+                    // first maxBuffer bytes and reads no more.
+                    let held = &mut out.bytes[usize::from(*slot) - 1];
+                    if out.exceeded.is_none() {
+                        held.extend_from_slice(&chunk);
+                        if held.len() as u64 > out.max {
+                            held.truncate(out.max as usize);
+                            out.exceeded = Some(*slot);
+                        }
+                    }
                 }
             }
             Effect::StreamClosed { parent, child } => {
@@ -753,7 +779,12 @@ impl NodeState {
                 .map(|l| l.trim_end_matches('\n').to_string())
                 .unwrap_or_default()
         };
-        let args = vec![error, text(&output[0]), text(&output[1])];
+        // Past maxBuffer the error is node's, whatever the child's end.
+        let error = match output.exceeded {
+            Some(_) => format!("\"{MAX_BUFFER_CODE}\""),
+            None => error,
+        };
+        let args = vec![error, text(&output.bytes[0]), text(&output.bytes[1])];
         vec![self.emit(parent, child, NodeEventName::Callback, args)]
     }
 
@@ -795,6 +826,11 @@ impl NodeProc {
         }
     }
 }
+
+/// The code of the RangeError exec's callback gets when a stream went past
+/// maxBuffer (its message: "stdout maxBuffer length exceeded"; node 20 sets
+/// only `code` and `cmd` on it, no `killed` or `signal`).
+pub const MAX_BUFFER_CODE: &str = "ERR_CHILD_PROCESS_STDIO_MAXBUFFER";
 
 /// The error exec's callback gets, as its code: null after exit 0, the
 /// exit code, or the signal's name (its code is null then).

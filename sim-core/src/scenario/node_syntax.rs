@@ -94,7 +94,8 @@ pub enum NodeStmt {
     /// `const CHILD = child_process.spawn(COMMAND[, ARGS][, OPTIONS])`:
     /// CHILD names the child object and the child process, which runs
     /// COMMAND (no shell). ARGS is an array of strings; OPTIONS an object
-    /// whose only property read is `stdio`.
+    /// whose only property read is `stdio` (spawn) or `maxBuffer` (exec,
+    /// execFile).
     Spawn {
         /// Which function: spawn, exec (a shell command line) or execFile.
         via: Via,
@@ -216,6 +217,10 @@ impl Via {
 /// The program `exec` runs its command line with.
 pub const SHELL: &str = "/bin/sh";
 
+/// exec's and execFile's default maxBuffer: 1024 * 1024 bytes
+/// (lib/child_process.js, `MAX_BUFFER`).
+pub const DEFAULT_MAX_BUFFER: u64 = 1024 * 1024;
+
 /// The names of the stdio slots, as node names a child object's streams.
 pub const STDIO_NAMES: [&str; 3] = ["stdin", "stdout", "stderr"];
 
@@ -249,6 +254,19 @@ impl NodeStmt {
             _ => {}
         }
         slots
+    }
+
+    /// exec's or execFile's maxBuffer (parsed and checked already): past
+    /// it node kills the child. 1 MiB when not given.
+    pub fn max_buffer(options: &Option<Box<NodeValue>>) -> u64 {
+        let given = match options.as_ref().map(|o| &o.value) {
+            Some(JsValue::Object(o)) => o
+                .entries()
+                .find(|(k, _)| *k == "maxBuffer")
+                .and_then(|(_, v)| max_buffer_of(v)),
+            _ => None,
+        };
+        given.unwrap_or(DEFAULT_MAX_BUFFER)
     }
 
     /// A spawn's command, as written in its string.
@@ -729,7 +747,8 @@ pub(super) fn parse_statement(
 /// `(COMMAND[, ARGS][, OPTIONS])` of `child_process.spawn`, checked as
 /// node checks them: a command string, an array of strings, an object
 /// whose `stdio` is a word or an array of words (at most 3: the model
-/// has slots 0 to 2 only, and 'ipc' belongs to fork here).
+/// has slots 0 to 2 only, and 'ipc' belongs to fork here); exec's and
+/// execFile's options hold `maxBuffer` only, and exec takes no ARGS.
 fn spawn(js: &mut Js<'_>, child: Name, via: Via) -> Result<NodeStmt, ScenarioError> {
     let wrong = |value: &NodeValue, expected: &str| {
         ScenarioError::new(
@@ -756,14 +775,10 @@ fn spawn(js: &mut Js<'_>, child: Name, via: Via) -> Result<NodeStmt, ScenarioErr
     while js.peek_is(",") {
         js.at += 1;
         let value = js.value()?;
-        if via != Via::Spawn && !matches!(value.value, JsValue::Array(_)) || via == Via::Exec {
+        if via == Via::Exec && (!matches!(value.value, JsValue::Object(_)) || options.is_some()) {
             return Err(wrong(
                 &value,
-                &format!(
-                    "{} (the model reads no option of {}(), and exec takes its arguments in the command line)",
-                    if via == Via::Exec { "\")\"" } else { "the arguments as an array of strings, or \")\"" },
-                    via.function()
-                ),
+                "the options, such as {maxBuffer: 1024}, or \")\" (exec takes its arguments in the command line)",
             ));
         }
         match (&value.value, &args, &options) {
@@ -776,13 +791,19 @@ fn spawn(js: &mut Js<'_>, child: Name, via: Via) -> Result<NodeStmt, ScenarioErr
                 }
                 args = Some(Box::new(value));
             }
+            (JsValue::Object(_), _, None) if via.buffers() => {
+                if let Err(expected) = buffer_options(&value.value) {
+                    return Err(wrong(&value, expected));
+                }
+                options = Some(Box::new(value));
+            }
             (JsValue::Object(o), _, None) => {
                 for (key, v) in o.entries() {
                     if key != "stdio" {
                         return Err(wrong(
                             &value,
                             &format!(
-                                "options with stdio only (the model reads no option \"{key}\")"
+                                "options with stdio only (the model reads no option \"{key}\" of spawn())"
                             ),
                         ));
                     }
@@ -819,6 +840,37 @@ fn spawn(js: &mut Js<'_>, child: Name, via: Via) -> Result<NodeStmt, ScenarioErr
         args,
         options,
     })
+}
+
+/// Checks exec's and execFile's options: `maxBuffer` is the one the model
+/// reads, a whole number of bytes (node takes any number 0 or more; the
+/// model counts bytes). The error says what was expected.
+fn buffer_options(options: &JsValue) -> Result<(), &'static str> {
+    let JsValue::Object(o) = options else {
+        return Err("the options as an object, such as {maxBuffer: 1024}");
+    };
+    for (key, v) in o.entries() {
+        if key != "maxBuffer" {
+            return Err("options with maxBuffer only (the model reads no other option of exec() or execFile())");
+        }
+        if max_buffer_of(v).is_none() {
+            return Err(
+                "maxBuffer as a whole number of bytes, 0 or more, such as {maxBuffer: 1024}",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A maxBuffer value the model takes: a whole number of bytes from 0 to
+/// 2^53 (a safe integer).
+fn max_buffer_of(value: &JsValue) -> Option<u64> {
+    match value {
+        JsValue::Number(n) if *n >= 0.0 && n.fract() == 0.0 && *n <= 9_007_199_254_740_992.0 => {
+            Some(*n as u64)
+        }
+        _ => None,
+    }
 }
 
 /// The child object a method is called on, which names a process.

@@ -94,15 +94,16 @@ exports.spawn = function spawn(command, args, options, child) {
 
 // exec and execFile: their callback told as a 'callback' event, (error,
 // stdout, stderr), the error as its code (or its signal when the code is
-// null: a killed child), as the model tells it.
-exports.exec = function exec(via, command, args, child) {
+// null: a killed child), as the model tells it. Past maxBuffer the error is
+// a RangeError whose code is ERR_CHILD_PROCESS_STDIO_MAXBUFFER.
+exports.exec = function exec(via, command, args, options, child) {
   const callback = (err, stdout, stderr) => {
     const error = err ? JSON.stringify(err.code ?? err.signal ?? null) : 'null';
     say({ event: 'callback', object: child, args: [error, JSON.stringify(stdout), JSON.stringify(stderr)] });
   };
   objects[child] = via === 'exec'
-    ? child_process.exec(command, callback)
-    : child_process.execFile(command, args, callback);
+    ? child_process.exec(command, options, callback)
+    : child_process.execFile(command, args, options, callback);
   watch(child, objects[child], ['spawn', 'exit', 'close', 'error']);
 };
 

@@ -233,10 +233,11 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                                 js_string(&child.text)
                             ),
                             _ => format!(
-                                "h.exec({}, {}, {}, {})",
+                                "h.exec({}, {}, {}, {}, {})",
                                 js_string(via.function()),
                                 command.value.to_js(),
                                 value(args, "[]"),
+                                value(options, "{}"),
                                 js_string(&child.text)
                             ),
                         };

@@ -8,6 +8,7 @@ mod advanced;
 mod channel;
 mod json;
 mod literal;
+mod max_buffer;
 mod spawn;
 mod statements;
 mod workers;
