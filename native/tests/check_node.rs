@@ -650,3 +650,44 @@ fn exec_past_max_buffer_agrees_with_node_on_the_kill_the_error_and_the_cut_stdou
     assert_eq!(exec["syscalls"]["steps"], claimed, "{exec:#}");
     assert_eq!(code, 0, "{o:#}");
 }
+
+#[test]
+fn spawn_of_node_with_an_ipc_slot_agrees_with_node_both_ways_and_on_fd_0() {
+    // The channel on fd 3, after three pipes: messages both ways, exit.
+    let (code, o) = check(
+        "spawn-ipc",
+        "node main\n\
+         main: const w = child_process.spawn('node', ['w.js'], {stdio: ['pipe', 'pipe', 'pipe', 'ipc']})\n\
+         main: w.send('hi')\n\
+         w: process.send({got: 'hi'})\n\
+         w: process.exit(0)\n\
+         expect main events w spawn message disconnect exit close\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    every_kernel_step_was_found(&o);
+    assert_eq!(at_line(&o, 2)["syscalls"]["steps"], 22, "{o:#}");
+    let sent = at_line(&o, 4);
+    assert_eq!(sent["node_events"], sent["model_events"], "{sent:#}");
+    assert_eq!(names(&sent["node_events"]), ["message"], "{sent:#}");
+    assert_eq!(code, 0, "{o:#}");
+    // The channel on fd 0: libuv never closes it, so main's 'disconnect'
+    // comes only as w dies, on both sides.
+    let (code, o) = check(
+        "spawn-ipc-fd0",
+        "node main\n\
+         main: const w = child_process.spawn('node', ['./w.js'], {stdio: ['ipc', 'inherit', 'pipe']})\n\
+         w: process.disconnect()\n\
+         expect main events w spawn\n\
+         main: w.kill()\n\
+         expect main events w spawn disconnect exit close\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    every_kernel_step_was_found(&o);
+    let kill = at_line(&o, 5);
+    assert_eq!(
+        names(&kill["node_events"]),
+        ["disconnect", "exit", "close"],
+        "{kill:#}"
+    );
+    assert_eq!(code, 0, "{o:#}");
+}

@@ -150,6 +150,10 @@ pub(crate) enum Why {
     CloseChannel,
     /// `disconnect()`: the caller closes its end of the channel.
     Disconnect,
+    /// `process.disconnect()` in a child whose channel is its fd 0, 1 or
+    /// 2, or its loop's end of file there: libuv never closes those fds,
+    /// so nothing is closed ('disconnect' all the same).
+    KeepStdioChannel,
     /// `disconnect()` on a closed channel: node emits 'error'
     /// (ERR_IPC_DISCONNECTED) and closes nothing.
     AlreadyDisconnected,
@@ -442,7 +446,8 @@ pub(crate) fn is_program_exit(world: &World, stmt: &Statement) -> bool {
     spawned_program(world, &actor.text)
 }
 
-/// `const CHILD = child_process.fork(MODULE)` in `actor`.
+/// `const CHILD = child_process.fork(MODULE)` in `actor`: a spawn of node
+/// whose one socketpair is the 'ipc' slot's.
 fn fork(
     world: &World,
     plan: &mut Plan,
@@ -453,18 +458,8 @@ fn fork(
 ) {
     let parent = actor.text.as_str();
     let c = child.text.as_str();
-    let (ipc, err) = (channel(c), error_pipe(c));
-    let pair = plan.name(&ipc);
-    plan.op(
-        parent,
-        Op::Socketpair {
-            pair,
-            dgram: false,
-            cloexec: true,
-        },
-        Why::IpcSocketpair,
-        Effect::None,
-    );
+    let pairs = [Pair::Channel];
+    socketpairs(plan, parent, c, &pairs);
     uv_spawn(
         world,
         plan,
@@ -474,19 +469,93 @@ fn fork(
         Effect::Forked {
             parent: parent.into(),
             child: c.into(),
-            channel: Some(ipc.as_str().into()),
+            channel: Some(channel(c).into()),
             stdio: [Stdio::Inherit; 3],
             buffers: None,
             advanced,
         },
     );
-    let end = plan.end(&ipc, Which::Sock(Side::One));
-    plan.op(
-        c,
-        Op::Cloexec { end, on: false },
-        Why::PlaceChannel,
-        Effect::None,
-    );
+    place(plan, c, &pairs);
+    exec_node(plan, parent, c, &pairs, false);
+}
+
+/// A socketpair uv_spawn makes for a child: a 'pipe' stdio slot's (0 to
+/// 2), or the 'ipc' slot's, the channel. They are made, placed and closed
+/// in slot order (strace: socketpair for fds 0 to 3, dup2 onto 0 to 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Pair {
+    Stdio(u8),
+    Channel,
+}
+
+impl Pair {
+    fn object(self, child: &str) -> String {
+        match self {
+            Pair::Stdio(slot) => stdio_pair(child, usize::from(slot)),
+            Pair::Channel => channel(child),
+        }
+    }
+}
+
+/// uv_spawn's socketpairs (AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC), before
+/// the error pipe.
+pub(super) fn socketpairs(plan: &mut Plan, parent: &str, child: &str, pairs: &[Pair]) {
+    for &p in pairs {
+        let pair = plan.name(&p.object(child));
+        let why = match p {
+            Pair::Stdio(slot) => Why::StdioSocketpair(slot),
+            Pair::Channel => Why::IpcSocketpair,
+        };
+        plan.op(
+            parent,
+            Op::Socketpair {
+                pair,
+                dgram: false,
+                cloexec: true,
+            },
+            why,
+            Effect::None,
+        );
+    }
+}
+
+/// The child places each socket end on its slot before exec (dup2, not in
+/// the language: the end is kept over exec under its own number).
+pub(super) fn place(plan: &mut Plan, child: &str, pairs: &[Pair]) {
+    for &p in pairs {
+        let end = plan.end(&p.object(child), Which::Sock(Side::One));
+        let why = match p {
+            Pair::Stdio(slot) => Why::PlaceStdio(slot),
+            Pair::Channel => Why::PlaceChannel,
+        };
+        plan.op(child, Op::Cloexec { end, on: false }, why, Effect::None);
+    }
+}
+
+/// Once the child's exec has returned control, the parent closes the
+/// child's socket ends.
+pub(super) fn close_child_ends(plan: &mut Plan, parent: &str, child: &str, pairs: &[Pair]) {
+    for &p in pairs {
+        let end = plan.end(&p.object(child), Which::Sock(Side::One));
+        let why = match p {
+            Pair::Stdio(slot) => Why::CloseChildStdio(slot),
+            Pair::Channel => Why::CloseChildEnd,
+        };
+        plan.op(parent, Op::Close { end }, why, Effect::None);
+    }
+}
+
+/// The child execs node (fork(), or spawn() of node with an 'ipc' slot):
+/// 'spawn'; the parent closes the error pipe and the child's ends; the new
+/// node marks its channel close-on-exec and makes its signal pipe.
+/// `channel_on_stdio`: the channel is the child's fd 0, 1 or 2.
+pub(super) fn exec_node(
+    plan: &mut Plan,
+    parent: &str,
+    c: &str,
+    pairs: &[Pair],
+    channel_on_stdio: bool,
+) {
     plan.op(
         c,
         Op::Exec {
@@ -497,16 +566,16 @@ fn fork(
             parent: parent.into(),
             child: c.into(),
             signal_pipe: signal_pipe(c).into(),
+            channel_on_stdio,
         },
     );
-    let end = plan.end(&err, Which::Pipe(PipeEnd::Read));
+    let end = plan.end(&error_pipe(c), Which::Pipe(PipeEnd::Read));
     plan.op(parent, Op::Close { end }, Why::CloseErrorRead, Effect::None);
-    let end = plan.end(&ipc, Which::Sock(Side::One));
-    plan.op(parent, Op::Close { end }, Why::CloseChildEnd, Effect::None);
+    close_child_ends(plan, parent, c, pairs);
     // The new node marks its channel fd close-on-exec early in its start,
     // before its loop makes its signal pipe (node 20's strace:
     // fcntl(3, F_SETFD, FD_CLOEXEC), then pipe2).
-    let end = plan.end(&ipc, Which::Sock(Side::One));
+    let end = plan.end(&channel(c), Which::Sock(Side::One));
     plan.op(
         c,
         Op::Cloexec { end, on: true },

@@ -15,8 +15,8 @@
 //! would be.
 
 use super::expand::{
-    error_pipe, signal_pipe, stdio_pair, Plan, Why, CHANNEL_READ, ERROR_READ, SIGNAL_MESSAGE,
-    SIGNAL_READ,
+    channel, close_child_ends, error_pipe, exec_node, place, signal_pipe, socketpairs, stdio_pair,
+    Pair, Plan, Why, CHANNEL_READ, ERROR_READ, SIGNAL_MESSAGE, SIGNAL_READ,
 };
 use super::state::Effect;
 use crate::ipc::end_name::Which;
@@ -33,6 +33,12 @@ use crate::world::{Object, World};
 const ON_PATH: [&str; 12] = [
     "sh", "echo", "cat", "true", "false", "ls", "sleep", "yes", "head", "printf", "env", "node",
 ];
+
+/// Whether `command` is node (by name, or under /bin or /usr/bin): a
+/// spawn with an 'ipc' slot runs only node here.
+pub(crate) fn is_node(command: &str) -> bool {
+    program_exists(command) && command.rsplit('/').next() == Some("node")
+}
 
 /// The directories a command may be named in by its full path.
 const BIN_DIRS: [&str; 2] = ["/bin/", "/usr/bin/"];
@@ -79,23 +85,24 @@ pub(super) fn spawn(
     };
     let parent = actor.text.as_str();
     let c = child.text.as_str();
-    let err = error_pipe(c);
     let piped: Vec<usize> = (0..3).filter(|&slot| stdio[slot] == Stdio::Pipe).collect();
-    // libuv makes one socketpair(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC) per
-    // 'pipe' slot, in slot order, before the error pipe (strace).
-    for &slot in &piped {
-        let pair = plan.name(&stdio_pair(c, slot));
-        plan.op(
-            parent,
-            Op::Socketpair {
-                pair,
-                dgram: false,
-                cloexec: true,
+    // An 'ipc' slot (spawn of node only) makes the child a node with a
+    // channel, as fork()'s; its socketpair comes in slot order with the
+    // 'pipe' slots' (strace: socketpair for fds 0, 1, 2, then 3).
+    let ipc = match via {
+        Via::Spawn => NodeStmt::ipc_slot(options),
+        Via::Exec | Via::ExecFile => None,
+    };
+    let pairs: Vec<Pair> = (0..4u8)
+        .filter_map(
+            |slot| match (Some(slot) == ipc, piped.contains(&usize::from(slot))) {
+                (true, _) => Some(Pair::Channel),
+                (false, true) => Some(Pair::Stdio(slot)),
+                (false, false) => None,
             },
-            Why::StdioSocketpair(slot as u8),
-            Effect::None,
-        );
-    }
+        )
+        .collect();
+    socketpairs(plan, parent, c, &pairs);
     super::expand::uv_spawn(
         world,
         plan,
@@ -105,7 +112,7 @@ pub(super) fn spawn(
         Effect::Forked {
             parent: parent.into(),
             child: c.into(),
-            channel: None,
+            channel: ipc.map(|_| channel(c).into()),
             stdio,
             buffers: via.buffers().then(|| NodeStmt::max_buffer(options)),
             advanced: false,
@@ -114,14 +121,10 @@ pub(super) fn spawn(
     // The child dup2()s each socket end onto its slot (strace: dup2(20, 0)),
     // keeps an inherited fd (fcntl(F_SETFD, 0)) and opens /dev/null for
     // 'ignore', all before execvp: even a failing exec has done this.
-    for &slot in &piped {
-        let end = plan.end(&stdio_pair(c, slot), Which::Sock(Side::One));
-        plan.op(
-            c,
-            Op::Cloexec { end, on: false },
-            Why::PlaceStdio(slot as u8),
-            Effect::None,
-        );
+    place(plan, c, &pairs);
+    if let Some(slot) = ipc {
+        exec_node(plan, parent, c, &pairs, slot < 3);
+        return;
     }
     if program_exists(command) {
         plan.op(
@@ -138,17 +141,9 @@ pub(super) fn spawn(
                 child: c.into(),
             },
         );
-        let end = plan.end(&err, Which::Pipe(PipeEnd::Read));
+        let end = plan.end(&error_pipe(c), Which::Pipe(PipeEnd::Read));
         plan.op(parent, Op::Close { end }, Why::CloseErrorRead, Effect::None);
-        for &slot in &piped {
-            let end = plan.end(&stdio_pair(c, slot), Which::Sock(Side::One));
-            plan.op(
-                parent,
-                Op::Close { end },
-                Why::CloseChildStdio(slot as u8),
-                Effect::None,
-            );
-        }
+        close_child_ends(plan, parent, c, &pairs);
     } else {
         failed_exec(world, plan, parent, c, command, &piped, via.buffers());
     }

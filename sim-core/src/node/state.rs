@@ -150,6 +150,11 @@ pub struct NodeProc {
     pub parent_connected: bool,
     /// What its `process` object emitted.
     pub process_events: EventLog,
+    /// Whether its channel is one of its fds 0 to 2 (spawn's 'ipc' slot
+    /// there): libuv never closes those (uv__stream_close), so its
+    /// disconnect() closes nothing and its parent reads end of file only
+    /// when it dies (measured on node 20).
+    pub channel_on_stdio: bool,
 }
 
 /// The bytes written into one direction of a channel and not yet read,
@@ -254,6 +259,8 @@ pub(crate) enum Effect {
         parent: Arc<str>,
         child: Arc<str>,
         signal_pipe: Arc<str>,
+        /// Its channel is on fd 0, 1 or 2 (`NodeProc::channel_on_stdio`).
+        channel_on_stdio: bool,
     },
     /// `writer`'s `send()` wrote `bytes` into `channel`, toward side `to`
     /// (as much of them as its kernel step moved).
@@ -393,8 +400,10 @@ impl NodeState {
                 process,
                 signal_pipe,
             } => {
-                Arc::make_mut(&mut world.node.procs)
-                    .insert(process.clone(), NodeProc::new(signal_pipe.clone(), None));
+                Arc::make_mut(&mut world.node.procs).insert(
+                    process.clone(),
+                    NodeProc::new(signal_pipe.clone(), None, false),
+                );
             }
             Effect::WatchSigchld { process } => {
                 if let Some(p) = Arc::make_mut(&mut world.node.procs).get_mut(process) {
@@ -520,6 +529,7 @@ impl NodeState {
                 parent,
                 child,
                 signal_pipe,
+                channel_on_stdio,
             } => {
                 let channel = world
                     .node
@@ -527,8 +537,10 @@ impl NodeState {
                     .get(parent)
                     .and_then(|p| p.children.get(child))
                     .and_then(|c| c.channel.clone());
-                Arc::make_mut(&mut world.node.procs)
-                    .insert(child.clone(), NodeProc::new(signal_pipe.clone(), channel));
+                Arc::make_mut(&mut world.node.procs).insert(
+                    child.clone(),
+                    NodeProc::new(signal_pipe.clone(), channel, *channel_on_stdio),
+                );
                 if result_of(world, parent) == Some(OpResult::Value(0)) {
                     events.push(world.node.emit(parent, child, NodeEventName::Spawn, vec![]));
                 }
@@ -815,7 +827,11 @@ impl NodeState {
 }
 
 impl NodeProc {
-    fn new(signal_pipe: Arc<str>, parent_channel: Option<Arc<str>>) -> NodeProc {
+    fn new(
+        signal_pipe: Arc<str>,
+        parent_channel: Option<Arc<str>>,
+        channel_on_stdio: bool,
+    ) -> NodeProc {
         NodeProc {
             signal_pipe,
             watching_sigchld: false,
@@ -823,6 +839,7 @@ impl NodeProc {
             parent_connected: parent_channel.is_some(),
             parent_channel,
             process_events: EventLog::new(),
+            channel_on_stdio,
         }
     }
 }

@@ -168,6 +168,10 @@ pub enum Stdio {
     Inherit,
     /// /dev/null, opened by the child.
     Ignore,
+    /// The IPC channel, in this slot instead of a stream (`'ipc'`: at most
+    /// one, in any slot; NODE_CHANNEL_FD is its number). A 4th slot, fd 3,
+    /// can only be the channel: `NodeStmt::ipc_slot` says where it is.
+    Ipc,
 }
 
 impl Stdio {
@@ -177,11 +181,12 @@ impl Stdio {
             Stdio::Pipe => "pipe",
             Stdio::Inherit => "inherit",
             Stdio::Ignore => "ignore",
+            Stdio::Ipc => "ipc",
         }
     }
 
     fn from_word(word: &str) -> Option<Stdio> {
-        [Stdio::Pipe, Stdio::Inherit, Stdio::Ignore]
+        [Stdio::Pipe, Stdio::Inherit, Stdio::Ignore, Stdio::Ipc]
             .into_iter()
             .find(|s| s.word() == word)
     }
@@ -236,11 +241,7 @@ impl NodeStmt {
     /// `'pipe'` for each slot not given.
     pub fn stdio(options: &Option<Box<NodeValue>>) -> [Stdio; 3] {
         let mut slots = [Stdio::Pipe; 3];
-        let stdio = match options.as_ref().map(|o| &o.value) {
-            Some(JsValue::Object(o)) => o.entries().find(|(k, _)| *k == "stdio").map(|(_, v)| v),
-            _ => None,
-        };
-        match stdio {
+        match stdio_of(options) {
             Some(JsValue::String(word)) => {
                 slots = [Stdio::from_word(word).unwrap_or(Stdio::Pipe); 3];
             }
@@ -269,6 +270,18 @@ impl NodeStmt {
         given.unwrap_or(DEFAULT_MAX_BUFFER)
     }
 
+    /// The slot of a spawn's 'ipc' stdio entry (0 to 3), if it has one:
+    /// the child is then a node with a channel, as fork()'s is.
+    pub fn ipc_slot(options: &Option<Box<NodeValue>>) -> Option<u8> {
+        match stdio_of(options) {
+            Some(JsValue::Array(items)) => items
+                .iter()
+                .position(|i| matches!(i, JsValue::String(s) if s == "ipc"))
+                .map(|at| at as u8),
+            _ => None,
+        }
+    }
+
     /// A spawn's command, as written in its string.
     pub fn command_of(command: &NodeValue) -> &str {
         match &command.value {
@@ -292,6 +305,14 @@ impl NodeStmt {
             .as_ref()
             .and_then(|s| signal_of(&s.value))
             .unwrap_or(Signal::SIGTERM)
+    }
+}
+
+/// The `stdio` entry of a spawn's options.
+fn stdio_of(options: &Option<Box<NodeValue>>) -> Option<&JsValue> {
+    match options.as_ref().map(|o| &o.value) {
+        Some(JsValue::Object(o)) => o.entries().find(|(k, _)| *k == "stdio").map(|(_, v)| v),
+        _ => None,
     }
 }
 
@@ -807,19 +828,8 @@ fn spawn(js: &mut Js<'_>, child: Name, via: Via) -> Result<NodeStmt, ScenarioErr
                             ),
                         ));
                     }
-                    let words: Vec<&JsValue> = match v {
-                        JsValue::Array(items) if items.len() <= 3 => items.iter().collect(),
-                        JsValue::String(_) => vec![v],
-                        _ => vec![&JsValue::Null],
-                    };
-                    let known = words
-                        .iter()
-                        .all(|w| matches!(w, JsValue::String(s) if Stdio::from_word(s).is_some()));
-                    if !known {
-                        return Err(wrong(
-                            &value,
-                            "stdio as 'pipe', 'inherit' or 'ignore', or an array of at most 3 of them ('ipc' is fork()'s here)",
-                        ));
+                    if let Err(expected) = stdio_words(v, NodeStmt::command_of(&command)) {
+                        return Err(wrong(&value, expected));
                     }
                 }
                 options = Some(Box::new(value));
@@ -840,6 +850,42 @@ fn spawn(js: &mut Js<'_>, child: Name, via: Via) -> Result<NodeStmt, ScenarioErr
         args,
         options,
     })
+}
+
+/// Checks spawn's `stdio`: a word for all three slots, or an array of up
+/// to 3 words, or 4 when the 4th is the channel; at most one 'ipc', and
+/// only for node (the child is then a node with a channel, as fork()'s;
+/// the model runs no other program that reads a channel). The error says
+/// what was expected.
+fn stdio_words(stdio: &JsValue, command: &str) -> Result<(), &'static str> {
+    let words: Vec<&str> = match stdio {
+        JsValue::String(s) if s != "ipc" => vec![s.as_str()],
+        JsValue::Array(items) if items.len() <= 4 => items
+            .iter()
+            .map(|i| match i {
+                JsValue::String(s) => s.as_str(),
+                _ => "",
+            })
+            .collect(),
+        _ => vec![""],
+    };
+    if words.iter().any(|w| Stdio::from_word(w).is_none()) {
+        return Err("stdio as 'pipe', 'inherit' or 'ignore', or an array of them for fds 0 to 2, with at most one 'ipc' (fd 3 only 'ipc')");
+    }
+    let ipc = words.iter().filter(|w| **w == "ipc").count();
+    if ipc > 1 {
+        return Err("stdio with at most one 'ipc' slot (node: \"Child process can have only one IPC pipe\")");
+    }
+    if words.len() == 4 && words[3] != "ipc" {
+        return Err(
+            "stdio whose 4th slot (fd 3) is 'ipc', the one the model has beyond fds 0 to 2",
+        );
+    }
+    let node = crate::node::spawn::is_node(command);
+    if ipc == 1 && !node {
+        return Err("stdio with 'ipc' only for node (spawn('node', ['w.js'], ...)): the model runs no other program that reads a channel");
+    }
+    Ok(())
 }
 
 /// Checks exec's and execFile's options: `maxBuffer` is the one the model

@@ -92,6 +92,20 @@ exports.spawn = function spawn(command, args, options, child) {
   watch(child, objects[child], ['spawn', 'exit', 'close', 'error']);
 };
 
+// spawn() of node with an 'ipc' slot: a node child with a channel, as
+// fork()'s, which learns its scenario name as a forked child does.
+exports.spawnNode = function spawnNode(command, args, options, child) {
+  process.env.FORKSCOPE_NODE_NAME = child;
+  try {
+    objects[child] = child_process.spawn(command, args, options);
+  } finally {
+    process.env.FORKSCOPE_NODE_NAME = name;
+  }
+  watch(child, objects[child], [
+    'spawn', 'message', 'internalMessage', 'exit', 'disconnect', 'close', 'error',
+  ]);
+};
+
 // exec and execFile: their callback told as a 'callback' event, (error,
 // stdout, stderr), the error as its code (or its signal when the code is
 // null: a killed child), as the model tells it. Past maxBuffer the error is

@@ -79,6 +79,9 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
         Why::Disconnect => format!(
             "disconnect() in {actor} closes its end of the channel; node emits 'disconnect' on the next tick."
         ),
+        Why::KeepStdioChannel => format!(
+            "{actor}'s channel is one of its fds 0 to 2, which libuv never closes (uv__stream_close): node emits 'disconnect' and closes nothing, so its parent reads end of file only when {actor} dies (node 20, measured)."
+        ),
         Why::AlreadyDisconnected => "The channel is closed already: disconnect() emits 'error' (ERR_IPC_DISCONNECTED) and closes nothing.".to_string(),
         Why::ReadParentEof => format!(
             "{actor}'s loop reads the channel: its parent's end is closed (it disconnected or died), so it reads end of file."

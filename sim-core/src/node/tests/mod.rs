@@ -10,6 +10,7 @@ mod json;
 mod literal;
 mod max_buffer;
 mod spawn;
+mod spawn_ipc;
 mod statements;
 mod workers;
 

@@ -63,7 +63,7 @@ fn a_spawn_that_does_not_parse_names_its_line_and_column() {
         (
             "main: const c = child_process.spawn('ls', {stdio: ['pipe', 'ipc']})",
             43,
-            "'ipc' is fork()'s here",
+            "'ipc' only for node",
         ),
         (
             "main: const c = child_process.spawn('ls', {}, [])",
