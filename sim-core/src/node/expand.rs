@@ -136,9 +136,6 @@ pub(crate) enum Why {
     ReadOutput(u8),
     /// The parent closes a stdout or stderr stream at its end of file.
     CloseOutput(u8),
-    /// The exit callback flushes a stream whose bytes node held, which
-    /// ends it: the parent closes it.
-    FlushOutput(u8),
     /// exec's error handler destroys a failed child's stdout or stderr.
     DestroyOutput(u8),
     /// A read of stdout (1) or stderr (2) took exec's buffer past
@@ -387,7 +384,7 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                 true => 1,
                 false => 2,
             };
-            super::spawn::past_max_buffer(world, &mut plan, &actor.text, slot, text.len() as u64);
+            super::spawn::read_written(world, &mut plan, &actor.text, slot, text.len() as u64);
         }
         _ => {}
     }
@@ -960,10 +957,9 @@ pub(super) fn after_death(world: &World, plan: &mut Plan, child: &str, outputs: 
     }
     // So do the ends of file of its stdout and stderr (strace: read 0,
     // close, for each, before the signal pipe is read).
-    let deferred = match outputs {
-        true => super::spawn::read_outputs_to_eof(world, plan, &parent, child, &object.stdio),
-        false => Vec::new(),
-    };
+    if outputs {
+        super::spawn::read_outputs_to_eof(plan, &parent, child, &object.stdio);
+    }
     let end = plan.end(&sig, Which::Pipe(PipeEnd::Read));
     plan.op(
         &parent,
@@ -1000,7 +996,7 @@ pub(super) fn after_death(world: &World, plan: &mut Plan, child: &str, outputs: 
     }
     // The exit callback destroys stdin before it emits 'exit' (strace:
     // the close after wait4), so 'close' can follow it.
-    super::spawn::close_stdin(plan, &parent, child, &object.stdio, &deferred);
+    super::spawn::close_stdin(plan, &parent, child, &object.stdio);
     for step in &mut plan.steps[first..] {
         step.guard = Guard::Dead(child.into());
     }

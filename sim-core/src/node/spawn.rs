@@ -20,12 +20,11 @@ use super::expand::{
 };
 use super::state::Effect;
 use crate::ipc::end_name::Which;
-use crate::ipc::fd::EndRef;
 use crate::ipc::pipe::PipeEnd;
 use crate::ipc::socket::Side;
 use crate::scenario::ast::{Name, Op, Payload};
 use crate::scenario::node_syntax::{NodeStmt, NodeValue, Stdio, Via, SHELL};
-use crate::world::{Object, World};
+use crate::world::World;
 
 /// The programs the model takes to be on PATH: POSIX utilities every
 /// Linux has, and node. Any other command is missing (ENOENT), as
@@ -255,7 +254,7 @@ fn failed_exec(
         }
     } else {
         // A failed spawn's streams hold nothing: each reads end of file.
-        read_outputs_to_eof(world, plan, parent, c, &stdio);
+        read_outputs_to_eof(plan, parent, c, &stdio);
     }
     // The loop reads the handler's message; no waitpid follows, since a
     // failed spawn never joined the loop's process queue (strace).
@@ -273,59 +272,72 @@ fn failed_exec(
 }
 
 /// The parent's loop reads the child's stdout and stderr streams ('pipe'
-/// slots; libuv reads up to 64 KiB) before its signal watcher runs. A
-/// stream with nothing queued reads end of file and is closed at once; one
-/// with bytes queued is read, and node keeps them in the stream's buffer
-/// (no 'data' listener here), so the stream ends only when the exit
-/// callback flushes it: its close comes after 'exit' (strace, node 20:
-/// read(21, "hi\n") before wait4, close(21) after it). Returns those slots.
-pub(super) fn read_outputs_to_eof(
-    world: &World,
-    plan: &mut Plan,
-    parent: &str,
-    child: &str,
-    stdio: &[Stdio; 3],
-) -> Vec<u8> {
-    let mut deferred = Vec::new();
+/// slots; libuv reads up to 64 KiB) before its signal watcher runs, and
+/// closes each at its end of file ('end' on a spawn's stream). What is
+/// still queued comes in the same read: libuv takes a short read with
+/// POLLHUP for the end (strace, node 20: read(21, "hi\n"), close(21)).
+pub(super) fn read_outputs_to_eof(plan: &mut Plan, parent: &str, child: &str, stdio: &[Stdio; 3]) {
     for slot in [1u8, 2] {
-        if stdio[usize::from(slot)] != Stdio::Pipe {
-            continue;
+        if stdio[usize::from(slot)] == Stdio::Pipe {
+            read_output(plan, parent, child, slot);
+            close_output(plan, parent, child, slot, Why::CloseOutput(slot));
         }
-        let pair = stdio_pair(child, usize::from(slot));
-        let queued = match world.object(&pair) {
-            Some(Object::Socks(id)) => world.queued(EndRef::Sock(id, Side::Zero)),
-            _ => 0,
-        };
-        let end = plan.end(&pair, Which::Sock(Side::Zero));
-        plan.op(
-            parent,
-            Op::Recv {
-                end,
-                max: CHANNEL_READ,
-                nonblock: false,
-            },
-            Why::ReadOutput(slot),
-            Effect::ReadOutput {
-                parent: parent.into(),
-                child: child.into(),
-                channel: pair.as_str().into(),
-                slot,
-            },
-        );
-        // exec's own 'data' listeners take what was read: the stream
-        // ends at once (libuv: a short read and POLLHUP are end of file).
-        let buffers = world
-            .node()
-            .proc(parent)
-            .and_then(|p| p.children.get(child))
-            .is_some_and(|c| c.output.is_some());
-        if queued > 0 && !buffers {
-            deferred.push(slot);
-            continue;
-        }
-        close_output(plan, parent, child, slot, Why::CloseOutput(slot));
     }
-    deferred
+}
+
+/// A spawned program wrote `written` bytes on its stdout or stderr
+/// (`slot`). A spawn()'s stream is read as it comes: the parent's loop
+/// reads what is queued, 64 KiB at a time, and the stream emits 'data'
+/// with each chunk (the model's streams have a 'data' listener, as
+/// `forkscope check --node`'s harness has). On the kernel, writes that
+/// come before the loop reads are one read (a race with the scheduler:
+/// scenarios that check --node holds to node have one write per stream
+/// between the loop's turns, and a program that waits after writing, so
+/// that its end of file is a read of its own). exec's and execFile's
+/// output is read past maxBuffer only (`past_max_buffer`).
+pub(super) fn read_written(world: &World, plan: &mut Plan, child: &str, slot: u8, written: u64) {
+    let Some(pid) = world.pid_of(child) else {
+        return;
+    };
+    let parent_pid = world.proc(pid).parent;
+    let parent = world.name_of(parent_pid).to_string();
+    let object = world
+        .node()
+        .proc(&parent)
+        .and_then(|p| p.children.get(child));
+    if world.proc(parent_pid).state.is_dead() || object.is_none() {
+        return;
+    }
+    if object.is_some_and(|c| c.output.is_some()) {
+        return past_max_buffer(world, plan, child, slot, written);
+    }
+    let pair = stdio_pair(child, usize::from(slot));
+    let queued = world.node().unread(&pair, 0).len() as u64 + written;
+    for _ in 0..queued.div_ceil(CHANNEL_READ) {
+        read_output(plan, &parent, child, slot);
+    }
+}
+
+/// The parent's loop reads a child's stdout (1) or stderr (2), up to 64
+/// KiB.
+fn read_output(plan: &mut Plan, parent: &str, child: &str, slot: u8) {
+    let pair = stdio_pair(child, usize::from(slot));
+    let end = plan.end(&pair, Which::Sock(Side::Zero));
+    plan.op(
+        parent,
+        Op::Recv {
+            end,
+            max: CHANNEL_READ,
+            nonblock: false,
+        },
+        Why::ReadOutput(slot),
+        Effect::ReadOutput {
+            parent: parent.into(),
+            child: child.into(),
+            channel: pair.as_str().into(),
+            slot,
+        },
+    );
 }
 
 /// A program spawned by exec or execFile wrote `written` bytes on its
@@ -346,7 +358,7 @@ pub(super) fn read_outputs_to_eof(
 /// kill (node 20 once gave 'exit' (1, null) for exec('yes', {maxBuffer:
 /// 4})), so a scenario has it wait after its write (`read x` in its shell
 /// line: node keeps its stdin open).
-pub(super) fn past_max_buffer(world: &World, plan: &mut Plan, child: &str, slot: u8, written: u64) {
+fn past_max_buffer(world: &World, plan: &mut Plan, child: &str, slot: u8, written: u64) {
     let Some(pid) = world.pid_of(child) else {
         return;
     };
@@ -379,23 +391,7 @@ pub(super) fn past_max_buffer(world: &World, plan: &mut Plan, child: &str, slot:
     for stream in [3 - slot, slot] {
         let mut read = 0;
         while read < queued(stream) && (stream != slot || held(slot) + read <= out.max) {
-            let pair = stdio_pair(child, usize::from(stream));
-            let end = plan.end(&pair, Which::Sock(Side::Zero));
-            plan.op(
-                &parent,
-                Op::Recv {
-                    end,
-                    max: CHANNEL_READ,
-                    nonblock: false,
-                },
-                Why::ReadOutput(stream),
-                Effect::ReadOutput {
-                    parent: parent.as_str().into(),
-                    child: child.into(),
-                    channel: pair.as_str().into(),
-                    slot: stream,
-                },
-            );
+            read_output(plan, &parent, child, stream);
             read += CHANNEL_READ.min(queued(stream) - read);
         }
     }
@@ -432,15 +428,8 @@ fn close_output(plan: &mut Plan, parent: &str, child: &str, slot: u8, why: Why) 
 }
 
 /// After 'exit' is due, node destroys the child's stdin stream (a 'pipe'
-/// slot 0): the parent closes its end; then the streams whose bytes it
-/// held (`deferred`) are flushed and closed.
-pub(super) fn close_stdin(
-    plan: &mut Plan,
-    parent: &str,
-    child: &str,
-    stdio: &[Stdio; 3],
-    deferred: &[u8],
-) {
+/// slot 0): the parent closes its end.
+pub(super) fn close_stdin(plan: &mut Plan, parent: &str, child: &str, stdio: &[Stdio; 3]) {
     if stdio[0] == Stdio::Pipe {
         let end = plan.end(&stdio_pair(child, 0), Which::Sock(Side::Zero));
         plan.op(
@@ -452,8 +441,5 @@ pub(super) fn close_stdin(
                 child: child.into(),
             },
         );
-    }
-    for &slot in deferred {
-        close_output(plan, parent, child, slot, Why::FlushOutput(slot));
     }
 }

@@ -17,7 +17,7 @@ use super::advanced::FrameReader;
 use super::json::JsonReader;
 use super::worker_state::{Arrival, Buffer, Views, WorkerThread};
 use crate::scenario::keyword::NodeEventName;
-use crate::scenario::node_syntax::Stdio;
+use crate::scenario::node_syntax::{Stdio, STDIO_NAMES};
 use crate::scenario::worker_syntax::ArrayKind;
 use crate::scenario::{ExitStatus, OpResult};
 use crate::world::World;
@@ -106,6 +106,9 @@ pub struct ChildObject {
     /// For exec and execFile: what node buffers for the callback.
     pub output: Option<Buffered>,
     pub events: EventLog,
+    /// What its stdout and stderr streams (`CHILD.stdout`, `CHILD.stderr`)
+    /// emitted: 'data' and 'end', for a spawn()'s 'pipe' slots.
+    pub streams: [EventLog; 2],
     /// How the child ended, once 'exit' was emitted.
     pub exit: Option<ExitStatus>,
     /// Whether the channel is still open in the parent.
@@ -369,7 +372,13 @@ impl NodeState {
         let proc = self.procs.get(process)?;
         match object {
             None => Some(&proc.process_events),
-            Some(child) => proc.children.get(child).map(|c| &c.events),
+            Some(object) => match stream_object(object) {
+                Some((child, slot)) => proc
+                    .children
+                    .get(child)
+                    .map(|c| &c.streams[usize::from(slot) - 1]),
+                None => proc.children.get(object).map(|c| &c.events),
+            },
         }
     }
 
@@ -450,6 +459,7 @@ impl NodeState {
                                 exceeded: None,
                             }),
                             events: EventLog::new(),
+                            streams: [EventLog::new(), EventLog::new()],
                             exit: None,
                             connected: channel.is_some(),
                             disconnected_here: false,
@@ -493,7 +503,7 @@ impl NodeState {
                 slot,
             } => {
                 let n = match result_of(world, parent) {
-                    Some(OpResult::Value(n)) if n > 0 => n as usize,
+                    Some(OpResult::Value(n)) if n >= 0 => n as usize,
                     _ => return events,
                 };
                 let Some(c) = Arc::make_mut(&mut world.node.channels).get_mut(channel) else {
@@ -502,6 +512,25 @@ impl NodeState {
                 let flow = &mut c.to[0];
                 let n = n.min(flow.unread.len());
                 let chunk: Vec<u8> = flow.unread.drain(..n).collect();
+                // A spawn()'s stream: 'data' with what one read took, 'end'
+                // at its end of file (exec keeps its output for the
+                // callback instead).
+                let spawned = world
+                    .node
+                    .procs
+                    .get(parent)
+                    .and_then(|p| p.children.get(child))
+                    .is_some_and(|c| c.output.is_none());
+                if spawned {
+                    let stream: Arc<str> =
+                        format!("{child}.{}", STDIO_NAMES[usize::from(*slot)]).into();
+                    let (event, args) = match chunk.is_empty() {
+                        true => (NodeEventName::End, vec![]),
+                        false => (NodeEventName::Data, vec![string_text(&chunk)]),
+                    };
+                    events.push(world.node.emit(parent, &stream, event, args));
+                    return events;
+                }
                 if let Some(out) = world
                     .node
                     .child_mut(parent, child)
@@ -785,12 +814,7 @@ impl NodeState {
         if c.events.iter().any(|e| e.event == NodeEventName::Callback) {
             return Vec::new();
         }
-        let text = |bytes: &[u8]| {
-            let s = String::from_utf8_lossy(bytes).into_owned();
-            super::json::stringify(&super::JsValue::String(s))
-                .map(|l| l.trim_end_matches('\n').to_string())
-                .unwrap_or_default()
-        };
+        let text = string_text;
         // Past maxBuffer the error is node's, whatever the child's end.
         let error = match output.exceeded {
             Some(_) => format!("\"{MAX_BUFFER_CODE}\""),
@@ -818,6 +842,10 @@ impl NodeState {
         if let Some(p) = Arc::make_mut(&mut self.procs).get_mut(process) {
             if &**object == crate::scenario::node_syntax::PROCESS_OBJECT {
                 p.process_events.push_back(record.clone());
+            } else if let Some((child, slot)) = stream_object(object) {
+                if let Some(c) = p.children.get_mut(child) {
+                    c.streams[usize::from(slot) - 1].push_back(record.clone());
+                }
             } else if let Some(c) = p.children.get_mut(object) {
                 c.events.push_back(record.clone());
             }
@@ -842,6 +870,23 @@ impl NodeProc {
             channel_on_stdio,
         }
     }
+}
+
+/// Bytes as a JavaScript string's JSON text: what a chunk's
+/// `toString()` (UTF-8) gives, as the events' arguments are compared.
+fn string_text(bytes: &[u8]) -> String {
+    let s = String::from_utf8_lossy(bytes).into_owned();
+    super::json::stringify(&super::JsValue::String(s))
+        .map(|l| l.trim_end_matches('\n').to_string())
+        .unwrap_or_default()
+}
+
+/// `CHILD.stdout` or `CHILD.stderr`: the child's name and the slot (1 or
+/// 2), for an object that names a child's output stream.
+pub fn stream_object(object: &str) -> Option<(&str, u8)> {
+    let (child, stream) = object.rsplit_once('.')?;
+    let slot = STDIO_NAMES.iter().position(|n| *n == stream)?;
+    (slot > 0 && !child.is_empty()).then_some((child, slot as u8))
 }
 
 /// The code of the RangeError exec's callback gets when a stream went past

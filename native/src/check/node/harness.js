@@ -15,7 +15,7 @@ const name = process.env.FORKSCOPE_NODE_NAME;
 const objects = Object.create(null);
 // How many arguments each event passes that the model records (a
 // message's sendHandle, always undefined here, is left out).
-const ARITY = { spawn: 0, message: 1, internalMessage: 1, exit: 2, disconnect: 0, close: 2, error: 1, online: 0 };
+const ARITY = { spawn: 0, message: 1, internalMessage: 1, exit: 2, disconnect: 0, close: 2, error: 1, online: 0, end: 0 };
 // The typed arrays this isolate holds, by the scenario's names.
 const vars = Object.create(null);
 // A typed array posted (or given as workerData) travels wrapped with its
@@ -51,6 +51,20 @@ function watch(object, emitter, events) {
     emitter.on(event, (...args) => {
       say({ event, object, args: args.slice(0, ARITY[event]).map((a) => arg(event, a)) });
     });
+  }
+}
+
+// A spawned child's stdout and stderr, as CHILD.stdout and CHILD.stderr:
+// 'data' with each chunk as a string (one read of the loop each, as the
+// model's), and 'end'. The listener makes the stream flow, as the model
+// has it.
+function watchStreams(child, object) {
+  for (const stream of ['stdout', 'stderr']) {
+    const s = object[stream];
+    if (!s) continue;
+    const name = child + '.' + stream;
+    s.on('data', (chunk) => say({ event: 'data', object: name, args: [JSON.stringify(chunk.toString())] }));
+    watch(name, s, ['end']);
   }
 }
 
@@ -90,6 +104,7 @@ exports.fork = function fork(module, child, options) {
 exports.spawn = function spawn(command, args, options, child) {
   objects[child] = child_process.spawn(command, args, options);
   watch(child, objects[child], ['spawn', 'exit', 'close', 'error']);
+  watchStreams(child, objects[child]);
 };
 
 // spawn() of node with an 'ipc' slot: a node child with a channel, as
@@ -104,6 +119,7 @@ exports.spawnNode = function spawnNode(command, args, options, child) {
   watch(child, objects[child], [
     'spawn', 'message', 'internalMessage', 'exit', 'disconnect', 'close', 'error',
   ]);
+  watchStreams(child, objects[child]);
 };
 
 // exec and execFile: their callback told as a 'callback' event, (error,

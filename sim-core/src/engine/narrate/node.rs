@@ -141,10 +141,6 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
             "{actor}'s loop reads the child's {} (up to {CHANNEL_READ} bytes): what is queued, or end of file.",
             STDIO_NAMES[usize::from(*slot)]
         ),
-        Why::FlushOutput(slot) => format!(
-            "The exit callback flushes the child's {}, whose bytes node kept in the stream (no 'data' listener read them), so the stream ends: {actor} closes it.",
-            STDIO_NAMES[usize::from(*slot)]
-        ),
         Why::DestroyOutput(slot) => format!(
             "The spawn failed, and exec's error handler destroys the child's {} without reading it: {actor} closes it.",
             STDIO_NAMES[usize::from(*slot)]
@@ -174,6 +170,8 @@ pub(crate) fn events(events: &[NodeEvent]) -> String {
                 "process".to_string()
             } else if &*e.object == crate::scenario::worker_syntax::PARENT_PORT_OBJECT {
                 "parentPort".to_string()
+            } else if crate::node::state::stream_object(&e.object).is_some() {
+                e.object.to_string()
             } else if e.worker {
                 format!("Worker {}", e.object)
             } else {

@@ -12,6 +12,7 @@ mod max_buffer;
 mod spawn;
 mod spawn_ipc;
 mod statements;
+mod streams;
 mod workers;
 
 use super::{parse_value, JsValue};

@@ -123,6 +123,8 @@ fn messages_go_both_ways_and_exit_closes_the_channel_and_the_streams() {
             "w process 'message' (\"hi\")",
             "main w 'message' ({\"got\":\"hi\"})",
             "main w 'disconnect'",
+            "main w.stdout 'end'",
+            "main w.stderr 'end'",
             "main w 'exit' (0, null)",
             "main w 'close' (0, null)",
         ]
