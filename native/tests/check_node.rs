@@ -823,3 +823,30 @@ fn a_spawned_programs_output_is_data_and_end_as_node_emits_them() {
     );
     assert_eq!(code, 0, "{o:#}");
 }
+
+#[test]
+fn exec_file_past_max_buffer_on_stderr_keeps_what_stdout_had_as_node_does() {
+    // stdout's 3 bytes fit; stderr's 8 go past 4: node had read stdout's
+    // as they came, so the callback has them whole, and stderr cut at 4.
+    let (code, o) = check(
+        "max-buffer-stderr",
+        "node main\n\
+         main: const f = child_process.execFile('sh', ['-c', 'echo ab; echo toolong >&2; read x'], {maxBuffer: 4})\n\
+         f: send f-stdout.1 \"ab\\n\"\n\
+         f: send f-stderr.1 \"toolong\\n\"\n\
+         expect main event f callback 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' \"ab\\n\" \"tool\"\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    every_kernel_step_was_found(&o);
+    let exec = at_line(&o, 2);
+    assert_eq!(
+        exec["node_events"][2]["args"],
+        serde_json::json!([
+            "\"ERR_CHILD_PROCESS_STDIO_MAXBUFFER\"",
+            "\"ab\\n\"",
+            "\"tool\""
+        ]),
+        "{exec:#}"
+    );
+    assert_eq!(code, 0, "{o:#}");
+}
