@@ -104,6 +104,33 @@ fn every_kernel_step_was_found(outcome: &serde_json::Value) {
     }
 }
 
+/// Each object's events, in order: across objects (a child's stdout and
+/// stderr ending in one turn of the loop) node's order is epoll's, which
+/// check --node compares per object too.
+fn per_object(events: &serde_json::Value) -> Vec<(String, Vec<serde_json::Value>)> {
+    let mut objects: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
+    for e in events.as_array().unwrap() {
+        let key = format!("{} {}", e["process"], e["object"]);
+        match objects.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(e.clone()),
+            None => objects.push((key, vec![e.clone()])),
+        }
+    }
+    objects.sort_by(|a, b| a.0.cmp(&b.0));
+    objects
+}
+
+/// The names of the events of `object` alone.
+fn names_of(events: &serde_json::Value, object: &str) -> Vec<String> {
+    events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["object"] == object)
+        .map(|e| e["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn names(events: &serde_json::Value) -> Vec<String> {
     events
         .as_array()
@@ -184,7 +211,11 @@ fn the_docs_examples_agree_with_node_event_for_event_and_byte_for_byte() {
             if r["source"].as_str().unwrap().starts_with("node ") {
                 continue;
             }
-            assert_eq!(r["node_events"], r["model_events"], "example {i}: {r}");
+            assert_eq!(
+                per_object(&r["node_events"]),
+                per_object(&r["model_events"]),
+                "example {i}: {r}"
+            );
             assert_eq!(r["node_writes"], r["model_writes"], "example {i}: {r}");
         }
         every_kernel_step_was_found(&o);
@@ -242,14 +273,22 @@ fn a_fork_send_exit_and_kill_scenario_agrees_event_for_event() {
             .clone()
     };
     let exit = record(5);
-    assert_eq!(exit["node_events"], exit["model_events"], "{exit:#}");
+    assert_eq!(
+        per_object(&exit["node_events"]),
+        per_object(&exit["model_events"]),
+        "{exit:#}"
+    );
     assert_eq!(
         names(&exit["node_events"]),
         ["disconnect", "exit", "close"],
         "{exit:#}"
     );
     let kill = record(6);
-    assert_eq!(kill["node_events"], kill["model_events"], "{kill:#}");
+    assert_eq!(
+        per_object(&kill["node_events"]),
+        per_object(&kill["model_events"]),
+        "{kill:#}"
+    );
     assert_eq!(
         kill["node_events"].as_array().unwrap().last().unwrap()["args"],
         serde_json::json!(["null", "\"SIGKILL\""]),
@@ -468,7 +507,11 @@ fn advanced_serialization_writes_v8s_bytes_as_node_does() {
     for line in [3, 4, 5, 6] {
         let r = at_line(&o, line);
         assert_eq!(r["node_writes"], r["model_writes"], "{r:#}");
-        assert_eq!(r["node_events"], r["model_events"], "{r:#}");
+        assert_eq!(
+            per_object(&r["node_events"]),
+            per_object(&r["model_events"]),
+            "{r:#}"
+        );
     }
     assert_eq!(node_events_at(&o, 6), ["w process internalMessage"]);
 }
@@ -550,16 +593,36 @@ fn spawn_kill_and_a_missing_command_agree_with_node_event_for_event() {
     let spawn = at_line(&o, 2);
     assert_eq!(names(&spawn["node_events"]), ["spawn"], "{spawn:#}");
     let kill = at_line(&o, 3);
-    assert_eq!(kill["node_events"], kill["model_events"], "{kill:#}");
-    assert_eq!(names(&kill["node_events"]), ["exit", "close"], "{kill:#}");
+    assert_eq!(
+        per_object(&kill["node_events"]),
+        per_object(&kill["model_events"]),
+        "{kill:#}"
+    );
+    assert_eq!(
+        names_of(&kill["node_events"], "c"),
+        ["exit", "close"],
+        "{kill:#}"
+    );
+    // Its stdout is inherited: no stream of it to end.
+    assert!(
+        names_of(&kill["node_events"], "c.stdout").is_empty(),
+        "{kill:#}"
+    );
     let missing = at_line(&o, 4);
     assert_eq!(
-        missing["node_events"], missing["model_events"],
+        per_object(&missing["node_events"]),
+        per_object(&missing["model_events"]),
         "{missing:#}"
     );
     assert_eq!(
-        names(&missing["node_events"]),
+        names_of(&missing["node_events"], "x"),
         ["error", "close"],
+        "{missing:#}"
+    );
+    // A failed spawn's streams read end of file, and end.
+    assert_eq!(
+        names_of(&missing["node_events"], "x.stderr"),
+        ["end"],
         "{missing:#}"
     );
     assert_eq!(
@@ -604,7 +667,11 @@ fn exec_and_exec_file_call_back_as_node_does_with_the_programs_statements_folded
     );
     assert_eq!(o["status"], "agree", "{o:#}");
     let exec = at_line(&o, 2);
-    assert_eq!(exec["node_events"], exec["model_events"], "{exec:#}");
+    assert_eq!(
+        per_object(&exec["node_events"]),
+        per_object(&exec["model_events"]),
+        "{exec:#}"
+    );
     assert_eq!(
         names(&exec["node_events"]),
         ["spawn", "exit", "callback", "close"],
@@ -641,4 +708,189 @@ fn a_program_that_writes_other_bytes_than_the_scenario_says_differs() {
     );
     assert_eq!(o["status"], "differ", "{o:#}");
     assert_eq!(code, 1, "{o:#}");
+}
+
+#[test]
+fn exec_past_max_buffer_agrees_with_node_on_the_kill_the_error_and_the_cut_stdout() {
+    // The shell writes 6 bytes and then waits in `read x` on its stdin,
+    // which node keeps open: SIGTERM always finds it alive (a program that
+    // exits by itself races the kill).
+    let text = "node main\n\
+         main: const e = child_process.exec('echo hello; read x', {maxBuffer: 4})\n\
+         e: send e-stdout.1 \"hello\\n\"\n\
+         expect main event e callback 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' \"hell\" \"\"\n";
+    let (code, o) = check("max-buffer", text);
+    assert_eq!(o["status"], "agree", "{o:#}");
+    let exec = at_line(&o, 2);
+    assert_eq!(
+        per_object(&exec["node_events"]),
+        per_object(&exec["model_events"]),
+        "{exec:#}"
+    );
+    assert_eq!(
+        names(&exec["node_events"]),
+        ["spawn", "exit", "callback", "close"],
+        "{exec:#}"
+    );
+    assert_eq!(
+        exec["node_events"][1]["args"],
+        serde_json::json!(["null", "\"SIGTERM\""]),
+        "{exec:#}"
+    );
+    assert_eq!(
+        exec["node_events"][2]["args"],
+        serde_json::json!(["\"ERR_CHILD_PROCESS_STDIO_MAXBUFFER\"", "\"hell\"", "\"\""]),
+        "{exec:#}"
+    );
+    // The write's group (the read, both closes, the kill, the SIGCHLD
+    // chain) is held to node's calls with its spawn's, not only its events.
+    every_kernel_step_was_found(&o);
+    let mut sim = sim_core::engine::Sim::from_source(text).unwrap();
+    sim.run_to_end().unwrap();
+    let claimed = sim
+        .steps()
+        .iter()
+        .filter(|s| {
+            s.group
+                .as_ref()
+                .is_some_and(|g| [2, 3].contains(&g.pos.line))
+        })
+        .count();
+    assert!(
+        sim.steps()
+            .iter()
+            .any(|s| s.source == "main: kill e SIGTERM"),
+        "the model kills e"
+    );
+    assert_eq!(exec["syscalls"]["steps"], claimed, "{exec:#}");
+    assert_eq!(code, 0, "{o:#}");
+}
+
+#[test]
+fn spawn_of_node_with_an_ipc_slot_agrees_with_node_both_ways_and_on_fd_0() {
+    // The channel on fd 3, after three pipes: messages both ways, exit.
+    let (code, o) = check(
+        "spawn-ipc",
+        "node main\n\
+         main: const w = child_process.spawn('node', ['w.js'], {stdio: ['pipe', 'pipe', 'pipe', 'ipc']})\n\
+         main: w.send('hi')\n\
+         w: process.send({got: 'hi'})\n\
+         w: process.exit(0)\n\
+         expect main events w spawn message disconnect exit close\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    every_kernel_step_was_found(&o);
+    assert_eq!(at_line(&o, 2)["syscalls"]["steps"], 22, "{o:#}");
+    let sent = at_line(&o, 4);
+    assert_eq!(
+        per_object(&sent["node_events"]),
+        per_object(&sent["model_events"]),
+        "{sent:#}"
+    );
+    assert_eq!(names(&sent["node_events"]), ["message"], "{sent:#}");
+    assert_eq!(code, 0, "{o:#}");
+    // The channel on fd 0: libuv never closes it, so main's 'disconnect'
+    // comes only as w dies, on both sides.
+    let (code, o) = check(
+        "spawn-ipc-fd0",
+        "node main\n\
+         main: const w = child_process.spawn('node', ['./w.js'], {stdio: ['ipc', 'inherit', 'pipe']})\n\
+         w: process.disconnect()\n\
+         expect main events w spawn\n\
+         main: w.kill()\n\
+         expect main events w spawn disconnect exit close\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    every_kernel_step_was_found(&o);
+    let kill = at_line(&o, 5);
+    assert_eq!(
+        names_of(&kill["node_events"], "w"),
+        ["disconnect", "exit", "close"],
+        "{kill:#}"
+    );
+    assert_eq!(code, 0, "{o:#}");
+}
+
+#[test]
+fn a_spawned_programs_output_is_data_and_end_as_node_emits_them() {
+    // One write per stream (two writes on one stream before the loop reads
+    // are one 'data' on the kernel: a race), and a program that waits after
+    // writing, so that its end of file is a read of its own.
+    let (code, o) = check(
+        "data",
+        "node main\n\
+         main: const c = child_process.spawn('sh', ['-c', 'echo hi; echo oops >&2; read x'])\n\
+         c: send c-stdout.1 \"hi\\n\"\n\
+         c: send c-stderr.1 \"oops\\n\"\n\
+         main: c.kill()\n\
+         expect main events c.stdout data end\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    every_kernel_step_was_found(&o);
+    let spawn = at_line(&o, 2);
+    assert_eq!(
+        per_object(&spawn["node_events"]),
+        per_object(&spawn["model_events"]),
+        "{spawn:#}"
+    );
+    let data: Vec<_> = spawn["node_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["name"] == "data")
+        .map(|e| (e["object"].clone(), e["args"][0].clone()))
+        .collect();
+    assert_eq!(
+        data,
+        [
+            (
+                serde_json::json!("c.stdout"),
+                serde_json::json!("\"hi\\n\"")
+            ),
+            (
+                serde_json::json!("c.stderr"),
+                serde_json::json!("\"oops\\n\"")
+            ),
+        ],
+        "{spawn:#}"
+    );
+    let kill = at_line(&o, 5);
+    assert_eq!(
+        names_of(&kill["node_events"], "c.stdout"),
+        ["end"],
+        "{kill:#}"
+    );
+    assert_eq!(
+        names_of(&kill["node_events"], "c.stderr"),
+        ["end"],
+        "{kill:#}"
+    );
+    assert_eq!(code, 0, "{o:#}");
+}
+
+#[test]
+fn exec_file_past_max_buffer_on_stderr_keeps_what_stdout_had_as_node_does() {
+    // stdout's 3 bytes fit; stderr's 8 go past 4: node had read stdout's
+    // as they came, so the callback has them whole, and stderr cut at 4.
+    let (code, o) = check(
+        "max-buffer-stderr",
+        "node main\n\
+         main: const f = child_process.execFile('sh', ['-c', 'echo ab; echo toolong >&2; read x'], {maxBuffer: 4})\n\
+         f: send f-stdout.1 \"ab\\n\"\n\
+         f: send f-stderr.1 \"toolong\\n\"\n\
+         expect main event f callback 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' \"ab\\n\" \"tool\"\n",
+    );
+    assert_eq!(o["status"], "agree", "{o:#}");
+    every_kernel_step_was_found(&o);
+    let exec = at_line(&o, 2);
+    assert_eq!(
+        exec["node_events"][2]["args"],
+        serde_json::json!([
+            "\"ERR_CHILD_PROCESS_STDIO_MAXBUFFER\"",
+            "\"ab\\n\"",
+            "\"tool\""
+        ]),
+        "{exec:#}"
+    );
+    assert_eq!(code, 0, "{o:#}");
 }

@@ -14,7 +14,9 @@
 //! libuv makes when the fd is already in place.
 //!
 //! `expand/close.rs` plans the steps that close a channel: `disconnect()`
-//! from either side, and the end of file of a peer that died.
+//! from either side, and the end of file of a peer that died;
+//! `expand/uv_spawn.rs` the steps of libuv's uv_spawn that fork() and
+//! spawn() share.
 
 use super::json;
 use super::send_error::SendError;
@@ -22,7 +24,7 @@ use super::state::{ChildObject, Effect};
 use crate::ipc::end_name::Which;
 use crate::ipc::pipe::PipeEnd;
 use crate::ipc::socket::Side;
-use crate::scenario::ast::{Action, End, Name, Op, Payload, Pos, Statement, StatementKind};
+use crate::scenario::ast::{End, Name, Op, Payload, Pos, Statement, StatementKind};
 use crate::scenario::node_syntax::{NodeObject, NodeStmt, Stdio, PROCESS_OBJECT, STDIO_NAMES};
 use crate::scenario::{ErrorKind, ScenarioError};
 use crate::sig::Signal;
@@ -30,7 +32,10 @@ use crate::world::World;
 use std::sync::Arc;
 
 mod close;
+mod uv_spawn;
 use close::{disconnect, orphaned, read_eof_and_close};
+use uv_spawn::fork;
+pub(super) use uv_spawn::{close_child_ends, exec_node, place, socketpairs, uv_spawn, Pair};
 
 /// How many bytes node's channel reads at a time (libuv's 64 KiB read
 /// buffer, uv__read's suggested size).
@@ -136,15 +141,21 @@ pub(crate) enum Why {
     ReadOutput(u8),
     /// The parent closes a stdout or stderr stream at its end of file.
     CloseOutput(u8),
-    /// The exit callback flushes a stream whose bytes node held, which
-    /// ends it: the parent closes it.
-    FlushOutput(u8),
     /// exec's error handler destroys a failed child's stdout or stderr.
     DestroyOutput(u8),
+    /// A read of stdout (1) or stderr (2) took exec's buffer past
+    /// maxBuffer: node destroys both streams (the parent closes each).
+    PastMaxBuffer(u8),
+    /// ... and kills the child with SIGTERM.
+    MaxBufferKill,
     /// The parent closes the channel.
     CloseChannel,
     /// `disconnect()`: the caller closes its end of the channel.
     Disconnect,
+    /// `process.disconnect()` in a child whose channel is its fd 0, 1 or
+    /// 2, or its loop's end of file there: libuv never closes those fds,
+    /// so nothing is closed ('disconnect' all the same).
+    KeepStdioChannel,
     /// `disconnect()` on a closed channel: node emits 'error'
     /// (ERR_IPC_DISCONNECTED) and closes nothing.
     AlreadyDisconnected,
@@ -311,7 +322,7 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                     child,
                     *via,
                     NodeStmt::command_of(command),
-                    NodeStmt::stdio(options),
+                    options,
                 ),
                 NodeStmt::Send { to, message, more } => {
                     let all: Vec<_> = std::iter::once(message).chain(more).collect();
@@ -320,7 +331,7 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                 NodeStmt::Exit { code } => {
                     let code = NodeStmt::exit_code(code);
                     plan.op(&actor.text, Op::Exit { code }, Why::Exit, Effect::None);
-                    after_death(world, &mut plan, &actor.text);
+                    after_death(world, &mut plan, &actor.text, true);
                     orphaned(world, &mut plan, &actor.text);
                 }
                 NodeStmt::Disconnect { on } => disconnect(world, &mut plan, actor, on)?,
@@ -334,7 +345,7 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                         Why::Kill,
                         Effect::None,
                     );
-                    after_death(world, &mut plan, &child.text);
+                    after_death(world, &mut plan, &child.text, true);
                 }
                 NodeStmt::Array { .. }
                 | NodeStmt::Worker { .. }
@@ -350,7 +361,7 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
             op: op @ Op::Exit { .. },
         } if is_program_exit(world, stmt) => {
             plan.op(&actor.text, op.clone(), Why::ProgramExits, Effect::None);
-            after_death(world, &mut plan, &actor.text);
+            after_death(world, &mut plan, &actor.text, true);
         }
         StatementKind::Op {
             actor,
@@ -374,6 +385,11 @@ pub(crate) fn expand(world: &World, stmt: &Statement) -> Result<Vec<Planned>, Sc
                     advanced: None,
                 },
             );
+            let slot = match end.object().text == stdio_pair(&actor.text, 1) {
+                true => 1,
+                false => 2,
+            };
+            super::spawn::read_written(world, &mut plan, &actor.text, slot, text.len() as u64);
         }
         _ => {}
     }
@@ -432,209 +448,6 @@ pub(crate) fn is_program_exit(world: &World, stmt: &Statement) -> bool {
     spawned_program(world, &actor.text)
 }
 
-/// `const CHILD = child_process.fork(MODULE)` in `actor`.
-fn fork(
-    world: &World,
-    plan: &mut Plan,
-    actor: &Name,
-    child: &Name,
-    watching: bool,
-    advanced: bool,
-) {
-    let parent = actor.text.as_str();
-    let c = child.text.as_str();
-    let (ipc, err) = (channel(c), error_pipe(c));
-    let pair = plan.name(&ipc);
-    plan.op(
-        parent,
-        Op::Socketpair {
-            pair,
-            dgram: false,
-            cloexec: true,
-        },
-        Why::IpcSocketpair,
-        Effect::None,
-    );
-    uv_spawn(
-        world,
-        plan,
-        parent,
-        child,
-        watching,
-        Effect::Forked {
-            parent: parent.into(),
-            child: c.into(),
-            channel: Some(ipc.as_str().into()),
-            stdio: [Stdio::Inherit; 3],
-            buffers: false,
-            advanced,
-        },
-    );
-    let end = plan.end(&ipc, Which::Sock(Side::One));
-    plan.op(
-        c,
-        Op::Cloexec { end, on: false },
-        Why::PlaceChannel,
-        Effect::None,
-    );
-    plan.op(
-        c,
-        Op::Exec {
-            program: "node".into(),
-        },
-        Why::ExecNode,
-        Effect::Execed {
-            parent: parent.into(),
-            child: c.into(),
-            signal_pipe: signal_pipe(c).into(),
-        },
-    );
-    let end = plan.end(&err, Which::Pipe(PipeEnd::Read));
-    plan.op(parent, Op::Close { end }, Why::CloseErrorRead, Effect::None);
-    let end = plan.end(&ipc, Which::Sock(Side::One));
-    plan.op(parent, Op::Close { end }, Why::CloseChildEnd, Effect::None);
-    // The new node marks its channel fd close-on-exec early in its start,
-    // before its loop makes its signal pipe (node 20's strace:
-    // fcntl(3, F_SETFD, FD_CLOEXEC), then pipe2).
-    let end = plan.end(&ipc, Which::Sock(Side::One));
-    plan.op(
-        c,
-        Op::Cloexec { end, on: true },
-        Why::ChannelCloexec,
-        Effect::None,
-    );
-    let pipe = plan.name(&signal_pipe(c));
-    plan.op(
-        c,
-        Op::Pipe {
-            pipe,
-            cloexec: true,
-        },
-        Why::ChildSignalPipe,
-        Effect::None,
-    );
-}
-
-/// What uv_spawn does for `fork()` and `spawn()` alike once the stdio
-/// socketpairs are made: starts the SIGCHLD watcher on the first spawn
-/// (uv_signal_start, whose rt_sigaction comes before the error pipe: node
-/// 20's strace shows socketpair, rt_sigaction(SIGCHLD), pipe2, clone),
-/// makes the close-on-exec error pipe, forks (`forked`, the child object's
-/// effect), closes the pipe's write end and reads its read end, asleep
-/// until the child's exec; then the child's setup (`child_setup`).
-pub(super) fn uv_spawn(
-    world: &World,
-    plan: &mut Plan,
-    parent: &str,
-    child: &Name,
-    watching: bool,
-    forked: Effect,
-) {
-    let c = child.text.as_str();
-    let err = error_pipe(c);
-    // uv_spawn starts the SIGCHLD watcher (uv_signal_start, whose
-    // rt_sigaction is made on the first spawn only) before it makes the
-    // error pipe in uv__spawn_and_init_child (node 20's strace: socketpair,
-    // rt_sigaction(SIGCHLD), pipe2, clone).
-    if !watching {
-        plan.op(
-            parent,
-            Op::Signal {
-                signal: Signal::SIGCHLD,
-                action: Action::Handle,
-                nocldwait: false,
-                full_mask: true,
-            },
-            Why::SigchldHandler,
-            Effect::WatchSigchld {
-                process: parent.into(),
-            },
-        );
-    }
-    let pipe = plan.name(&err);
-    plan.op(
-        parent,
-        Op::Pipe {
-            pipe,
-            cloexec: true,
-        },
-        Why::ErrorPipe,
-        Effect::None,
-    );
-    plan.op(
-        parent,
-        Op::Fork {
-            child: child.clone(),
-        },
-        Why::Fork,
-        forked,
-    );
-    let end = plan.end(&err, Which::Pipe(PipeEnd::Write));
-    plan.op(
-        parent,
-        Op::Close { end },
-        Why::CloseErrorWrite,
-        Effect::None,
-    );
-    let end = plan.end(&err, Which::Pipe(PipeEnd::Read));
-    plan.op(
-        parent,
-        Op::Recv {
-            end,
-            max: ERROR_READ,
-            nonblock: false,
-        },
-        Why::ReadErrorPipe,
-        Effect::None,
-    );
-    child_setup(world, plan, parent, c, watching);
-}
-
-/// What libuv's child does before it places its stdio: it starts with
-/// its parent's signal actions and mask (and SIGCHLD's handler, if this
-/// spawn installs it), resets each changed signal to SIG_DFL and empties
-/// the mask.
-pub(super) fn child_setup(world: &World, plan: &mut Plan, parent: &str, c: &str, watching: bool) {
-    let signals = world
-        .pid_of(parent)
-        .map(|pid| world.proc(pid).signals.clone());
-    let mut changed: Vec<Signal> = signals
-        .as_ref()
-        .map(|s| s.dispositions().map(|(sig, _)| sig).collect())
-        .unwrap_or_default();
-    if !watching && !changed.contains(&Signal::SIGCHLD) {
-        changed.push(Signal::SIGCHLD);
-        crate::sort::sort(&mut changed);
-    }
-    for signal in changed.into_iter().filter(|s| s.number() < 32) {
-        plan.op(
-            c,
-            Op::Signal {
-                signal,
-                action: Action::Default,
-                nocldwait: false,
-                full_mask: false,
-            },
-            Why::ResetSignal(signal),
-            Effect::None,
-        );
-    }
-    let blocked: Vec<Signal> = signals
-        .as_ref()
-        .map(|s| s.blocked().iter().collect())
-        .unwrap_or_default();
-    if !blocked.is_empty() {
-        plan.op(
-            c,
-            Op::Unblock { signals: blocked },
-            Why::EmptyMask,
-            Effect::None,
-        );
-    }
-}
-
-/// The channel of `actor`'s child object `child`, or the error that it has
-/// none.
 /// The IPC channel of `actor`'s child object `child`, or the error that it
 /// has none (a spawned program) or that there is no such object.
 pub(super) fn child_channel(
@@ -835,8 +648,10 @@ fn send(
 /// file ('disconnect'), then runs the SIGCHLD watcher ('exit', and
 /// 'close' now that the channel is closed too). Each step runs only if
 /// `child` is dead by then; none is planned when its parent runs no node
-/// or holds no object for it.
-fn after_death(world: &World, plan: &mut Plan, child: &str) {
+/// or holds no object for it. `outputs`: whether its stdout and stderr
+/// are still open to read to their end (not when exec destroyed them past
+/// maxBuffer).
+pub(super) fn after_death(world: &World, plan: &mut Plan, child: &str, outputs: bool) {
     let Some(pid) = world.pid_of(child) else {
         return;
     };
@@ -879,7 +694,9 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     }
     // So do the ends of file of its stdout and stderr (strace: read 0,
     // close, for each, before the signal pipe is read).
-    let deferred = super::spawn::read_outputs_to_eof(world, plan, &parent, child, &object.stdio);
+    if outputs {
+        super::spawn::read_outputs_to_eof(plan, &parent, child, &object.stdio);
+    }
     let end = plan.end(&sig, Which::Pipe(PipeEnd::Read));
     plan.op(
         &parent,
@@ -916,7 +733,7 @@ fn after_death(world: &World, plan: &mut Plan, child: &str) {
     }
     // The exit callback destroys stdin before it emits 'exit' (strace:
     // the close after wait4), so 'close' can follow it.
-    super::spawn::close_stdin(plan, &parent, child, &object.stdio, &deferred);
+    super::spawn::close_stdin(plan, &parent, child, &object.stdio);
     for step in &mut plan.steps[first..] {
         step.guard = Guard::Dead(child.into());
     }

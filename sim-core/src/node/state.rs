@@ -17,7 +17,7 @@ use super::advanced::FrameReader;
 use super::json::JsonReader;
 use super::worker_state::{Arrival, Buffer, Views, WorkerThread};
 use crate::scenario::keyword::NodeEventName;
-use crate::scenario::node_syntax::Stdio;
+use crate::scenario::node_syntax::{Stdio, STDIO_NAMES};
 use crate::scenario::worker_syntax::ArrayKind;
 use crate::scenario::{ExitStatus, OpResult};
 use crate::world::World;
@@ -103,10 +103,12 @@ pub struct ChildObject {
     /// The errno of a spawn whose exec failed (ENOENT is -2), once
     /// 'error' was emitted: 'close' then gets (errno, null).
     pub failed: Option<i32>,
-    /// For exec and execFile: the stdout and stderr bytes read so far,
-    /// which the callback gets.
-    pub output: Option<[Vec<u8>; 2]>,
+    /// For exec and execFile: what node buffers for the callback.
+    pub output: Option<Buffered>,
     pub events: EventLog,
+    /// What its stdout and stderr streams (`CHILD.stdout`, `CHILD.stderr`)
+    /// emitted: 'data' and 'end', for a spawn()'s 'pipe' slots.
+    pub streams: [EventLog; 2],
     /// How the child ended, once 'exit' was emitted.
     pub exit: Option<ExitStatus>,
     /// Whether the channel is still open in the parent.
@@ -118,6 +120,19 @@ pub struct ChildObject {
     /// spawned: the order of libuv's process handle queue, which the
     /// SIGCHLD watcher walks.
     pub order: u32,
+}
+
+/// exec's and execFile's buffer of a child's output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Buffered {
+    /// The stdout and stderr bytes read so far, which the callback gets.
+    pub bytes: [Vec<u8>; 2],
+    /// `maxBuffer`: node keeps at most this many bytes of each stream.
+    pub max: u64,
+    /// The stream (1 stdout, 2 stderr) whose read went past `max`: node
+    /// cut it at `max`, destroyed both streams and killed the child, and
+    /// the callback's error is ERR_CHILD_PROCESS_STDIO_MAXBUFFER.
+    pub exceeded: Option<u8>,
 }
 
 /// A process running node.
@@ -138,6 +153,11 @@ pub struct NodeProc {
     pub parent_connected: bool,
     /// What its `process` object emitted.
     pub process_events: EventLog,
+    /// Whether its channel is one of its fds 0 to 2 (spawn's 'ipc' slot
+    /// there): libuv never closes those (uv__stream_close), so its
+    /// disconnect() closes nothing and its parent reads end of file only
+    /// when it dies (measured on node 20).
+    pub channel_on_stdio: bool,
 }
 
 /// The bytes written into one direction of a channel and not yet read,
@@ -198,8 +218,9 @@ pub(crate) enum Effect {
         child: Arc<str>,
         channel: Option<Arc<str>>,
         stdio: [Stdio; 3],
-        /// exec or execFile: the output is buffered for the callback.
-        buffers: bool,
+        /// exec or execFile: the output is buffered for the callback, up
+        /// to this maxBuffer.
+        buffers: Option<u64>,
         /// `serialization: 'advanced'`: the channel carries V8 frames.
         advanced: bool,
     },
@@ -241,6 +262,8 @@ pub(crate) enum Effect {
         parent: Arc<str>,
         child: Arc<str>,
         signal_pipe: Arc<str>,
+        /// Its channel is on fd 0, 1 or 2 (`NodeProc::channel_on_stdio`).
+        channel_on_stdio: bool,
     },
     /// `writer`'s `send()` wrote `bytes` into `channel`, toward side `to`
     /// (as much of them as its kernel step moved).
@@ -349,7 +372,13 @@ impl NodeState {
         let proc = self.procs.get(process)?;
         match object {
             None => Some(&proc.process_events),
-            Some(child) => proc.children.get(child).map(|c| &c.events),
+            Some(object) => match stream_object(object) {
+                Some((child, slot)) => proc
+                    .children
+                    .get(child)
+                    .map(|c| &c.streams[usize::from(slot) - 1]),
+                None => proc.children.get(object).map(|c| &c.events),
+            },
         }
     }
 
@@ -380,8 +409,10 @@ impl NodeState {
                 process,
                 signal_pipe,
             } => {
-                Arc::make_mut(&mut world.node.procs)
-                    .insert(process.clone(), NodeProc::new(signal_pipe.clone(), None));
+                Arc::make_mut(&mut world.node.procs).insert(
+                    process.clone(),
+                    NodeProc::new(signal_pipe.clone(), None, false),
+                );
             }
             Effect::WatchSigchld { process } => {
                 if let Some(p) = Arc::make_mut(&mut world.node.procs).get_mut(process) {
@@ -422,8 +453,13 @@ impl NodeState {
                             open_streams: stdio.iter().filter(|s| **s == Stdio::Pipe).count()
                                 as u32,
                             failed: None,
-                            output: buffers.then(|| [Vec::new(), Vec::new()]),
+                            output: buffers.map(|max| Buffered {
+                                bytes: [Vec::new(), Vec::new()],
+                                max,
+                                exceeded: None,
+                            }),
                             events: EventLog::new(),
+                            streams: [EventLog::new(), EventLog::new()],
                             exit: None,
                             connected: channel.is_some(),
                             disconnected_here: false,
@@ -467,7 +503,7 @@ impl NodeState {
                 slot,
             } => {
                 let n = match result_of(world, parent) {
-                    Some(OpResult::Value(n)) if n > 0 => n as usize,
+                    Some(OpResult::Value(n)) if n >= 0 => n as usize,
                     _ => return events,
                 };
                 let Some(c) = Arc::make_mut(&mut world.node.channels).get_mut(channel) else {
@@ -476,12 +512,40 @@ impl NodeState {
                 let flow = &mut c.to[0];
                 let n = n.min(flow.unread.len());
                 let chunk: Vec<u8> = flow.unread.drain(..n).collect();
+                // A spawn()'s stream: 'data' with what one read took, 'end'
+                // at its end of file (exec keeps its output for the
+                // callback instead).
+                let spawned = world
+                    .node
+                    .procs
+                    .get(parent)
+                    .and_then(|p| p.children.get(child))
+                    .is_some_and(|c| c.output.is_none());
+                if spawned {
+                    let stream: Arc<str> =
+                        format!("{child}.{}", STDIO_NAMES[usize::from(*slot)]).into();
+                    let (event, args) = match chunk.is_empty() {
+                        true => (NodeEventName::End, vec![]),
+                        false => (NodeEventName::Data, vec![string_text(&chunk)]),
+                    };
+                    events.push(world.node.emit(parent, &stream, event, args));
+                    return events;
+                }
                 if let Some(out) = world
                     .node
                     .child_mut(parent, child)
                     .and_then(|c| c.output.as_mut())
                 {
-                    out[usize::from(*slot) - 1].extend_from_slice(&chunk);
+                    // exec's 'data' listener: past maxBuffer it keeps the
+                    // first maxBuffer bytes and reads no more.
+                    let held = &mut out.bytes[usize::from(*slot) - 1];
+                    if out.exceeded.is_none() {
+                        held.extend_from_slice(&chunk);
+                        if held.len() as u64 > out.max {
+                            held.truncate(out.max as usize);
+                            out.exceeded = Some(*slot);
+                        }
+                    }
                 }
             }
             Effect::StreamClosed { parent, child } => {
@@ -494,6 +558,7 @@ impl NodeState {
                 parent,
                 child,
                 signal_pipe,
+                channel_on_stdio,
             } => {
                 let channel = world
                     .node
@@ -501,8 +566,10 @@ impl NodeState {
                     .get(parent)
                     .and_then(|p| p.children.get(child))
                     .and_then(|c| c.channel.clone());
-                Arc::make_mut(&mut world.node.procs)
-                    .insert(child.clone(), NodeProc::new(signal_pipe.clone(), channel));
+                Arc::make_mut(&mut world.node.procs).insert(
+                    child.clone(),
+                    NodeProc::new(signal_pipe.clone(), channel, *channel_on_stdio),
+                );
                 if result_of(world, parent) == Some(OpResult::Value(0)) {
                     events.push(world.node.emit(parent, child, NodeEventName::Spawn, vec![]));
                 }
@@ -747,13 +814,13 @@ impl NodeState {
         if c.events.iter().any(|e| e.event == NodeEventName::Callback) {
             return Vec::new();
         }
-        let text = |bytes: &[u8]| {
-            let s = String::from_utf8_lossy(bytes).into_owned();
-            super::json::stringify(&super::JsValue::String(s))
-                .map(|l| l.trim_end_matches('\n').to_string())
-                .unwrap_or_default()
+        let text = string_text;
+        // Past maxBuffer the error is node's, whatever the child's end.
+        let error = match output.exceeded {
+            Some(_) => format!("\"{MAX_BUFFER_CODE}\""),
+            None => error,
         };
-        let args = vec![error, text(&output[0]), text(&output[1])];
+        let args = vec![error, text(&output.bytes[0]), text(&output.bytes[1])];
         vec![self.emit(parent, child, NodeEventName::Callback, args)]
     }
 
@@ -775,6 +842,10 @@ impl NodeState {
         if let Some(p) = Arc::make_mut(&mut self.procs).get_mut(process) {
             if &**object == crate::scenario::node_syntax::PROCESS_OBJECT {
                 p.process_events.push_back(record.clone());
+            } else if let Some((child, slot)) = stream_object(object) {
+                if let Some(c) = p.children.get_mut(child) {
+                    c.streams[usize::from(slot) - 1].push_back(record.clone());
+                }
             } else if let Some(c) = p.children.get_mut(object) {
                 c.events.push_back(record.clone());
             }
@@ -784,7 +855,11 @@ impl NodeState {
 }
 
 impl NodeProc {
-    fn new(signal_pipe: Arc<str>, parent_channel: Option<Arc<str>>) -> NodeProc {
+    fn new(
+        signal_pipe: Arc<str>,
+        parent_channel: Option<Arc<str>>,
+        channel_on_stdio: bool,
+    ) -> NodeProc {
         NodeProc {
             signal_pipe,
             watching_sigchld: false,
@@ -792,9 +867,32 @@ impl NodeProc {
             parent_connected: parent_channel.is_some(),
             parent_channel,
             process_events: EventLog::new(),
+            channel_on_stdio,
         }
     }
 }
+
+/// Bytes as a JavaScript string's JSON text: what a chunk's
+/// `toString()` (UTF-8) gives, as the events' arguments are compared.
+fn string_text(bytes: &[u8]) -> String {
+    let s = String::from_utf8_lossy(bytes).into_owned();
+    super::json::stringify(&super::JsValue::String(s))
+        .map(|l| l.trim_end_matches('\n').to_string())
+        .unwrap_or_default()
+}
+
+/// `CHILD.stdout` or `CHILD.stderr`: the child's name and the slot (1 or
+/// 2), for an object that names a child's output stream.
+pub fn stream_object(object: &str) -> Option<(&str, u8)> {
+    let (child, stream) = object.rsplit_once('.')?;
+    let slot = STDIO_NAMES.iter().position(|n| *n == stream)?;
+    (slot > 0 && !child.is_empty()).then_some((child, slot as u8))
+}
+
+/// The code of the RangeError exec's callback gets when a stream went past
+/// maxBuffer (its message: "stdout maxBuffer length exceeded"; node 20 sets
+/// only `code` and `cmd` on it, no `killed` or `signal`).
+pub const MAX_BUFFER_CODE: &str = "ERR_CHILD_PROCESS_STDIO_MAXBUFFER";
 
 /// The error exec's callback gets, as its code: null after exit 0, the
 /// exit code, or the signal's name (its code is null then).

@@ -247,6 +247,11 @@ pub enum NodeEventName {
     Callback,
     /// A Worker object's: its thread started running JavaScript.
     Online,
+    /// A spawned child's stdout or stderr stream (`CHILD.stdout`): one
+    /// read of the parent's loop, the chunk as a string.
+    Data,
+    /// ... and its end of file.
+    End,
 }
 
 keywords!(NodeEventName {
@@ -259,6 +264,8 @@ keywords!(NodeEventName {
     InternalMessage => "internalMessage",
     Callback => "callback",
     Online => "online",
+    Data => "data",
+    End => "end",
 });
 
 impl NodeEventName {
@@ -266,8 +273,14 @@ impl NodeEventName {
     /// sendHandle, always undefined here, aside).
     pub fn arity(self) -> usize {
         match self {
-            NodeEventName::Spawn | NodeEventName::Disconnect | NodeEventName::Online => 0,
-            NodeEventName::Message | NodeEventName::Error | NodeEventName::InternalMessage => 1,
+            NodeEventName::Spawn
+            | NodeEventName::Disconnect
+            | NodeEventName::Online
+            | NodeEventName::End => 0,
+            NodeEventName::Message
+            | NodeEventName::Error
+            | NodeEventName::InternalMessage
+            | NodeEventName::Data => 1,
             NodeEventName::Exit | NodeEventName::Close => 2,
             NodeEventName::Callback => 3,
         }

@@ -18,6 +18,7 @@ pub mod node_syntax;
 mod parse;
 mod print;
 pub mod source;
+mod spawn_syntax;
 pub mod worker_syntax;
 
 pub use ast::*;

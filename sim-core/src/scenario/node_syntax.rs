@@ -94,7 +94,8 @@ pub enum NodeStmt {
     /// `const CHILD = child_process.spawn(COMMAND[, ARGS][, OPTIONS])`:
     /// CHILD names the child object and the child process, which runs
     /// COMMAND (no shell). ARGS is an array of strings; OPTIONS an object
-    /// whose only property read is `stdio`.
+    /// whose only property read is `stdio` (spawn) or `maxBuffer` (exec,
+    /// execFile).
     Spawn {
         /// Which function: spawn, exec (a shell command line) or execFile.
         via: Via,
@@ -167,6 +168,10 @@ pub enum Stdio {
     Inherit,
     /// /dev/null, opened by the child.
     Ignore,
+    /// The IPC channel, in this slot instead of a stream (`'ipc'`: at most
+    /// one, in any slot; NODE_CHANNEL_FD is its number). A 4th slot, fd 3,
+    /// can only be the channel: `NodeStmt::ipc_slot` says where it is.
+    Ipc,
 }
 
 impl Stdio {
@@ -176,11 +181,12 @@ impl Stdio {
             Stdio::Pipe => "pipe",
             Stdio::Inherit => "inherit",
             Stdio::Ignore => "ignore",
+            Stdio::Ipc => "ipc",
         }
     }
 
-    fn from_word(word: &str) -> Option<Stdio> {
-        [Stdio::Pipe, Stdio::Inherit, Stdio::Ignore]
+    pub(super) fn from_word(word: &str) -> Option<Stdio> {
+        [Stdio::Pipe, Stdio::Inherit, Stdio::Ignore, Stdio::Ipc]
             .into_iter()
             .find(|s| s.word() == word)
     }
@@ -216,6 +222,10 @@ impl Via {
 /// The program `exec` runs its command line with.
 pub const SHELL: &str = "/bin/sh";
 
+/// exec's and execFile's default maxBuffer: 1024 * 1024 bytes
+/// (lib/child_process.js, `MAX_BUFFER`).
+pub const DEFAULT_MAX_BUFFER: u64 = 1024 * 1024;
+
 /// The names of the stdio slots, as node names a child object's streams.
 pub const STDIO_NAMES: [&str; 3] = ["stdin", "stdout", "stderr"];
 
@@ -231,11 +241,7 @@ impl NodeStmt {
     /// `'pipe'` for each slot not given.
     pub fn stdio(options: &Option<Box<NodeValue>>) -> [Stdio; 3] {
         let mut slots = [Stdio::Pipe; 3];
-        let stdio = match options.as_ref().map(|o| &o.value) {
-            Some(JsValue::Object(o)) => o.entries().find(|(k, _)| *k == "stdio").map(|(_, v)| v),
-            _ => None,
-        };
-        match stdio {
+        match stdio_of(options) {
             Some(JsValue::String(word)) => {
                 slots = [Stdio::from_word(word).unwrap_or(Stdio::Pipe); 3];
             }
@@ -249,6 +255,31 @@ impl NodeStmt {
             _ => {}
         }
         slots
+    }
+
+    /// exec's or execFile's maxBuffer (parsed and checked already): past
+    /// it node kills the child. 1 MiB when not given.
+    pub fn max_buffer(options: &Option<Box<NodeValue>>) -> u64 {
+        let given = match options.as_ref().map(|o| &o.value) {
+            Some(JsValue::Object(o)) => o
+                .entries()
+                .find(|(k, _)| *k == "maxBuffer")
+                .and_then(|(_, v)| super::spawn_syntax::max_buffer_of(v)),
+            _ => None,
+        };
+        given.unwrap_or(DEFAULT_MAX_BUFFER)
+    }
+
+    /// The slot of a spawn's 'ipc' stdio entry (0 to 3), if it has one:
+    /// the child is then a node with a channel, as fork()'s is.
+    pub fn ipc_slot(options: &Option<Box<NodeValue>>) -> Option<u8> {
+        match stdio_of(options) {
+            Some(JsValue::Array(items)) => items
+                .iter()
+                .position(|i| matches!(i, JsValue::String(s) if s == "ipc"))
+                .map(|at| at as u8),
+            _ => None,
+        }
     }
 
     /// A spawn's command, as written in its string.
@@ -274,6 +305,14 @@ impl NodeStmt {
             .as_ref()
             .and_then(|s| signal_of(&s.value))
             .unwrap_or(Signal::SIGTERM)
+    }
+}
+
+/// The `stdio` entry of a spawn's options.
+fn stdio_of(options: &Option<Box<NodeValue>>) -> Option<&JsValue> {
+    match options.as_ref().map(|o| &o.value) {
+        Some(JsValue::Object(o)) => o.entries().find(|(k, _)| *k == "stdio").map(|(_, v)| v),
+        _ => None,
     }
 }
 
@@ -386,7 +425,7 @@ pub(super) fn starts_node_statement(word: &str) -> bool {
 pub(super) struct Js<'a> {
     line: &'a str,
     number: u32,
-    at: usize,
+    pub(super) at: usize,
 }
 
 impl<'a> Js<'a> {
@@ -572,9 +611,9 @@ pub(super) fn parse_statement(
         js.eat("child_process.")?;
         let (function, function_pos) = js.ident("fork, spawn, exec or execFile")?;
         match function.as_str() {
-            "spawn" => spawn(&mut js, child, Via::Spawn)?,
-            "exec" => spawn(&mut js, child, Via::Exec)?,
-            "execFile" => spawn(&mut js, child, Via::ExecFile)?,
+            "spawn" => super::spawn_syntax::spawn(&mut js, child, Via::Spawn)?,
+            "exec" => super::spawn_syntax::spawn(&mut js, child, Via::Exec)?,
+            "execFile" => super::spawn_syntax::spawn(&mut js, child, Via::ExecFile)?,
             "fork" => {
                 js.eat("(")?;
                 let module = js.value()?;
@@ -724,101 +763,6 @@ pub(super) fn parse_statement(
     };
     js.finish()?;
     Ok(stmt)
-}
-
-/// `(COMMAND[, ARGS][, OPTIONS])` of `child_process.spawn`, checked as
-/// node checks them: a command string, an array of strings, an object
-/// whose `stdio` is a word or an array of words (at most 3: the model
-/// has slots 0 to 2 only, and 'ipc' belongs to fork here).
-fn spawn(js: &mut Js<'_>, child: Name, via: Via) -> Result<NodeStmt, ScenarioError> {
-    let wrong = |value: &NodeValue, expected: &str| {
-        ScenarioError::new(
-            value.pos,
-            ErrorKind::Expected {
-                expected: expected.into(),
-                found: value.text.clone(),
-            },
-        )
-    };
-    js.eat("(")?;
-    let command = js.value()?;
-    match &command.value {
-        JsValue::String(s) if !s.is_empty() => {}
-        _ => {
-            return Err(wrong(
-                &command,
-                "the command as a non-empty string, such as 'ls'",
-            ))
-        }
-    }
-    let mut args = None;
-    let mut options = None;
-    while js.peek_is(",") {
-        js.at += 1;
-        let value = js.value()?;
-        if via != Via::Spawn && !matches!(value.value, JsValue::Array(_)) || via == Via::Exec {
-            return Err(wrong(
-                &value,
-                &format!(
-                    "{} (the model reads no option of {}(), and exec takes its arguments in the command line)",
-                    if via == Via::Exec { "\")\"" } else { "the arguments as an array of strings, or \")\"" },
-                    via.function()
-                ),
-            ));
-        }
-        match (&value.value, &args, &options) {
-            (JsValue::Array(items), None, None) => {
-                if items.iter().any(|i| !matches!(i, JsValue::String(_))) {
-                    return Err(wrong(
-                        &value,
-                        "the arguments as an array of strings, such as ['-l']",
-                    ));
-                }
-                args = Some(Box::new(value));
-            }
-            (JsValue::Object(o), _, None) => {
-                for (key, v) in o.entries() {
-                    if key != "stdio" {
-                        return Err(wrong(
-                            &value,
-                            &format!(
-                                "options with stdio only (the model reads no option \"{key}\")"
-                            ),
-                        ));
-                    }
-                    let words: Vec<&JsValue> = match v {
-                        JsValue::Array(items) if items.len() <= 3 => items.iter().collect(),
-                        JsValue::String(_) => vec![v],
-                        _ => vec![&JsValue::Null],
-                    };
-                    let known = words
-                        .iter()
-                        .all(|w| matches!(w, JsValue::String(s) if Stdio::from_word(s).is_some()));
-                    if !known {
-                        return Err(wrong(
-                            &value,
-                            "stdio as 'pipe', 'inherit' or 'ignore', or an array of at most 3 of them ('ipc' is fork()'s here)",
-                        ));
-                    }
-                }
-                options = Some(Box::new(value));
-            }
-            _ => {
-                return Err(wrong(
-                    &value,
-                    "the arguments (an array of strings) and then the options (an object)",
-                ))
-            }
-        }
-    }
-    js.eat(")")?;
-    Ok(NodeStmt::Spawn {
-        via,
-        child,
-        command,
-        args,
-        options,
-    })
 }
 
 /// The child object a method is called on, which names a process.

@@ -236,11 +236,25 @@ fn node_expect(line: &mut Line<'_>) -> Result<Option<Expect>, ScenarioError> {
     }
     let process = scenario_process(line.name("a node process")?, NOT_CHECKED)?;
     let many = line.word("event or events")?.text == CheckWord::Events.keyword();
-    let object_token = line.word("a child object, a Worker, process or parentPort")?;
+    let object_token = line.word(
+        "a child object, its stdout or stderr (CHILD.stdout), a Worker, process or parentPort",
+    )?;
     let object = if object_token.text == PROCESS_OBJECT {
         NodeObject::Process
     } else if object_token.text == PARENT_PORT_OBJECT {
         NodeObject::ParentPort
+    } else if let Some((child, _)) = crate::node::state::stream_object(object_token.text) {
+        // `CHILD.stdout`: the child's name must be a name; the stream is
+        // held as its object's name, as node's events are told.
+        let mut name = name_from(
+            Token {
+                text: child,
+                ..object_token
+            },
+            line.number,
+        )?;
+        name.text = object_token.text.to_string();
+        NodeObject::Child { name }
     } else {
         NodeObject::Child {
             name: name_from(object_token, line.number)?,

@@ -15,7 +15,7 @@ const name = process.env.FORKSCOPE_NODE_NAME;
 const objects = Object.create(null);
 // How many arguments each event passes that the model records (a
 // message's sendHandle, always undefined here, is left out).
-const ARITY = { spawn: 0, message: 1, internalMessage: 1, exit: 2, disconnect: 0, close: 2, error: 1, online: 0 };
+const ARITY = { spawn: 0, message: 1, internalMessage: 1, exit: 2, disconnect: 0, close: 2, error: 1, online: 0, end: 0 };
 // The typed arrays this isolate holds, by the scenario's names.
 const vars = Object.create(null);
 // A typed array posted (or given as workerData) travels wrapped with its
@@ -51,6 +51,20 @@ function watch(object, emitter, events) {
     emitter.on(event, (...args) => {
       say({ event, object, args: args.slice(0, ARITY[event]).map((a) => arg(event, a)) });
     });
+  }
+}
+
+// A spawned child's stdout and stderr, as CHILD.stdout and CHILD.stderr:
+// 'data' with each chunk as a string (one read of the loop each, as the
+// model's), and 'end'. The listener makes the stream flow, as the model
+// has it.
+function watchStreams(child, object) {
+  for (const stream of ['stdout', 'stderr']) {
+    const s = object[stream];
+    if (!s) continue;
+    const name = child + '.' + stream;
+    s.on('data', (chunk) => say({ event: 'data', object: name, args: [JSON.stringify(chunk.toString())] }));
+    watch(name, s, ['end']);
   }
 }
 
@@ -90,19 +104,36 @@ exports.fork = function fork(module, child, options) {
 exports.spawn = function spawn(command, args, options, child) {
   objects[child] = child_process.spawn(command, args, options);
   watch(child, objects[child], ['spawn', 'exit', 'close', 'error']);
+  watchStreams(child, objects[child]);
+};
+
+// spawn() of node with an 'ipc' slot: a node child with a channel, as
+// fork()'s, which learns its scenario name as a forked child does.
+exports.spawnNode = function spawnNode(command, args, options, child) {
+  process.env.FORKSCOPE_NODE_NAME = child;
+  try {
+    objects[child] = child_process.spawn(command, args, options);
+  } finally {
+    process.env.FORKSCOPE_NODE_NAME = name;
+  }
+  watch(child, objects[child], [
+    'spawn', 'message', 'internalMessage', 'exit', 'disconnect', 'close', 'error',
+  ]);
+  watchStreams(child, objects[child]);
 };
 
 // exec and execFile: their callback told as a 'callback' event, (error,
 // stdout, stderr), the error as its code (or its signal when the code is
-// null: a killed child), as the model tells it.
-exports.exec = function exec(via, command, args, child) {
+// null: a killed child), as the model tells it. Past maxBuffer the error is
+// a RangeError whose code is ERR_CHILD_PROCESS_STDIO_MAXBUFFER.
+exports.exec = function exec(via, command, args, options, child) {
   const callback = (err, stdout, stderr) => {
     const error = err ? JSON.stringify(err.code ?? err.signal ?? null) : 'null';
     say({ event: 'callback', object: child, args: [error, JSON.stringify(stdout), JSON.stringify(stderr)] });
   };
   objects[child] = via === 'exec'
-    ? child_process.exec(command, callback)
-    : child_process.execFile(command, args, callback);
+    ? child_process.exec(command, options, callback)
+    : child_process.execFile(command, args, options, callback);
   watch(child, objects[child], ['spawn', 'exit', 'close', 'error']);
 };
 

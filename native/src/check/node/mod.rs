@@ -141,16 +141,15 @@ fn check_one(name: &str, text: &str, tools: &run::Tools, args: &CheckArgs) -> No
     };
     outcome.notes = programs.notes.clone();
     // A spawned program's statements are what the real one does by itself
-    // after its spawn: their events are expected in the spawn's window
+    // after its spawn: their events are expected in the spawn's window,
+    // and their kernel steps (its writes and exit, its parent's reads and
+    // what follows, such as exec's kill past maxBuffer) looked for there
     // (their writes are on its stdio, not on an IPC channel).
     for (from, to) in &programs.folded {
         if let Some(said) = model.said.remove(from) {
-            model
-                .said
-                .entry(*to)
-                .or_default()
-                .events
-                .extend(said.events);
+            let into = model.said.entry(*to).or_default();
+            into.events.extend(said.events);
+            into.steps.extend(said.steps);
         }
     }
     // The events the run waits for at each statement: the model's.

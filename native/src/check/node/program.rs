@@ -218,6 +218,43 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                         });
                         continue;
                     }
+                    // spawn() of node with an 'ipc' slot: a node child with
+                    // a channel, as fork()'s, running its module's harness
+                    // (the module is its first argument).
+                    NodeStmt::Spawn {
+                        via: Via::Spawn,
+                        child,
+                        command,
+                        args,
+                        options,
+                    } if NodeStmt::ipc_slot(options).is_some() => {
+                        let first = match args.as_ref().map(|a| &a.value) {
+                            Some(JsValue::Array(items)) => items.first().cloned(),
+                            _ => None,
+                        };
+                        let module = first.unwrap_or(JsValue::Undefined);
+                        let at = args.as_ref().map_or(command.pos, |a| a.pos);
+                        let file = module_file(&module, at)?;
+                        let js = format!(
+                            "h.spawnNode({}, {}, {}, {})",
+                            command.value.to_js(),
+                            args.as_ref().map_or("[]".to_string(), |a| a.value.to_js()),
+                            options.as_ref().map_or("{}".to_string(), |o| o.value.to_js()),
+                            js_string(&child.text)
+                        );
+                        code(actor, js)?;
+                        file_of.insert(child.text.clone(), file);
+                        plan.push(Planned {
+                            pos,
+                            source,
+                            todo: Todo::Run {
+                                actor: actor.to_string(),
+                                ends: false,
+                                forks: Some(child.text.clone()),
+                            },
+                        });
+                        continue;
+                    }
                     // A spawned program is the real one, not a node: it
                     // says no hello and runs no statement.
                     NodeStmt::Spawn {
@@ -240,10 +277,11 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                                 js_string(&child.text)
                             ),
                             _ => format!(
-                                "h.exec({}, {}, {}, {})",
+                                "h.exec({}, {}, {}, {}, {})",
                                 js_string(via.function()),
                                 command.value.to_js(),
                                 value(args, "[]"),
+                                value(options, "{}"),
                                 js_string(&child.text)
                             ),
                         };

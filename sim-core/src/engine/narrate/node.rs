@@ -79,6 +79,9 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
         Why::Disconnect => format!(
             "disconnect() in {actor} closes its end of the channel; node emits 'disconnect' on the next tick."
         ),
+        Why::KeepStdioChannel => format!(
+            "{actor}'s channel is one of its fds 0 to 2, which libuv never closes (uv__stream_close): node emits 'disconnect' and closes nothing, so its parent reads end of file only when {actor} dies (node 20, measured)."
+        ),
         Why::AlreadyDisconnected => "The channel is closed already: disconnect() emits 'error' (ERR_IPC_DISCONNECTED) and closes nothing.".to_string(),
         Why::ReadParentEof => format!(
             "{actor}'s loop reads the channel: its parent's end is closed (it disconnected or died), so it reads end of file."
@@ -138,13 +141,16 @@ pub(crate) fn why(why: &Why, actor: &str) -> String {
             "{actor}'s loop reads the child's {} (up to {CHANNEL_READ} bytes): what is queued, or end of file.",
             STDIO_NAMES[usize::from(*slot)]
         ),
-        Why::FlushOutput(slot) => format!(
-            "The exit callback flushes the child's {}, whose bytes node kept in the stream (no 'data' listener read them), so the stream ends: {actor} closes it.",
-            STDIO_NAMES[usize::from(*slot)]
-        ),
         Why::DestroyOutput(slot) => format!(
             "The spawn failed, and exec's error handler destroys the child's {} without reading it: {actor} closes it.",
             STDIO_NAMES[usize::from(*slot)]
+        ),
+        Why::PastMaxBuffer(slot) => format!(
+            "exec's 'data' listener in {actor} holds more than maxBuffer bytes of the child's {}: it keeps the first maxBuffer and destroys stdout and stderr, closing each (node 20, measured).",
+            STDIO_NAMES[usize::from(*slot)]
+        ),
+        Why::MaxBufferKill => format!(
+            "...and {actor} kills the child with SIGTERM (child.killed becomes true); the callback will get RangeError ERR_CHILD_PROCESS_STDIO_MAXBUFFER, only code and cmd set (node 20, measured). A program that exits by itself races this kill."
         ),
         Why::CloseOutput(slot) => format!(
             "{actor} closes the child's {} at its end of file.",
@@ -164,6 +170,8 @@ pub(crate) fn events(events: &[NodeEvent]) -> String {
                 "process".to_string()
             } else if &*e.object == crate::scenario::worker_syntax::PARENT_PORT_OBJECT {
                 "parentPort".to_string()
+            } else if crate::node::state::stream_object(&e.object).is_some() {
+                e.object.to_string()
             } else if e.worker {
                 format!("Worker {}", e.object)
             } else {
@@ -182,6 +190,15 @@ pub(crate) fn events(events: &[NodeEvent]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// ", N bytes of each at most" when exec's or execFile's options give a
+/// maxBuffer (the 1 MiB default goes unsaid).
+fn at_most(options: &Option<Box<crate::scenario::node_syntax::NodeValue>>) -> String {
+    match options {
+        Some(_) => format!(", {} bytes of each at most", NodeStmt::max_buffer(options)),
+        None => String::new(),
+    }
 }
 
 /// What a Node statement does, in a sentence, before its events; `world`
@@ -213,17 +230,23 @@ pub(crate) fn what(world: &crate::world::World, stmt: &Statement) -> String {
                 via: Via::Exec,
                 child,
                 command,
+                options,
                 ..
             } => format!(
-                "{actor} calls child_process.exec({}): libuv spawns {child}, which execs {SHELL} -c with that command line; node buffers its stdout and stderr for the callback.",
+                "{actor} calls child_process.exec({}{}): libuv spawns {child}, which execs {SHELL} -c with that command line; node buffers its stdout and stderr for the callback{}.",
                 command.text,
+                options.as_ref().map_or_else(String::new, |o| format!(", {}", o.text)),
+                at_most(options),
             ),
-            NodeStmt::Spawn { via, child, command, .. } => format!(
+            NodeStmt::Spawn { via, child, command, options, .. } => format!(
                 "{actor} calls child_process.{}({}): libuv spawns {child}, which execs {} with no shell and no IPC channel{}.",
                 via.function(),
                 command.text,
                 NodeStmt::command_of(command),
-                if via.buffers() { "; node buffers its stdout and stderr for the callback" } else { "" }
+                match via.buffers() {
+                    true => format!("; node buffers its stdout and stderr for the callback{}", at_most(options)),
+                    false => String::new(),
+                }
             ),
             NodeStmt::Send { to, message, more } => {
                 let channel = match to {

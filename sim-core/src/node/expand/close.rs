@@ -46,9 +46,10 @@ pub(super) fn read_eof_and_close(plan: &mut Plan, parent: &str, child: &str, cha
 }
 
 /// `child` (a node child whose channel is open at its end) reads the end
-/// of file of a parent that closed its end or died, and closes its own:
-/// its `process` emits 'disconnect'.
-fn child_reads_eof(plan: &mut Plan, child: &str, chan: &Arc<str>) {
+/// of file of a parent that closed its end or died, and closes its own
+/// (not a channel on its fd 0 to 2, which libuv never closes): its
+/// `process` emits 'disconnect'.
+fn child_reads_eof(world: &World, plan: &mut Plan, child: &str, chan: &Arc<str>) {
     let end = plan.end(chan, Which::Sock(Side::One));
     plan.op(
         child,
@@ -65,15 +66,20 @@ fn child_reads_eof(plan: &mut Plan, child: &str, chan: &Arc<str>) {
             side: Side::One.index(),
         },
     );
+    let gone = Effect::ParentGone {
+        child: child.into(),
+    };
+    if on_stdio(world, child) {
+        plan.alone_with(Why::KeepStdioChannel, gone);
+        return;
+    }
     let end = plan.end(chan, Which::Sock(Side::One));
-    plan.op(
-        child,
-        Op::Close { end },
-        Why::CloseParentChannel,
-        Effect::ParentGone {
-            child: child.into(),
-        },
-    );
+    plan.op(child, Op::Close { end }, Why::CloseParentChannel, gone);
+}
+
+/// Whether `name`'s channel is its fd 0, 1 or 2 (`NodeProc::channel_on_stdio`).
+fn on_stdio(world: &World, name: &str) -> bool {
+    world.node().proc(name).is_some_and(|p| p.channel_on_stdio)
 }
 
 /// Whether `name` is alive and runs node with its channel to its parent
@@ -102,7 +108,7 @@ pub(super) fn orphaned(world: &World, plan: &mut Plan, parent: &str) {
     for (name, c) in children {
         let first = plan.steps.len();
         if let Some(channel) = &c.channel {
-            child_reads_eof(plan, name, channel);
+            child_reads_eof(world, plan, name, channel);
         }
         for step in &mut plan.steps[first..] {
             step.guard = Guard::Dead(parent.into());
@@ -151,7 +157,7 @@ pub(super) fn disconnect(
                 },
             );
             if listens_to_parent(world, &name.text) {
-                child_reads_eof(plan, &name.text, &chan);
+                child_reads_eof(world, plan, &name.text, &chan);
             }
         }
         NodeObject::Process | NodeObject::ParentPort => {
@@ -172,6 +178,15 @@ pub(super) fn disconnect(
                         object: PROCESS_OBJECT.into(),
                         code: "ERR_IPC_DISCONNECTED",
                     },
+                );
+                return Ok(());
+            }
+            // On fd 0 to 2 nothing closes: the parent reads no end of
+            // file until this child dies (after_death reads it then).
+            if on_stdio(world, me) {
+                plan.alone_with(
+                    Why::KeepStdioChannel,
+                    Effect::ParentGone { child: me.into() },
                 );
                 return Ok(());
             }

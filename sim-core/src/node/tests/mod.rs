@@ -8,8 +8,11 @@ mod advanced;
 mod channel;
 mod json;
 mod literal;
+mod max_buffer;
 mod spawn;
+mod spawn_ipc;
 mod statements;
+mod streams;
 mod workers;
 
 use super::{parse_value, JsValue};

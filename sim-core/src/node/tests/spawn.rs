@@ -63,7 +63,7 @@ fn a_spawn_that_does_not_parse_names_its_line_and_column() {
         (
             "main: const c = child_process.spawn('ls', {stdio: ['pipe', 'ipc']})",
             43,
-            "'ipc' is fork()'s here",
+            "'ipc' only for node",
         ),
         (
             "main: const c = child_process.spawn('ls', {}, [])",
@@ -139,30 +139,41 @@ fn inherit_and_ignore_slots_make_no_socketpair() {
 }
 
 #[test]
-fn a_spawned_programs_exit_is_followed_by_its_parents_loop_its_output_closed_last() {
+fn a_spawned_programs_write_is_data_at_once_and_its_streams_end_before_exit() {
     let sim = run(&format!(
-        "{SPAWNED}c: send c-stdout.1 \"hi\\n\"\nc: exit 3\nexpect main events c spawn exit close\nexpect main event c close 3 null\n"
+        "{SPAWNED}c: send c-stdout.1 \"hi\\n\"\nexpect main event c.stdout data \"hi\\n\"\nc: exit 3\nexpect main events c spawn exit close\nexpect main event c close 3 null\nexpect main events c.stdout data end\n"
     ));
+    // The parent's loop reads the write as it comes: 'data'.
     assert_eq!(
-        group_steps(&sim, 4),
+        group_steps(&sim, 3),
+        [
+            "c: send c-stdout.1 \"hi\\n\"",
+            "main: recv c-stdout.0 65536"
+        ]
+    );
+    // At the death each stream reads end of file ('end') and closes
+    // before the watcher runs.
+    assert_eq!(
+        group_steps(&sim, 5),
         [
             "c: exit 3",
             "main: send main-sig.w 16 nonblock",
             "main: recv c-stdout.0 65536",
+            "main: close c-stdout.0",
             "main: recv c-stderr.0 65536",
             "main: close c-stderr.0",
             "main: recv main-sig.r 512 nonblock",
             "main: wait c nohang",
             "main: close c-stdin.0",
-            // Its 3 bytes waited in node's stream until the exit callback
-            // flushed it (strace: close(21) after wait4).
-            "main: close c-stdout.0",
         ]
     );
     assert_eq!(
         events(&sim),
         [
             "main c 'spawn'",
+            "main c.stdout 'data' (\"hi\\n\")",
+            "main c.stdout 'end'",
+            "main c.stderr 'end'",
             "main c 'exit' (3, null)",
             "main c 'close' (3, null)"
         ]
@@ -183,6 +194,8 @@ fn kill_ends_a_spawned_program_with_null_and_the_signal() {
         events(&sim),
         [
             "main c 'spawn'",
+            "main c.stdout 'end'",
+            "main c.stderr 'end'",
             "main c 'exit' (null, \"SIGTERM\")",
             "main c 'close' (null, \"SIGTERM\")"
         ]
@@ -220,7 +233,12 @@ fn a_missing_program_is_error_enoent_then_close_minus_2_with_no_spawn_and_no_exi
     );
     assert_eq!(
         events(&sim),
-        ["main x 'error' (\"ENOENT\")", "main x 'close' (-2, null)"]
+        [
+            "main x 'error' (\"ENOENT\")",
+            "main x.stdout 'end'",
+            "main x.stderr 'end'",
+            "main x 'close' (-2, null)"
+        ]
     );
     // The parent sleeps in a blocking wait, and the child's _exit(127)
     // wakes it with the child reaped.
@@ -296,10 +314,10 @@ fn exec_and_exec_file_print_as_written_and_refuse_what_they_do_not_take() {
         "{got}"
     );
     let (pos, got) =
-        error("node main\nmain: const f = child_process.execFile('ls', [], {maxBuffer: 9})\n");
+        error("node main\nmain: const f = child_process.execFile('ls', [], {cwd: '/'})\n");
     assert_eq!((pos.line, pos.col), (2, 50), "{got}");
     assert!(
-        got.contains("the model reads no option of execFile()"),
+        got.contains("the model reads no other option of exec() or execFile()"),
         "{got}"
     );
 }
@@ -370,6 +388,9 @@ fn a_spawned_programs_text_is_kept_only_when_it_writes_its_own_output() {
     let sim = run(&format!(
         "{SPAWNED}c: send c-stdout.1 \"x\"\nmain: send c-stdin.0 \"y\"\n"
     ));
-    assert_eq!(group_steps(&sim, 3), ["c: send c-stdout.1 \"x\""]);
+    assert_eq!(
+        group_steps(&sim, 3),
+        ["c: send c-stdout.1 \"x\"", "main: recv c-stdout.0 65536"]
+    );
     assert!(group_steps(&sim, 4).is_empty());
 }

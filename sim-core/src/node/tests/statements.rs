@@ -153,7 +153,7 @@ fn a_node_statement_that_does_not_parse_names_its_line_and_column() {
         (
             "node main\nexpect main event w spwan\n",
             (2, 21),
-            "expected spawn, message, exit, disconnect, close, error, internalMessage, callback or online, found \"spwan\"",
+            "expected spawn, message, exit, disconnect, close, error, internalMessage, callback, online, data or end, found \"spwan\"",
         ),
     ];
     for (text, (line, col), message) in cases {
