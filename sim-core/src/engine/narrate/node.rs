@@ -233,16 +233,26 @@ pub(crate) fn what(world: &crate::world::World, stmt: &Statement) -> String {
                 options,
                 ..
             } => format!(
-                "{actor} calls child_process.exec({}{}): libuv spawns {child}, which execs {SHELL} -c with that command line; node buffers its stdout and stderr for the callback{}.",
+                "{actor} calls child_process.exec({}{}): libuv spawns {child} to exec {SHELL} -c with that command line; node buffers its stdout and stderr for the callback{}.",
                 command.text,
                 options.as_ref().map_or_else(String::new, |o| format!(", {}", o.text)),
                 at_most(options),
             ),
-            NodeStmt::Spawn { via, child, command, options, .. } => format!(
-                "{actor} calls child_process.{}({}): libuv spawns {child}, which execs {} with no shell and no IPC channel{}.",
+            // "to exec": the exec may fail (ENOENT), which the events say.
+            NodeStmt::Spawn { via, child, command, args, options } => format!(
+                "{actor} calls child_process.{}({}): libuv spawns {child} to exec {} with no shell and {}{}.",
                 via.function(),
-                command.text,
+                [Some(command), args.as_deref(), options.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .map(|v| v.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 NodeStmt::command_of(command),
+                match NodeStmt::ipc_slot(options) {
+                    Some(fd) => format!("an IPC channel on fd {fd}"),
+                    None => "no IPC channel".to_string(),
+                },
                 match via.buffers() {
                     true => format!("; node buffers its stdout and stderr for the callback{}", at_most(options)),
                     false => String::new(),
