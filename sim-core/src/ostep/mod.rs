@@ -60,7 +60,7 @@ const TREE_HEADER: &str = "                           Process Tree:\n";
 /// The header of the final tree (`-F`), after a blank line.
 const FINAL_HEADER: &str = "\n                        Final Process Tree:\n";
 
-fn python_bool(b: bool) -> &'static str {
+pub(crate) fn python_bool(b: bool) -> &'static str {
     if b {
         "True"
     } else {

@@ -269,6 +269,24 @@ impl Tree {
         Ok(())
     }
 
+    /// Linux's exit of `p`, reaped at once by its parent: its children,
+    /// each with its own subtree, go to `reaper` (after the reaper's own,
+    /// in their order: forget_original_parent's list_splice_tail), and
+    /// `p` leaves its parent's list. For trees of distinct live names.
+    pub fn exit_to_reaper(&mut self, p: Id, reaper: Id) {
+        let orphans: Vec<Id> = self.children(p).collect();
+        for orphan in orphans {
+            self.parent[orphan as usize] = (Slot::Live, reaper);
+            self.append(reaper, orphan);
+        }
+        if let Some(parent) = self.parent_of(p) {
+            self.remove(parent, p);
+        }
+        self.count[p as usize] -= 1;
+        self.reset(p, Slot::Dead);
+        self.parent[p as usize] = (Slot::Dead, 0);
+    }
+
     /// fork.py's `collect_children`: `p` and its subtree, in preorder;
     /// Python's recursion ends 996 calls deep (Python 3.11, fork.py's
     /// frames above it), and at a -1 child list.
