@@ -24,6 +24,9 @@ mod pynum;
 pub mod scenario;
 pub mod unix;
 
+#[cfg(test)]
+mod tests;
+
 pub use generate::Action;
 pub use model::{Stop, Tree};
 pub use mt::PyRandom;
