@@ -32,7 +32,8 @@ fn cases() -> Vec<Case> {
                     .iter()
                     .map(|a| a.as_str().expect("an argument is text").to_string())
                     .collect(),
-                status: i32::try_from(v["status"].as_i64().expect("a status")).expect("a small status"),
+                status: i32::try_from(v["status"].as_i64().expect("a status"))
+                    .expect("a small status"),
             }
         })
         .collect()
@@ -63,7 +64,8 @@ fn every_recorded_case_prints_fork_py_bytes_and_status() {
             recorded.trim() == ours
         };
         let err_file = dir().join(format!("{}.err", case.name));
-        let same_stderr = !err_file.exists() || run.stderr == std::fs::read(&err_file).expect("the .err file is readable");
+        let same_stderr = !err_file.exists()
+            || run.stderr == std::fs::read(&err_file).expect("the .err file is readable");
         let status = run.status.code();
         if !same_stdout || !same_stderr || status != Some(case.status) {
             failed.push(format!(
@@ -75,7 +77,11 @@ fn every_recorded_case_prints_fork_py_bytes_and_status() {
             ));
         }
     }
-    assert!(failed.is_empty(), "cases unlike fork.py:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "cases unlike fork.py:\n{}",
+        failed.join("\n")
+    );
 }
 
 #[test]
@@ -86,7 +92,10 @@ fn a_python_error_in_fork_py_is_named_on_stderr() {
         .expect("forkscope runs");
     assert_eq!(run.status.code(), Some(1));
     let err = String::from_utf8_lossy(&run.stderr);
-    assert!(err.contains("TypeError"), "stderr names the exception: {err}");
+    assert!(
+        err.contains("TypeError"),
+        "stderr names the exception: {err}"
+    );
 }
 
 #[test]
@@ -97,8 +106,14 @@ fn unix_mode_names_where_linux_keeps_a_subtree() {
         .expect("forkscope runs");
     assert_eq!(run.status.code(), Some(0));
     let out = String::from_utf8(run.stdout).expect("UTF-8");
-    assert!(out.contains("where they differ: d's parent is c on Linux, a in fork.py"), "{out}");
-    let linux = out.split("Linux (a is a subreaper; b is reaped by its parent at once):\n").nth(1).expect("a Linux tree");
+    assert!(
+        out.contains("where they differ: d's parent is c on Linux, a in fork.py"),
+        "{out}"
+    );
+    let linux = out
+        .split("Linux (a is a subreaper; b is reaped by its parent at once):\n")
+        .nth(1)
+        .expect("a Linux tree");
     assert!(linux.starts_with("                                a\n                                   c\n                                      d\n"), "{linux}");
 }
 
@@ -110,10 +125,17 @@ fn an_imported_action_list_runs_with_every_expect_holding() {
         .expect("forkscope runs");
     assert_eq!(scn.status.code(), Some(0));
     let text = String::from_utf8(scn.stdout).expect("UTF-8");
-    assert!(text.contains("expect ") && text.contains(": exit 0") && text.contains(": wait "), "{text}");
+    assert!(
+        text.contains("expect ") && text.contains(": exit 0") && text.contains(": wait "),
+        "{text}"
+    );
     let file = std::env::temp_dir().join(format!("forkscope-ostep-{}.scn", std::process::id()));
     std::fs::write(&file, &text).expect("the temp dir is writable");
-    let run = Command::new(env!("CARGO_BIN_EXE_forkscope")).arg("run").arg(&file).output().expect("forkscope runs");
+    let run = Command::new(env!("CARGO_BIN_EXE_forkscope"))
+        .arg("run")
+        .arg(&file)
+        .output()
+        .expect("forkscope runs");
     let _ = std::fs::remove_file(&file);
     let trace = String::from_utf8_lossy(&run.stdout);
     assert_eq!(run.status.code(), Some(0), "{trace}");

@@ -18,7 +18,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => tools::setup_path().and_then(|()| test::test()),
         Some("serve") => tools::setup_path().and_then(|()| serve::serve(&args[1..])),
-        Some("bench") if args.get(1).is_some_and(|a| a == "ostep") => ostep_bench::bench(&args[2..]),
+        Some("bench") if args.get(1).is_some_and(|a| a == "ostep") => {
+            ostep_bench::bench(&args[2..])
+        }
         Some("bench") => bench(&args[1..]),
         Some("record") => record::run(&args[1..]),
         Some("tools") => tools::setup_path().and_then(|()| tools::ensure_all()),

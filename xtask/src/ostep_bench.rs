@@ -18,7 +18,9 @@ const RUNS: usize = 5;
 
 fn timed(command: &mut Command) -> Result<(Duration, Vec<u8>)> {
     let start = Instant::now();
-    let out = command.output().map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    let out = command
+        .output()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
     let took = start.elapsed();
     if !out.status.success() {
         return Err(format!("{command:?} failed: {}", out.status));
@@ -38,21 +40,27 @@ pub fn bench(args: &[String]) -> Result {
     let mut ours = Vec::new();
     let mut bytes = Vec::new();
     for _ in 0..RUNS {
-        let (took, out) = timed(Command::new(&forkscope).arg("ostep").args(&args))?;
+        let (took, out) = timed(Command::new(&forkscope).arg("ostep").args(args))?;
         ours.push(took);
         bytes = out;
     }
     ours.sort();
     let ours = ours[RUNS / 2];
-    let (theirs, python_bytes) = timed(Command::new("python3").arg(&fork_py).args(&args))?;
+    let (theirs, python_bytes) = timed(Command::new("python3").arg(&fork_py).args(args))?;
     if bytes != python_bytes {
-        return Err(format!("forkscope ostep {} does not print fork.py's bytes", args.join(" ")));
+        return Err(format!(
+            "forkscope ostep {} does not print fork.py's bytes",
+            args.join(" ")
+        ));
     }
     let ratio = theirs.as_secs_f64() / ours.as_secs_f64();
     let verdict = if ratio >= TARGET { "met" } else { "NOT MET" };
     println!("ostep {}: the same {} bytes", args.join(" "), bytes.len());
     println!("  python3 fork.py    {:>9.3} s", theirs.as_secs_f64());
-    println!("  forkscope ostep    {:>9.3} s (median of {RUNS})", ours.as_secs_f64());
+    println!(
+        "  forkscope ostep    {:>9.3} s (median of {RUNS})",
+        ours.as_secs_f64()
+    );
     println!("  ratio              {ratio:>9.0}x (target {TARGET}x: {verdict})");
     Ok(())
 }

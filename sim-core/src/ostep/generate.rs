@@ -33,7 +33,12 @@ struct Live {
 
 impl Live {
     fn new() -> Self {
-        Live { sums: vec![0; 2], alive: Vec::new(), ids: Vec::new(), count: 0 }
+        Live {
+            sums: vec![0; 2],
+            alive: Vec::new(),
+            ids: Vec::new(),
+            count: 0,
+        }
     }
 
     fn add(&mut self, slot: usize, delta: i32) {
@@ -116,7 +121,9 @@ pub(super) fn generate(
     if fork_percentage.is_nan() {
         // No draw is below NaN, so every action is an exit, and the first
         // draw finds the root alone, which cannot exit, again and again.
-        return Err(Stop::NeverEnds("with -f nan every action is an exit, and only the root is alive".into()));
+        return Err(Stop::NeverEnds(
+            "with -f nan every action is an exit, and only the root is alive".into(),
+        ));
     }
     let mut live = Live::new();
     live.push(root);

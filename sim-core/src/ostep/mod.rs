@@ -128,12 +128,22 @@ impl Forker {
     pub fn new(leaf_only: bool, local_reparent: bool) -> Self {
         let mut names = Names::default();
         let root = names.intern("a");
-        Forker { tree: Tree::new(root), names, root, leaf_only, local_reparent }
+        Forker {
+            tree: Tree::new(root),
+            names,
+            root,
+            leaf_only,
+            local_reparent,
+        }
     }
 
     /// The actions of a run: `-A`'s list when given, else `max_actions`
     /// generated with `rng`.
-    pub fn actions<'a>(&mut self, options: &'a Options, rng: &mut PyRandom) -> Result<Actions<'a>, Stop> {
+    pub fn actions<'a>(
+        &mut self,
+        options: &'a Options,
+        rng: &mut PyRandom,
+    ) -> Result<Actions<'a>, Stop> {
         if !options.action_list.is_empty() {
             return Ok(Actions::Listed(options.action_list.split(',')));
         }
@@ -142,7 +152,13 @@ impl Forker {
             None if options.actions.negative => 0,
             None => u64::MAX,
         };
-        let generated = generate::generate(rng, options.fork_percentage, max, self.root, &mut self.names)?;
+        let generated = generate::generate(
+            rng,
+            options.fork_percentage,
+            max,
+            self.root,
+            &mut self.names,
+        )?;
         Ok(Actions::Generated(generated.into_iter()))
     }
 
@@ -152,7 +168,11 @@ impl Forker {
         match *action {
             Action::Fork(p, c) => {
                 self.tree.fork(p, c).map_err(End::Stop)?;
-                Ok(format!("{} forks {}", self.names.name(p), self.names.name(c)))
+                Ok(format!(
+                    "{} forks {}",
+                    self.names.name(p),
+                    self.names.name(c)
+                ))
             }
             Action::Exit(p) => {
                 let name = self.names.name(p).to_string();
@@ -186,7 +206,11 @@ impl Forker {
             Actions::Generated(list) => list.next().map(Ok),
             Actions::Listed(list) => {
                 let text = list.next()?;
-                let bad = || Err(format!("bad action ({text}), must be X+Y or X- where X and Y are processes\n"));
+                let bad = || {
+                    Err(format!(
+                        "bad action ({text}), must be X+Y or X- where X and Y are processes\n"
+                    ))
+                };
                 Some(match read_action(text) {
                     Parsed1::Bad => bad(),
                     Parsed1::Fork(p, c) => {

@@ -54,7 +54,12 @@ struct List {
 }
 
 impl List {
-    const MISSING: List = List { state: Slot::Missing, head: NONE, tail: NONE, len: 0 };
+    const MISSING: List = List {
+        state: Slot::Missing,
+        head: NONE,
+        tail: NONE,
+        len: 0,
+    };
 }
 
 /// fork.py's `Forker` state: `process_list` (as counts: only membership
@@ -106,7 +111,9 @@ impl Tree {
 
     /// The state of `id`'s child list.
     pub(crate) fn list_state(&self, id: Id) -> Slot {
-        self.lists.get(id as usize).map_or(Slot::Missing, |l| l.state)
+        self.lists
+            .get(id as usize)
+            .map_or(Slot::Missing, |l| l.state)
     }
 
     /// The length of a live child list.
@@ -117,7 +124,10 @@ impl Tree {
     /// The children of `id` in order (none unless its list is live).
     pub fn children(&self, id: Id) -> Children<'_> {
         let head = self.lists.get(id as usize).map_or(NONE, |l| l.head);
-        Children { tree: self, at: head }
+        Children {
+            tree: self,
+            at: head,
+        }
     }
 
     /// The parent fork.py holds for `id`, when it holds a live one.
@@ -140,13 +150,23 @@ impl Tree {
             self.free.push(at);
             at = entry.next;
         }
-        self.lists[id as usize] = List { state, head: NONE, tail: NONE, len: 0 };
+        self.lists[id as usize] = List {
+            state,
+            head: NONE,
+            tail: NONE,
+            len: 0,
+        };
     }
 
     /// `children[owner].append(child)`, on a live list.
     fn append(&mut self, owner: Id, child: Id) {
         let list = self.lists[owner as usize];
-        let entry = Entry { child, owner, prev: list.tail, next: NONE };
+        let entry = Entry {
+            child,
+            owner,
+            prev: list.tail,
+            next: NONE,
+        };
         let at = match self.free.pop() {
             Some(at) => {
                 self.entries[at as usize] = entry;
@@ -174,7 +194,11 @@ impl Tree {
     /// live list of `owner`; false when there is none (a ValueError).
     fn remove(&mut self, owner: Id, child: Id) -> bool {
         let occ = &self.occurrences[child as usize];
-        let Some(first) = occ.iter().copied().find(|e| self.entries[*e as usize].owner == owner) else {
+        let Some(first) = occ
+            .iter()
+            .copied()
+            .find(|e| self.entries[*e as usize].owner == owner)
+        else {
             return false;
         };
         let entry = self.entries[first as usize];
@@ -203,7 +227,12 @@ impl Tree {
         self.reset(c, Slot::Live);
         match self.lists[p as usize].state {
             Slot::Live => self.append(p, c),
-            Slot::Dead => return Err(type_error("'int' object has no attribute 'append'", "AttributeError")),
+            Slot::Dead => {
+                return Err(type_error(
+                    "'int' object has no attribute 'append'",
+                    "AttributeError",
+                ))
+            }
             Slot::Missing => return Err(key_error()),
         }
         self.parent[c as usize] = (Slot::Live, p);
@@ -237,7 +266,12 @@ impl Tree {
                 }
                 match self.lists[exit_parent as usize].state {
                     Slot::Live => {}
-                    Slot::Dead => return Err(type_error("'int' object has no attribute 'append'", "AttributeError")),
+                    Slot::Dead => {
+                        return Err(type_error(
+                            "'int' object has no attribute 'append'",
+                            "AttributeError",
+                        ))
+                    }
                     Slot::Missing => return Err(key_error()),
                 }
             }
@@ -258,7 +292,12 @@ impl Tree {
         }
         match self.lists[exit_parent as usize].state {
             Slot::Live => {}
-            Slot::Dead => return Err(type_error("'int' object has no attribute 'remove'", "AttributeError")),
+            Slot::Dead => {
+                return Err(type_error(
+                    "'int' object has no attribute 'remove'",
+                    "AttributeError",
+                ))
+            }
             Slot::Missing => return Err(key_error()),
         }
         if !self.remove(exit_parent, p) {
@@ -336,13 +375,22 @@ impl Iterator for Children<'_> {
 }
 
 fn type_error(detail: &str, kind: &'static str) -> Stop {
-    Stop::Exception { kind, detail: detail.into() }
+    Stop::Exception {
+        kind,
+        detail: detail.into(),
+    }
 }
 
 fn key_error() -> Stop {
-    Stop::Exception { kind: "KeyError", detail: "-1".into() }
+    Stop::Exception {
+        kind: "KeyError",
+        detail: "-1".into(),
+    }
 }
 
 pub(crate) fn recursion_error(what: &str) -> Stop {
-    Stop::Exception { kind: "RecursionError", detail: format!("maximum recursion depth exceeded {what}") }
+    Stop::Exception {
+        kind: "RecursionError",
+        detail: format!("maximum recursion depth exceeded {what}"),
+    }
 }

@@ -35,7 +35,10 @@ impl PyRandom {
         if key.is_empty() {
             key.push(0);
         }
-        let mut rng = PyRandom { state: Box::new([0; N]), index: N };
+        let mut rng = PyRandom {
+            state: Box::new([0; N]),
+            index: N,
+        };
         rng.init_by_array(&key);
         rng
     }

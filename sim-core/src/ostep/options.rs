@@ -137,13 +137,18 @@ const LONG: [(&str, Opt); 11] = [
 
 impl Opt {
     fn takes_value(self) -> bool {
-        matches!(self, Opt::Seed | Opt::Forks | Opt::ActionList | Opt::Actions | Opt::PrintStyle)
+        matches!(
+            self,
+            Opt::Seed | Opt::Forks | Opt::ActionList | Opt::Actions | Opt::PrintStyle
+        )
     }
 }
 
 /// An optparse error, as it reaches stderr.
 fn error(message: &str) -> Parsed {
-    Parsed::Error(format!("Usage: {PROG} [options]\n\n{PROG}: error: {message}\n"))
+    Parsed::Error(format!(
+        "Usage: {PROG} [options]\n\n{PROG}: error: {message}\n"
+    ))
 }
 
 /// Reads fork.py's arguments (without the program name).
@@ -211,7 +216,10 @@ fn match_long(typed: &str) -> Result<(&'static str, Opt), String> {
     if let Some(&(name, opt)) = LONG.iter().find(|(name, _)| *name == typed) {
         return Ok((name, opt));
     }
-    let candidates: Vec<&(&str, Opt)> = LONG.iter().filter(|(name, _)| name.starts_with(typed)).collect();
+    let candidates: Vec<&(&str, Opt)> = LONG
+        .iter()
+        .filter(|(name, _)| name.starts_with(typed))
+        .collect();
     match candidates.as_slice() {
         [] => Err(format!("no such option: {typed}")),
         [(name, opt)] => Ok((name, *opt)),
@@ -225,26 +233,29 @@ fn match_long(typed: &str) -> Result<(&'static str, Opt), String> {
 /// Sets one option; `Some` when reading ends here (help or a bad value).
 fn apply(options: &mut Options, opt: Opt, name: &str, value: Option<String>) -> Option<Parsed> {
     let value = value.unwrap_or_default();
-    let int = |value: &str| {
-        pynum::parse_optparse_int(value).ok_or_else(|| {
-            error(&format!("option {name}: invalid integer value: {}", pynum::str_repr(value)))
-        })
+    let bad_int = || {
+        let shown = pynum::str_repr(&value);
+        Some(error(&format!(
+            "option {name}: invalid integer value: {shown}"
+        )))
     };
     match opt {
         Opt::Help => return Some(Parsed::Help(HELP.into())),
-        Opt::Seed => match int(&value) {
-            Ok(n) => options.seed = n,
-            Err(e) => return Some(e),
+        Opt::Seed => match pynum::parse_optparse_int(&value) {
+            Some(n) => options.seed = n,
+            None => return bad_int(),
         },
-        Opt::Actions => match int(&value) {
-            Ok(n) => options.actions = n,
-            Err(e) => return Some(e),
+        Opt::Actions => match pynum::parse_optparse_int(&value) {
+            Some(n) => options.actions = n,
+            None => return bad_int(),
         },
         Opt::Forks => match pynum::parse_float(&value) {
             Some(f) => options.fork_percentage = f,
             None => {
                 let shown = pynum::str_repr(&value);
-                return Some(error(&format!("option {name}: invalid floating-point value: {shown}")));
+                return Some(error(&format!(
+                    "option {name}: invalid floating-point value: {shown}"
+                )));
             }
         },
         Opt::ActionList => options.action_list = value,

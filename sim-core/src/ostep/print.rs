@@ -53,9 +53,17 @@ fn style_chars(style: &str) -> Option<Option<[char; 4]>> {
 
 /// A call of fork.py's walk still to make, or the rest of one under way.
 enum Work {
-    Visit { node: Id, level: usize, is_last: bool },
+    Visit {
+        node: Id,
+        level: usize,
+        is_last: bool,
+    },
     /// The children of a node still to walk: the cursor is the next one.
-    Children { level: usize, next: Vec<Id>, at: usize },
+    Children {
+        level: usize,
+        next: Vec<Id>,
+        at: usize,
+    },
 }
 
 /// fork.py's `print_tree`: the tree from the root, in `style`.
@@ -67,11 +75,19 @@ pub fn print_tree(tree: &Tree, names: &Names, style: &str, out: &mut dyn Sink) -
     };
     // fork.py's pmask: one dictionary shared by the whole walk.
     let mut pmask: Vec<bool> = Vec::new();
-    let mut work = vec![Work::Visit { node: tree.root, level: 0, is_last: false }];
+    let mut work = vec![Work::Visit {
+        node: tree.root,
+        level: 0,
+        is_last: false,
+    }];
     let mut line = String::new();
     while let Some(item) = work.pop() {
         match item {
-            Work::Visit { node, level, is_last } => {
+            Work::Visit {
+                node,
+                level,
+                is_last,
+            } => {
                 if level > DEEPEST_LEVEL {
                     return Err(End::Stop(recursion_error("while calling a Python object")));
                 }
@@ -136,16 +152,28 @@ pub fn print_tree(tree: &Tree, names: &Names, style: &str, out: &mut dyn Sink) -
                 }
                 let kids: Vec<Id> = tree.children(node).collect();
                 if !kids.is_empty() {
-                    work.push(Work::Children { level: level + 1, next: kids, at: 0 });
+                    work.push(Work::Children {
+                        level: level + 1,
+                        next: kids,
+                        at: 0,
+                    });
                 }
             }
             Work::Children { level, next, at } => {
                 let node = next[at];
                 let is_last = chars.is_some() && at + 1 == next.len();
                 if at + 1 < next.len() {
-                    work.push(Work::Children { level, next, at: at + 1 });
+                    work.push(Work::Children {
+                        level,
+                        next,
+                        at: at + 1,
+                    });
                 }
-                work.push(Work::Visit { node, level, is_last });
+                work.push(Work::Visit {
+                    node,
+                    level,
+                    is_last,
+                });
             }
         }
     }

@@ -23,7 +23,10 @@ impl PyInt {
     /// The integer `n`.
     pub fn from_i64(n: i64) -> Self {
         let m = n.unsigned_abs();
-        let mut int = PyInt { negative: n < 0, magnitude: vec![m as u32, (m >> 32) as u32] };
+        let mut int = PyInt {
+            negative: n < 0,
+            magnitude: vec![m as u32, (m >> 32) as u32],
+        };
         int.trim();
         int
     }
@@ -54,7 +57,11 @@ impl PyInt {
         if self.magnitude.len() > 2 {
             return None;
         }
-        let m = self.magnitude.iter().rev().fold(0u64, |acc, w| acc << 32 | u64::from(*w));
+        let m = self
+            .magnitude
+            .iter()
+            .rev()
+            .fold(0u64, |acc, w| acc << 32 | u64::from(*w));
         if self.negative {
             0i64.checked_sub_unsigned(m)
         } else {
@@ -136,12 +143,19 @@ fn parse_int(text: &str, radix: u32) -> Option<PyInt> {
         } else {
             (body, false)
         };
-    let body = if after_prefix { body.strip_prefix('_').unwrap_or(body) } else { body };
+    let body = if after_prefix {
+        body.strip_prefix('_').unwrap_or(body)
+    } else {
+        body
+    };
     let digits = digits_with_underscores(body)?;
     if radix == 10 && digits.len() > INT_MAX_STR_DIGITS {
         return None;
     }
-    let mut int = PyInt { negative, magnitude: Vec::new() };
+    let mut int = PyInt {
+        negative,
+        magnitude: Vec::new(),
+    };
     for c in digits.chars() {
         int.mul_add(radix, c.to_digit(radix)?);
     }
@@ -180,7 +194,9 @@ pub(super) fn parse_float(text: &str) -> Option<f64> {
     let unsigned = plain.strip_prefix(['+', '-']).unwrap_or(&plain);
     let word = unsigned.to_ascii_lowercase();
     let numeric = !unsigned.is_empty()
-        && unsigned.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+        && unsigned
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
     if numeric || matches!(word.as_str(), "inf" | "infinity" | "nan") {
         plain.parse().ok()
     } else {
@@ -209,7 +225,11 @@ pub fn float_repr(x: f64) -> String {
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     if !(-4..16).contains(&exponent) {
         let (first, rest) = digits.split_at(1);
-        let dot = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let dot = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
         let esign = if exponent < 0 { '-' } else { '+' };
         return format!("{sign}{first}{dot}e{esign}{:02}", exponent.unsigned_abs());
     }
@@ -230,7 +250,11 @@ pub fn float_repr(x: f64) -> String {
 /// characters Python does not print (C0 and C1 controls, DEL, a few
 /// invisible format characters).
 pub(super) fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::new();
     out.push(quote);
     for c in s.chars() {

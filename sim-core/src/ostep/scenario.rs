@@ -25,10 +25,14 @@ const MAX_BYTES: usize = 1 << 20;
 pub fn scenario(options: &Options, rng: &mut PyRandom) -> Result<String, String> {
     let mut forker = Forker::new(options.leaf_only, options.local_reparent);
     let root = forker.root;
-    let mut actions = forker.actions(options, rng).map_err(|stop| format!("fork.py stops: {stop:?}"))?;
+    let mut actions = forker
+        .actions(options, rng)
+        .map_err(|stop| format!("fork.py stops: {stop:?}"))?;
     let mut text = String::new();
     text.push_str("title OSTEP fork.py actions, run with Linux's rules\n");
-    text.push_str("say Made by forkscope ostep --scenario. fork.py's X- is X's exit and its parent's wait.\n");
+    text.push_str(
+        "say Made by forkscope ostep --scenario. fork.py's X- is X's exit and its parent's wait.\n",
+    );
     text.push_str("say An orphan goes to init here (the language has no subreaper), and keeps its children.\n");
     text.push_str("process a\n");
     // The Linux tree: each live process's parent (None: init).
@@ -51,20 +55,31 @@ pub fn scenario(options: &Options, rng: &mut PyRandom) -> Result<String, String>
                     spelled.resize(slot + 1, String::new());
                 }
                 if parent[slot].is_some() || c == root {
-                    return Err(format!("{} is forked while it is alive: not a Linux process tree", forker.names.name(c)));
+                    return Err(format!(
+                        "{} is forked while it is alive: not a Linux process tree",
+                        forker.names.name(c)
+                    ));
                 }
                 lives[slot] += 1;
                 spelled[slot] = scenario_name(forker.names.name(c), lives[slot], &reserved)?;
                 parent[slot] = Some(Some(p));
-                text.push_str(&format!("{}: fork {}\n", spelled[p as usize], spelled[slot]));
+                text.push_str(&format!(
+                    "{}: fork {}\n",
+                    spelled[p as usize], spelled[slot]
+                ));
             }
             Action::Exit(x) if words.ends_with("(failed: has children)") => {
-                text.push_str(&format!("say {} does not exit: it has children (-L)\n", spelled[x as usize]));
+                text.push_str(&format!(
+                    "say {} does not exit: it has children (-L)\n",
+                    spelled[x as usize]
+                ));
             }
             Action::Exit(x) => {
                 let name = spelled[x as usize].clone();
                 text.push_str(&format!("{name}: exit 0\n"));
-                let orphans: Vec<usize> = (0..parent.len()).filter(|o| parent[*o] == Some(Some(x))).collect();
+                let orphans: Vec<usize> = (0..parent.len())
+                    .filter(|o| parent[*o] == Some(Some(x)))
+                    .collect();
                 for o in &orphans {
                     parent[*o] = Some(None);
                     text.push_str(&format!("expect {} parent init\n", spelled[*o]));

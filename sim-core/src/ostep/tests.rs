@@ -27,7 +27,11 @@ fn the_twister_draws_pythons_numbers_for_every_recorded_seed() {
         for _ in 5..700 {
             rng.random();
         }
-        assert_eq!(rng.random().to_bits(), later, "the 701st draw, seed words {words:?}");
+        assert_eq!(
+            rng.random().to_bits(),
+            later,
+            "the 701st draw, seed words {words:?}"
+        );
     }
 }
 
@@ -39,11 +43,23 @@ fn seeds_read_as_optparse_reads_integers_seed_as_python_does() {
     let minus_one = parse_optparse_int("-1").expect("a negative decimal");
     assert!(minus_one.is_minus_one());
     let two32 = parse_optparse_int("4294967301").expect("a decimal");
-    assert_eq!(PyRandom::seeded(&two32.magnitude).random().to_bits(), PYTHON_RANDOM[4].1[0]);
-    assert_eq!(parse_optparse_int("0x1F").and_then(|n| n.to_i64()), Some(31));
+    assert_eq!(
+        PyRandom::seeded(&two32.magnitude).random().to_bits(),
+        PYTHON_RANDOM[4].1[0]
+    );
+    assert_eq!(
+        parse_optparse_int("0x1F").and_then(|n| n.to_i64()),
+        Some(31)
+    );
     assert_eq!(parse_optparse_int("010").and_then(|n| n.to_i64()), Some(8));
-    assert_eq!(parse_optparse_int("0b101").and_then(|n| n.to_i64()), Some(5));
-    assert_eq!(parse_optparse_int(" 1_000 ").and_then(|n| n.to_i64()), Some(1000));
+    assert_eq!(
+        parse_optparse_int("0b101").and_then(|n| n.to_i64()),
+        Some(5)
+    );
+    assert_eq!(
+        parse_optparse_int(" 1_000 ").and_then(|n| n.to_i64()),
+        Some(1000)
+    );
     assert_eq!(parse_optparse_int("08"), None);
     assert_eq!(parse_optparse_int("-0x5"), None);
     assert_eq!(parse_optparse_int("1__0"), None);
@@ -52,11 +68,28 @@ fn seeds_read_as_optparse_reads_integers_seed_as_python_does() {
 
 #[test]
 fn floats_read_and_print_as_python_writes_them() {
-    let shown: Vec<String> = ["0.7", "1e16", "1e-5", "0.0001", "1e15", "2", "-0.0", "1_0.5", "inf", "NaN", " .5 "]
-        .iter()
-        .map(|t| float_repr(parse_float(t).expect("a float")))
-        .collect();
-    assert_eq!(shown, ["0.7", "1e+16", "1e-05", "0.0001", "1000000000000000.0", "2.0", "-0.0", "10.5", "inf", "nan", "0.5"]);
+    let shown: Vec<String> = [
+        "0.7", "1e16", "1e-5", "0.0001", "1e15", "2", "-0.0", "1_0.5", "inf", "NaN", " .5 ",
+    ]
+    .iter()
+    .map(|t| float_repr(parse_float(t).expect("a float")))
+    .collect();
+    assert_eq!(
+        shown,
+        [
+            "0.7",
+            "1e+16",
+            "1e-05",
+            "0.0001",
+            "1000000000000000.0",
+            "2.0",
+            "-0.0",
+            "10.5",
+            "inf",
+            "nan",
+            "0.5"
+        ]
+    );
     assert_eq!(float_repr(1.2345678901234568e17), "1.2345678901234568e+17");
     assert_eq!(parse_float("_1"), None);
     assert_eq!(parse_float("half"), None);
@@ -66,13 +99,18 @@ fn floats_read_and_print_as_python_writes_them() {
 
 #[test]
 fn generated_names_run_through_the_letters_then_pairs() {
-    let names: Vec<String> = [0, 1, 25, 26, 51, 52, 53, 103, 52 + 2704].iter().map(|k| generated_name(*k)).collect();
+    let names: Vec<String> = [0, 1, 25, 26, 51, 52, 53, 103, 52 + 2704]
+        .iter()
+        .map(|k| generated_name(*k))
+        .collect();
     assert_eq!(names, ["a", "b", "z", "A", "Z", "aa", "ab", "aZ", "aaa"]);
 }
 
 fn run_text(args: &[&str]) -> (String, Outcome) {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let Parsed::Run(options) = parse(&args) else { panic!("the test's options are good") };
+    let Parsed::Run(options) = parse(&args) else {
+        panic!("the test's options are good")
+    };
     let mut rng = PyRandom::seeded(&options.seed.magnitude);
     let mut out = String::new();
     let outcome = run(&options, &mut rng, &mut out);
@@ -92,7 +130,10 @@ fn an_exit_flattens_the_subtree_unless_reparenting_locally() {
 fn a_bad_action_ends_with_fork_py_message_and_status_1() {
     let (text, outcome) = run_text(&["-A", "a+b,q-"]);
     assert_eq!(outcome.status(), 1);
-    assert!(text.ends_with("bad action (q-), must be X+Y or X- where X and Y are processes\n"), "{text}");
+    assert!(
+        text.ends_with("bad action (q-), must be X+Y or X- where X and Y are processes\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -102,19 +143,37 @@ fn optparse_errors_and_help_are_optparse_text() {
         parse(&args(&["--a", "3"])),
         Parsed::Error("Usage: fork.py [options]\n\nfork.py: error: ambiguous option: --a (--action_list, --actions?)\n".into())
     );
-    assert!(matches!(parse(&args(&["-c", "-h", "-x"])), Parsed::Help(h) if h.starts_with("Usage: fork.py [options]\n\nOptions:\n")));
-    let Parsed::Run(o) = parse(&args(&["-tcs-5", "--actions=7", "--", "-x"])) else { panic!("good options") };
+    assert!(
+        matches!(parse(&args(&["-c", "-h", "-x"])), Parsed::Help(h) if h.starts_with("Usage: fork.py [options]\n\nOptions:\n"))
+    );
+    let Parsed::Run(o) = parse(&args(&["-tcs-5", "--actions=7", "--", "-x"])) else {
+        panic!("good options")
+    };
     assert!(o.show_tree && o.solve);
-    assert_eq!((o.seed.to_decimal(), o.actions.to_decimal()), ("-5".to_string(), "7".to_string()));
+    assert_eq!(
+        (o.seed.to_decimal(), o.actions.to_decimal()),
+        ("-5".to_string(), "7".to_string())
+    );
 }
 
 #[test]
 fn an_imported_action_list_runs_with_linux_rules_and_its_expects_hold() {
-    let args: Vec<String> = ["-A", "a+b,b+c,c+d,b+e,b-,a+B,B+init,c-,a+b"].iter().map(|s| s.to_string()).collect();
-    let Parsed::Run(options) = parse(&args) else { panic!("good options") };
+    let args: Vec<String> = ["-A", "a+b,b+c,c+d,b+e,b-,a+B,B+init,c-,a+b"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let Parsed::Run(options) = parse(&args) else {
+        panic!("good options")
+    };
     let text = scenario::scenario(&options, &mut PyRandom::from_u64(1)).expect("a scenario");
-    assert!(text.contains("b: exit 0\nexpect c parent init\nexpect e parent init\na: wait b\n"), "{text}");
-    assert!(text.contains("a: fork b_\nb_: fork init-\n") && text.contains("a: fork b-2\n"), "{text}");
+    assert!(
+        text.contains("b: exit 0\nexpect c parent init\nexpect e parent init\na: wait b\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("a: fork b_\nb_: fork init-\n") && text.contains("a: fork b-2\n"),
+        "{text}"
+    );
     let mut sim = Sim::from_source(&text).expect("the scenario parses");
     sim.run_to_end().expect("the scenario runs to its end");
     assert_eq!(sim.failed_expects().count(), 0);
@@ -124,7 +183,10 @@ fn an_imported_action_list_runs_with_linux_rules_and_its_expects_hold() {
 #[test]
 fn a_name_the_language_cannot_spell_is_refused_with_its_reason() {
     let args: Vec<String> = ["-A", "a+1x"].iter().map(|s| s.to_string()).collect();
-    let Parsed::Run(options) = parse(&args) else { panic!("good options") };
-    let err = scenario::scenario(&options, &mut PyRandom::from_u64(1)).expect_err("1x is no scenario name");
+    let Parsed::Run(options) = parse(&args) else {
+        panic!("good options")
+    };
+    let err = scenario::scenario(&options, &mut PyRandom::from_u64(1))
+        .expect_err("1x is no scenario name");
     assert!(err.contains("\"1x\" has no scenario spelling"), "{err}");
 }

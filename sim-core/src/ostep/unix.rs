@@ -102,7 +102,13 @@ fn compare(options: &Options, rng: &mut PyRandom, out: &mut dyn Sink) -> Result<
 
 /// Both trees after an action, or one when they are drawn the same, and
 /// the processes whose parent differs.
-fn show(forker: &Forker, linux: &Tree, action: Action, style: &str, out: &mut dyn Sink) -> Result<(), End> {
+fn show(
+    forker: &Forker,
+    linux: &Tree,
+    action: Action,
+    style: &str,
+    out: &mut dyn Sink,
+) -> Result<(), End> {
     let mut ours = String::new();
     let mut theirs = String::new();
     print_tree(&forker.tree, &forker.names, style, &mut ours)?;
@@ -127,7 +133,9 @@ fn show(forker: &Forker, linux: &Tree, action: Action, style: &str, out: &mut dy
         let mut line = String::from("  where they differ:");
         for (i, (name, on_linux, in_forkpy)) in moved.iter().take(SHOWN).enumerate() {
             let sep = if i == 0 { " " } else { "; " };
-            line.push_str(&format!("{sep}{name}'s parent is {on_linux} on Linux, {in_forkpy} in fork.py"));
+            line.push_str(&format!(
+                "{sep}{name}'s parent is {on_linux} on Linux, {in_forkpy} in fork.py"
+            ));
         }
         if moved.len() > SHOWN {
             line.push_str(&format!("; and {} more", moved.len() - SHOWN));
