@@ -8,6 +8,7 @@ use std::process::ExitCode;
 mod calibrate;
 mod check;
 mod measure;
+mod ostep;
 mod output;
 mod run;
 mod source;
@@ -32,12 +33,28 @@ enum Command {
     Calibrate(calibrate::CalibrateArgs),
     /// Measure the figures the Node lessons show (fork cost by memory, send() against shared memory).
     Measure(measure::MeasureArgs),
+    /// OSTEP's fork.py homework: its options, its output byte for byte
+    /// (`forkscope ostep -h`); `--unix` for Linux's trees, `--scenario` to
+    /// import the actions.
+    #[command(disable_help_flag = true)]
+    Ostep {
+        /// fork.py's options (-s, -f, -A, -a, -t, -P, -F, -L, -R, -c), --unix, --scenario.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// (internal) Run as a scenario worker process under a controller.
     #[command(hide = true)]
     Worker(check::WorkerArgs),
 }
 
 fn main() -> ExitCode {
+    // fork.py's options are optparse's, not clap's: `ostep` reads its own
+    // arguments (ostep.rs), so that its errors and help are fork.py's.
+    let mut raw = std::env::args_os().skip(1);
+    if raw.next().is_some_and(|first| first == "ostep") {
+        let args = raw.map(|a| a.to_string_lossy().into_owned()).collect();
+        return output::finish(ostep::main(args));
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // A usage error goes to stderr, where a failure has no one to tell.
@@ -63,6 +80,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::check(args),
         Command::Calibrate(args) => calibrate::calibrate(args),
         Command::Measure(args) => measure::measure(args),
+        Command::Ostep { args } => ostep::main(args),
         Command::Worker(args) => check::worker(args),
     };
     // A closed or full stdout ends here, as a status, never as a panic.

@@ -75,6 +75,7 @@ pub mod lessons;
 pub mod mm;
 pub mod node;
 pub mod observe;
+pub mod ostep;
 pub mod proc;
 pub mod profile;
 pub mod scenario;

@@ -2,6 +2,7 @@
 //! installs what it needs and is missing (tools.rs), so that a fresh
 //! machine with a Rust toolchain needs no other set-up.
 
+mod ostep_bench;
 mod record;
 mod serve;
 mod test;
@@ -17,6 +18,9 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => tools::setup_path().and_then(|()| test::test()),
         Some("serve") => tools::setup_path().and_then(|()| serve::serve(&args[1..])),
+        Some("bench") if args.get(1).is_some_and(|a| a == "ostep") => {
+            ostep_bench::bench(&args[2..])
+        }
         Some("bench") => bench(&args[1..]),
         Some("record") => record::run(&args[1..]),
         Some("tools") => tools::setup_path().and_then(|()| tools::ensure_all()),
@@ -29,7 +33,8 @@ fn main() -> ExitCode {
                  test    every check CI runs: fmt, clippy, all tests, the component tests and\n          \
                  the end-to-end tests in headless Chromium, the release wasm's size\n  \
                  bench   the benchmarks: the model's (criterion), then the scale cases\n          \
-                 (`bench --quick`, `bench model ARGS`, `bench scale [--quick] [CASE..]`)\n  \
+                 (`bench --quick`, `bench model ARGS`, `bench scale [--quick] [CASE..]`,\n          \
+                 `bench ostep FORK_PY`: forkscope ostep against OSTEP's fork.py)\n  \
                  record  as root: check the lessons on this kernel into lessons/kernel/ (`record [LESSON..]`)\n  \
                  tools   find, or install when missing, every tool serve and test use"
             );
