@@ -25,7 +25,7 @@ const MAX_BYTES: usize = 1 << 20;
 pub fn scenario(options: &Options, rng: &mut PyRandom) -> Result<String, String> {
     let mut forker = Forker::new(options.leaf_only, options.local_reparent);
     let root = forker.root;
-    let mut actions = forker.actions(options, rng).map_err(|stop| format!("fork.py stops: {stop:?}"))?;
+    let mut actions = forker.actions(options, rng).map_err(|stop| stop.to_string())?;
     let mut text = String::new();
     text.push_str("title OSTEP fork.py actions, run with Linux's rules\n");
     text.push_str("say Made by forkscope ostep --scenario. fork.py's X- is X's exit and its parent's wait.\n");
@@ -40,7 +40,7 @@ pub fn scenario(options: &Options, rng: &mut PyRandom) -> Result<String, String>
         let action = next.map_err(|message| message.trim_end().to_string())?;
         let words = forker.act(&action).map_err(|end| match end {
             super::End::Exit1 => "root process: cannot exit".to_string(),
-            super::End::Stop(stop) => format!("fork.py stops: {stop:?}"),
+            super::End::Stop(stop) => stop.to_string(),
         })?;
         match action {
             Action::Fork(p, c) => {
