@@ -109,6 +109,8 @@ pub enum Msg {
     RestoreLesson,
     /// Run OSTEP's fork.py with these options.
     OpenOstep(String),
+    /// fork.py's run for these options, from its worker, or why not.
+    OstepReady(String, Result<ostep::Prepared, String>),
     Reveal,
     /// The learner answered question `i` of the step being predicted.
     Pick(usize, String),
@@ -502,6 +504,10 @@ impl Component for App {
                 self.open_ostep(ctx, &command);
                 true
             }
+            Msg::OstepReady(command, got) => {
+                self.ostep_ready(ctx, &command, got);
+                true
+            }
             Msg::RestoreLesson => {
                 if let (Origin::Ostep(_), Some(text)) = (&self.origin, self.lesson_text.clone()) {
                     storage::forget(OSTEP);
@@ -778,18 +784,32 @@ impl App {
         });
     }
 
-    /// Run OSTEP's fork.py with `command` and open its actions as a
-    /// scenario; an edited one that was open is kept aside, not lost. If
-    /// fork.py refuses the options, the notice says why in its words (and
-    /// at the app's start the first lesson opens).
+    /// Run OSTEP's fork.py with `command` (in its worker, ostep.rs); its
+    /// answer comes back as `Msg::OstepReady`.
     fn open_ostep(&mut self, ctx: &Context<Self>, command: &str) {
         // fork.py's seeds in the book are small numbers.
-        let pick = || (js_sys::Math::random() * 1000.0) as u32;
-        let prepared = match ostep::prepare(command, pick) {
+        let seed = (js_sys::Math::random() * 1000.0) as u32;
+        let scope = ctx.link().clone();
+        let typed = command.to_string();
+        if self.text.is_empty() {
+            self.loading = true;
+        }
+        self.notice = Some(format!("Running ./fork.py {command}…"));
+        ostep::request(command, seed, move |got| {
+            scope.send_message(Msg::OstepReady(typed, got))
+        });
+    }
+
+    /// fork.py's run for `command` arrived: open its actions as a
+    /// scenario; an edited one that was open is kept aside, not lost. If
+    /// fork.py refused the options, the notice says why in its words (and
+    /// at the app's start the first lesson opens).
+    fn ostep_ready(&mut self, ctx: &Context<Self>, command: &str, got: Result<ostep::Prepared, String>) {
+        let prepared = match got {
             Ok(p) => p,
             Err(why) => {
                 self.notice = Some(format!("./fork.py {command}: {why}"));
-                if self.text.is_empty() && !self.loading {
+                if std::mem::take(&mut self.loading) {
                     let default =
                         lessons::entry(DEFAULT_LESSON).expect("the default lesson is built in");
                     self.open_lesson(ctx, default);

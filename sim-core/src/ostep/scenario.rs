@@ -89,7 +89,7 @@ fn scenario_name(name: &str, life: u32, reserved: &[&str]) -> Result<String, Str
     let first_is_letter = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
     if !first_is_letter || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(format!(
-            "process name {name:?} has no scenario spelling: a scenario name is letters and digits, a letter first"
+            "process name \"{name}\" has no scenario spelling: a scenario name is letters and digits, a letter first"
         ));
     }
     let mut out = String::new();
