@@ -59,11 +59,12 @@ pub fn dist() -> PathBuf {
     dir
 }
 
-/// The app's `.wasm` in a dist directory.
+/// The app's `.wasm` in a dist directory (not the OSTEP worker's).
 pub fn wasm_file(dist: &std::path::Path) -> Option<PathBuf> {
     std::fs::read_dir(dist)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().is_some_and(|n| n != "ostep-worker_bg.wasm"))
         .find(|p| p.extension().is_some_and(|e| e == "wasm"))
 }
 

@@ -8,6 +8,7 @@ use crate::controls::{Controls, Move, SPEEDS};
 use crate::editor::{Editor, ShownError};
 use crate::help::Help;
 use crate::node_steps::{self, NodeSteps};
+use crate::ostep::{self, OstepPanel};
 use crate::predict::{Checks, Predict};
 use crate::session::RunHandle;
 use crate::storage;
@@ -24,6 +25,7 @@ use gloo::events::EventListener;
 use gloo::timers::callback::{Interval, Timeout};
 use litemap::LiteMap;
 use sim_core::lessons::{self, LessonEntry};
+use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlSelectElement, KeyboardEvent};
 use yew::prelude::*;
@@ -55,10 +57,19 @@ fn later(ctx: &Context<App>, ms: u32, msg: Msg) -> Timeout {
     Timeout::new(ms, move || link.send_message(msg))
 }
 
-/// Where the text came from: a lesson (possibly edited), or elsewhere.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The draft slot of an edited OSTEP fork.py scenario, and the option of
+/// the lesson list that opens the entry.
+const OSTEP: &str = "ostep";
+const OSTEP_OPTION: &str = "@ostep";
+/// Where the last fork.py options are kept (the entry opens with them).
+const OSTEP_COMMAND: &str = "ostep-command";
+
+/// Where the text came from: a lesson (possibly edited), OSTEP's fork.py
+/// (its actions as a scenario, possibly edited), or elsewhere.
+#[derive(Clone, Debug, PartialEq)]
 pub enum Origin {
     Lesson(&'static LessonEntry),
+    Ostep(Rc<ostep::Prepared>),
     Scratch,
 }
 
@@ -66,6 +77,7 @@ impl Origin {
     fn slot(&self) -> &str {
         match self {
             Origin::Lesson(l) => l.name,
+            Origin::Ostep(_) => OSTEP,
             Origin::Scratch => SCRATCH,
         }
     }
@@ -95,6 +107,10 @@ pub enum Msg {
     OpenScratch(&'static str),
     /// Go back to the lesson's own text (the draft is forgotten).
     RestoreLesson,
+    /// Run OSTEP's fork.py with these options.
+    OpenOstep(String),
+    /// fork.py's run for these options, from its worker, or why not.
+    OstepReady(String, Result<ostep::Prepared, String>),
     Reveal,
     /// The learner answered question `i` of the step being predicted.
     Pick(usize, String),
@@ -214,7 +230,9 @@ impl Component for App {
             Some(Target::Lesson(name)) => {
                 Origin::Lesson(lessons::entry(name).expect("url::parse checks lesson names"))
             }
-            None => Origin::Lesson(default),
+            // `open_ostep` below sets it (to the default lesson if fork.py
+            // refuses the options).
+            Some(Target::Ostep(_)) | None => Origin::Lesson(default),
         };
         let keys = web_sys::window().map(|w| {
             let link = ctx.link().clone();
@@ -266,6 +284,7 @@ impl Component for App {
             _keys: keys,
         };
         match (origin, link.target) {
+            (_, Some(Target::Ostep(command))) => app.open_ostep(ctx, &command),
             (Origin::Lesson(lesson), _) => app.open_lesson(ctx, lesson),
             (Origin::Scratch, Some(Target::Packed(bytes))) => {
                 // The browser inflates the link's text; it arrives as a
@@ -276,7 +295,7 @@ impl Component for App {
                     link.send_message(Msg::LinkText(url::unpack(&bytes).await));
                 });
             }
-            (Origin::Scratch, _) => app.start_run(ctx),
+            (Origin::Scratch | Origin::Ostep(_), _) => app.start_run(ctx),
         }
         app
     }
@@ -479,7 +498,24 @@ impl Component for App {
                 }
                 false
             }
+            Msg::OpenOstep(command) => {
+                self.wanted = Some(0);
+                self.playing = None;
+                self.open_ostep(ctx, &command);
+                true
+            }
+            Msg::OstepReady(command, got) => {
+                self.ostep_ready(ctx, &command, got);
+                true
+            }
             Msg::RestoreLesson => {
+                if let (Origin::Ostep(_), Some(text)) = (&self.origin, self.lesson_text.clone()) {
+                    storage::forget(OSTEP);
+                    self.notice = None;
+                    self.wanted = Some(0);
+                    self.set_text(text);
+                    self.start_run(ctx);
+                }
                 if let Origin::Lesson(lesson) = self.origin {
                     storage::forget(lesson.name);
                     self.notice = None;
@@ -623,9 +659,17 @@ impl Component for App {
                 <LogView run={run.clone()} step={shown} kernel_steps={!self.by_node()} on_jump={link.callback(Msg::Jump)} />
             </div>
         };
+        let ostep = match &self.origin {
+            Origin::Ostep(p) => html! {
+                <OstepPanel run={run.clone()} step={shown} prepared={p.clone()}
+                    predictions={self.predictions} on_command={link.callback(Msg::OpenOstep)} />
+            },
+            _ => html! {},
+        };
         let stage = html! {
             <main class="stage">
                 { self.lesson_intro() }
+                { ostep }
                 { controls }
                 <Narration run={run.clone()} step={shown} by_node={self.by_node()} />
                 if let Some(s) = self.asking {
@@ -647,11 +691,15 @@ impl Component for App {
             match e.target_unchecked_into::<HtmlSelectElement>().value() {
                 v if v == SCRATCH_OPTION => Msg::OpenScratch(SCRATCH),
                 v if v == EARLIER_OPTION => Msg::OpenScratch(EARLIER),
+                v if v == OSTEP_OPTION => Msg::OpenOstep(
+                    storage::load(OSTEP_COMMAND).unwrap_or_else(|| ostep::DEFAULT_COMMAND.into()),
+                ),
                 v => Msg::OpenLesson(v),
             }
         });
         let current = match self.origin {
             Origin::Lesson(l) => l.name,
+            Origin::Ostep(_) => OSTEP_OPTION,
             Origin::Scratch => SCRATCH_OPTION,
         };
         let edited = self.edited();
@@ -667,6 +715,9 @@ impl Component for App {
                                     { if edited && l.name == current { format!("{} (edited)", l.title) } else { l.title.to_string() } }
                                 </option>
                             }) }
+                            <option value={OSTEP_OPTION} selected={current == OSTEP_OPTION}>
+                                { if edited && current == OSTEP_OPTION { "OSTEP fork.py homework (edited)" } else { "OSTEP fork.py homework" } }
+                            </option>
                             if scratch {
                                 <option value={SCRATCH_OPTION} selected={current == SCRATCH_OPTION}>{"Your own scenario"}</option>
                             }
@@ -733,18 +784,75 @@ impl App {
         });
     }
 
+    /// Run OSTEP's fork.py with `command` (in its worker, ostep.rs); its
+    /// answer comes back as `Msg::OstepReady`.
+    fn open_ostep(&mut self, ctx: &Context<Self>, command: &str) {
+        // fork.py's seeds in the book are small numbers.
+        let seed = (js_sys::Math::random() * 1000.0) as u32;
+        let scope = ctx.link().clone();
+        let typed = command.to_string();
+        if self.text.is_empty() {
+            self.loading = true;
+        }
+        self.notice = Some(format!("Running ./fork.py {command}…"));
+        ostep::request(command, seed, move |got| {
+            scope.send_message(Msg::OstepReady(typed, got))
+        });
+    }
+
+    /// fork.py's run for `command` arrived: open its actions as a
+    /// scenario; an edited one that was open is kept aside, not lost. If
+    /// fork.py refused the options, the notice says why in its words (and
+    /// at the app's start the first lesson opens).
+    fn ostep_ready(
+        &mut self,
+        ctx: &Context<Self>,
+        command: &str,
+        got: Result<ostep::Prepared, String>,
+    ) {
+        let prepared = match got {
+            Ok(p) => p,
+            Err(why) => {
+                self.notice = Some(format!("./fork.py {command}: {why}"));
+                if std::mem::take(&mut self.loading) {
+                    let default =
+                        lessons::entry(DEFAULT_LESSON).expect("the default lesson is built in");
+                    self.open_lesson(ctx, default);
+                }
+                return;
+            }
+        };
+        self.notice = None;
+        if let Some(old) = storage::load(OSTEP).filter(|old| *old != prepared.scenario) {
+            storage::save(EARLIER, &old);
+            self.earlier_saved = true;
+            self.notice = Some(
+                "Your edited fork.py scenario is kept: \"Your earlier scenario\" in the lesson list opens it."
+                    .into(),
+            );
+        }
+        storage::forget(OSTEP);
+        storage::save(OSTEP_COMMAND, &prepared.command);
+        self.loading = false;
+        self.lesson_text = Some(prepared.scenario.clone());
+        self.set_text(prepared.scenario.clone());
+        self.origin = Origin::Ostep(Rc::new(prepared));
+        self.start_run(ctx);
+    }
+
     /// The open lesson's title ("" for a text that is no lesson's).
     fn origin_title(&self) -> &'static str {
         match self.origin {
             Origin::Lesson(l) => l.title,
+            Origin::Ostep(_) => "OSTEP fork.py homework",
             Origin::Scratch => "",
         }
     }
 
-    /// A lesson is open and its text is not the lesson's own (a draft, or
-    /// the lesson could not be loaded).
+    /// A lesson (or a fork.py run) is open and its text is not its own (a
+    /// draft, or the lesson could not be loaded).
     fn edited(&self) -> bool {
-        matches!(self.origin, Origin::Lesson(_))
+        matches!(self.origin, Origin::Lesson(_) | Origin::Ostep(_))
             && !self.loading
             && self.lesson_text.as_ref() != Some(&self.text)
     }
@@ -949,12 +1057,22 @@ impl App {
             .as_ref()
             .is_none_or(|(version, _)| *version != self.text_version)
         {
-            match self.lesson_name() {
-                Some(name) => {
+            let ostep = match &self.origin {
+                Origin::Ostep(p) if self.lesson_text.as_ref() == Some(&self.text) => {
+                    Some(p.command.clone())
+                }
+                _ => None,
+            };
+            match (self.lesson_name(), ostep) {
+                (Some(name), _) => {
                     let target = url::target_query(&Target::Lesson(name.into()));
                     *cached = Some((self.text_version, target));
                 }
-                None => {
+                (None, Some(command)) => {
+                    let target = url::target_query(&Target::Ostep(command));
+                    *cached = Some((self.text_version, target));
+                }
+                (None, None) => {
                     // The browser packs the text; the address bar is
                     // written when it has (`Msg::Packed`).
                     let version = self.text_version;
@@ -996,7 +1114,7 @@ impl App {
     fn lesson_intro(&self) -> Html {
         if self.loading {
             let what = match self.origin {
-                Origin::Lesson(_) => "Loading the lesson…",
+                Origin::Lesson(_) | Origin::Ostep(_) => "Loading the lesson…",
                 Origin::Scratch => "Opening the scenario in the link…",
             };
             return html! {

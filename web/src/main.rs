@@ -17,6 +17,7 @@ mod help;
 mod highlight;
 mod node_steps;
 mod numbers;
+mod ostep;
 mod panic;
 mod predict;
 mod questions;

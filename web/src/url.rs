@@ -25,6 +25,8 @@ pub enum Target {
     /// A scenario's text as the link carries it, still compressed
     /// (`unpack` gives the text, or why not).
     Packed(Vec<u8>),
+    /// OSTEP's fork.py with these options (`-s 4 -a 6`).
+    Ostep(String),
 }
 
 /// The state a link carries.
@@ -110,6 +112,7 @@ pub fn parse(query: &str) -> Result<Link, LinkError> {
                 set_target(&mut link, Target::Lesson(value))?;
             }
             "scenario" => set_target(&mut link, Target::Packed(unbase64(&value)?))?,
+            "ostep" => set_target(&mut link, Target::Ostep(value))?,
             "step" => {
                 link.step = value.parse().map_err(|_| {
                     LinkError(format!(
@@ -155,7 +158,24 @@ pub fn target_query(target: &Target) -> String {
     match target {
         Target::Lesson(name) => format!("lesson={name}"),
         Target::Packed(bytes) => format!("scenario={}", base64(bytes)),
+        Target::Ostep(command) => format!("ostep={}", percent_encode(command)),
     }
+}
+
+/// `value` for a query: a space as `+`, letters, digits and `-_.,` as
+/// they are, every other byte as `%XX` (so `+` is `%2B`).
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b',' => {
+                out.push(char::from(b))
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 /// A query string from its target part (`target_query`), step, embed and
@@ -218,6 +238,21 @@ mod tests {
         assert_eq!(link.step, 6);
         assert!(link.embed);
         assert_eq!(parse(&to_query(&link)).unwrap(), link);
+    }
+
+    #[test]
+    fn an_ostep_link_carries_fork_pys_options_and_comes_back_whole() {
+        let link = parse("?ostep=-s+4+-a+6&step=3").unwrap();
+        assert_eq!(link.target, Some(Target::Ostep("-s 4 -a 6".into())));
+        assert_eq!(link.step, 3);
+        let list = Link {
+            target: Some(Target::Ostep("-A a+b,b+c,b- -R".into())),
+            step: 0,
+            embed: false,
+            kernel: false,
+        };
+        assert_eq!(to_query(&list), "?ostep=-A+a%2Bb,b%2Bc,b-+-R&step=0");
+        assert_eq!(parse(&to_query(&list)).unwrap(), list);
     }
 
     #[test]

@@ -100,6 +100,14 @@ pub fn test() -> Result {
             tally
                 .figures
                 .push(format!("release wasm {}", size.summary()));
+            let worker = web::worker_size(&dist)?;
+            let worker = format!(
+                "{}: {} gzipped (fetched only by the OSTEP entry)",
+                web::WORKER_WASM,
+                worker.gzip_kb()
+            );
+            eprintln!("xtask: worker wasm {worker}");
+            tally.figures.push(format!("worker wasm {worker}"));
             if root().join("e2e").join("Cargo.toml").is_file() {
                 tally.suite(
                     "end-to-end tests",

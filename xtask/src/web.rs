@@ -88,6 +88,11 @@ pub struct WasmSize {
 }
 
 impl WasmSize {
+    /// The gzipped size, in KB of 1000.
+    pub fn gzip_kb(&self) -> String {
+        kb(self.gzip)
+    }
+
     pub fn within_budget(&self) -> bool {
         self.gzip <= GZIP_BUDGET
     }
@@ -114,24 +119,40 @@ fn kb(bytes: u64) -> String {
     format!("{:.1} KB", bytes as f64 / 1000.0)
 }
 
-/// The one .wasm file trunk wrote into `dist`, measured.
+/// The web worker's wasm (index.html: OSTEP's fork.py), which only the
+/// OSTEP entry fetches; trunk names a worker's files after its binary.
+pub const WORKER_WASM: &str = "ostep-worker_bg.wasm";
+
+/// The app's own .wasm file in `dist` (the one every learner downloads),
+/// measured.
 pub fn wasm_size(dist: &Path) -> Result<WasmSize> {
     let entries =
         std::fs::read_dir(dist).map_err(|e| format!("cannot read {}: {e}", dist.display()))?;
     let wasm: Vec<PathBuf> = entries
         .filter_map(|e| Some(e.ok()?.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .filter(|p| p.file_name().is_some_and(|n| n != WORKER_WASM))
         .collect();
     let [file] = wasm.as_slice() else {
         return Err(format!(
-            "expected one .wasm file in {}, found {}",
+            "expected one .wasm file of the app (besides {WORKER_WASM}) in {}, found {}",
             dist.display(),
             wasm.len()
         ));
     };
+    measure(file)
+}
+
+/// The worker's wasm in `dist`, measured (it is not counted in the
+/// budget: a learner who never opens the OSTEP entry never fetches it).
+pub fn worker_size(dist: &Path) -> Result<WasmSize> {
+    measure(&dist.join(WORKER_WASM))
+}
+
+fn measure(file: &Path) -> Result<WasmSize> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     Ok(WasmSize {
-        file: file.clone(),
+        file: file.to_path_buf(),
         raw: bytes.len() as u64,
         gzip: gzip_len(&bytes),
     })

@@ -8,7 +8,8 @@
 //! - `names.rs`: process names; `generate.rs`: the random actions;
 //! - `model.rs`: fork.py's tree and its two reparenting rules;
 //! - `print.rs`: the drawings; `unix.rs`: what Linux does instead;
-//! - `scenario.rs`: an action list as a scenario of the language.
+//! - `scenario.rs`: an action list as a scenario of the language;
+//! - `prepared.rs`: a run made ready for the web app, and its wire format.
 //!
 //! The run here takes its seed from the caller: without `-s`, fork.py
 //! seeds Python's generator from the OS, and sim-core has no randomness.
@@ -19,6 +20,7 @@ mod model;
 mod mt;
 mod names;
 mod options;
+pub mod prepared;
 mod print;
 mod pynum;
 pub mod scenario;

@@ -22,6 +22,19 @@ pub enum Stop {
     NeverEnds(String),
 }
 
+impl std::fmt::Display for Stop {
+    /// "fork.py stops here: Python raises KeyError: 'x'" (not Debug's
+    /// text: the web build prints no Debug).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::Exception { kind, detail } => {
+                write!(f, "fork.py stops here: Python raises {kind}: {detail}")
+            }
+            Stop::NeverEnds(why) => write!(f, "fork.py never ends here ({why})"),
+        }
+    }
+}
+
 /// What fork.py keeps of one name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Slot {

@@ -108,7 +108,13 @@ impl PyInt {
 /// `0b` 2 with the prefix cut off, another leading `0` 8, else 10), then
 /// `int(text, radix)`. `None` when Python raises ValueError.
 pub(super) fn parse_optparse_int(text: &str) -> Option<PyInt> {
-    let head: String = text.chars().take(2).collect::<String>().to_lowercase();
+    // ASCII case is enough: no other letter's lower case is an ASCII one
+    // of 0x, 0o, 0b (and Unicode's tables stay out of the web build).
+    let head: String = text
+        .chars()
+        .take(2)
+        .collect::<String>()
+        .to_ascii_lowercase();
     if head == "0x" {
         parse_int(text, 16)
     } else if head == "0b" {
@@ -197,10 +203,19 @@ pub(super) fn parse_float(text: &str) -> Option<f64> {
         && unsigned
             .bytes()
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
-    if numeric || matches!(word.as_str(), "inf" | "infinity" | "nan") {
-        plain.parse().ok()
-    } else {
-        None
+    let negative = plain.starts_with('-');
+    match word.as_str() {
+        "inf" | "infinity" => Some(if negative {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        }),
+        "nan" => Some(f64::NAN),
+        // Decimal text reads alike in Python and JavaScript (rounded to
+        // nearest): the web build has the browser read it, and carries no
+        // float parser of its own (number_text.rs).
+        _ if numeric => crate::node::number_text::parse(&plain),
+        _ => None,
     }
 }
 

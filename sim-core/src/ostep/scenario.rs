@@ -27,7 +27,7 @@ pub fn scenario(options: &Options, rng: &mut PyRandom) -> Result<String, String>
     let root = forker.root;
     let mut actions = forker
         .actions(options, rng)
-        .map_err(|stop| format!("fork.py stops: {stop:?}"))?;
+        .map_err(|stop| stop.to_string())?;
     let mut text = String::new();
     text.push_str("title OSTEP fork.py actions, run with Linux's rules\n");
     text.push_str(
@@ -44,7 +44,7 @@ pub fn scenario(options: &Options, rng: &mut PyRandom) -> Result<String, String>
         let action = next.map_err(|message| message.trim_end().to_string())?;
         let words = forker.act(&action).map_err(|end| match end {
             super::End::Exit1 => "root process: cannot exit".to_string(),
-            super::End::Stop(stop) => format!("fork.py stops: {stop:?}"),
+            super::End::Stop(stop) => stop.to_string(),
         })?;
         match action {
             Action::Fork(p, c) => {
@@ -104,7 +104,7 @@ fn scenario_name(name: &str, life: u32, reserved: &[&str]) -> Result<String, Str
     let first_is_letter = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
     if !first_is_letter || !name.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(format!(
-            "process name {name:?} has no scenario spelling: a scenario name is letters and digits, a letter first"
+            "process name \"{name}\" has no scenario spelling: a scenario name is letters and digits, a letter first"
         ));
     }
     let mut out = String::new();
