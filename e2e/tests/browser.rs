@@ -913,3 +913,80 @@ fn spawned_programs_and_execs_callback_are_drawn_in_the_node_view_and_saved_as_s
         }
     });
 }
+
+/// The OSTEP fork.py entry: a link with fork.py's options opens its
+/// actions as a scenario (fork.py itself runs in the web worker); at the
+/// step where b exits, fork.py's tree waits behind a prediction, and once
+/// opened it shows c moved to a where Linux's tree has c under init, and
+/// says so. Bad options are refused in fork.py's words. Screenshots in
+/// both schemes.
+#[test]
+fn an_ostep_link_runs_fork_py_in_its_worker_and_shows_both_trees_where_they_differ() {
+    in_browser(async {
+        let command = "-A a+b,b+c,b-,a+d";
+        let prepared = sim_core::ostep::prepared::prepare(command, || 0).expect("fork.py runs");
+        let sim = model(&prepared.scenario);
+        let step = sim
+            .steps()
+            .iter()
+            .find(|s| s.source == "a: wait b")
+            .expect("a reaps b")
+            .index;
+        let b = Browser::start().await;
+        b.open(&format!("?ostep=-A+a%2Bb,b%2Bc,b-,a%2Bd&step={step}"))
+            .await;
+        b.wait_js(
+            "the OSTEP panel at b's exit",
+            "const a = document.querySelector('.ostep .os-action'); \
+             return !!a && a.textContent === 'Action 3 of 4: b EXITS';",
+        )
+        .await;
+        assert_eq!(
+            b.js("return document.querySelector('.os-reveal').open;", vec![])
+                .await,
+            json!(false),
+            "fork.py's tree waits for a prediction"
+        );
+        // The editor draws the whole scenario that came from the worker
+        // after the page's first draw.
+        b.wait_js(
+            "the whole scenario in the editor",
+            "const code = document.querySelector('.ed-body').textContent; \
+             return code.includes('a: fork d') && code.includes('a: wait b');",
+        )
+        .await;
+        let linux = b.inner_text("[aria-label=\"Linux's tree\"]").await;
+        assert_eq!(linux, "init\n├── a\n└── c", "{linux:?}");
+        b.js(
+            "document.querySelector('.os-reveal summary').click();",
+            vec![],
+        )
+        .await;
+        let forkpy = b.inner_text("[aria-label=\"fork.py's tree\"]").await;
+        assert_eq!(forkpy, "a\n└── c", "{forkpy:?}");
+        let differ = b.inner_text(".os-differ").await;
+        assert!(
+            differ.contains("c's parent is init on Linux, a in fork.py"),
+            "{differ:?}"
+        );
+        for scheme in ["light", "dark"] {
+            b.color_scheme(scheme);
+            b.shoot_element(".ostep", &format!("ostep-{scheme}-b-exits"))
+                .await;
+        }
+        b.shoot_page("ostep-page-b-exits").await;
+        b.js(
+            "const i = document.querySelector('[aria-label=\"fork.py options\"]'); \
+             i.value = '-x'; i.form.requestSubmit();",
+            vec![],
+        )
+        .await;
+        b.wait_js(
+            "fork.py's refusal in the notice",
+            "const n = document.getElementById('notice'); \
+             return !!n && n.textContent.includes('no such option: -x');",
+        )
+        .await;
+        b.close().await;
+    });
+}

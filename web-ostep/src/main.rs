@@ -1,5 +1,7 @@
 //! The web app's fork.py worker (index.html builds it with trunk as
-//! `data-type="worker"`): each message is `[options, seed]`; the answer is
+//! `data-type="worker"`): it says "ready" once it listens (its wasm loads
+//! after the worker starts, and a message before that would be lost);
+//! then each message is `[options, seed]`; the answer is
 //! sim-core's `ostep::prepared::to_message` of the run, an array of
 //! strings. Running fork.py here keeps its code (the option reader, the
 //! random actions, the drawings) out of the app's own wasm, which every
@@ -28,4 +30,9 @@ fn main() {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    // A message the app posted before this listened is lost: the app
+    // waits for this word before it sends any (web/src/ostep.rs).
+    scope
+        .post_message(&wasm_bindgen::JsValue::from_str("ready"))
+        .ok();
 }

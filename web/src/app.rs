@@ -143,6 +143,9 @@ pub struct App {
     /// was typed since it was opened (typing wins over the text that
     /// arrives late).
     loading: bool,
+    /// fork.py's options whose run the worker is making, while the app has
+    /// nothing else to show (a link that opens the OSTEP entry).
+    ostep_pending: Option<String>,
     text: String,
     /// The same text as the editor's prop: shared, so that drawing a step
     /// neither copies nor compares the text (a megabyte, for a long run).
@@ -248,6 +251,7 @@ impl Component for App {
             origin: origin.clone(),
             lesson_text: None,
             loading: false,
+            ostep_pending: None,
             text: String::new(),
             shared_text: AttrValue::default(),
             // Not `expect`: its message would bring ScenarioError's Debug
@@ -792,9 +796,12 @@ impl App {
         let scope = ctx.link().clone();
         let typed = command.to_string();
         if self.text.is_empty() {
+            // Opened by a link: the intro says what is coming.
             self.loading = true;
+            self.ostep_pending = Some(typed.clone());
+        } else {
+            self.notice = Some(format!("Running ./fork.py {command}…"));
         }
-        self.notice = Some(format!("Running ./fork.py {command}…"));
         ostep::request(command, seed, move |got| {
             scope.send_message(Msg::OstepReady(typed, got))
         });
@@ -810,6 +817,7 @@ impl App {
         command: &str,
         got: Result<ostep::Prepared, String>,
     ) {
+        self.ostep_pending = None;
         let prepared = match got {
             Ok(p) => p,
             Err(why) => {
@@ -945,6 +953,9 @@ impl App {
 
     /// The open lesson's name while its own text is shown (or on its way).
     fn lesson_name(&self) -> Option<&'static str> {
+        if self.ostep_pending.is_some() {
+            return None;
+        }
         match self.origin {
             Origin::Lesson(l) if self.loading || self.lesson_text.as_ref() == Some(&self.text) => {
                 Some(l.name)
@@ -1052,6 +1063,10 @@ impl App {
     /// Compressing a large text takes long (860 KB: about 100 ms), so the
     /// link's target is worked out once per text, not on every step.
     fn sync_url(&self) {
+        if self.ostep_pending.is_some() {
+            // The link that opened fork.py stays until its run is here.
+            return;
+        }
         let mut cached = self.link_target.borrow_mut();
         if cached
             .as_ref()
@@ -1112,6 +1127,14 @@ impl App {
     }
 
     fn lesson_intro(&self) -> Html {
+        if let (true, Some(command)) = (self.loading, &self.ostep_pending) {
+            return html! {
+                <header class="lesson">
+                    <h2 class="lesson-title">{"OSTEP fork.py homework"}</h2>
+                    <p class="intro" role="status">{format!("Running ./fork.py {command}…")}</p>
+                </header>
+            };
+        }
         if self.loading {
             let what = match self.origin {
                 Origin::Lesson(_) | Origin::Ostep(_) => "Loading the lesson…",

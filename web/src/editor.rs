@@ -400,6 +400,11 @@ impl Component for Editor {
                     if let Some(s) = &scroller {
                         s.set_scroll_top(0);
                         self.view = None;
+                        // New text from elsewhere (a lesson, fork.py's
+                        // run) that came after the first measure: the
+                        // window of drawn lines must follow it, or only
+                        // the lines of the text before are drawn.
+                        ctx.link().send_message(Msg::Scroll);
                     }
                 }
                 None => {}

@@ -30,46 +30,80 @@ pub const DEFAULT_COMMAND: &str = "-s 4 -a 6";
 /// worker, not hashed: trunk names it after its binary).
 const WORKER: &str = "./ostep-worker_loader.js";
 
+/// The worker, made the first time the entry runs fork.py.
+struct Handle {
+    worker: Worker,
+    /// It said it listens: a message posted before that is lost (its
+    /// wasm loads after its script has started).
+    ready: bool,
+    /// The request waiting for it to be ready (the latest one).
+    queued: Option<js_sys::Array>,
+    /// Where its next answer goes.
+    reply: Option<Reply>,
+}
+
 thread_local! {
-    /// The worker, made the first time the entry runs fork.py, with the
-    /// callback its next answer goes to.
-    static WORKER_AND_REPLY: RefCell<Option<(Worker, Rc<RefCell<Option<Reply>>>)>> =
-        const { RefCell::new(None) };
+    static HANDLE: RefCell<Option<Handle>> = const { RefCell::new(None) };
 }
 
 type Reply = Box<dyn FnOnce(Result<Prepared, String>)>;
+
+/// What the worker says once it listens (web-ostep/src/main.rs).
+const READY: &str = "ready";
 
 /// Asks the worker to run fork.py with `command` (`seed` when it has no
 /// `-s`); `reply` gets the run, or why not. A request made before the
 /// last one was answered takes its place.
 pub fn request(command: &str, seed: u32, reply: impl FnOnce(Result<Prepared, String>) + 'static) {
-    let sent = WORKER_AND_REPLY.with(|cell| {
+    let message = js_sys::Array::of2(&command.into(), &seed.into());
+    let started = HANDLE.with(|cell| {
         let mut cell = cell.borrow_mut();
         if cell.is_none() {
             *cell = start_worker().ok();
         }
-        let (worker, waiting) = cell.as_ref()?;
-        *waiting.borrow_mut() = Some(Box::new(reply));
-        let message = js_sys::Array::of2(&command.into(), &seed.into());
-        worker.post_message(&message).ok()
+        let handle = cell.as_mut()?;
+        handle.reply = Some(Box::new(reply));
+        if handle.ready {
+            handle.worker.post_message(&message).ok()?;
+        } else {
+            handle.queued = Some(message);
+        }
+        Some(())
     });
-    if sent.is_none() {
+    if started.is_none() {
         answer(Err("the fork.py worker could not be started".into()));
     }
 }
 
 /// Hands `got` to the callback waiting for it.
 fn answer(got: Result<Prepared, String>) {
-    let waiting = WORKER_AND_REPLY.with(|cell| cell.borrow().as_ref().map(|(_, w)| w.clone()));
-    if let Some(reply) = waiting.and_then(|w| w.borrow_mut().take()) {
+    let reply = HANDLE.with(|cell| cell.borrow_mut().as_mut().and_then(|h| h.reply.take()));
+    if let Some(reply) = reply {
         reply(got);
     }
 }
 
-fn start_worker() -> Result<(Worker, Rc<RefCell<Option<Reply>>>), JsValue> {
+/// The worker said it listens: send what waited.
+fn ready() {
+    HANDLE.with(|cell| {
+        if let Some(handle) = cell.borrow_mut().as_mut() {
+            handle.ready = true;
+            if let Some(message) = handle.queued.take() {
+                handle.worker.post_message(&message).ok();
+            }
+        }
+    });
+}
+
+fn start_worker() -> Result<Handle, JsValue> {
     let worker = Worker::new(WORKER)?;
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|e: MessageEvent| {
-        let strings: Vec<String> = js_sys::Array::from(&e.data())
+        let data = e.data();
+        if data.as_string().as_deref() == Some(READY) {
+            ready();
+            return;
+        }
+        let strings: Vec<String> = js_sys::Array::from(&data)
             .iter()
             .map(|v| v.as_string().unwrap_or_default())
             .collect();
@@ -84,7 +118,12 @@ fn start_worker() -> Result<(Worker, Rc<RefCell<Option<Reply>>>), JsValue> {
     });
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     on_error.forget();
-    Ok((worker, Rc::new(RefCell::new(None))))
+    Ok(Handle {
+        worker,
+        ready: false,
+        queued: None,
+        reply: None,
+    })
 }
 
 /// Linux's tree at `world`: init, then every process that is not gone,

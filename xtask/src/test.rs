@@ -68,6 +68,8 @@ pub fn test() -> Result {
         "clippy",
         "-p",
         "web",
+        "-p",
+        "web-ostep",
         "--all-targets",
         "--target",
         wasm,

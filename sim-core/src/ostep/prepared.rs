@@ -224,7 +224,7 @@ pub fn from_message(message: &[String]) -> Result<Prepared, String> {
     let broken = || "the fork.py worker's answer is not in its format".to_string();
     match message.first().map(String::as_str) {
         Some(ERROR) => return Err(message.get(1).cloned().unwrap_or_else(broken)),
-        Some(OK) if message.len() >= 5 && (message.len() - 5) % 4 == 0 => {}
+        Some(OK) if message.len() >= 5 && (message.len() - 5).is_multiple_of(4) => {}
         _ => return Err(broken()),
     }
     let mut acts = Vec::new();
