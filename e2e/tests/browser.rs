@@ -917,13 +917,13 @@ fn spawned_programs_and_execs_callback_are_drawn_in_the_node_view_and_saved_as_s
 /// The OSTEP fork.py entry: a link with fork.py's options opens its
 /// actions as a scenario (fork.py itself runs in the web worker); at the
 /// step where b exits, fork.py's tree waits behind a prediction, and once
-/// opened it shows c moved to a where Linux's tree has c under init, and
-/// says so. Bad options are refused in fork.py's words. Screenshots in
+/// opened it shows c and d both moved to a, where on Linux (a is a
+/// subreaper) c goes to a and keeps its child d, and says so. Bad options are refused in fork.py's words. Screenshots in
 /// both schemes.
 #[test]
 fn an_ostep_link_runs_fork_py_in_its_worker_and_shows_both_trees_where_they_differ() {
     in_browser(async {
-        let command = "-A a+b,b+c,b-,a+d";
+        let command = "-A a+b,b+c,c+d,b-";
         let prepared = sim_core::ostep::prepared::prepare(command, || 0).expect("fork.py runs");
         let sim = model(&prepared.scenario);
         let step = sim
@@ -933,12 +933,12 @@ fn an_ostep_link_runs_fork_py_in_its_worker_and_shows_both_trees_where_they_diff
             .expect("a reaps b")
             .index;
         let b = Browser::start().await;
-        b.open(&format!("?ostep=-A+a%2Bb,b%2Bc,b-,a%2Bd&step={step}"))
+        b.open(&format!("?ostep=-A+a%2Bb,b%2Bc,c%2Bd,b-&step={step}"))
             .await;
         b.wait_js(
             "the OSTEP panel at b's exit",
             "const a = document.querySelector('.ostep .os-action'); \
-             return !!a && a.textContent === 'Action 3 of 4: b EXITS';",
+             return !!a && a.textContent === 'Action 4 of 4: b EXITS';",
         )
         .await;
         assert_eq!(
@@ -952,21 +952,21 @@ fn an_ostep_link_runs_fork_py_in_its_worker_and_shows_both_trees_where_they_diff
         b.wait_js(
             "the whole scenario in the editor",
             "const code = document.querySelector('.ed-body').textContent; \
-             return code.includes('a: fork d') && code.includes('a: wait b');",
+             return code.includes('c: fork d') && code.includes('a: wait b');",
         )
         .await;
         let linux = b.inner_text("[aria-label=\"Linux's tree\"]").await;
-        assert_eq!(linux, "init\n├── a\n└── c", "{linux:?}");
+        assert_eq!(linux, "init\n└── a\n    └── c\n        └── d", "{linux:?}");
         b.js(
             "document.querySelector('.os-reveal summary').click();",
             vec![],
         )
         .await;
         let forkpy = b.inner_text("[aria-label=\"fork.py's tree\"]").await;
-        assert_eq!(forkpy, "a\n└── c", "{forkpy:?}");
+        assert_eq!(forkpy, "a\n├── c\n└── d", "{forkpy:?}");
         let differ = b.inner_text(".os-differ").await;
         assert!(
-            differ.contains("c's parent is init on Linux, a in fork.py"),
+            differ.contains("d's parent is c on Linux, a in fork.py"),
             "{differ:?}"
         );
         for scheme in ["light", "dark"] {

@@ -210,6 +210,11 @@ pub struct Process {
     /// end with it (exit_group), and exec ends them (de_thread); a fork
     /// child has only the thread that forked.
     pub threads: Vec<Thread>,
+    /// prctl(PR_SET_CHILD_SUBREAPER, 1): it adopts the orphans of its
+    /// descendants (the nearest living one does), instead of init. Kept
+    /// across exec; a fork child does not have it (kernel/exit.c
+    /// find_new_reaper, kernel/sys.c).
+    pub subreaper: bool,
 }
 
 impl Process {

@@ -188,6 +188,7 @@ facts! {
     wait_with_wnohang_returns_0_the_pid_or_echild_and_never_sleeps => "wait-nohang-returns-0-the-pid-or-echild",
     a_full_mask_handler_holds_a_pending_fatal_signal_off_until_it_returns => "signal-a-full-mask-handler-holds-a-pending-fatal-signal-off-until-it-returns",
     threads_end_at_exec_and_a_fork_child_has_only_one => "threads-end-at-exec-and-a-fork-child-has-one",
+    orphans_go_to_the_nearest_living_subreaper_and_keep_their_children => "orphans-go-to-the-nearest-subreaper",
 }
 
 #[test]

@@ -269,7 +269,7 @@ pub fn panel(props: &OstepProps) -> Html {
 }
 
 /// After the differences, once.
-const WHY_THEY_DIFFER: &str = ". fork.py moves an exiting process's children to a (-R: to its parent); on Linux they go to init, with their own children.";
+const WHY_THEY_DIFFER: &str = ". fork.py moves an exiting process's children, and all theirs, to a (with -R its children to its parent); on Linux its children go to the nearest subreaper, here a, and keep their own children.";
 
 #[cfg(test)]
 mod tests {

@@ -52,6 +52,8 @@ pub enum Cmd {
     /// A new thread in the worker's thread group (clone with CLONE_VM,
     /// CLONE_THREAD...), which sleeps for good with every signal blocked.
     Thread,
+    /// prctl(PR_SET_CHILD_SUBREAPER, 1).
+    Subreaper,
     Exit {
         code: i32,
     },

@@ -584,6 +584,10 @@ impl Worker {
             Cmd::Fork => bad(),
             Cmd::Exec => self.exec(),
             Cmd::Thread => thread::thread(),
+            // Safety: prctl with PR_SET_CHILD_SUBREAPER reads no memory.
+            Cmd::Subreaper => {
+                bracket(|| unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } as i64)
+            }
             Cmd::Exit { code } => {
                 // Safety: _exit ends the process at once, as the scenario asks.
                 unsafe { libc::_exit(code) }

@@ -94,9 +94,14 @@ pub enum Event {
         unrun: Vec<Signal>,
         /// The ends its fds held, closed now.
         closed: Vec<String>,
-        /// Its children, adopted by init (a `reparented` event each).
+        /// Its children, adopted by `reaper` (a `reparented` event each).
         orphans: Vec<Pid>,
+        /// Who adopts them: its nearest living ancestor that is a
+        /// subreaper, else init.
+        reaper: Pid,
     },
+    /// `subreaper`: prctl(PR_SET_CHILD_SUBREAPER, 1) by `pid`.
+    Subreaper { pid: Pid },
     /// An orphan was adopted.
     Reparented { pid: Pid, parent: Pid },
     /// A dead child stays a zombie until `parent` waits for it.

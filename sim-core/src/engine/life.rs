@@ -77,6 +77,31 @@ impl Cx<'_> {
         Ok(())
     }
 
+    /// prctl(PR_SET_CHILD_SUBREAPER, 1): the actor adopts the orphans of
+    /// its descendants from now on (kernel/sys.c); exec keeps it, a fork
+    /// child does not have it.
+    pub(super) fn subreaper(&mut self) {
+        self.world.proc_mut(self.pid).subreaper = true;
+        self.events.push(Event::Subreaper { pid: self.pid });
+        self.returned(0, OpResult::Value(0));
+    }
+
+    /// Who adopts the children of `pid` as it dies (kernel/exit.c
+    /// find_new_reaper): its nearest ancestor that is a subreaper and
+    /// still alive, else init.
+    fn new_reaper(&self, pid: Pid) -> Pid {
+        let mut cursor = self.world.proc(pid).parent;
+        while cursor != Pid::INIT {
+            let p = self.world.proc(cursor);
+            let alive = !matches!(p.state, ProcState::Zombie { .. } | ProcState::Gone { .. });
+            if p.subreaper && alive {
+                return cursor;
+            }
+            cursor = p.parent;
+        }
+        Pid::INIT
+    }
+
     /// clone(CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|...),
     /// as pthread_create makes it: a new task in the same thread group.
     /// copy_process shares the mm (the same page tables, so nothing is
@@ -141,8 +166,8 @@ impl Cx<'_> {
     /// `pid` dies with `status` (`code`: the code it gave `exit`, None when
     /// a signal killed it; `unrun`: handlers whose frames it never ran):
     /// its memory is released, its fds closed, its children adopted by
-    /// init; it becomes a zombie and its parent is told (kernel/exit.c
-    /// do_exit, exit_notify).
+    /// its nearest subreaper ancestor or init; it becomes a zombie and its
+    /// parent is told (kernel/exit.c do_exit, exit_notify).
     pub(crate) fn die(
         &mut self,
         pid: Pid,
@@ -163,9 +188,12 @@ impl Cx<'_> {
         for &end in &closed {
             self.world.release(end);
         }
-        // Orphans go to init (kernel/exit.c forget_original_parent), which
-        // reaps zombies among them at once.
+        // Orphans go to the new reaper (kernel/exit.c
+        // forget_original_parent); a zombie among them is its new
+        // parent's to reap, told as a death is (reparent_leader): init
+        // reaps it at once.
         let orphans = self.world.children(pid);
+        let reaper = self.new_reaper(pid);
         self.events.push(Event::Exited {
             pid,
             status: status.decode(),
@@ -174,15 +202,16 @@ impl Cx<'_> {
             unrun,
             closed: closed.iter().map(|&e| self.world.end_name(e)).collect(),
             orphans: orphans.clone(),
+            reaper,
         });
         for orphan in orphans {
-            self.world.proc_mut(orphan).parent = Pid::INIT;
+            self.world.proc_mut(orphan).parent = reaper;
             self.events.push(Event::Reparented {
                 pid: orphan,
-                parent: Pid::INIT,
+                parent: reaper,
             });
             if let ProcState::Zombie { status } = self.world.proc(orphan).state {
-                self.reap(Pid::INIT, orphan, status);
+                self.notify_parent(reaper, orphan, status);
             }
         }
         self.notify_parent(parent, pid, status);

@@ -100,6 +100,7 @@ fn op_pos(op: &Op, kind: &ErrorKind) -> Option<Pos> {
         Op::Kill { target, .. } => target.pos,
         Op::Exec { .. }
         | Op::Exit { .. }
+        | Op::Subreaper
         | Op::Signal { .. }
         | Op::Block { .. }
         | Op::Unblock { .. } => return None,
@@ -254,6 +255,7 @@ impl Cx<'_> {
             Op::Fork { child } => self.fork(child)?,
             Op::Exec { program } => self.exec(program),
             Op::Thread { thread } => self.thread(thread)?,
+            Op::Subreaper => self.subreaper(),
             Op::Exit { code } => self.exit(*code),
             Op::Wait { child, nohang } => self.wait(child.as_ref(), *nohang)?,
             Op::Pipe { pipe, cloexec } => self.pipe(pipe, *cloexec)?,

@@ -1,9 +1,10 @@
 //! An action list as a scenario of the language: `process a`, then per
 //! action `P: fork C`, or `X: exit 0` and its parent's `wait X` (fork.py's
-//! exit leaves no zombie). The scenario runs Linux's rules: the language
-//! has no subreaper statement, so an orphan goes to init, which reaps it
-//! at once; each orphaning is followed by `expect C parent init`, which
-//! `forkscope check` judges on the kernel too.
+//! exit leaves no zombie). The scenario runs Linux's rules with `a` as a
+//! subreaper (`a: subreaper`, as `--unix` has it): an orphan goes to `a`
+//! and keeps its own children, and `a` waits for it when it exits; each
+//! orphaning is followed by `expect C parent a`, which `forkscope check`
+//! judges on the kernel too.
 //!
 //! Names: fork.py's names are letters (any text in `-A`); the language's
 //! start with a lowercase letter, then lowercase letters, digits, `_`, `-`.
@@ -33,8 +34,8 @@ pub fn scenario(options: &Options, rng: &mut PyRandom) -> Result<String, String>
     text.push_str(
         "say Made by forkscope ostep --scenario. fork.py's X- is X's exit and its parent's wait.\n",
     );
-    text.push_str("say An orphan goes to init here (the language has no subreaper), and keeps its children.\n");
-    text.push_str("process a\n");
+    text.push_str("say a is a subreaper, as in forkscope ostep --unix: an orphan goes to a, and keeps its children.\n");
+    text.push_str("process a\na: subreaper\n");
     // The Linux tree: each live process's parent (None: init).
     let mut parent: Vec<Option<Option<Id>>> = vec![Some(None)];
     let mut lives: Vec<u32> = vec![1];
@@ -81,8 +82,8 @@ pub fn scenario(options: &Options, rng: &mut PyRandom) -> Result<String, String>
                     .filter(|o| parent[*o] == Some(Some(x)))
                     .collect();
                 for o in &orphans {
-                    parent[*o] = Some(None);
-                    text.push_str(&format!("expect {} parent init\n", spelled[*o]));
+                    parent[*o] = Some(Some(root));
+                    text.push_str(&format!("expect {} parent a\n", spelled[*o]));
                 }
                 if let Some(Some(p)) = parent[x as usize] {
                     text.push_str(&format!("{}: wait {name}\n", spelled[p as usize]));

@@ -167,7 +167,7 @@ fn an_imported_action_list_runs_with_linux_rules_and_its_expects_hold() {
     };
     let text = scenario::scenario(&options, &mut PyRandom::from_u64(1)).expect("a scenario");
     assert!(
-        text.contains("b: exit 0\nexpect c parent init\nexpect e parent init\na: wait b\n"),
+        text.contains("b: exit 0\nexpect c parent a\nexpect e parent a\na: wait b\n"),
         "{text}"
     );
     assert!(
@@ -177,7 +177,9 @@ fn an_imported_action_list_runs_with_linux_rules_and_its_expects_hold() {
     let mut sim = Sim::from_source(&text).expect("the scenario parses");
     sim.run_to_end().expect("the scenario runs to its end");
     assert_eq!(sim.failed_expects().count(), 0);
-    assert_eq!(sim.steps().len(), 11);
+    // a's start and its subreaper call, 9 actions, and a's waits for b
+    // and (adopted) c.
+    assert_eq!(sim.steps().len(), 13);
 }
 
 #[test]

@@ -243,6 +243,9 @@ pub enum Op {
     Thread {
         thread: Name,
     },
+    /// prctl(PR_SET_CHILD_SUBREAPER, 1): the actor adopts its
+    /// descendants' orphans.
+    Subreaper,
     Exit {
         code: i32,
     },

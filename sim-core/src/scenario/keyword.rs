@@ -84,6 +84,8 @@ pub enum OpKind {
     Exec,
     /// `thread NAME`: clone a thread (worker_threads' Worker).
     Thread,
+    /// `subreaper`: prctl(PR_SET_CHILD_SUBREAPER, 1).
+    Subreaper,
     Exit,
     Wait,
     Pipe,
@@ -108,6 +110,7 @@ keywords!(OpKind {
     Fork => "fork",
     Exec => "exec",
     Thread => "thread",
+    Subreaper => "subreaper",
     Exit => "exit",
     Wait => "wait",
     Pipe => "pipe",
@@ -143,6 +146,7 @@ impl OpKind {
             | OpKind::Fork
             | OpKind::Exec
             | OpKind::Thread
+            | OpKind::Subreaper
             | OpKind::Exit
             | OpKind::Pipesize
             | OpKind::Close
@@ -166,6 +170,7 @@ impl Op {
             Op::Fork { .. } => OpKind::Fork,
             Op::Exec { .. } => OpKind::Exec,
             Op::Thread { .. } => OpKind::Thread,
+            Op::Subreaper => OpKind::Subreaper,
             Op::Exit { .. } => OpKind::Exit,
             Op::Wait { .. } => OpKind::Wait,
             Op::Pipe { .. } => OpKind::Pipe,

@@ -406,6 +406,7 @@ fn op(line: &mut Line<'_>) -> Result<Op, ScenarioError> {
         OpKind::Thread => Op::Thread {
             thread: line.declared_name("a name for the thread")?,
         },
+        OpKind::Subreaper => Op::Subreaper,
         OpKind::Exit => Op::Exit {
             code: line.exit_code()?,
         },

@@ -87,6 +87,7 @@ fn op_args(f: &mut fmt::Formatter<'_>, op: &Op) -> fmt::Result {
         Op::Fork { child } => write!(f, " {child}"),
         Op::Exec { program } => write!(f, " {program}"),
         Op::Thread { thread } => write!(f, " {thread}"),
+        Op::Subreaper => Ok(()),
         Op::Exit { code } => write!(f, " {code}"),
         Op::Wait { child, nohang } => {
             if let Some(child) = child {

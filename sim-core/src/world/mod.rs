@@ -95,6 +95,7 @@ impl World {
             last_op: None,
             last_reaped: None,
             threads: Vec::new(),
+            subreaper: false,
         };
         let mut procs = Table::default();
         procs.insert(Pid::INIT, Arc::new(init));
@@ -153,6 +154,7 @@ impl World {
                 last_op: None,
                 last_reaped: None,
                 threads: Vec::new(),
+                subreaper: false,
             }),
         );
         pid

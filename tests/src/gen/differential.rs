@@ -109,6 +109,9 @@ enum Kind {
     /// `thread T`: a thread of the process (clone with CLONE_THREAD),
     /// which the fork, exec and exit drawn around it must treat as such.
     Thread,
+    /// `subreaper`: the process adopts its descendants' orphans, which
+    /// the exits and waits drawn after it must find with it.
+    Subreaper,
     Pipe,
     Socketpair,
     Close,
@@ -141,7 +144,7 @@ enum Kind {
 }
 
 /// The kinds, their weights and groups: the mix of a random scenario.
-const KINDS: [(Kind, usize, Group); 26] = [
+const KINDS: [(Kind, usize, Group); 27] = [
     (Kind::Mmap, 5, Group::Memory),
     (Kind::Read, 5, Group::Memory),
     (Kind::Write, 6, Group::Memory),
@@ -151,6 +154,7 @@ const KINDS: [(Kind, usize, Group); 26] = [
     (Kind::Wait, 2, Group::Signals),
     (Kind::Exec, 1, Group::Memory),
     (Kind::Thread, 1, Group::Memory),
+    (Kind::Subreaper, 1, Group::Signals),
     (Kind::Pipe, 1, Group::Ipc),
     (Kind::Socketpair, 1, Group::Ipc),
     (Kind::Close, 2, Group::Ipc),
@@ -511,6 +515,7 @@ impl Gen {
             }
             Kind::Exec => "exec node".to_string(),
             Kind::Thread => format!("thread t{n}"),
+            Kind::Subreaper => "subreaper".to_string(),
             Kind::Pipe if objects < MAX_OBJECTS => format!("pipe o{n}{}", cloexec(rng)),
             Kind::Socketpair if objects < MAX_OBJECTS => format!(
                 "socketpair o{n}{}{}",

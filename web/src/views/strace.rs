@@ -375,6 +375,7 @@ pub fn call_text(op: &Op) -> String {
             "clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM})"
                 .into()
         }
+        Op::Subreaper => "prctl(PR_SET_CHILD_SUBREAPER, 1)".into(),
         Op::Exit { code } => format!("exit_group({code})"),
         Op::Wait { child, nohang } => {
             let who = child.as_ref().map_or("-1".to_string(), |c| c.to_string());

@@ -105,6 +105,7 @@ impl Kernel {
             Op::Fork { .. } => Cmd::Fork,
             Op::Exec { .. } => Cmd::Exec,
             Op::Thread { .. } => Cmd::Thread,
+            Op::Subreaper => Cmd::Subreaper,
             Op::Exit { code } => Cmd::Exit { code: *code },
             Op::Wait { child, nohang } => Cmd::Wait {
                 pid: match child {

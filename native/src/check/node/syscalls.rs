@@ -104,6 +104,7 @@ fn row(op: &Op) -> Option<&'static (&'static str, &'static str, &'static str)> {
         | Op::Read { .. }
         | Op::Write { .. }
         | Op::Pipesize { .. }
+        | Op::Subreaper
         | Op::Sndbuf { .. } => return None,
     };
     TABLE.get(k)

@@ -19,6 +19,7 @@ impl Teller<'_> {
                 unrun,
                 closed,
                 orphans,
+                reaper,
             } => {
                 let mut story = match code {
                     Some(code) => exit_call(self.name(*pid), *code, *status),
@@ -57,7 +58,15 @@ impl Teller<'_> {
                 if !orphans.is_empty() {
                     let names: Vec<String> =
                         orphans.iter().map(|&c| self.name(c).to_string()).collect();
-                    story.push_str(&format!(" {} adopted by init.", list_is_are(&names)));
+                    story.push_str(&format!(" {} adopted by ", list_is_are(&names)));
+                    if *reaper == Pid::INIT {
+                        story.push_str("init.");
+                    } else {
+                        story.push_str(&format!(
+                            "its nearest subreaper ancestor, {}.",
+                            self.name(*reaper)
+                        ));
+                    }
                 }
                 story
             }

@@ -61,6 +61,10 @@ impl Teller<'_> {
             | Event::Forked { .. }
             | Event::Exec { .. }
             | Event::ThreadMade { .. } => self.memory(event, rest),
+            Event::Subreaper { pid } => format!(
+                "{} calls prctl(PR_SET_CHILD_SUBREAPER, 1): from now on, when one of its descendants dies, the nearest living subreaper above it adopts the orphans, not init.",
+                self.name(*pid)
+            ),
             Event::Exited { .. }
             | Event::Zombie { .. }
             | Event::Reaped { .. }
