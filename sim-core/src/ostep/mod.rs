@@ -235,6 +235,42 @@ impl Forker {
     }
 }
 
+impl Forker {
+    /// The next action of `actions` done, with fork.py's words for it; or
+    /// how fork.py ends there, its message (a bad action, the root's
+    /// exit) written to `out` first, as fork.py prints it.
+    pub fn step(
+        &mut self,
+        actions: &mut Actions<'_>,
+        out: &mut dyn Sink,
+    ) -> Option<Result<(Action, String), End>> {
+        let action = match self.next_action(actions)? {
+            Ok(action) => action,
+            Err(message) => {
+                out.text(&message);
+                return Some(Err(End::Exit1));
+            }
+        };
+        Some(match self.act(&action) {
+            Ok(words) => Ok((action, words)),
+            Err(End::Exit1) => {
+                out.text("root process: cannot exit\n");
+                Err(End::Exit1)
+            }
+            Err(stop) => Err(stop),
+        })
+    }
+}
+
+/// What ends a run, in a sentence: fork.py's message (what it printed,
+/// in `said`) or the Python error it stops with.
+pub(crate) fn end_text(end: End, said: &str) -> String {
+    match end {
+        End::Exit1 => said.trim_end().to_string(),
+        End::Stop(stop) => stop.to_string(),
+    }
+}
+
 /// fork.py's whole run with parsed options: `rng` is the generator as
 /// fork.py's would be (seeded with `-s` unless it is -1; the caller seeds
 /// it from the OS then). Writes stdout to `out`.
@@ -272,22 +308,8 @@ fn run_forker(options: &Options, rng: &mut PyRandom, out: &mut dyn Sink) -> Resu
     print_tree(&forker.tree, &forker.names, style, out)?;
     out.text("\n");
     let mut actions = forker.actions(options, rng).map_err(End::Stop)?;
-    while let Some(next) = forker.next_action(&mut actions) {
-        let action = match next {
-            Ok(action) => action,
-            Err(message) => {
-                out.text(&message);
-                return Err(End::Exit1);
-            }
-        };
-        let words = match forker.act(&action) {
-            Ok(words) => words,
-            Err(End::Exit1) => {
-                out.text("root process: cannot exit\n");
-                return Err(End::Exit1);
-            }
-            Err(e) => return Err(e),
-        };
+    while let Some(step) = forker.step(&mut actions, out) {
+        let (_, words) = step?;
         if options.show_tree {
             if options.solve {
                 out.text(&format!("Action: {words}\n"));

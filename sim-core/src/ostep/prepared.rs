@@ -4,7 +4,7 @@
 //! (web-ostep) to the app (`to_message`, `from_message`), so that the app
 //! itself carries none of fork.py's code.
 
-use super::{Action, End, Forker, Options, Parsed, PyInt, PyRandom};
+use super::{Forker, Options, Parsed, PyInt, PyRandom};
 
 /// What the entry opens with the first time.
 pub const DEFAULT_COMMAND: &str = "-s 4 -a 6";
@@ -113,12 +113,9 @@ fn acts(options: &Options, rng: &mut PyRandom) -> Result<(String, Vec<Act>), Str
         .actions(options, rng)
         .map_err(|stop| stop.to_string())?;
     let mut acts = Vec::new();
-    while let Some(next) = forker.next_action(&mut actions) {
-        let action: Action = next.map_err(|m| m.trim_end().to_string())?;
-        let words = forker.act(&action).map_err(|end| match end {
-            End::Exit1 => "root process: cannot exit".to_string(),
-            End::Stop(stop) => stop.to_string(),
-        })?;
+    let mut said = String::new();
+    while let Some(step) = forker.step(&mut actions, &mut said) {
+        let (_, words) = step.map_err(|end| super::end_text(end, &said))?;
         acts.push(Act {
             words,
             tree: drawing(&forker, &options.print_style)?,
@@ -132,11 +129,8 @@ fn acts(options: &Options, rng: &mut PyRandom) -> Result<(String, Vec<Act>), Str
 fn drawing(forker: &Forker, style: &str) -> Result<String, String> {
     let mut out = String::new();
     if let Err(end) = super::print_tree(&forker.tree, &forker.names, style, &mut out) {
-        return Err(match end {
-            // fork.py's message ("bad style x") is what it printed.
-            End::Exit1 => out.trim().to_string(),
-            End::Stop(stop) => stop.to_string(),
-        });
+        // fork.py's message ("bad style x") is what it printed.
+        return Err(super::end_text(end, out.trim_start()));
     }
     let lines: Vec<&str> = out.lines().collect();
     let margin = lines

@@ -41,12 +41,9 @@ pub fn scenario(options: &Options, rng: &mut PyRandom) -> Result<String, String>
     let mut lives: Vec<u32> = vec![1];
     let mut spelled: Vec<String> = vec!["a".into()];
     let reserved: Vec<&str> = keyword::all().iter().map(|k| k.word).collect();
-    while let Some(next) = forker.next_action(&mut actions) {
-        let action = next.map_err(|message| message.trim_end().to_string())?;
-        let words = forker.act(&action).map_err(|end| match end {
-            super::End::Exit1 => "root process: cannot exit".to_string(),
-            super::End::Stop(stop) => stop.to_string(),
-        })?;
+    let mut said = String::new();
+    while let Some(step) = forker.step(&mut actions, &mut said) {
+        let (action, words) = step.map_err(|end| super::end_text(end, &said))?;
         match action {
             Action::Fork(p, c) => {
                 let slot = c as usize;
