@@ -702,6 +702,8 @@ impl Component for App {
             }
         });
         let current = match self.origin {
+            // A link's fork.py run on its way: the list says what comes.
+            _ if self.ostep_pending.is_some() => OSTEP_OPTION,
             Origin::Lesson(l) => l.name,
             Origin::Ostep(_) => OSTEP_OPTION,
             Origin::Scratch => SCRATCH_OPTION,
