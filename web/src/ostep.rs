@@ -189,7 +189,7 @@ fn differences(forkpy: &[(String, String)], linux: &[(String, String)]) -> Vec<S
     out
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct OstepProps {
     pub run: RunHandle,
     pub step: u32,
@@ -198,6 +198,19 @@ pub struct OstepProps {
     pub predictions: bool,
     /// Run fork.py with other options.
     pub on_command: Callback<String>,
+}
+
+/// The run is compared by identity: a new fork.py run is a new `Rc`, and
+/// comparing its text (up to a 1 MiB scenario) on every step would cost
+/// what drawing does.
+impl PartialEq for OstepProps {
+    fn eq(&self, other: &Self) -> bool {
+        self.run == other.run
+            && self.step == other.step
+            && Rc::ptr_eq(&self.prepared, &other.prepared)
+            && self.predictions == other.predictions
+            && self.on_command == other.on_command
+    }
 }
 
 #[function_component(OstepPanel)]

@@ -84,16 +84,9 @@ pub fn prepare(command: &str, pick_seed: impl FnOnce() -> u32) -> Result<Prepare
         return Err("fork_percentage must be > 0.001".into());
     }
     let rng = || PyRandom::seeded(&options.seed.magnitude);
-    let scenario = super::scenario::scenario(&options, &mut rng())?;
+    // Both walk the same actions (the same seed): a line for each act.
+    let (scenario, lines) = super::scenario::scenario_and_lines(&options, &mut rng())?;
     let (initial, acts) = acts(&options, &mut rng())?;
-    let lines = action_lines(&scenario);
-    if lines.len() != acts.len() {
-        return Err(format!(
-            "the scenario has {} actions where fork.py has {}",
-            lines.len(),
-            acts.len()
-        ));
-    }
     Ok(Prepared {
         command: args.join(" "),
         seed_note,
@@ -159,22 +152,6 @@ fn parents(forker: &Forker) -> Vec<(String, String)> {
         }
     }
     out
-}
-
-/// The lines where the scenario's actions begin: a fork, an exit, or the
-/// `say` of an exit that failed (`-L`); the `expect` and `wait` after an
-/// exit belong to it.
-fn action_lines(scenario: &str) -> Vec<u32> {
-    scenario
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| {
-            l.contains(": fork ")
-                || l.ends_with(": exit 0")
-                || (l.starts_with("say ") && l.contains(" does not exit"))
-        })
-        .map(|(i, _)| i as u32 + 1)
-        .collect()
 }
 
 /// The first string of a message: what follows.

@@ -24,6 +24,16 @@ const MAX_BYTES: usize = 1 << 20;
 /// fork.py's actions for `options` as a scenario's text, or why they
 /// cannot be one.
 pub fn scenario(options: &Options, rng: &mut PyRandom) -> Result<String, String> {
+    scenario_and_lines(options, rng).map(|(text, _)| text)
+}
+
+/// The scenario, and the line each action begins on (its fork, its exit,
+/// or the `say` of an exit refused with `-L`; the `expect`s and the `wait`
+/// after an exit belong to it).
+pub fn scenario_and_lines(
+    options: &Options,
+    rng: &mut PyRandom,
+) -> Result<(String, Vec<u32>), String> {
     let mut forker = Forker::new(options.leaf_only, options.local_reparent);
     let root = forker.root;
     let mut actions = forker
@@ -41,9 +51,11 @@ pub fn scenario(options: &Options, rng: &mut PyRandom) -> Result<String, String>
     let mut lives: Vec<u32> = vec![1];
     let mut spelled: Vec<String> = vec!["a".into()];
     let reserved: Vec<&str> = keyword::all().iter().map(|k| k.word).collect();
+    let mut starts: Vec<usize> = Vec::new();
     let mut said = String::new();
     while let Some(step) = forker.step(&mut actions, &mut said) {
         let (action, words) = step.map_err(|end| super::end_text(end, &said))?;
+        starts.push(text.len());
         match action {
             Action::Fork(p, c) => {
                 let slot = c as usize;
@@ -94,7 +106,19 @@ pub fn scenario(options: &Options, rng: &mut PyRandom) -> Result<String, String>
             ));
         }
     }
-    Ok(text)
+    // Byte offsets to line numbers, in one pass.
+    let mut lines = Vec::with_capacity(starts.len());
+    let mut line = 1;
+    let mut at = 0;
+    for start in starts {
+        line += text.as_bytes()[at..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u32;
+        at = start;
+        lines.push(line);
+    }
+    Ok((text, lines))
 }
 
 /// fork.py's `name` as a name of the language, for its `life`-th fork.

@@ -205,18 +205,7 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                             js_string(path),
                             js_string(&child.text)
                         );
-                        code(actor, js)?;
-                        file_of.insert(child.text.clone(), file);
-                        plan.push(Planned {
-                            pos,
-                            source,
-                            todo: Todo::Run {
-                                actor: actor.to_string(),
-                                ends: false,
-                                forks: Some(child.text.clone()),
-                            },
-                        });
-                        continue;
+                        (js, false, Some((child.text.clone(), file)))
                     }
                     // spawn() of node with an 'ipc' slot: a node child with
                     // a channel, as fork()'s, running its module's harness
@@ -242,18 +231,7 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                             options.as_ref().map_or("{}".to_string(), |o| o.value.to_js()),
                             js_string(&child.text)
                         );
-                        code(actor, js)?;
-                        file_of.insert(child.text.clone(), file);
-                        plan.push(Planned {
-                            pos,
-                            source,
-                            todo: Todo::Run {
-                                actor: actor.to_string(),
-                                ends: false,
-                                forks: Some(child.text.clone()),
-                            },
-                        });
-                        continue;
+                        (js, false, Some((child.text.clone(), file)))
                     }
                     // A spawned program is the real one, not a node: it
                     // says no hello and runs no statement.
@@ -331,18 +309,7 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                             js_string(path),
                             js_string(&worker.text)
                         );
-                        code(actor, js)?;
-                        file_of.insert(worker.text.clone(), file);
-                        plan.push(Planned {
-                            pos,
-                            source,
-                            todo: Todo::Run {
-                                actor: actor.to_string(),
-                                ends: false,
-                                forks: Some(worker.text.clone()),
-                            },
-                        });
-                        continue;
+                        (js, false, Some((worker.text.clone(), file)))
                     }
                     NodeStmt::Array {
                         name,
@@ -399,6 +366,12 @@ pub(super) fn build(scenario: &Scenario) -> Result<Programs, Refused> {
                     }
                 };
                 code(actor, js)?;
+                // A child (or Worker) with a module of its own: its file
+                // runs too, as that child.
+                let forks = forks.map(|(child, file)| {
+                    file_of.insert(child.clone(), file);
+                    child
+                });
                 Todo::Run {
                     actor: actor.to_string(),
                     ends,
